@@ -1,0 +1,27 @@
+//! qualys-vm-transporter: the sans-IO core of a streaming Qualys VM -> Archer data feed.
+//!
+//! The core never does I/O and never reads a clock. Its caller (the JavaScript shim inside
+//! Archer's JavaScript Transporter, the CLI, or a native test) pushes in parameters, tokens, the
+//! current time and HTTP response bytes; the core hands back requests to make, output chunks to
+//! write, and decisions (wait, retry, done, fail). See ARCHITECTURE.md for the map.
+//!
+//! Everything outside [`wasm`] is plain Rust with no wasm-bindgen or js-sys types, so the whole
+//! core builds and tests natively with `cargo test`.
+
+pub mod error;
+pub mod feed;
+pub mod last_run_time;
+pub mod output;
+pub mod params;
+pub mod plan;
+pub mod records;
+pub mod request;
+pub mod response;
+pub mod secret;
+pub mod url;
+pub mod xml;
+
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
+
+pub use error::{Blame, Error, Result};
