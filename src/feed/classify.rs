@@ -1,0 +1,181 @@
+//! What a finished (or failed) response means: page done, retry, wait and retry, or fail.
+//!
+//! In scope: the mapping from HTTP status, Qualys `SIMPLE_RETURN`/`GENERIC_RETURN` codes, rate
+//! headers and parse outcomes to a [`Settlement`], with admin-facing messages. Out of scope:
+//! counting retries and waits against their budgets (the feed does that).
+
+use crate::error::Error;
+use crate::response::QualysReturn;
+
+/// Qualys headers that matter for pacing, read from one response.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RateHeaders {
+    pub remaining: Option<u64>,
+    pub to_wait_sec: Option<u64>,
+    pub retry_after_sec: Option<u64>,
+    pub concurrency_limit: Option<u64>,
+}
+
+impl RateHeaders {
+    pub fn read(headers: &[(String, String)]) -> Self {
+        let get = |name: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).and_then(|(_, v)| v.trim().parse::<u64>().ok());
+        RateHeaders {
+            remaining: get("X-RateLimit-Remaining"),
+            to_wait_sec: get("X-RateLimit-ToWait-Sec"),
+            retry_after_sec: get("Retry-After"),
+            concurrency_limit: get("X-Concurrency-Limit-Limit"),
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Settlement {
+    /// The page is complete.
+    PageDone,
+    /// A transient failure: retry the page if `maxRetry` allows.
+    Retry(Error),
+    /// Qualys asked us to wait (409 rate/concurrency limit, 429): wait, then retry without
+    /// counting against `maxRetry`, within the wait budget.
+    WaitAndRetry { ms: u64, reason: String },
+    /// Retrying cannot help.
+    Fail(Error),
+}
+
+/// Default waits when Qualys says "wait" without saying how long.
+const RATE_WAIT_DEFAULT_SEC: u64 = 60;
+const CONCURRENCY_WAIT_DEFAULT_SEC: u64 = 15;
+
+/// Decides what a response means. `parsed` is the parser's verdict on the body (Ok = the root
+/// element closed); `qualys` is the SIMPLE_RETURN/GENERIC_RETURN the body held, if any.
+pub fn settle(status: u16, headers: RateHeaders, parsed: Result<(), Error>, qualys: Option<&QualysReturn>, url_key: &str) -> Settlement {
+    if let Some(q) = qualys {
+        return settle_qualys_return(status, headers, q, url_key);
+    }
+    match (status, parsed) {
+        (200..=299, Ok(())) => {
+            if status == 202 {
+                Settlement::Retry(Error::server("HTTP_202", true, "Qualys answered 202 Accepted (the result is not ready yet)"))
+            } else {
+                Settlement::PageDone
+            }
+        }
+        (200..=299, Err(e)) => {
+            if e.is_retryable() {
+                Settlement::Retry(e)
+            } else {
+                Settlement::Fail(e)
+            }
+        }
+        (401, _) => Settlement::Fail(credentials_error("HTTP 401: Qualys refused the username/password")),
+        (403, _) => Settlement::Fail(Error::config("ACCESS_DENIED", "Qualys answered HTTP 403 Forbidden: the account is not allowed to use this API. Ask the Qualys administrator to enable API access for the user, or check the URL parameter.")),
+        (404, _) => Settlement::Fail(Error::config("URL_NOT_FOUND", format!("Qualys answered HTTP 404 Not Found: check the {url_key} parameter (host name and path, e.g. https://qualysapi.qualys.com/api/2.0/fo/...)."))),
+        (407, _) => Settlement::Fail(Error::config("PROXY_AUTH_REQUIRED", "The proxy answered 407 Proxy Authentication Required: put the proxy credentials in the proxy parameter as http://user:password@host:port.")),
+        (409, _) => rate_wait(headers, None, "Qualys answered 409 (API limit reached)"),
+        (429, _) => rate_wait(headers, None, "HTTP 429 Too Many Requests"),
+        (500..=599, _) => Settlement::Retry(Error::server("HTTP_5XX", true, format!("Qualys answered HTTP {status} (a server-side problem)"))),
+        (_, _) => Settlement::Fail(Error::server("HTTP_STATUS", false, format!("Qualys answered HTTP {status} with no Qualys error message; check the {url_key} parameter."))),
+    }
+}
+
+fn settle_qualys_return(status: u16, headers: RateHeaders, q: &QualysReturn, url_key: &str) -> Settlement {
+    let code_text = q.code.as_deref().unwrap_or("");
+    let code: Option<u32> = code_text.trim().parse().ok();
+    let said = if code_text.is_empty() { q.text.clone() } else { format!("{} (code {code_text})", q.text) };
+    if q.root == "GENERIC_RETURN" {
+        return Settlement::Retry(Error::server("QUALYS_INTERNAL_ERROR", true, format!("Qualys reported an internal error: {said}")));
+    }
+    let bad_login = q.text.to_ascii_lowercase().contains("bad login");
+    match code {
+        Some(1960) => {
+            let secs = item(q, "SECONDS_TO_WAIT").or(headers.to_wait_sec).unwrap_or(CONCURRENCY_WAIT_DEFAULT_SEC);
+            Settlement::WaitAndRetry { ms: wait_ms(secs), reason: format!("Qualys concurrency limit: {said}") }
+        }
+        Some(1965) => rate_wait(headers, item(q, "SECONDS_TO_WAIT"), &format!("Qualys rate limit: {said}")),
+        Some(1901..=1922) => Settlement::Fail(Error::config(
+            "QUALYS_BAD_REQUEST",
+            format!("Qualys rejected the request: {said}. Fix the {url_key} parameter (its query parameters), or batchSize."),
+        )),
+        Some(2000..=2099) => Settlement::Fail(credentials_error(&said)),
+        Some(999) => Settlement::Retry(Error::server("QUALYS_INTERNAL_ERROR", true, format!("Qualys reported an internal error: {said}"))),
+        _ if bad_login || status == 401 => Settlement::Fail(credentials_error(&said)),
+        _ => Settlement::Fail(Error::server("QUALYS_ERROR", false, format!("Qualys answered with an error (HTTP {status}): {said}"))),
+    }
+}
+
+fn credentials_error(said: &str) -> Error {
+    Error::config(
+        "QUALYS_CREDENTIALS",
+        format!("Qualys did not accept the account: {said}. Check the username and password parameters, that the account is active and has API access (Qualys: Users > Edit > API access), and that the URL is your subscription's API server."),
+    )
+}
+
+fn item(q: &QualysReturn, key: &str) -> Option<u64> {
+    q.items.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.trim().parse().ok())
+}
+
+fn rate_wait(headers: RateHeaders, from_body: Option<u64>, reason: &str) -> Settlement {
+    let secs = from_body.or(headers.to_wait_sec.filter(|s| *s > 0)).or(headers.retry_after_sec).unwrap_or(RATE_WAIT_DEFAULT_SEC);
+    Settlement::WaitAndRetry { ms: wait_ms(secs), reason: reason.to_string() }
+}
+
+/// Seconds Qualys asked for, plus one second of margin for clock granularity.
+fn wait_ms(secs: u64) -> u64 {
+    secs.saturating_add(1).saturating_mul(1000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ret(root: &str, code: &str, text: &str, items: &[(&str, &str)]) -> QualysReturn {
+        QualysReturn {
+            root: root.to_string(),
+            datetime: None,
+            code: Some(code.to_string()),
+            text: text.to_string(),
+            items: items.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        }
+    }
+
+    #[test]
+    fn ok_page_and_transient_statuses() {
+        assert_eq!(settle(200, RateHeaders::default(), Ok(()), None, "hostsUrl"), Settlement::PageDone);
+        assert!(matches!(settle(503, RateHeaders::default(), Err(Error::server("UNEXPECTED_DOCUMENT", false, "html")), None, "hostsUrl"), Settlement::Retry(_)));
+        assert!(matches!(settle(200, RateHeaders::default(), Err(Error::server("TRUNCATED_PAGE", true, "cut")), None, "hostsUrl"), Settlement::Retry(e) if e.code() == "TRUNCATED_PAGE"));
+        assert!(matches!(settle(200, RateHeaders::default(), Err(Error::server("RECORD_TOO_LARGE", false, "big")), None, "hostsUrl"), Settlement::Fail(_)));
+    }
+
+    #[test]
+    fn qualys_limits_wait_for_what_qualys_says() {
+        let h = RateHeaders { to_wait_sec: Some(7), ..Default::default() };
+        let r = ret("SIMPLE_RETURN", "1965", "rate exceeded", &[("SECONDS_TO_WAIT", "42")]);
+        assert!(matches!(settle(409, h, Ok(()), Some(&r), "kbUrl"), Settlement::WaitAndRetry { ms: 43_000, .. }));
+        let r = ret("SIMPLE_RETURN", "1965", "rate exceeded", &[]);
+        assert!(matches!(settle(409, h, Ok(()), Some(&r), "kbUrl"), Settlement::WaitAndRetry { ms: 8_000, .. }));
+        let r = ret("SIMPLE_RETURN", "1960", "concurrency", &[("CALLS_TO_FINISH", "2")]);
+        assert!(matches!(settle(409, RateHeaders::default(), Ok(()), Some(&r), "kbUrl"), Settlement::WaitAndRetry { ms: 16_000, .. }));
+    }
+
+    #[test]
+    fn bad_parameters_and_credentials_are_configuration_errors() {
+        let r = ret("SIMPLE_RETURN", "1905", "parameter ids has invalid value", &[]);
+        match settle(400, RateHeaders::default(), Ok(()), Some(&r), "detectionUrl") {
+            Settlement::Fail(e) => {
+                assert_eq!(e.code(), "QUALYS_BAD_REQUEST");
+                assert!(e.message().contains("detectionUrl"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let r = ret("SIMPLE_RETURN", "2001", "Your account has expired.", &[]);
+        assert!(matches!(settle(200, RateHeaders::default(), Ok(()), Some(&r), "kbUrl"), Settlement::Fail(e) if e.code() == "QUALYS_CREDENTIALS" && e.blame() == crate::Blame::Configuration));
+        assert!(matches!(settle(401, RateHeaders::default(), Err(Error::server("UNEXPECTED_DOCUMENT", false, "x")), None, "kbUrl"), Settlement::Fail(e) if e.code() == "QUALYS_CREDENTIALS"));
+        let r = ret("GENERIC_RETURN", "", "Internal error", &[]);
+        assert!(matches!(settle(500, RateHeaders::default(), Ok(()), Some(&r), "kbUrl"), Settlement::Retry(_)));
+    }
+
+    #[test]
+    fn reads_rate_headers_case_insensitively() {
+        let h = RateHeaders::read(&[("x-ratelimit-remaining".into(), "0".into()), ("X-RateLimit-ToWait-Sec".into(), " 12 ".into()), ("X-Concurrency-Limit-Limit".into(), "2".into())]);
+        assert_eq!(h, RateHeaders { remaining: Some(0), to_wait_sec: Some(12), retry_after_sec: None, concurrency_limit: Some(2) });
+    }
+}

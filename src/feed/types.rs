@@ -1,0 +1,95 @@
+//! Values the feed exchanges with its caller: tokens in; actions, log lines, transport settings
+//! and the run summary out. Plain data, no behaviour.
+
+use crate::error::Error;
+use crate::request::Request;
+use crate::secret::Secret;
+
+/// Archer's data-feed tokens as the host passes them (`context.Tokens`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tokens {
+    pub last_run_time: Option<String>,
+    pub previous_run_context: Option<String>,
+}
+
+/// What the caller must do next.
+#[derive(Debug)]
+pub enum Action {
+    /// Make this request now, then report its response (`handle_response_head`, `handle_body`,
+    /// `handle_response_end`) or its failure (`handle_transport_error`).
+    Send(Request),
+    /// Wait this long, then poll again. `reason` is for the log.
+    Wait { ms: u64, reason: String },
+    /// The run succeeded. Take the remaining output first.
+    Done(Summary),
+    /// The run failed; never report success. Take the remaining output and log lines first.
+    Fail(Error),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Debug => "DEBUG",
+            Level::Info => "INFO",
+            Level::Warn => "WARN",
+            Level::Error => "ERROR",
+        }
+    }
+}
+
+/// One log line; the shim adds the timestamp (`<ISO> :: <LEVEL> :: <text>`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogLine {
+    pub level: Level,
+    pub text: String,
+}
+
+/// Proxy settings for the HTTP layer. `authorization` is a ready `Basic ...` value.
+#[derive(Clone, Debug)]
+pub struct ProxySettings {
+    /// `http://host:port`, without credentials (safe to log).
+    pub url: String,
+    pub authorization: Option<Secret>,
+}
+
+/// How the HTTP layer must make requests. Validated by the core from the Custom Parameters.
+#[derive(Clone, Debug)]
+pub struct TransportSettings {
+    pub socket_limit: u32,
+    pub request_timeout_ms: u64,
+    pub verify_certs: bool,
+    pub ca_cert: Option<String>,
+    pub proxy: Option<ProxySettings>,
+    pub root_node: String,
+}
+
+/// Counters of one run, reported at the end (and readable at any time).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub data_source: String,
+    pub records: u64,
+    pub pages: u32,
+    pub requests: u32,
+    pub retries: u32,
+    pub waits: u32,
+    pub wait_ms: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub chunks: u32,
+    pub duplicates_skipped: u64,
+    pub highest_id: Option<u64>,
+    /// The LastRunTime value substituted into the URL (`YYYY-MM-DDTHH:MM:SSZ`), if any.
+    pub last_run_time_used: Option<String>,
+    /// The token to hand back to Archer (at most 256 characters; empty = clear it).
+    pub previous_run_context: String,
+    pub elapsed_ms: u64,
+}

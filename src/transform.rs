@@ -1,0 +1,109 @@
+//! Offline transform: one saved Qualys response in, Archer output chunks out.
+//!
+//! In scope: the same parsing, record shaping and chunking the feed uses, for a single document
+//! with no paging, retries or HTTP (the CLI's `transform` command, the benchmarks, and the
+//! offline main job). Out of scope: following next-page URLs (reported, not fetched).
+
+use std::collections::VecDeque;
+
+use crate::error::{Error, Result};
+use crate::output::{Chunk, Chunker};
+use crate::params::DataSource;
+use crate::records;
+use crate::response::{DocKind, Item, Limits, QualysReturn, ResponseParser};
+
+/// Defaults for chunking when the caller has no parameters (match the feed's defaults).
+pub const DEFAULT_CHUNK_RECORDS: u32 = 1000;
+pub const DEFAULT_CHUNK_BYTES: usize = 4 << 20;
+
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransformSummary {
+    pub records: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub chunks: u32,
+    /// The WARNING 1980 URL, when the document was one page of several.
+    pub next_page: Option<String>,
+    pub notices: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct Transform {
+    source: DataSource,
+    parser: ResponseParser,
+    chunker: Chunker,
+    items: Vec<Item>,
+    outputs: VecDeque<Chunk>,
+    summary: TransformSummary,
+    qualys: Option<QualysReturn>,
+}
+
+impl Transform {
+    pub fn new(source: DataSource, chunk_records: u32, chunk_bytes: usize, limits: Limits) -> Self {
+        let kind = match source {
+            DataSource::Kb => DocKind::KnowledgeBase,
+            DataSource::Hosts => DocKind::HostList,
+            DataSource::HostDetections | DataSource::Detections => DocKind::Detections,
+        };
+        Transform { source, parser: ResponseParser::new(kind, limits), chunker: Chunker::new(chunk_records, chunk_bytes), items: Vec::new(), outputs: VecDeque::new(), summary: TransformSummary::default(), qualys: None }
+    }
+
+    /// Pushes the next piece of the document; complete records become output right away.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<()> {
+        self.summary.bytes_in += chunk.len() as u64;
+        let mut items = std::mem::take(&mut self.items);
+        let r = self.parser.push(chunk, &mut items);
+        self.absorb(&mut items);
+        self.items = items;
+        r
+    }
+
+    /// Ends the document. Fails on a truncated document or when Qualys answered with an error.
+    pub fn finish(&mut self) -> Result<TransformSummary> {
+        let mut items = std::mem::take(&mut self.items);
+        let r = self.parser.finish(&mut items);
+        self.absorb(&mut items);
+        if let Some(chunk) = self.chunker.flush() {
+            self.emit(chunk);
+        }
+        r?;
+        if let Some(q) = &self.qualys {
+            return Err(Error::server("QUALYS_ERROR", false, format!("the document is a Qualys {} (code {}): {}", q.root, q.code.as_deref().unwrap_or("none"), q.text)));
+        }
+        Ok(self.summary.clone())
+    }
+
+    pub fn take_output(&mut self) -> Option<Chunk> {
+        self.outputs.pop_front()
+    }
+
+    pub fn summary(&self) -> &TransformSummary {
+        &self.summary
+    }
+
+    fn emit(&mut self, chunk: Chunk) {
+        self.summary.chunks += 1;
+        self.summary.bytes_out += chunk.xml.len() as u64;
+        self.outputs.push_back(chunk);
+    }
+
+    fn absorb(&mut self, items: &mut Vec<Item>) {
+        for item in items.drain(..) {
+            match item {
+                Item::Record(el) => {
+                    for rec in records::shape(self.source, el).records {
+                        self.summary.records += 1;
+                        if let Some(c) = self.chunker.push(&rec) {
+                            self.emit(c);
+                        }
+                    }
+                }
+                Item::NextPage { url } => self.summary.next_page = Some(url),
+                Item::QualysReturn(q) => self.qualys = Some(q),
+                Item::Notice(n) => self.summary.notices.push(n),
+                Item::Warning { .. } | Item::IdRange { .. } => {}
+            }
+        }
+    }
+}
