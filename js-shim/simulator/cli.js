@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+'use strict';
+// Command line front end of the Qualys simulator.
+//   node js-shim/simulator/cli.js [--port N] [--https-port N] [--hosts N] [--detections-per-host N] [--kb N]
+//        [--seed S] [--rate-limit N/secs|off] [--concurrency N|off] [--fault spec]... (see --help)
+const { startSimulator } = require('./server');
+const { parseFaultSpec, normaliseFault } = require('./faults');
+
+const HELP = `Qualys VM API simulator (test/benchmark use only)
+
+usage: qualys-vm-transporter simulate [options]
+       node js-shim/simulator/cli.js [options]
+
+  --port N                 HTTP port on 127.0.0.1 (default 0 = random)
+  --https-port N           HTTPS port on 127.0.0.1 (default 0 = random)
+  --no-https               do not start the HTTPS listener
+  --hosts N                number of hosts (default 1000)
+  --detections-per-host N  mean detections per host (default 10)
+  --detections-spread F    per-host count varies by +-F of the mean (default 0.5; 0 = exact)
+  --kb N                   number of KnowledgeBase QIDs (default 2000)
+  --seed S                 data seed, number or string (default 1)
+  --data-end ISO           latest generated scan/modification time (default 2024-06-01T00:00:00Z)
+  --now ISO|real           simulated "now" (DATETIME; default = data end)
+  --rate-limit N/secs|off  calls per window per API (default 300/3600)
+  --concurrency N|off      concurrent calls per API (default 2)
+  --user NAME              Basic auth user (default simuser)
+  --password PW            Basic auth password (default simpass)
+  --fault SPEC             inject a fault; repeatable. SPEC = type[:key=value,...], e.g.
+                             reset:endpoint=detections,page=2,afterBytes=10000,times=1
+                             http5xx:status=503,probability=0.1,seed=7
+                             delay:ms=100-500
+                           types: reset truncate http5xx generic_return expired slow bad_utf8 huge_record delay
+  --keep-alive-every N     keep-alive comment every N records (default 250, 0 = never)
+  --no-record-served       do not keep served record IDs in the log (long benchmarks)
+  --quiet                  print only the URLs line
+  -h, --help               this help
+
+Control endpoints (no auth): GET /__control, GET /__control/log, POST /__control/faults,
+POST /__control/touch, POST /__control/now, POST /__control/limits, POST /__control/reset.`;
+
+/** Parse argv (without node and script) into startSimulator options. */
+function parseArgs(argv) {
+  const o = { faults: [] };
+  const need = (i, name) => {
+    if (i + 1 >= argv.length) throw new Error(`${name} needs a value`);
+    return argv[i + 1];
+  };
+  const num = (v, name) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`${name}: not a number: ${v}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    let a = argv[i];
+    let inline;
+    if (a.startsWith('--') && a.includes('=')) { inline = a.slice(a.indexOf('=') + 1); a = a.slice(0, a.indexOf('=')); }
+    const val = () => { if (inline !== undefined) return inline; const v = need(i, a); i++; return v; };
+    switch (a) {
+      case '-h': case '--help': o.help = true; break;
+      case '--port': o.port = num(val(), a); break;
+      case '--https-port': o.httpsPort = num(val(), a); break;
+      case '--no-https': o.https = false; break;
+      case '--hosts': o.hosts = num(val(), a); break;
+      case '--detections-per-host': o.detectionsPerHost = num(val(), a); break;
+      case '--detections-spread': o.detectionsSpread = num(val(), a); break;
+      case '--kb': o.kb = num(val(), a); break;
+      case '--seed': o.seed = val(); break;
+      case '--data-end': o.dataEnd = val(); break;
+      case '--now': o.now = val(); break;
+      case '--rate-limit': o.rateLimit = val(); break;
+      case '--concurrency': o.concurrency = val(); break;
+      case '--user': o.username = val(); break;
+      case '--password': o.password = val(); break;
+      case '--fault': {
+        const spec = parseFaultSpec(val());
+        normaliseFault(spec); // validate now, fail early
+        o.faults.push(spec);
+        break;
+      }
+      case '--keep-alive-every': o.keepAliveEvery = num(val(), a); break;
+      case '--no-record-served': o.recordServed = false; break;
+      case '--quiet': o.quietBanner = true; break;
+      default: throw new Error(`unknown option ${a} (see --help)`);
+    }
+  }
+  if (o.rateLimit !== undefined && o.rateLimit !== 'off' && !/^\d+\s*\/\s*\d+(\.\d+)?$/.test(o.rateLimit)) {
+    throw new Error(`--rate-limit wants N/secs or off, got ${o.rateLimit}`);
+  }
+  if (o.concurrency !== undefined && o.concurrency !== 'off') {
+    if (!/^\d+$/.test(o.concurrency)) throw new Error(`--concurrency wants N or off, got ${o.concurrency}`);
+    o.concurrency = Number(o.concurrency);
+  }
+  return o;
+}
+
+/**
+ * Run the simulator until SIGINT/SIGTERM.
+ * @param {string[]} argv arguments after the command (e.g. process.argv.slice(2))
+ * @param {{stdout?: NodeJS.WritableStream, stderr?: NodeJS.WritableStream, signals?: boolean}} [io]
+ * @returns {Promise<{sim: object, stop: () => Promise<void>} | null>} null when only help was printed
+ */
+async function main(argv = process.argv.slice(2), io = {}) {
+  const out = io.stdout || process.stdout;
+  const o = parseArgs(argv);
+  if (o.help) { out.write(HELP + '\n'); return null; }
+  const { quietBanner, help, ...simOptions } = o;
+  const sim = await startSimulator(simOptions);
+  const info = sim.control.info();
+  if (quietBanner) out.write(`${sim.url} ${sim.httpsUrl || ''}\n`);
+  else {
+    out.write(`Qualys simulator listening (test/benchmark use only)\n` +
+      `  http:   ${sim.url}\n` +
+      (sim.httpsUrl ? `  https:  ${sim.httpsUrl}\n  CA:     ${sim.caPath || '(custom)'}\n` : '') +
+      `  user:   ${sim.options.username} / ${sim.options.password}\n` +
+      `  data:   ${info.model.hosts} hosts (IDs ${info.model.firstHostId}..${info.model.lastHostId}), ` +
+      `~${info.model.detectionsPerHost} detections/host, ${info.model.kb} QIDs (${info.model.firstQid}..${info.model.lastQid}), seed ${info.model.seed}\n` +
+      `  limits: ${JSON.stringify(info.limits)}\n` +
+      (info.faults.length ? `  faults: ${info.faults.map((f) => f.type).join(', ')}\n` : '') +
+      `  try:    curl -s -u ${sim.options.username}:${sim.options.password} -H 'X-Requested-With: curl' ` +
+      `'${sim.url}/api/2.0/fo/asset/host/vm/detection/?action=list&truncation_limit=10'\n` +
+      `  control: ${sim.url}/__control\n`);
+  }
+  let stopping = null;
+  const stop = () => {
+    if (!stopping) stopping = sim.close();
+    return stopping;
+  };
+  if (io.signals !== false) {
+    const onSignal = () => {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+      stop().then(() => process.exit(0));
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  return { sim, stop };
+}
+
+module.exports = { main, parseArgs, HELP };
+
+if (require.main === module) {
+  main().catch((err) => {
+    process.stderr.write(`qualys simulator: ${err.message}\n`);
+    process.exit(2);
+  });
+}

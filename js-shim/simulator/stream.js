@@ -1,0 +1,155 @@
+'use strict';
+// Writes a generator of body pieces to an HTTP response in chunks, honouring backpressure
+// (res.write() === false -> wait for 'drain'), applying the body faults (reset, truncate, slow)
+// and committing "served record" marks only once the bytes carrying them were handed over.
+
+const CLOSE_TAG = '</RESPONSE>';
+
+function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
+
+/** Resolve on 'drain' or when the response/connection closes. */
+function waitDrain(res) {
+  return new Promise((resolve) => {
+    const done = () => { res.removeListener('drain', done); res.removeListener('close', done); resolve(); };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+function writeWithCallback(res, data) {
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = () => { if (!settled) { settled = true; resolve(); } };
+    const ok = res.write(data, finish);
+    if (!ok) res.once('close', finish);
+  });
+}
+
+class BodyPump {
+  /**
+   * @param {import('http').ServerResponse} res
+   * @param {{fault?: object, chunkBytes?: number, onCommit?: (kind:string, a:number, b?:number)=>void}} o
+   */
+  constructor(res, o = {}) {
+    this.res = res;
+    this.fault = o.fault || null;
+    this.chunkBytes = o.chunkBytes || 65536;
+    this.onCommit = o.onCommit || (() => {});
+    this.cut = this.fault && (this.fault.type === 'truncate' || this.fault.type === 'reset') ? Math.max(0, this.fault.afterBytes) : null;
+    this.slow = this.fault && this.fault.type === 'slow' ? this.fault : null;
+    if (this.slow) this.chunkBytes = Math.max(1, this.slow.chunkBytes);
+    this.pending = [];
+    this.pendingLen = 0; // bytes when cutting, string length otherwise (only used for flush sizing)
+    this.pendingMarks = []; // [offset, kind, a, b] flattened
+    this.appended = 0; // bytes appended so far (exact only when cutting)
+    this.sent = 0; // bytes handed to res.write
+    this.closed = false;
+    res.on('close', () => { this.closed = true; });
+    this.mark = this.mark.bind(this);
+  }
+
+  /** Record that a record ended at the current position (called by the renderer). */
+  mark(kind, a, b) {
+    this.pendingMarks.push(this.appended, kind, a, b);
+  }
+
+  commitMarks(upTo) {
+    const m = this.pendingMarks;
+    let i = 0;
+    for (; i < m.length; i += 4) {
+      if (m[i] > upTo) break;
+      this.onCommit(m[i + 1], m[i + 2], m[i + 3]);
+    }
+    if (i >= m.length) this.pendingMarks = [];
+    else this.pendingMarks = m.slice(i);
+  }
+
+  async flush() {
+    if (this.pending.length === 0) return;
+    const parts = this.pending;
+    this.pending = [];
+    this.pendingLen = 0;
+    let data;
+    if (parts.every((p) => typeof p === 'string')) data = Buffer.from(parts.join(''), 'utf8');
+    else data = Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
+    if (this.slow) {
+      for (let off = 0; off < data.length && !this.closed; off += this.chunkBytes) {
+        const piece = data.subarray(off, off + this.chunkBytes);
+        if (!this.res.write(piece)) await waitDrain(this.res);
+        this.sent += piece.length;
+        await sleep(this.slow.intervalMs);
+      }
+    } else if (!this.closed) {
+      const ok = this.res.write(data);
+      this.sent += data.length;
+      if (!ok) await waitDrain(this.res);
+    }
+    if (this.cut === null) this.commitMarks(Infinity);
+    else this.commitMarks(this.sent);
+  }
+
+  /**
+   * Pump the whole body.
+   * @param {Iterator<string|Buffer>} iter
+   * @returns {Promise<{complete:boolean, bytes:number, aborted:boolean, cut:boolean}>}
+   */
+  async run(iter) {
+    const res = this.res;
+    let sinceYield = 0;
+    for (;;) {
+      if (this.closed) return { complete: false, bytes: this.sent, aborted: true, cut: false };
+      const { value, done } = iter.next();
+      if (done) break;
+      if (this.cut !== null) {
+        let buf = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+        let stopAt = this.cut - this.appended; // bytes of this piece we may still send
+        if (typeof value === 'string') {
+          const idx = value.indexOf(CLOSE_TAG);
+          if (idx !== -1) stopAt = Math.min(stopAt, Buffer.byteLength(value.slice(0, idx), 'utf8'));
+        }
+        if (buf.length >= stopAt) {
+          buf = buf.subarray(0, Math.max(0, stopAt));
+          this.pending.push(buf);
+          this.appended += buf.length;
+          return this.finishCut();
+        }
+        this.pending.push(buf);
+        this.appended += buf.length;
+        this.pendingLen += buf.length;
+      } else {
+        this.pending.push(value);
+        this.pendingLen += value.length;
+      }
+      if (this.pendingLen >= this.chunkBytes) {
+        sinceYield += this.pendingLen;
+        await this.flush();
+        if (sinceYield >= 1 << 20) { sinceYield = 0; await new Promise((r) => setImmediate(r)); }
+      }
+    }
+    await this.flush();
+    if (this.closed) return { complete: false, bytes: this.sent, aborted: true, cut: false };
+    await new Promise((resolve) => res.end(resolve));
+    return { complete: true, bytes: this.sent, aborted: false, cut: false };
+  }
+
+  async finishCut() {
+    const res = this.res;
+    const parts = this.pending;
+    this.pending = [];
+    const data = Buffer.concat(parts);
+    if (data.length && !this.closed) {
+      await writeWithCallback(res, data);
+      this.sent += data.length;
+    }
+    this.commitMarks(this.sent);
+    if (this.fault.type === 'reset') {
+      const sock = res.socket;
+      if (sock && !sock.destroyed) sock.destroy();
+      return { complete: false, bytes: this.sent, aborted: false, cut: true };
+    }
+    if (!this.closed) await new Promise((resolve) => res.end(resolve));
+    return { complete: false, bytes: this.sent, aborted: false, cut: true };
+  }
+}
+
+module.exports = { BodyPump, sleep, waitDrain };
