@@ -15,10 +15,13 @@ fi
 [ -f Cargo.lock ] || cargo generate-lockfile
 wbg_version=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3; exit}' Cargo.lock)
 if [ -z "$wbg_version" ]; then echo "[setup] cannot read the wasm-bindgen version from Cargo.lock" >&2; exit 1; fi
-if ! wasm-bindgen --version 2>/dev/null | grep -q " $wbg_version\$" ; then
+# The same crate installs wasm-bindgen-test-runner (the cargo runner for the wasm tests): check both.
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $wbg_version\$" \
+   || ! wasm-bindgen-test-runner --version 2>/dev/null | grep -q " $wbg_version\$" ; then
   log "installing wasm-bindgen-cli $wbg_version (about 2.5 minutes on 2 cores)"
   # --locked fails here (its lockfile wants a crate version the registry lacks): left out on purpose.
-  cargo install wasm-bindgen-cli --version "$wbg_version"
+  # --force: reinstall even if cargo thinks this version is installed (e.g. one binary missing).
+  cargo install --force wasm-bindgen-cli --version "$wbg_version"
 fi
 
 if [ ! -d node_modules ] || [ package.json -nt node_modules/.setup-stamp ] || [ package-lock.json -nt node_modules/.setup-stamp ]; then
