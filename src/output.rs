@@ -94,7 +94,8 @@ fn xml_char_ok(c: char) -> bool {
 
 /// Escapes `&`, `<`, `>` (and `"` in attributes); forbidden characters become U+FFFD.
 fn escape_into(s: &str, attr: bool, out: &mut String) -> u64 {
-    let needs = |b: u8| matches!(b, b'&' | b'<' | b'>') || (attr && b == b'"') || b < 0x20 || b >= 0xEF;
+    // Bytes outside 0x20..0xEF cover control characters and the UTF-8 lead byte of U+FFFE/U+FFFF.
+    let needs = |b: u8| matches!(b, b'&' | b'<' | b'>') || (attr && b == b'"') || !(0x20..0xEF).contains(&b);
     if !s.bytes().any(needs) {
         out.push_str(s);
         return 0;

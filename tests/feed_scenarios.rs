@@ -136,7 +136,7 @@ fn drive(params: &[(String, String)], tokens: &Tokens, mut serve: impl FnMut(&Re
         while let Some(l) = feed.take_log() {
             run.logs.push((l.level, l.text));
         }
-        if matches!(run.outcome, Ok(_)) || matches!(&run.outcome, Err(e) if e.code() != "NOT_RUN") {
+        if run.outcome.is_ok() || matches!(&run.outcome, Err(e) if e.code() != "NOT_RUN") {
             return run;
         }
         assert!(step < 9_999, "feed did not finish");
@@ -169,7 +169,7 @@ fn pages_through_everything_exactly_once() {
         let s = run.outcome.expect("success");
         assert_eq!(detections_in(&run.output), expected(&ids, 3), "batchSize {batch}");
         assert_eq!(s.records, 69);
-        let pages = (23 + batch.parse::<u64>().unwrap() - 1) / batch.parse::<u64>().unwrap();
+        let pages = 23_u64.div_ceil(batch.parse::<u64>().expect("number"));
         assert_eq!(u64::from(s.pages), pages, "batchSize {batch}");
         assert_eq!(s.highest_id, ids.last().copied());
         assert!(run.requests[0].1.contains(&format!("truncation_limit={batch}")));

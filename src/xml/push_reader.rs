@@ -1,1 +1,1404 @@
-//! (being written)
+//! A push (chunk-fed) XML reader that builds [`Element`] trees for the elements its caller captures.
+//!
+//! In scope: feeding a document in chunks of any size (a split anywhere, even inside a tag, an
+//! attribute value, a CDATA section, an entity reference or a multi-byte UTF-8 character, gives
+//! exactly the same calls on the [`Sink`] as the whole document in one chunk); tracking the stack of
+//! open elements; building the tree of each element the [`Sink`] asks to capture (text decoded, CDATA
+//! unwrapped, line ends normalised, pieces concatenated and trimmed at element close); the memory caps
+//! (one captured tree, one token, nesting depth); lossy decoding of non-UTF-8 bytes; telling a cut-off
+//! document (`TRUNCATED_PAGE`, retryable) from a malformed one (`MALFORMED_XML`) and an empty body
+//! (`EMPTY_RESPONSE`). Nothing here panics on any input.
+//!
+//! Out of scope: anything about Qualys (which elements are records, what a root means: see
+//! `crate::response`), namespaces, DTDs (a DOCTYPE is skipped, never fetched, and its entity
+//! declarations are ignored), encodings other than UTF-8 (bytes are read as UTF-8, invalid ones become
+//! U+FFFD with one notice), attribute syntax outside captured elements (not even parsed there).
+//!
+//! Entities: only `&amp; &lt; &gt; &quot; &apos;` and numeric character references are resolved. An
+//! unknown entity stays literal (`&name;`) and the first one in a document gives one notice. A `&`
+//! that cannot start a reference (e.g. `AT&T`) is kept as it is. Nothing is resolved inside CDATA.
+//!
+//! How chunks are handled: the reader keeps a carry-over buffer holding only the uncommitted tail of
+//! the input. Each push appends the chunk and runs a borrowed quick-xml reader over the buffer from
+//! its start, commits every complete event, and stops at a markup token cut by the end of the
+//! buffer (quick-xml reports it as an "unclosed" syntax error; we roll back to the token start and
+//! wait for more bytes). Text touching the end of the buffer is committed at once (text pieces are
+//! concatenated anyway) except a final `\r` (it may be the first half of `\r\n`) and a short `&name`
+//! that may still become a reference. While a long token (e.g. a 1 MB CDATA section) is incomplete,
+//! later pushes only scan the new bytes for its terminator, so small chunks stay linear.
+
+use std::borrow::Cow;
+
+use quick_xml::errors::{Error as XmlError, SyntaxError};
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+
+use super::element::Element;
+use crate::error::Error;
+
+/// Default cap on one captured element and on one XML token: 64 MiB.
+pub const DEFAULT_MAX_RECORD_BYTES: usize = 64 * 1024 * 1024;
+
+/// Maximum element nesting depth. Qualys documents nest about 8 deep; a deeper document is refused
+/// rather than risk deep recursion when a tree is dropped or compared.
+pub const MAX_DEPTH: usize = 256;
+
+/// Longest entity name (after `&`, before `;`) that is treated as a reference at all.
+const MAX_REF_NAME: usize = 64;
+
+/// How many characters of stray text before the root element are quoted in a `NOT_XML` error.
+const SNIPPET_CHARS: usize = 80;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// What the reader should do with an element whose start tag it has just read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Capture {
+    /// Build no tree; keep calling [`Sink::open`] / [`Sink::close`] for it and its descendants.
+    Skip,
+    /// Build the element's whole tree and hand it to [`Sink::captured`] when it closes. No sink
+    /// calls are made for its descendants.
+    Tree,
+}
+
+/// The caller's side of a [`PushReader`]: decides what to capture and receives what was captured.
+///
+/// `path` is always the stack of names of the open elements *above* the element concerned
+/// (empty for the root element). An error returned by the sink stops the reader and is returned
+/// from `push` / `finish` as it is.
+pub trait Sink {
+    /// A start tag (or empty-element tag) outside any capture.
+    fn open(&mut self, path: &[String], name: &str) -> Result<Capture, Error>;
+    /// A captured element closed; `element` is its whole tree.
+    fn captured(&mut self, path: &[String], element: Element) -> Result<(), Error>;
+    /// An element opened with [`Capture::Skip`] closed.
+    fn close(&mut self, path: &[String], name: &str) -> Result<(), Error>;
+    /// Something worth a log line that is not an error (invalid UTF-8 replaced, unknown entity
+    /// kept literal, content after the root ignored). Each kind is reported at most once per document.
+    fn notice(&mut self, text: String);
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    BeforeRoot,
+    InRoot,
+    AfterRoot,
+    /// Unexpected content after the root: everything from there on is dropped unparsed.
+    Discard,
+}
+
+/// Whether processing goes on after an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Flow {
+    Continue,
+    /// The reader switched to [`Phase::Discard`]: drop the rest of the buffer.
+    Stop,
+}
+
+/// An incomplete token at the start of the buffer, and where its terminator can still appear.
+#[derive(Clone, Copy, Debug)]
+struct Wait {
+    terminator: &'static [u8],
+    /// The terminator cannot start before this index (e.g. 9 for `<![CDATA[`).
+    from: usize,
+    /// Buffer length at the last full scan: the terminator is not in `buf[..scanned]`.
+    scanned: usize,
+}
+
+/// A chunk-fed XML reader. See the module documentation.
+#[derive(Debug)]
+pub struct PushReader {
+    max_record_bytes: usize,
+    /// Uncommitted tail of the (UTF-8-sanitised) input; always valid UTF-8.
+    buf: Vec<u8>,
+    /// Up to 3 bytes of a UTF-8 sequence cut by the end of the last chunk.
+    utf8_pending: Vec<u8>,
+    /// Absolute offset (in the sanitised stream) of `buf[0]`.
+    consumed: u64,
+    /// Raw bytes pushed so far.
+    raw_bytes: u64,
+    phase: Phase,
+    /// Names of the open elements outside captures.
+    stack: Vec<String>,
+    /// Open elements of the current capture (`frames[0]` is the captured element).
+    frames: Vec<Element>,
+    /// Absolute offset of the captured element's `<`.
+    capture_start: u64,
+    root: Option<String>,
+    /// Non-whitespace text seen before the root element (the document is not XML).
+    prolog_text: Option<String>,
+    saw_content: bool,
+    /// Absolute offset of the first U+FFFD we substituted, until its notice is given.
+    invalid_utf8_at: Option<u64>,
+    utf8_recorded: bool,
+    entity_noticed: bool,
+    wait: Option<Wait>,
+    failed: Option<Error>,
+    finished: bool,
+}
+
+impl Default for PushReader {
+    fn default() -> Self {
+        PushReader::new(DEFAULT_MAX_RECORD_BYTES)
+    }
+}
+
+impl PushReader {
+    /// A reader for one document. `max_record_bytes` caps one captured element (counted in input
+    /// bytes from its `<` to the end of its end tag) and one token of the carry-over buffer.
+    pub fn new(max_record_bytes: usize) -> Self {
+        PushReader {
+            max_record_bytes: max_record_bytes.max(1),
+            buf: Vec::new(),
+            utf8_pending: Vec::new(),
+            consumed: 0,
+            raw_bytes: 0,
+            phase: Phase::BeforeRoot,
+            stack: Vec::new(),
+            frames: Vec::new(),
+            capture_start: 0,
+            root: None,
+            prolog_text: None,
+            saw_content: false,
+            invalid_utf8_at: None,
+            utf8_recorded: false,
+            entity_noticed: false,
+            wait: None,
+            failed: None,
+            finished: false,
+        }
+    }
+
+    /// Raw bytes pushed so far.
+    pub fn bytes_seen(&self) -> u64 {
+        self.raw_bytes
+    }
+
+    /// Name of the root element, once its start tag has been read.
+    pub fn root(&self) -> Option<&str> {
+        self.root.as_deref()
+    }
+
+    /// Whether the root element has closed (the document is complete).
+    pub fn root_closed(&self) -> bool {
+        matches!(self.phase, Phase::AfterRoot | Phase::Discard)
+    }
+
+    /// Bytes currently held in the carry-over buffer (the uncommitted tail).
+    pub fn buffered(&self) -> usize {
+        self.buf.len() + self.utf8_pending.len()
+    }
+
+    /// Feeds the next chunk. Complete events are delivered to `sink`; an incomplete tail is kept
+    /// for the next call. After an error every later call returns the same error.
+    pub fn push<S: Sink + ?Sized>(&mut self, chunk: &[u8], sink: &mut S) -> Result<(), Error> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        if self.finished {
+            return Err(Error::caller("PUSH_AFTER_FINISH", "push() was called after finish() on the same XML reader"));
+        }
+        self.raw_bytes += chunk.len() as u64;
+        if self.phase == Phase::Discard {
+            return Ok(());
+        }
+        self.append_sanitized(chunk, false);
+        let result = self.run(sink, false);
+        self.remember(result)
+    }
+
+    /// Ends the document: parses what is left as final, then checks that the root element closed.
+    pub fn finish<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Result<(), Error> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        if self.finished {
+            return Err(Error::caller("FINISH_TWICE", "finish() was called twice on the same XML reader"));
+        }
+        self.finished = true;
+        let result = self.finish_inner(sink);
+        self.remember(result)
+    }
+
+    fn remember(&mut self, result: Result<(), Error>) -> Result<(), Error> {
+        if let Err(e) = &result {
+            self.failed = Some(e.clone());
+            self.buf = Vec::new();
+            self.frames = Vec::new();
+        }
+        result
+    }
+
+    fn finish_inner<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Result<(), Error> {
+        if self.phase != Phase::Discard {
+            self.append_sanitized(&[], true);
+            self.run(sink, true)?;
+        }
+        // Every byte has been read now (or dropped after the root, which cleared this).
+        if self.invalid_utf8_at.take().is_some() {
+            sink.notice(invalid_utf8_notice());
+        }
+        if let Some(snippet) = self.prolog_text.take() {
+            return Err(not_xml(&snippet));
+        }
+        match self.phase {
+            Phase::AfterRoot | Phase::Discard => Ok(()),
+            Phase::InRoot => {
+                let root = self.root.clone().unwrap_or_default();
+                Err(Error::server(
+                    "TRUNCATED_PAGE",
+                    true,
+                    format!(
+                        "the response ended before </{root}> (after {} bytes): the connection was probably cut; the page will be retried",
+                        self.raw_bytes
+                    ),
+                ))
+            }
+            Phase::BeforeRoot if !self.saw_content => Err(Error::server(
+                "EMPTY_RESPONSE",
+                true,
+                "the response body was empty (no XML at all): the page will be retried",
+            )),
+            Phase::BeforeRoot => Err(Error::server(
+                "TRUNCATED_PAGE",
+                true,
+                format!(
+                    "the response ended before its root element began (after {} bytes): the connection was probably cut; the page will be retried",
+                    self.raw_bytes
+                ),
+            )),
+        }
+    }
+
+    /// Appends `chunk` to the buffer as valid UTF-8, replacing invalid sequences with U+FFFD. A
+    /// sequence cut by the chunk end waits in `utf8_pending` unless `finishing`.
+    fn append_sanitized(&mut self, chunk: &[u8], finishing: bool) {
+        let joined: Cow<'_, [u8]> = if self.utf8_pending.is_empty() {
+            Cow::Borrowed(chunk)
+        } else {
+            let mut v = std::mem::take(&mut self.utf8_pending);
+            v.extend_from_slice(chunk);
+            Cow::Owned(v)
+        };
+        let mut rest: &[u8] = &joined;
+        loop {
+            match std::str::from_utf8(rest) {
+                Ok(_) => {
+                    self.buf.extend_from_slice(rest);
+                    return;
+                }
+                Err(e) => {
+                    let (good, after) = rest.split_at(e.valid_up_to().min(rest.len()));
+                    self.buf.extend_from_slice(good);
+                    match e.error_len() {
+                        Some(n) => {
+                            self.push_replacement();
+                            rest = after.get(n..).unwrap_or(&[]);
+                        }
+                        None if finishing => {
+                            self.push_replacement();
+                            return;
+                        }
+                        None => {
+                            self.utf8_pending = after.to_vec();
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn push_replacement(&mut self) {
+        if !self.utf8_recorded {
+            self.utf8_recorded = true;
+            self.invalid_utf8_at = Some(self.consumed + self.buf.len() as u64);
+        }
+        self.buf.extend_from_slice("\u{FFFD}".as_bytes());
+    }
+
+    /// Parses the buffer, drains what was committed, and checks the carry-over cap.
+    fn run<S: Sink + ?Sized>(&mut self, sink: &mut S, finishing: bool) -> Result<(), Error> {
+        if !finishing {
+            if let Some(w) = self.wait.as_mut() {
+                let back = w.terminator.len().saturating_sub(1);
+                let from = w.scanned.saturating_sub(back).max(w.from);
+                let found = self.buf.get(from..).is_some_and(|region| contains(region, w.terminator));
+                if !found {
+                    w.scanned = self.buf.len();
+                    return self.check_carry_over(sink);
+                }
+            }
+        }
+        self.wait = None;
+        let buf = std::mem::take(&mut self.buf);
+        let outcome = self.process(&buf, sink, finishing);
+        self.buf = buf;
+        let committed = outcome?.min(self.buf.len());
+        self.buf.drain(..committed);
+        self.consumed += committed as u64;
+        if self.phase == Phase::Discard {
+            self.buf = Vec::new();
+            self.utf8_pending = Vec::new();
+            self.wait = None;
+            return Ok(());
+        }
+        self.check_carry_over(sink)
+    }
+
+    /// The uncommitted tail is (a prefix of) one token: it must fit in the cap too.
+    fn check_carry_over<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Result<(), Error> {
+        let held = self.buffered();
+        if self.check_token(0, held, sink)? == Flow::Stop {
+            self.buf = Vec::new();
+            self.utf8_pending = Vec::new();
+        }
+        Ok(())
+    }
+
+    /// Runs quick-xml over `buf` and returns how many bytes were committed.
+    fn process<S: Sink + ?Sized>(&mut self, buf: &[u8], sink: &mut S, finishing: bool) -> Result<usize, Error> {
+        let len = buf.len();
+        let mut start = 0usize;
+        // quick-xml strips a BOM at the start of its input without counting it: handle it here.
+        // At the document start it is a byte order mark; anywhere else it is a U+FEFF character.
+        while buf.get(start..).is_some_and(|rest| rest.starts_with(BOM)) {
+            let abs = self.consumed + start as u64;
+            start += BOM.len();
+            if abs != 0 && self.on_text("\u{FEFF}", start - BOM.len(), start, sink)? == Flow::Stop {
+                return Ok(len);
+            }
+        }
+        let input = buf.get(start..).unwrap_or(&[]);
+        let mut reader = Reader::from_reader(input);
+        {
+            let config = reader.config_mut();
+            config.allow_unmatched_ends = true;
+            config.check_end_names = false;
+            config.allow_dangling_amp = true;
+            config.check_comments = false;
+            config.expand_empty_elements = false;
+            config.trim_markup_names_in_closing_tags = true;
+            config.trim_text(false);
+        }
+        loop {
+            let ev_start = start + reader.buffer_position() as usize;
+            let event = reader.read_event();
+            let ev_end = (start + reader.buffer_position() as usize).min(len);
+            let event = match event {
+                Ok(Event::Eof) => return Ok(len),
+                Ok(event) => event,
+                Err(err) => return self.on_syntax_error(buf, &err, ev_start, ev_end, sink, finishing),
+            };
+            let flow = match event {
+                Event::Text(text) => {
+                    let raw: &str = &text;
+                    if ev_end >= len && !finishing {
+                        // Text cut by the end of the buffer: commit what cannot change.
+                        let keep = committable_tail_text(raw);
+                        let piece = raw.get(..keep).unwrap_or("");
+                        let end = ev_start + piece.len();
+                        if !piece.is_empty() && self.on_text(piece, ev_start, end, sink)? == Flow::Stop {
+                            return Ok(len);
+                        }
+                        return Ok(end);
+                    }
+                    self.on_text(raw, ev_start, ev_end, sink)?
+                }
+                Event::GeneralRef(reference) => {
+                    self.on_reference(&reference, ev_start, ev_end, sink)?
+                }
+                Event::CData(cdata) => {
+                    if self.check_token(ev_start, ev_end, sink)? == Flow::Stop {
+                        return Ok(len);
+                    }
+                    self.on_cdata(&cdata, ev_start, ev_end, sink)?
+                }
+                Event::Start(tag) => {
+                    if self.check_token(ev_start, ev_end, sink)? == Flow::Stop {
+                        return Ok(len);
+                    }
+                    self.on_start(&tag, false, ev_start, ev_end, sink)?
+                }
+                Event::Empty(tag) => {
+                    if self.check_token(ev_start, ev_end, sink)? == Flow::Stop {
+                        return Ok(len);
+                    }
+                    self.on_start(&tag, true, ev_start, ev_end, sink)?
+                }
+                Event::End(tag) => {
+                    if self.check_token(ev_start, ev_end, sink)? == Flow::Stop {
+                        return Ok(len);
+                    }
+                    let name = tag.name().0;
+                    self.on_end(name, ev_start, ev_end, sink)?
+                }
+                Event::Comment(_) | Event::PI(_) | Event::Decl(_) | Event::DocType(_) => {
+                    if self.check_token(ev_start, ev_end, sink)? == Flow::Stop {
+                        return Ok(len);
+                    }
+                    self.on_other_markup()?;
+                    Flow::Continue
+                }
+                // `Event` gains variants in new quick-xml versions: treat them as skipped markup.
+                #[allow(unreachable_patterns)]
+                _ => Flow::Continue,
+            };
+            if flow == Flow::Stop {
+                return Ok(len);
+            }
+        }
+    }
+
+    fn on_syntax_error<S: Sink + ?Sized>(
+        &mut self,
+        buf: &[u8],
+        err: &XmlError,
+        ev_start: usize,
+        ev_end: usize,
+        sink: &mut S,
+        finishing: bool,
+    ) -> Result<usize, Error> {
+        let len = buf.len();
+        let tail = buf.get(ev_start..).unwrap_or(&[]);
+        self.saw_content = true;
+        let incomplete = match err {
+            // `<` or `<!` at the very end: more bytes decide what it is.
+            XmlError::Syntax(SyntaxError::UnclosedTag | SyntaxError::InvalidBangMarkup) if tail.len() <= 2 => true,
+            // quick-xml scanned to the end of the input without finding the token's end.
+            XmlError::Syntax(_) => ev_end >= len,
+            _ => false,
+        };
+        if incomplete && !finishing {
+            self.wait = wait_for(tail);
+            return Ok(ev_start);
+        }
+        if matches!(self.phase, Phase::AfterRoot) {
+            self.discard(ev_start, sink);
+            return Ok(len);
+        }
+        // A complete but malformed token: the cap comes first, as it would have if the token had
+        // arrived in pieces and sat in the carry-over buffer.
+        if self.check_token(ev_start, ev_end, sink)? == Flow::Stop {
+            return Ok(len);
+        }
+        if incomplete {
+            // finish() turns this into TRUNCATED_PAGE (or NOT_XML) with the right message.
+            return Ok(len);
+        }
+        Err(self.malformed(ev_start, &err.to_string()))
+    }
+
+    /// Gives the invalid-UTF-8 notice, if the first U+FFFD lies before `rel_pos`. Called only just
+    /// before structural sink calls (open, close, captured) and when content after the root is
+    /// dropped, at the start of the token concerned: those positions do not depend on how the input
+    /// was split, so neither does the order of notices and items.
+    fn notice_invalid_before<S: Sink + ?Sized>(&mut self, rel_pos: usize, sink: &mut S) {
+        if let Some(at) = self.invalid_utf8_at {
+            if at < self.consumed + rel_pos as u64 {
+                self.invalid_utf8_at = None;
+                sink.notice(invalid_utf8_notice());
+            }
+        }
+    }
+
+    /// A token (complete, or cut but already longer than the cap) must fit in the cap. After the
+    /// root element it is merely dropped, like any other content there.
+    fn check_token<S: Sink + ?Sized>(&mut self, ev_start: usize, ev_end: usize, sink: &mut S) -> Result<Flow, Error> {
+        if ev_end.saturating_sub(ev_start) <= self.max_record_bytes {
+            return Ok(Flow::Continue);
+        }
+        if self.phase == Phase::AfterRoot {
+            self.discard(ev_start, sink);
+            return Ok(Flow::Stop);
+        }
+        Err(self.token_too_large())
+    }
+
+    fn check_record(&self, rel_end: usize) -> Result<(), Error> {
+        if let Some(top) = self.frames.first() {
+            let size = (self.consumed + rel_end as u64).saturating_sub(self.capture_start);
+            if size > self.max_record_bytes as u64 {
+                return Err(Error::server(
+                    "RECORD_TOO_LARGE",
+                    false,
+                    format!(
+                        "the <{}> element starting at byte {} is larger than the per-record cap of {}; raise the cap with the maxRecordMB parameter if records this large are expected",
+                        shorten(&top.name),
+                        self.capture_start,
+                        describe_bytes(self.max_record_bytes)
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn token_too_large(&self) -> Error {
+        let inside = match self.frames.first().map(|f| f.name.as_str()).or(self.stack.last().map(String::as_str)) {
+            Some(name) => format!(" inside <{}>", shorten(name)),
+            None => String::new(),
+        };
+        Error::server(
+            "RECORD_TOO_LARGE",
+            false,
+            format!(
+                "a single XML token (tag, comment, CDATA section or DOCTYPE){inside} is larger than the cap of {}; raise the cap with the maxRecordMB parameter if records this large are expected",
+                describe_bytes(self.max_record_bytes)
+            ),
+        )
+    }
+
+    fn malformed(&self, rel_pos: usize, what: &str) -> Error {
+        let inside = match self.frames.last().map(|f| f.name.as_str()).or(self.stack.last().map(String::as_str)) {
+            Some(name) => format!(" inside <{}>", shorten(name)),
+            None => String::new(),
+        };
+        Error::server(
+            "MALFORMED_XML",
+            false,
+            format!(
+                "the response is not well-formed XML at byte {}{inside}: {what}",
+                self.consumed + rel_pos as u64
+            ),
+        )
+    }
+
+    fn discard<S: Sink + ?Sized>(&mut self, rel_pos: usize, sink: &mut S) {
+        self.notice_invalid_before(rel_pos, sink);
+        let root = self.root.clone().unwrap_or_default();
+        sink.notice(format!(
+            "unexpected content after </{}> was ignored (the document was complete)",
+            shorten(&root)
+        ));
+        self.phase = Phase::Discard;
+        self.wait = None;
+        // A U+FFFD further on is in discarded content: no notice for it.
+        self.invalid_utf8_at = None;
+    }
+
+    /// Any markup other than elements, text and CDATA (comment, PI, declaration, DOCTYPE).
+    fn on_other_markup(&mut self) -> Result<(), Error> {
+        self.saw_content = true;
+        if self.phase == Phase::BeforeRoot {
+            if let Some(snippet) = self.prolog_text.take() {
+                return Err(not_xml(&snippet));
+            }
+        }
+        Ok(())
+    }
+
+    /// A piece of text (raw: no references inside; a literal `&` may be).
+    fn on_text<S: Sink + ?Sized>(&mut self, raw: &str, rel_start: usize, rel_end: usize, sink: &mut S) -> Result<Flow, Error> {
+        match self.phase {
+            Phase::InRoot => {
+                if let Some(frame) = self.frames.last_mut() {
+                    append_text(&mut frame.text, raw);
+                    self.check_record(rel_end)?;
+                }
+                Ok(Flow::Continue)
+            }
+            Phase::BeforeRoot => {
+                self.prolog(raw)?;
+                Ok(Flow::Continue)
+            }
+            Phase::AfterRoot => {
+                if is_blank(raw) {
+                    Ok(Flow::Continue)
+                } else {
+                    self.discard(rel_start, sink);
+                    Ok(Flow::Stop)
+                }
+            }
+            Phase::Discard => Ok(Flow::Stop),
+        }
+    }
+
+    fn on_cdata<S: Sink + ?Sized>(&mut self, content: &str, rel_start: usize, rel_end: usize, sink: &mut S) -> Result<Flow, Error> {
+        match self.phase {
+            Phase::InRoot => {
+                if let Some(frame) = self.frames.last_mut() {
+                    append_text(&mut frame.text, content);
+                    self.check_record(rel_end)?;
+                }
+                Ok(Flow::Continue)
+            }
+            Phase::BeforeRoot => {
+                self.saw_content = true;
+                self.prolog(&format!("<![CDATA[{content}]]>"))?;
+                Ok(Flow::Continue)
+            }
+            Phase::AfterRoot => {
+                self.discard(rel_start, sink);
+                Ok(Flow::Stop)
+            }
+            Phase::Discard => Ok(Flow::Stop),
+        }
+    }
+
+    fn on_reference<S: Sink + ?Sized>(&mut self, name: &str, rel_start: usize, rel_end: usize, sink: &mut S) -> Result<Flow, Error> {
+        match self.phase {
+            Phase::InRoot => {
+                if self.frames.is_empty() {
+                    return Ok(Flow::Continue);
+                }
+                let resolved = resolve_reference(name);
+                if resolved.is_none() && is_reference_name(name) && !self.entity_noticed {
+                    self.entity_noticed = true;
+                    sink.notice(format!(
+                        "unknown entity reference &{}; kept as literal text (only the five predefined XML entities and numeric character references are resolved; later unknown references get no further notice)",
+                        shorten(name)
+                    ));
+                }
+                if let Some(frame) = self.frames.last_mut() {
+                    match resolved {
+                        Some(c) => frame.text.push(c),
+                        None => append_text(&mut frame.text, &format!("&{name};")),
+                    }
+                }
+                self.check_record(rel_end)?;
+                Ok(Flow::Continue)
+            }
+            Phase::BeforeRoot => {
+                self.prolog(&format!("&{name};"))?;
+                Ok(Flow::Continue)
+            }
+            Phase::AfterRoot => {
+                self.discard(rel_start, sink);
+                Ok(Flow::Stop)
+            }
+            Phase::Discard => Ok(Flow::Stop),
+        }
+    }
+
+    /// Text before the root element: whitespace is fine; anything else means the body is not XML.
+    fn prolog(&mut self, raw: &str) -> Result<(), Error> {
+        if self.prolog_text.is_none() && is_blank(raw) {
+            return Ok(());
+        }
+        self.saw_content = true;
+        let snippet = self.prolog_text.get_or_insert_with(String::new);
+        let piece = if snippet.is_empty() { trim_xml_start(raw) } else { raw };
+        let have = snippet.chars().count();
+        snippet.extend(piece.chars().take(SNIPPET_CHARS.saturating_sub(have)));
+        if snippet.chars().count() >= SNIPPET_CHARS {
+            let snippet = self.prolog_text.take().unwrap_or_default();
+            return Err(not_xml(&snippet));
+        }
+        Ok(())
+    }
+
+    fn on_start<S: Sink + ?Sized>(
+        &mut self,
+        tag: &BytesStart<'_>,
+        empty: bool,
+        ev_start: usize,
+        ev_end: usize,
+        sink: &mut S,
+    ) -> Result<Flow, Error> {
+        let name = tag.name().0;
+        match self.phase {
+            Phase::BeforeRoot => {
+                if let Some(snippet) = self.prolog_text.take() {
+                    return Err(not_xml(&snippet));
+                }
+                if !is_valid_name(name) {
+                    return Err(self.malformed(ev_start, &format!("invalid element name in start tag <{}>", shorten(name))));
+                }
+                self.saw_content = true;
+                self.phase = Phase::InRoot;
+                self.root = Some(name.to_string());
+            }
+            Phase::InRoot => {
+                if !is_valid_name(name) {
+                    return Err(self.malformed(ev_start, &format!("invalid element name in start tag <{}>", shorten(name))));
+                }
+            }
+            Phase::AfterRoot => {
+                self.discard(ev_start, sink);
+                return Ok(Flow::Stop);
+            }
+            Phase::Discard => return Ok(Flow::Stop),
+        }
+        if self.stack.len() + self.frames.len() >= MAX_DEPTH {
+            return Err(Error::server(
+                "XML_TOO_DEEP",
+                false,
+                format!("the response nests elements more than {MAX_DEPTH} deep (at <{}>): refusing to parse it", shorten(name)),
+            ));
+        }
+        if !self.frames.is_empty() {
+            let element = self.new_element(tag, name, ev_start)?;
+            if empty {
+                if let Some(parent) = self.frames.last_mut() {
+                    parent.children.push(element);
+                }
+            } else {
+                self.frames.push(element);
+            }
+            self.check_record(ev_end)?;
+            return Ok(Flow::Continue);
+        }
+        self.notice_invalid_before(ev_start, sink);
+        match sink.open(&self.stack, name)? {
+            Capture::Tree => {
+                self.capture_start = self.consumed + ev_start as u64;
+                let element = self.new_element(tag, name, ev_start)?;
+                self.frames.push(element);
+                self.check_record(ev_end)?;
+                if empty {
+                    return self.close_capture(ev_start, sink);
+                }
+            }
+            Capture::Skip => {
+                if empty {
+                    sink.close(&self.stack, name)?;
+                    if self.stack.is_empty() {
+                        self.phase = Phase::AfterRoot;
+                    }
+                } else {
+                    self.stack.push(name.to_string());
+                }
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn new_element(&self, tag: &BytesStart<'_>, name: &str, ev_start: usize) -> Result<Element, Error> {
+        let mut element = Element::new(name);
+        let mut attributes = tag.html_attributes();
+        attributes.with_checks(false);
+        for attribute in attributes {
+            match attribute {
+                Ok(a) => element.attrs.push((a.key.0.to_string(), decode_attribute(&a.value))),
+                Err(e) => {
+                    return Err(self.malformed(ev_start, &format!("bad attribute in <{}>: {e}", shorten(name))));
+                }
+            }
+        }
+        Ok(element)
+    }
+
+    fn on_end<S: Sink + ?Sized>(&mut self, name: &str, ev_start: usize, ev_end: usize, sink: &mut S) -> Result<Flow, Error> {
+        match self.phase {
+            Phase::BeforeRoot => {
+                if let Some(snippet) = self.prolog_text.take() {
+                    return Err(not_xml(&snippet));
+                }
+                return Err(self.malformed(ev_start, &format!("end tag </{}> before any start tag", shorten(name))));
+            }
+            Phase::AfterRoot => {
+                self.discard(ev_start, sink);
+                return Ok(Flow::Stop);
+            }
+            Phase::Discard => return Ok(Flow::Stop),
+            Phase::InRoot => {}
+        }
+        if let Some(top) = self.frames.last() {
+            if top.name != name {
+                return Err(self.malformed(
+                    ev_start,
+                    &format!("end tag </{}> does not match the open <{}>", shorten(name), shorten(&top.name)),
+                ));
+            }
+            self.check_record(ev_end)?;
+            if self.frames.len() > 1 {
+                if let Some(mut element) = self.frames.pop() {
+                    trim_in_place(&mut element.text);
+                    if let Some(parent) = self.frames.last_mut() {
+                        parent.children.push(element);
+                    }
+                }
+                return Ok(Flow::Continue);
+            }
+            return self.close_capture(ev_start, sink);
+        }
+        match self.stack.last() {
+            Some(top) if top == name => {}
+            Some(top) => {
+                return Err(self.malformed(
+                    ev_start,
+                    &format!("end tag </{}> does not match the open <{}>", shorten(name), shorten(top)),
+                ))
+            }
+            None => return Err(self.malformed(ev_start, &format!("unexpected end tag </{}>", shorten(name)))),
+        }
+        self.stack.pop();
+        self.notice_invalid_before(ev_start, sink);
+        sink.close(&self.stack, name)?;
+        if self.stack.is_empty() {
+            self.phase = Phase::AfterRoot;
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// The captured element (the only frame left) closed: deliver it.
+    fn close_capture<S: Sink + ?Sized>(&mut self, ev_start: usize, sink: &mut S) -> Result<Flow, Error> {
+        self.notice_invalid_before(ev_start, sink);
+        if let Some(mut element) = self.frames.pop() {
+            trim_in_place(&mut element.text);
+            sink.captured(&self.stack, element)?;
+        }
+        self.frames.clear();
+        if self.stack.is_empty() {
+            self.phase = Phase::AfterRoot;
+        }
+        Ok(Flow::Continue)
+    }
+}
+
+/// Where a cut token can still end; `None` when no safe shortcut exists (then each push reparses).
+fn wait_for(tail: &[u8]) -> Option<Wait> {
+    // A token ending in '>' may be complete but malformed: let the next push reparse it.
+    if tail.len() <= 2 || tail.ends_with(b">") {
+        return None;
+    }
+    let (terminator, from): (&'static [u8], usize) = if tail.starts_with(b"<![CDATA[") {
+        (b"]]>", 9)
+    } else if tail.starts_with(b"<!--") {
+        (b"-->", 4)
+    } else {
+        (b">", 1)
+    };
+    Some(Wait { terminator, from, scanned: tail.len() })
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    match needle {
+        [] => true,
+        [b] => haystack.contains(b),
+        _ => haystack.windows(needle.len()).any(|w| w == needle),
+    }
+}
+
+/// How much of a text event cut by the buffer end can be committed now.
+fn committable_tail_text(raw: &str) -> usize {
+    if let Some(name) = raw.strip_prefix('&') {
+        // `&name` may still become `&name;`: wait, unless it can no longer be a reference.
+        if name.len() <= MAX_REF_NAME && name.bytes().all(is_reference_byte) {
+            return 0;
+        }
+    }
+    if raw.ends_with('\r') {
+        raw.len() - 1
+    } else {
+        raw.len()
+    }
+}
+
+fn is_reference_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'#' | b'_' | b'-' | b'.' | b':')
+}
+
+/// Whether `name` (between `&` and `;`) looks like a reference at all. Anything else is a stray `&`.
+fn is_reference_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= MAX_REF_NAME && name.bytes().all(is_reference_byte)
+}
+
+/// The character a reference stands for: the five predefined entities and numeric references.
+fn resolve_reference(name: &str) -> Option<char> {
+    match name {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        _ => {
+            let number = name.strip_prefix('#')?;
+            let (digits, radix) = match number.strip_prefix('x') {
+                Some(hex) => (hex, 16),
+                None => (number, 10),
+            };
+            if digits.is_empty() || digits.len() > 10 || !digits.chars().all(|c| c.is_digit(radix)) {
+                return None;
+            }
+            let code = u32::from_str_radix(digits, radix).ok()?;
+            if code == 0 {
+                return None;
+            }
+            char::from_u32(code)
+        }
+    }
+}
+
+/// Decodes an attribute value: references resolved, whitespace characters normalised to spaces
+/// (XML attribute-value normalisation; a `\r\n` pair becomes one space).
+fn decode_attribute(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(i) = rest.find(['&', '\r', '\n', '\t']) {
+        out.push_str(rest.get(..i).unwrap_or(""));
+        let after = rest.get(i..).unwrap_or("");
+        if let Some(tail) = after.strip_prefix("\r\n") {
+            out.push(' ');
+            rest = tail;
+        } else if let Some(tail) = after.strip_prefix('&') {
+            let end = tail.find(';').filter(|&e| e <= MAX_REF_NAME + 1);
+            match end.and_then(|e| tail.get(..e).map(|name| (e, name))) {
+                Some((e, name)) => match resolve_reference(name) {
+                    Some(c) => {
+                        out.push(c);
+                        rest = tail.get(e + 1..).unwrap_or("");
+                    }
+                    None => {
+                        out.push('&');
+                        rest = tail;
+                    }
+                },
+                None => {
+                    out.push('&');
+                    rest = tail;
+                }
+            }
+        } else {
+            out.push(' ');
+            rest = after.get(1..).unwrap_or("");
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Appends a text piece with XML 1.0 line-end normalisation (`\r\n` and lone `\r` become `\n`).
+/// Leading whitespace of an element's text is dropped as it arrives (it is trimmed at close anyway).
+fn append_text(dst: &mut String, piece: &str) {
+    let piece = if dst.is_empty() { trim_xml_start(piece) } else { piece };
+    if !piece.contains('\r') {
+        dst.push_str(piece);
+        return;
+    }
+    let mut chars = piece.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' {
+            if chars.peek() == Some(&'\n') {
+                chars.next();
+            }
+            dst.push('\n');
+        } else {
+            dst.push(c);
+        }
+    }
+}
+
+fn is_xml_whitespace(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n')
+}
+
+fn is_blank(s: &str) -> bool {
+    s.chars().all(is_xml_whitespace)
+}
+
+fn trim_xml_start(s: &str) -> &str {
+    s.trim_start_matches(is_xml_whitespace)
+}
+
+fn trim_in_place(text: &mut String) {
+    let end = text.trim_end_matches(is_xml_whitespace).len();
+    text.truncate(end);
+    let start = text.len() - text.trim_start_matches(is_xml_whitespace).len();
+    if start > 0 {
+        text.drain(..start);
+    }
+}
+
+/// Element names must start with a letter, `_` or `:` and hold no markup characters.
+fn is_valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(c) if c.is_alphabetic() || c == '_' || c == ':' => {}
+        _ => return false,
+    }
+    chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | ':' | '-' | '.') || (!c.is_ascii() && !c.is_whitespace()))
+}
+
+fn not_xml(snippet: &str) -> Error {
+    Error::server(
+        "NOT_XML",
+        false,
+        format!(
+            "the response is not XML: it starts with text instead of an element: \"{}\"",
+            snippet.chars().take(SNIPPET_CHARS).collect::<String>()
+        ),
+    )
+}
+
+fn invalid_utf8_notice() -> String {
+    "the response contained bytes that are not valid UTF-8; they were replaced with U+FFFD (\u{FFFD})".to_string()
+}
+
+/// A name for a message, cut to a sane length.
+fn shorten(name: &str) -> String {
+    const MAX: usize = 64;
+    if name.chars().count() <= MAX {
+        name.to_string()
+    } else {
+        let mut s: String = name.chars().take(MAX).collect();
+        s.push_str("...");
+        s
+    }
+}
+
+fn describe_bytes(n: usize) -> String {
+    const MIB: usize = 1024 * 1024;
+    if n >= MIB && n % MIB == 0 {
+        format!("{} MB", n / MIB)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records every sink call so that whole and split parses can be compared.
+    #[derive(Debug, Default, Clone, PartialEq)]
+    struct Log {
+        calls: Vec<String>,
+        trees: Vec<Element>,
+        capture: Vec<&'static str>,
+    }
+
+    impl Sink for Log {
+        fn open(&mut self, path: &[String], name: &str) -> Result<Capture, Error> {
+            self.calls.push(format!("open {}/{name}", path.join("/")));
+            Ok(if self.capture.contains(&name) { Capture::Tree } else { Capture::Skip })
+        }
+        fn captured(&mut self, path: &[String], element: Element) -> Result<(), Error> {
+            self.calls.push(format!("captured {}/{}", path.join("/"), element.name));
+            self.trees.push(element);
+            Ok(())
+        }
+        fn close(&mut self, path: &[String], name: &str) -> Result<(), Error> {
+            self.calls.push(format!("close {}/{name}", path.join("/")));
+            Ok(())
+        }
+        fn notice(&mut self, text: String) {
+            self.calls.push(format!("notice {text}"));
+        }
+    }
+
+    type Outcome = (Log, Result<(), String>);
+
+    fn parse_chunks(chunks: &[&[u8]], capture: &[&'static str], cap: usize) -> Outcome {
+        let mut log = Log { capture: capture.to_vec(), ..Log::default() };
+        let mut reader = PushReader::new(cap);
+        for chunk in chunks {
+            if let Err(e) = reader.push(chunk, &mut log) {
+                return (log, Err(e.code().to_string()));
+            }
+        }
+        let result = reader.finish(&mut log).map_err(|e| e.code().to_string());
+        (log, result)
+    }
+
+    fn parse(doc: &[u8], capture: &[&'static str]) -> Outcome {
+        parse_chunks(&[doc], capture, DEFAULT_MAX_RECORD_BYTES)
+    }
+
+    /// Parses whole, then at every 2-piece split and in 1-byte chunks, and asserts identical outcomes.
+    fn parse_all_splits(doc: &[u8], capture: &[&'static str], cap: usize) -> Outcome {
+        let whole = parse_chunks(&[doc], capture, cap);
+        for i in 0..=doc.len() {
+            let (a, b) = doc.split_at(i);
+            let split = parse_chunks(&[a, b], capture, cap);
+            assert_eq!(split, whole, "split at {i} of {:?}", String::from_utf8_lossy(doc));
+        }
+        let bytes: Vec<&[u8]> = doc.chunks(1).collect();
+        assert_eq!(parse_chunks(&bytes, capture, cap), whole, "1-byte chunks");
+        // three pieces for short documents
+        if doc.len() <= 120 {
+            for i in 0..=doc.len() {
+                for j in i..=doc.len() {
+                    let parts = [&doc[..i], &doc[i..j], &doc[j..]];
+                    assert_eq!(parse_chunks(&parts, capture, cap), whole, "split at {i},{j}");
+                }
+            }
+        }
+        whole
+    }
+
+    fn tree(outcome: &Outcome, i: usize) -> &Element {
+        &outcome.0.trees[i]
+    }
+
+    #[test]
+    fn captures_tree_with_attributes_text_and_children_across_all_splits() {
+        let doc = br#"<?xml version="1.0"?><R><L><X id="1" k='a &amp; b'><A>one</A><B/><C>  two  </C></X></L></R>"#;
+        let out = parse_all_splits(doc, &["X"], DEFAULT_MAX_RECORD_BYTES);
+        assert_eq!(out.1, Ok(()));
+        let x = tree(&out, 0);
+        assert_eq!(x.attr("id"), Some("1"));
+        assert_eq!(x.attr("k"), Some("a & b"));
+        assert_eq!(x.child_text("A"), Some("one"));
+        assert_eq!(x.child("B").map(|b| b.text.as_str()), Some(""));
+        assert_eq!(x.child_text("C"), Some("two"));
+        assert_eq!(
+            out.0.calls,
+            vec!["open /R", "open R/L", "open R/L/X", "captured R/L/X", "close R/L", "close /R"]
+        );
+    }
+
+    #[test]
+    fn cdata_text_and_references_concatenate_then_trim() {
+        let doc = b"<R><X>\n  a<![CDATA[ &quot;b&quot; ]]>c&lt;&#65;&#x42;<!-- no --><?pi x?>d  \n</X></R>";
+        let out = parse_all_splits(doc, &["X"], DEFAULT_MAX_RECORD_BYTES);
+        assert_eq!(out.1, Ok(()));
+        assert_eq!(tree(&out, 0).text, "a &quot;b&quot; c<ABd");
+    }
+
+    #[test]
+    fn cdata_keeps_entities_literal_and_multiline() {
+        let doc = b"<R><X><![CDATA[line1\r\nline2\rline3 &amp; <tag> ]] >]]></X></R>";
+        let out = parse_all_splits(doc, &["X"], DEFAULT_MAX_RECORD_BYTES);
+        assert_eq!(tree(&out, 0).text, "line1\nline2\nline3 &amp; <tag> ]] >");
+    }
+
+    #[test]
+    fn line_ends_in_text_are_normalised_across_splits() {
+        let out = parse_all_splits(b"<R><X>a\r\nb\rc\r&amp;\r<![CDATA[\nd]]>\r\n</X></R>", &["X"], 1 << 20);
+        assert_eq!(tree(&out, 0).text, "a\nb\nc\n&\n\nd");
+    }
+
+    #[test]
+    fn whitespace_only_and_empty_text_trim_to_empty() {
+        let out = parse_all_splits(b"<R><X>  \n\t </X><X><![CDATA[]]></X><X><![CDATA[  ]]></X></R>", &["X"], 1 << 20);
+        assert!(out.0.trees.iter().all(|t| t.text.is_empty()));
+        assert_eq!(out.0.trees.len(), 3);
+    }
+
+    #[test]
+    fn multibyte_utf8_survives_every_split() {
+        let doc = "<R><X a=\"é€\">Grüße 😀 €</X></R>".as_bytes();
+        let out = parse_all_splits(doc, &["X"], DEFAULT_MAX_RECORD_BYTES);
+        assert_eq!(tree(&out, 0).text, "Grüße 😀 €");
+        assert_eq!(tree(&out, 0).attr("a"), Some("é€"));
+        assert!(!out.0.calls.iter().any(|c| c.starts_with("notice")));
+    }
+
+    #[test]
+    fn doctype_with_external_dtd_and_internal_subset_is_skipped() {
+        let doc = br#"<?xml version="1.0"?>
+<!DOCTYPE R SYSTEM "https://example.invalid/x.dtd" [ <!ENTITY e "expanded"> <!ELEMENT R ANY> ]>
+<!-- c --><R><X>&e;</X></R>"#;
+        let out = parse_all_splits(doc, &["X"], DEFAULT_MAX_RECORD_BYTES);
+        assert_eq!(out.1, Ok(()));
+        assert_eq!(tree(&out, 0).text, "&e;");
+        let notices: Vec<_> = out.0.calls.iter().filter(|c| c.starts_with("notice")).collect();
+        assert_eq!(notices.len(), 1);
+        assert!(notices[0].contains("&e;"));
+    }
+
+    #[test]
+    fn unknown_entities_give_one_notice_and_stray_ampersands_stay() {
+        let doc = b"<R><X>AT&T &foo; &bar; a & b &#xZZ; &#0; &#9731;</X></R>";
+        let out = parse_all_splits(doc, &["X"], DEFAULT_MAX_RECORD_BYTES);
+        assert_eq!(out.1, Ok(()));
+        assert_eq!(tree(&out, 0).text, "AT&T &foo; &bar; a & b &#xZZ; &#0; \u{2603}");
+        let notices = out.0.calls.iter().filter(|c| c.starts_with("notice")).count();
+        assert_eq!(notices, 1);
+    }
+
+    #[test]
+    fn comments_and_pis_are_skipped_anywhere() {
+        let doc = b"<!--a--><?pi?><R><!--b--><X>1<!--x-->2</X><?p q?></R><!--c--><?z?>\n";
+        let out = parse_all_splits(doc, &["X"], DEFAULT_MAX_RECORD_BYTES);
+        assert_eq!(out.1, Ok(()));
+        assert_eq!(tree(&out, 0).text, "12");
+    }
+
+    #[test]
+    fn truncated_document_is_truncated_page() {
+        let doc = b"<R><X>1</X><X>2</X></R>";
+        for cut in 1..doc.len() - 1 {
+            let out = parse_all_splits(&doc[..cut], &["X"], DEFAULT_MAX_RECORD_BYTES);
+            assert_eq!(out.1, Err("TRUNCATED_PAGE".to_string()), "cut at {cut}");
+        }
+        // The record that was complete is delivered; the cut one never is.
+        let out = parse(&doc[..15], &["X"]);
+        assert_eq!(out.0.trees.len(), 1);
+    }
+
+    #[test]
+    fn empty_body_and_prolog_only() {
+        assert_eq!(parse(b"", &[]).1, Err("EMPTY_RESPONSE".to_string()));
+        assert_eq!(parse(b"  \r\n ", &[]).1, Err("EMPTY_RESPONSE".to_string()));
+        assert_eq!(parse(b"<?xml version=\"1.0\"?>\n<!-- x -->", &[]).1, Err("TRUNCATED_PAGE".to_string()));
+        assert_eq!(parse(b"<?xml version=\"1.0\"?>\n<!-- x", &[]).1, Err("TRUNCATED_PAGE".to_string()));
+    }
+
+    #[test]
+    fn text_instead_of_xml() {
+        let out = parse_all_splits(b"Bad Login/Password", &[], 1 << 20);
+        assert_eq!(out.1, Err("NOT_XML".to_string()));
+        let out = parse_all_splits(b"{\"error\": 1}<x/>", &[], 1 << 20);
+        assert_eq!(out.1, Err("NOT_XML".to_string()));
+    }
+
+    #[test]
+    fn malformed_markup_is_an_error_not_a_wait() {
+        for doc in [
+            &b"<R><X>1</Y></R>"[..],
+            b"<R><!x></R>",
+            b"<R>< X/></R>",
+            b"<R><1/></R>",
+            b"</R>",
+            b"<R><![FOO[x]]></R>",
+            b"<R><X a=\"1></X></R> trailing",
+        ] {
+            let out = parse_all_splits(doc, &["X"], 1 << 20);
+            assert!(
+                matches!(out.1.as_ref().map_err(String::as_str), Err("MALFORMED_XML") | Err("TRUNCATED_PAGE")),
+                "{:?} gave {:?}",
+                String::from_utf8_lossy(doc),
+                out.1
+            );
+        }
+        assert_eq!(parse(b"<R><X>1</Y></R>", &["X"]).1, Err("MALFORMED_XML".to_string()));
+        assert_eq!(parse(b"<R><A>1</B></R>", &[]).1, Err("MALFORMED_XML".to_string()));
+        assert_eq!(parse(b"<R><!x></R>", &[]).1, Err("MALFORMED_XML".to_string()));
+    }
+
+    #[test]
+    fn content_after_root_is_ignored_with_a_notice() {
+        let out = parse_all_splits(b"<R><X>1</X></R><!-- ok -->\n<junk/>more", &["X"], 1 << 20);
+        assert_eq!(out.1, Ok(()));
+        assert_eq!(out.0.trees.len(), 1);
+        assert_eq!(out.0.calls.iter().filter(|c| c.starts_with("notice")).count(), 1);
+        let out = parse_all_splits(b"<R/>\n<!-- cut", &[], 1 << 20);
+        assert_eq!(out.1, Ok(()));
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_with_one_notice() {
+        let doc = b"<R><X>a\xFFb\xC3</X><X>\xE2\x82c\xF0\x9F\x98</X></R>";
+        let out = parse_all_splits(doc, &["X"], 1 << 20);
+        assert_eq!(out.1, Ok(()));
+        assert_eq!(tree(&out, 0).text, "a\u{FFFD}b\u{FFFD}");
+        assert_eq!(tree(&out, 1).text, "\u{FFFD}c\u{FFFD}");
+        assert_eq!(out.0.calls.iter().filter(|c| c.starts_with("notice")).count(), 1);
+        // cut inside a multi-byte character at the very end
+        let out = parse(b"<R/>\xE2\x82", &[]);
+        assert_eq!(out.1, Ok(()));
+    }
+
+    #[test]
+    fn bom_at_start_is_dropped_and_inside_text_is_kept() {
+        let doc = "\u{FEFF}<R><X>\u{FEFF}a</X></R>".as_bytes();
+        let out = parse_all_splits(doc, &["X"], 1 << 20);
+        assert_eq!(out.1, Ok(()));
+        assert_eq!(tree(&out, 0).text, "\u{FEFF}a");
+    }
+
+    #[test]
+    fn record_cap_names_element_and_parameter() {
+        let doc = b"<R><X><A>0123456789</A><A>0123456789</A></X></R>";
+        let out = parse_all_splits(doc, &["X"], 30);
+        assert_eq!(out.1, Err("RECORD_TOO_LARGE".to_string()));
+        let mut reader = PushReader::new(30);
+        let mut log = Log { capture: vec!["X"], ..Log::default() };
+        let err = reader.push(doc, &mut log).err().map(|e| e.message().to_string()).unwrap_or_default();
+        assert!(err.contains("<X>") && err.contains("maxRecordMB") && err.contains("30 bytes"), "{err}");
+        // fits exactly
+        assert_eq!(parse_chunks(&[doc], &["X"], 41).1, Ok(()));
+        // uncaptured content of any size is fine
+        assert_eq!(parse_chunks(&[doc], &[], 30).1, Ok(()));
+    }
+
+    #[test]
+    fn token_cap_bounds_the_carry_over_buffer() {
+        let mut doc = b"<R><!--".to_vec();
+        doc.extend(std::iter::repeat(b'x').take(200));
+        doc.extend(b"--></R>");
+        let whole = parse_chunks(&[&doc], &[], 100);
+        assert_eq!(whole.1, Err("RECORD_TOO_LARGE".to_string()));
+        let small: Vec<&[u8]> = doc.chunks(7).collect();
+        assert_eq!(parse_chunks(&small, &[], 100), whole);
+        // a huge text run outside captures is not a token
+        let mut doc = b"<R>".to_vec();
+        doc.extend(std::iter::repeat(b'y').take(500));
+        doc.extend(b"</R>");
+        let small: Vec<&[u8]> = doc.chunks(3).collect();
+        assert_eq!(parse_chunks(&small, &[], 100).1, Ok(()));
+        // and the buffer stays small while it streams
+        let mut reader = PushReader::new(100);
+        let mut log = Log::default();
+        for c in doc.chunks(3) {
+            assert!(reader.push(c, &mut log).is_ok());
+            assert!(reader.buffered() < 10);
+        }
+    }
+
+    #[test]
+    fn big_cdata_in_small_chunks_is_linear_and_exact() {
+        let mut body = String::new();
+        for i in 0..20_000 {
+            body.push_str(&format!("line {i} -> ]] > value\r\n"));
+        }
+        let doc = format!("<R><X><![CDATA[{body}]]></X></R>");
+        let whole = parse(doc.as_bytes(), &["X"]);
+        let chunks: Vec<&[u8]> = doc.as_bytes().chunks(5).collect();
+        let started = std::time::Instant::now();
+        let split = parse_chunks(&chunks, &["X"], DEFAULT_MAX_RECORD_BYTES);
+        assert_eq!(split, whole);
+        assert_eq!(tree(&whole, 0).text, body.replace("\r\n", "\n").trim_end());
+        assert!(started.elapsed().as_secs() < 20);
+    }
+
+    #[test]
+    fn too_deep_is_refused_without_recursion_trouble() {
+        let mut doc = String::new();
+        for _ in 0..(MAX_DEPTH + 10) {
+            doc.push_str("<a>");
+        }
+        assert_eq!(parse(doc.as_bytes(), &["a"]).1, Err("XML_TOO_DEEP".to_string()));
+    }
+
+    #[test]
+    fn root_capture_and_empty_root() {
+        let out = parse_all_splits(b"<R a='1'><X>1</X></R>", &["R"], 1 << 20);
+        assert_eq!(out.1, Ok(()));
+        assert_eq!(out.0.calls, vec!["open /R", "captured /R"]);
+        let out = parse_all_splits(b"<R/>", &[], 1 << 20);
+        assert_eq!(out.0.calls, vec!["open /R", "close /R"]);
+        assert_eq!(out.1, Ok(()));
+    }
+
+    #[test]
+    fn errors_are_sticky_and_misuse_is_a_caller_error() {
+        let mut reader = PushReader::default();
+        let mut log = Log::default();
+        assert!(reader.push(b"<R></X>", &mut log).is_err());
+        assert_eq!(reader.push(b"<R/>", &mut log).map_err(|e| e.code()), Err("MALFORMED_XML"));
+        let mut reader = PushReader::default();
+        assert!(reader.push(b"<R/>", &mut log).is_ok());
+        assert!(reader.finish(&mut log).is_ok());
+        assert_eq!(reader.push(b"x", &mut log).map_err(|e| e.code()), Err("PUSH_AFTER_FINISH"));
+    }
+
+    #[test]
+    fn attribute_values_are_decoded_and_normalised() {
+        assert_eq!(decode_attribute("a&lt;b&#x41;&unknown;c\r\nd\te&"), "a<bA&unknown;c d e&");
+        assert_eq!(decode_attribute("&amp"), "&amp");
+    }
+
+    #[test]
+    fn sink_errors_stop_the_reader() {
+        struct Refuse;
+        impl Sink for Refuse {
+            fn open(&mut self, _: &[String], name: &str) -> Result<Capture, Error> {
+                Err(Error::server("NOPE", false, name.to_string()))
+            }
+            fn captured(&mut self, _: &[String], _: Element) -> Result<(), Error> {
+                Ok(())
+            }
+            fn close(&mut self, _: &[String], _: &str) -> Result<(), Error> {
+                Ok(())
+            }
+            fn notice(&mut self, _: String) {}
+        }
+        let mut reader = PushReader::default();
+        assert_eq!(reader.push(b"<R>", &mut Refuse).map_err(|e| e.code()), Err("NOPE"));
+        assert_eq!(reader.finish(&mut Refuse).map_err(|e| e.code()), Err("NOPE"));
+    }
+}
