@@ -314,3 +314,21 @@ fn host_detections_write_one_host_per_host_and_no_detections() {
     assert_eq!(run.output.matches("<HOST>").count(), 7);
     assert!(!run.output.contains("DETECTION"));
 }
+
+#[test]
+fn a_truncation_warning_without_a_next_url_is_never_a_finished_run() {
+    let ids = host_ids(4);
+    // Qualys says "limit exceeded" but the URL element is missing.
+    let strip_url = |page: String| match (page.find("<URL>"), page.find("</URL>")) {
+        (Some(start), Some(end)) => format!("{}{}", &page[..start], &page[end + "</URL>".len()..]),
+        _ => page,
+    };
+    let run = drive(&params("detections", URL, &[("batchSize", "2"), ("maxRetry", "0")]), &Tokens::default(), |req, _| (200, vec![], strip_url(detection_page(&req.url, &ids, 1)), Fault::None), 4096);
+    let e = run.outcome.expect_err("must not finish after page 1");
+    assert_eq!(e.code(), "NEXT_PAGE_URL_MISSING");
+    // With a retry allowed, the retry starts after the last host written and so reaches the
+    // next page anyway: every record, once.
+    let run = drive(&params("detections", URL, &[("batchSize", "2"), ("maxRetry", "1")]), &Tokens::default(), |req, _| (200, vec![], strip_url(detection_page(&req.url, &ids, 1)), Fault::None), 4096);
+    run.outcome.expect("recovered");
+    assert_eq!(detections_in(&run.output), expected(&ids, 1));
+}

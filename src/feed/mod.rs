@@ -350,7 +350,16 @@ impl Feed {
                 }
                 Item::Warning { code, text } => {
                     let code = code.unwrap_or_default();
-                    self.log(Level::Warn, format!("Qualys warning {code}: {text}"));
+                    if code.trim() == "1980" {
+                        // "record limit exceeded" with no URL to continue from: finishing here
+                        // would silently drop every later page.
+                        let e = Error::server("NEXT_PAGE_URL_MISSING", true, format!("Qualys said the page was truncated (WARNING 1980: {text}) but sent no URL for the next page; the page will be fetched again"));
+                        if let State::InFlight(a) = &mut self.state {
+                            a.error.get_or_insert(e);
+                        }
+                    } else {
+                        self.log(Level::Warn, format!("Qualys warning {code}: {text}"));
+                    }
                 }
                 Item::IdRange { .. } => {}
                 Item::QualysReturn(q) => {
