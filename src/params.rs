@@ -134,6 +134,12 @@ pub struct Config {
     pub output_chunk_records: u32,
     /// `outputChunkMB` in bytes: default 4 MiB, 1..=256 MiB.
     pub output_chunk_bytes: usize,
+    /// `kbChunkSize`: QIDs per KnowledgeBase request when the base load is split into QID
+    /// windows, default 1000, 0..=100_000 (0 = one request, as the old script did).
+    pub kb_chunk_size: u32,
+    /// `concurrency`: host-ID ranges (or KB windows) fetched in parallel, default 1 (sequential,
+    /// like the old script), 1..=10; never above Qualys's concurrency limit minus one.
+    pub concurrency: u32,
 }
 
 impl Config {
@@ -171,6 +177,8 @@ const WAIT_BUDGET_SEC: IntSpec = IntSpec { key: "waitBudgetSec", default: 3600, 
 const MAX_RECORD_MB: IntSpec = IntSpec { key: "maxRecordMB", default: 64, min: 1, max: 1024 };
 const OUTPUT_CHUNK_RECORDS: IntSpec = IntSpec { key: "outputChunkRecords", default: 1000, min: 1, max: 100_000 };
 const OUTPUT_CHUNK_MB: IntSpec = IntSpec { key: "outputChunkMB", default: 4, min: 1, max: 256 };
+const KB_CHUNK_SIZE: IntSpec = IntSpec { key: "kbChunkSize", default: 1000, min: 0, max: 100_000 };
+const CONCURRENCY: IntSpec = IntSpec { key: "concurrency", default: 1, min: 1, max: 10 };
 
 const KNOWN_KEYS: &[&str] = &[
     "dataSource",
@@ -194,6 +202,8 @@ const KNOWN_KEYS: &[&str] = &[
     "maxRecordMB",
     "outputChunkRecords",
     "outputChunkMB",
+    "kbChunkSize",
+    "concurrency",
 ];
 
 /// Every key this feed reads (the URL keys of all data sources included).
@@ -370,6 +380,8 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
     let max_record_bytes = to_usize(int(&mut problems, &MAX_RECORD_MB)).saturating_mul(MIB);
     let output_chunk_records = to_u32(int(&mut problems, &OUTPUT_CHUNK_RECORDS));
     let output_chunk_bytes = to_usize(int(&mut problems, &OUTPUT_CHUNK_MB)).saturating_mul(MIB);
+    let kb_chunk_size = to_u32(int(&mut problems, &KB_CHUNK_SIZE));
+    let concurrency = to_u32(int(&mut problems, &CONCURRENCY));
 
     // verifyCerts
     let verify_certs = match value_of(&mut problems, "verifyCerts") {
@@ -474,6 +486,8 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
             max_record_bytes,
             output_chunk_records,
             output_chunk_bytes,
+            kb_chunk_size,
+            concurrency,
         },
         warnings,
     })
@@ -1079,7 +1093,17 @@ mod tests {
         for key in ["dataSource", "kbUrl", "hostsUrl", "detectionUrl", "username", "password", "batchSize", "requestsPerMin", "socketLimit", "maxRetry", "proxy", "verifyCerts"] {
             assert!(k.contains(&key), "{key}");
         }
-        assert_eq!(k.len(), 21);
+        assert_eq!(k.len(), 23);
+    }
+
+    #[test]
+    fn kb_chunk_size_and_concurrency_defaults_and_ranges() {
+        let c = parse(&base()).expect("valid").config;
+        assert_eq!((c.kb_chunk_size, c.concurrency), (1000, 1));
+        let c = parse(&with(with(base(), "kbChunkSize", "0"), "concurrency", "4")).expect("valid").config;
+        assert_eq!((c.kb_chunk_size, c.concurrency), (0, 4));
+        let m = err(&with(with(base(), "kbChunkSize", "100001"), "concurrency", "0"));
+        assert!(m.contains("kbChunkSize") && m.contains("concurrency"), "{m}");
     }
 
     #[test]

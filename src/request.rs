@@ -30,6 +30,8 @@ impl Method {
 /// One request to make. `Debug` shows `Authorization: Basic ***`.
 #[derive(Clone)]
 pub struct Request {
+    /// Identifies the request in `handle_*` calls (several may be in flight).
+    pub id: u64,
     pub method: Method,
     pub url: String,
     /// Non-secret headers, in order.
@@ -42,8 +44,9 @@ pub struct Request {
 }
 
 impl Request {
-    pub(crate) fn get(url: String, username: &str, password: &Secret, page: u32, attempt: u32) -> Self {
+    pub(crate) fn get(id: u64, url: String, username: &str, password: &Secret, page: u32, attempt: u32) -> Self {
         Request {
+            id,
             method: Method::Get,
             url,
             headers: vec![("X-Requested-With".to_string(), REQUESTED_WITH.to_string())],
@@ -69,6 +72,7 @@ impl Request {
 impl fmt::Debug for Request {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Request")
+            .field("id", &self.id)
             .field("method", &self.method)
             .field("url", &self.url)
             .field("headers", &self.headers)
@@ -120,7 +124,7 @@ mod tests {
     #[test]
     fn authorization_is_basic_and_debug_hides_it() {
         let pw = Secret::new("Pa55-w0rd!".to_string());
-        let r = Request::get("https://q.example/api/2.0/fo/asset/host/?action=list".into(), "alice", &pw, 1, 0);
+        let r = Request::get(1, "https://q.example/api/2.0/fo/asset/host/?action=list".into(), "alice", &pw, 1, 0);
         assert_eq!(r.authorization(), format!("Basic {}", base64(b"alice:Pa55-w0rd!")));
         let dbg = format!("{r:?}");
         assert!(!dbg.contains("Pa55"), "{dbg}");

@@ -219,6 +219,15 @@ impl Url {
         Url { query: None, ..self.clone() }
     }
 
+    /// The same URL with another path (query kept). `path` must start with `/`; characters that
+    /// need it are percent-encoded as in [`Url::parse`].
+    pub fn with_path(&self, path: &str) -> Url {
+        let path = if path.starts_with('/') { path.to_string() } else { format!("/{path}") };
+        let query = if self.has_query() { format!("?{}", self.query_string()) } else { String::new() };
+        let text = format!("{}://{}{}{}", self.scheme(), self.authority(), path, query);
+        Url::parse(&text).unwrap_or_else(|_| self.clone())
+    }
+
     /// The percent-decoded value of the first parameter named `key` (`+` reads as a space, as a
     /// form-decoding server reads it). A parameter written without `=` has the value `""`.
     pub fn query_get(&self, key: &str) -> Option<String> {
@@ -884,4 +893,13 @@ mod tests {
         assert_eq!(encode_query_component(" !\"#$%&'()*+/;<=>?@[\\]^`{|}"), "%20%21%22%23%24%25%26%27%28%29%2A%2B%2F%3B%3C%3D%3E%3F%40%5B%5C%5D%5E%60%7B%7C%7D");
         assert_eq!(encode_query_component("é"), "%C3%A9");
     }
+
+    #[test]
+    fn with_path_keeps_origin_and_query() {
+        let u = Url::parse("https://qualysapi.example.com:8443/api/2.0/fo/asset/host/vm/detection/?action=list&ids=1-5").expect("url");
+        let h = u.with_path("/api/2.0/fo/asset/host/");
+        assert_eq!(h.to_string(), "https://qualysapi.example.com:8443/api/2.0/fo/asset/host/?action=list&ids=1-5");
+        assert!(h.same_origin(&u));
+    }
+
 }

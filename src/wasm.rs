@@ -129,13 +129,15 @@ impl JsFeed {
         o.into()
     }
 
-    /// `{kind:"send", method, url, headers:[[k,v]...], page, attempt}` | `{kind:"wait", ms, reason}` |
-    /// `{kind:"done", summary}` | `{kind:"fail", error}`.
+    /// `{kind:"send", id, method, url, headers:[[k,v]...], page, attempt}` (start it, poll again) |
+    /// `{kind:"wait", ms, reason}` (sleep up to ms or until a response settles) |
+    /// `{kind:"pending"}` (wait until a response settles) | `{kind:"done", summary}` | `{kind:"fail", error}`.
     pub fn poll(&mut self, now_ms: f64) -> JsValue {
         let o = Object::new();
         match self.inner.poll(now_ms as i64) {
             Action::Send(req) => {
                 set(&o, "kind", "send");
+                set(&o, "id", req.id as f64);
                 set(&o, "method", req.method.as_str());
                 set(&o, "url", req.url.as_str());
                 let headers = Array::new();
@@ -151,6 +153,7 @@ impl JsFeed {
                 set(&o, "ms", ms as f64);
                 set(&o, "reason", reason.as_str());
             }
+            Action::Pending => set(&o, "kind", "pending"),
             Action::Done(s) => {
                 set(&o, "kind", "done");
                 set(&o, "summary", to_js(&s));
@@ -163,27 +166,37 @@ impl JsFeed {
         o.into()
     }
 
+    /// The request id from the `send` action; may be omitted while only one request is in flight.
+    fn request_id(&mut self, id: Option<f64>) -> u64 {
+        // 0 is never a valid id: the core then reports an out-of-order call.
+        id.map(|v| v as u64).or_else(|| self.inner.sole_request_id()).unwrap_or(0)
+    }
+
     #[wasm_bindgen(js_name = handleResponseHead)]
-    pub fn handle_response_head(&mut self, now_ms: f64, status: u16, headers: JsValue) -> Result<(), JsValue> {
+    pub fn handle_response_head(&mut self, now_ms: f64, status: u16, headers: JsValue, request_id: Option<f64>) -> Result<(), JsValue> {
         let headers = header_pairs(&headers)?;
-        self.inner.handle_response_head(now_ms as i64, status, &headers);
+        let id = self.request_id(request_id);
+        self.inner.handle_response_head(id, now_ms as i64, status, &headers);
         Ok(())
     }
 
     /// Returns false when reading further is pointless: abort, then call `handleResponseEnd`.
     #[wasm_bindgen(js_name = handleBody)]
-    pub fn handle_body(&mut self, chunk: &[u8]) -> bool {
-        self.inner.handle_body(chunk)
+    pub fn handle_body(&mut self, chunk: &[u8], request_id: Option<f64>) -> bool {
+        let id = self.request_id(request_id);
+        self.inner.handle_body(id, chunk)
     }
 
     #[wasm_bindgen(js_name = handleResponseEnd)]
-    pub fn handle_response_end(&mut self, now_ms: f64) {
-        self.inner.handle_response_end(now_ms as i64);
+    pub fn handle_response_end(&mut self, now_ms: f64, request_id: Option<f64>) {
+        let id = self.request_id(request_id);
+        self.inner.handle_response_end(id, now_ms as i64);
     }
 
     #[wasm_bindgen(js_name = handleTransportError)]
-    pub fn handle_transport_error(&mut self, now_ms: f64, code: &str, message: &str) {
-        self.inner.handle_transport_error(now_ms as i64, code, message);
+    pub fn handle_transport_error(&mut self, now_ms: f64, code: &str, message: &str, request_id: Option<f64>) {
+        let id = self.request_id(request_id);
+        self.inner.handle_transport_error(id, now_ms as i64, code, message);
     }
 
     /// The next output chunk (a string of sibling record fragments), or `undefined`.

@@ -38,7 +38,8 @@ fn host_ids(n: u64) -> Vec<u64> {
 fn detection_page(url: &str, ids: &[u64], per_host: u64) -> String {
     let limit: usize = query(url, "truncation_limit").and_then(|v| v.parse().ok()).unwrap_or(1000);
     let id_min: u64 = query(url, "id_min").and_then(|v| v.parse().ok()).unwrap_or(0);
-    let remaining: Vec<u64> = ids.iter().copied().filter(|id| *id >= id_min).collect();
+    let id_max: u64 = query(url, "id_max").and_then(|v| v.parse().ok()).unwrap_or(u64::MAX);
+    let remaining: Vec<u64> = ids.iter().copied().filter(|id| *id >= id_min && *id <= id_max).collect();
     let page = &remaining[..remaining.len().min(limit)];
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<!DOCTYPE HOST_LIST_VM_DETECTION_OUTPUT SYSTEM \"https://qualysapi.qualys.com/api/2.0/fo/asset/host/vm/detection/host_list_vm_detection_output.dtd\">\n<HOST_LIST_VM_DETECTION_OUTPUT>\n  <RESPONSE>\n    <DATETIME>2024-01-01T00:00:00Z</DATETIME>\n    <HOST_LIST>\n");
     for id in page {
@@ -89,44 +90,64 @@ struct Run {
     waits: Vec<u64>,
 }
 
-fn drive(params: &[(String, String)], tokens: &Tokens, mut serve: impl FnMut(&Request, usize) -> (u16, Vec<(String, String)>, String, Fault), chunk: usize) -> Run {
+fn drive(params: &[(String, String)], tokens: &Tokens, serve: impl FnMut(&Request, usize) -> (u16, Vec<(String, String)>, String, Fault), chunk: usize) -> Run {
+    drive_with(params, tokens, serve, chunk).0
+}
+
+/// Runs a feed to its end. Requests the feed starts are queued and answered one at a time when
+/// the feed says `Pending` or `Wait`, oldest first, so several can be in flight. Also returns the
+/// largest number of requests that were in flight at once.
+fn drive_with(params: &[(String, String)], tokens: &Tokens, mut serve: impl FnMut(&Request, usize) -> (u16, Vec<(String, String)>, String, Fault), chunk: usize) -> (Run, usize) {
     let mut now: i64 = 1_700_000_000_000;
     let mut feed = Feed::new(params, tokens, now).expect("valid parameters");
     let mut run = Run { outcome: Err(qualys_vm_transporter::Error::caller("NOT_RUN", "")), output: String::new(), logs: Vec::new(), requests: Vec::new(), waits: Vec::new() };
-    for step in 0..10_000 {
+    let mut queue: std::collections::VecDeque<(Request, usize)> = std::collections::VecDeque::new();
+    let mut max_in_flight = 0;
+    let mut answer = |feed: &mut Feed, (req, n): (Request, usize), now: &mut i64| {
+        let (status, headers, body, fault) = serve(&req, n);
+        let (status, body) = match fault {
+            Fault::Status503 => (503, "<html><body>Service Unavailable</body></html>".to_string()),
+            Fault::Rate409 => (409, RATE_409.to_string()),
+            _ => (status, body),
+        };
+        feed.handle_response_head(req.id, *now, status, &headers);
+        let bytes = body.as_bytes();
+        let cut = match fault {
+            Fault::ResetAt(f) | Fault::TruncateAt(f) => (bytes.len() as f64 * f) as usize,
+            _ => bytes.len(),
+        };
+        let mut aborted = false;
+        for piece in bytes[..cut].chunks(chunk) {
+            if !feed.handle_body(req.id, piece) {
+                aborted = true;
+                break;
+            }
+        }
+        *now += 50;
+        match fault {
+            Fault::ResetAt(_) if !aborted => feed.handle_transport_error(req.id, *now, "ECONNRESET", "socket hang up"),
+            _ => feed.handle_response_end(req.id, *now),
+        }
+    };
+    for step in 0..100_000 {
         let action = feed.poll(now);
         match action {
             Action::Send(req) => {
                 run.requests.push((now, req.url.clone()));
-                let (status, headers, body, fault) = serve(&req, run.requests.len());
-                let (status, body) = match fault {
-                    Fault::Status503 => (503, "<html><body>Service Unavailable</body></html>".to_string()),
-                    Fault::Rate409 => (409, RATE_409.to_string()),
-                    _ => (status, body),
-                };
-                feed.handle_response_head(now, status, &headers);
-                let bytes = body.as_bytes();
-                let cut = match fault {
-                    Fault::ResetAt(f) | Fault::TruncateAt(f) => (bytes.len() as f64 * f) as usize,
-                    _ => bytes.len(),
-                };
-                let mut aborted = false;
-                for piece in bytes[..cut].chunks(chunk) {
-                    if !feed.handle_body(piece) {
-                        aborted = true;
-                        break;
-                    }
-                }
-                now += 50;
-                match fault {
-                    Fault::ResetAt(_) if !aborted => feed.handle_transport_error(now, "ECONNRESET", "socket hang up"),
-                    _ => feed.handle_response_end(now),
-                }
+                queue.push_back((req, run.requests.len()));
+                max_in_flight = max_in_flight.max(queue.len());
             }
-            Action::Wait { ms, .. } => {
-                run.waits.push(ms);
-                now += ms as i64;
+            Action::Pending => {
+                let req = queue.pop_front().expect("Pending with nothing in flight");
+                answer(&mut feed, req, &mut now);
             }
+            Action::Wait { ms, .. } => match queue.pop_front() {
+                Some(req) => answer(&mut feed, req, &mut now),
+                None => {
+                    run.waits.push(ms);
+                    now += ms as i64;
+                }
+            },
             Action::Done(s) => run.outcome = Ok(s),
             Action::Fail(e) => run.outcome = Err(e),
         }
@@ -137,11 +158,11 @@ fn drive(params: &[(String, String)], tokens: &Tokens, mut serve: impl FnMut(&Re
             run.logs.push((l.level, l.text));
         }
         if run.outcome.is_ok() || matches!(&run.outcome, Err(e) if e.code() != "NOT_RUN") {
-            return run;
+            return (run, max_in_flight);
         }
-        assert!(step < 9_999, "feed did not finish");
+        assert!(step < 99_999, "feed did not finish");
     }
-    run
+    (run, max_in_flight)
 }
 
 /// (host id, qid) pairs in output order, read back from the output fragments.
@@ -331,4 +352,148 @@ fn a_truncation_warning_without_a_next_url_is_never_a_finished_run() {
     let run = drive(&params("detections", URL, &[("batchSize", "2"), ("maxRetry", "1")]), &Tokens::default(), |req, _| (200, vec![], strip_url(detection_page(&req.url, &ids, 1)), Fault::None), 4096);
     run.outcome.expect("recovered");
     assert_eq!(detections_in(&run.output), expected(&ids, 1));
+}
+
+/// A `details=None` answer: the IDs as ID / ID_RANGE elements (consecutive IDs folded).
+fn id_set_page(url: &str, ids: &[u64], root: &str) -> String {
+    let id_min: u64 = query(url, "id_min").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let id_max: u64 = query(url, "id_max").and_then(|v| v.parse().ok()).unwrap_or(u64::MAX);
+    let sel: Vec<u64> = ids.iter().copied().filter(|id| *id >= id_min && *id <= id_max).collect();
+    let mut s = format!("<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<{root}><RESPONSE><DATETIME>2024-01-01T00:00:00Z</DATETIME><ID_SET>");
+    let mut i = 0;
+    while i < sel.len() {
+        let mut j = i;
+        while j + 1 < sel.len() && sel[j + 1] == sel[j] + 1 {
+            j += 1;
+        }
+        if j > i {
+            s.push_str(&format!("<ID_RANGE>{}-{}</ID_RANGE>", sel[i], sel[j]));
+        } else {
+            s.push_str(&format!("<ID>{}</ID>", sel[i]));
+        }
+        i = j + 1;
+    }
+    s.push_str(&format!("</ID_SET></RESPONSE></{root}>\n"));
+    s
+}
+
+fn kb_page(url: &str, qids: &[u64]) -> String {
+    if query(url, "details").as_deref() == Some("None") {
+        return id_set_page(url, qids, "KNOWLEDGE_BASE_VULN_LIST_OUTPUT");
+    }
+    let id_min: u64 = query(url, "id_min").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let id_max: u64 = query(url, "id_max").and_then(|v| v.parse().ok()).unwrap_or(u64::MAX);
+    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<KNOWLEDGE_BASE_VULN_LIST_OUTPUT><RESPONSE><DATETIME>2024-01-01T00:00:00Z</DATETIME><VULN_LIST>");
+    for q in qids.iter().filter(|q| **q >= id_min && **q <= id_max) {
+        s.push_str(&format!("<VULN><QID>{q}</QID><VULN_TYPE>Vulnerability</VULN_TYPE><TITLE><![CDATA[Title {q} <b>html</b>]]></TITLE></VULN>"));
+    }
+    s.push_str("</VULN_LIST></RESPONSE></KNOWLEDGE_BASE_VULN_LIST_OUTPUT>\n");
+    s
+}
+
+fn qids_in(output: &str) -> Vec<u64> {
+    output.split("<VULN><ARCHER_VULN_LINK>").skip(1).filter_map(|s| s.split('<').next()?.parse().ok()).collect()
+}
+
+const KB_URL: &str = "https://qualysapi.example.com/api/4.0/fo/knowledge_base/vuln/?action=list&details=All&last_modified_after=<LastRunTime>";
+
+#[test]
+fn the_kb_base_load_runs_in_qid_windows_in_one_run() {
+    // 2,345 QIDs with gaps and runs, 500 per window -> 5 windows after one discovery request.
+    let qids: Vec<u64> = (0..2345u64).map(|i| 10_000 + i * 3 / 2 + (i / 100) * 50).collect();
+    for (chunk, fault_at) in [("500", None), ("500", Some(3)), ("0", None)] {
+        let (run, _) = drive_with(&params("kb", KB_URL, &[("kbChunkSize", chunk), ("retryDelaySec", "0")]), &Tokens::default(), |req, n| {
+            (200, vec![], kb_page(&req.url, &qids), if Some(n) == fault_at { Fault::ResetAt(0.5) } else { Fault::None })
+        }, 8192);
+        let s = run.outcome.unwrap_or_else(|e| panic!("kbChunkSize={chunk}: {e}"));
+        assert_eq!(qids_in(&run.output), qids, "kbChunkSize={chunk}: every QID once, in order");
+        assert_eq!(s.records, 2345);
+        let urls: Vec<&str> = run.requests.iter().map(|(_, u)| u.as_str()).collect();
+        if chunk == "0" {
+            assert_eq!(urls.len(), 1, "one request, as the old script");
+            continue;
+        }
+        assert!(urls[0].contains("details=None"), "{}", urls[0]);
+        let windows = urls.iter().filter(|u| u.contains("details=All")).count();
+        assert_eq!(windows, 5 + usize::from(fault_at.is_some()), "{urls:?}");
+        assert_eq!(s.retries, u32::from(fault_at.is_some()));
+    }
+    // A kbUrl that selects QIDs itself is used as given.
+    let run = drive(&params("kb", "https://q.example/api/2.0/fo/knowledge_base/vuln/?action=list&ids=10000-10100", &[]), &Tokens::default(), |req, _| (200, vec![], kb_page(&req.url, &qids), Fault::None), 8192);
+    run.outcome.expect("ok");
+    assert_eq!(run.requests.len(), 1);
+}
+
+#[test]
+fn parallel_ranges_stay_exactly_once_and_within_the_qualys_concurrency_limit() {
+    let ids = host_ids(60);
+    for (concurrency, limit, expect_parallel) in [("4", "3", 2usize), ("4", "10", 4), ("1", "10", 1)] {
+        let (run, max_in_flight) = drive_with(
+            &params("detections", URL, &[("batchSize", "5"), ("concurrency", concurrency), ("retryDelaySec", "0"), ("maxRetry", "1")]),
+            &Tokens::default(),
+            |req, n| {
+                let headers = vec![("X-Concurrency-Limit-Limit".to_string(), limit.to_string())];
+                if req.url.contains("/fo/asset/host/?") {
+                    assert!(req.url.contains("details=None") && req.url.contains("vm_scan_since="), "{}", req.url);
+                    assert!(!req.url.contains("status="), "detection-only parameters are not sent to the host list: {}", req.url);
+                    return (200, headers, id_set_page(&req.url, &ids, "HOST_LIST_OUTPUT"), Fault::None);
+                }
+                (200, headers, detection_page(&req.url, &ids, 2), if n == 4 { Fault::TruncateAt(0.5) } else { Fault::None })
+            },
+            300,
+        );
+        let s = run.outcome.unwrap_or_else(|e| panic!("concurrency {concurrency}: {e}"));
+        let mut got = detections_in(&run.output);
+        got.sort_unstable();
+        assert_eq!(got, expected(&ids, 2), "concurrency {concurrency}/limit {limit}: every detection once");
+        assert_eq!(s.records, 120);
+        assert_eq!(max_in_flight, expect_parallel, "concurrency {concurrency}, Qualys limit {limit}");
+    }
+}
+
+#[test]
+fn a_failed_run_leaves_a_checkpoint_and_the_next_run_resumes_from_it() {
+    let ids = host_ids(30);
+    let url = "https://qualysapi.example.com/api/2.0/fo/asset/host/vm/detection/?action=list&status=New,Active&vm_scan_since=<LastRunTime>";
+    let tokens = Tokens { last_run_time: Some("2024-03-15T00:00:00Z".into()), previous_run_context: None };
+    // Run 1 dies on page 4 (no retries allowed).
+    let run1 = drive(&params("detections", url, &[("batchSize", "4"), ("maxRetry", "0")]), &tokens, |req, n| (200, vec![], detection_page(&req.url, &ids, 1), if n == 4 { Fault::ResetAt(0.6) } else { Fault::None }), 256);
+    let e = run1.outcome.as_ref().expect_err("run 1 fails");
+    assert_eq!(e.code(), "NETWORK");
+    let written1 = detections_in(&run1.output);
+    assert!(written1.len() > 12 && written1.len() < 16, "3 pages and part of the 4th: {}", written1.len());
+    // The checkpoint (what the shim hands back as previousRunContext) is also logged.
+    let checkpoint = run1.logs.iter().find_map(|(_, t)| t.strip_prefix("the next run resumes from this checkpoint: ").map(str::to_string)).expect("checkpoint logged");
+    assert!(checkpoint.starts_with("qvt1;ds=detections;lrt=2024-03-14T00:00:00Z;t=2023-11-14T22:13:20Z;w="), "{checkpoint}");
+    assert!(checkpoint.len() <= 256);
+    let last_written = written1.last().map(|(h, _)| *h).expect("something written");
+    assert!(checkpoint.ends_with(&format!("w={last_written}")), "{checkpoint}");
+
+    // Run 2: LastRunTime has not moved (run 1 failed), the checkpoint resumes it.
+    let tokens2 = Tokens { last_run_time: tokens.last_run_time.clone(), previous_run_context: Some(checkpoint.clone()) };
+    let run2 = drive(&params("detections", url, &[("batchSize", "4")]), &tokens2, |req, _| {
+        if req.url.contains("id_max=") {
+            // the catch-up window: IDs up to the watermark changed since run 1 started: none here
+            assert!(req.url.contains("vm_scan_since=2023-11-13T22:13:20Z"), "{}", req.url);
+            return (200, vec![], detection_page(&req.url, &[], 1), Fault::None);
+        }
+        (200, vec![], detection_page(&req.url, &ids, 1), Fault::None)
+    }, 256);
+    let s2 = run2.outcome.expect("run 2 succeeds");
+    assert_eq!(s2.previous_run_context, "", "a successful run clears the checkpoint");
+    assert_eq!(s2.last_run_time_used.as_deref(), Some("2024-03-14T00:00:00Z"), "the window of the failed run");
+    let written2 = detections_in(&run2.output);
+    let mut union = written1.clone();
+    union.extend(written2.iter().copied());
+    assert_eq!(union, expected(&ids, 1), "the union is exactly the full set, nothing twice");
+    assert!(run2.requests.iter().any(|(_, u)| u.contains(&format!("id_min={}", last_written + 1))));
+
+    // A checkpoint from another data source, or garbage, is ignored with a warning.
+    for (ctx, why) in [(checkpoint.replace("ds=detections", "ds=kb"), "kb feed"), ("hello".to_string(), "could not be used")] {
+        let tokens3 = Tokens { last_run_time: None, previous_run_context: Some(ctx) };
+        let run3 = drive(&params("detections", url, &[("batchSize", "10")]), &tokens3, |req, _| (200, vec![], detection_page(&req.url, &ids, 1), Fault::None), 4096);
+        run3.outcome.expect("ok");
+        assert_eq!(detections_in(&run3.output), expected(&ids, 1));
+        assert!(run3.logs.iter().any(|(l, t)| *l == Level::Warn && t.contains(why)), "{why}");
+    }
 }

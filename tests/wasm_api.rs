@@ -125,19 +125,19 @@ fn a_feed_runs_through_the_js_api_with_a_retry_and_no_duplicates() {
                 assert!(auth.is_some_and(|a| a.starts_with("Basic ")), "Authorization header");
                 urls.push(url.clone());
                 let page = if url.contains("id_min=5") { 2 } else if url.contains("id_min=3") || url.contains("id_min=4") { 1 } else { 0 };
-                feed.handle_response_head(now, 200, Array::new().into()).expect("head");
+                feed.handle_response_head(now, 200, Array::new().into(), None).expect("head");
                 let body = pages[page].as_bytes();
                 if page == 1 && !faulted {
                     // cut the second page after its first host: a reset connection
                     faulted = true;
                     let cut = pages[1].find("<!-- keep-alive -->").expect("first host") + 5;
-                    assert!(feed.handle_body(&body[..cut]));
-                    feed.handle_transport_error(now, "ECONNRESET", "socket hang up");
+                    assert!(feed.handle_body(&body[..cut], None));
+                    feed.handle_transport_error(now, "ECONNRESET", "socket hang up", None);
                 } else {
                     for piece in body.chunks(7) {
-                        assert!(feed.handle_body(piece));
+                        assert!(feed.handle_body(piece, get(&action, "id").as_f64()));
                     }
-                    feed.handle_response_end(now);
+                    feed.handle_response_end(now, get(&action, "id").as_f64());
                 }
                 drain(&mut feed, &mut out, &mut logs);
             }
@@ -179,9 +179,9 @@ fn a_qualys_error_ends_the_feed_with_a_fail_action() {
     let params = obj(&[("dataSource", "detections"), ("detectionUrl", "https://q.example/api/2.0/fo/asset/host/vm/detection/?action=list"), ("username", "u"), ("password", PASSWORD)]);
     let mut feed = JsFeed::new(params, JsValue::NULL, 0.0).expect("valid");
     assert_eq!(get_str(&feed.poll(0.0), "kind"), "send");
-    feed.handle_response_head(0.0, 200, Array::new().into()).expect("head");
-    feed.handle_body(include_bytes!("fixtures/real/j1_simple_return_2001_account_expired_real.xml"));
-    feed.handle_response_end(0.0);
+    feed.handle_response_head(0.0, 200, Array::new().into(), None).expect("head");
+    feed.handle_body(include_bytes!("fixtures/real/j1_simple_return_2001_account_expired_real.xml"), None);
+    feed.handle_response_end(0.0, None);
     let action = feed.poll(0.0);
     assert_eq!(get_str(&action, "kind"), "fail");
     let err = get(&action, "error");

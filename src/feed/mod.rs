@@ -1,40 +1,44 @@
 //! The feed: a sans-IO state machine that runs one data-feed execution.
 //!
 //! In scope: turning Custom Parameters + tokens + the current time into requests; taking response
-//! heads, body chunks and transport failures; writing records exactly once into output chunks;
-//! deciding when to wait, retry, finish or fail; log lines for the admin. Out of scope: HTTP,
-//! sleeping, clocks, and the host's output writer: the caller does those (see `js-shim/`).
+//! heads, body chunks and transport failures (per request id); writing records exactly once into
+//! output chunks; deciding when to wait, retry, finish or fail; the resume checkpoint; log lines
+//! for the admin. Out of scope: HTTP, sleeping, clocks, and the host's output writer: the caller
+//! does those (see `js-shim/`).
 //!
 //! Driving it (the shim's loop):
 //! ```text
 //! feed = Feed::new(params, tokens, now)
 //! loop { match feed.poll(now) {
-//!     Send(req)  => { feed.handle_response_head(now, status, headers);
-//!                     for chunk in body { if !feed.handle_body(chunk) { abort; break } }
-//!                     feed.handle_response_end(now)   // or handle_transport_error(now, ..)
-//!                   }
-//!     Wait{ms}   => sleep(ms),
-//!     Done(s)    => break success, Fail(e) => break failure }
-//!   write every feed.take_output(); log every feed.take_log() }
+//!     Send(req)   => start req (don't wait for it): head -> handle_response_head(req.id, ..),
+//!                    each body chunk -> handle_body(req.id, chunk) (false = abort it),
+//!                    end -> handle_response_end(req.id, ..) | failure -> handle_transport_error(req.id, ..)
+//!     Wait{ms}    => sleep up to ms (or until an in-flight response settles), then poll
+//!     Pending     => wait until an in-flight response settles, then poll
+//!     Done(s)     => success, Fail(e) => failure (abort whatever is still in flight) }
+//!   after every call: write every take_output() chunk, log every take_log() line }
 //! ```
+//! With `concurrency=1` (the default) there is never more than one request in flight.
 //! Invariants: records are written only when their element closed; a retried page never writes a
 //! record twice (see `crate::plan`); a failed run never ends in `Done`.
 
+mod checkpoint;
 mod classify;
 mod pacer;
 mod types;
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use chrono::DateTime;
 
+pub use self::checkpoint::Checkpoint;
 pub use self::classify::{RateHeaders, Settlement};
 pub use self::types::{Action, Level, LogLine, ProxySettings, Summary, Tokens, TransportSettings};
 use crate::error::{Error, Result};
 use crate::last_run_time;
 use crate::output::{Chunk, Chunker};
 use crate::params::{self, Config, DataSource};
-use crate::plan::{Admit, Plan};
+use crate::plan::{Admit, Plan, Target};
 use crate::records;
 use crate::request::{base64, Request};
 use crate::response::{DocKind, Item, Limits, QualysReturn, ResponseParser};
@@ -43,18 +47,10 @@ use crate::url::Url;
 
 use self::pacer::Pacer;
 
-#[derive(Debug)]
-enum State {
-    Ready,
-    Waiting { until: i64, reason: String },
-    InFlight(Box<Attempt>),
-    Finished,
-    Failed(Error),
-}
-
 /// One request in flight and what its response has shown so far.
 #[derive(Debug)]
 struct Attempt {
+    target: Target,
     page: u32,
     status: Option<u16>,
     headers: RateHeaders,
@@ -63,13 +59,21 @@ struct Attempt {
     qualys: Option<QualysReturn>,
     error: Option<Error>,
     records: u64,
-    bytes: u64,
+}
+
+#[derive(Debug)]
+enum State {
+    Running,
+    Finished,
+    Failed(Error),
 }
 
 pub struct Feed {
     config: Config,
     plan: Plan,
     state: State,
+    in_flight: BTreeMap<u64, Attempt>,
+    next_request_id: u64,
     pacer: Pacer,
     chunker: Chunker,
     items: Vec<Item>,
@@ -77,8 +81,12 @@ pub struct Feed {
     logs: VecDeque<LogLine>,
     summary: Summary,
     started_at: i64,
-    /// Retries used by the current page.
-    page_retries: u32,
+    /// The checkpoint this run resumed from, if any (kept if the run fails before progressing).
+    resumed: Option<Checkpoint>,
+    /// Start of the run (ISO) written into a checkpoint.
+    started_iso: String,
+    /// Qualys's `X-Concurrency-Limit-Limit`, once seen.
+    concurrency_limit: Option<u64>,
     notices_logged: u32,
     /// Delay before the first retry of a page (`retryDelaySec`); later retries wait 3x longer each.
     retry_base_ms: u64,
@@ -90,9 +98,19 @@ impl std::fmt::Debug for Feed {
     }
 }
 
+/// Host-list filters that may be carried from a detection URL to the host-ID discovery request.
+/// Detection-only parameters (status, show_results, qids, ...) are not valid on the host list.
+const HOST_FILTERS: &[&str] = &[
+    "ids", "id_min", "id_max", "ips", "ipv6", "ag_ids", "ag_titles", "network_ids", "os_pattern", "os_hostname",
+    "vm_scan_since", "no_vm_scan_since", "vm_scan_date_before", "vm_scan_date_after", "vm_processed_before", "vm_processed_after",
+    "vm_auth_scan_date_before", "vm_auth_scan_date_after", "compliance_enabled", "use_tags", "tag_set_by", "tag_include_selector",
+    "tag_exclude_selector", "tag_set_include", "tag_set_exclude", "host_metadata", "host_metadata_fields",
+];
+
 impl Feed {
     /// Validates the parameters, resolves LastRunTime against `now_ms` (milliseconds since the
-    /// Unix epoch), and plans the first page. Fails only on configuration errors.
+    /// Unix epoch), applies a resume checkpoint, and plans the run. Fails only on configuration
+    /// errors.
     pub fn new(params: &[(String, String)], tokens: &Tokens, now_ms: i64) -> Result<Feed> {
         let parsed = params::parse(params)?;
         let config = parsed.config;
@@ -102,31 +120,84 @@ impl Feed {
         for w in parsed.warnings {
             log(Level::Warn, w);
         }
-        let mut summary = Summary { data_source: config.data_source.as_str().to_string(), ..Default::default() };
-        let url_text = if config.url_template.contains(last_run_time::PLACEHOLDER) {
-            let resolved = last_run_time::resolve(tokens.last_run_time.as_deref(), config.last_run_time_offset_days, now);
-            for w in resolved.warnings {
-                log(Level::Warn, w);
-            }
-            let value = last_run_time::format(resolved.value);
-            summary.last_run_time_used = Some(value.clone());
-            last_run_time::substitute(&config.url_template, &value)
-        } else {
-            log(Level::Info, format!("{} has no <LastRunTime> placeholder: the URL is used as given and every run fetches all it selects", config.url_key()));
-            config.url_template.clone()
+        let url_key = config.url_key();
+        let has_placeholder = config.url_template.contains(last_run_time::PLACEHOLDER);
+
+        // A checkpoint left by a failed run of this data source.
+        let resumed = match tokens.previous_run_context.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            None => None,
+            Some(text) => match Checkpoint::decode(text) {
+                Ok(c) if c.data_source == config.data_source => Some(c),
+                Ok(c) => {
+                    log(Level::Warn, format!("PreviousRunContext holds a checkpoint of the {} feed, not {}: ignored, starting from the beginning", c.data_source.as_str(), config.data_source.as_str()));
+                    None
+                }
+                Err(why) => {
+                    log(Level::Warn, format!("PreviousRunContext could not be used to resume ({why}): ignored, starting from the beginning"));
+                    None
+                }
+            },
         };
-        let url = Url::parse(&url_text).map_err(|why| Error::config("CONFIG_INVALID", format!("{}: {why}", config.url_key())))?;
-        let plan = Plan::new(config.data_source, url, config.batch_size);
+
+        let mut summary = Summary { data_source: config.data_source.as_str().to_string(), ..Default::default() };
+        let substitute = |value: &str| -> Result<Url> {
+            let text = last_run_time::substitute(&config.url_template, value);
+            Url::parse(&text).map_err(|why| Error::config("CONFIG_INVALID", format!("{url_key}: {why}")))
+        };
+        let url = if has_placeholder {
+            let value = match resumed.as_ref().and_then(|c| c.last_run_time.clone()) {
+                Some(window) => window,
+                None => {
+                    let resolved = last_run_time::resolve(tokens.last_run_time.as_deref(), config.last_run_time_offset_days, now);
+                    for w in resolved.warnings {
+                        log(Level::Warn, w);
+                    }
+                    last_run_time::format(resolved.value)
+                }
+            };
+            summary.last_run_time_used = Some(value.clone());
+            substitute(&value)?
+        } else {
+            log(Level::Info, format!("{url_key} has no <LastRunTime> placeholder: the URL is used as given and every run fetches all it selects"));
+            Url::parse(&config.url_template).map_err(|why| Error::config("CONFIG_INVALID", format!("{url_key}: {why}")))?
+        };
+
+        let mut plan = Self::plan_for(&config, url.clone(), &mut log);
+        if let Some(c) = &resumed {
+            let mut how = String::new();
+            if let Some(w) = c.watermark {
+                plan.start_after(w);
+                how.push_str(&format!("after ID {w}"));
+                // Records up to the watermark were written by the failed run; fetch those that
+                // changed since it started (with the usual offset), so nothing is missed when
+                // LastRunTime moves on.
+                if has_placeholder {
+                    if let Some(started) = last_run_time::parse_token(&c.started) {
+                        let since = last_run_time::format(started + chrono::Duration::days(config.last_run_time_offset_days));
+                        let mut catch_up = substitute(&since)?;
+                        catch_up.set_query("id_max", &w.to_string());
+                        plan.prepend_segment(catch_up, config.batch_size, url.query_get("id_min").and_then(|v| v.parse().ok()), Some(w));
+                        how.push_str(&format!(", and IDs up to {w} changed since {since}"));
+                    }
+                }
+            }
+            if !c.done.is_empty() {
+                plan.exclude(&c.done);
+                how.push_str(&format!(", skipping {} finished window(s)", c.done.len()));
+            }
+            log(Level::Info, format!("resuming a failed run (LastRunTime window {}): fetching {how}", c.last_run_time.as_deref().unwrap_or("not used")));
+        }
         log(
             Level::Info,
             format!(
-                "starting dataSource={} url={} LastRunTime={} batchSize={} requestsPerMin={} maxRetry={} verifyCerts={}",
+                "starting dataSource={} url={} LastRunTime={} batchSize={} requestsPerMin={} maxRetry={} concurrency={} verifyCerts={}",
                 config.data_source.as_str(),
                 plan.first_url(),
                 summary.last_run_time_used.as_deref().unwrap_or("(not used)"),
                 config.batch_size,
                 config.requests_per_min,
                 config.max_retry,
+                config.concurrency,
                 config.verify_certs
             ),
         );
@@ -134,17 +205,59 @@ impl Feed {
             pacer: Pacer::new(config.requests_per_min),
             chunker: Chunker::new(config.output_chunk_records, config.output_chunk_bytes),
             retry_base_ms: u64::from(config.retry_delay_sec) * 1000,
+            started_iso: resumed.as_ref().map_or_else(|| last_run_time::format(now), |c| c.started.clone()),
+            resumed,
             config,
             plan,
-            state: State::Ready,
+            state: State::Running,
+            in_flight: BTreeMap::new(),
+            next_request_id: 1,
             items: Vec::new(),
             outputs: VecDeque::new(),
             logs,
             summary,
             started_at: now_ms,
-            page_retries: 0,
+            concurrency_limit: None,
             notices_logged: 0,
         })
+    }
+
+    /// One sequential chain like the old script, or a discovery request then ID windows.
+    fn plan_for(config: &Config, url: Url, log: &mut impl FnMut(Level, String)) -> Plan {
+        let explicit_ids = Plan::has_id_selector(&url);
+        match config.data_source {
+            DataSource::Kb if config.kb_chunk_size > 0 && !explicit_ids => {
+                let mut discovery = url.clone();
+                discovery.set_query("details", "None");
+                log(Level::Info, format!("KnowledgeBase: listing the matching QIDs first, then fetching them in windows of {} QIDs (kbChunkSize)", config.kb_chunk_size));
+                Plan::with_discovery(config.data_source, url, config.batch_size, discovery, config.kb_chunk_size)
+            }
+            DataSource::Kb => Plan::new(config.data_source, url, config.batch_size),
+            _ if config.concurrency > 1 && url.query_get("ids").is_none() => {
+                let mut discovery = url.clone();
+                if config.data_source != DataSource::Hosts {
+                    // The host IDs come from the host list API, with the filters it understands.
+                    let path = url.path().replace("/vm/detection/", "/");
+                    discovery = url.with_path(&path);
+                    for (k, _) in url.query_pairs() {
+                        if k != "action" && !HOST_FILTERS.contains(&k.as_str()) {
+                            discovery.remove_query(&k);
+                        }
+                    }
+                } else {
+                    for (k, _) in url.query_pairs() {
+                        if k.starts_with("show_") {
+                            discovery.remove_query(&k);
+                        }
+                    }
+                }
+                discovery.set_query("details", "None");
+                discovery.set_query("truncation_limit", "0");
+                log(Level::Info, format!("listing the matching host IDs first, then fetching ranges of {} hosts, up to {} at a time", config.batch_size, config.concurrency));
+                Plan::with_discovery(config.data_source, url, config.batch_size, discovery, config.batch_size)
+            }
+            _ => Plan::new(config.data_source, url, config.batch_size),
+        }
     }
 
     pub fn data_source(&self) -> DataSource {
@@ -188,68 +301,94 @@ impl Feed {
         self.logs.push_back(LogLine { level, text: text.into() });
     }
 
-    /// What to do next. Call it whenever no response is in flight.
-    pub fn poll(&mut self, now_ms: i64) -> Action {
-        loop {
-            match &self.state {
-                State::Finished => return Action::Done(self.summary.clone()),
-                State::Failed(e) => return Action::Fail(e.clone()),
-                State::InFlight(_) => {
-                    return self.fail(Error::caller("POLL_DURING_RESPONSE", "poll() was called while a response was still being read; finish it with handle_response_end or handle_transport_error first"));
-                }
-                State::Waiting { until, reason } => {
-                    if now_ms < *until {
-                        return Action::Wait { ms: (*until - now_ms) as u64, reason: reason.clone() };
-                    }
-                    self.state = State::Ready;
-                }
-                State::Ready => {
-                    if self.plan.is_done() {
-                        return self.finish(now_ms);
-                    }
-                    let (delay, why) = self.pacer.delay(now_ms);
-                    if delay > 0 {
-                        self.summary.waits += 1;
-                        self.summary.wait_ms += delay;
-                        let reason = format!("waiting {:.1} s before the next request ({why})", delay as f64 / 1000.0);
-                        self.log(Level::Info, reason.clone());
-                        self.state = State::Waiting { until: now_ms + delay as i64, reason };
-                        continue;
-                    }
-                    return self.send(now_ms);
-                }
-            }
+    /// The id of the only request in flight, if exactly one is (callers that never run more than
+    /// one request at a time may use it instead of tracking ids).
+    pub fn sole_request_id(&self) -> Option<u64> {
+        let mut ids = self.in_flight.keys();
+        match (ids.next(), ids.next()) {
+            (Some(id), None) => Some(*id),
+            _ => None,
         }
     }
 
-    fn send(&mut self, now_ms: i64) -> Action {
-        let Some(url) = self.plan.current_url() else {
+    /// Requests allowed in flight at once: `concurrency`, never above Qualys's limit minus one.
+    fn capacity(&self) -> usize {
+        let limit = self.concurrency_limit.map_or(u64::MAX, |l| l.saturating_sub(1).max(1));
+        (u64::from(self.config.concurrency).min(limit)).max(1) as usize
+    }
+
+    /// What to do next. Call it after starting a request and whenever a response settles.
+    pub fn poll(&mut self, now_ms: i64) -> Action {
+        match &self.state {
+            State::Finished => return Action::Done(self.summary.clone()),
+            State::Failed(e) => return Action::Fail(e.clone()),
+            State::Running => {}
+        }
+        if self.plan.is_done() && self.in_flight.is_empty() {
             return self.finish(now_ms);
-        };
-        let page = self.plan.pages_done() + 1;
-        let request = Request::get(url, &self.config.username, &self.config.password, page, self.page_retries);
+        }
+        if self.in_flight.len() < self.capacity() {
+            let (delay, why) = self.pacer.delay(now_ms);
+            if delay == 0 {
+                if let Some(a) = self.plan.next_request(now_ms) {
+                    return self.send(now_ms, a);
+                }
+            } else if self.plan.next_ready_time().is_some_and(|t| t <= now_ms) {
+                if self.in_flight.is_empty() {
+                    self.summary.waits += 1;
+                    self.summary.wait_ms += delay;
+                }
+                let reason = format!("waiting {:.1} s before the next request ({why})", delay as f64 / 1000.0);
+                if self.in_flight.is_empty() {
+                    self.log(Level::Info, reason.clone());
+                }
+                return Action::Wait { ms: delay, reason };
+            }
+            if let Some(t) = self.plan.next_ready_time().filter(|t| *t > now_ms) {
+                return Action::Wait { ms: (t - now_ms) as u64, reason: "waiting before retrying a failed page".to_string() };
+            }
+        }
+        if self.in_flight.is_empty() {
+            // Nothing in flight, nothing ready, plan not done: cannot happen; fail loudly.
+            return self.fail(Error::caller("STALLED", "the feed has nothing to do but is not finished; this is a bug, please report it"));
+        }
+        Action::Pending
+    }
+
+    fn send(&mut self, now_ms: i64, a: crate::plan::Assignment) -> Action {
+        let id = self.next_request_id;
+        self.next_request_id += 1;
+        let request = Request::get(id, a.url, &self.config.username, &self.config.password, a.page, a.attempt);
         self.pacer.started(now_ms);
         self.summary.requests += 1;
         let kind = match self.config.data_source {
             DataSource::Kb => DocKind::KnowledgeBase,
             DataSource::Hosts => DocKind::HostList,
+            DataSource::HostDetections | DataSource::Detections if a.target == Target::Discovery => DocKind::HostList,
             DataSource::HostDetections | DataSource::Detections => DocKind::Detections,
         };
         let parser = ResponseParser::new(kind, Limits { max_record_bytes: self.config.max_record_bytes });
-        self.state = State::InFlight(Box::new(Attempt { page, status: None, headers: RateHeaders::default(), parser, next_url: None, qualys: None, error: None, records: 0, bytes: 0 }));
+        self.in_flight.insert(id, Attempt { target: a.target, page: a.page, status: None, headers: RateHeaders::default(), parser, next_url: None, qualys: None, error: None, records: 0 });
         Action::Send(request)
     }
 
     /// The response's status line and headers arrived.
-    pub fn handle_response_head(&mut self, now_ms: i64, status: u16, headers: &[(String, String)]) {
-        let State::InFlight(attempt) = &mut self.state else {
-            self.misuse("handle_response_head");
+    pub fn handle_response_head(&mut self, request_id: u64, now_ms: i64, status: u16, headers: &[(String, String)]) {
+        let Some(attempt) = self.in_flight.get_mut(&request_id) else {
+            self.misuse("handle_response_head", request_id);
             return;
         };
         attempt.status = Some(status);
         attempt.headers = RateHeaders::read(headers);
-        if attempt.headers.remaining == Some(0) {
-            if let Some(secs) = attempt.headers.to_wait_sec.filter(|s| *s > 0) {
+        let h = attempt.headers;
+        if let Some(limit) = h.concurrency_limit {
+            if self.concurrency_limit != Some(limit) && u64::from(self.config.concurrency) > limit.saturating_sub(1).max(1) {
+                self.log(Level::Info, format!("Qualys allows {limit} concurrent API calls for this subscription: using {} at a time (concurrency={} asked)", limit.saturating_sub(1).max(1), self.config.concurrency));
+            }
+            self.concurrency_limit = Some(limit);
+        }
+        if h.remaining == Some(0) {
+            if let Some(secs) = h.to_wait_sec.filter(|s| *s > 0) {
                 self.pacer.hold_until(now_ms + (secs as i64 + 1) * 1000);
             }
         }
@@ -257,37 +396,34 @@ impl Feed {
 
     /// A piece of the response body. Returns `false` when reading further is pointless (the
     /// response is already known to be bad): abort the request and call `handle_response_end`.
-    pub fn handle_body(&mut self, chunk: &[u8]) -> bool {
-        let State::InFlight(attempt) = &mut self.state else {
-            self.misuse("handle_body");
+    pub fn handle_body(&mut self, request_id: u64, chunk: &[u8]) -> bool {
+        let Some(attempt) = self.in_flight.get_mut(&request_id) else {
+            self.misuse("handle_body", request_id);
             return false;
         };
         if attempt.status.is_none() {
-            self.misuse("handle_body before handle_response_head");
+            self.misuse("handle_body before handle_response_head", request_id);
             return false;
         }
         if attempt.error.is_some() {
             return false;
         }
-        attempt.bytes += chunk.len() as u64;
         self.summary.bytes_in += chunk.len() as u64;
         let mut items = std::mem::take(&mut self.items);
         let pushed = attempt.parser.push(chunk, &mut items);
-        self.absorb(&mut items);
+        self.absorb(request_id, &mut items);
         self.items = items;
+        let Some(attempt) = self.in_flight.get_mut(&request_id) else { return false };
         if let Err(e) = pushed {
-            if let State::InFlight(attempt) = &mut self.state {
-                attempt.error = Some(e);
-            }
-            return false;
+            attempt.error.get_or_insert(e);
         }
-        true
+        attempt.error.is_none()
     }
 
     /// The response body ended (cleanly from the transport's point of view).
-    pub fn handle_response_end(&mut self, now_ms: i64) {
-        let State::InFlight(attempt) = &mut self.state else {
-            self.misuse("handle_response_end");
+    pub fn handle_response_end(&mut self, request_id: u64, now_ms: i64) {
+        let Some(attempt) = self.in_flight.get_mut(&request_id) else {
+            self.misuse("handle_response_end", request_id);
             return;
         };
         let mut items = std::mem::take(&mut self.items);
@@ -295,45 +431,55 @@ impl Feed {
             Some(e) => Err(e),
             None => attempt.parser.finish(&mut items),
         };
-        self.absorb(&mut items);
+        self.absorb(request_id, &mut items);
         self.items = items;
-        self.settle_attempt(now_ms, finished);
+        let Some(attempt) = self.in_flight.remove(&request_id) else { return };
+        let settlement = classify::settle(attempt.status.unwrap_or(0), attempt.headers, finished, attempt.qualys.as_ref(), self.config.url_key());
+        self.settle(now_ms, attempt, settlement);
     }
 
     /// The request failed in transport (connection reset, timeout, DNS, TLS, proxy).
     /// `code` is the platform's error code (e.g. `ECONNRESET`), `message` its text.
-    pub fn handle_transport_error(&mut self, now_ms: i64, code: &str, message: &str) {
-        if !matches!(self.state, State::InFlight(_)) {
-            self.misuse("handle_transport_error");
+    pub fn handle_transport_error(&mut self, request_id: u64, now_ms: i64, code: &str, message: &str) {
+        let Some(attempt) = self.in_flight.remove(&request_id) else {
+            self.misuse("handle_transport_error", request_id);
             return;
-        }
+        };
         let tls = code.contains("CERT") || code.contains("SELF_SIGNED") || code.starts_with("ERR_TLS") || message.contains("certificate");
-        let err = if tls {
-            Error::config(
+        let settlement = if tls {
+            Settlement::Fail(Error::config(
                 "TLS_CERTIFICATE",
                 format!("The server's TLS certificate was not accepted ({code}: {message}). If Qualys is reached through a TLS-inspecting proxy or a private CA, put that CA's PEM in the caCert parameter; as a last resort set verifyCerts to False (credentials then travel over an unverified connection)."),
-            )
+            ))
         } else {
-            Error::network("NETWORK", format!("the connection failed ({code}: {message})"))
-        };
-        if let State::InFlight(attempt) = &mut self.state {
             // Records completed before the failure are already written; the retry skips them.
-            attempt.status.get_or_insert(0);
-        }
-        self.settle_with(now_ms, if err.is_retryable() { Settlement::Retry(err) } else { Settlement::Fail(err) });
+            Settlement::Retry(Error::network("NETWORK", format!("the connection failed ({code}: {message})")))
+        };
+        self.settle(now_ms, attempt, settlement);
     }
 
-    /// Turns parser items into output and page facts.
-    fn absorb(&mut self, items: &mut Vec<Item>) {
+    /// Turns parser items of one response into output and page facts.
+    fn absorb(&mut self, request_id: u64, items: &mut Vec<Item>) {
+        let Some(target) = self.in_flight.get(&request_id).map(|a| a.target) else {
+            items.clear();
+            return;
+        };
         for item in items.drain(..) {
             match item {
+                Item::Record(el) if target == Target::Discovery => {
+                    // A discovery answered with records (e.g. KB details=None): take their IDs.
+                    let shaped = records::shape(self.config.data_source, el);
+                    if let Some(id) = shaped.id {
+                        self.plan.discovered(id, id);
+                    }
+                }
                 Item::Record(el) => {
                     let shaped = records::shape(self.config.data_source, el);
-                    if self.plan.admit(shaped.id) == Admit::AlreadyWritten {
+                    if self.plan.admit(target, shaped.id) == Admit::AlreadyWritten {
                         self.summary.duplicates_skipped += 1;
                         continue;
                     }
-                    if let State::InFlight(a) = &mut self.state {
+                    if let Some(a) = self.in_flight.get_mut(&request_id) {
                         a.records += shaped.records.len() as u64;
                     }
                     for rec in &shaped.records {
@@ -344,7 +490,7 @@ impl Feed {
                     }
                 }
                 Item::NextPage { url } => {
-                    if let State::InFlight(a) = &mut self.state {
+                    if let Some(a) = self.in_flight.get_mut(&request_id) {
                         a.next_url = Some(url);
                     }
                 }
@@ -354,16 +500,20 @@ impl Feed {
                         // "record limit exceeded" with no URL to continue from: finishing here
                         // would silently drop every later page.
                         let e = Error::server("NEXT_PAGE_URL_MISSING", true, format!("Qualys said the page was truncated (WARNING 1980: {text}) but sent no URL for the next page; the page will be fetched again"));
-                        if let State::InFlight(a) = &mut self.state {
+                        if let Some(a) = self.in_flight.get_mut(&request_id) {
                             a.error.get_or_insert(e);
                         }
                     } else {
                         self.log(Level::Warn, format!("Qualys warning {code}: {text}"));
                     }
                 }
-                Item::IdRange { .. } => {}
+                Item::IdRange { min, max } => {
+                    if target == Target::Discovery {
+                        self.plan.discovered(min, max);
+                    }
+                }
                 Item::QualysReturn(q) => {
-                    if let State::InFlight(a) = &mut self.state {
+                    if let Some(a) = self.in_flight.get_mut(&request_id) {
                         a.qualys = Some(q);
                     }
                 }
@@ -393,53 +543,61 @@ impl Feed {
         }
     }
 
-    fn settle_attempt(&mut self, now_ms: i64, parsed: Result<()>) {
-        let State::InFlight(attempt) = &self.state else { return };
-        let settlement = classify::settle(attempt.status.unwrap_or(0), attempt.headers, parsed, attempt.qualys.as_ref(), self.config.url_key());
-        self.settle_with(now_ms, settlement);
+    fn what(&self, attempt: &Attempt) -> String {
+        match attempt.target {
+            Target::Discovery => "listing the matching IDs".to_string(),
+            Target::Segment(_) if self.plan.segment_count() > 1 => format!("range {} page {}", segment_no(attempt.target), attempt.page),
+            Target::Segment(_) => format!("page {}", attempt.page),
+        }
     }
 
-    fn settle_with(&mut self, now_ms: i64, settlement: Settlement) {
-        let State::InFlight(attempt) = std::mem::replace(&mut self.state, State::Ready) else { return };
-        if !self.plan.page_ascending() {
-            self.log(Level::Warn, format!("page {}: record IDs were not in ascending order; exactly-once writing still holds, but a retried page is fetched from its start", attempt.page));
+    fn settle(&mut self, now_ms: i64, attempt: Attempt, settlement: Settlement) {
+        if matches!(self.state, State::Failed(_)) {
+            return;
+        }
+        let what = self.what(&attempt);
+        if !self.plan.page_ascending(attempt.target) {
+            self.log(Level::Warn, format!("{what}: record IDs were not in ascending order; exactly-once writing still holds, but a retried page is fetched from its start"));
         }
         match settlement {
             Settlement::PageDone => {
-                if let Err(e) = self.plan.page_complete(attempt.next_url.as_deref()) {
-                    self.fail(e);
+                let finished = match self.plan.page_complete(attempt.target, attempt.next_url.as_deref()) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        self.fail(e.context(format!("{what}: ")));
+                        return;
+                    }
+                };
+                if attempt.target == Target::Discovery {
+                    self.log(Level::Info, format!("listed the matching IDs: {} window(s) to fetch", self.plan.segment_count()));
                     return;
                 }
                 self.flush_output();
                 self.summary.pages += 1;
-                self.page_retries = 0;
                 let elapsed = (now_ms - self.started_at).max(1) as f64 / 1000.0;
                 self.log(
                     Level::Info,
                     format!(
-                        "page {} done: {} records in page, {} so far, {:.1} MB in, {:.1} s elapsed, {:.0} records/s{}",
-                        attempt.page,
+                        "{what} done: {} records in page, {} so far, {:.1} MB in, {:.1} s elapsed, {:.0} records/s{}",
                         attempt.records,
                         self.summary.records,
                         self.summary.bytes_in as f64 / 1_048_576.0,
                         elapsed,
                         self.summary.records as f64 / elapsed,
-                        if self.plan.is_done() { "; last page" } else { "; next page follows" }
+                        if self.plan.is_done() { "; all pages fetched" } else if finished { "" } else { "; next page follows" }
                     ),
                 );
             }
             Settlement::Retry(e) => {
-                if self.page_retries >= self.config.max_retry {
-                    let tries = self.page_retries + 1;
-                    self.fail(e.context(format!("page {} failed after {tries} attempt(s) (maxRetry={}): ", attempt.page, self.config.max_retry)));
+                let used = self.plan.retries(attempt.target);
+                if used >= self.config.max_retry {
+                    self.fail(e.context(format!("{what} failed after {} attempt(s) (maxRetry={}): ", used + 1, self.config.max_retry)));
                     return;
                 }
-                self.page_retries += 1;
                 self.summary.retries += 1;
-                let delay = self.retry_base_ms.saturating_mul(3u64.saturating_pow(self.page_retries - 1));
-                let reason = format!("page {} failed ({e}); retry {} of {} in {:.1} s; records already written are not written again", attempt.page, self.page_retries, self.config.max_retry, delay as f64 / 1000.0);
-                self.log(Level::Warn, reason.clone());
-                self.state = State::Waiting { until: now_ms + delay as i64, reason };
+                let delay = self.retry_base_ms.saturating_mul(3u64.saturating_pow(used));
+                self.plan.attempt_failed(attempt.target, now_ms + delay as i64, true);
+                self.log(Level::Warn, format!("{what} failed ({e}); retry {} of {} in {:.1} s; records already written are not written again", used + 1, self.config.max_retry, delay as f64 / 1000.0));
             }
             Settlement::WaitAndRetry { ms, reason } => {
                 let budget_ms = u64::from(self.config.wait_budget_sec) * 1000;
@@ -447,18 +605,19 @@ impl Feed {
                     self.fail(Error::server(
                         "WAIT_BUDGET_EXHAUSTED",
                         false,
-                        format!("{reason}; the feed has already waited {:.0} s for Qualys limits and waiting {:.0} s more would exceed waitBudgetSec={}. Lower requestsPerMin, run the feed when other API users are idle, or raise waitBudgetSec.", self.summary.wait_ms as f64 / 1000.0, ms as f64 / 1000.0, self.config.wait_budget_sec),
+                        format!("{reason}; the feed has already waited {:.0} s for Qualys limits and waiting {:.0} s more would exceed waitBudgetSec={}. Lower requestsPerMin or concurrency, run the feed when other API users are idle, or raise waitBudgetSec.", self.summary.wait_ms as f64 / 1000.0, ms as f64 / 1000.0, self.config.wait_budget_sec),
                     ));
                     return;
                 }
                 self.summary.waits += 1;
                 self.summary.wait_ms += ms;
-                let reason = format!("page {}: {reason}; waiting {:.1} s, then retrying (does not count against maxRetry)", attempt.page, ms as f64 / 1000.0);
-                self.log(Level::Warn, reason.clone());
-                self.state = State::Waiting { until: now_ms + ms as i64, reason };
+                // A Qualys limit holds every request, not just this one.
+                self.pacer.hold_until(now_ms + ms as i64);
+                self.plan.attempt_failed(attempt.target, now_ms + ms as i64, false);
+                self.log(Level::Warn, format!("{what}: {reason}; waiting {:.1} s, then retrying (does not count against maxRetry)", ms as f64 / 1000.0));
             }
             Settlement::Fail(e) => {
-                self.fail(e.context(format!("page {}: ", attempt.page)));
+                self.fail(e.context(format!("{what}: ")));
             }
         }
     }
@@ -467,6 +626,7 @@ impl Feed {
         self.flush_output();
         self.summary.highest_id = self.plan.highest_id();
         self.summary.elapsed_ms = (now_ms - self.started_at).max(0) as u64;
+        self.summary.previous_run_context = String::new();
         let s = &self.summary;
         let text = format!(
             "done: dataSource={} records={} pages={} requests={} retries={} waits={} ({:.1} s) in={:.1} MB out={:.1} MB duplicates_skipped={} elapsed={:.1} s",
@@ -477,17 +637,46 @@ impl Feed {
         Action::Done(self.summary.clone())
     }
 
+    /// The checkpoint a failed run leaves for the next one.
+    fn checkpoint(&self) -> Option<Checkpoint> {
+        let (watermark, done) = self.plan.progress();
+        let prior = self.resumed.as_ref();
+        let watermark = match (watermark, prior.and_then(|c| c.watermark)) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        let mut done_all = done;
+        if let Some(c) = prior {
+            done_all.extend(c.done.iter().copied().filter(|(_, b)| watermark.is_none_or(|w| *b > w)));
+        }
+        if watermark.is_none() && done_all.is_empty() {
+            return None;
+        }
+        Some(Checkpoint { data_source: self.config.data_source, last_run_time: self.summary.last_run_time_used.clone(), started: self.started_iso.clone(), watermark, done: done_all })
+    }
+
     fn fail(&mut self, e: Error) -> Action {
         self.flush_output();
         self.summary.highest_id = self.plan.highest_id();
+        self.summary.previous_run_context = self.checkpoint().map(|c| c.encode()).unwrap_or_default();
         self.log(Level::Error, e.to_string());
+        if !self.summary.previous_run_context.is_empty() {
+            self.log(Level::Info, format!("the next run resumes from this checkpoint: {}", self.summary.previous_run_context));
+        }
         self.state = State::Failed(e.clone());
         Action::Fail(e)
     }
 
-    fn misuse(&mut self, what: &str) {
+    fn misuse(&mut self, what: &str, request_id: u64) {
         if !matches!(self.state, State::Failed(_)) {
-            self.fail(Error::caller("OUT_OF_ORDER_CALL", format!("{what} was called when no request was in flight; the caller must follow poll() -> Send -> head -> body -> end")));
+            self.fail(Error::caller("OUT_OF_ORDER_CALL", format!("{what} was called for request {request_id}, which is not in flight; the caller must follow poll() -> Send -> head -> body -> end")));
         }
+    }
+}
+
+fn segment_no(target: Target) -> usize {
+    match target {
+        Target::Segment(i) => i + 1,
+        Target::Discovery => 0,
     }
 }

@@ -15,11 +15,15 @@ pub struct Tokens {
 /// What the caller must do next.
 #[derive(Debug)]
 pub enum Action {
-    /// Make this request now, then report its response (`handle_response_head`, `handle_body`,
-    /// `handle_response_end`) or its failure (`handle_transport_error`).
+    /// Start this request now (without waiting for it), then report its response
+    /// (`handle_response_head`, `handle_body`, `handle_response_end`) or its failure
+    /// (`handle_transport_error`) under `request.id`, and poll again.
     Send(Request),
-    /// Wait this long, then poll again. `reason` is for the log.
+    /// Wait this long (or until an in-flight response settles), then poll again.
+    /// `reason` is for the log.
     Wait { ms: u64, reason: String },
+    /// Nothing to start now: wait until an in-flight response settles, then poll again.
+    Pending,
     /// The run succeeded. Take the remaining output first.
     Done(Summary),
     /// The run failed; never report success. Take the remaining output and log lines first.

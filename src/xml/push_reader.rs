@@ -1040,7 +1040,7 @@ fn shorten(name: &str) -> String {
 
 fn describe_bytes(n: usize) -> String {
     const MIB: usize = 1024 * 1024;
-    if n >= MIB && n % MIB == 0 {
+    if n >= MIB && n.is_multiple_of(MIB) {
         format!("{} MB", n / MIB)
     } else {
         format!("{n} bytes")
@@ -1308,7 +1308,7 @@ mod tests {
     #[test]
     fn token_cap_bounds_the_carry_over_buffer() {
         let mut doc = b"<R><!--".to_vec();
-        doc.extend(std::iter::repeat(b'x').take(200));
+        doc.extend(std::iter::repeat_n(b'x', 200));
         doc.extend(b"--></R>");
         let whole = parse_chunks(&[&doc], &[], 100);
         assert_eq!(whole.1, Err("RECORD_TOO_LARGE".to_string()));
@@ -1316,7 +1316,7 @@ mod tests {
         assert_eq!(parse_chunks(&small, &[], 100), whole);
         // a huge text run outside captures is not a token
         let mut doc = b"<R>".to_vec();
-        doc.extend(std::iter::repeat(b'y').take(500));
+        doc.extend(std::iter::repeat_n(b'y', 500));
         doc.extend(b"</R>");
         let small: Vec<&[u8]> = doc.chunks(3).collect();
         assert_eq!(parse_chunks(&small, &[], 100).1, Ok(()));
