@@ -13,57 +13,12 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use qualys_vm_transporter::response::{DocKind, Item, Limits, ResponseParser};
+mod common;
+
+use common::{random_chunks, run, XorShift};
+use qualys_vm_transporter::response::{DocKind, Limits};
 
 const REAL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/real/");
-
-struct XorShift(u64);
-
-impl XorShift {
-    fn new(seed: u64) -> Self {
-        XorShift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
-#[derive(Debug, PartialEq)]
-struct Outcome {
-    items: Vec<Item>,
-    result: Result<(), (String, String)>,
-}
-
-fn run<'a>(kind: DocKind, limits: Limits, chunks: impl IntoIterator<Item = &'a [u8]>) -> Outcome {
-    let mut parser = ResponseParser::new(kind, limits);
-    let mut items = Vec::new();
-    for chunk in chunks {
-        if let Err(e) = parser.push(chunk, &mut items) {
-            return Outcome { items, result: Err((e.code().to_string(), e.message().to_string())) };
-        }
-    }
-    let result = parser.finish(&mut items).map_err(|e| (e.code().to_string(), e.message().to_string()));
-    Outcome { items, result }
-}
-
-fn random_chunks<'a>(doc: &'a [u8], rng: &mut XorShift, max: usize) -> Vec<&'a [u8]> {
-    let mut chunks = Vec::new();
-    let mut at = 0;
-    while at < doc.len() {
-        let end = (at + 1 + rng.below(max)).min(doc.len());
-        chunks.push(&doc[at..end]);
-        at = end;
-    }
-    chunks
-}
 
 const INSERTS: &[&[u8]] = &[
     b"<", b"&", b"]]>", b"<!--", b"-->", b"<![CDATA[", b"</", b">", b"<!", b"<?", b"?>", b"&amp;", b"&#x41;",

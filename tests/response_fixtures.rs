@@ -13,7 +13,10 @@
 //! epilogue); a release build (`cargo test --release`) or `ALL_SPLITS=1` tries every split point of
 //! every fixture.
 
-use qualys_vm_transporter::response::{DocKind, Item, Limits, QualysReturn, ResponseParser};
+mod common;
+
+use common::{run, Outcome, XorShift};
+use qualys_vm_transporter::response::{DocKind, Item, Limits, QualysReturn};
 use qualys_vm_transporter::xml::Element;
 
 const REAL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/real/");
@@ -23,31 +26,18 @@ fn load(name: &str) -> Vec<u8> {
 }
 
 /// Items plus the final result as (code, message).
-#[derive(Debug, Clone, PartialEq)]
-struct Outcome {
-    items: Vec<Item>,
-    result: Result<(), (String, String)>,
+trait OutcomeExt {
+    fn records(&self) -> Vec<&Element>;
+    fn code(&self) -> Option<&str>;
 }
 
-impl Outcome {
+impl OutcomeExt for Outcome {
     fn records(&self) -> Vec<&Element> {
         self.items.iter().filter_map(|i| if let Item::Record(e) = i { Some(e) } else { None }).collect()
     }
     fn code(&self) -> Option<&str> {
         self.result.as_ref().err().map(|(c, _)| c.as_str())
     }
-}
-
-fn run<'a>(kind: DocKind, limits: Limits, chunks: impl IntoIterator<Item = &'a [u8]>) -> Outcome {
-    let mut parser = ResponseParser::new(kind, limits);
-    let mut items = Vec::new();
-    for chunk in chunks {
-        if let Err(e) = parser.push(chunk, &mut items) {
-            return Outcome { items, result: Err((e.code().to_string(), e.message().to_string())) };
-        }
-    }
-    let result = parser.finish(&mut items).map_err(|e| (e.code().to_string(), e.message().to_string()));
-    Outcome { items, result }
 }
 
 fn whole(kind: DocKind, doc: &[u8]) -> Outcome {
@@ -71,39 +61,8 @@ fn same(got: &Outcome, want: &Outcome, what: &dyn Fn() -> String) {
     );
 }
 
-/// A tiny deterministic PRNG (xorshift64*), so that failures reproduce.
-struct XorShift(u64);
-
-impl XorShift {
-    fn new(seed: u64) -> Self {
-        XorShift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    /// Uniform-ish in 0..n (n > 0).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
-/// Cuts `doc` into chunks whose sizes come from the PRNG, between 1 and `max`.
 fn random_chunks(doc: &[u8], seed: u64, max: usize) -> Vec<&[u8]> {
-    let mut rng = XorShift::new(seed);
-    let mut chunks = Vec::new();
-    let mut at = 0;
-    while at < doc.len() {
-        let size = 1 + rng.below(max);
-        let end = (at + size).min(doc.len());
-        chunks.push(&doc[at..end]);
-        at = end;
-    }
-    chunks
+    common::random_chunks(doc, &mut XorShift::new(seed), max)
 }
 
 fn all_splits_wanted() -> bool {

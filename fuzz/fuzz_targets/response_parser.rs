@@ -11,25 +11,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use qualys_vm_transporter::response::{DocKind, Item, Limits, ResponseParser};
+use qualys_vm_transporter::response::{DocKind, Limits};
 
-#[derive(Debug, PartialEq)]
-struct Outcome {
-    items: Vec<Item>,
-    result: Result<(), (String, String)>,
-}
-
-fn run<'a>(kind: DocKind, limits: Limits, chunks: impl IntoIterator<Item = &'a [u8]>) -> Outcome {
-    let mut parser = ResponseParser::new(kind, limits);
-    let mut items = Vec::new();
-    for chunk in chunks {
-        if let Err(e) = parser.push(chunk, &mut items) {
-            return Outcome { items, result: Err((e.code().to_string(), e.message().to_string())) };
-        }
-    }
-    let result = parser.finish(&mut items).map_err(|e| (e.code().to_string(), e.message().to_string()));
-    Outcome { items, result }
-}
+#[path = "../../tests/common/mod.rs"]
+mod common;
+use common::run;
 
 fuzz_target!(|data: &[u8]| {
     let (head, doc) = match data {

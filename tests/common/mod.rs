@@ -1,0 +1,59 @@
+//! Test support shared by the parser tests (tests/response_fixtures.rs, tests/fuzz_smoke.rs) and
+//! the cargo-fuzz target (fuzz/fuzz_targets/response_parser.rs, which includes this file by path):
+//! running the response parser over a sequence of chunks, and a deterministic PRNG for chunkings.
+#![allow(dead_code)]
+
+use qualys_vm_transporter::response::{DocKind, Item, Limits, ResponseParser};
+
+/// What one parse produced: the items, and `Ok` or the error's (code, message).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub items: Vec<Item>,
+    pub result: Result<(), (String, String)>,
+}
+
+/// Parses a document pushed as `chunks`, stopping at the first error like the feed does.
+pub fn run<'a>(kind: DocKind, limits: Limits, chunks: impl IntoIterator<Item = &'a [u8]>) -> Outcome {
+    let mut parser = ResponseParser::new(kind, limits);
+    let mut items = Vec::new();
+    for chunk in chunks {
+        if let Err(e) = parser.push(chunk, &mut items) {
+            return Outcome { items, result: Err((e.code().to_string(), e.message().to_string())) };
+        }
+    }
+    let result = parser.finish(&mut items).map_err(|e| (e.code().to_string(), e.message().to_string()));
+    Outcome { items, result }
+}
+
+/// A tiny deterministic PRNG (xorshift64*), so that failures reproduce.
+pub struct XorShift(u64);
+
+impl XorShift {
+    pub fn new(seed: u64) -> Self {
+        XorShift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    /// Uniform-ish in 0..n (n > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Cuts `doc` into chunks whose sizes come from the PRNG, between 1 and `max`.
+pub fn random_chunks<'a>(doc: &'a [u8], rng: &mut XorShift, max: usize) -> Vec<&'a [u8]> {
+    let mut chunks = Vec::new();
+    let mut at = 0;
+    while at < doc.len() {
+        let end = (at + 1 + rng.below(max)).min(doc.len());
+        chunks.push(&doc[at..end]);
+        at = end;
+    }
+    chunks
+}
