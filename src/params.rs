@@ -126,7 +126,7 @@ pub struct Config {
     /// `requestTimeoutSec`: default 300, 5..=3600.
     pub request_timeout_sec: u32,
     /// `waitBudgetSec`: total seconds the run may spend waiting on Qualys 409 rate/concurrency
-    /// limits, default 3600, 0..=86_400.
+    /// limits, default 7200 (two standard 3600 s rate windows), 0..=86_400.
     pub wait_budget_sec: u32,
     /// `maxRecordMB` in bytes: default 64 MiB, 1..=1024 MiB.
     pub max_record_bytes: usize,
@@ -173,7 +173,7 @@ const MAX_RETRY: IntSpec = IntSpec { key: "maxRetry", default: 1, min: 0, max: 2
 const RETRY_DELAY_SEC: IntSpec = IntSpec { key: "retryDelaySec", default: 5, min: 0, max: 300 };
 const LAST_RUN_TIME_OFFSET: IntSpec = IntSpec { key: "lastRunTimeOffset", default: -1, min: -3650, max: 0 };
 const REQUEST_TIMEOUT_SEC: IntSpec = IntSpec { key: "requestTimeoutSec", default: 300, min: 5, max: 3600 };
-const WAIT_BUDGET_SEC: IntSpec = IntSpec { key: "waitBudgetSec", default: 3600, min: 0, max: 86_400 };
+const WAIT_BUDGET_SEC: IntSpec = IntSpec { key: "waitBudgetSec", default: 7200, min: 0, max: 86_400 };
 const MAX_RECORD_MB: IntSpec = IntSpec { key: "maxRecordMB", default: 64, min: 1, max: 1024 };
 const OUTPUT_CHUNK_RECORDS: IntSpec = IntSpec { key: "outputChunkRecords", default: 1000, min: 1, max: 100_000 };
 const OUTPUT_CHUNK_MB: IntSpec = IntSpec { key: "outputChunkMB", default: 4, min: 1, max: 256 };
@@ -721,7 +721,7 @@ mod tests {
         assert_eq!(c.last_run_time_offset_days, -1);
         assert!(c.root_node.is_none());
         assert_eq!(c.request_timeout_sec, 300);
-        assert_eq!(c.wait_budget_sec, 3600);
+        assert_eq!(c.wait_budget_sec, 7200);
         assert_eq!(c.max_record_bytes, 64 * MIB);
         assert_eq!(c.output_chunk_records, 1000);
         assert_eq!(c.output_chunk_bytes, 4 * MIB);

@@ -223,6 +223,13 @@ impl JsFeed {
     }
 }
 
+/// The default Archer root node of a data source (`kb`, `hosts`, `hostDetections`, `detections`),
+/// or `undefined` for an unknown one.
+#[wasm_bindgen(js_name = defaultRootNode)]
+pub fn default_root_node(data_source: &str) -> Option<String> {
+    DataSource::from_param(data_source).map(|s| crate::records::default_root_node(s).to_string())
+}
+
 /// Offline transform of one saved response: `new Transformer("detections")`.
 #[wasm_bindgen(js_name = Transformer)]
 pub struct JsTransformer {

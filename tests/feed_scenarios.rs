@@ -497,3 +497,18 @@ fn a_failed_run_leaves_a_checkpoint_and_the_next_run_resumes_from_it() {
         assert!(run3.logs.iter().any(|(l, t)| *l == Level::Warn && t.contains(why)), "{why}");
     }
 }
+
+#[test]
+fn a_rate_limit_hold_longer_than_the_wait_budget_fails_instead_of_sleeping() {
+    let ids = host_ids(4);
+    let run = drive(
+        &params("detections", URL, &[("batchSize", "2"), ("waitBudgetSec", "600")]),
+        &Tokens::default(),
+        |req, _| (200, vec![("X-RateLimit-Remaining".into(), "0".into()), ("X-RateLimit-ToWait-Sec".into(), "3600".into())], detection_page(&req.url, &ids, 1), Fault::None),
+        4096,
+    );
+    let e = run.outcome.expect_err("must fail rather than sleep an hour");
+    assert_eq!(e.code(), "WAIT_BUDGET_EXHAUSTED");
+    assert!(run.waits.iter().all(|w| *w < 600_000), "{:?}", run.waits);
+    assert_eq!(run.requests.len(), 1);
+}

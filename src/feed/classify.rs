@@ -87,7 +87,7 @@ fn settle_qualys_return(status: u16, headers: RateHeaders, q: &QualysReturn, url
     let bad_login = q.text.to_ascii_lowercase().contains("bad login");
     match code {
         Some(1960) => {
-            let secs = item(q, "SECONDS_TO_WAIT").or(headers.to_wait_sec).unwrap_or(CONCURRENCY_WAIT_DEFAULT_SEC);
+            let secs = item(q, "SECONDS_TO_WAIT").or(headers.to_wait_sec.filter(|s| *s > 0)).unwrap_or(CONCURRENCY_WAIT_DEFAULT_SEC);
             Settlement::WaitAndRetry { ms: wait_ms(secs), reason: format!("Qualys concurrency limit: {said}") }
         }
         Some(1965) => rate_wait(headers, item(q, "SECONDS_TO_WAIT"), &format!("Qualys rate limit: {said}")),
@@ -154,6 +154,9 @@ mod tests {
         assert!(matches!(settle(409, h, Ok(()), Some(&r), "kbUrl"), Settlement::WaitAndRetry { ms: 8_000, .. }));
         let r = ret("SIMPLE_RETURN", "1960", "concurrency", &[("CALLS_TO_FINISH", "2")]);
         assert!(matches!(settle(409, RateHeaders::default(), Ok(()), Some(&r), "kbUrl"), Settlement::WaitAndRetry { ms: 16_000, .. }));
+        // Qualys sends X-RateLimit-ToWait-Sec: 0 on every response: that is not "wait 0 s".
+        let zero = RateHeaders { to_wait_sec: Some(0), ..Default::default() };
+        assert!(matches!(settle(409, zero, Ok(()), Some(&r), "kbUrl"), Settlement::WaitAndRetry { ms: 16_000, .. }));
     }
 
     #[test]

@@ -90,6 +90,8 @@ pub struct Feed {
     notices_logged: u32,
     /// Delay before the first retry of a page (`retryDelaySec`); later retries wait 3x longer each.
     retry_base_ms: u64,
+    /// Why the last failed page waits before it is fetched again (for `Action::Wait`).
+    retry_reason: String,
 }
 
 impl std::fmt::Debug for Feed {
@@ -219,6 +221,7 @@ impl Feed {
             started_at: now_ms,
             concurrency_limit: None,
             notices_logged: 0,
+            retry_reason: String::new(),
         })
     }
 
@@ -328,13 +331,16 @@ impl Feed {
             return self.finish(now_ms);
         }
         if self.in_flight.len() < self.capacity() {
-            let (delay, why) = self.pacer.delay(now_ms);
+            let (delay, why, from_qualys) = self.pacer.delay(now_ms);
             if delay == 0 {
                 if let Some(a) = self.plan.next_request(now_ms) {
                     return self.send(now_ms, a);
                 }
             } else if self.plan.next_ready_time().is_some_and(|t| t <= now_ms) {
                 if self.in_flight.is_empty() {
+                    if from_qualys && self.summary.wait_ms.saturating_add(delay) > u64::from(self.config.wait_budget_sec) * 1000 {
+                        return self.fail(self.budget_error(why, delay));
+                    }
                     self.summary.waits += 1;
                     self.summary.wait_ms += delay;
                 }
@@ -345,7 +351,7 @@ impl Feed {
                 return Action::Wait { ms: delay, reason };
             }
             if let Some(t) = self.plan.next_ready_time().filter(|t| *t > now_ms) {
-                return Action::Wait { ms: (t - now_ms) as u64, reason: "waiting before retrying a failed page".to_string() };
+                return Action::Wait { ms: (t - now_ms) as u64, reason: self.retry_reason.clone() };
             }
         }
         if self.in_flight.is_empty() {
@@ -597,16 +603,14 @@ impl Feed {
                 self.summary.retries += 1;
                 let delay = self.retry_base_ms.saturating_mul(3u64.saturating_pow(used));
                 self.plan.attempt_failed(attempt.target, now_ms + delay as i64, true);
+                self.retry_reason = format!("{what} failed ({}); retry {} of {}", e.code(), used + 1, self.config.max_retry);
                 self.log(Level::Warn, format!("{what} failed ({e}); retry {} of {} in {:.1} s; records already written are not written again", used + 1, self.config.max_retry, delay as f64 / 1000.0));
             }
             Settlement::WaitAndRetry { ms, reason } => {
                 let budget_ms = u64::from(self.config.wait_budget_sec) * 1000;
                 if self.summary.wait_ms.saturating_add(ms) > budget_ms {
-                    self.fail(Error::server(
-                        "WAIT_BUDGET_EXHAUSTED",
-                        false,
-                        format!("{reason}; the feed has already waited {:.0} s for Qualys limits and waiting {:.0} s more would exceed waitBudgetSec={}. Lower requestsPerMin or concurrency, run the feed when other API users are idle, or raise waitBudgetSec.", self.summary.wait_ms as f64 / 1000.0, ms as f64 / 1000.0, self.config.wait_budget_sec),
-                    ));
+                    let e = self.budget_error(&reason, ms);
+                    self.fail(e);
                     return;
                 }
                 self.summary.waits += 1;
@@ -614,12 +618,21 @@ impl Feed {
                 // A Qualys limit holds every request, not just this one.
                 self.pacer.hold_until(now_ms + ms as i64);
                 self.plan.attempt_failed(attempt.target, now_ms + ms as i64, false);
+                self.retry_reason = format!("{what}: {reason}");
                 self.log(Level::Warn, format!("{what}: {reason}; waiting {:.1} s, then retrying (does not count against maxRetry)", ms as f64 / 1000.0));
             }
             Settlement::Fail(e) => {
                 self.fail(e.context(format!("{what}: ")));
             }
         }
+    }
+
+    fn budget_error(&self, reason: &str, more_ms: u64) -> Error {
+        Error::server(
+            "WAIT_BUDGET_EXHAUSTED",
+            false,
+            format!("{reason}; the feed has already waited {:.0} s for Qualys limits and waiting {:.0} s more would exceed waitBudgetSec={}. Lower requestsPerMin or concurrency, run the feed when other API users are idle, or raise waitBudgetSec.", self.summary.wait_ms as f64 / 1000.0, more_ms as f64 / 1000.0, self.config.wait_budget_sec),
+        )
     }
 
     fn finish(&mut self, now_ms: i64) -> Action {

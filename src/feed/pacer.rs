@@ -23,17 +23,18 @@ impl Pacer {
         Pacer { per_window, starts: VecDeque::with_capacity(per_window.min(4096)), not_before: i64::MIN }
     }
 
-    /// Milliseconds to wait before the next request may start (0 = now), and why.
-    pub fn delay(&self, now: i64) -> (u64, &'static str) {
+    /// Milliseconds to wait before the next request may start (0 = now), why, and whether Qualys
+    /// asked for it (true: counts against `waitBudgetSec`) or `requestsPerMin` did (false).
+    pub fn delay(&self, now: i64) -> (u64, &'static str, bool) {
         let window = match self.starts.front() {
             Some(oldest) if self.starts.len() >= self.per_window => (oldest + WINDOW_MS - now).max(0),
             _ => 0,
         };
         let server = (self.not_before.saturating_sub(now)).max(0);
         if server >= window && server > 0 {
-            (server as u64, "Qualys rate limit (X-RateLimit-Remaining is 0)")
+            (server as u64, "Qualys rate limit (X-RateLimit-Remaining is 0)", true)
         } else {
-            (window as u64, "requestsPerMin")
+            (window as u64, "requestsPerMin", false)
         }
     }
 
@@ -61,7 +62,7 @@ mod tests {
         let mut now = 1_000_000;
         let mut starts = Vec::new();
         for _ in 0..10 {
-            let (wait, _) = p.delay(now);
+            let (wait, _, _) = p.delay(now);
             now += wait as i64;
             p.started(now);
             starts.push(now);
@@ -80,7 +81,7 @@ mod tests {
         let mut p = Pacer::new(100);
         p.started(0);
         p.hold_until(30_000);
-        assert_eq!(p.delay(10_000), (20_000, "Qualys rate limit (X-RateLimit-Remaining is 0)"));
+        assert_eq!(p.delay(10_000), (20_000, "Qualys rate limit (X-RateLimit-Remaining is 0)", true));
         assert_eq!(p.delay(30_000).0, 0);
     }
 }
