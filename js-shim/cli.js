@@ -1,0 +1,430 @@
+'use strict';
+// The command line: qualys-vm-transporter run | transform | simulate.
+//   run        runs a feed exactly as Archer would: same Custom Parameters, same tokens, a mirrored
+//              context (OutputWriter writing to --out), the same callback; prints the next tokens
+//              and a summary; exit 0 only on success
+//   transform  turns a saved Qualys response into the Archer output, offline
+//   simulate   starts the Qualys API simulator (js-shim/simulator/cli.js)
+// Log lines go to stderr (a live progress line under them on a terminal); the final report goes to
+// stdout. Exit codes: 0 success, 1 the run or transform failed, 2 bad command line or input files.
+
+const fs = require('fs');
+const path = require('path');
+
+const lib = require('./src/index');
+const { errorText } = require('./src/log');
+const { HTTP_CLIENTS } = require('./src/http');
+
+const NAME = 'qualys-vm-transporter';
+
+const HELP = {
+  main: `${NAME}: pulls Qualys VM data (KnowledgeBase, hosts, host detections) into RSA Archer.
+
+usage: ${NAME} <command> [options]
+
+commands:
+  run         run a data feed as Archer would (against Qualys or any URL)
+  transform   turn a saved Qualys response into the Archer output, offline
+  simulate    start the Qualys API simulator (tests and demos)
+
+  ${NAME} <command> --help   details of one command
+  ${NAME} --version          the version
+
+Inside Archer, upload qualys-vm-transporter.js as the data feed's transporter script.`,
+
+  run: `usage: ${NAME} run --params params.json [--tokens tokens.json] [--out out.xml] [options]
+
+Runs one data-feed execution exactly as Archer's JavaScript Transporter would: the same Custom
+Parameters and tokens, an OutputWriter that writes to --out, the same callback. Prints the tokens
+Archer would store for the next run and a summary. Exit code 0 only on success.
+
+options:
+  --params FILE         JSON object of Custom Parameters, e.g. {"dataSource": "detections",
+                        "detectionUrl": "https://.../?action=list&vm_scan_since=<LastRunTime>",
+                        "username": "acme_ab12"}; numbers and booleans are turned into strings
+  --param KEY=VALUE     one parameter (repeatable); wins over --params and the environment
+  --tokens FILE         JSON {"LastRunTime": "...", "PreviousRunContext": "..."} (as Archer passes them)
+  --last-run-time T     the LastRunTime token (wins over --tokens)
+  --out FILE            the output document: XML declaration, root node, the records ("-" = stdout).
+                        Written to FILE.part and renamed to FILE on success
+  --save-tokens FILE    write the next run's tokens as JSON (give it to the next run's --tokens); after
+                        a failed run that left a resume checkpoint: the old LastRunTime + the checkpoint
+  --http CLIENT         force the HTTP client: ${HTTP_CLIENTS.join(', ')} (default: the first that loads)
+  --legacy-output       mirror Archer 6.4/6.5: no OutputWriter; the output comes back in the callback
+  --progress / --no-progress   force the live progress line on or off (default: on a terminal)
+  --quiet               no log lines, only errors and the final report
+
+environment (so secrets stay out of the shell history):
+  QVT_PASSWORD          the password parameter
+  QVT_USERNAME          the username parameter
+  QVT_PROXY             the proxy parameter (http://user:password@host:port)
+Precedence: --params < environment < --param.`,
+
+  transform: `usage: ${NAME} transform --source kb|hosts|hostDetections|detections RESPONSE.xml [--out out.xml]
+
+Turns one saved Qualys response into the Archer output offline: the XML declaration, the root node
+and the records, exactly as a feed run writes them. RESPONSE.xml "-" reads stdin; without --out the
+document goes to stdout. A summary goes to stderr.
+
+options:
+  --source S            kb, hosts, hostDetections or detections (the dataSource parameter)
+  --out FILE            write the document to FILE
+  --root-node NAME      the root element (default per source: ${Object.entries(lib.DEFAULT_ROOT_NODES).map(([k, v]) => `${k} ${v}`).join(', ')})`,
+
+  simulate: `usage: ${NAME} simulate [options]
+
+Starts the Qualys VM API simulator on 127.0.0.1 (test and demo use only); Ctrl-C stops it.
+See "${NAME} simulate --help" for its options (it prints the simulator's own help).`,
+};
+
+class UsageError extends Error {}
+
+/** Splits argv into options (with values) and positionals. `spec` maps option -> 'value'|'flag'|'list'. */
+function parseArgs(argv, spec) {
+  const opts = {};
+  const positional = [];
+  for (let i = 0; i < argv.length; i++) {
+    let a = argv[i];
+    if (a === '--') { positional.push(...argv.slice(i + 1)); break; }
+    if (a === '-h') a = '--help';
+    if (!a.startsWith('--') || a === '-') { positional.push(a); continue; }
+    let inline;
+    const eq = a.indexOf('=');
+    if (eq !== -1) { inline = a.slice(eq + 1); a = a.slice(0, eq); }
+    const key = a.slice(2);
+    const kind = spec[key];
+    if (!kind) throw new UsageError(`unknown option ${a} (see --help)`);
+    if (kind === 'flag') {
+      if (inline !== undefined) throw new UsageError(`${a} takes no value`);
+      opts[key] = true;
+      continue;
+    }
+    let value = inline;
+    if (value === undefined) {
+      if (i + 1 >= argv.length) throw new UsageError(`${a} needs a value`);
+      value = argv[++i];
+    }
+    if (kind === 'list') (opts[key] = opts[key] || []).push(value);
+    else opts[key] = value;
+  }
+  return { opts, positional };
+}
+
+function readJson(file, what) {
+  let text;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${what} ${file}: ${e.code || e.message}`);
+  }
+  try {
+    return JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (e) {
+    throw new UsageError(`${what} ${file} is not valid JSON: ${e.message}`);
+  }
+}
+
+function stringValues(obj, what) {
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new UsageError(`${what} must be a JSON object`);
+  const out = {};
+  for (const [k, v] of Object.entries(obj)) {
+    if (v === null || v === undefined) out[k] = '';
+    else if (typeof v === 'object') throw new UsageError(`${what}: "${k}" must be a string, not ${Array.isArray(v) ? 'an array' : 'an object'}`);
+    else out[k] = String(v);
+  }
+  return out;
+}
+
+/** A progress line on a terminal, kept below the log lines. */
+function makeDisplay(stream, enabled) {
+  let line = '';
+  let last = 0;
+  const clear = () => { if (enabled && line) stream.write('\r\x1b[2K'); };
+  const draw = () => { if (enabled && line) stream.write(line.length > (stream.columns || 120) - 1 ? line.slice(0, (stream.columns || 120) - 1) : line); };
+  return {
+    enabled,
+    log(text) {
+      clear();
+      stream.write(text + '\n');
+      draw();
+    },
+    progress(text, force) {
+      if (!enabled) return;
+      const t = Date.now();
+      if (!force && t - last < 100) { line = text; return; }
+      last = t;
+      clear();
+      line = text;
+      draw();
+    },
+    done() {
+      clear();
+      line = '';
+    },
+  };
+}
+
+function fmtBytes(n) {
+  if (n >= 1048576) return `${(n / 1048576).toFixed(1)} MB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} kB`;
+  return `${n} B`;
+}
+
+/** The output document writer behind the mirrored OutputWriter (or the legacy result.output). */
+function makeOutputFile(out, stdout) {
+  if (!out) return null;
+  if (out === '-') {
+    return { write: (s) => stdout.write(s), commit() {}, abandon() {}, where: 'stdout' };
+  }
+  const part = `${out}.part`;
+  let fd;
+  try {
+    fd = fs.openSync(part, 'w');
+  } catch (e) {
+    throw new UsageError(`cannot write ${part}: ${e.code || e.message}`);
+  }
+  return {
+    write: (s) => { fs.writeSync(fd, s); },
+    commit() { fs.closeSync(fd); fs.renameSync(part, out); },
+    abandon() { try { fs.closeSync(fd); } catch (e) { /* closed */ } },
+    where: out,
+    part,
+  };
+}
+
+async function cmdRun(argv, io) {
+  const { opts, positional } = parseArgs(argv, {
+    help: 'flag', params: 'value', param: 'list', tokens: 'value', 'last-run-time': 'value', out: 'value',
+    'save-tokens': 'value', http: 'value', 'legacy-output': 'flag', progress: 'flag', 'no-progress': 'flag', quiet: 'flag',
+  });
+  if (opts.help) { io.stdout.write(HELP.run + '\n'); return 0; }
+  if (positional.length) throw new UsageError(`unexpected argument ${positional[0]} (see run --help)`);
+  if (opts.http && !HTTP_CLIENTS.includes(opts.http)) throw new UsageError(`--http must be one of ${HTTP_CLIENTS.join(', ')}`);
+
+  const params = opts.params ? stringValues(readJson(opts.params, 'the parameters file'), opts.params) : {};
+  const env = io.env;
+  if (env.QVT_USERNAME) params.username = env.QVT_USERNAME;
+  if (env.QVT_PASSWORD) params.password = env.QVT_PASSWORD;
+  if (env.QVT_PROXY) params.proxy = env.QVT_PROXY;
+  for (const kv of opts.param || []) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new UsageError(`--param wants KEY=VALUE, got "${kv.length > 40 ? kv.slice(0, 40) + '...' : kv}"`);
+    params[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  if (!Object.keys(params).length) throw new UsageError('no parameters: give --params FILE and/or --param KEY=VALUE (see run --help)');
+  const tokens = opts.tokens ? stringValues(readJson(opts.tokens, 'the tokens file'), opts.tokens) : {};
+  if (opts['last-run-time'] !== undefined) tokens.LastRunTime = opts['last-run-time'];
+
+  const report = opts.out === '-' ? io.stderr : io.stdout;
+  const isTTY = opts.progress ? true : opts['no-progress'] ? false : Boolean(io.stderr.isTTY);
+  const display = makeDisplay(io.stderr, isTTY && !opts.quiet);
+  const file = makeOutputFile(opts.out, io.stdout);
+  const startedAt = new Date();
+
+  // The mirrored Archer context.
+  let created = 0;
+  let rootNode = null;
+  const context = {
+    CustomParameters: params,
+    Tokens: { LastRunTime: tokens.LastRunTime === undefined ? null : tokens.LastRunTime, PreviousRunContext: tokens.PreviousRunContext === undefined ? null : tokens.PreviousRunContext, LastFileProcessed: null },
+  };
+  let items = 0;
+  if (!opts['legacy-output']) {
+    context.OutputWriter = {
+      create(type, options) {
+        created++;
+        if (created > 1) throw new Error('OutputWriter.create was called twice (Archer allows it once per run)');
+        if (type !== 'XML') throw new Error(`OutputWriter.create("${type}"): only "XML" is used by this feed`);
+        rootNode = options && options.RootNode;
+        if (file) file.write(`<?xml version="1.0" encoding="UTF-8"?>\n<${rootNode}>`);
+        return {
+          writeItem(chunk) {
+            items++;
+            if (file) file.write(typeof chunk === 'string' ? chunk : String(chunk));
+          },
+        };
+      },
+    };
+  }
+  let callbackArgs = null;
+  const callback = (err, result) => { callbackArgs = { err, result }; };
+
+  const stats = { pages: 0, records: 0, bytesIn: 0, waits: 0, waitMs: 0, state: 'starting' };
+  const drawProgress = (force) => {
+    const secs = Math.max(0.001, (Date.now() - startedAt.getTime()) / 1000);
+    const rate = Math.round(stats.records / secs);
+    display.progress(`[${stats.state}] pages ${stats.pages} | records ${stats.records} | ${rate} rec/s | in ${fmtBytes(stats.bytesIn)} | waits ${stats.waits} (${(stats.waitMs / 1000).toFixed(1)} s) | ${secs.toFixed(0)} s`, force);
+  };
+  // On a terminal the line also ticks during long waits.
+  const ticker = display.enabled ? setInterval(() => drawProgress(true), 1000) : null;
+  if (ticker && ticker.unref) ticker.unref();
+  const outcome = await lib.runArcher({
+    context,
+    callback,
+    print: (line) => {
+      if (opts.quiet && !/ :: ERROR :: /.test(line)) return;
+      display.log(line);
+    },
+    run: {
+      http: opts.http,
+      onProgress: (s) => {
+        stats.pages = s.pages; stats.records = s.records; stats.bytesIn = s.bytesIn; stats.waits = s.waits; stats.waitMs = s.waitMs;
+        drawProgress(false);
+      },
+      onAction: (a) => {
+        stats.state = a.kind === 'send' ? `page ${a.page}${a.attempt ? ` retry ${a.attempt}` : ''}` : a.kind === 'wait' ? `waiting ${(a.ms / 1000).toFixed(1)} s` : a.kind;
+        drawProgress(true);
+      },
+    },
+  });
+  if (ticker) clearInterval(ticker);
+  display.done();
+
+  const { err, result } = callbackArgs || { err: ['the run ended without calling back'], result: null };
+  if (err) {
+    if (file) file.abandon();
+    const lines = Array.isArray(err) ? err : [String(err)];
+    report.write(`${NAME}: the run FAILED: ${lines[lines.length - 1]}\n`);
+    if (file && file.part) report.write(`partial output left in ${file.part}\n`);
+    const checkpoint = result && result.previousRunContext ? result.previousRunContext : '';
+    if (checkpoint) {
+      // Archer does not advance LastRunTime after a failure; the checkpoint lets the next run resume.
+      const nextFail = { LastRunTime: tokens.LastRunTime === undefined ? null : tokens.LastRunTime, PreviousRunContext: checkpoint };
+      report.write(`resume checkpoint (give it to the next run as PreviousRunContext; LastRunTime stays as it was):\n  PreviousRunContext: ${JSON.stringify(checkpoint)}\n`);
+      if (opts['save-tokens']) fs.writeFileSync(opts['save-tokens'], JSON.stringify(nextFail, null, 2) + '\n');
+    }
+    return 1;
+  }
+  if (file) {
+    if (opts['legacy-output']) {
+      file.write(result && result.output ? String(result.output) + '\n' : '');
+    } else {
+      file.write(`</${rootNode}>\n`);
+    }
+    file.commit();
+  }
+  const s = outcome.summary || {};
+  const next = { LastRunTime: startedAt.toISOString().replace(/\.\d{3}Z$/, 'Z'), PreviousRunContext: result && result.previousRunContext !== undefined ? result.previousRunContext : '' };
+  if (opts['save-tokens']) fs.writeFileSync(opts['save-tokens'], JSON.stringify(next, null, 2) + '\n');
+  report.write(
+    `${NAME}: the run succeeded\n` +
+    `next tokens (what Archer stores after this run):\n` +
+    `  LastRunTime: ${next.LastRunTime}\n` +
+    `  PreviousRunContext: ${JSON.stringify(next.PreviousRunContext)}\n` +
+    `summary: dataSource=${s.dataSource} records=${s.records} pages=${s.pages} requests=${s.requests} retries=${s.retries} ` +
+    `waits=${s.waits} (${((s.waitMs || 0) / 1000).toFixed(1)} s) in=${fmtBytes(s.bytesIn || 0)} out=${fmtBytes(s.bytesOut || 0)} ` +
+    `writeItem calls=${items} duplicatesSkipped=${s.duplicatesSkipped} elapsed=${((s.elapsedMs || 0) / 1000).toFixed(1)} s\n` +
+    (file ? `output: ${file.where}\n` : 'output: not kept (no --out)\n'),
+  );
+  return 0;
+}
+
+async function cmdTransform(argv, io) {
+  const { opts, positional } = parseArgs(argv, { help: 'flag', source: 'value', out: 'value', 'root-node': 'value' });
+  if (opts.help) { io.stdout.write(HELP.transform + '\n'); return 0; }
+  if (!opts.source) throw new UsageError('transform needs --source kb|hosts|hostDetections|detections');
+  if (!lib.DEFAULT_ROOT_NODES[opts.source]) throw new UsageError(`--source must be one of ${Object.keys(lib.DEFAULT_ROOT_NODES).join(', ')}, not "${opts.source}"`);
+  if (positional.length !== 1) throw new UsageError(positional.length ? `transform takes one response file, got ${positional.length}` : 'transform needs the response file (or - for stdin)');
+  const rootNode = opts['root-node'] || lib.DEFAULT_ROOT_NODES[opts.source];
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(rootNode)) throw new UsageError(`--root-node "${rootNode}" is not an XML element name`);
+  const inputPath = positional[0];
+  let input;
+  if (inputPath === '-') input = io.stdin;
+  else {
+    try {
+      if (!fs.statSync(inputPath).isFile()) throw new UsageError(`${inputPath} is not a file`);
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      throw new UsageError(`cannot read ${inputPath}: ${e.code || e.message}`);
+    }
+    input = fs.createReadStream(inputPath, { highWaterMark: 65536 });
+  }
+  const file = opts.out ? makeOutputFile(opts.out, io.stdout) : makeOutputFile('-', io.stdout);
+  file.write(`<?xml version="1.0" encoding="UTF-8"?>\n<${rootNode}>`);
+  let summary;
+  try {
+    summary = await lib.transform(opts.source, input, { write: (c) => file.write(c) });
+  } catch (e) {
+    file.abandon();
+    io.stderr.write(`${NAME} transform: ${errorText(e)}\n`);
+    return 1;
+  }
+  file.write(`</${rootNode}>\n`);
+  file.commit();
+  io.stderr.write(`${NAME} transform: ${summary.records} records, ${fmtBytes(summary.bytesIn)} in, ${fmtBytes(summary.bytesOut)} out` +
+    (summary.nextPage ? `; the response names a next page: ${summary.nextPage}` : '') +
+    (summary.notices && summary.notices.length ? `; ${summary.notices.length} notice(s): ${summary.notices.slice(0, 3).join(' | ')}` : '') +
+    (opts.out ? `; written to ${opts.out}` : '') + '\n');
+  return 0;
+}
+
+/** The simulator's CLI: next to this file (source checkout, npm package) or in the checkout's js-shim/. */
+function findSimulator(baseDir) {
+  const candidates = [];
+  if (baseDir) {
+    candidates.push(path.join(baseDir, 'simulator', 'cli.js'));
+    candidates.push(path.join(baseDir, '..', 'js-shim', 'simulator', 'cli.js'));
+  }
+  for (const c of candidates) if (fs.existsSync(c)) return c;
+  return null;
+}
+
+async function cmdSimulate(argv, io) {
+  const where = findSimulator(io.baseDir);
+  if (!where) throw new UsageError('the simulator is not installed next to this script (it ships in the npm package and the source checkout)');
+  const sim = require(where); // eslint-disable-line global-require
+  try {
+    const r = await sim.main(argv, { stdout: io.stdout, stderr: io.stderr });
+    return r ? null : 0; // null: the simulator keeps running until a signal
+  } catch (e) {
+    throw new UsageError(`simulate: ${e.message}`);
+  }
+}
+
+/**
+ * Runs the CLI.
+ * @param {string[]} argv arguments after the program name
+ * @param {{stdout?, stderr?, stdin?, env?, baseDir?}} [ioIn]
+ * @returns {Promise<number|null>} the exit code (null: a server keeps running)
+ */
+async function main(argv, ioIn = {}) {
+  const io = {
+    stdout: ioIn.stdout || process.stdout,
+    stderr: ioIn.stderr || process.stderr,
+    stdin: ioIn.stdin || process.stdin,
+    env: ioIn.env || process.env,
+    baseDir: ioIn.baseDir || __dirname,
+  };
+  const args = Array.isArray(argv) ? argv.slice() : [];
+  const cmd = args.shift();
+  try {
+    if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+      if (cmd === 'help' && args[0] && HELP[args[0]]) io.stdout.write(HELP[args[0]] + '\n');
+      else io.stdout.write(HELP.main + '\n');
+      return cmd === undefined ? 2 : 0;
+    }
+    if (cmd === '--version' || cmd === '-V' || cmd === 'version') {
+      io.stdout.write(`${NAME} ${lib.version()}\n`);
+      return 0;
+    }
+    if (cmd === 'run') return await cmdRun(args, io);
+    if (cmd === 'transform') return await cmdTransform(args, io);
+    if (cmd === 'simulate') return await cmdSimulate(args, io);
+    throw new UsageError(`unknown command "${cmd}" (commands: run, transform, simulate; see --help)`);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr.write(`${NAME}: ${e.message}\n`);
+      return 2;
+    }
+    io.stderr.write(`${NAME}: ${errorText(e)}\n`);
+    return 1;
+  }
+}
+
+module.exports = { main, HELP, parseArgs };
+
+if (typeof require !== 'undefined' && typeof module !== 'undefined' && require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    if (typeof code === 'number') process.exitCode = code;
+  });
+}

@@ -1,0 +1,102 @@
+'use strict';
+// The glue to Archer's JavaScript Transporter (see shared/ARCHER-CONTRACT.md):
+//   in:  context.CustomParameters (strings), context.Tokens {LastRunTime, PreviousRunContext}
+//   out: context.OutputWriter.create("XML", {RootNode}) once, one writeItem per core output chunk
+//        (writeItem("") when no record was written); without an OutputWriter (Archer 6.4/6.5) the
+//        whole document is collected and returned as result.output, with a warning about memory
+//   end: exactly one callback: success callback(null, {output, previousRunContext}) with
+//        previousRunContext of at most 256 characters; failure callback([...recent log lines,
+//        error text]) (plus {output: null, previousRunContext: checkpoint} as a second argument
+//        when the core left a resume checkpoint). A failed run never calls back as a success.
+
+const { runFeed } = require('./run-feed');
+const { createLogger, Secrets, errorText } = require('./log');
+
+/**
+ * Runs the feed for an Archer context. Never throws and never rejects: the outcome goes to
+ * callback, and the returned promise resolves to {ok, summary, previousRunContext, error}.
+ *
+ * @param {object} options
+ * @param {object} options.context Archer's context
+ * @param {Function} options.callback Archer's callback
+ * @param {(line: string) => void} [options.print] where log lines go (default console.log)
+ * @param {object} [options.run] extra runFeed options (http, now, sleep, host, onProgress, ...)
+ */
+function runArcher(options) {
+  const { context, callback } = options;
+  const secrets = new Secrets();
+  const print = options.print || ((line) => console.log(line)); // eslint-disable-line no-console
+  const logger = createLogger({ secrets, print });
+  let called = false;
+  const finish = (err, result) => {
+    if (called) return;
+    called = true;
+    try {
+      callback(err, result);
+    } catch (e) {
+      logger.error(`the host's callback threw: ${errorText(e, secrets)}`);
+    }
+  };
+  const fail = (e) => {
+    const text = errorText(e, secrets);
+    const lines = logger.recent();
+    // A failed run may leave the core's resume checkpoint. Archer's documented failure call is
+    // callback(errors); the checkpoint rides along as a second argument, which a host that ignores
+    // it loses nothing by (whether Archer stores a failed run's token is not documented).
+    const checkpoint = e && typeof e.previousRunContext === 'string' && e.previousRunContext ? e.previousRunContext.slice(0, 256) : null;
+    if (checkpoint) finish(lines.concat([text]), { output: null, previousRunContext: checkpoint });
+    else finish(lines.concat([text]));
+    return { ok: false, error: e, summary: e && e.summary, text, previousRunContext: checkpoint };
+  };
+
+  try {
+    const ctx = context || {};
+    const params = ctx.CustomParameters || {};
+    secrets.addFromParams(params);
+    const tokens = ctx.Tokens || {};
+    const outputWriter = ctx.OutputWriter && typeof ctx.OutputWriter.create === 'function' ? ctx.OutputWriter : null;
+
+    let writer = null; // the host's writer, created once
+    let rootNode = null;
+    let memory = null; // legacy: chunks kept for result.output
+    const item = {
+      writeItem(chunk) {
+        if (outputWriter) {
+          if (!writer) writer = outputWriter.create('XML', { RootNode: rootNode });
+          writer.writeItem(chunk);
+        } else {
+          memory.push(chunk);
+        }
+      },
+    };
+
+    const run = Object.assign({}, options.run || {});
+    const userStart = run.onStart;
+    run.onStart = (info) => {
+      rootNode = info.transport.rootNode;
+      if (outputWriter) {
+        writer = outputWriter.create('XML', { RootNode: rootNode });
+      } else {
+        memory = [];
+        logger.warn('this Archer host has no context.OutputWriter (Archer 6.4/6.5): the whole output is kept in memory and returned at the end; for large feeds give the data feed a high Max Memory, or upgrade Archer to 6.6 or later');
+      }
+      if (userStart) userStart(info);
+    };
+
+    return runFeed(Object.assign(run, { params, tokens, writer: item, log: logger, secrets }))
+      .then(({ summary, previousRunContext }) => {
+        let output = null;
+        if (memory) {
+          const body = memory.join('');
+          memory = null;
+          output = `<?xml version="1.0" encoding="UTF-8"?><${rootNode}>${body}</${rootNode}>`;
+        }
+        finish(null, { output, previousRunContext });
+        return { ok: true, summary, previousRunContext };
+      }, fail);
+  } catch (e) {
+    return Promise.resolve(fail(e));
+  }
+}
+
+module.exports = { runArcher };

@@ -1,0 +1,87 @@
+'use strict';
+// Picks the HTTP adapter at run time by what the host lets the script load, so one code path (the
+// run loop) sits above all three:
+//   1. Node's http/https  (standalone, CLI, and Archer hosts that allow Node's built-ins)
+//   2. the request package (Archer 6.x's whitelist)
+//   3. the global fetch    (Archer 2025.04+; only what fetch can honour, see fetch-adapter.js)
+// `prefer` forces one ('node' | 'request' | 'fetch'); an adapter object is used as given.
+
+const { optionalRequire, globalObject } = require('../host');
+const { shimError } = require('../errors');
+const { createNodeAdapter } = require('./node-adapter');
+const { createRequestAdapter } = require('./request-adapter');
+const { createFetchAdapter } = require('./fetch-adapter');
+
+const NAMES = ['node', 'request', 'fetch'];
+
+/** What each adapter needs, loaded if the host allows it; null when it cannot be had. */
+const loaders = {
+  node: (env) => {
+    const http = env.require('http');
+    const https = env.require('https');
+    if (!http || !https || typeof http.request !== 'function' || typeof https.Agent !== 'function') return null;
+    const url = env.require('url');
+    const URLClass = (url && url.URL) || (typeof env.global.URL === 'function' ? env.global.URL : null);
+    if (!URLClass) return null;
+    return (t) => createNodeAdapter(t, { http, https, tls: env.require('tls'), url: { URL: URLClass } });
+  },
+  request: (env) => {
+    const request = env.require('request');
+    if (typeof request !== 'function') return null;
+    return (t) => createRequestAdapter(t, request, { tls: env.require('tls') });
+  },
+  fetch: (env) => {
+    const fetchFn = env.global.fetch;
+    if (typeof fetchFn !== 'function') return null;
+    return (t) => createFetchAdapter(t, fetchFn.bind(env.global), { AbortController: env.global.AbortController });
+  },
+};
+
+/** A require that answers null instead of throwing. */
+function guarded(req) {
+  if (!req) return optionalRequire;
+  return (name) => {
+    try {
+      return req(name);
+    } catch (e) {
+      return null;
+    }
+  };
+}
+
+/**
+ * @param {object} transport Feed.transport()
+ * @param {{prefer?: string, require?: (name: string) => any, global?: object}} [options]
+ * @returns {{name: string, describe: string, send: Function, close: Function}}
+ */
+function createHttp(transport, options = {}) {
+  const env = {
+    require: guarded(options.require),
+    global: options.global || globalObject,
+  };
+  const prefer = options.prefer;
+  if (prefer !== undefined && prefer !== null && prefer !== '' && !NAMES.includes(prefer)) {
+    throw shimError('BAD_ARGUMENT', 'caller', `unknown HTTP client "${prefer}"; use one of ${NAMES.join(', ')}`);
+  }
+  const order = prefer ? [prefer] : NAMES;
+  for (const name of order) {
+    const make = loaders[name](env);
+    if (make) return make(transport);
+  }
+  if (prefer) {
+    throw shimError('NO_HTTP_CLIENT', 'configuration', `the HTTP client "${prefer}" was asked for but cannot be loaded here`);
+  }
+  throw shimError(
+    'NO_HTTP_CLIENT',
+    'configuration',
+    'No HTTP client is available to this script: Node\'s https module, the request package and the global fetch all failed to load. Run the feed on Archer 6.x (request) or 2025.04+ (fetch), or with Node 16 or later.',
+  );
+}
+
+/** Which adapters can be loaded here (for the CLI's diagnostics and tests). */
+function availableHttp(options = {}) {
+  const env = { require: guarded(options.require), global: options.global || globalObject };
+  return NAMES.filter((n) => loaders[n](env));
+}
+
+module.exports = { createHttp, availableHttp, HTTP_CLIENTS: NAMES };

@@ -1,0 +1,211 @@
+'use strict';
+// HTTP through Node's own http/https modules: the adapter for standalone and CLI use, and inside
+// Archer when its sandbox allows Node's built-ins. Honours every transport setting:
+//   socketLimit       keep-alive Agent with maxSockets = socketLimit (one agent per run)
+//   requestTimeoutMs  the socket may stay idle (no header, no body byte) at most this long
+//   verifyCerts       rejectUnauthorized on the agent and on each request (never the process-wide
+//                     NODE_TLS_REJECT_UNAUTHORIZED)
+//   caCert            added to Node's default root certificates for this run's requests
+//   proxy             https:// targets through an HTTP CONNECT tunnel (Proxy-Authorization on the
+//                     CONNECT only); http:// targets (loopback test servers) as absolute-form
+//                     requests to the proxy
+// Bodies are streamed: each 'data' chunk goes to the sink synchronously before the next is read.
+
+const { exchange, pairsFromRaw, objectFromPairs } = require('./exchange');
+const { transportFailure } = require('../errors');
+
+/** Splits http://host:port/ into {hostname, port} (IPv6 brackets removed). */
+function hostPort(u, defaultPort) {
+  const hostname = u.hostname.replace(/^\[(.*)\]$/, '$1');
+  return { hostname, port: Number(u.port) || defaultPort };
+}
+
+/**
+ * An https Agent whose sockets are TLS connections through an HTTP proxy's CONNECT tunnel. Keep-alive
+ * and maxSockets work as for any Agent: a tunnelled TLS socket is reused for the same target.
+ */
+function makeTunnelAgentClass(https, http, tls) {
+  return class TunnelAgent extends https.Agent {
+    constructor(options, proxy) {
+      super(options);
+      this.proxy = proxy; // {hostname, port, authorization}
+    }
+
+    createConnection(options, callback) {
+      const target = `${options.host}:${options.port}`;
+      const headers = { Host: target };
+      if (this.proxy.authorization) headers['Proxy-Authorization'] = this.proxy.authorization;
+      const connectReq = http.request({
+        host: this.proxy.hostname,
+        port: this.proxy.port,
+        method: 'CONNECT',
+        path: target,
+        headers,
+        agent: false,
+      });
+      let settled = false;
+      const settle = (err, socket) => {
+        if (settled) return;
+        settled = true;
+        callback(err, socket);
+      };
+      connectReq.once('connect', (res, socket, head) => {
+        if (res.statusCode !== 200) {
+          socket.destroy();
+          const e = new Error(`the proxy ${this.proxy.hostname}:${this.proxy.port} answered CONNECT ${target} with HTTP ${res.statusCode}${res.statusMessage ? ' ' + res.statusMessage : ''}`);
+          e.code = res.statusCode === 407 ? 'EPROXYAUTH' : 'EPROXYCONNECT';
+          e.proxyStatus = res.statusCode;
+          e.proxyHeaders = pairsFromRaw(res.rawHeaders || []);
+          settle(e);
+          return;
+        }
+        if (head && head.length) socket.unshift(head);
+        const tlsOptions = Object.assign({}, options, { socket });
+        delete tlsOptions.host;
+        delete tlsOptions.port;
+        delete tlsOptions.path;
+        if (!tlsOptions.servername && options.host && !/^[\d.]+$|:/.test(options.host)) tlsOptions.servername = options.host;
+        let tlsSocket;
+        try {
+          tlsSocket = tls.connect(tlsOptions);
+        } catch (e) {
+          socket.destroy();
+          settle(e);
+          return;
+        }
+        settle(null, tlsSocket);
+      });
+      connectReq.once('error', (e) => {
+        if (!e.code) e.code = 'EPROXY';
+        e.message = `proxy ${this.proxy.hostname}:${this.proxy.port}: ${e.message}`;
+        settle(e);
+      });
+      connectReq.setTimeout(options.timeout || 60000, () => {
+        const e = new Error(`the proxy ${this.proxy.hostname}:${this.proxy.port} did not answer CONNECT ${target} in time`);
+        e.code = 'ETIMEDOUT';
+        connectReq.destroy(e);
+      });
+      connectReq.end();
+      return undefined; // the socket comes through the callback
+    }
+  };
+}
+
+/**
+ * @param {object} transport Feed.transport()
+ * @param {{http: object, https: object, tls?: object, url?: object}} mods Node modules
+ */
+function createNodeAdapter(transport, mods) {
+  const { http, https } = mods;
+  const tls = mods.tls;
+  const URLClass = (mods.url && mods.url.URL) || (typeof URL === 'function' ? URL : null);
+  const maxSockets = Math.max(1, Number(transport.socketLimit) || 1);
+  const timeoutMs = Math.max(1, Number(transport.requestTimeoutMs) || 300000);
+
+  const tlsOptions = { rejectUnauthorized: transport.verifyCerts !== false };
+  if (transport.caCert) {
+    const roots = tls && Array.isArray(tls.rootCertificates) ? tls.rootCertificates : [];
+    tlsOptions.ca = roots.concat([transport.caCert]);
+  }
+
+  let proxy = null;
+  if (transport.proxy) {
+    const pu = new URLClass(transport.proxy.url);
+    proxy = Object.assign(hostPort(pu, 80), { authorization: transport.proxy.authorization || null, url: transport.proxy.url });
+  }
+
+  const agentBase = { keepAlive: true, maxSockets, timeout: timeoutMs };
+  const httpAgent = new http.Agent(agentBase);
+  let httpsAgent;
+  if (proxy) {
+    const TunnelAgent = makeTunnelAgentClass(https, http, tls);
+    httpsAgent = new TunnelAgent(Object.assign({}, agentBase, tlsOptions), proxy);
+  } else {
+    httpsAgent = new https.Agent(Object.assign({}, agentBase, tlsOptions));
+  }
+
+  function send(request, sink, control) {
+    return exchange(sink, (s, onAbort) => {
+      const u = new URLClass(request.url);
+      const isHttps = u.protocol === 'https:';
+      const headers = objectFromPairs(request.headers);
+      let options;
+      let mod;
+      if (isHttps) {
+        mod = https;
+        options = Object.assign({
+          protocol: 'https:',
+          method: request.method,
+          path: u.pathname + u.search,
+          headers,
+          agent: httpsAgent,
+        }, hostPort(u, 443), tlsOptions);
+      } else if (proxy) {
+        mod = http;
+        headers.Host = u.host;
+        if (proxy.authorization) headers['Proxy-Authorization'] = proxy.authorization;
+        options = { protocol: 'http:', hostname: proxy.hostname, port: proxy.port, method: request.method, path: request.url, headers, agent: httpAgent };
+      } else {
+        mod = http;
+        options = Object.assign({ protocol: 'http:', method: request.method, path: u.pathname + u.search, headers, agent: httpAgent }, hostPort(u, 80));
+      }
+
+      const req = mod.request(options);
+      onAbort(() => req.destroy());
+      req.setTimeout(timeoutMs, () => {
+        const e = new Error(`no data from the server for ${Math.round(timeoutMs / 1000)} s (requestTimeoutSec)`);
+        e.code = 'ETIMEDOUT';
+        req.destroy(e);
+      });
+      req.on('response', (res) => {
+        s.head(res.statusCode, pairsFromRaw(res.rawHeaders));
+        res.on('data', (chunk) => {
+          if (s.over) return;
+          if (!s.body(chunk)) {
+            // The core knows the response is bad: stop reading, drop the connection, settle.
+            s.end();
+            req.destroy();
+          }
+        });
+        res.on('end', () => {
+          if (res.complete === false) s.error('ECONNRESET', 'the connection closed before the response was complete');
+          else s.end();
+        });
+        res.on('error', (e) => {
+          const f = transportFailure(e);
+          s.error(f.code, f.message);
+        });
+        res.on('aborted', () => s.error('ECONNRESET', 'the connection closed before the response was complete'));
+        res.on('close', () => {
+          if (!res.complete) s.error('ECONNRESET', 'the connection closed before the response was complete');
+          else s.end();
+        });
+      });
+      req.on('error', (e) => {
+        if (e && e.proxyStatus === 407 && !s.headSeen) {
+          // The proxy refused our credentials: report it as the response it was, so the core
+          // gives the admin its PROXY_AUTH_REQUIRED advice.
+          s.head(407, e.proxyHeaders || []);
+          s.end();
+          return;
+        }
+        const f = transportFailure(e);
+        s.error(f.code, f.message);
+      });
+      req.end();
+    }, control);
+  }
+
+  function close() {
+    httpAgent.destroy();
+    httpsAgent.destroy();
+  }
+
+  const features = [`keep-alive, maxSockets=${maxSockets}`, `timeout ${Math.round(timeoutMs / 1000)} s`];
+  if (transport.verifyCerts === false) features.push('certificate verification OFF');
+  if (transport.caCert) features.push('extra CA from caCert');
+  if (proxy) features.push(`proxy ${proxy.url}`);
+  return { name: 'node', describe: `Node http/https (${features.join(', ')})`, send, close };
+}
+
+module.exports = { createNodeAdapter };

@@ -1,0 +1,106 @@
+'use strict';
+// HTTP through the `request` package: the client Archer 6.x whitelists for transporter scripts.
+// Transport settings map to request's own options:
+//   socketLimit       pool: { maxSockets } (one pool object per run, so its agents are reused)
+//                     and agentOptions.keepAlive
+//   requestTimeoutMs  timeout (time to the response head, then socket idle time)
+//   verifyCerts       strictSSL / agentOptions.rejectUnauthorized, per request
+//   caCert            ca / agentOptions.ca (Node's default roots plus caCert when the tls module
+//                     is available to the script, else caCert alone)
+//   proxy             proxy: the proxy URL; Proxy-Authorization as a header, which request sends
+//                     only on the CONNECT for https targets (its proxyHeaderExclusiveList)
+// Redirects are not followed (credentials stay with the configured host) and the body is streamed
+// from request's 'data' events, never buffered.
+
+const { exchange, pairsFromRaw, pairsFromObject, objectFromPairs } = require('./exchange');
+const { transportFailure } = require('../errors');
+
+/**
+ * @param {object} transport Feed.transport()
+ * @param {Function} request the `request` package
+ * @param {{tls?: object}} [mods]
+ */
+function createRequestAdapter(transport, request, mods = {}) {
+  const maxSockets = Math.max(1, Number(transport.socketLimit) || 1);
+  const timeoutMs = Math.max(1, Number(transport.requestTimeoutMs) || 300000);
+  const verify = transport.verifyCerts !== false;
+  let ca;
+  if (transport.caCert) {
+    const roots = mods.tls && Array.isArray(mods.tls.rootCertificates) ? mods.tls.rootCertificates : [];
+    ca = roots.concat([transport.caCert]);
+  }
+  const pool = { maxSockets };
+  const agentOptions = { keepAlive: true, rejectUnauthorized: verify };
+  if (ca) agentOptions.ca = ca;
+
+  function send(req, sink, control) {
+    return exchange(sink, (s, onAbort) => {
+      const headers = objectFromPairs(req.headers);
+      const options = {
+        method: req.method,
+        url: req.url,
+        headers,
+        encoding: null,
+        gzip: false,
+        followRedirect: false,
+        timeout: timeoutMs,
+        pool,
+        agentOptions,
+        strictSSL: verify,
+      };
+      if (ca) options.ca = ca;
+      if (transport.proxy) {
+        options.proxy = transport.proxy.url;
+        if (transport.proxy.authorization) headers['Proxy-Authorization'] = transport.proxy.authorization;
+      } else {
+        // Never pick up HTTP(S)_PROXY from the environment: the proxy is a feed parameter.
+        options.proxy = false;
+      }
+      const r = request(options);
+      onAbort(() => r.abort());
+      r.on('response', (res) => {
+        s.head(res.statusCode, res.rawHeaders ? pairsFromRaw(res.rawHeaders) : pairsFromObject(res.headers));
+        res.on('aborted', () => s.error('ECONNRESET', 'the connection closed before the response was complete'));
+        res.on('close', () => {
+          if (res.complete === false) s.error('ECONNRESET', 'the connection closed before the response was complete');
+        });
+      });
+      r.on('data', (chunk) => {
+        if (s.over) return;
+        if (!s.body(chunk)) {
+          s.end();
+          r.abort();
+        }
+      });
+      r.on('end', () => s.end());
+      r.on('error', (e) => {
+        // request reports a refused CONNECT as "tunneling socket could not be established,
+        // statusCode=407"; give the core the 407 it was, for its proxy-credentials advice.
+        const m = /statusCode=(\d{3})/.exec(e && e.message ? e.message : '');
+        if (m && Number(m[1]) === 407 && !s.headSeen) {
+          s.head(407, []);
+          s.end();
+          return;
+        }
+        const f = transportFailure(e);
+        if (m && f.code === 'ECONNRESET') f.code = 'EPROXYCONNECT';
+        s.error(f.code === 'ESOCKETTIMEDOUT' ? 'ETIMEDOUT' : f.code, f.message);
+      });
+    }, control);
+  }
+
+  function close() {
+    for (const k of Object.keys(pool)) {
+      const agent = pool[k];
+      if (agent && typeof agent.destroy === 'function') agent.destroy();
+    }
+  }
+
+  const features = [`keep-alive pool, maxSockets=${maxSockets}`, `timeout ${Math.round(timeoutMs / 1000)} s`];
+  if (!verify) features.push('certificate verification OFF');
+  if (ca) features.push(mods.tls ? 'extra CA from caCert' : 'caCert as the only trusted CA (the tls module is not available to add it to the defaults)');
+  if (transport.proxy) features.push(`proxy ${transport.proxy.url}`);
+  return { name: 'request', describe: `request package (${features.join(', ')})`, send, close };
+}
+
+module.exports = { createRequestAdapter };

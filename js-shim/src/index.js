@@ -1,0 +1,31 @@
+'use strict';
+// The library API (the npm package's main export):
+//   runFeed(options)        one feed run, as Archer would run it (see run-feed.js)
+//   runArcher(options)      the same, driven by an Archer-style context and callback
+//   transform(source, input, options)  a saved Qualys response -> Archer output, offline
+//   Feed, Transformer, version         the core itself (wasm)
+//   createHttp, availableHttp          the HTTP adapters (for custom hosts and diagnostics)
+
+const { runFeed } = require('./run-feed');
+const { runArcher } = require('./archer');
+const { transform, DEFAULT_ROOT_NODES } = require('./transform');
+const { createHttp, availableHttp } = require('./http');
+const { createLogger, Secrets } = require('./log');
+
+const core = () => require('./core');
+
+module.exports = {
+  runFeed,
+  runArcher,
+  transform,
+  createHttp,
+  availableHttp,
+  createLogger,
+  Secrets,
+  DEFAULT_ROOT_NODES,
+  get Feed() { return core().Feed; },
+  get Transformer() { return core().Transformer; },
+  /** The command line: cli.main(argv) -> Promise<exit code>. */
+  get cli() { return require('../cli'); },
+  version: (...a) => core().version(...a),
+};

@@ -1,0 +1,65 @@
+'use strict';
+// Offline transform of one saved Qualys response into the Archer output (the CLI's `transform` and
+// the library's transform()). The core parses; this only feeds it bytes and collects chunks.
+
+/* global Buffer */
+const { shimError } = require('./errors');
+
+const DEFAULT_ROOT_NODES = {
+  // Mirrors the core's records::default_root_node (the Transformer does not expose it).
+  kb: 'QUALYS_KB_VULNS',
+  hosts: 'QUALYS_HOSTS',
+  hostDetections: 'QUALYS_DETECTION_HOSTS',
+  detections: 'QUALYS_DETECTIONS',
+};
+
+function toBytes(x) {
+  if (x instanceof Uint8Array) return x;
+  if (typeof x === 'string') return typeof Buffer === 'function' ? Buffer.from(x, 'utf8') : new TextEncoder().encode(x);
+  if (x instanceof ArrayBuffer) return new Uint8Array(x);
+  if (ArrayBuffer.isView(x)) return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+  throw shimError('BAD_ARGUMENT', 'caller', 'transform: input chunks must be strings or bytes');
+}
+
+/**
+ * @param {'kb'|'hosts'|'hostDetections'|'detections'} source
+ * @param {string|Uint8Array|Iterable|AsyncIterable} input the response: whole, or in chunks (a
+ *        Node Readable stream is an async iterable)
+ * @param {{write?: (chunk: string) => void, chunkRecords?: number, chunkBytes?: number, core?: object}} [options]
+ *        write: receives each output chunk; without it the chunks are joined into `output`
+ * @returns {Promise<{records, bytesIn, bytesOut, chunks, nextPage, notices, rootNode, output?}>}
+ */
+async function transform(source, input, options = {}) {
+  const core = options.core || require('./core');
+  const t = new core.Transformer(source, options.chunkRecords, options.chunkBytes);
+  const parts = options.write ? null : [];
+  const write = options.write || ((c) => parts.push(c));
+  const drain = () => {
+    let c;
+    while ((c = t.takeOutput()) !== undefined) write(c);
+  };
+  try {
+    const push = (chunk) => {
+      t.push(toBytes(chunk));
+      drain();
+    };
+    if (typeof input === 'string' || input instanceof Uint8Array || input instanceof ArrayBuffer || ArrayBuffer.isView(input)) {
+      push(input);
+    } else if (input && typeof input[Symbol.asyncIterator] === 'function') {
+      for await (const chunk of input) push(chunk);
+    } else if (input && typeof input[Symbol.iterator] === 'function') {
+      for (const chunk of input) push(chunk);
+    } else {
+      throw shimError('BAD_ARGUMENT', 'caller', 'transform: input must be a string, bytes, or an (async) iterable of chunks');
+    }
+    const summary = t.finish();
+    drain();
+    const result = Object.assign({}, summary, { rootNode: DEFAULT_ROOT_NODES[source] });
+    if (parts) result.output = parts.join('');
+    return result;
+  } finally {
+    t.free();
+  }
+}
+
+module.exports = { transform, DEFAULT_ROOT_NODES };

@@ -1,0 +1,239 @@
+// Types of the Node API of qualys-vm-transporter (hand-written; checked against the shim's JSDoc).
+// The browser entry ("qualys-vm-transporter/web") has wasm-bindgen's own web/qualys_vm_transporter.d.ts.
+
+/** Archer's Custom Parameters: keys as typed on the Transport tab, values strings. */
+export type CustomParameters = Record<string, string>;
+
+/** Archer's data-feed tokens as the host passes them. */
+export interface Tokens {
+  LastRunTime?: string | null;
+  PreviousRunContext?: string | null;
+  LastFileProcessed?: string | null;
+}
+
+export type DataSource = 'kb' | 'hosts' | 'hostDetections' | 'detections';
+export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+export type HttpClientName = 'node' | 'request' | 'fetch';
+
+/** Counters of one run. */
+export interface Summary {
+  dataSource: DataSource;
+  records: number;
+  pages: number;
+  requests: number;
+  retries: number;
+  waits: number;
+  waitMs: number;
+  bytesIn: number;
+  bytesOut: number;
+  chunks: number;
+  duplicatesSkipped: number;
+  highestId: number | null;
+  /** The LastRunTime substituted into the URL (YYYY-MM-DDTHH:MM:SSZ), if any. */
+  lastRunTimeUsed: string | null;
+  /** The token to hand back to Archer (at most 256 characters; "" clears it). */
+  previousRunContext: string;
+  elapsedMs: number;
+}
+
+/** Errors from the core and the shim. */
+export interface TransporterError extends Error {
+  /** Stable code, e.g. CONFIG_INVALID, TLS_CERTIFICATE, QUALYS_CREDENTIALS, WAIT_BUDGET_EXHAUSTED. */
+  code: string;
+  /** Whose fault: the admin's settings, Qualys, the network, or the calling code. */
+  blame: 'configuration' | 'server' | 'network' | 'caller';
+  retryable: boolean;
+  /** The counters at the time of the failure (when the run got that far). */
+  summary?: Summary;
+  /** The resume checkpoint a failed run left (give it to the next run as PreviousRunContext). */
+  previousRunContext?: string;
+}
+
+/** How requests are made (validated by the core from the Custom Parameters). */
+export interface TransportSettings {
+  socketLimit: number;
+  requestTimeoutMs: number;
+  verifyCerts: boolean;
+  caCert: string | null;
+  proxy: { url: string; authorization: string | null } | null;
+  rootNode: string;
+  dataSource: DataSource;
+}
+
+/** A request the core wants started now (without waiting for it). `headers` includes Authorization. */
+export interface SendAction {
+  kind: 'send';
+  /** Report the response under this id (optional while only one request is in flight). */
+  id: number;
+  method: 'GET' | 'POST';
+  url: string;
+  headers: Array<[string, string]>;
+  page: number;
+  attempt: number;
+}
+/** Sleep up to `ms` (or until an in-flight response settles), then poll again. */
+export interface WaitAction { kind: 'wait'; ms: number; reason: string }
+/** Nothing to start now: wait until an in-flight response settles, then poll again. */
+export interface PendingAction { kind: 'pending' }
+export interface DoneAction { kind: 'done'; summary: Summary }
+export interface FailAction { kind: 'fail'; error: TransporterError }
+export type Action = SendAction | WaitAction | PendingAction | DoneAction | FailAction;
+
+/** What an HTTP adapter reports for one request: head, body chunks, then end or error. */
+export interface ResponseSink {
+  head(status: number, headers: Array<[string, string]>): void;
+  /** Returns false when the response is already known bad: abort the request, then end(). */
+  body(chunk: Uint8Array): boolean;
+  end(): void;
+  error(code: string, message: string): void;
+}
+
+export interface HttpAdapter {
+  name?: string;
+  describe?: string;
+  /** Makes one request; several may be in flight at once (concurrency). The adapter sets
+   *  control.abort, which the run loop calls for requests still in flight when the run ends. */
+  send(request: SendAction, sink: ResponseSink, control?: { abort?: () => void }): Promise<void>;
+  close?(): void;
+}
+
+export interface OutputItemWriter {
+  writeItem(chunk: string): unknown;
+}
+
+export interface RunFeedOptions {
+  params: CustomParameters;
+  tokens?: Tokens;
+  /** Receives each output chunk (sibling XML record fragments) in order; "" once when no record was written. */
+  writer: OutputItemWriter | ((chunk: string) => unknown);
+  /** Log sink (texts are already scrubbed of secrets); default: console.log in RSA's format. */
+  log?: ((level: LogLevel, text: string) => void) | { log(level: LogLevel, text: string): unknown };
+  /** 'node' | 'request' | 'fetch', an adapter, or a factory; default: the first client that loads. */
+  http?: HttpClientName | HttpAdapter | ((transport: TransportSettings) => HttpAdapter);
+  /** Clock in ms since the epoch (default Date.now). */
+  now?: () => number;
+  /** Sleep used for the core's waits (default setTimeout). */
+  sleep?: (ms: number, reason?: string) => Promise<void>;
+  onStart?: (info: { transport: TransportSettings; http: string; describe: string }) => void;
+  /** Every action the core returns (send actions without their headers). */
+  onAction?: (action: Omit<SendAction, 'headers'> | WaitAction | PendingAction | DoneAction | FailAction) => void;
+  onProgress?: (summary: Summary) => void;
+}
+
+export interface RunFeedResult {
+  summary: Summary;
+  /** At most 256 characters. */
+  previousRunContext: string;
+}
+
+/** Runs one data-feed execution. Rejects with a TransporterError; never resolves on a failed run. */
+export function runFeed(options: RunFeedOptions): Promise<RunFeedResult>;
+
+export interface ArcherContext {
+  CustomParameters?: CustomParameters;
+  Tokens?: Tokens;
+  OutputWriter?: { create(type: 'XML', options: { RootNode: string }): OutputItemWriter };
+}
+
+/**
+ * Archer's callback: (null, result) on success; (recent log lines + error text) on failure, with
+ * {output: null, previousRunContext: checkpoint} as a second argument when the core left a resume
+ * checkpoint.
+ */
+export type ArcherCallback = (err: string[] | null, result?: { output: string | null; previousRunContext: string }) => void;
+
+/**
+ * Runs the feed for an Archer-style context and calls back exactly once. Never rejects.
+ */
+export function runArcher(options: {
+  context: ArcherContext;
+  callback: ArcherCallback;
+  print?: (line: string) => void;
+  run?: Omit<RunFeedOptions, 'params' | 'tokens' | 'writer' | 'log'>;
+}): Promise<{ ok: boolean; summary?: Summary; previousRunContext?: string | null; error?: TransporterError; text?: string }>;
+
+export interface TransformSummary {
+  records: number;
+  bytesIn: number;
+  bytesOut: number;
+  chunks: number;
+  /** The next-page URL the response names (WARNING 1980), if any. */
+  nextPage: string | null;
+  notices: string[];
+  /** The default root node for this source. */
+  rootNode: string;
+  /** All output chunks joined, when no `write` was given. */
+  output?: string;
+}
+
+/** Turns one saved Qualys response into the Archer output (records without the root node). */
+export function transform(
+  source: DataSource,
+  input: string | Uint8Array | ArrayBuffer | Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>,
+  options?: { write?: (chunk: string) => void; chunkRecords?: number; chunkBytes?: number },
+): Promise<TransformSummary>;
+
+/** The root node each data source writes by default (the rootNode parameter overrides it). */
+export const DEFAULT_ROOT_NODES: Readonly<Record<DataSource, string>>;
+
+/** Picks an HTTP adapter for these settings by what loads here. */
+export function createHttp(transport: TransportSettings, options?: { prefer?: HttpClientName; require?: (name: string) => unknown; global?: object }): HttpAdapter;
+/** The HTTP clients that can be loaded here. */
+export function availableHttp(options?: { require?: (name: string) => unknown; global?: object }): HttpClientName[];
+
+/** Secrets to scrub from log lines: the password, the proxy password, Authorization values. */
+export class Secrets {
+  add(value: string | null | undefined): this;
+  addAuthorization(value: string | null | undefined): this;
+  addFromParams(params: CustomParameters): this;
+  scrub(text: string): string;
+}
+
+/** A logger in RSA's format (`<ISO timestamp> :: <LEVEL> :: <text>`) that scrubs secrets. */
+export interface Logger {
+  secrets: Secrets;
+  log(level: LogLevel, text: string): string;
+  debug(text: string): string;
+  info(text: string): string;
+  warn(text: string): string;
+  error(text: string): string;
+  /** The most recent lines, formatted and scrubbed, oldest first. */
+  recent(): string[];
+  scrub(text: string): string;
+  onLine(fn: (level: LogLevel, line: string) => void): void;
+}
+export function createLogger(options?: { print?: (line: string) => void; secrets?: Secrets; clock?: () => Date; recent?: number; minLevel?: LogLevel }): Logger;
+
+/** The core's version. */
+export function version(): string;
+
+/** The sans-IO core: drive it yourself (see the README's "Driving the core"). */
+export class Feed {
+  constructor(customParameters: CustomParameters, tokens: Tokens, nowMs: number);
+  transport(): TransportSettings;
+  poll(nowMs: number): Action;
+  /** requestId: the send action's id (may be left out while only one request is in flight). */
+  handleResponseHead(nowMs: number, status: number, headers: Array<[string, string]> | Record<string, string>, requestId?: number): void;
+  /** false: the response is already known bad; abort the request, then handleResponseEnd. */
+  handleBody(chunk: Uint8Array, requestId?: number): boolean;
+  handleResponseEnd(nowMs: number, requestId?: number): void;
+  handleTransportError(nowMs: number, code: string, message: string, requestId?: number): void;
+  takeOutput(): string | undefined;
+  takeLogs(): Array<{ level: LogLevel; text: string }>;
+  summary(): Summary;
+  free(): void;
+}
+
+/** Offline transform of one saved response, chunk by chunk. */
+export class Transformer {
+  constructor(dataSource: DataSource, chunkRecords?: number | null, chunkBytes?: number | null);
+  push(chunk: Uint8Array): void;
+  takeOutput(): string | undefined;
+  finish(): Omit<TransformSummary, 'rootNode' | 'output'>;
+  free(): void;
+}
+
+/** The command line (what the qualys-vm-transporter command runs). */
+export const cli: {
+  main(argv: string[], io?: { stdout?: { write(text: string): unknown }; stderr?: { write(text: string): unknown }; env?: Record<string, string | undefined> }): Promise<number | null>;
+};

@@ -1,0 +1,300 @@
+#!/usr/bin/env node
+'use strict';
+// Builds the deliverables from the wasm-bindgen output (bash scripts/build-wasm.sh) and js-shim/:
+//
+//   dist/qualys-vm-transporter.js   ONE self-contained file for Archer's JavaScript Transporter:
+//       the shim's modules inlined behind a tiny CommonJS wrapper, the wasm-bindgen `nodejs` glue
+//       rewritten to take the module from an embedded string (raw DEFLATE + base64, decoded by
+//       js-shim/src/inflate.js: base64 of the raw module alone would pass 400 kB), and
+//       js-shim/archer-entry.js started last. It needs no require() at all (optional modules are
+//       guarded), ends with a newline so a `// SIG // ...` block can be appended, and is also the
+//       CLI (node qualys-vm-transporter.js run ...) and the library (require()).
+//   dist/npm/                       the npm package, assembled from pkg-template/ (npm pack it)
+//
+// Deterministic: the same inputs (and the same Node, for zlib) give the same bytes; no dates, no
+// absolute paths. Fast: no bundler dependency, well under a second.
+//
+// usage: node scripts/bundle.js [--no-npm] [--quiet] [--dist DIR] [--wasm-pkg DIR]
+//   --dist DIR      where to write (default dist/); tests build into a temp dir so parallel test
+//                   files never race on dist/
+//   --wasm-pkg DIR  the wasm-bindgen output to embed (default target/wasm-pkg; DIR/nodejs and
+//                   DIR/web)
+
+const fs = require('fs');
+const path = require('path');
+const zlib = require('zlib');
+
+const ROOT = path.resolve(__dirname, '..');
+const SHIM = path.join(ROOT, 'js-shim');
+const CRATE_LIB = 'qualys_vm_transporter';
+const argv = process.argv.slice(2);
+const distAt = argv.indexOf('--dist');
+const pkgAt = argv.indexOf('--wasm-pkg');
+const WASM_PKG = pkgAt !== -1 && argv[pkgAt + 1] ? path.resolve(argv[pkgAt + 1]) : path.join(ROOT, 'target', 'wasm-pkg');
+const DIST = distAt !== -1 && argv[distAt + 1] ? path.resolve(argv[distAt + 1]) : path.join(ROOT, 'dist');
+const OUT = path.join(DIST, 'qualys-vm-transporter.js');
+const NPM = path.join(DIST, 'npm');
+const SIZE_LIMIT = 400 * 1024;
+const ENTRY = 'archer-entry.js';
+const CORE_ID = 'src/core.js';
+const DATA_ID = 'src/core-wasm-data.js';
+
+const args = new Set(argv);
+const quiet = args.has('--quiet');
+const log = (m) => { if (!quiet) console.log(`[bundle] ${m}`); };
+const die = (m) => { console.error(`[bundle] ${m}`); process.exit(1); };
+
+function read(p, what) {
+  try {
+    return fs.readFileSync(p);
+  } catch (e) {
+    return die(`cannot read ${what || p} (${e.code}); run: bash scripts/build-wasm.sh`);
+  }
+}
+
+function crateVersion() {
+  const toml = fs.readFileSync(path.join(ROOT, 'Cargo.toml'), 'utf8');
+  const pkg = /\[package\][^[]*?\nversion\s*=\s*"([^"]+)"/.exec(toml);
+  if (!pkg) die('cannot find the package version in Cargo.toml');
+  return pkg[1];
+}
+
+/** The shim's modules reachable from the entry, as {id: source}; ids are paths under js-shim/. */
+function collectModules() {
+  const mods = new Map();
+  const queue = [ENTRY];
+  while (queue.length) {
+    const id = queue.shift();
+    if (mods.has(id)) continue;
+    if (id === CORE_ID) { mods.set(id, null); continue; } // replaced by the embedded glue
+    const file = path.join(SHIM, id);
+    const src = fs.readFileSync(file, 'utf8');
+    mods.set(id, src);
+    const re = /\brequire\(\s*'(\.{1,2}\/[^']+)'\s*\)/g;
+    let m;
+    while ((m = re.exec(src))) {
+      const dep = resolveId(id, m[1]);
+      if (!dep) die(`${id}: cannot resolve require('${m[1]}') inside js-shim/`);
+      queue.push(dep);
+    }
+  }
+  return mods;
+}
+
+/** Resolves a relative require from module `from` to a module id (or null). */
+function resolveId(from, name) {
+  const base = path.posix.normalize(path.posix.join(path.posix.dirname(from), name));
+  for (const c of [base, `${base}.js`, `${base}/index.js`]) {
+    if (c === CORE_ID) return c;
+    const f = path.join(SHIM, c);
+    if (!c.startsWith('..') && fs.existsSync(f) && fs.statSync(f).isFile()) return c;
+  }
+  return null;
+}
+
+/** The wasm-bindgen nodejs glue, rewritten to load the embedded module. */
+function coreModule(glue) {
+  let src = glue.replace(/^\/\* @ts-self-types=.*\*\/\n/, '');
+  const load = /const wasmPath = `\$\{__dirname\}\/[a-z_]+_bg\.wasm`;\nconst wasmBytes = require\('fs'\)\.readFileSync\(wasmPath\);\n/;
+  if (!load.test(src)) die('the wasm-bindgen glue no longer loads the module the expected way (wasmPath + readFileSync); update scripts/bundle.js');
+  src = src.replace(load, "const wasmBytes = require('./core-wasm-data.js').bytes();\n");
+  const compile = 'const wasmModule = new WebAssembly.Module(wasmBytes);';
+  if (!src.includes(compile)) die('the wasm-bindgen glue no longer compiles the module with new WebAssembly.Module; update scripts/bundle.js');
+  src = src.replace(compile, "const wasmModule = require('./wasm-compat.js').compileModule(wasmBytes);");
+  if (/\brequire\((?!'\.\/(core-wasm-data|text-codec|wasm-compat)\.js')/.test(src)) die('the wasm-bindgen glue requires a module the bundle does not provide');
+  const prelude = [
+    "'use strict';",
+    '// The wasm-bindgen `nodejs` glue of the Rust core, with the module read from the embedded data',
+    '// below instead of a file, and TextDecoder/TextEncoder that also exist in a bare vm sandbox.',
+    "const { TextDecoder, TextEncoder } = require('./text-codec.js');",
+  ].join('\n');
+  return `${prelude}\n${src}`;
+}
+
+/** The data module: the deflated wasm as base64, in lines of 1,000 characters. */
+function dataModule(wasm) {
+  const deflated = zlib.deflateRawSync(wasm, { level: 9, memLevel: 9 });
+  const b64 = deflated.toString('base64');
+  const lines = [];
+  for (let i = 0; i < b64.length; i += 1000) lines.push(JSON.stringify(b64.slice(i, i + 1000)));
+  const src = `'use strict';
+// The Rust core's wasm module (${wasm.length} bytes), raw DEFLATE (${deflated.length} bytes), base64.
+/* global Buffer, atob */
+const { inflateRaw } = require('./inflate.js');
+const SIZE = ${wasm.length};
+const DATA = [
+${lines.join(',\n')},
+].join('');
+function decodeBase64(s) {
+  if (typeof Buffer === 'function') return Buffer.from(s, 'base64');
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+function bytes() {
+  const out = inflateRaw(decodeBase64(DATA), SIZE);
+  if (out.length !== SIZE) throw new Error('the embedded wasm module is damaged (size ' + out.length + ', expected ' + SIZE + ')');
+  return out;
+}
+module.exports = { bytes, SIZE };
+`;
+  return { src, deflated: deflated.length };
+}
+
+const WRAPPER_HEAD = (version) => `/*! qualys-vm-transporter ${version} | MIT License | https://github.com/qualys-vm-transporter/qualys-vm-transporter
+ * Single-file build for RSA Archer's JavaScript Transporter: upload this file as the data feed's
+ * transporter script. It pulls Qualys VM data (KnowledgeBase, hosts, host detections) into Archer.
+ * Also a command line tool (node qualys-vm-transporter.js --help) and a library (require()).
+ * Built by scripts/bundle.js from js-shim/ and the Rust core (wasm, embedded below). */
+(function (__host) {
+'use strict';
+var __defs = {};
+var __cache = {};
+function __resolve(from, name) {
+  if (name.charAt(0) !== '.') return null;
+  var parts = from.split('/');
+  parts.pop();
+  var segs = name.split('/');
+  for (var i = 0; i < segs.length; i++) {
+    if (segs[i] === '..') parts.pop();
+    else if (segs[i] !== '.' && segs[i] !== '') parts.push(segs[i]);
+  }
+  var base = parts.join('/');
+  var tries = [base, base + '.js', base + '/index.js'];
+  for (var j = 0; j < tries.length; j++) if (Object.prototype.hasOwnProperty.call(__defs, tries[j])) return tries[j];
+  return null;
+}
+function __requireFrom(from) {
+  return function require(name) {
+    var id = __resolve(from, name);
+    if (id !== null) return __load(id);
+    if (typeof __host.require === 'function') return __host.require(name);
+    var e = new Error("Cannot find module '" + name + "'");
+    e.code = 'MODULE_NOT_FOUND';
+    throw e;
+  };
+}
+function __load(id) {
+  var cached = __cache[id];
+  if (cached) return cached.exports;
+  var m = { id: id, exports: {} };
+  __cache[id] = m;
+  __defs[id].call(m.exports, m.exports, __requireFrom(id), m, __host.filename, __host.dirname);
+  return m.exports;
+}
+`;
+
+const WRAPPER_TAIL = `
+var __isMain = Boolean(__host.module && __host.require && __host.require.main === __host.module);
+var __mode = __load(${JSON.stringify(ENTRY)}).start({
+  context: __host.context,
+  callback: __host.callback,
+  isMain: __isMain || !__host.module,
+  argv: __isMain && typeof process !== 'undefined' && process.argv ? process.argv.slice(2) : [],
+  baseDir: __host.dirname
+});
+if (__mode === 'library' && __host.module) __host.module.exports = __load('src/index.js');
+})({
+  context: typeof context !== 'undefined' ? context : undefined,
+  callback: typeof callback !== 'undefined' ? callback : undefined,
+  require: typeof require === 'function' ? require : undefined,
+  module: typeof module === 'object' && module ? module : undefined,
+  filename: typeof __filename === 'string' ? __filename : undefined,
+  dirname: typeof __dirname === 'string' ? __dirname : undefined
+});
+`;
+
+function buildSingleFile(version) {
+  const wasm = read(path.join(WASM_PKG, 'nodejs', `${CRATE_LIB}_bg.wasm`), 'the wasm module');
+  const glue = read(path.join(WASM_PKG, 'nodejs', `${CRATE_LIB}.js`), 'the wasm-bindgen glue').toString('utf8');
+  const mods = collectModules();
+  mods.set(CORE_ID, coreModule(glue));
+  const data = dataModule(wasm);
+  mods.set(DATA_ID, data.src);
+  for (const dep of ['src/text-codec.js', 'src/inflate.js', 'src/wasm-compat.js', 'src/host.js', 'src/errors.js']) {
+    if (!mods.has(dep)) mods.set(dep, fs.readFileSync(path.join(SHIM, dep), 'utf8'));
+  }
+  // Order: the entry's modules sorted by id, the data module last (it is the bulk of the file).
+  const ids = Array.from(mods.keys()).filter((id) => id !== DATA_ID).sort();
+  ids.push(DATA_ID);
+  let out = WRAPPER_HEAD(version);
+  for (const id of ids) {
+    let src = mods.get(id).replace(/\r\n/g, '\n');
+    if (src.startsWith('#!')) src = src.slice(src.indexOf('\n') + 1);
+    if (!src.endsWith('\n')) src += '\n';
+    out += `\n// ---- ${id} ----\n__defs[${JSON.stringify(id)}] = function (exports, require, module, __filename, __dirname) {\n${src}};\n`;
+  }
+  out += WRAPPER_TAIL;
+  if (/[^\x09\x0a\x20-\x7e]/.test(out)) {
+    // Signing tools and some upload forms are happiest with plain ASCII.
+    out = out.replace(/[^\x09\x0a\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  }
+  return { text: out, modules: ids, wasmBytes: wasm.length, deflated: data.deflated };
+}
+
+function copyDir(from, to, filter) {
+  fs.mkdirSync(to, { recursive: true });
+  for (const name of fs.readdirSync(from).sort()) {
+    const f = path.join(from, name);
+    const t = path.join(to, name);
+    if (filter && !filter(f)) continue;
+    if (fs.statSync(f).isDirectory()) copyDir(f, t, filter);
+    else fs.copyFileSync(f, t);
+  }
+}
+
+function buildNpm(version, single) {
+  const tpl = path.join(ROOT, 'pkg-template');
+  fs.rmSync(NPM, { recursive: true, force: true });
+  fs.mkdirSync(NPM, { recursive: true });
+  const pkg = JSON.parse(fs.readFileSync(path.join(tpl, 'package.json'), 'utf8'));
+  pkg.version = version;
+  fs.writeFileSync(path.join(NPM, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
+  for (const f of ['README.md', 'LICENSE', 'index.d.ts']) fs.copyFileSync(path.join(tpl, f), path.join(NPM, f));
+  fs.mkdirSync(path.join(NPM, 'bin'));
+  fs.copyFileSync(path.join(tpl, 'bin', 'qualys-vm-transporter.js'), path.join(NPM, 'bin', 'qualys-vm-transporter.js'));
+  fs.chmodSync(path.join(NPM, 'bin', 'qualys-vm-transporter.js'), 0o755);
+  fs.writeFileSync(path.join(NPM, 'qualys-vm-transporter.js'), single);
+  // The browser API: wasm-bindgen's `web` target (an ES module; web/package.json says so).
+  const web = path.join(NPM, 'web');
+  fs.mkdirSync(web);
+  for (const f of [`${CRATE_LIB}.js`, `${CRATE_LIB}.d.ts`, `${CRATE_LIB}_bg.wasm`]) {
+    fs.copyFileSync(path.join(WASM_PKG, 'web', f), path.join(web, f));
+  }
+  fs.writeFileSync(path.join(web, 'package.json'), JSON.stringify({ type: 'module' }, null, 2) + '\n');
+  // The simulator, for `qualys-vm-transporter simulate` (test and demo use).
+  const sim = path.join(SHIM, 'simulator');
+  if (fs.existsSync(path.join(sim, 'cli.js'))) {
+    copyDir(sim, path.join(NPM, 'simulator'), (f) => fs.statSync(f).isDirectory() || /\.(js|pem|md)$/.test(f));
+  }
+  for (const f of pkg.files || []) {
+    if (!fs.existsSync(path.join(NPM, f.replace(/\/\*\*$/, '')))) die(`pkg-template/package.json "files" lists ${f}, which the build did not produce`);
+  }
+}
+
+function rel(p) {
+  const r = path.relative(ROOT, p);
+  return r.startsWith('..') ? p : r;
+}
+
+function main() {
+  const t0 = Date.now();
+  const version = crateVersion();
+  const built = buildSingleFile(version);
+  fs.mkdirSync(DIST, { recursive: true });
+  const tmp = `${OUT}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, built.text);
+  fs.renameSync(tmp, OUT); // readers never see a half-written file
+  const size = Buffer.byteLength(built.text);
+  log(`${rel(OUT)}: ${size} bytes (${(size / 1024).toFixed(1)} kB; limit ${SIZE_LIMIT / 1024} kB), ` +
+    `${built.modules.length} modules, wasm ${built.wasmBytes} bytes -> ${built.deflated} deflated`);
+  if (size >= SIZE_LIMIT) die(`${rel(OUT)} is ${size} bytes, over the ${SIZE_LIMIT}-byte limit`);
+  if (!args.has('--no-npm')) {
+    buildNpm(version, built.text);
+    log(`${rel(NPM)}/: npm package qualys-vm-transporter@${version} (pack it with: cd ${rel(NPM)} && npm pack)`);
+  }
+  log(`done in ${Date.now() - t0} ms`);
+}
+
+main();
