@@ -1,0 +1,219 @@
+'use strict';
+// A stand-in for Archer's JavaScript Transporter: runs a single-file data-feed script (such as
+// dist/qualys-vm-transporter.js) the way the host does, so the main job, the end-to-end tests and
+// the benchmarks exercise exactly the path Archer takes.
+//
+// In scope: a fresh vm context holding only `context` (CustomParameters, Tokens, OutputWriter),
+// `callback`, console, Buffer, timers, process, WebAssembly and a `require` restricted to a host's
+// whitelist; an OutputWriter that streams every writeItem to a file (or keeps the items); exactly
+// what the script called back with. Out of scope: Archer's import of the XML (the .dfx5 mapping).
+//
+// Library: runArcherScript(options) -> Promise<result> (see below).
+// Command line (one feed per process, so peak memory is the transporter's own):
+//   node js-shim/archer-host.js --script FILE --params params.json [--tokens tokens.json]
+//        [--out out.xml] [--mode 6x|node|2025] [--log run.log] [--timeout-sec N]
+// prints one JSON line: {ok, error, previousRunContext, writeItems, outputBytes, rootNode,
+// creates, callbacks, summary, wallMs, peakRssKiB}; exit code 0 only when the script succeeded.
+
+const fs = require('fs');
+const vm = require('vm');
+
+// What `require` resolves inside the sandbox for each kind of host.
+const HOST_MODULES = {
+  // Archer 6.x: only the approved libraries.
+  '6x': ['request', 'xml2js', 'xpath', '@xmldom/xmldom', 'xmldom'],
+  // A host that also allows Node's built-ins (the shim then uses http/https directly).
+  node: ['http', 'https', 'tls', 'net', 'url', 'zlib', 'request', 'xml2js', 'xpath', '@xmldom/xmldom'],
+  // Archer 2025.04+: global fetch, no request.
+  2025: ['xml2js', 'xpath', '@xmldom/xmldom'],
+};
+
+/** Peak resident memory of this process in KiB (Linux), or null. */
+function peakRssKiB() {
+  try {
+    const m = /VmHWM:\s+(\d+)\s+kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch (_) {
+    return null;
+  }
+}
+
+/** The run summary the shim logs last ("done: dataSource=... records=N pages=N ..."), as numbers. */
+function summaryFromLogs(lines) {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const m = / :: INFO :: done: (.*)$/.exec(lines[i]);
+    if (!m) continue;
+    const out = {};
+    for (const [, k, v] of m[1].matchAll(/(\w+)=([^\s(]+)/g)) out[k] = /^[\d.]+$/.test(v) ? Number(v) : v;
+    return out;
+  }
+  return null;
+}
+
+/**
+ * Runs a data-feed script as Archer does.
+ * @param {object} o
+ * @param {string} [o.script] path of the script, or
+ * @param {string} [o.code] its text
+ * @param {Record<string,string>} o.params CustomParameters (strings, as Archer passes them)
+ * @param {object} [o.tokens] {LastRunTime, PreviousRunContext, LastFileProcessed}
+ * @param {'6x'|'node'|'2025'} [o.mode='6x']
+ * @param {string} [o.out] file the OutputWriter streams items to; without it items are kept
+ * @param {boolean} [o.outputWriter=true] false: a 6.4/6.5 host without OutputWriter
+ * @param {(line: string) => void} [o.onLog] every console line, as it is written
+ * @param {number} [o.timeoutMs=600000]
+ * @returns {Promise<{ok, err, result, calls, creates, rootNode, items, writeItems, outputBytes, logs, requires, summary, wallMs}>}
+ */
+function runArcherScript(o) {
+  const code = o.code !== undefined ? o.code : fs.readFileSync(o.script, 'utf8');
+  const mode = o.mode || '6x';
+  if (!HOST_MODULES[mode]) throw new Error(`unknown host mode ${mode} (6x, node, 2025)`);
+  const started = Date.now();
+  const logs = [];
+  const requires = [];
+  const items = [];
+  const creates = [];
+  const calls = [];
+  let writeItems = 0;
+  let outputBytes = 0;
+  const outFd = o.out ? fs.openSync(o.out, 'w') : null;
+  const line = (...a) => {
+    const text = a.join(' ');
+    logs.push(text);
+    if (o.onLog) o.onLog(text);
+  };
+  const sandboxRequire = (name) => {
+    requires.push(name);
+    if (!HOST_MODULES[mode].includes(name)) {
+      const e = new Error(`Cannot find module '${name}' (not allowed by this host)`);
+      e.code = 'MODULE_NOT_FOUND';
+      throw e;
+    }
+    return require(name);
+  };
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const finish = (fn) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (outFd !== null) fs.closeSync(outFd);
+      fn();
+    };
+    const timer = setTimeout(() => finish(() => reject(new Error('the script did not call back in time'))), o.timeoutMs || 600000);
+    const context = { CustomParameters: o.params, Tokens: o.tokens || { LastRunTime: null, PreviousRunContext: null, LastFileProcessed: null } };
+    if (o.outputWriter !== false) {
+      context.OutputWriter = {
+        create(type, opts) {
+          creates.push({ type, opts });
+          if (creates.length > 1) throw new Error('OutputWriter.create may be called once per run');
+          return {
+            writeItem(s) {
+              writeItems++;
+              const text = Buffer.isBuffer(s) ? s.toString('utf8') : String(s);
+              if (outFd !== null) outputBytes += fs.writeSync(outFd, text);
+              else {
+                items.push(text);
+                outputBytes += Buffer.byteLength(text);
+              }
+            },
+          };
+        },
+      };
+    }
+    const sandbox = {
+      context,
+      callback: (err, result) => {
+        calls.push([err, result]);
+        // Let a (wrong) second callback show up before reporting.
+        setTimeout(() => finish(() => resolve({
+          ok: calls.length === 1 && (err === null || err === undefined),
+          err,
+          result,
+          calls,
+          creates,
+          rootNode: creates[0] && creates[0].opts ? creates[0].opts.RootNode : null,
+          items,
+          writeItems,
+          outputBytes,
+          logs,
+          requires,
+          summary: summaryFromLogs(logs),
+          wallMs: Date.now() - started,
+        })), 50);
+      },
+      console: { log: line, info: line, warn: line, error: line, debug: line },
+      Buffer,
+      setTimeout,
+      clearTimeout,
+      setInterval,
+      clearInterval,
+      setImmediate,
+      clearImmediate,
+      process,
+      WebAssembly,
+      require: sandboxRequire,
+    };
+    if (mode === '2025' && typeof fetch === 'function') {
+      sandbox.fetch = fetch;
+      sandbox.AbortController = AbortController;
+    }
+    vm.createContext(sandbox);
+    try {
+      vm.runInContext(code, sandbox, { filename: 'data-feed.js' });
+    } catch (e) {
+      finish(() => reject(e));
+    }
+  });
+}
+
+function parseArgs(argv) {
+  const o = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
+    o[a.slice(2)] = argv[++i];
+  }
+  return o;
+}
+
+async function main(argv) {
+  const a = parseArgs(argv);
+  if (!a.script || !a.params) throw new Error('usage: archer-host.js --script FILE --params params.json [--tokens tokens.json] [--out out.xml] [--mode 6x|node|2025] [--log run.log] [--timeout-sec N]');
+  const logFd = a.log ? fs.openSync(a.log, 'w') : null;
+  const r = await runArcherScript({
+    script: a.script,
+    params: JSON.parse(fs.readFileSync(a.params, 'utf8')),
+    tokens: a.tokens ? JSON.parse(fs.readFileSync(a.tokens, 'utf8')) : undefined,
+    mode: a.mode,
+    out: a.out,
+    timeoutMs: a['timeout-sec'] ? Number(a['timeout-sec']) * 1000 : undefined,
+    onLog: logFd !== null ? (t) => fs.writeSync(logFd, t + '\n') : undefined,
+  });
+  if (logFd !== null) fs.closeSync(logFd);
+  const err = r.err;
+  const report = {
+    ok: r.ok,
+    error: err ? (Array.isArray(err) ? String(err[err.length - 1]) : String(err && err.message ? err.message : err)) : null,
+    previousRunContext: r.result ? r.result.previousRunContext || '' : r.calls[0] && r.calls[0][1] ? r.calls[0][1].previousRunContext || '' : '',
+    writeItems: r.writeItems,
+    outputBytes: r.outputBytes,
+    rootNode: r.rootNode,
+    creates: r.creates.length,
+    callbacks: r.calls.length,
+    summary: r.summary,
+    wallMs: r.wallMs,
+    peakRssKiB: peakRssKiB(),
+  };
+  process.stdout.write(JSON.stringify(report) + '\n');
+  return report.ok ? 0 : 1;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => process.exit(code), (e) => {
+    process.stderr.write(`archer-host: ${e && e.message ? e.message : e}\n`);
+    process.exit(2);
+  });
+}
+
+module.exports = { runArcherScript, summaryFromLogs, HOST_MODULES, main };
