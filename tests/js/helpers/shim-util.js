@@ -8,13 +8,13 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const http = require('http');
-const vm = require('vm');
 const { execFileSync, fork } = require('child_process');
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const SHIM = path.join(ROOT, 'js-shim');
 const lib = require(path.join(SHIM, 'src', 'index.js'));
 const { startSimulator } = require(path.join(SHIM, 'simulator', 'server.js'));
+const { runArcherScript } = require(path.join(SHIM, 'archer-host.js'));
 
 const USER = 'simuser';
 const PASS = 'simpass';
@@ -153,15 +153,12 @@ const SIGNATURE_BLOCK = [
   '',
 ].join('\r\n');
 
-/** The 6.x whitelist: only these names resolve. */
-const WHITELIST_6X = ['request', 'xml2js', 'xpath', '@xmldom/xmldom', 'xmldom'];
-
 /**
- * Runs the single file as Archer would: a fresh vm context with only context, callback, console,
- * Buffer, timers, process, WebAssembly and a restricted require.
+ * Runs the single file as Archer would (js-shim/archer-host.js): a fresh vm context with only
+ * context, callback, console, Buffer, timers, process, WebAssembly and a restricted require.
  * @param {object} o
- * @param {'6x'|'2025'} o.mode 6x: require resolves request (and the other whitelisted names);
- *        2025: global fetch and no request
+ * @param {'6x'|'2025'|'node'} o.mode 6x: require resolves request (and the other whitelisted
+ *        names); 2025: global fetch and no request
  * @param {object} o.params CustomParameters
  * @param {object} [o.tokens]
  * @param {boolean} [o.outputWriter=true] false: no context.OutputWriter (6.4/6.5)
@@ -171,68 +168,7 @@ const WHITELIST_6X = ['request', 'xml2js', 'xpath', '@xmldom/xmldom', 'xmldom'];
  */
 function runInSandbox(o) {
   const code = fs.readFileSync(o.file || bundlePath(), 'utf8') + (o.signed === false ? '' : SIGNATURE_BLOCK);
-  const logs = [];
-  const requires = [];
-  const items = [];
-  const creates = [];
-  const calls = [];
-  const consoleShim = {
-    log: (...a) => logs.push(a.join(' ')),
-    info: (...a) => logs.push(a.join(' ')),
-    warn: (...a) => logs.push(a.join(' ')),
-    error: (...a) => logs.push(a.join(' ')),
-    debug: (...a) => logs.push(a.join(' ')),
-  };
-  const allowed = o.mode === '6x' ? WHITELIST_6X : [];
-  const sandboxRequire = (name) => {
-    requires.push(name);
-    if (!allowed.includes(name)) {
-      const e = new Error(`Cannot find module '${name}' (not allowed in this sandbox)`);
-      e.code = 'MODULE_NOT_FOUND';
-      throw e;
-    }
-    return require(name); // throws if not installed (xml2js & co. are not needed)
-  };
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the sandboxed run did not call back in time')), o.timeoutMs || 30000);
-    const context = { CustomParameters: o.params, Tokens: o.tokens || { LastRunTime: null, PreviousRunContext: null, LastFileProcessed: null } };
-    if (o.outputWriter !== false) {
-      context.OutputWriter = {
-        create(type, opts) {
-          creates.push({ type, opts });
-          if (creates.length > 1) throw new Error('OutputWriter.create called twice');
-          return { writeItem: (s) => { items.push(s); } };
-        },
-      };
-    }
-    const sandbox = {
-      context,
-      callback: (err, result) => {
-        calls.push([err, result]);
-        // Give a second (wrong) callback a moment to show up.
-        setTimeout(() => { clearTimeout(timer); resolve({ calls, err, result, items, creates, logs, requires }); }, 50);
-      },
-      console: consoleShim,
-      Buffer,
-      setTimeout,
-      clearTimeout,
-      setInterval,
-      clearInterval,
-      setImmediate,
-      clearImmediate,
-      process,
-      WebAssembly,
-      require: sandboxRequire,
-    };
-    if (o.mode === '2025') sandbox.fetch = fetch;
-    vm.createContext(sandbox);
-    try {
-      vm.runInContext(code, sandbox, { filename: 'qualys-vm-transporter.js' });
-    } catch (e) {
-      clearTimeout(timer);
-      reject(e);
-    }
-  });
+  return runArcherScript({ ...o, code, timeoutMs: o.timeoutMs || 30000 });
 }
 
 /** Starts the forward proxy (tests/js/helpers/shim-proxy.js) in its own process. */
@@ -304,6 +240,6 @@ async function run(options) {
 
 module.exports = {
   ROOT, SHIM, lib, USER, PASS, API, paramsFor, sim, collector, logSink, fakeClock, recordKeys, detectionKeys,
-  scriptedServer, fetchWhole, frontOf, buildBundle, bundlePath, runInSandbox, SIGNATURE_BLOCK, WHITELIST_6X,
+  scriptedServer, fetchWhole, frontOf, buildBundle, bundlePath, runInSandbox, SIGNATURE_BLOCK,
   startProxy, selfSignedCert, run, simpleReturn,
 };
