@@ -64,9 +64,8 @@ impl Transform {
         let mut items = std::mem::take(&mut self.items);
         let r = self.parser.finish(&mut items);
         self.absorb(&mut items);
-        if let Some(chunk) = self.chunker.flush() {
-            self.emit(chunk);
-        }
+        self.chunker.flush();
+        self.drain_chunks();
         r?;
         if let Some(q) = &self.qualys {
             return Err(Error::server("QUALYS_ERROR", false, format!("the document is a Qualys {} (code {}): {}", q.root, q.code.as_deref().unwrap_or("none"), q.text)));
@@ -82,22 +81,20 @@ impl Transform {
         &self.summary
     }
 
-    fn emit(&mut self, chunk: Chunk) {
-        self.summary.chunks += 1;
-        self.summary.bytes_out += chunk.xml.len() as u64;
-        self.outputs.push_back(chunk);
+    fn drain_chunks(&mut self) {
+        while let Some(chunk) = self.chunker.take_ready() {
+            self.summary.chunks += 1;
+            self.summary.bytes_out += chunk.xml.len() as u64;
+            self.outputs.push_back(chunk);
+        }
     }
 
     fn absorb(&mut self, items: &mut Vec<Item>) {
         for item in items.drain(..) {
             match item {
                 Item::Record(el) => {
-                    for rec in records::shape(self.source, el).records {
-                        self.summary.records += 1;
-                        if let Some(c) = self.chunker.push(&rec) {
-                            self.emit(c);
-                        }
-                    }
+                    self.summary.records += records::write(self.source, el, &mut self.chunker);
+                    self.drain_chunks();
                 }
                 Item::NextPage { url } => self.summary.next_page = Some(url),
                 Item::QualysReturn(q) => self.qualys = Some(q),

@@ -474,26 +474,21 @@ impl Feed {
             match item {
                 Item::Record(el) if target == Target::Discovery => {
                     // A discovery answered with records (e.g. KB details=None): take their IDs.
-                    let shaped = records::shape(self.config.data_source, el);
-                    if let Some(id) = shaped.id {
+                    if let Some(id) = records::id_of(self.config.data_source, &el) {
                         self.plan.discovered(id, id);
                     }
                 }
                 Item::Record(el) => {
-                    let shaped = records::shape(self.config.data_source, el);
-                    if self.plan.admit(target, shaped.id) == Admit::AlreadyWritten {
+                    if self.plan.admit(target, records::id_of(self.config.data_source, &el)) == Admit::AlreadyWritten {
                         self.summary.duplicates_skipped += 1;
                         continue;
                     }
+                    let n = records::write(self.config.data_source, el, &mut self.chunker);
+                    self.summary.records += n;
                     if let Some(a) = self.in_flight.get_mut(&request_id) {
-                        a.records += shaped.records.len() as u64;
+                        a.records += n;
                     }
-                    for rec in &shaped.records {
-                        self.summary.records += 1;
-                        if let Some(chunk) = self.chunker.push(rec) {
-                            self.emit(chunk);
-                        }
-                    }
+                    self.drain_chunks();
                 }
                 Item::NextPage { url } => {
                     if let Some(a) = self.in_flight.get_mut(&request_id) {
@@ -533,16 +528,17 @@ impl Feed {
         }
     }
 
-    fn emit(&mut self, chunk: Chunk) {
-        self.summary.chunks += 1;
-        self.summary.bytes_out += chunk.xml.len() as u64;
-        self.outputs.push_back(chunk);
+    fn drain_chunks(&mut self) {
+        while let Some(chunk) = self.chunker.take_ready() {
+            self.summary.chunks += 1;
+            self.summary.bytes_out += chunk.xml.len() as u64;
+            self.outputs.push_back(chunk);
+        }
     }
 
     fn flush_output(&mut self) {
-        if let Some(chunk) = self.chunker.flush() {
-            self.emit(chunk);
-        }
+        self.chunker.flush();
+        self.drain_chunks();
         if self.chunker.replaced_chars > 0 {
             let n = std::mem::take(&mut self.chunker.replaced_chars);
             self.log(Level::Warn, format!("{n} character(s) that XML 1.0 does not allow were replaced by U+FFFD in the output"));

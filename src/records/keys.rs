@@ -24,7 +24,7 @@ fn text<'a>(el: &'a Element, name: &str) -> &'a str {
 }
 
 /// `ID` when present, else `DNS` (empty when neither is).
-fn device_link(host: &Element) -> String {
+pub fn device_link(host: &Element) -> String {
     host.child_text("ID").or_else(|| host.child_text("DNS")).unwrap_or("").to_string()
 }
 
@@ -42,15 +42,21 @@ pub fn with_vuln_key(mut vuln: Element) -> Element {
     vuln
 }
 
+/// The seed's detection key for `detection` on the host whose identity is `host`.
+pub fn detection_key(host: &Element, detection: &Element) -> String {
+    let qid = text(detection, "QID");
+    let port = text(detection, "PORT");
+    let protocol = text(detection, "PROTOCOL");
+    match host.child_text("DNS") {
+        Some(dns) => format!("{dns}|{qid}|{port}|{protocol}"),
+        None => format!("{}|{qid}|{port}|{protocol}|{}", text(host, "ID"), text(detection, "FIRST_FOUND_DATETIME")),
+    }
+}
+
 /// A `DETECTION` record: key fields, the host identity, then the detection's own fields.
 pub fn detection_record(host_identity: &Element, detection: Element) -> Element {
-    let qid = text(&detection, "QID");
-    let port = text(&detection, "PORT");
-    let protocol = text(&detection, "PROTOCOL");
-    let key = match host_identity.child_text("DNS") {
-        Some(dns) => format!("{dns}|{qid}|{port}|{protocol}"),
-        None => format!("{}|{qid}|{port}|{protocol}|{}", text(host_identity, "ID"), text(&detection, "FIRST_FOUND_DATETIME")),
-    };
+    let key = detection_key(host_identity, &detection);
+    let qid = text(&detection, "QID").to_string();
     let mut children = Vec::with_capacity(detection.children.len() + 4);
     children.push(Element::leaf(DETECTION_KEY, key));
     children.push(Element::leaf(DEVICE_LINK, device_link(host_identity)));

@@ -10,6 +10,7 @@
 
 pub mod keys;
 
+use crate::output::{self, Chunker};
 use crate::params::DataSource;
 use crate::xml::Element;
 
@@ -38,6 +39,52 @@ pub fn record_name(source: DataSource) -> &'static str {
         DataSource::Hosts | DataSource::HostDetections => "HOST",
         DataSource::Detections => "DETECTION",
     }
+}
+
+/// The ID that orders a captured element (host ID or QID), for exactly-once bookkeeping.
+pub fn id_of(source: DataSource, element: &Element) -> Option<u64> {
+    let key = if source == DataSource::Kb { "QID" } else { "ID" };
+    parse_id(element.child_text(key))
+}
+
+/// Writes the records of one captured element into `chunker`; returns how many. The output is
+/// exactly what [`shape`] + `output::write_element` give (tests/output_roundtrip.rs checks it),
+/// but a detection host's identity is serialised once for all its detections instead of being
+/// copied into each record.
+pub fn write(source: DataSource, element: Element, chunker: &mut Chunker) -> u64 {
+    if source != DataSource::Detections {
+        let shaped = shape(source, element);
+        for rec in &shaped.records {
+            chunker.push(rec);
+        }
+        return shaped.records.len() as u64;
+    }
+    let mut host = element;
+    let Some(pos) = host.children.iter().position(|c| c.name == "DETECTION_LIST") else { return 0 };
+    let list = host.children.remove(pos);
+    let identity = host_identity(host);
+    let mut identity_xml = String::new();
+    let identity_replaced = output::write_element(&identity, &mut identity_xml);
+    let device = keys::device_link(&identity);
+    let mut written = 0;
+    for d in list.children.into_iter().filter(|d| d.name == "DETECTION") {
+        let key = keys::detection_key(&identity, &d);
+        chunker.push_with(|out| {
+            let mut replaced = identity_replaced;
+            replaced += output::write_start("DETECTION", &d.attrs, false, out);
+            replaced += output::write_leaf(keys::DETECTION_KEY, &key, out);
+            replaced += output::write_leaf(keys::DEVICE_LINK, &device, out);
+            replaced += output::write_leaf(keys::VULN_LINK, d.child_text("QID").unwrap_or(""), out);
+            out.push_str(&identity_xml);
+            for c in &d.children {
+                replaced += output::write_element(c, out);
+            }
+            out.push_str("</DETECTION>");
+            replaced
+        });
+        written += 1;
+    }
+    written
 }
 
 /// Shapes one captured element (a KB `VULN`, or a `HOST` of the host list or detection output).
@@ -73,17 +120,22 @@ fn detections_of(mut host: Element) -> Vec<Element> {
     let list_pos = host.children.iter().position(|c| c.name == "DETECTION_LIST");
     let Some(pos) = list_pos else { return Vec::new() };
     let list = host.children.remove(pos);
-    let identity = Element {
-        name: "HOST".to_string(),
-        attrs: Vec::new(),
-        text: String::new(),
-        children: host.children.into_iter().filter(|c| c.children.is_empty() || c.name == "DNS_DATA").collect(),
-    };
+    let identity = host_identity(host);
     list.children
         .into_iter()
         .filter(|d| d.name == "DETECTION")
         .map(|d| keys::detection_record(&identity, d))
         .collect()
+}
+
+/// The `HOST` element a detection carries: the host's leaf fields and `DNS_DATA`.
+fn host_identity(host: Element) -> Element {
+    Element {
+        name: "HOST".to_string(),
+        attrs: Vec::new(),
+        text: String::new(),
+        children: host.children.into_iter().filter(|c| c.children.is_empty() || c.name == "DNS_DATA").collect(),
+    }
 }
 
 fn parse_id(text: Option<&str>) -> Option<u64> {
