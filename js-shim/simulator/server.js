@@ -170,6 +170,7 @@ async function startSimulator(options = {}) {
     const faultNames = [];
     if (chosen.delay) {
       faultNames.push('delay');
+      entry.fault = 'delay'; // visible in the log while the delay runs
       await sleep(delayMs(chosen.delay));
       if (res.destroyed || res.writableEnded) { entry.fault = faultNames.join('+'); return; }
     }

@@ -43,7 +43,8 @@ pub enum Settlement {
 
 /// Default waits when Qualys says "wait" without saying how long.
 const RATE_WAIT_DEFAULT_SEC: u64 = 60;
-const CONCURRENCY_WAIT_DEFAULT_SEC: u64 = 15;
+/// A concurrency refusal clears when another call finishes: a short wait, repeated if needed.
+const CONCURRENCY_WAIT_DEFAULT_SEC: u64 = 5;
 
 /// Decides what a response means. `parsed` is the parser's verdict on the body (Ok = the root
 /// element closed); `qualys` is the SIMPLE_RETURN/GENERIC_RETURN the body held, if any.
@@ -153,10 +154,10 @@ mod tests {
         let r = ret("SIMPLE_RETURN", "1965", "rate exceeded", &[]);
         assert!(matches!(settle(409, h, Ok(()), Some(&r), "kbUrl"), Settlement::WaitAndRetry { ms: 8_000, .. }));
         let r = ret("SIMPLE_RETURN", "1960", "concurrency", &[("CALLS_TO_FINISH", "2")]);
-        assert!(matches!(settle(409, RateHeaders::default(), Ok(()), Some(&r), "kbUrl"), Settlement::WaitAndRetry { ms: 16_000, .. }));
+        assert!(matches!(settle(409, RateHeaders::default(), Ok(()), Some(&r), "kbUrl"), Settlement::WaitAndRetry { ms: 6_000, .. }));
         // Qualys sends X-RateLimit-ToWait-Sec: 0 on every response: that is not "wait 0 s".
         let zero = RateHeaders { to_wait_sec: Some(0), ..Default::default() };
-        assert!(matches!(settle(409, zero, Ok(()), Some(&r), "kbUrl"), Settlement::WaitAndRetry { ms: 16_000, .. }));
+        assert!(matches!(settle(409, zero, Ok(()), Some(&r), "kbUrl"), Settlement::WaitAndRetry { ms: 6_000, .. }));
     }
 
     #[test]

@@ -1,0 +1,286 @@
+'use strict';
+// End-to-end: every fault the simulator can inject, for every data source, through the single
+// file in a mirrored Archer context. Each run either retries and ends with exactly the records
+// the simulator holds (no duplicate, no gap), or fails through callback(err) with a clear error
+// code and never reports success. The "fault matrix" test builds the outcome table and checks it
+// against README.md's "## Fault outcomes (end-to-end)" section (printing the table when they
+// differ), so the README says what the code does.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('fs');
+const path = require('path');
+const u = require('./helpers/e2e-util');
+
+const FIRST_RUN_SINCE = Date.parse('1970-01-09T00:00:00Z');
+const BAD_BYTES_TEXT = '\uFFFD(\uFFFD\uFFFD'; // the simulator's C3 28 FF FE, decoded as WHATWG does
+const HUGE_SMALL = 300 * 1024;
+const HUGE_BIG = 2 * 1024 * 1024;
+
+/** Where a fault hits: page 3 of a host list / detection chain, or the 2nd KB window (request 3). */
+function where(ds) {
+  return ds === 'kb' ? { endpoint: 'kb', request: 3 } : { endpoint: u.ENDPOINT[ds], page: 3 };
+}
+
+const SIM = { hosts: 30, detectionsPerHost: 3, kb: 60, seed: 5 };
+const PARAMS = { batchSize: 7, kbChunkSize: 15, maxRetry: 1, maxRecordMB: 1 };
+
+// The fault matrix: each row is injected once (times: 1) for each data source.
+const FAULTS = [
+  { row: 'reset (connection reset mid-body)', spec: { type: 'reset', afterBytes: 5000 } },
+  { row: 'truncate (200 cut before `</RESPONSE>`)', spec: { type: 'truncate', afterBytes: 5000 } },
+  { row: 'http5xx (503 from a proxy)', spec: { type: 'http5xx' } },
+  { row: 'generic_return (Qualys internal error 999)', spec: { type: 'generic_return' } },
+  { row: 'expired (SIMPLE_RETURN 2001 with HTTP 200)', spec: { type: 'expired' } },
+  { row: 'slow (512-byte chunks every 5 ms)', spec: { type: 'slow', chunkBytes: 512, intervalMs: 5 } },
+  { row: 'bad_utf8 (C3 28 FF FE in a text field)', spec: { type: 'bad_utf8' } },
+  { row: 'huge_record 300 KiB (under maxRecordMB=1)', spec: { type: 'huge_record', bytes: HUGE_SMALL } },
+  { row: 'huge_record 2 MiB (over maxRecordMB=1)', spec: { type: 'huge_record', bytes: HUGE_BIG } },
+  { row: 'delay 300 ms before the first byte', spec: { type: 'delay', ms: 300 } },
+  { row: 'delay 6 s (over requestTimeoutSec=5)', spec: { type: 'delay', ms: 6000 }, params: { requestTimeoutSec: 5 } },
+];
+
+/** The field a bad_utf8 / huge_record fault lands in, per data source (null: not in the output). */
+function injectedField(ds, type, model, key) {
+  if (ds === 'hostDetections') return null; // the detection's RESULTS: hostDetections drops DETECTION_LIST
+  if (ds === 'hosts') {
+    const h = model.host(model.hostIndexOf(key));
+    return { name: 'OS', get: (rec) => u.textOf(rec, 'OS'), orig: h.os };
+  }
+  if (ds === 'kb') {
+    const v = model.vuln(model.qidIndexOf(key));
+    // details=All: a huge record goes into DIAGNOSIS, bad bytes into TITLE ('Title' when empty)
+    return type === 'huge_record'
+      ? { name: 'DIAGNOSIS', get: (rec) => u.textOf(rec, 'DIAGNOSIS'), orig: v.diagnosis }
+      : { name: 'TITLE', get: (rec) => u.textOf(rec, 'TITLE'), orig: v.title || 'Title' };
+  }
+  const [hostId, qid] = key.split(':').map(Number);
+  const i = model.hostIndexOf(hostId);
+  const d = model.detections(i, model.host(i)).find((x) => x.qid === qid);
+  return { name: 'RESULTS', get: (rec) => u.textOf(rec, 'RESULTS'), orig: d.results || 'Injected result' };
+}
+
+/** The key of the record a bad_utf8 / huge_record fault was injected into (record 1 of the page). */
+function injectedKey(ds, entry) {
+  if (ds === 'kb') return entry.served.qids[0];
+  if (ds === 'detections') {
+    const [h, q] = entry.served.detections[0];
+    return `${h}:${q}`;
+  }
+  return entry.served.hostIds[0];
+}
+
+/**
+ * Checks a run's output against the model, allowing the one field a fault changed on purpose,
+ * which is checked on its own. Returns a short note on what the fault did to the output.
+ */
+function checkOutput(sim, ds, r, exp, spec, faultEntry, label) {
+  const recs = u.parseFragments(r.text);
+  u.assertSameKeys(recs.map((rec) => u.recordKey(ds, rec)), exp.keys, label);
+  const changes = spec.type === 'bad_utf8' || spec.type === 'huge_record';
+  const key = changes ? injectedKey(ds, faultEntry) : null;
+  const field = changes ? injectedField(ds, spec.type, sim.model, key) : null;
+  const bad = [];
+  for (const rec of recs) {
+    let mism = u.compareRecord(sim.model, ds, rec, exp.byKey.get(u.recordKey(ds, rec)));
+    if (field && u.recordKey(ds, rec) === key) {
+      mism = mism.filter((m) => !m.includes(` ${field.name}: `));
+      const got = field.get(rec);
+      if (spec.type === 'bad_utf8') {
+        const want = `${field.orig.slice(0, 3)}${BAD_BYTES_TEXT}${field.orig.slice(3)}`.trim();
+        if (got !== want) mism.push(`${label}: ${field.name} with bad bytes: got ${JSON.stringify(got.slice(0, 40))}, want ${JSON.stringify(want.slice(0, 40))}`);
+      } else if (!(got.startsWith(field.orig.trim().slice(0, 50)) && got.length > HUGE_SMALL - 200 && /huge field line 0\t/.test(got))) {
+        mism.push(`${label}: ${field.name} should hold the whole ${HUGE_SMALL}-byte field, got ${got.length} characters`);
+      }
+    }
+    bad.push(...mism);
+  }
+  assert.equal(bad.length, 0, `${label}: ${bad.length} mismatches, e.g.\n${bad.slice(0, 8).join('\n')}`);
+  if (spec.type === 'bad_utf8') {
+    assert.ok(r.logs.some((l) => / :: WARN :: .*not valid UTF-8/.test(l)), `${label}: a warning names the invalid UTF-8`);
+    return field ? `U+FFFD in ${field.name} + warning` : 'warning (RESULTS not in output)';
+  }
+  if (spec.type === 'huge_record') return field ? `${field.name} kept whole` : 'RESULTS not in output';
+  return '';
+}
+
+/** Runs one fault for one data source (on a host kind); returns the table cell. */
+async function faultCell(f, ds, mode = '6x') {
+  const sim = await u.startSim(SIM);
+  try {
+    const spec = { ...f.spec, ...where(ds), times: 1 };
+    sim.control.setFaults([spec]);
+    const label = `${f.row} / ${ds} (${mode})`;
+    const r = await u.runScript(sim, u.paramsFor(sim, ds, { ...PARAMS, ...(f.params || {}) }), { mode });
+    assert.equal(sim.control.faults()[0].used, 1, `${label}: the fault was injected`);
+    const faultEntry = r.entries.find((e) => e.fault && e.fault.includes(f.spec.type)) || null;
+    const exp = u.expected(sim.model, ds, FIRST_RUN_SINCE);
+    if (!r.ok) {
+      const text = u.assertFailed(r, label, /^[A-Z_]+: /);
+      const code = /^([A-Z_]+): /.exec(text)[1];
+      // What a failed run wrote before failing is a clean prefix: expected records, none twice.
+      const keys = u.parseFragments(r.text).map((rec) => u.recordKey(ds, rec));
+      const want = new Set(exp.keys);
+      assert.equal(new Set(keys).size, keys.length, `${label}: no record written twice before failing`);
+      assert.ok(keys.every((k) => want.has(k)), `${label}: only expected records written before failing`);
+      assert.ok(!r.logs.some((l) => / :: INFO :: done: /.test(l)), `${label}: no "done" line on a failed run`);
+      return { cell: `fails: ${code}`, text };
+    }
+    const note = checkOutput(sim, ds, r, exp, f.spec, faultEntry, label);
+    const retried = r.summary.retries;
+    let cell = retried > 0 ? 'retried, exact' : 'exact';
+    if (note) cell += `, ${note}`;
+    return { cell, retries: retried };
+  } finally {
+    await sim.close();
+  }
+}
+
+// The whole matrix runs at once, each run against its own simulator (most of the time is the
+// 6-second delay row); the host-kind test below reuses its 6.x results.
+let matrixRun = null;
+function matrix() {
+  if (!matrixRun) {
+    matrixRun = Promise.all(FAULTS.map(async (f) => {
+      const cells = await Promise.all(u.FEEDS.map((ds) => faultCell(f, ds)));
+      return { row: f.row, cells: cells.map((c) => c.cell) };
+    }));
+  }
+  return matrixRun;
+}
+
+/** The table in README.md's section, as {row -> [cells]}. */
+function readmeTable() {
+  const readme = fs.readFileSync(path.join(u.ROOT, 'README.md'), 'utf8');
+  const start = readme.indexOf('## Fault outcomes (end-to-end)');
+  if (start < 0) return null;
+  const end = readme.indexOf('\n## ', start + 5);
+  const section = readme.slice(start, end < 0 ? undefined : end);
+  const rows = new Map();
+  for (const line of section.split('\n')) {
+    const cells = line.split('|').map((c) => c.trim());
+    if (cells.length < 7 || cells[1] === 'fault' || /^-+$/.test(cells[1])) continue;
+    rows.set(cells[1], cells.slice(2, 6));
+  }
+  return rows;
+}
+
+test('fault matrix: every fault x every data source retries to an exact output or fails clearly (README table)', { timeout: 90000 }, async (t) => {
+  const table = await matrix();
+  const md = ['| fault | kb | hosts | hostDetections | detections |', '|---|---|---|---|---|',
+    ...table.map((r) => `| ${r.row} | ${r.cells.join(' | ')} |`)].join('\n');
+  for (const line of md.split('\n')) t.diagnostic(line);
+
+  // The outcomes the design promises.
+  const byRow = new Map(table.map((r) => [r.row.split(' ')[0] + (r.row.includes('2 MiB') ? '-big' : r.row.includes('6 s') ? '-timeout' : ''), r.cells]));
+  for (const kind of ['reset', 'truncate', 'http5xx', 'generic_return', 'delay-timeout']) {
+    assert.ok(byRow.get(kind).every((c) => c === 'retried, exact'), `${kind}: retried, exact everywhere: ${byRow.get(kind)}`);
+  }
+  for (const kind of ['slow', 'delay', 'bad_utf8', 'huge_record']) {
+    assert.ok(byRow.get(kind).every((c) => c.startsWith('exact')), `${kind}: exact without retry: ${byRow.get(kind)}`);
+  }
+  assert.ok(byRow.get('expired').every((c) => c === 'fails: QUALYS_CREDENTIALS'), `expired: ${byRow.get('expired')}`);
+  assert.ok(byRow.get('huge_record-big').every((c) => c === 'fails: RECORD_TOO_LARGE'), `huge 2 MiB: ${byRow.get('huge_record-big')}`);
+
+  // README.md documents exactly this table.
+  const readme = readmeTable();
+  assert.ok(readme, `README.md has no "## Fault outcomes (end-to-end)" section; it should hold:\n${md}`);
+  for (const r of table) {
+    assert.deepEqual(readme.get(r.row), r.cells, `README.md row "${r.row}" differs from the outcome; the table is:\n${md}`);
+  }
+  assert.equal(readme.size, table.length, `README.md has other rows; the table is:\n${md}`);
+});
+
+test('the same fault outcomes on Archer 2025 (fetch) and on a host with Node\'s http (detections)', { timeout: 90000 }, async (t) => {
+  const column = u.FEEDS.indexOf('detections');
+  const base = (await matrix()).map((r) => r.cells[column]);
+  const got = await Promise.all(['2025', 'node'].flatMap((mode) => FAULTS.map(async (f, n) => [mode, n, (await faultCell(f, 'detections', mode)).cell])));
+  for (const [mode, n, cell] of got) assert.equal(cell, base[n], `${FAULTS[n].row} on ${mode}: the same outcome as on 6.x`);
+  t.diagnostic(`${FAULTS.length} faults x 3 host kinds: the same outcomes`);
+});
+
+test('a page failing more often than maxRetry allows fails the run with a resume checkpoint; maxRetry=2 survives two', { timeout: 90000 }, async (t) => {
+  const sim = await u.startSim(SIM);
+  t.after(() => sim.close());
+  for (const ds of ['hosts', 'detections', 'kb']) {
+    const exp = u.expected(sim.model, ds, FIRST_RUN_SINCE);
+    // Two failures in a row on the same page: request 3 (page 3 / the 2nd KB window), then its retry.
+    sim.control.reset();
+    sim.control.setFaults([
+      { type: 'reset', afterBytes: 3000, ...where(ds), times: 1 },
+      { type: 'http5xx', status: 502, body: 'text', endpoint: u.ENDPOINT[ds], request: 4, times: 1 },
+    ]);
+    const one = await u.runScript(sim, u.paramsFor(sim, ds, { ...PARAMS, maxRetry: 1 }));
+    const text = u.assertFailed(one, `${ds} maxRetry=1, two failures`, /^NETWORK|^HTTP_|^QUALYS|failed after 2 attempt/);
+    assert.match(text, /failed after 2 attempt\(s\) \(maxRetry=1\)/, `${ds}: says how often it tried`);
+    assert.match(one.previousRunContext || '', new RegExp(`^qvt1;ds=${ds};`), `${ds}: a failed run leaves a checkpoint`);
+
+    sim.control.reset();
+    sim.control.setFaults([
+      { type: 'reset', afterBytes: 3000, ...where(ds), times: 1 },
+      { type: 'http5xx', status: 502, body: 'text', endpoint: u.ENDPOINT[ds], request: 4, times: 1 },
+    ]);
+    const two = await u.runScript(sim, u.paramsFor(sim, ds, { ...PARAMS, maxRetry: 2 }));
+    u.assertOk(two, `${ds} maxRetry=2, two failures`);
+    assert.equal(two.summary.retries, 2, `${ds}: two retries`);
+    u.assertExactOutput(sim.model, ds, two.text, exp, { label: `${ds} maxRetry=2` });
+  }
+});
+
+test('faults on the ID listings (KB details=None, host IDs with concurrency) and on parallel ranges are retried on their own', { timeout: 90000 }, async (t) => {
+  const sim = await u.startSim({ ...SIM, concurrency: 4 });
+  t.after(() => sim.close());
+  const cases = [
+    ['kb', {}, [{ type: 'reset', endpoint: 'kb', request: 1, afterBytes: 300, times: 1 }]],
+    ['kb', { concurrency: 2 }, [{ type: 'truncate', endpoint: 'kb', request: 3, afterBytes: 4000, times: 1 }, { type: 'generic_return', endpoint: 'kb', request: 4, times: 1 }]],
+    ['hosts', { concurrency: 2 }, [{ type: 'reset', endpoint: 'hosts', request: 1, afterBytes: 500, times: 1 }]],
+    ['detections', { concurrency: 3 }, [{ type: 'reset', endpoint: 'detections', request: 3, afterBytes: 5000, times: 1 }, { type: 'http5xx', endpoint: 'detections', request: 5, times: 1 }]],
+    ['hostDetections', { concurrency: 2 }, [{ type: 'truncate', endpoint: 'detections', request: 2, afterBytes: 4000, times: 1 }]],
+  ];
+  for (const [ds, extra, faults] of cases) {
+    sim.control.reset();
+    sim.control.setFaults(faults);
+    const label = `${ds} ${JSON.stringify(extra)} ${faults.map((f) => `${f.type}@${f.request}`).join('+')}`;
+    const r = await u.runScript(sim, u.paramsFor(sim, ds, { ...PARAMS, maxRetry: 1, ...extra }));
+    u.assertOk(r, label);
+    assert.ok(sim.control.faults().every((f) => f.used === 1), `${label}: every fault hit`);
+    assert.equal(r.summary.retries, faults.length, `${label}: one retry per fault`);
+    u.assertExactOutput(sim.model, ds, r.text, u.expected(sim.model, ds, FIRST_RUN_SINCE), { label });
+  }
+});
+
+test('random faults (seeded): every run is either exact or a clean failure', { timeout: 90000 }, async (t) => {
+  const sim = await u.startSim({ hosts: 60, detectionsPerHost: 3, kb: 80, seed: 12 });
+  t.after(() => sim.close());
+  const outcomes = [];
+  for (const seed of [1, 2, 3, 4, 5, 6]) {
+    for (const ds of ['detections', 'hosts', 'kb']) {
+      sim.control.reset();
+      const types = ['reset', 'truncate', 'http5xx', 'generic_return'];
+      sim.control.setFaults([{ type: types[seed % 4], endpoint: u.ENDPOINT[ds], probability: 0.45, seed: seed * 7 + ds.length, afterBytes: 1500 + seed * 900 }]);
+      const label = `${ds} seed ${seed} (${types[seed % 4]} p=0.45)`;
+      const r = await u.runScript(sim, u.paramsFor(sim, ds, { batchSize: 6, kbChunkSize: 9, maxRetry: 2 }));
+      const exp = u.expected(sim.model, ds, FIRST_RUN_SINCE);
+      if (r.ok) {
+        u.assertExactOutput(sim.model, ds, r.text, exp, { label });
+        outcomes.push(`${label}: exact after ${r.summary.retries} retries`);
+      } else {
+        const text = u.assertFailed(r, label, /failed after 3 attempt\(s\) \(maxRetry=2\)/);
+        const keys = u.parseFragments(r.text).map((rec) => u.recordKey(ds, rec));
+        assert.equal(new Set(keys).size, keys.length, `${label}: no duplicate before failing`);
+        // The next run, with the checkpoint the failed one returned, completes the set exactly.
+        // (A run that failed before writing anything has nothing to resume from.)
+        assert.ok(r.previousRunContext || keys.length === 0, `${label}: a checkpoint after ${keys.length} records`);
+        sim.control.clearFaults();
+        const next = await u.runScript(sim, u.paramsFor(sim, ds, { batchSize: 6, kbChunkSize: 9, maxRetry: 2 }),
+          { tokens: { LastRunTime: null, PreviousRunContext: r.previousRunContext, LastFileProcessed: null } });
+        u.assertOk(next, `${label}: resumed`);
+        const union = keys.concat(u.parseFragments(next.text).map((rec) => u.recordKey(ds, rec)));
+        u.assertSameKeys(union, exp.keys, `${label}: failed run + resumed run`);
+        outcomes.push(`${label}: ${text.slice(0, 60)}...; resumed: ${keys.length} + ${union.length - keys.length} records, exact`);
+      }
+    }
+  }
+  for (const o of outcomes) t.diagnostic(o);
+  assert.ok(outcomes.some((o) => /exact after [1-9]/.test(o)), 'some runs needed retries');
+});
