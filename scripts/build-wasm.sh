@@ -18,7 +18,11 @@ wasm_opt=node_modules/.bin/wasm-opt
 
 # `cargo build --release` would silently drop LTO because the crate is also an rlib
 # (crate-type = ["cdylib","rlib"]); asking rustc for a cdylib only keeps lto = true effective.
-log "cargo rustc --lib --crate-type cdylib --release --target $target"
+# Without wasm reference types (externref): Node 16 has them only behind
+# --experimental-wasm-reftypes, which a script cannot switch on inside Archer's sandbox. Same size.
+# Only for this shipped build: wasm-bindgen-test's runner needs them, so the test build keeps them.
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=-reference-types"
+log "cargo rustc --lib --crate-type cdylib --release --target $target (reference types off)"
 cargo rustc --lib --crate-type cdylib --release --target "$target"
 [ -f "$raw" ] || { echo "[build-wasm] expected $raw after the build" >&2; exit 1; }
 
