@@ -456,6 +456,14 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
             message.push('\n');
             message.push_str(line);
         }
+        // Warnings may explain a problem (a mistyped key leaves its value at the default).
+        if !warnings.is_empty() {
+            message.push_str("\nalso worth checking:");
+            for w in &warnings {
+                message.push('\n');
+                message.push_str(w);
+            }
+        }
         return Err(Error::config("CONFIG_INVALID", scrub(&message, &secrets)));
     }
 
@@ -1011,6 +1019,15 @@ mod tests {
         }
         let one = err(&with(base(), "maxRetry", "9"));
         assert!(one.starts_with("1 problem in"), "{one}");
+        assert!(!one.contains("also worth checking"), "{one}");
+    }
+
+    #[test]
+    fn a_failing_configuration_also_shows_the_warnings() {
+        let m = err(&with(with(base(), "maxRetry", "9"), "BatchSize", "5"));
+        let (problems, hints) = m.split_once("\nalso worth checking:\n").expect("warnings section");
+        assert!(problems.contains("maxRetry: "), "{m}");
+        assert!(hints.starts_with("\"BatchSize\": unknown parameter") && hints.contains("did you mean batchSize?"), "{m}");
     }
 
     #[test]
