@@ -1,0 +1,143 @@
+//! Floors for the profile analysis: how fast can the pieces under the core go at all, on this
+//! machine, natively and in wasm (bench/floor.js loads the wasm build through a plain C ABI, no
+//! wasm-bindgen)? Not part of the product; nothing here is used by the benchmark contenders.
+//!
+//! - `tokenize`: quick-xml 0.42 (the core's tokenizer, same configuration) over the whole
+//!   document, counting events: the ceiling of any design built on quick-xml.
+//! - `validate`: `std::str::from_utf8` over the whole document: one UTF-8 validation pass.
+//! - `stream_copy`: tokenize + write every start/end tag name and text/CDATA content (escaped)
+//!   to an output buffer that is cleared every 4 MiB: roughly a design without element trees.
+
+use quick_xml::events::Event;
+use quick_xml::Reader;
+
+fn reader(input: &[u8]) -> Reader<&[u8]> {
+    let mut reader = Reader::from_reader(input);
+    let config = reader.config_mut();
+    config.allow_unmatched_ends = true;
+    config.check_end_names = false;
+    config.allow_dangling_amp = true;
+    config.check_comments = false;
+    config.expand_empty_elements = false;
+    config.trim_markup_names_in_closing_tags = true;
+    config.trim_text(false);
+    reader
+}
+
+pub fn tokenize(input: &[u8]) -> u64 {
+    let mut r = reader(input);
+    let mut n = 0u64;
+    loop {
+        match r.read_event() {
+            Ok(Event::Eof) | Err(_) => return n,
+            Ok(_) => n += 1,
+        }
+    }
+}
+
+pub fn validate(input: &[u8]) -> u64 {
+    match std::str::from_utf8(input) {
+        Ok(s) => s.len() as u64,
+        Err(e) => e.valid_up_to() as u64,
+    }
+}
+
+static NEEDS_ESCAPE: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'&' as usize] = true;
+    t[b'<' as usize] = true;
+    t[b'>' as usize] = true;
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = !(i == 0x09 || i == 0x0A || i == 0x0D);
+        i += 1;
+    }
+    t
+};
+
+/// Escapes by copying runs between special bytes (no per-char push).
+fn escape_runs(s: &str, out: &mut String) {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if NEEDS_ESCAPE[b as usize] {
+            out.push_str(&s[start..i]);
+            out.push_str(match b {
+                b'&' => "&amp;",
+                b'<' => "&lt;",
+                b'>' => "&gt;",
+                _ => "\u{FFFD}",
+            });
+            start = i + 1;
+        }
+    }
+    out.push_str(&s[start..]);
+}
+
+pub fn stream_copy(input: &[u8]) -> u64 {
+    let mut r = reader(input);
+    let mut out = String::with_capacity(5 << 20);
+    let mut total = 0u64;
+    loop {
+        match r.read_event() {
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(Event::Start(t)) => {
+                out.push('<');
+                out.push_str(t.name().0);
+                out.push('>');
+            }
+            Ok(Event::End(t)) => {
+                out.push_str("</");
+                out.push_str(t.name().0);
+                out.push('>');
+            }
+            Ok(Event::Text(t)) => {
+                let s: &str = &t;
+                let s = s.trim();
+                if !s.is_empty() {
+                    escape_runs(s, &mut out);
+                }
+            }
+            Ok(Event::CData(t)) => escape_runs(&t, &mut out),
+            Ok(_) => {}
+        }
+        if out.len() >= 4 << 20 {
+            total += out.len() as u64;
+            out.clear();
+        }
+    }
+    total + out.len() as u64
+}
+
+// ---- plain C ABI for the wasm build ----------------------------------------------------------
+#[cfg(target_arch = "wasm32")]
+mod abi {
+    /// Allocates `n` bytes in wasm memory for the input; returns the pointer.
+    #[no_mangle]
+    pub extern "C" fn floor_alloc(n: usize) -> *mut u8 {
+        let mut v: Vec<u8> = Vec::with_capacity(n);
+        let p = v.as_mut_ptr();
+        std::mem::forget(v);
+        p
+    }
+
+    fn slice<'a>(p: *const u8, n: usize) -> &'a [u8] {
+        // SAFETY: bench-only; the caller passes a pointer from floor_alloc(n) it filled.
+        unsafe { std::slice::from_raw_parts(p, n) }
+    }
+
+    #[no_mangle]
+    pub extern "C" fn floor_tokenize(p: *const u8, n: usize) -> f64 {
+        super::tokenize(slice(p, n)) as f64
+    }
+
+    #[no_mangle]
+    pub extern "C" fn floor_validate(p: *const u8, n: usize) -> f64 {
+        super::validate(slice(p, n)) as f64
+    }
+
+    #[no_mangle]
+    pub extern "C" fn floor_stream_copy(p: *const u8, n: usize) -> f64 {
+        super::stream_copy(slice(p, n)) as f64
+    }
+}
