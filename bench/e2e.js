@@ -7,15 +7,13 @@
 //   2. the simulator in its own process on 127.0.0.1 (limits off, no served-record log):
 //      --hosts x --detections detections, every status, IGs, ignored and disabled included, so the
 //      detection count is exactly hosts x detections
-//   3. the transporter in its own process (bench/e2e-archer.js: Archer-like vm sandbox, OutputWriter
+//   3. the transporter in its own process (js-shim/archer-host.js: Archer-like vm sandbox, OutputWriter
 //      streaming to bench/work/e2e-output.xml), dataSource=detections, batchSize (default 1000)
 //   4. wall time (transporter process start to exit), requests (simulator counters), records
 //      (counted in the output file afterwards), output bytes, peak RSS (VmHWM) of both processes
 //
 // usage: node bench/e2e.js [--hosts 20000] [--detections 50] [--batch 1000] [--mode 6x|node|2025]
-//          [--bundle FILE] [--timeout SEC] [--json] [--cpu-prof DIR] [--host bench|shared]
-//   --host bench|shared: the Archer stand-in: bench/e2e-archer.js (default; also times writeItem) or
-//   the project's js-shim/archer-host.js (same sandbox, same whitelist)
+//          [--bundle FILE] [--timeout SEC] [--json] [--cpu-prof DIR]
 //   --cpu-prof DIR: write a V8 CPU profile of the transporter process (summarise it with
 //   node bench/profile-summary.js DIR/e2e-transporter.cpuprofile)
 // Everything is stopped at the end (also on timeout / failure).
@@ -29,7 +27,7 @@ const ROOT = path.resolve(__dirname, '..');
 const WORK = path.join(__dirname, 'work');
 
 function args() {
-  const o = { hosts: 20000, detections: 50, batch: 1000, mode: '6x', bundle: null, timeoutSec: 300, json: false, cpuProf: null, host: 'bench' };
+  const o = { hosts: 20000, detections: 50, batch: 1000, mode: '6x', bundle: null, timeoutSec: 300, json: false, cpuProf: null };
   const a = process.argv.slice(2);
   for (let i = 0; i < a.length; i++) {
     switch (a[i]) {
@@ -41,7 +39,6 @@ function args() {
       case '--timeout': o.timeoutSec = Number(a[++i]); break;
       case '--json': o.json = true; break;
       case '--cpu-prof': o.cpuProf = path.resolve(a[++i]); break;
-      case '--host': o.host = a[++i]; break;
       default: throw new Error(`unknown option ${a[i]}`);
     }
   }
@@ -164,10 +161,8 @@ async function main() {
 
     const t0 = Date.now();
     const nodeArgs = o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`, '--cpu-prof-name=e2e-transporter.cpuprofile'] : [];
-    const hostArgs = o.host === 'shared'
-      ? [path.join(ROOT, 'js-shim', 'archer-host.js'), '--script', b.file, '--params', paramsFile, '--out', outFile, '--mode', o.mode, '--log', logFile, '--timeout-sec', String(o.timeoutSec)]
-      : [path.join(__dirname, 'e2e-archer.js'), b.file, paramsFile, outFile, o.mode, logFile];
-    result.archerHost = o.host === 'shared' ? 'js-shim/archer-host.js' : 'bench/e2e-archer.js';
+    const hostArgs = [path.join(ROOT, 'js-shim', 'archer-host.js'), '--script', b.file, '--params', paramsFile, '--out', outFile, '--mode', o.mode, '--log', logFile, '--timeout-sec', String(o.timeoutSec)];
+    result.archerHost = 'js-shim/archer-host.js';
     transporter = spawn(process.execPath, [...nodeArgs, ...hostArgs], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -186,11 +181,11 @@ async function main() {
     if (timedOut) throw new Error(`the transporter did not finish in ${o.timeoutSec} s`);
     if (!child) throw new Error(`the transporter crashed (exit ${code}): ${err.trim().split('\n').slice(-5).join(' / ')}`);
     Object.assign(result, {
-      callbackMs: child.callbackMs || child.wallMs,
+      callbackMs: child.wallMs,
       writeItems: child.writeItems,
       writeItemMs: child.writeItemMs,
       outputBytes: child.outputBytes,
-      peakRssKiB: child.hwmKiB || child.peakRssKiB,
+      peakRssKiB: child.peakRssKiB,
       rootNode: child.rootNode,
       outcome: child.ok ? 'success callback' : `failure callback: ${child.error}`,
     });

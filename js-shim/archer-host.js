@@ -12,7 +12,7 @@
 // Command line (one feed per process, so peak memory is the transporter's own):
 //   node js-shim/archer-host.js --script FILE --params params.json [--tokens tokens.json]
 //        [--out out.xml] [--mode 6x|node|2025] [--log run.log] [--timeout-sec N]
-// prints one JSON line: {ok, error, previousRunContext, writeItems, outputBytes, rootNode,
+// prints one JSON line: {ok, error, previousRunContext, writeItems, outputBytes, writeItemMs, rootNode,
 // creates, callbacks, summary, wallMs, peakRssKiB}; exit code 0 only when the script succeeded.
 
 const fs = require('fs');
@@ -76,6 +76,7 @@ function runArcherScript(o) {
   const calls = [];
   let writeItems = 0;
   let outputBytes = 0;
+  let writeItemNs = 0n; // time spent inside writeItem: the host's cost, for benchmarks
   const outFd = o.out ? fs.openSync(o.out, 'w') : null;
   const line = (...a) => {
     const text = a.join(' ');
@@ -109,6 +110,7 @@ function runArcherScript(o) {
           if (creates.length > 1) throw new Error('OutputWriter.create may be called once per run');
           return {
             writeItem(s) {
+              const t0 = process.hrtime.bigint();
               writeItems++;
               const text = Buffer.isBuffer(s) ? s.toString('utf8') : String(s);
               if (outFd !== null) outputBytes += fs.writeSync(outFd, text);
@@ -116,6 +118,7 @@ function runArcherScript(o) {
                 items.push(text);
                 outputBytes += Buffer.byteLength(text);
               }
+              writeItemNs += process.hrtime.bigint() - t0;
             },
           };
         },
@@ -136,6 +139,7 @@ function runArcherScript(o) {
           items,
           writeItems,
           outputBytes,
+          writeItemMs: Number(writeItemNs) / 1e6,
           logs,
           requires,
           summary: summaryFromLogs(logs),
@@ -198,6 +202,7 @@ async function main(argv) {
     previousRunContext: r.result ? r.result.previousRunContext || '' : r.calls[0] && r.calls[0][1] ? r.calls[0][1].previousRunContext || '' : '',
     writeItems: r.writeItems,
     outputBytes: r.outputBytes,
+    writeItemMs: r.writeItemMs,
     rootNode: r.rootNode,
     creates: r.creates.length,
     callbacks: r.calls.length,
