@@ -66,11 +66,6 @@ impl Chunker {
     pub fn take_ready(&mut self) -> Option<Chunk> {
         self.ready.pop_front()
     }
-
-    /// Records waiting in the open chunk.
-    pub fn pending_records(&self) -> u32 {
-        self.records
-    }
 }
 
 /// Writes `<NAME attr="...">` (or, with `empty`, `<NAME .../>`); returns replaced characters.
