@@ -78,18 +78,11 @@ function table(title, rows) {
   for (const line of [head, w.map((n) => '-'.repeat(n)), ...body]) console.log(line.map((c, i) => (i === 0 || i === line.length - 1 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  '));
 }
 
-/** What the simulator served in complete responses for this feed since log entry `since`. */
+/** How many records the simulator served in complete responses for this feed since log entry `since`. */
 function served(sim, feed, since) {
   const endpoint = feed === 'kb' ? 'kb' : feed === 'hosts' ? 'hosts' : 'detections';
-  const entries = sim.log.entries.filter((e) => e.seq > since && e.endpoint === endpoint && e.complete);
-  const ids = new Set();
-  for (const e of entries) {
-    const s = e.served;
-    if (feed === 'kb') for (let i = 0; i < s.q.length; i++) ids.add(s.q.buf[i]);
-    else if (feed === 'detections') for (let i = 0; i < s.dh.length; i++) ids.add(`${s.dh.buf[i]}:${s.dq.buf[i]}`);
-    else for (let i = 0; i < s.h.length; i++) ids.add(s.h.buf[i]);
-  }
-  return ids.size;
+  const u = sim.log.servedUnion({ endpoint, since });
+  return (feed === 'kb' ? u.qids : feed === 'detections' ? u.detections : u.hostIds).size;
 }
 
 async function main() {

@@ -208,22 +208,16 @@ impl Plan {
     /// Restricts every segment (and the discovery) to IDs from `from` on (a resumed run).
     pub fn start_after(&mut self, last_done: u64) {
         let from = last_done.saturating_add(1);
-        let bump = |url: &mut Url| {
-            let current = url.query_get("id_min").and_then(|v| v.parse::<u64>().ok());
-            if current.is_none_or(|c| c < from) {
-                url.set_query("id_min", &from.to_string());
-            }
-        };
         if let Some(d) = &mut self.discovery {
-            bump(&mut d.url);
-            bump(&mut d.fetch);
+            raise_id_min(&mut d.url, from);
+            raise_id_min(&mut d.fetch, from);
         }
         for s in &mut self.segments {
             if s.hi.is_some_and(|hi| hi < from) {
                 continue;
             }
             if let Some(u) = &mut s.next {
-                bump(u);
+                raise_id_min(u, from);
             }
             s.lo = Some(s.lo.map_or(from, |lo| lo.max(from)));
         }
@@ -270,10 +264,7 @@ impl Plan {
         let url = match restart_after {
             Some(last) => {
                 let mut u = url.clone();
-                let from = last.saturating_add(1);
-                if u.query_get("id_min").and_then(|v| v.parse::<u64>().ok()).is_none_or(|m| m <= from) {
-                    u.set_query("id_min", &from.to_string());
-                }
+                raise_id_min(&mut u, last.saturating_add(1));
                 u.to_string()
             }
             None => url.to_string(),
@@ -482,6 +473,13 @@ impl Plan {
         }
         let done_above: Vec<(u64, u64)> = order[i.min(order.len())..].iter().filter(|s| s.done()).filter_map(|s| Some((s.lo?, s.hi?))).collect();
         (watermark, done_above)
+    }
+}
+
+/// Makes `url` start at `from` at the earliest (keeps a later `id_min` it already has).
+fn raise_id_min(url: &mut Url, from: u64) {
+    if url.query_get("id_min").and_then(|v| v.parse::<u64>().ok()).is_none_or(|m| m < from) {
+        url.set_query("id_min", &from.to_string());
     }
 }
 

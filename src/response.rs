@@ -35,6 +35,16 @@ pub enum DocKind {
 }
 
 impl DocKind {
+    /// The document a data source's URL returns.
+    pub fn of(source: crate::params::DataSource) -> DocKind {
+        use crate::params::DataSource;
+        match source {
+            DataSource::Kb => DocKind::KnowledgeBase,
+            DataSource::Hosts => DocKind::HostList,
+            DataSource::HostDetections | DataSource::Detections => DocKind::Detections,
+        }
+    }
+
     /// The root element of this output.
     pub fn root_element(self) -> &'static str {
         match self {

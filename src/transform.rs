@@ -41,12 +41,7 @@ pub struct Transform {
 
 impl Transform {
     pub fn new(source: DataSource, chunk_records: u32, chunk_bytes: usize, limits: Limits) -> Self {
-        let kind = match source {
-            DataSource::Kb => DocKind::KnowledgeBase,
-            DataSource::Hosts => DocKind::HostList,
-            DataSource::HostDetections | DataSource::Detections => DocKind::Detections,
-        };
-        Transform { source, parser: ResponseParser::new(kind, limits), chunker: Chunker::new(chunk_records, chunk_bytes), items: Vec::new(), outputs: VecDeque::new(), summary: TransformSummary::default(), qualys: None }
+        Transform { source, parser: ResponseParser::new(DocKind::of(source), limits), chunker: Chunker::new(chunk_records, chunk_bytes), items: Vec::new(), outputs: VecDeque::new(), summary: TransformSummary::default(), qualys: None }
     }
 
     /// Pushes the next piece of the document; complete records become output right away.

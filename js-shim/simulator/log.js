@@ -97,12 +97,13 @@ class RequestLog {
 
   /**
    * Union of what complete 200 responses served (optionally filtered by endpoint).
-   * @param {{endpoint?: string, includeIncomplete?: boolean}} [o]
+   * @param {{endpoint?: string, includeIncomplete?: boolean, since?: number}} (since: only entries with a larger seq) [o]
    * @returns {{hostIds:Set<number>, qids:Set<number>, detections:Set<string>}} detections as "hostId:qid"
    */
   servedUnion(o = {}) {
     const out = { hostIds: new Set(), qids: new Set(), detections: new Set() };
     for (const e of this.entries) {
+      if (o.since && e.seq <= o.since) continue;
       if (o.endpoint && e.endpoint !== o.endpoint) continue;
       if (!o.includeIncomplete && !e.complete) continue;
       const s = e.served;

@@ -142,10 +142,8 @@ impl Feed {
         };
 
         let mut summary = Summary { data_source: config.data_source.as_str().to_string(), ..Default::default() };
-        let substitute = |value: &str| -> Result<Url> {
-            let text = last_run_time::substitute(&config.url_template, value);
-            Url::parse(&text).map_err(|why| Error::config("CONFIG_INVALID", format!("{url_key}: {why}")))
-        };
+        let parse_url = |text: &str| Url::parse(text).map_err(|why| Error::config("CONFIG_INVALID", format!("{url_key}: {why}")));
+        let substitute = |value: &str| parse_url(&last_run_time::substitute(&config.url_template, value));
         let url = if has_placeholder {
             let value = match resumed.as_ref().and_then(|c| c.last_run_time.clone()) {
                 Some(window) => window,
@@ -161,7 +159,7 @@ impl Feed {
             substitute(&value)?
         } else {
             log(Level::Info, format!("{url_key} has no <LastRunTime> placeholder: the URL is used as given and every run fetches all it selects"));
-            Url::parse(&config.url_template).map_err(|why| Error::config("CONFIG_INVALID", format!("{url_key}: {why}")))?
+            parse_url(&config.url_template)?
         };
 
         let mut plan = Self::plan_for(&config, url.clone(), &mut log);
@@ -367,12 +365,8 @@ impl Feed {
         let request = Request::get(id, a.url, &self.config.username, &self.config.password, a.page, a.attempt);
         self.pacer.started(now_ms);
         self.summary.requests += 1;
-        let kind = match self.config.data_source {
-            DataSource::Kb => DocKind::KnowledgeBase,
-            DataSource::Hosts => DocKind::HostList,
-            DataSource::HostDetections | DataSource::Detections if a.target == Target::Discovery => DocKind::HostList,
-            DataSource::HostDetections | DataSource::Detections => DocKind::Detections,
-        };
+        // Host-ID discovery for the detection feeds asks the host list API.
+        let kind = if a.target == Target::Discovery && self.config.data_source != DataSource::Kb { DocKind::HostList } else { DocKind::of(self.config.data_source) };
         let parser = ResponseParser::new(kind, Limits { max_record_bytes: self.config.max_record_bytes });
         self.in_flight.insert(id, Attempt { target: a.target, page: a.page, status: None, headers: RateHeaders::default(), parser, next_url: None, qualys: None, error: None, records: 0 });
         Action::Send(request)

@@ -51,6 +51,22 @@ const SNIPPET_CHARS: usize = 80;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// A quick-xml reader over `input` configured as this module needs it: our own stack checks end
+/// names (each push restarts the reader), a stray `&` is text, nothing is trimmed or expanded.
+/// Public so benchmarks can measure the tokenizer exactly as the core runs it.
+pub fn quick_xml_reader(input: &[u8]) -> Reader<&[u8]> {
+    let mut reader = Reader::from_reader(input);
+    let config = reader.config_mut();
+    config.allow_unmatched_ends = true;
+    config.check_end_names = false;
+    config.allow_dangling_amp = true;
+    config.check_comments = false;
+    config.expand_empty_elements = false;
+    config.trim_markup_names_in_closing_tags = true;
+    config.trim_text(false);
+    reader
+}
+
 /// What the reader should do with an element whose start tag it has just read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Capture {
@@ -370,17 +386,7 @@ impl PushReader {
             }
         }
         let input = buf.get(start..).unwrap_or(&[]);
-        let mut reader = Reader::from_reader(input);
-        {
-            let config = reader.config_mut();
-            config.allow_unmatched_ends = true;
-            config.check_end_names = false;
-            config.allow_dangling_amp = true;
-            config.check_comments = false;
-            config.expand_empty_elements = false;
-            config.trim_markup_names_in_closing_tags = true;
-            config.trim_text(false);
-        }
+        let mut reader = quick_xml_reader(input);
         loop {
             let ev_start = start + reader.buffer_position() as usize;
             let event = reader.read_event();

@@ -11,17 +11,9 @@
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
+/// The core's own reader configuration.
 fn reader(input: &[u8]) -> Reader<&[u8]> {
-    let mut reader = Reader::from_reader(input);
-    let config = reader.config_mut();
-    config.allow_unmatched_ends = true;
-    config.check_end_names = false;
-    config.allow_dangling_amp = true;
-    config.check_comments = false;
-    config.expand_empty_elements = false;
-    config.trim_markup_names_in_closing_tags = true;
-    config.trim_text(false);
-    reader
+    qualys_vm_transporter::xml::push_reader::quick_xml_reader(input)
 }
 
 pub fn tokenize(input: &[u8]) -> u64 {
