@@ -6,18 +6,23 @@
 //! OutputWriter adds it) and writing (the shim does that).
 //!
 //! Serialisation is compact (no indentation): Archer parses the fragments, people rarely read
-//! them, and whitespace would cost bytes on every record. It is also pure ASCII: characters above
-//! U+007F are written as numeric character references.
+//! them, and whitespace would cost bytes on every record. Text and attribute values are pure
+//! ASCII: characters above U+007F are written as numeric character references. Element and
+//! attribute names are copied as they came, so a chunk is ASCII unless a name was not; each
+//! [`Chunk`] says which (JavaScript hosts decode ASCII chunks several times faster).
 
 use std::collections::VecDeque;
 
-use crate::xml::Element;
+use crate::xml::escape::escape_into;
+use crate::xml::{Element, Node};
 
 /// One `writeItem` worth of sibling record fragments.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Chunk {
     pub xml: String,
     pub records: u32,
+    /// Whether `xml` is pure ASCII (it is unless an element or attribute name was not).
+    pub ascii: bool,
 }
 
 /// Collects serialised records and closes a chunk when a limit is reached; closed chunks wait in
@@ -28,6 +33,8 @@ pub struct Chunker {
     max_bytes: usize,
     buf: String,
     records: u32,
+    /// Whether a record of the current chunk has a non-ASCII name.
+    non_ascii: bool,
     ready: VecDeque<Chunk>,
     /// Characters replaced because XML 1.0 forbids them (reported as a warning by the feed).
     pub replaced_chars: u64,
@@ -35,15 +42,24 @@ pub struct Chunker {
 
 impl Chunker {
     pub fn new(max_records: u32, max_bytes: usize) -> Self {
-        Chunker { max_records: max_records.max(1), max_bytes: max_bytes.max(1), buf: String::new(), records: 0, ready: VecDeque::new(), replaced_chars: 0 }
+        Chunker { max_records: max_records.max(1), max_bytes: max_bytes.max(1), buf: String::new(), records: 0, non_ascii: false, ready: VecDeque::new(), replaced_chars: 0 }
     }
 
     /// Adds one record.
     pub fn push(&mut self, record: &Element) {
+        if !names_are_ascii(record) {
+            self.note_non_ascii_names();
+        }
         self.push_with(|out| write_element(record, out));
     }
 
-    /// Adds one record written by `write` (which returns how many characters it replaced).
+    /// Says that the next record written holds a non-ASCII element or attribute name.
+    pub fn note_non_ascii_names(&mut self) {
+        self.non_ascii = true;
+    }
+
+    /// Adds one record written by `write` (which returns how many characters it replaced). If
+    /// the record's names are not all ASCII, call [`Chunker::note_non_ascii_names`] first.
     pub fn push_with(&mut self, write: impl FnOnce(&mut String) -> u64) {
         self.replaced_chars += write(&mut self.buf);
         self.records += 1;
@@ -59,7 +75,8 @@ impl Chunker {
         }
         let xml = std::mem::take(&mut self.buf);
         let records = std::mem::replace(&mut self.records, 0);
-        self.ready.push_back(Chunk { xml, records });
+        let ascii = !std::mem::replace(&mut self.non_ascii, false);
+        self.ready.push_back(Chunk { xml, records, ascii });
     }
 
     /// The next closed chunk, in order.
@@ -69,7 +86,7 @@ impl Chunker {
 }
 
 /// Writes `<NAME attr="...">` (or, with `empty`, `<NAME .../>`); returns replaced characters.
-pub fn write_start(name: &str, attrs: &[(String, String)], empty: bool, out: &mut String) -> u64 {
+pub fn write_start<'a>(name: &str, attrs: impl IntoIterator<Item = (&'a str, &'a str)>, empty: bool, out: &mut String) -> u64 {
     let mut replaced = 0;
     out.push('<');
     out.push_str(name);
@@ -87,9 +104,9 @@ pub fn write_start(name: &str, attrs: &[(String, String)], empty: bool, out: &mu
 /// Writes a leaf element with escaped text.
 pub fn write_leaf(name: &str, text: &str, out: &mut String) -> u64 {
     if text.is_empty() {
-        return write_start(name, &[], true, out);
+        return write_start(name, [], true, out);
     }
-    write_start(name, &[], false, out);
+    write_start(name, [], false, out);
     let replaced = escape_into(text, false, out);
     out.push_str("</");
     out.push_str(name);
@@ -97,10 +114,49 @@ pub fn write_leaf(name: &str, text: &str, out: &mut String) -> u64 {
     replaced
 }
 
+/// Writes `text` escaped (element content); returns how many characters were replaced.
+pub fn write_text(text: &str, out: &mut String) -> u64 {
+    escape_into(text, false, out)
+}
+
+/// Writes `</NAME>`.
+pub fn write_end(name: &str, out: &mut String) {
+    out.push_str("</");
+    out.push_str(name);
+    out.push('>');
+}
+
+/// Serialises one element of a [`crate::xml::Tree`] (and its subtree) to `out`, exactly as
+/// [`write_element`] serialises the same element as an [`Element`]; returns how many characters
+/// were replaced.
+pub fn write_node(node: Node<'_>, out: &mut String) -> u64 {
+    if let Some(xml) = node.verbatim() {
+        out.push_str(xml);
+        return 0;
+    }
+    let text = node.text();
+    let empty = text.is_empty() && !node.has_children();
+    let mut replaced = write_start(node.name(), node.attrs(), empty, out);
+    if empty {
+        return replaced;
+    }
+    replaced += escape_into(text, false, out);
+    for c in node.children() {
+        replaced += write_node(c, out);
+    }
+    write_end(node.name(), out);
+    replaced
+}
+
+/// Whether every element and attribute name in `el` is ASCII.
+fn names_are_ascii(el: &Element) -> bool {
+    el.name.is_ascii() && el.attrs.iter().all(|(k, _)| k.is_ascii()) && el.children.iter().all(names_are_ascii)
+}
+
 /// Serialises one element (and its subtree) to `out`; returns how many characters were replaced.
 pub fn write_element(el: &Element, out: &mut String) -> u64 {
     let empty = el.text.is_empty() && el.children.is_empty();
-    let mut replaced = write_start(&el.name, &el.attrs, empty, out);
+    let mut replaced = write_start(&el.name, el.attrs.iter().map(|(k, v)| (k.as_str(), v.as_str())), empty, out);
     if empty {
         return replaced;
     }
@@ -112,110 +168,6 @@ pub fn write_element(el: &Element, out: &mut String) -> u64 {
     out.push_str(&el.name);
     out.push('>');
     replaced
-}
-
-/// Whether XML 1.0 allows this character in content.
-fn xml_char_ok(c: char) -> bool {
-    matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
-}
-
-/// Bytes copied as they are: printable ASCII except `&`, `<`, `>`, plus tab/LF/CR in text (in
-/// attribute values those three and `"` are escaped).
-const fn plain_table(attr: bool) -> [bool; 256] {
-    let mut t = [false; 256];
-    let mut b = 0x20;
-    while b < 0x80 {
-        t[b] = true;
-        b += 1;
-    }
-    t[b'&' as usize] = false;
-    t[b'<' as usize] = false;
-    t[b'>' as usize] = false;
-    if attr {
-        t[b'"' as usize] = false;
-    } else {
-        t[b'\t' as usize] = true;
-        t[b'\n' as usize] = true;
-        t[b'\r' as usize] = true;
-    }
-    t
-}
-const PLAIN_TEXT: [bool; 256] = plain_table(false);
-const PLAIN_ATTR: [bool; 256] = plain_table(true);
-
-/// Escapes in one pass, copying runs of plain bytes whole. The output is pure ASCII: characters
-/// above U+007F become numeric references (`&#233;`), which is the same XML to any parser and lets
-/// JavaScript hosts build compact one-byte strings (see bench/PROFILE.md). Characters XML 1.0
-/// forbids become `&#65533;` (U+FFFD) and are counted.
-fn escape_into(s: &str, attr: bool, out: &mut String) -> u64 {
-    let table = if attr { &PLAIN_ATTR } else { &PLAIN_TEXT };
-    let bytes = s.as_bytes();
-    let mut replaced = 0;
-    let mut run = 0;
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if table[usize::from(b)] {
-            i += 1;
-            continue;
-        }
-        // `i` is a character boundary: plain bytes are ASCII and multi-byte characters are
-        // skipped whole below.
-        out.push_str(s.get(run..i).unwrap_or_default());
-        i += match b {
-            b'&' => push(out, "&amp;"),
-            b'<' => push(out, "&lt;"),
-            b'>' => push(out, "&gt;"),
-            b'"' => push(out, "&quot;"),
-            b'\t' => push(out, "&#9;"),
-            b'\n' => push(out, "&#10;"),
-            b'\r' => push(out, "&#13;"),
-            0x80.. => match s.get(i..).and_then(|rest| rest.chars().next()) {
-                Some(c) if xml_char_ok(c) => {
-                    push_char_ref(out, c);
-                    c.len_utf8()
-                }
-                Some(c) => {
-                    replaced += 1;
-                    push(out, "&#65533;");
-                    c.len_utf8()
-                }
-                None => 1,
-            },
-            _ => {
-                replaced += 1;
-                push(out, "&#65533;")
-            }
-        };
-        run = i;
-    }
-    out.push_str(s.get(run..).unwrap_or_default());
-    replaced
-}
-
-/// Appends `text`; returns 1 (the one input byte it stands for).
-fn push(out: &mut String, text: &str) -> usize {
-    out.push_str(text);
-    1
-}
-
-/// Appends `&#N;` for `c` without going through `fmt`.
-fn push_char_ref(out: &mut String, c: char) {
-    let mut digits = [0u8; 10];
-    let mut n = c as u32;
-    let mut k = digits.len();
-    loop {
-        k -= 1;
-        digits[k] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.push_str("&#");
-    for d in &digits[k..] {
-        out.push(char::from(*d));
-    }
-    out.push(';');
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! In scope: recognising the root element whatever the HTTP status (the three data outputs,
 //! `SIMPLE_RETURN`, `GENERIC_RETURN`, anything else); checking that a data output is the one the feed
 //! expects ([`DocKind`]); cutting the document into records (`VULN`, `HOST`, each delivered whole as
-//! an [`Element`] tree as soon as it closes); the paging `WARNING` (code 1980 with its `URL`), other
+//! a [`Tree`] as soon as it closes); the paging `WARNING` (code 1980 with its `URL`), other
 //! warnings, `ID_SET` entries, and whole `SIMPLE_RETURN`/`GENERIC_RETURN` documents; passing parser
 //! notices through. Unknown elements inside records stay in the tree; unknown elements elsewhere are
 //! ignored. The API version in the URL does not matter (same roots for /api/2.0 ... /api/5.0).
@@ -14,7 +14,7 @@
 
 use crate::error::Error;
 use crate::xml::push_reader::{Capture, PushReader, Sink, DEFAULT_MAX_RECORD_BYTES};
-use crate::xml::Element;
+use crate::xml::{Element, Node, Tree};
 
 const KB_ROOT: &str = "KNOWLEDGE_BASE_VULN_LIST_OUTPUT";
 const HOST_LIST_ROOT: &str = "HOST_LIST_OUTPUT";
@@ -105,8 +105,9 @@ impl Default for Limits {
 /// One thing found in a response, in document order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Item {
-    /// A whole record: a KB `VULN`, or a `HOST` (with its `DETECTION_LIST` for detections).
-    Record(Element),
+    /// A whole record: a KB `VULN`, or a `HOST` (with its `DETECTION_LIST` for detections). Give
+    /// the tree back with [`ResponseParser::recycle`] when done with it.
+    Record(Tree),
     /// `RESPONSE/WARNING` with code 1980 (or any warning with a non-empty `URL`): the next page.
     NextPage { url: String },
     /// Any other `RESPONSE/WARNING` (including a 1980 without a URL).
@@ -232,6 +233,12 @@ impl ResponseParser {
         self.reader.finish(&mut sink)
     }
 
+    /// Gives back the tree of an [`Item::Record`] once it has been written, so that later records
+    /// reuse its memory instead of allocating.
+    pub fn recycle(&mut self, tree: Tree) {
+        self.reader.recycle(tree);
+    }
+
     /// Raw bytes pushed so far.
     pub fn bytes_seen(&self) -> u64 {
         self.reader.bytes_seen()
@@ -300,16 +307,17 @@ impl Sink for DocSink<'_> {
         })
     }
 
-    fn captured(&mut self, path: &[String], element: Element) -> Result<(), Error> {
-        let item = match (path, element.name.as_str()) {
-            ([], _) => Item::QualysReturn(QualysReturn::from_element(element)),
-            ([_, _], "WARNING") => warning(&element),
+    fn captured(&mut self, path: &[String], tree: Tree) -> Result<(), Error> {
+        let root = tree.root();
+        let item = match (path, root.name()) {
+            ([], _) => Item::QualysReturn(QualysReturn::from_element(tree.to_element())),
+            ([_, _], "WARNING") => warning(root),
             ([_, _, _], "ID") => {
-                let id = parse_id(&element.text)?;
+                let id = parse_id(root.text())?;
                 Item::IdRange { min: id, max: id }
             }
-            ([_, _, _], "ID_RANGE") => id_range(&element.text)?,
-            _ => Item::Record(element),
+            ([_, _, _], "ID_RANGE") => id_range(root.text())?,
+            _ => Item::Record(tree),
         };
         self.out.push(item);
         Ok(())
@@ -324,7 +332,7 @@ impl Sink for DocSink<'_> {
     }
 }
 
-fn warning(element: &Element) -> Item {
+fn warning(element: Node<'_>) -> Item {
     let code = element.child_text("CODE").map(str::to_string);
     let url = element.child_text("URL");
     match url {
@@ -375,7 +383,7 @@ mod tests {
         let (items, r) = parse(DocKind::Detections, doc);
         assert!(r.is_ok());
         assert_eq!(items.len(), 2);
-        assert!(matches!(&items[0], Item::Record(h) if h.child_text("ID") == Some("1")));
+        assert!(matches!(&items[0], Item::Record(h) if h.root().child_text("ID") == Some("1")));
         assert_eq!(
             items[1],
             Item::NextPage {
@@ -458,8 +466,8 @@ mod tests {
         assert_eq!(items.len(), 1);
         match &items[0] {
             Item::Record(v) => {
-                assert_eq!(v.child_text("QID"), Some("1"));
-                assert_eq!(v.path(&["CVSS_V4", "BASE"]).map(|e| e.text.as_str()), Some("9.3"));
+                assert_eq!(v.root().child_text("QID"), Some("1"));
+                assert_eq!(v.root().path(&["CVSS_V4", "BASE"]).map(|e| e.text()), Some("9.3"));
             }
             other => panic!("unexpected {other:?}"),
         }

@@ -87,8 +87,9 @@ impl Transform {
     fn absorb(&mut self, items: &mut Vec<Item>) {
         for item in items.drain(..) {
             match item {
-                Item::Record(el) => {
-                    self.summary.records += records::write(self.source, el, &mut self.chunker);
+                Item::Record(tree) => {
+                    self.summary.records += records::write(self.source, &tree, &mut self.chunker);
+                    self.parser.recycle(tree);
                     self.drain_chunks();
                 }
                 Item::NextPage { url } => self.summary.next_page = Some(url),

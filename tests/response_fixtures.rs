@@ -27,13 +27,13 @@ fn load(name: &str) -> Vec<u8> {
 
 /// Items plus the final result as (code, message).
 trait OutcomeExt {
-    fn records(&self) -> Vec<&Element>;
+    fn records(&self) -> Vec<Element>;
     fn code(&self) -> Option<&str>;
 }
 
 impl OutcomeExt for Outcome {
-    fn records(&self) -> Vec<&Element> {
-        self.items.iter().filter_map(|i| if let Item::Record(e) = i { Some(e) } else { None }).collect()
+    fn records(&self) -> Vec<Element> {
+        self.items.iter().filter_map(|i| if let Item::Record(e) = i { Some(e.to_element()) } else { None }).collect()
     }
     fn code(&self) -> Option<&str> {
         self.result.as_ref().err().map(|(c, _)| c.as_str())
@@ -181,7 +181,7 @@ fn demisto_host_list_detections() {
     assert_eq!(o.result, Ok(()));
     assert_eq!(o.items.len(), 2, "two hosts, no warning, no notice");
     let hosts = o.records();
-    let (h1, h2) = (hosts[0], hosts[1]);
+    let (h1, h2) = (&hosts[0], &hosts[1]);
     assert_eq!(h1.name, "HOST");
     assert_eq!(h1.child_text("ID"), Some("143111841"));
     assert_eq!(h1.child_text("IP"), Some("1.1.1.1"));
@@ -229,7 +229,7 @@ fn demisto_knowledge_base() {
     assert_eq!(o.result, Ok(()));
     assert_eq!(o.items.len(), 2);
     let vulns = o.records();
-    let v1 = vulns[0];
+    let v1 = &vulns[0];
     assert_eq!(v1.name, "VULN");
     assert_eq!(v1.child_text("QID"), Some("10052"));
     assert_eq!(v1.child_text("TITLE"), Some("Vtecrm Vtenext Multiple Security Vulnerabilities"));
@@ -252,7 +252,7 @@ fn demisto_knowledge_base() {
     assert_eq!(explts[1].child("REF").map(|r| r.text.as_str()), Some(""));
     assert_eq!(explts[1].child_text("LINK"), None);
 
-    let v2 = vulns[1];
+    let v2 = &vulns[1];
     assert_eq!(v2.child_text("QID"), Some("10186"));
     assert_eq!(v2.child("TITLE").map(|t| t.text.as_str()), Some(""));
     assert_eq!(text(v2, &["BUGTRAQ_LIST", "BUGTRAQ", "ID"]), "1881");
@@ -281,7 +281,7 @@ fn j1_knowledge_base_42_vulns() {
     assert_eq!(count_type("Information Gathered"), 25);
     assert_eq!(count_type("Vulnerability"), 11);
     assert_eq!(count_type("Potential Vulnerability"), 6);
-    let by_qid = |q: &str| *vulns.iter().find(|v| v.child_text("QID") == Some(q)).unwrap_or_else(|| panic!("QID {q}"));
+    let by_qid = |q: &str| vulns.iter().find(|v| v.child_text("QID") == Some(q)).unwrap_or_else(|| panic!("QID {q}"));
     assert_eq!(by_qid("6").child_text("TITLE"), Some("DNS Host Name"));
     let diag = by_qid("45017").child_text("DIAGNOSIS").unwrap_or_default();
     assert!(diag.starts_with("Several different techniques can be used to identify the operating system (OS)"));
@@ -314,7 +314,7 @@ fn j1_knowledge_base_42_vulns() {
     reduced.extend_from_slice(&doc[ends[41]..]);
     let r = check_all_splits("j1_kb_steps_real.xml (reduced)", DocKind::KnowledgeBase, &reduced);
     assert_eq!(r.result, Ok(()));
-    assert_eq!(r.records(), [by_qid("45017"), by_qid("150076")]);
+    assert_eq!(r.records(), [by_qid("45017").clone(), by_qid("150076").clone()]);
 }
 
 #[test]
@@ -324,7 +324,8 @@ fn j1_knowledge_base_one_vuln_with_keep_alive_comment() {
     let o = check_all_splits(name, DocKind::KnowledgeBase, &doc);
     assert_eq!(o.result, Ok(()));
     assert_eq!(o.items.len(), 1);
-    let v = o.records()[0];
+    let records = o.records();
+    let v = &records[0];
     assert_eq!(v.child_text("QID"), Some("316760"));
     assert_eq!(v.child_text("VULN_TYPE"), Some("Vulnerability or Potential Vulnerability"));
     assert_eq!(v.child_text("TITLE"), Some("Cisco IOS XE Software Command Injection Vulnerability (cisco-sa-iosxe-cmdinj-2MzhjM6K)"));
@@ -524,13 +525,13 @@ fn check_generated(o: &Outcome) {
         assert_eq!(host.child_text("ID"), Some((5_000_000 + h).to_string().as_str()));
         assert_eq!(detections(host).len(), DETECTIONS, "host {h}");
     }
-    let first = hosts[0];
+    let first = &hosts[0];
     assert_eq!(first.child_text("IP"), Some("10.0.0.0"));
     assert_eq!(first.child_text("OS"), Some("Windows Server 2019 Müller-Edition"));
     assert_eq!(text(first, &["DNS_DATA", "DOMAIN"]), "corp & co");
     assert_eq!(first.child("QDS").and_then(|q| q.attr("severity")), Some("HIGH"));
     assert_eq!(detections(first)[0].child_text("RESULTS"), Some(results_text(0, 0).as_str()));
-    let last = hosts[HOSTS - 1];
+    let last = &hosts[HOSTS - 1];
     assert_eq!(text(last, &["DNS_DATA", "HOSTNAME"]), "host-1999");
     assert_eq!(last.child_text("IP"), Some("10.0.7.207"));
     let last_det = detections(last)[DETECTIONS - 1];

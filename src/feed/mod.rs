@@ -466,22 +466,25 @@ impl Feed {
         };
         for item in items.drain(..) {
             match item {
-                Item::Record(el) if target == Target::Discovery => {
+                Item::Record(tree) if target == Target::Discovery => {
                     // A discovery answered with records (e.g. KB details=None): take their IDs.
-                    if let Some(id) = records::id_of(self.config.data_source, &el) {
+                    if let Some(id) = records::id_of(self.config.data_source, &tree) {
                         self.plan.discovered(id, id);
                     }
+                    self.recycle(request_id, tree);
                 }
-                Item::Record(el) => {
-                    if self.plan.admit(target, records::id_of(self.config.data_source, &el)) == Admit::AlreadyWritten {
+                Item::Record(tree) => {
+                    if self.plan.admit(target, records::id_of(self.config.data_source, &tree)) == Admit::AlreadyWritten {
                         self.summary.duplicates_skipped += 1;
+                        self.recycle(request_id, tree);
                         continue;
                     }
-                    let n = records::write(self.config.data_source, el, &mut self.chunker);
+                    let n = records::write(self.config.data_source, &tree, &mut self.chunker);
                     self.summary.records += n;
                     if let Some(a) = self.in_flight.get_mut(&request_id) {
                         a.records += n;
                     }
+                    self.recycle(request_id, tree);
                     self.drain_chunks();
                 }
                 Item::NextPage { url } => {
@@ -519,6 +522,13 @@ impl Feed {
                     }
                 }
             }
+        }
+    }
+
+    /// Gives a written record's tree back to the parser that built it, for reuse.
+    fn recycle(&mut self, request_id: u64, tree: crate::xml::Tree) {
+        if let Some(a) = self.in_flight.get_mut(&request_id) {
+            a.parser.recycle(tree);
         }
     }
 

@@ -11,57 +11,48 @@
 //! - `ARCHER_DEVICE_LINK`: the Qualys host `ID` when present, else its `DNS`.
 //! - `ARCHER_VULN_LINK`: the `QID`.
 //!
-//! Key fields come first in each record so they are easy to find in the output.
+//! Key fields come first in each record so they are easy to find in the output. "Present" means
+//! the first child of that name exists and has non-empty text ([`Node::child_text`]).
 
-use crate::xml::Element;
+use crate::output;
+use crate::xml::Node;
 
 pub const DETECTION_KEY: &str = "ARCHER_DETECTION_KEY";
 pub const DEVICE_LINK: &str = "ARCHER_DEVICE_LINK";
 pub const VULN_LINK: &str = "ARCHER_VULN_LINK";
 
-fn text<'a>(el: &'a Element, name: &str) -> &'a str {
-    el.child_text(name).unwrap_or("")
-}
-
 /// `ID` when present, else `DNS` (empty when neither is).
-pub fn device_link(host: &Element) -> String {
-    host.child_text("ID").or_else(|| host.child_text("DNS")).unwrap_or("").to_string()
+pub fn device_link(host: Node<'_>) -> &str {
+    host.child_text("ID").or_else(|| host.child_text("DNS")).unwrap_or("")
 }
 
-/// A `HOST` record with `ARCHER_DEVICE_LINK` prepended.
-pub fn with_device_link(mut host: Element) -> Element {
-    let link = device_link(&host);
-    host.children.insert(0, Element::leaf(DEVICE_LINK, link));
-    host
+/// The `QID` of a KB `VULN` or of a `DETECTION` (empty when absent).
+pub fn vuln_link(node: Node<'_>) -> &str {
+    node.child_text("QID").unwrap_or("")
 }
 
-/// A KB `VULN` record with `ARCHER_VULN_LINK` prepended.
-pub fn with_vuln_key(mut vuln: Element) -> Element {
-    let qid = text(&vuln, "QID").to_string();
-    vuln.children.insert(0, Element::leaf(VULN_LINK, qid));
-    vuln
+/// The parts of a host's identity the detection key uses.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HostKey<'a> {
+    pub id: &'a str,
+    pub dns: Option<&'a str>,
 }
 
-/// The seed's detection key for `detection` on the host whose identity is `host`.
-pub fn detection_key(host: &Element, detection: &Element) -> String {
-    let qid = text(detection, "QID");
-    let port = text(detection, "PORT");
-    let protocol = text(detection, "PROTOCOL");
-    match host.child_text("DNS") {
-        Some(dns) => format!("{dns}|{qid}|{port}|{protocol}"),
-        None => format!("{}|{qid}|{port}|{protocol}|{}", text(host, "ID"), text(detection, "FIRST_FOUND_DATETIME")),
+/// Writes `<ARCHER_DETECTION_KEY>...</ARCHER_DETECTION_KEY>` for `detection` on `host`, escaping
+/// each part as it goes (the same bytes as escaping the joined key: `|` needs no escaping).
+/// Returns how many characters were replaced.
+pub fn write_detection_key(host: HostKey<'_>, detection: Node<'_>, out: &mut String) -> u64 {
+    let text = |name: &str| detection.child_text(name).unwrap_or("");
+    let (first, last) = match host.dns {
+        Some(dns) => (dns, None),
+        None => (host.id, Some(text("FIRST_FOUND_DATETIME"))),
+    };
+    output::write_start(DETECTION_KEY, [], false, out);
+    let mut replaced = output::write_text(first, out);
+    for part in [text("QID"), text("PORT"), text("PROTOCOL")].into_iter().chain(last) {
+        out.push('|');
+        replaced += output::write_text(part, out);
     }
-}
-
-/// A `DETECTION` record: key fields, the host identity, then the detection's own fields.
-pub fn detection_record(host_identity: &Element, detection: Element) -> Element {
-    let key = detection_key(host_identity, &detection);
-    let qid = text(&detection, "QID").to_string();
-    let mut children = Vec::with_capacity(detection.children.len() + 4);
-    children.push(Element::leaf(DETECTION_KEY, key));
-    children.push(Element::leaf(DEVICE_LINK, device_link(host_identity)));
-    children.push(Element::leaf(VULN_LINK, qid));
-    children.push(host_identity.clone());
-    children.extend(detection.children);
-    Element { name: "DETECTION".to_string(), attrs: detection.attrs, text: String::new(), children }
+    output::write_end(DETECTION_KEY, out);
+    replaced
 }

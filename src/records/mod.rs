@@ -2,25 +2,31 @@
 //!
 //! In scope: which element becomes which record (`kb` -> `VULN`, `hosts` -> `HOST`,
 //! `hostDetections` -> `HOST` without its `DETECTION_LIST`, `detections` -> one `DETECTION` per
-//! detection carrying its host's identity), the unique-key fields of the seed (see [`keys`]), and
-//! the record ID the paging plan uses as its checkpoint. Out of scope: parsing (see
-//! `crate::response`) and serialising (see `crate::output`).
+//! detection carrying its host's identity), the unique-key fields of the seed (see [`keys`]), the
+//! record ID the paging plan uses as its checkpoint, and writing the records straight from the
+//! parser's [`Tree`] into the output chunks. Out of scope: parsing (see `crate::response`) and
+//! escaping and chunking (see `crate::output`).
 //!
 //! Qualys's own element names and nesting are kept; elements we do not know pass through.
+//!
+//! The record shapes, element by element:
+//! - `VULN`: its attributes, then `ARCHER_VULN_LINK` (the QID), then its children as they came.
+//! - `HOST` (hosts): `ARCHER_DEVICE_LINK` (ID, else DNS), then its children.
+//! - `HOST` (hostDetections): the same without any `DETECTION_LIST` child.
+//! - `DETECTION`: the detection's attributes; `ARCHER_DETECTION_KEY`, `ARCHER_DEVICE_LINK`,
+//!   `ARCHER_VULN_LINK`; a `HOST` element carrying the host's identity (its leaf children and
+//!   `DNS_DATA`, in order; host-level lists such as `TAGS` or `METADATA` stay in the
+//!   `hostDetections` feed); then the detection's children. Only the host's first
+//!   `DETECTION_LIST` is read, and only its `DETECTION` children.
+//!
+//! An element's own text (Qualys records have none) is written before its children.
+//! tests/output_roundtrip.rs checks these shapes against an independent model on owned trees.
 
 pub mod keys;
 
 use crate::output::{self, Chunker};
 use crate::params::DataSource;
-use crate::xml::Element;
-
-/// The records one captured Qualys element yields, and the ID that orders it.
-#[derive(Debug, Default)]
-pub struct Shaped {
-    /// The record ID (host ID or QID) when the element has a numeric one.
-    pub id: Option<u64>,
-    pub records: Vec<Element>,
-}
+use crate::xml::{Node, Tree};
 
 /// The default Archer root node for each data source's output.
 pub fn default_root_node(source: DataSource) -> &'static str {
@@ -42,44 +48,95 @@ pub fn record_name(source: DataSource) -> &'static str {
 }
 
 /// The ID that orders a captured element (host ID or QID), for exactly-once bookkeeping.
-pub fn id_of(source: DataSource, element: &Element) -> Option<u64> {
+pub fn id_of(source: DataSource, tree: &Tree) -> Option<u64> {
     let key = if source == DataSource::Kb { "QID" } else { "ID" };
-    parse_id(element.child_text(key))
+    tree.root().child_text(key).and_then(|t| t.trim().parse::<u64>().ok())
 }
 
-/// Writes the records of one captured element into `chunker`; returns how many. The output is
-/// exactly what [`shape`] + `output::write_element` give (tests/output_roundtrip.rs checks it),
-/// but a detection host's identity is serialised once for all its detections instead of being
-/// copied into each record.
-pub fn write(source: DataSource, element: Element, chunker: &mut Chunker) -> u64 {
-    if source != DataSource::Detections {
-        let shaped = shape(source, element);
-        for rec in &shaped.records {
-            chunker.push(rec);
+/// Writes the records of one captured element into `chunker`; returns how many.
+pub fn write(source: DataSource, tree: &Tree, chunker: &mut Chunker) -> u64 {
+    let root = tree.root();
+    let non_ascii = tree.has_non_ascii_names();
+    match source {
+        DataSource::Kb => {
+            note(chunker, non_ascii);
+            chunker.push_with(|out| write_keyed(root, keys::VULN_LINK, keys::vuln_link(root), None, out));
+            1
         }
-        return shaped.records.len() as u64;
+        DataSource::Hosts => {
+            note(chunker, non_ascii);
+            chunker.push_with(|out| write_keyed(root, keys::DEVICE_LINK, keys::device_link(root), None, out));
+            1
+        }
+        DataSource::HostDetections => {
+            note(chunker, non_ascii);
+            chunker.push_with(|out| write_keyed(root, keys::DEVICE_LINK, keys::device_link(root), Some("DETECTION_LIST"), out));
+            1
+        }
+        DataSource::Detections => write_detections(root, non_ascii, chunker),
     }
-    let mut host = element;
-    let Some(pos) = host.children.iter().position(|c| c.name == "DETECTION_LIST") else { return 0 };
-    let list = host.children.remove(pos);
-    let identity = host_identity(host);
+}
+
+/// Tells the chunker that the record about to be written has a non-ASCII name (each record
+/// separately: the chunk may close between two records of one element).
+fn note(chunker: &mut Chunker, non_ascii: bool) {
+    if non_ascii {
+        chunker.note_non_ascii_names();
+    }
+}
+
+/// `<NAME attrs>text<KEY>value</KEY>children</NAME>`, leaving out children named `skip`.
+fn write_keyed(el: Node<'_>, key: &str, value: &str, skip: Option<&str>, out: &mut String) -> u64 {
+    let mut replaced = output::write_start(el.name(), el.attrs(), false, out);
+    replaced += output::write_text(el.text(), out);
+    replaced += output::write_leaf(key, value, out);
+    for c in el.children() {
+        if skip != Some(c.name()) {
+            replaced += output::write_node(c, out);
+        }
+    }
+    output::write_end(el.name(), out);
+    replaced
+}
+
+/// One `DETECTION` record per detection of a detection-output `HOST`. The host's identity is
+/// serialised once and copied into each record.
+fn write_detections(host: Node<'_>, non_ascii: bool, chunker: &mut Chunker) -> u64 {
+    let mut list = None;
+    let mut identity = Vec::new();
+    for c in host.children() {
+        if list.is_none() && c.name() == "DETECTION_LIST" {
+            list = Some(c);
+        } else if !c.has_children() || c.name() == "DNS_DATA" {
+            identity.push(c);
+        }
+    }
+    let Some(list) = list else { return 0 };
+    let first_text = |name: &str| identity.iter().find(|c| c.name() == name).map(|c| c.text()).filter(|t| !t.is_empty());
+    let host_key = keys::HostKey { id: first_text("ID").unwrap_or(""), dns: first_text("DNS") };
+    let device = first_text("ID").or_else(|| first_text("DNS")).unwrap_or("");
     let mut identity_xml = String::new();
-    let identity_replaced = output::write_element(&identity, &mut identity_xml);
-    let device = keys::device_link(&identity);
+    let mut identity_replaced = output::write_start("HOST", [], identity.is_empty(), &mut identity_xml);
+    if !identity.is_empty() {
+        for c in &identity {
+            identity_replaced += output::write_node(*c, &mut identity_xml);
+        }
+        output::write_end("HOST", &mut identity_xml);
+    }
     let mut written = 0;
-    for d in list.children.into_iter().filter(|d| d.name == "DETECTION") {
-        let key = keys::detection_key(&identity, &d);
+    for d in list.children().filter(|d| d.name() == "DETECTION") {
+        note(chunker, non_ascii);
         chunker.push_with(|out| {
             let mut replaced = identity_replaced;
-            replaced += output::write_start("DETECTION", &d.attrs, false, out);
-            replaced += output::write_leaf(keys::DETECTION_KEY, &key, out);
-            replaced += output::write_leaf(keys::DEVICE_LINK, &device, out);
-            replaced += output::write_leaf(keys::VULN_LINK, d.child_text("QID").unwrap_or(""), out);
+            replaced += output::write_start("DETECTION", d.attrs(), false, out);
+            replaced += keys::write_detection_key(host_key, d, out);
+            replaced += output::write_leaf(keys::DEVICE_LINK, device, out);
+            replaced += output::write_leaf(keys::VULN_LINK, keys::vuln_link(d), out);
             out.push_str(&identity_xml);
-            for c in &d.children {
-                replaced += output::write_element(c, out);
+            for c in d.children() {
+                replaced += output::write_node(c, out);
             }
-            out.push_str("</DETECTION>");
+            output::write_end("DETECTION", out);
             replaced
         });
         written += 1;
@@ -87,130 +144,86 @@ pub fn write(source: DataSource, element: Element, chunker: &mut Chunker) -> u64
     written
 }
 
-/// Shapes one captured element (a KB `VULN`, or a `HOST` of the host list or detection output).
-pub fn shape(source: DataSource, element: Element) -> Shaped {
-    match source {
-        DataSource::Kb => {
-            let id = parse_id(element.child_text("QID"));
-            Shaped { id, records: vec![keys::with_vuln_key(element)] }
-        }
-        DataSource::Hosts => {
-            let id = parse_id(element.child_text("ID"));
-            Shaped { id, records: vec![keys::with_device_link(element)] }
-        }
-        DataSource::HostDetections => {
-            let id = parse_id(element.child_text("ID"));
-            let mut host = element;
-            host.children.retain(|c| c.name != "DETECTION_LIST");
-            Shaped { id, records: vec![keys::with_device_link(host)] }
-        }
-        DataSource::Detections => {
-            let id = parse_id(element.child_text("ID"));
-            Shaped { id, records: detections_of(element) }
-        }
-    }
-}
-
-/// One `DETECTION` record per detection of a detection-output `HOST`.
-///
-/// Each record starts with the three key fields, then a `HOST` element carrying the host's
-/// identity (its leaf fields and `DNS_DATA`; host-level lists such as `TAGS` or `METADATA` stay in
-/// the `hostDetections` feed), then the detection's own fields in Qualys's order.
-fn detections_of(mut host: Element) -> Vec<Element> {
-    let list_pos = host.children.iter().position(|c| c.name == "DETECTION_LIST");
-    let Some(pos) = list_pos else { return Vec::new() };
-    let list = host.children.remove(pos);
-    let identity = host_identity(host);
-    list.children
-        .into_iter()
-        .filter(|d| d.name == "DETECTION")
-        .map(|d| keys::detection_record(&identity, d))
-        .collect()
-}
-
-/// The `HOST` element a detection carries: the host's leaf fields and `DNS_DATA`.
-fn host_identity(host: Element) -> Element {
-    Element {
-        name: "HOST".to_string(),
-        attrs: Vec::new(),
-        text: String::new(),
-        children: host.children.into_iter().filter(|c| c.children.is_empty() || c.name == "DNS_DATA").collect(),
-    }
-}
-
-fn parse_id(text: Option<&str>) -> Option<u64> {
-    text.and_then(|t| t.trim().parse::<u64>().ok())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::response::Limits;
+    use crate::transform::Transform;
 
-    fn host(id: &str, dns: Option<&str>, detections: &[(&str, Option<&str>, Option<&str>)]) -> Element {
-        let mut h = Element::new("HOST");
-        h.children.push(Element::leaf("ID", id));
-        h.children.push(Element::leaf("IP", "10.0.0.1"));
-        if let Some(d) = dns {
-            h.children.push(Element::leaf("DNS", d));
+    /// The Archer output of `doc` (one chunk) for `source`, and the record count.
+    fn output_of(source: DataSource, doc: &str) -> (String, u64) {
+        let mut t = Transform::new(source, 1000, 1 << 20, Limits::default());
+        t.push(doc.as_bytes()).expect("push");
+        let summary = t.finish().expect("finish");
+        let mut out = String::new();
+        while let Some(c) = t.take_output() {
+            out.push_str(&c.xml);
         }
-        let mut tags = Element::new("TAGS");
-        tags.children.push(Element::leaf("TAG", "x"));
-        h.children.push(tags);
-        let mut list = Element::new("DETECTION_LIST");
-        for (qid, port, proto) in detections {
-            let mut d = Element::new("DETECTION");
-            d.children.push(Element::leaf("QID", *qid));
-            if let Some(p) = port {
-                d.children.push(Element::leaf("PORT", *p));
-            }
-            if let Some(p) = proto {
-                d.children.push(Element::leaf("PROTOCOL", *p));
-            }
-            d.children.push(Element::leaf("FIRST_FOUND_DATETIME", "2020-01-02T03:04:05Z"));
-            list.children.push(d);
-        }
-        h.children.push(list);
-        h
+        (out, summary.records)
     }
 
-    #[test]
-    fn detections_carry_host_identity_and_keys() {
-        let shaped = shape(DataSource::Detections, host("42", Some("web.example.com"), &[("100", Some("443"), Some("tcp")), ("200", None, None)]));
-        assert_eq!(shaped.id, Some(42));
-        assert_eq!(shaped.records.len(), 2);
-        let first = &shaped.records[0];
-        assert_eq!(first.name, "DETECTION");
-        assert_eq!(first.child_text(keys::DETECTION_KEY), Some("web.example.com|100|443|tcp"));
-        assert_eq!(first.child_text(keys::DEVICE_LINK), Some("42"));
-        assert_eq!(first.child_text(keys::VULN_LINK), Some("100"));
-        let h = first.child("HOST").expect("host identity");
-        assert_eq!(h.child_text("ID"), Some("42"));
-        assert!(h.child("TAGS").is_none(), "lists stay in the hostDetections feed");
-        assert!(h.child("DETECTION_LIST").is_none());
-        assert_eq!(shaped.records[1].child_text(keys::DETECTION_KEY), Some("web.example.com|200||"));
-    }
+    const DETECTIONS: &str = "<HOST_LIST_VM_DETECTION_OUTPUT><RESPONSE><HOST_LIST>\
+        <HOST><ID>42</ID><IP>10.0.0.1</IP><DNS>web.example.com</DNS><TAGS><TAG>x</TAG></TAGS>\
+        <DNS_DATA><HOSTNAME>web</HOSTNAME></DNS_DATA>\
+        <DETECTION_LIST><DETECTION><QID>100</QID><PORT>443</PORT><PROTOCOL>tcp</PROTOCOL><RESULTS>a &lt; b</RESULTS></DETECTION>\
+        <DETECTION><QID>200</QID></DETECTION></DETECTION_LIST></HOST>\
+        <HOST><ID>7</ID><DETECTION_LIST><DETECTION><QID>100</QID><PORT>22</PORT><PROTOCOL>tcp</PROTOCOL>\
+        <FIRST_FOUND_DATETIME>2020-01-02T03:04:05Z</FIRST_FOUND_DATETIME></DETECTION></DETECTION_LIST></HOST>\
+        <HOST><ID>5</ID></HOST>\
+        </HOST_LIST></RESPONSE></HOST_LIST_VM_DETECTION_OUTPUT>";
 
     #[test]
-    fn detection_key_without_dns_uses_host_id_and_first_found() {
-        let shaped = shape(DataSource::Detections, host("7", None, &[("100", Some("22"), Some("tcp"))]));
-        assert_eq!(shaped.records[0].child_text(keys::DETECTION_KEY), Some("7|100|22|tcp|2020-01-02T03:04:05Z"));
+    fn detections_carry_keys_then_host_identity_then_their_fields() {
+        let (out, n) = output_of(DataSource::Detections, DETECTIONS);
+        assert_eq!(n, 3, "a host without a DETECTION_LIST yields no detection records");
+        let host42 = "<HOST><ID>42</ID><IP>10.0.0.1</IP><DNS>web.example.com</DNS><DNS_DATA><HOSTNAME>web</HOSTNAME></DNS_DATA></HOST>";
+        assert_eq!(
+            out,
+            format!(
+                "<DETECTION><ARCHER_DETECTION_KEY>web.example.com|100|443|tcp</ARCHER_DETECTION_KEY><ARCHER_DEVICE_LINK>42</ARCHER_DEVICE_LINK>\
+                 <ARCHER_VULN_LINK>100</ARCHER_VULN_LINK>{host42}<QID>100</QID><PORT>443</PORT><PROTOCOL>tcp</PROTOCOL><RESULTS>a &lt; b</RESULTS></DETECTION>\
+                 <DETECTION><ARCHER_DETECTION_KEY>web.example.com|200||</ARCHER_DETECTION_KEY><ARCHER_DEVICE_LINK>42</ARCHER_DEVICE_LINK>\
+                 <ARCHER_VULN_LINK>200</ARCHER_VULN_LINK>{host42}<QID>200</QID></DETECTION>\
+                 <DETECTION><ARCHER_DETECTION_KEY>7|100|22|tcp|2020-01-02T03:04:05Z</ARCHER_DETECTION_KEY><ARCHER_DEVICE_LINK>7</ARCHER_DEVICE_LINK>\
+                 <ARCHER_VULN_LINK>100</ARCHER_VULN_LINK><HOST><ID>7</ID></HOST><QID>100</QID><PORT>22</PORT><PROTOCOL>tcp</PROTOCOL>\
+                 <FIRST_FOUND_DATETIME>2020-01-02T03:04:05Z</FIRST_FOUND_DATETIME></DETECTION>"
+            )
+        );
     }
 
     #[test]
     fn host_detections_drop_the_detection_list_only() {
-        let shaped = shape(DataSource::HostDetections, host("9", Some("a.b"), &[("1", None, None)]));
-        let h = &shaped.records[0];
-        assert!(h.child("DETECTION_LIST").is_none());
-        assert!(h.child("TAGS").is_some());
-        assert_eq!(h.child_text(keys::DEVICE_LINK), Some("9"));
+        let (out, n) = output_of(DataSource::HostDetections, DETECTIONS);
+        assert_eq!(n, 3);
+        assert!(out.starts_with(
+            "<HOST><ARCHER_DEVICE_LINK>42</ARCHER_DEVICE_LINK><ID>42</ID><IP>10.0.0.1</IP><DNS>web.example.com</DNS><TAGS><TAG>x</TAG></TAGS>\
+             <DNS_DATA><HOSTNAME>web</HOSTNAME></DNS_DATA></HOST>"
+        ), "{out}");
+        assert!(!out.contains("DETECTION_LIST") && !out.contains("<DETECTION>"));
+        assert!(out.ends_with("<HOST><ARCHER_DEVICE_LINK>5</ARCHER_DEVICE_LINK><ID>5</ID></HOST>"));
     }
 
     #[test]
-    fn a_host_without_detections_yields_no_detection_records() {
-        let mut h = Element::new("HOST");
-        h.children.push(Element::leaf("ID", "5"));
-        let shaped = shape(DataSource::Detections, h);
-        assert_eq!(shaped.id, Some(5));
-        assert!(shaped.records.is_empty());
+    fn device_link_falls_back_to_dns_and_kb_gets_the_vuln_link() {
+        let doc = "<HOST_LIST_OUTPUT><RESPONSE><HOST_LIST><HOST><ID></ID><DNS>a.b</DNS></HOST></HOST_LIST></RESPONSE></HOST_LIST_OUTPUT>";
+        assert_eq!(output_of(DataSource::Hosts, doc).0, "<HOST><ARCHER_DEVICE_LINK>a.b</ARCHER_DEVICE_LINK><ID/><DNS>a.b</DNS></HOST>");
+        let kb = "<KNOWLEDGE_BASE_VULN_LIST_OUTPUT><RESPONSE><VULN_LIST><VULN k=\"v\"><QID>9</QID><TITLE><![CDATA[x & y]]></TITLE></VULN>\
+            </VULN_LIST></RESPONSE></KNOWLEDGE_BASE_VULN_LIST_OUTPUT>";
+        assert_eq!(
+            output_of(DataSource::Kb, kb).0,
+            "<VULN k=\"v\"><ARCHER_VULN_LINK>9</ARCHER_VULN_LINK><QID>9</QID><TITLE>x &amp; y</TITLE></VULN>"
+        );
+    }
+
+    #[test]
+    fn ids_order_records() {
+        let mut t = Tree::default();
+        let v = t.open("VULN", true);
+        let q = t.open("QID", true);
+        t.set_text(q, " 123 ");
+        t.close(q, "QID");
+        t.close(v, "VULN");
+        assert_eq!(id_of(DataSource::Kb, &t), Some(123));
+        assert_eq!(id_of(DataSource::Hosts, &t), None);
     }
 }

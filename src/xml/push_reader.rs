@@ -1,4 +1,4 @@
-//! A push (chunk-fed) XML reader that builds [`Element`] trees for the elements its caller captures.
+//! A push (chunk-fed) XML reader that builds a [`Tree`] for each element its caller captures.
 //!
 //! In scope: feeding a document in chunks of any size (a split anywhere, even inside a tag, an
 //! attribute value, a CDATA section, an entity reference or a multi-byte UTF-8 character, gives
@@ -33,7 +33,7 @@ use quick_xml::errors::{Error as XmlError, SyntaxError};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
-use super::element::Element;
+use super::tree::Tree;
 use crate::error::Error;
 
 /// Default cap on one captured element and on one XML token: 64 MiB.
@@ -50,6 +50,13 @@ const MAX_REF_NAME: usize = 64;
 const SNIPPET_CHARS: usize = 80;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// How many given-back trees a reader keeps for reuse: more than the records one 64 KiB input
+/// chunk holds, since the caller recycles them only after the push that produced them.
+pub const MAX_SPARES: usize = 256;
+
+/// A given-back tree holding more memory than this is freed instead of kept.
+pub const MAX_SPARE_BYTES: usize = 256 * 1024;
 
 /// A quick-xml reader over `input` configured as this module needs it: our own stack checks end
 /// names (each push restarts the reader), a stray `&` is text, nothing is trimmed or expanded.
@@ -85,8 +92,9 @@ pub enum Capture {
 pub trait Sink {
     /// A start tag (or empty-element tag) outside any capture.
     fn open(&mut self, path: &[String], name: &str) -> Result<Capture, Error>;
-    /// A captured element closed; `element` is its whole tree.
-    fn captured(&mut self, path: &[String], element: Element) -> Result<(), Error>;
+    /// A captured element closed; `tree` is its whole tree. A sink that keeps trees can give them
+    /// back with [`PushReader::recycle`] once done, so that their memory is reused.
+    fn captured(&mut self, path: &[String], tree: Tree) -> Result<(), Error>;
     /// An element opened with [`Capture::Skip`] closed.
     fn close(&mut self, path: &[String], name: &str) -> Result<(), Error>;
     /// Something worth a log line that is not an error (invalid UTF-8 replaced, unknown entity
@@ -136,8 +144,16 @@ pub struct PushReader {
     phase: Phase,
     /// Names of the open elements outside captures.
     stack: Vec<String>,
-    /// Open elements of the current capture (`frames[0]` is the captured element).
-    frames: Vec<Element>,
+    /// The tree of the current capture (empty outside captures).
+    tree: Tree,
+    /// Open elements of the current capture, as node indices of `tree` (`open[0]` is the captured
+    /// element, node 0).
+    open: Vec<u32>,
+    /// Text collected so far for each open element of the capture (`texts[i]` for `open[i]`);
+    /// kept between records so that no text allocates once the reader is warm.
+    texts: Vec<String>,
+    /// Trees given back by the caller, reused for the next captures.
+    spares: Vec<Tree>,
     /// Absolute offset of the captured element's `<`.
     capture_start: u64,
     root: Option<String>,
@@ -171,7 +187,10 @@ impl PushReader {
             raw_bytes: 0,
             phase: Phase::BeforeRoot,
             stack: Vec::new(),
-            frames: Vec::new(),
+            tree: Tree::default(),
+            open: Vec::new(),
+            texts: Vec::new(),
+            spares: Vec::new(),
             capture_start: 0,
             root: None,
             prolog_text: None,
@@ -182,6 +201,15 @@ impl PushReader {
             wait: None,
             failed: None,
             finished: false,
+        }
+    }
+
+    /// Gives back a tree handed to [`Sink::captured`], so that the next captures reuse its memory.
+    /// Small trees are kept (up to [`MAX_SPARES`]); larger ones are freed.
+    pub fn recycle(&mut self, mut tree: Tree) {
+        if self.spares.len() < MAX_SPARES && tree.capacity_bytes() <= MAX_SPARE_BYTES {
+            tree.clear();
+            self.spares.push(tree);
         }
     }
 
@@ -240,7 +268,10 @@ impl PushReader {
         if let Err(e) = &result {
             self.failed = Some(e.clone());
             self.buf = Vec::new();
-            self.frames = Vec::new();
+            self.tree = Tree::default();
+            self.open = Vec::new();
+            self.texts = Vec::new();
+            self.spares = Vec::new();
         }
         result
     }
@@ -521,8 +552,9 @@ impl PushReader {
         Err(self.token_too_large())
     }
 
+    #[inline]
     fn check_record(&self, rel_end: usize) -> Result<(), Error> {
-        if let Some(top) = self.frames.first() {
+        if !self.open.is_empty() {
             let size = (self.consumed + rel_end as u64).saturating_sub(self.capture_start);
             if size > self.max_record_bytes as u64 {
                 return Err(Error::server(
@@ -530,7 +562,7 @@ impl PushReader {
                     false,
                     format!(
                         "the <{}> element starting at byte {} is larger than the per-record cap of {}; raise the cap with the maxRecordMB parameter if records this large are expected",
-                        shorten(&top.name),
+                        shorten(self.tree.name_of(0)),
                         self.capture_start,
                         describe_bytes(self.max_record_bytes)
                     ),
@@ -541,7 +573,7 @@ impl PushReader {
     }
 
     fn token_too_large(&self) -> Error {
-        let inside = match self.frames.first().map(|f| f.name.as_str()).or(self.stack.last().map(String::as_str)) {
+        let inside = match self.open.first().map(|&i| self.tree.name_of(i)).or(self.stack.last().map(String::as_str)) {
             Some(name) => format!(" inside <{}>", shorten(name)),
             None => String::new(),
         };
@@ -556,7 +588,7 @@ impl PushReader {
     }
 
     fn malformed(&self, rel_pos: usize, what: &str) -> Error {
-        let inside = match self.frames.last().map(|f| f.name.as_str()).or(self.stack.last().map(String::as_str)) {
+        let inside = match self.open.last().map(|&i| self.tree.name_of(i)).or(self.stack.last().map(String::as_str)) {
             Some(name) => format!(" inside <{}>", shorten(name)),
             None => String::new(),
         };
@@ -598,8 +630,8 @@ impl PushReader {
     fn on_text<S: Sink + ?Sized>(&mut self, raw: &str, rel_start: usize, rel_end: usize, sink: &mut S) -> Result<Flow, Error> {
         match self.phase {
             Phase::InRoot => {
-                if let Some(frame) = self.frames.last_mut() {
-                    append_text(&mut frame.text, raw);
+                if !self.open.is_empty() {
+                    self.add_text(|dst, at_start| append_text(dst, raw, at_start));
                     self.check_record(rel_end)?;
                 }
                 Ok(Flow::Continue)
@@ -623,8 +655,8 @@ impl PushReader {
     fn on_cdata<S: Sink + ?Sized>(&mut self, content: &str, rel_start: usize, rel_end: usize, sink: &mut S) -> Result<Flow, Error> {
         match self.phase {
             Phase::InRoot => {
-                if let Some(frame) = self.frames.last_mut() {
-                    append_text(&mut frame.text, content);
+                if !self.open.is_empty() {
+                    self.add_text(|dst, at_start| append_text(dst, content, at_start));
                     self.check_record(rel_end)?;
                 }
                 Ok(Flow::Continue)
@@ -645,7 +677,7 @@ impl PushReader {
     fn on_reference<S: Sink + ?Sized>(&mut self, name: &str, rel_start: usize, rel_end: usize, sink: &mut S) -> Result<Flow, Error> {
         match self.phase {
             Phase::InRoot => {
-                if self.frames.is_empty() {
+                if self.open.is_empty() {
                     return Ok(Flow::Continue);
                 }
                 let resolved = resolve_reference(name);
@@ -656,12 +688,14 @@ impl PushReader {
                         shorten(name)
                     ));
                 }
-                if let Some(frame) = self.frames.last_mut() {
-                    match resolved {
-                        Some(c) => frame.text.push(c),
-                        None => append_text(&mut frame.text, &format!("&{name};")),
+                self.add_text(|text, _| match resolved {
+                    Some(c) => text.push(c),
+                    None => {
+                        text.push('&');
+                        text.push_str(name);
+                        text.push(';');
                     }
-                }
+                });
                 self.check_record(rel_end)?;
                 Ok(Flow::Continue)
             }
@@ -703,44 +737,44 @@ impl PushReader {
         sink: &mut S,
     ) -> Result<Flow, Error> {
         let name = tag.name().0;
-        match self.phase {
+        let name_is_ascii = match self.phase {
             Phase::BeforeRoot => {
                 if let Some(snippet) = self.prolog_text.take() {
                     return Err(not_xml(&snippet));
                 }
-                if !is_valid_name(name) {
+                let Some(ascii) = name_kind(name) else {
                     return Err(self.malformed(ev_start, &format!("invalid element name in start tag <{}>", shorten(name))));
-                }
+                };
                 self.saw_content = true;
                 self.phase = Phase::InRoot;
                 self.root = Some(name.to_string());
+                ascii
             }
             Phase::InRoot => {
-                if !is_valid_name(name) {
+                let Some(ascii) = name_kind(name) else {
                     return Err(self.malformed(ev_start, &format!("invalid element name in start tag <{}>", shorten(name))));
-                }
+                };
+                ascii
             }
             Phase::AfterRoot => {
                 self.discard(ev_start, sink);
                 return Ok(Flow::Stop);
             }
             Phase::Discard => return Ok(Flow::Stop),
-        }
-        if self.stack.len() + self.frames.len() >= MAX_DEPTH {
+        };
+        if self.stack.len() + self.open.len() >= MAX_DEPTH {
             return Err(Error::server(
                 "XML_TOO_DEEP",
                 false,
                 format!("the response nests elements more than {MAX_DEPTH} deep (at <{}>): refusing to parse it", shorten(name)),
             ));
         }
-        if !self.frames.is_empty() {
-            let element = self.new_element(tag, name, ev_start)?;
+        if !self.open.is_empty() {
+            let index = self.new_node(tag, name, name_is_ascii, ev_start)?;
             if empty {
-                if let Some(parent) = self.frames.last_mut() {
-                    parent.children.push(element);
-                }
+                self.tree.close(index, name);
             } else {
-                self.frames.push(element);
+                self.push_open(index);
             }
             self.check_record(ev_end)?;
             return Ok(Flow::Continue);
@@ -749,11 +783,12 @@ impl PushReader {
         match sink.open(&self.stack, name)? {
             Capture::Tree => {
                 self.capture_start = self.consumed + ev_start as u64;
-                let element = self.new_element(tag, name, ev_start)?;
-                self.frames.push(element);
+                self.tree.clear();
+                let index = self.new_node(tag, name, name_is_ascii, ev_start)?;
+                self.push_open(index);
                 self.check_record(ev_end)?;
                 if empty {
-                    return self.close_capture(ev_start, sink);
+                    return self.close_capture(name, ev_start, sink);
                 }
             }
             Capture::Skip => {
@@ -770,19 +805,66 @@ impl PushReader {
         Ok(Flow::Continue)
     }
 
-    fn new_element(&self, tag: &BytesStart<'_>, name: &str, ev_start: usize) -> Result<Element, Error> {
-        let mut element = Element::new(name);
-        let mut attributes = tag.html_attributes();
-        attributes.with_checks(false);
-        for attribute in attributes {
-            match attribute {
-                Ok(a) => element.attrs.push((a.key.0.to_string(), decode_attribute(&a.value))),
-                Err(e) => {
-                    return Err(self.malformed(ev_start, &format!("bad attribute in <{}>: {e}", shorten(name))));
+    /// Adds a node for `tag` (with its attributes) to the capture's tree; returns its index.
+    fn new_node(&mut self, tag: &BytesStart<'_>, name: &str, name_is_ascii: bool, ev_start: usize) -> Result<u32, Error> {
+        let index = self.tree.open(name, name_is_ascii);
+        // Most tags have no attributes: skip the attribute iterator unless the tag has more than
+        // its name.
+        if tag.len() > name.len() {
+            let mut attributes = tag.html_attributes();
+            attributes.with_checks(false);
+            for attribute in attributes {
+                match attribute {
+                    Ok(a) => self.tree.push_attr(a.key.0, |out| decode_attribute_into(&a.value, out)),
+                    Err(e) => {
+                        return Err(self.malformed(ev_start, &format!("bad attribute in <{}>: {e}", shorten(name))));
+                    }
                 }
             }
         }
-        Ok(element)
+        Ok(index)
+    }
+
+    /// Makes node `index` the innermost open element of the capture, with empty text.
+    fn push_open(&mut self, index: u32) {
+        let depth = self.open.len();
+        self.open.push(index);
+        match self.texts.get_mut(depth) {
+            Some(text) => text.clear(),
+            None => self.texts.push(String::new()),
+        }
+    }
+
+    /// Adds text to the innermost open element of the capture. `write` gets the string to append
+    /// to and whether the element's text is still empty. While the element has no child (always,
+    /// for the leaves that hold nearly all text) the text goes straight into the tree; text after
+    /// a child (mixed content) waits in `texts` until the element closes.
+    #[inline]
+    fn add_text(&mut self, write: impl FnOnce(&mut String, bool)) {
+        let Some(depth) = self.open.len().checked_sub(1) else { return };
+        let Some(&index) = self.open.get(depth) else { return };
+        if self.tree.is_last(index) {
+            self.tree.append_text(index, write);
+        } else if let Some(text) = self.texts.get_mut(depth) {
+            let at_start = text.is_empty() && self.tree.text_of(index).is_empty();
+            write(text, at_start);
+        }
+    }
+
+    /// Closes the innermost open element of the capture, named `name`: its text is trimmed in the
+    /// tree.
+    fn pop_open(&mut self, name: &str) {
+        let Some(index) = self.open.pop() else { return };
+        let depth = self.open.len();
+        match self.texts.get(depth) {
+            Some(after_children) if !after_children.is_empty() => {
+                let mut text = self.tree.text_of(index).to_string();
+                text.push_str(after_children);
+                self.tree.set_text(index, trim_xml(&text));
+            }
+            _ => self.tree.trim_text(index, trim_xml),
+        }
+        self.tree.close(index, name);
     }
 
     fn on_end<S: Sink + ?Sized>(&mut self, name: &str, ev_start: usize, ev_end: usize, sink: &mut S) -> Result<Flow, Error> {
@@ -800,24 +882,20 @@ impl PushReader {
             Phase::Discard => return Ok(Flow::Stop),
             Phase::InRoot => {}
         }
-        if let Some(top) = self.frames.last() {
-            if top.name != name {
+        if let Some(&top) = self.open.last() {
+            let open_name = self.tree.name_of(top);
+            if open_name != name {
                 return Err(self.malformed(
                     ev_start,
-                    &format!("end tag </{}> does not match the open <{}>", shorten(name), shorten(&top.name)),
+                    &format!("end tag </{}> does not match the open <{}>", shorten(name), shorten(open_name)),
                 ));
             }
             self.check_record(ev_end)?;
-            if self.frames.len() > 1 {
-                if let Some(mut element) = self.frames.pop() {
-                    trim_in_place(&mut element.text);
-                    if let Some(parent) = self.frames.last_mut() {
-                        parent.children.push(element);
-                    }
-                }
+            if self.open.len() > 1 {
+                self.pop_open(name);
                 return Ok(Flow::Continue);
             }
-            return self.close_capture(ev_start, sink);
+            return self.close_capture(name, ev_start, sink);
         }
         match self.stack.last() {
             Some(top) if top == name => {}
@@ -839,13 +917,13 @@ impl PushReader {
     }
 
     /// The captured element (the only frame left) closed: deliver it.
-    fn close_capture<S: Sink + ?Sized>(&mut self, ev_start: usize, sink: &mut S) -> Result<Flow, Error> {
+    fn close_capture<S: Sink + ?Sized>(&mut self, name: &str, ev_start: usize, sink: &mut S) -> Result<Flow, Error> {
         self.notice_invalid_before(ev_start, sink);
-        if let Some(mut element) = self.frames.pop() {
-            trim_in_place(&mut element.text);
-            sink.captured(&self.stack, element)?;
-        }
-        self.frames.clear();
+        self.pop_open(name);
+        self.open.clear();
+        let next = self.spares.pop().unwrap_or_default();
+        let tree = std::mem::replace(&mut self.tree, next);
+        sink.captured(&self.stack, tree)?;
         if self.stack.is_empty() {
             self.phase = Phase::AfterRoot;
         }
@@ -927,10 +1005,9 @@ fn resolve_reference(name: &str) -> Option<char> {
     }
 }
 
-/// Decodes an attribute value: references resolved, whitespace characters normalised to spaces
-/// (XML attribute-value normalisation; a `\r\n` pair becomes one space).
-fn decode_attribute(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
+/// Decodes an attribute value into `out`: references resolved, whitespace characters normalised to
+/// spaces (XML attribute-value normalisation; a `\r\n` pair becomes one space).
+fn decode_attribute_into(raw: &str, out: &mut String) {
     let mut rest = raw;
     while let Some(i) = rest.find(['&', '\r', '\n', '\t']) {
         out.push_str(rest.get(..i).unwrap_or(""));
@@ -962,13 +1039,14 @@ fn decode_attribute(raw: &str) -> String {
         }
     }
     out.push_str(rest);
-    out
 }
 
 /// Appends a text piece with XML 1.0 line-end normalisation (`\r\n` and lone `\r` become `\n`).
-/// Leading whitespace of an element's text is dropped as it arrives (it is trimmed at close anyway).
-fn append_text(dst: &mut String, piece: &str) {
-    let piece = if dst.is_empty() { trim_xml_start(piece) } else { piece };
+/// Leading whitespace of an element's text (`at_start`: nothing appended yet) is dropped as it
+/// arrives (it is trimmed at close anyway).
+#[inline]
+fn append_text(dst: &mut String, piece: &str, at_start: bool) {
+    let piece = if at_start { trim_xml_start(piece) } else { piece };
     if !piece.contains('\r') {
         dst.push_str(piece);
         return;
@@ -998,13 +1076,39 @@ fn trim_xml_start(s: &str) -> &str {
     s.trim_start_matches(is_xml_whitespace)
 }
 
-fn trim_in_place(text: &mut String) {
-    let end = text.trim_end_matches(is_xml_whitespace).len();
-    text.truncate(end);
-    let start = text.len() - text.trim_start_matches(is_xml_whitespace).len();
-    if start > 0 {
-        text.drain(..start);
+/// An element's text as stored: without surrounding whitespace. (Leading whitespace of a text
+/// piece is dropped as it arrives, see [`append_text`], but a reference such as `&#10;` may
+/// still start the text.)
+fn trim_xml(s: &str) -> &str {
+    s.trim_matches(is_xml_whitespace)
+}
+
+/// Bytes an all-ASCII element name may start with (1) and continue with (1 or 2).
+const NAME_BYTES: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        if c.is_ascii_alphabetic() || c == b'_' || c == b':' {
+            t[b] = 1;
+        } else if c.is_ascii_digit() || c == b'-' || c == b'.' {
+            t[b] = 2;
+        }
+        b += 1;
     }
+    t
+};
+
+/// `Some(is_ascii)` for a valid element name, `None` for an invalid one. All-ASCII names (every
+/// name Qualys uses) are checked with a table; others go through [`is_valid_name`].
+#[inline]
+fn name_kind(name: &str) -> Option<bool> {
+    let bytes = name.as_bytes();
+    let first = *bytes.first()?;
+    if first < 128 && NAME_BYTES[usize::from(first)] == 1 && bytes.iter().all(|&b| b < 128 && NAME_BYTES[usize::from(b)] != 0) {
+        return Some(true);
+    }
+    is_valid_name(name).then_some(name.is_ascii())
 }
 
 /// Element names must start with a letter, `_` or `:` and hold no markup characters.
@@ -1056,6 +1160,13 @@ fn describe_bytes(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::xml::Element;
+
+    fn decode_attribute(raw: &str) -> String {
+        let mut out = String::new();
+        decode_attribute_into(raw, &mut out);
+        out
+    }
 
     /// Records every sink call so that whole and split parses can be compared.
     #[derive(Debug, Default, Clone, PartialEq)]
@@ -1070,7 +1181,8 @@ mod tests {
             self.calls.push(format!("open {}/{name}", path.join("/")));
             Ok(if self.capture.contains(&name) { Capture::Tree } else { Capture::Skip })
         }
-        fn captured(&mut self, path: &[String], element: Element) -> Result<(), Error> {
+        fn captured(&mut self, path: &[String], tree: Tree) -> Result<(), Error> {
+            let element = tree.to_element();
             self.calls.push(format!("captured {}/{}", path.join("/"), element.name));
             self.trees.push(element);
             Ok(())
@@ -1151,6 +1263,20 @@ mod tests {
         let out = parse_all_splits(doc, &["X"], DEFAULT_MAX_RECORD_BYTES);
         assert_eq!(out.1, Ok(()));
         assert_eq!(tree(&out, 0).text, "a &quot;b&quot; c<ABd");
+    }
+
+    #[test]
+    fn mixed_content_and_whitespace_references_concatenate_then_trim() {
+        // Text before a child goes straight into the tree, text after it waits until the element
+        // closes; a reference can put whitespace first, which the close trims like any other.
+        let doc = b"<R><A> x <B>1</B> y &#32;<C/>z&#10;</A><D>&#10; q &#32;</D><E><F/> tail\r\n</E></R>";
+        let out = parse_all_splits(doc, &["A", "D", "E"], DEFAULT_MAX_RECORD_BYTES);
+        assert_eq!(out.1, Ok(()));
+        let a = tree(&out, 0);
+        assert_eq!(a.text, "x  y  z");
+        assert_eq!(a.children, [Element::leaf("B", "1"), Element::new("C")]);
+        assert_eq!(tree(&out, 1).text, "q");
+        assert_eq!(tree(&out, 2).text, "tail");
     }
 
     #[test]
@@ -1395,7 +1521,7 @@ mod tests {
             fn open(&mut self, _: &[String], name: &str) -> Result<Capture, Error> {
                 Err(Error::server("NOPE", false, name.to_string()))
             }
-            fn captured(&mut self, _: &[String], _: Element) -> Result<(), Error> {
+            fn captured(&mut self, _: &[String], _: Tree) -> Result<(), Error> {
                 Ok(())
             }
             fn close(&mut self, _: &[String], _: &str) -> Result<(), Error> {
