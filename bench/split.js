@@ -1,6 +1,7 @@
 'use strict';
 // Where the wasm contender's time goes, from the outside: reading the file, Transformer.push
-// (parse + shape + serialise, all inside wasm) and takeOutput (wasm memory -> JS string).
+// (parse + shape + serialise, all inside wasm) and taking the output (wasm memory -> JS string, as
+// the shim does it: takeOutputChunk + js-shim/src/output-text.js).
 //
 // usage: node bench/split.js <source> <file> [chunkBytes]   (QVT_WASM_PKG: another nodejs build)
 
@@ -11,6 +12,7 @@ const [source, file, chunkArg] = process.argv.slice(2);
 const CHUNK = Number(chunkArg) || 65536;
 const pkg = process.env.QVT_WASM_PKG || path.join(__dirname, '..', 'target', 'wasm-pkg', 'nodejs');
 const core = require(path.resolve(pkg, 'qualys_vm_transporter.js'));
+const { takeOutputText } = require('../js-shim/src/output-text');
 const now = () => process.hrtime.bigint();
 const ms = (ns) => Number(ns) / 1e6;
 
@@ -34,7 +36,7 @@ for (;;) {
   push += now() - a;
   a = now();
   let c;
-  while ((c = t.takeOutput()) !== undefined) chars += c.length;
+  while ((c = takeOutputText(t)) !== undefined) chars += c.length;
   take += now() - a;
 }
 let a = now();
@@ -42,11 +44,11 @@ const summary = t.finish();
 push += now() - a;
 a = now();
 let c;
-while ((c = t.takeOutput()) !== undefined) chars += c.length;
+while ((c = takeOutputText(t)) !== undefined) chars += c.length;
 take += now() - a;
 const total = ms(now() - t0);
 fs.closeSync(fd);
 const pct = (x) => `${((100 * ms(x)) / total).toFixed(0)}%`;
 console.log(`${source} ${path.basename(file)}: ${total.toFixed(0)} ms (${(bytes / 1e6 / (total / 1000)).toFixed(1)} MB/s), ` +
   `read ${ms(read).toFixed(0)} ms (${pct(read)}), push ${ms(push).toFixed(0)} ms (${pct(push)}), ` +
-  `takeOutput ${ms(take).toFixed(0)} ms (${pct(take)}) for ${(summary.bytesOut / 1e6).toFixed(1)} MB of output in ${summary.chunks} chunks`);
+  `take output ${ms(take).toFixed(0)} ms (${pct(take)}) for ${(summary.bytesOut / 1e6).toFixed(1)} MB of output in ${summary.chunks} chunks`);

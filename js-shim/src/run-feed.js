@@ -15,6 +15,7 @@
 const { createLogger, Secrets } = require('./log');
 const { shimError } = require('./errors');
 const { createHttp } = require('./http');
+const { takeOutputText } = require('./output-text');
 
 const MAX_TIMER_MS = 2147483647; // setTimeout's limit
 
@@ -124,7 +125,7 @@ async function runFeed(options) {
   const drain = () => {
     for (const line of feed.takeLogs()) emit(line.level, line.text);
     let chunk;
-    while ((chunk = feed.takeOutput()) !== undefined) {
+    while ((chunk = takeOutputText(feed)) !== undefined) {
       if (state.fatal) continue; // the run is failing; nothing more is written
       try {
         writeFn(chunk);

@@ -4,6 +4,7 @@
 
 /* global Buffer */
 const { shimError } = require('./errors');
+const { takeOutputText } = require('./output-text');
 
 const DEFAULT_ROOT_NODES = {
   // Mirrors the core's records::default_root_node (the Transformer does not expose it).
@@ -36,7 +37,7 @@ async function transform(source, input, options = {}) {
   const write = options.write || ((c) => parts.push(c));
   const drain = () => {
     let c;
-    while ((c = t.takeOutput()) !== undefined) write(c);
+    while ((c = takeOutputText(t)) !== undefined) write(c);
   };
   try {
     const push = (chunk) => {

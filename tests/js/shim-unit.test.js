@@ -205,3 +205,48 @@ test('transform(): whole, byte by byte, from a stream; the same output as a feed
   await assert.rejects(lib.transform('vulns', body), (e) => e.code === 'CONFIG_INVALID');
   await assert.rejects(lib.transform('kb', 42), (e) => e.code === 'BAD_ARGUMENT');
 });
+
+test('output chunks: takeOutputChunk bytes decode to exactly takeOutput, ASCII flagged, non-ASCII names kept', async () => {
+  const core = require(path.join(SHIM, 'src', 'core'));
+  const { takeOutputText } = src('output-text');
+  // Two KB records: one with a non-ASCII element name (its chunk is UTF-8), one with only
+  // non-ASCII text (escaped to ASCII references); one record per chunk.
+  const doc = Buffer.from('<KNOWLEDGE_BASE_VULN_LIST_OUTPUT><RESPONSE><VULN_LIST>' +
+    '<VULN><QID>1</QID><TITRE_FRAN\u00c7AIS>caf\u00e9</TITRE_FRAN\u00c7AIS></VULN>' +
+    '<VULN><QID>2</QID><TITLE>caf\u00e9 \u2013 &amp; &lt;x&gt;</TITLE></VULN>' +
+    '</VULN_LIST></RESPONSE></KNOWLEDGE_BASE_VULN_LIST_OUTPUT>', 'utf8');
+  const strings = new core.Transformer('kb', 1);
+  strings.push(doc);
+  strings.finish();
+  const viaString = [];
+  let s;
+  while ((s = strings.takeOutput()) !== undefined) viaString.push(s);
+  const chunks = new core.Transformer('kb', 1);
+  chunks.push(doc);
+  chunks.finish();
+  const first = chunks.takeOutputChunk();
+  assert.equal(first.ascii, false);
+  assert.equal(first.records, 1);
+  assert.equal(Buffer.from(first.bytes).toString('utf8'), viaString[0]);
+  const second = chunks.takeOutputChunk();
+  assert.equal(second.ascii, true);
+  assert.equal(Buffer.from(second.bytes).toString('latin1'), viaString[1]);
+  assert.equal(chunks.takeOutputChunk(), undefined);
+  assert.deepEqual(viaString, [
+    '<VULN><ARCHER_VULN_LINK>1</ARCHER_VULN_LINK><QID>1</QID><TITRE_FRAN\u00c7AIS>caf&#233;</TITRE_FRAN\u00c7AIS></VULN>',
+    '<VULN><ARCHER_VULN_LINK>2</ARCHER_VULN_LINK><QID>2</QID><TITLE>caf&#233; &#8211; &amp; &lt;x&gt;</TITLE></VULN>',
+  ]);
+  // The shim's decoder gives the same strings, with and without Buffer (a browser).
+  const again = new core.Transformer('kb', 1);
+  again.push(doc);
+  again.finish();
+  assert.equal(takeOutputText(again), viaString[0]);
+  const savedBuffer = global.Buffer;
+  try {
+    global.Buffer = undefined;
+    assert.equal(takeOutputText(again), viaString[1]);
+  } finally {
+    global.Buffer = savedBuffer;
+  }
+  for (const t of [strings, chunks, again]) t.free();
+});
