@@ -9,7 +9,7 @@
 #                       (bench/native, profile "profiling" = release + line tables): self and
 #                       inclusive time per function
 #   wasm-<kind>.txt     node --cpu-prof of the wasm contender with a wasm build that keeps function
-#                       names (same code and wasm-opt -Oz, names kept with -g), self time per function
+#                       names (same code and wasm-opt -O3, names kept with -g), self time per function
 #   split-<kind>.txt    read / push / takeOutput split of the shipped wasm build (bench/split.js)
 #   floor-<kind>.txt    floors: UTF-8 validation, quick-xml tokenizing, tree-free tokenize+escape,
 #                       natively and in wasm, and the cost of decoding output to JS strings
@@ -45,7 +45,7 @@ done
 # treats this module exactly like the shipped one; -g keeps the function names.
 node_modules/.bin/wasm-opt --strip-target-features -O0 -g "${features[@]}" -o bench/work/wasm-names-raw/qualys_vm_transporter.wasm "$raw"
 wasm-bindgen --target nodejs --out-dir "$names" bench/work/wasm-names-raw/qualys_vm_transporter.wasm
-node_modules/.bin/wasm-opt -Oz -g "${features[@]}" -o "$names/x.wasm" "$names/qualys_vm_transporter_bg.wasm"
+node_modules/.bin/wasm-opt -O3 -g "${features[@]}" -o "$names/x.wasm" "$names/qualys_vm_transporter_bg.wasm"
 mv "$names/x.wasm" "$names/qualys_vm_transporter_bg.wasm"
 
 have_perf=0

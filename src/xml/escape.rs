@@ -152,15 +152,45 @@ fn push_char_ref(out: &mut String, c: char) {
 /// Whether `text` is element content that [`escape_into`] copies unchanged: only printable ASCII
 /// other than `&`, `<`, `>`, plus tab, LF and CR.
 pub fn is_verbatim(text: &str) -> bool {
+    scan_text(text).verbatim
+}
+
+/// What one pass over a piece of text found (see [`scan_text`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TextScan {
+    /// [`is_verbatim`].
+    pub verbatim: bool,
+    /// Whether the text holds a CR (which XML line-end normalisation changes).
+    pub has_cr: bool,
+}
+
+/// [`is_verbatim`] and whether there is a CR, in one pass (eight bytes at a time over plain text).
+pub fn scan_text(text: &str) -> TextScan {
     let bytes = text.as_bytes();
+    let mut has_cr = false;
     let mut i = 0;
-    while let Some(word) = bytes.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
-        if may_need_escaping(u64::from_le_bytes(word), false) {
+    loop {
+        while let Some(word) = bytes.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+            if may_need_escaping(u64::from_le_bytes(word), false) {
+                break;
+            }
+            i += 8;
+        }
+        let stop = (i + 8).min(bytes.len());
+        let Some(word) = bytes.get(i..stop) else { break };
+        if word.is_empty() {
             break;
         }
-        i += 8;
+        for &b in word {
+            has_cr |= b == b'\r';
+            if !PLAIN_TEXT[usize::from(b)] {
+                has_cr |= bytes.get(i..).unwrap_or_default().contains(&b'\r');
+                return TextScan { verbatim: false, has_cr };
+            }
+        }
+        i = stop;
     }
-    bytes.get(i..).unwrap_or_default().iter().all(|&b| PLAIN_TEXT[usize::from(b)])
+    TextScan { verbatim: true, has_cr }
 }
 
 #[cfg(test)]
@@ -226,6 +256,13 @@ mod tests {
                 let replaced = escape_into(t, attr, &mut out);
                 assert_eq!((out, replaced), escape_reference(t, attr), "{t:?} attr={attr}");
             }
+        }
+    }
+
+    #[test]
+    fn text_scan_finds_every_cr() {
+        for t in ["", "abc", "\r", "12345678\r", "a\rb&c", "a&b\r", "a&b", "x\u{e9}yyyyyyyyyyy\rz", "\r\n\r\n"] {
+            assert_eq!(scan_text(t), TextScan { verbatim: is_verbatim(t), has_cr: t.contains('\r') }, "{t:?}");
         }
     }
 

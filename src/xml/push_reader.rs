@@ -33,6 +33,7 @@ use quick_xml::errors::{Error as XmlError, SyntaxError};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
+use super::escape;
 use super::tree::Tree;
 use crate::error::Error;
 
@@ -557,19 +558,24 @@ impl PushReader {
         if !self.open.is_empty() {
             let size = (self.consumed + rel_end as u64).saturating_sub(self.capture_start);
             if size > self.max_record_bytes as u64 {
-                return Err(Error::server(
-                    "RECORD_TOO_LARGE",
-                    false,
-                    format!(
-                        "the <{}> element starting at byte {} is larger than the per-record cap of {}; raise the cap with the maxRecordMB parameter if records this large are expected",
-                        shorten(self.tree.name_of(0)),
-                        self.capture_start,
-                        describe_bytes(self.max_record_bytes)
-                    ),
-                ));
+                return Err(self.record_too_large());
             }
         }
         Ok(())
+    }
+
+    #[cold]
+    fn record_too_large(&self) -> Error {
+        Error::server(
+            "RECORD_TOO_LARGE",
+            false,
+            format!(
+                "the <{}> element starting at byte {} is larger than the per-record cap of {}; raise the cap with the maxRecordMB parameter if records this large are expected",
+                shorten(self.tree.name_of(0)),
+                self.capture_start,
+                describe_bytes(self.max_record_bytes)
+            ),
+        )
     }
 
     fn token_too_large(&self) -> Error {
@@ -631,7 +637,10 @@ impl PushReader {
         match self.phase {
             Phase::InRoot => {
                 if !self.open.is_empty() {
-                    self.add_text(|dst, at_start| append_text(dst, raw, at_start));
+                    // Indentation between elements: whitespace before any text is dropped anyway.
+                    if !(is_blank(raw) && self.open_text_is_empty()) {
+                        self.add_text(|dst, at_start| append_text(dst, raw, at_start));
+                    }
                     self.check_record(rel_end)?;
                 }
                 Ok(Flow::Continue)
@@ -689,11 +698,15 @@ impl PushReader {
                     ));
                 }
                 self.add_text(|text, _| match resolved {
-                    Some(c) => text.push(c),
+                    Some(c) => {
+                        text.push(c);
+                        c.is_ascii() && escape::is_verbatim(c.encode_utf8(&mut [0; 4]))
+                    }
                     None => {
                         text.push('&');
                         text.push_str(name);
                         text.push(';');
+                        false
                     }
                 });
                 self.check_record(rel_end)?;
@@ -836,11 +849,12 @@ impl PushReader {
     }
 
     /// Adds text to the innermost open element of the capture. `write` gets the string to append
-    /// to and whether the element's text is still empty. While the element has no child (always,
+    /// to and whether the element's text is still empty, and says whether what it appended is
+    /// verbatim (see `Tree::append_text`). While the element has no child (always,
     /// for the leaves that hold nearly all text) the text goes straight into the tree; text after
     /// a child (mixed content) waits in `texts` until the element closes.
     #[inline]
-    fn add_text(&mut self, write: impl FnOnce(&mut String, bool)) {
+    fn add_text(&mut self, write: impl FnOnce(&mut String, bool) -> bool) {
         let Some(depth) = self.open.len().checked_sub(1) else { return };
         let Some(&index) = self.open.get(depth) else { return };
         if self.tree.is_last(index) {
@@ -849,6 +863,14 @@ impl PushReader {
             let at_start = text.is_empty() && self.tree.text_of(index).is_empty();
             write(text, at_start);
         }
+    }
+
+    /// Whether no text has been collected yet for the innermost open element of the capture.
+    #[inline]
+    fn open_text_is_empty(&self) -> bool {
+        let depth = self.open.len().wrapping_sub(1);
+        let (Some(&index), Some(text)) = (self.open.get(depth), self.texts.get(depth)) else { return true };
+        text.is_empty() && self.tree.text_of(index).is_empty()
     }
 
     /// Closes the innermost open element of the capture, named `name`: its text is trimmed in the
@@ -1043,13 +1065,16 @@ fn decode_attribute_into(raw: &str, out: &mut String) {
 
 /// Appends a text piece with XML 1.0 line-end normalisation (`\r\n` and lone `\r` become `\n`).
 /// Leading whitespace of an element's text (`at_start`: nothing appended yet) is dropped as it
-/// arrives (it is trimmed at close anyway).
+/// arrives (it is trimmed at close anyway). Returns whether the appended text is verbatim (needs
+/// no escaping; a normalised piece is counted as not verbatim, which only means it is escaped
+/// when written).
 #[inline]
-fn append_text(dst: &mut String, piece: &str, at_start: bool) {
+fn append_text(dst: &mut String, piece: &str, at_start: bool) -> bool {
     let piece = if at_start { trim_xml_start(piece) } else { piece };
-    if !piece.contains('\r') {
+    let scan = escape::scan_text(piece);
+    if !scan.has_cr {
         dst.push_str(piece);
-        return;
+        return scan.verbatim;
     }
     let mut chars = piece.chars().peekable();
     while let Some(c) = chars.next() {
@@ -1062,18 +1087,25 @@ fn append_text(dst: &mut String, piece: &str, at_start: bool) {
             dst.push(c);
         }
     }
+    false
 }
 
 fn is_xml_whitespace(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n')
 }
 
+fn is_xml_whitespace_byte(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
 fn is_blank(s: &str) -> bool {
-    s.chars().all(is_xml_whitespace)
+    s.bytes().all(is_xml_whitespace_byte)
 }
 
 fn trim_xml_start(s: &str) -> &str {
-    s.trim_start_matches(is_xml_whitespace)
+    // Whitespace bytes are ASCII, so the first other byte starts a character.
+    let start = s.bytes().position(|b| !is_xml_whitespace_byte(b)).unwrap_or(s.len());
+    s.get(start..).unwrap_or_default()
 }
 
 /// An element's text as stored: without surrounding whitespace. (Leading whitespace of a text

@@ -13,12 +13,11 @@
 //! [`Element::text`]; whitespace-only text between children never reaches the tree.
 //!
 //! Verbatim leaves: a name is stored as `<NAME>`, and a leaf without attributes whose text follows
-//! it directly and needs no escaping ([`escape::is_verbatim`]) gets `</NAME>` appended at close,
+//! it directly and needs no escaping ([`super::escape::is_verbatim`]) gets `</NAME>` appended at close,
 //! so the storage then holds its final serialised form `<NAME>text</NAME>` ([`Node::verbatim`]).
 //! Nearly all Qualys leaves qualify, and writing them is then one copy.
 
 use super::element::Element;
-use super::escape;
 
 /// A range of [`Tree::strings`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -130,8 +129,9 @@ impl Tree {
     }
 
     /// Appends to the text of node `index`, which must be [`Tree::is_last`] (otherwise nothing is
-    /// appended). `write` gets the string storage and whether the node's text is still empty.
-    pub fn append_text(&mut self, index: u32, write: impl FnOnce(&mut String, bool)) {
+    /// appended). `write` gets the string storage and whether the node's text is still empty, and
+    /// returns whether what it appended is verbatim ([`super::escape::is_verbatim`]).
+    pub fn append_text(&mut self, index: u32, write: impl FnOnce(&mut String, bool) -> bool) {
         if !self.is_last(index) {
             return;
         }
@@ -141,12 +141,9 @@ impl Tree {
         if empty {
             node.text = Span { start: len, end: len };
         }
-        let before = self.strings.len();
-        write(&mut self.strings, empty);
+        let verbatim = write(&mut self.strings, empty);
         node.text.end = self.strings.len() as u32;
-        if node.verbatim && !escape::is_verbatim(self.strings.get(before..).unwrap_or_default()) {
-            node.verbatim = false;
-        }
+        node.verbatim &= verbatim;
     }
 
     /// The text of node `index` as stored so far.
@@ -337,6 +334,7 @@ mod tests {
         t.append_text(id, |s, at_start| {
             assert!(at_start);
             s.push('7');
+            true
         });
         t.close(id, "ID");
         let dns = t.open("DNS_DATA", true);
