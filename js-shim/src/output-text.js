@@ -4,21 +4,26 @@
 // The core's output is ASCII unless an element or attribute name in the Qualys data is not (text
 // is always escaped to ASCII). `takeOutputChunk()` hands over the bytes (a view into the core's
 // memory, valid until the next call on the core object, so decoded right here) with an `ascii`
-// flag: an
-// ASCII chunk is decoded with Buffer's 'latin1' (a byte per character, several times faster than
-// UTF-8 decoding: bench/PROFILE.md), anything else as UTF-8. Without Buffer (a browser) the
-// decoder is TextDecoder, which is what the plain `takeOutput()` uses anyway.
+// flag. An ASCII chunk below Node's external-string threshold is decoded with Buffer's 'latin1'
+// (a byte per character, no UTF-8 decoding); anything else with TextDecoder, exactly as
+// `takeOutput()` does. Why the threshold: Node turns a latin1 decode of 1,031,913 bytes or more into
+// an external string whose memory V8 frees only at its next GC, which measurably raised the
+// transform's peak RSS with the default 4 MiB chunks (136 MB vs 78 MB on 100 MB of detections,
+// bench/PROFILE.md); TextDecoder strings live on V8's heap and keep memory flat.
 
 /* global Buffer */
 const { TextDecoder } = require('./text-codec');
+
+/** Node's EXTERN_APEX (src/string_bytes.cc): longer decoded strings are external. */
+const EXTERNAL_STRING_BYTES = 0xfbee9;
 
 let utf8;
 
 /** One chunk `{bytes, ascii}` from `takeOutputChunk()` as a string. */
 function chunkText(chunk) {
   const b = chunk.bytes;
-  if (typeof Buffer === 'function') {
-    return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString(chunk.ascii ? 'ascii' : 'utf8');
+  if (chunk.ascii && b.byteLength < EXTERNAL_STRING_BYTES && typeof Buffer === 'function') {
+    return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
   }
   if (!utf8) utf8 = new TextDecoder('utf-8');
   return utf8.decode(b);

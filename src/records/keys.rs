@@ -38,18 +38,49 @@ pub struct HostKey<'a> {
     pub dns: Option<&'a str>,
 }
 
-/// Writes `<ARCHER_DETECTION_KEY>...</ARCHER_DETECTION_KEY>` for `detection` on `host`, escaping
+/// The fields of a `DETECTION` the keys use, each the text of the first child of that name
+/// (empty when absent or empty, as [`Node::child_text`]), found in one pass over its children.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DetectionFields<'a> {
+    pub qid: &'a str,
+    pub port: &'a str,
+    pub protocol: &'a str,
+    pub first_found: &'a str,
+}
+
+impl<'a> DetectionFields<'a> {
+    pub fn of(detection: Node<'a>) -> Self {
+        let (mut qid, mut port, mut protocol, mut first_found) = (None, None, None, None);
+        for c in detection.children() {
+            let slot = match c.name() {
+                "QID" => &mut qid,
+                "PORT" => &mut port,
+                "PROTOCOL" => &mut protocol,
+                "FIRST_FOUND_DATETIME" => &mut first_found,
+                _ => continue,
+            };
+            slot.get_or_insert(c.text());
+        }
+        DetectionFields {
+            qid: qid.unwrap_or(""),
+            port: port.unwrap_or(""),
+            protocol: protocol.unwrap_or(""),
+            first_found: first_found.unwrap_or(""),
+        }
+    }
+}
+
+/// Writes `<ARCHER_DETECTION_KEY>...</ARCHER_DETECTION_KEY>` for a detection on `host`, escaping
 /// each part as it goes (the same bytes as escaping the joined key: `|` needs no escaping).
 /// Returns how many characters were replaced.
-pub fn write_detection_key(host: HostKey<'_>, detection: Node<'_>, out: &mut String) -> u64 {
-    let text = |name: &str| detection.child_text(name).unwrap_or("");
+pub fn write_detection_key(host: HostKey<'_>, detection: &DetectionFields<'_>, out: &mut String) -> u64 {
     let (first, last) = match host.dns {
         Some(dns) => (dns, None),
-        None => (host.id, Some(text("FIRST_FOUND_DATETIME"))),
+        None => (host.id, Some(detection.first_found)),
     };
     output::write_start(DETECTION_KEY, [], false, out);
     let mut replaced = output::write_text(first, out);
-    for part in [text("QID"), text("PORT"), text("PROTOCOL")].into_iter().chain(last) {
+    for part in [detection.qid, detection.port, detection.protocol].into_iter().chain(last) {
         out.push('|');
         replaced += output::write_text(part, out);
     }

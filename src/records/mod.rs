@@ -126,12 +126,13 @@ fn write_detections(host: Node<'_>, non_ascii: bool, chunker: &mut Chunker) -> u
     let mut written = 0;
     for d in list.children().filter(|d| d.name() == "DETECTION") {
         note(chunker, non_ascii);
+        let fields = keys::DetectionFields::of(d);
         chunker.push_with(|out| {
             let mut replaced = identity_replaced;
             replaced += output::write_start("DETECTION", d.attrs(), false, out);
-            replaced += keys::write_detection_key(host_key, d, out);
+            replaced += keys::write_detection_key(host_key, &fields, out);
             replaced += output::write_leaf(keys::DEVICE_LINK, device, out);
-            replaced += output::write_leaf(keys::VULN_LINK, keys::vuln_link(d), out);
+            replaced += output::write_leaf(keys::VULN_LINK, fields.qid, out);
             out.push_str(&identity_xml);
             for c in d.children() {
                 replaced += output::write_node(c, out);

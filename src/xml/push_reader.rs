@@ -542,10 +542,16 @@ impl PushReader {
 
     /// A token (complete, or cut but already longer than the cap) must fit in the cap. After the
     /// root element it is merely dropped, like any other content there.
+    #[inline]
     fn check_token<S: Sink + ?Sized>(&mut self, ev_start: usize, ev_end: usize, sink: &mut S) -> Result<Flow, Error> {
         if ev_end.saturating_sub(ev_start) <= self.max_record_bytes {
             return Ok(Flow::Continue);
         }
+        self.oversized_token(ev_start, sink)
+    }
+
+    #[cold]
+    fn oversized_token<S: Sink + ?Sized>(&mut self, ev_start: usize, sink: &mut S) -> Result<Flow, Error> {
         if self.phase == Phase::AfterRoot {
             self.discard(ev_start, sink);
             return Ok(Flow::Stop);
