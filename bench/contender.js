@@ -63,20 +63,21 @@ function countInTree(doc) {
 }
 
 const contenders = {
-  /** The transporter's path: Transformer.push(64 KiB bytes) -> output strings decoded as the shim
-   *  decodes them (takeOutputChunk + js-shim/src/output-text.js), counted. */
+  /** The transporter's path: Transformer.push(64 KiB bytes) -> output chunks as the Archer entry
+   *  hands them to OutputWriter.writeItem (Buffers of UTF-8 bytes: takeOutputChunk copied by
+   *  js-shim/src/output-text.js), counted. */
   wasm() {
     // QVT_WASM_PKG: another wasm-bindgen nodejs build (e.g. one with function names, for profiling).
     const pkg = process.env.QVT_WASM_PKG || path.join(__dirname, '..', 'target', 'wasm-pkg', 'nodejs');
     const core = require(path.resolve(pkg, 'qualys_vm_transporter.js'));
-    const { takeOutputText } = require('../js-shim/src/output-text');
+    const { takeOutputBytes } = require('../js-shim/src/output-text');
     const t0 = process.hrtime.bigint();
     const t = new core.Transformer(source);
     let outChars = 0;
     let chunks = 0;
     const drain = () => {
       let c;
-      while ((c = takeOutputText(t)) !== undefined) { outChars += c.length; chunks++; }
+      while ((c = takeOutputBytes(t)) !== undefined) { outChars += c.length; chunks++; }
     };
     const bytesIn = eachChunk((chunk) => { t.push(chunk); drain(); });
     const summary = t.finish();

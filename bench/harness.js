@@ -403,9 +403,11 @@ ${docs}
 
 1. **wasm core in Node**: \`new Transformer(source)\` from \`target/wasm-pkg/nodejs\` (the release build the
    single file embeds); the file is read in ${o.chunk / 1024} KiB chunks into one reused Buffer, each chunk \`push\`ed
-   (copied into wasm memory), then \`takeOutput()\` drained until \`undefined\`: the output strings (Archer
-   records, default chunking: 1000 records / 4 MiB per chunk) are counted and dropped; \`finish()\` at the end.
-   This is what the transporter does per response body chunk, minus the HTTP and \`writeItem\`.
+   (copied into wasm memory), then the output chunks (Archer records, default chunking: 1000 records / 4 MiB per
+   chunk) taken until none is left, each copied out of wasm memory into a Buffer exactly as the Archer entry hands
+   it to \`OutputWriter.writeItem\` (\`takeOutputChunk()\` + \`js-shim/src/output-text.js\`), counted and dropped;
+   \`finish()\` at the end. This is what the transporter does per response body chunk, minus the HTTP and
+   \`writeItem\`.
 2. **native core**: \`bench/native\` (release, LTO, codegen-units=1, panic=abort), the same \`Transform::new(source,
    1000, 4 MiB, Limits::default())\`, \`push\` of ${o.chunk / 1024} KiB chunks read from the file, \`take_output\` drained.
 3. **xml2js** (\`parseString\`, default options, run synchronously) on the whole document read as one string, then

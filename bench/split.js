@@ -1,18 +1,22 @@
 'use strict';
 // Where the wasm contender's time goes, from the outside: reading the file, Transformer.push
-// (parse + shape + serialise, all inside wasm) and taking the output (wasm memory -> JS string, as
-// the shim does it: takeOutputChunk + js-shim/src/output-text.js).
+// (parse + shape + serialise, all inside wasm) and taking the output (wasm memory -> a Buffer, as
+// the Archer entry hands it to OutputWriter.writeItem: takeOutputChunk + js-shim/src/output-text.js;
+// `--strings`: decoded to JS strings instead, as runFeed gives them to other writers).
 //
 // usage: node bench/split.js <source> <file> [chunkBytes]   (QVT_WASM_PKG: another nodejs build)
 
 const fs = require('fs');
 const path = require('path');
 
-const [source, file, chunkArg] = process.argv.slice(2);
+const args = process.argv.slice(2).filter((a) => a !== '--strings');
+const strings = args.length !== process.argv.length - 2;
+const [source, file, chunkArg] = args;
 const CHUNK = Number(chunkArg) || 65536;
 const pkg = process.env.QVT_WASM_PKG || path.join(__dirname, '..', 'target', 'wasm-pkg', 'nodejs');
 const core = require(path.resolve(pkg, 'qualys_vm_transporter.js'));
-const { takeOutputText } = require('../js-shim/src/output-text');
+const { takeOutputText, takeOutputBytes } = require('../js-shim/src/output-text');
+const takeOutput = strings ? takeOutputText : takeOutputBytes;
 const now = () => process.hrtime.bigint();
 const ms = (ns) => Number(ns) / 1e6;
 
@@ -36,7 +40,7 @@ for (;;) {
   push += now() - a;
   a = now();
   let c;
-  while ((c = takeOutputText(t)) !== undefined) chars += c.length;
+  while ((c = takeOutput(t)) !== undefined) chars += c.length;
   take += now() - a;
 }
 let a = now();
@@ -44,7 +48,7 @@ const summary = t.finish();
 push += now() - a;
 a = now();
 let c;
-while ((c = takeOutputText(t)) !== undefined) chars += c.length;
+while ((c = takeOutput(t)) !== undefined) chars += c.length;
 take += now() - a;
 const total = ms(now() - t0);
 fs.closeSync(fd);

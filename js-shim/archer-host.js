@@ -62,7 +62,7 @@ function summaryFromLogs(lines) {
  * @param {boolean} [o.outputWriter=true] false: a 6.4/6.5 host without OutputWriter
  * @param {(line: string) => void} [o.onLog] every console line, as it is written
  * @param {number} [o.timeoutMs=600000]
- * @returns {Promise<{ok, err, result, calls, creates, rootNode, items, writeItems, outputBytes, logs, requires, summary, wallMs}>}
+ * @returns {Promise<{ok, err, result, calls, creates, rootNode, items, writeItems, bufferItems, outputBytes, logs, requires, summary, wallMs}>}
  */
 function runArcherScript(o) {
   const code = o.code !== undefined ? o.code : fs.readFileSync(o.script, 'utf8');
@@ -75,6 +75,7 @@ function runArcherScript(o) {
   const creates = [];
   const calls = [];
   let writeItems = 0;
+  let bufferItems = 0; // writeItem calls given a Buffer (items keeps every item as text)
   let outputBytes = 0;
   let writeItemNs = 0n; // time spent inside writeItem: the host's cost, for benchmarks
   const outFd = o.out ? fs.openSync(o.out, 'w') : null;
@@ -112,9 +113,10 @@ function runArcherScript(o) {
             writeItem(s) {
               const t0 = process.hrtime.bigint();
               writeItems++;
-              const text = Buffer.isBuffer(s) ? s.toString('utf8') : String(s);
-              if (outFd !== null) outputBytes += fs.writeSync(outFd, text);
+              if (Buffer.isBuffer(s)) bufferItems++;
+              if (outFd !== null) outputBytes += fs.writeSync(outFd, Buffer.isBuffer(s) ? s : String(s));
               else {
+                const text = Buffer.isBuffer(s) ? s.toString('utf8') : String(s);
                 items.push(text);
                 outputBytes += Buffer.byteLength(text);
               }
@@ -138,6 +140,7 @@ function runArcherScript(o) {
           rootNode: creates[0] && creates[0].opts ? creates[0].opts.RootNode : null,
           items,
           writeItems,
+          bufferItems,
           outputBytes,
           writeItemMs: Number(writeItemNs) / 1e6,
           logs,
@@ -201,6 +204,7 @@ async function main(argv) {
     error: err ? (Array.isArray(err) ? String(err[err.length - 1]) : String(err && err.message ? err.message : err)) : null,
     previousRunContext: r.result ? r.result.previousRunContext || '' : r.calls[0] && r.calls[0][1] ? r.calls[0][1].previousRunContext || '' : '',
     writeItems: r.writeItems,
+    bufferItems: r.bufferItems,
     outputBytes: r.outputBytes,
     writeItemMs: r.writeItemMs,
     rootNode: r.rootNode,

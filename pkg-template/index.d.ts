@@ -98,14 +98,21 @@ export interface HttpAdapter {
 }
 
 export interface OutputItemWriter {
-  writeItem(chunk: string): unknown;
+  /** A string, or a Buffer of UTF-8 bytes when RunFeedOptions.outputBytes is set. */
+  writeItem(chunk: string | Uint8Array): unknown;
 }
 
 export interface RunFeedOptions {
   params: CustomParameters;
   tokens?: Tokens;
   /** Receives each output chunk (sibling XML record fragments) in order; "" once when no record was written. */
-  writer: OutputItemWriter | ((chunk: string) => unknown);
+  writer: OutputItemWriter | ((chunk: string | Uint8Array) => unknown);
+  /**
+   * Hand the writer each chunk as a Buffer of UTF-8 bytes (a Uint8Array without Buffer) instead of
+   * a string; the "" of an empty run stays a string. The Archer entry sets it for OutputWriter,
+   * whose writeItem takes strings or Buffers. Default false.
+   */
+  outputBytes?: boolean;
   /** Log sink (texts are already scrubbed of secrets); default: console.log in RSA's format. */
   log?: ((level: LogLevel, text: string) => void) | { log(level: LogLevel, text: string): unknown };
   /** 'node' | 'request' | 'fetch', an adapter, or a factory; default: the first client that loads. */

@@ -83,7 +83,10 @@ function runArcher(options) {
       if (userStart) userStart(info);
     };
 
-    return runFeed(Object.assign(run, { params, tokens, writer: item, log: logger, secrets }))
+    // OutputWriter.writeItem takes strings or Buffers: Buffers save decoding each chunk into a
+    // string that the host then encodes again. The 6.4/6.5 result.output is built as a string.
+    const outputBytes = !!outputWriter && typeof Buffer === 'function';
+    return runFeed(Object.assign(run, { params, tokens, writer: item, log: logger, secrets, outputBytes }))
       .then(({ summary, previousRunContext }) => {
         let output = null;
         if (memory) {

@@ -35,4 +35,16 @@ function takeOutputText(source) {
   return chunk === undefined ? undefined : chunkText(chunk);
 }
 
-module.exports = { chunkText, takeOutputText };
+/**
+ * The next output chunk as a Buffer of UTF-8 bytes (a copy: the core's view is only valid until
+ * its next call), or undefined. What the Archer entry hands to OutputWriter.writeItem, which
+ * takes strings or Buffers: the bytes are copied once instead of being decoded into a string
+ * that the host then encodes again. A Uint8Array where there is no Buffer.
+ */
+function takeOutputBytes(source) {
+  const chunk = source.takeOutputChunk();
+  if (chunk === undefined) return undefined;
+  return typeof Buffer === 'function' ? Buffer.from(chunk.bytes) : chunk.bytes.slice();
+}
+
+module.exports = { chunkText, takeOutputText, takeOutputBytes };

@@ -15,7 +15,7 @@
 const { createLogger, Secrets } = require('./log');
 const { shimError } = require('./errors');
 const { createHttp } = require('./http');
-const { takeOutputText } = require('./output-text');
+const { takeOutputText, takeOutputBytes } = require('./output-text');
 
 const MAX_TIMER_MS = 2147483647; // setTimeout's limit
 
@@ -92,6 +92,9 @@ async function runFeed(options) {
   }
   const emit = (level, text) => emitLine(level, secrets.scrub(text));
 
+  // Output chunks as strings, or as Buffers of UTF-8 bytes (outputBytes: the Archer entry's
+  // choice for OutputWriter.writeItem; see output-text.js).
+  const takeOutput = o.outputBytes ? takeOutputBytes : takeOutputText;
   let writeFn;
   if (typeof o.writer === 'function') writeFn = o.writer;
   else if (o.writer && typeof o.writer.writeItem === 'function') writeFn = (c) => o.writer.writeItem(c);
@@ -125,7 +128,7 @@ async function runFeed(options) {
   const drain = () => {
     for (const line of feed.takeLogs()) emit(line.level, line.text);
     let chunk;
-    while ((chunk = takeOutputText(feed)) !== undefined) {
+    while ((chunk = takeOutput(feed)) !== undefined) {
       if (state.fatal) continue; // the run is failing; nothing more is written
       try {
         writeFn(chunk);

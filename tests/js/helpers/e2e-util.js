@@ -349,6 +349,8 @@ async function runScript(sim, params, { tokens, mode = '6x', timeoutMs = 120000,
   r.previousRunContext = second && typeof second.previousRunContext === 'string' ? second.previousRunContext : null;
   const label = `${params.dataSource} run (${mode})`;
   assert.equal(r.calls.length, 1, `${label}: callback called ${r.calls.length} times`);
+  // OutputWriter gets every chunk as a Buffer of bytes; only an empty run's writeItem("") is text.
+  assert.equal(r.bufferItems, r.writeItems - r.items.filter((x) => x === '').length, `${label}: writeItem given Buffers`);
   assertNoSecret(r.logs.join('\n'), `${label} log`);
   assertNoSecret(r.text, `${label} output`);
   assertNoSecret(JSON.stringify(r.calls.map(([e, res]) => [Array.isArray(e) ? e : e && String(e.stack || e), res])), `${label} callback`);
