@@ -352,7 +352,7 @@ function e2eSection(e2e) {
     `| ${fmt(e2e.wallMs / 1000, 2)}${e2e.otherCores > BUSY ? ` (busy ${fmt(e2e.otherCores, 2)})` : ''} | ${fmtInt(e2e.requests)} | ${fmtInt(e2e.records)} | ${fmtInt(e2e.outputBytes)} | ${fmtInt(e2e.writeItems)} | ${mb(e2e.peakRssKiB)} | ${mb(e2e.simPeakRssKiB)} | ${e2e.outcome} |`,
     '',
     `Wall time: from starting the transporter process until it exited after Archer's callback (wasm instantiation included; the simulator was already listening). ` +
-      (e2e.writeItemMs == null ? '' : `Of that, ${fmt(e2e.writeItemMs / 1000, 2)} s were spent inside the mirrored OutputWriter's writeItem (encoding the strings and writing ${fmt(e2e.outputBytes / 1e6, 0)} MB to a file: the host's cost, counted in the wall time anyway). `) +
+      (e2e.writeItemMs == null ? '' : `Of that, ${fmt(e2e.writeItemMs / 1000, 2)} s were spent inside the mirrored OutputWriter's writeItem (writing the chunks, Buffers of bytes, as ${fmt(e2e.outputBytes / 1e6, 0)} MB to a file: the host's cost, counted in the wall time anyway). `) +
       `Throughput: ${fmt(e2e.outputBytes / 1e6 / (e2e.wallMs / 1000))} MB/s of Archer output, ${fmtInt(e2e.records / (e2e.wallMs / 1000))} records/s; ` +
       `core summary: \`${e2e.coreSummary || '?'}\`.`,
   ].join('\n');
