@@ -49,14 +49,9 @@ pub fn escape_into(s: &str, attr: bool, out: &mut String) -> u64 {
     let mut run = 0;
     let mut i = 0;
     loop {
-        // Skip eight plain bytes at a time; a word that may hold a byte needing care is then
-        // walked byte by byte (to its end, so it is not tested twice).
-        while let Some(word) = bytes.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
-            if may_need_escaping(u64::from_le_bytes(word), attr) {
-                break;
-            }
-            i += 8;
-        }
+        // A word that may hold a byte needing care is walked byte by byte (to its end, so it is
+        // not tested twice).
+        i = skip_plain_words(bytes, i, attr);
         let stop = (i + 8).min(bytes.len());
         if i >= stop {
             break;
@@ -99,6 +94,19 @@ pub fn escape_into(s: &str, attr: bool, out: &mut String) -> u64 {
     }
     out.push_str(s.get(run..).unwrap_or_default());
     replaced
+}
+
+/// From `i` on, skips whole eight-byte words that need no escaping; returns where the first word
+/// that may need some starts (or the last, shorter-than-eight-bytes stretch).
+#[inline]
+fn skip_plain_words(bytes: &[u8], mut i: usize, attr: bool) -> usize {
+    while let Some(word) = bytes.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+        if may_need_escaping(u64::from_le_bytes(word), attr) {
+            break;
+        }
+        i += 8;
+    }
+    i
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
@@ -170,12 +178,7 @@ pub fn scan_text(text: &str) -> TextScan {
     let mut has_cr = false;
     let mut i = 0;
     loop {
-        while let Some(word) = bytes.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
-            if may_need_escaping(u64::from_le_bytes(word), false) {
-                break;
-            }
-            i += 8;
-        }
+        i = skip_plain_words(bytes, i, false);
         let stop = (i + 8).min(bytes.len());
         let Some(word) = bytes.get(i..stop) else { break };
         if word.is_empty() {
