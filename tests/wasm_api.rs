@@ -219,3 +219,28 @@ fn the_transformer_gives_the_same_output_for_any_chunking() {
     });
     assert_eq!(get_str(&err.err().expect("wrong endpoint"), "code"), "WRONG_ENDPOINT");
 }
+
+#[wasm_bindgen_test]
+fn output_chunks_as_bytes_match_the_strings_and_say_whether_they_are_ascii() {
+    let doc: &[u8] = include_bytes!("fixtures/real/demisto_hld_host_list_detections_raw.xml");
+    let mut strings = JsTransformer::new("detections", Some(3), None).expect("source");
+    let mut bytes = JsTransformer::new("detections", Some(3), None).expect("source");
+    strings.push(doc).expect("push");
+    bytes.push(doc).expect("push");
+    strings.finish().expect("finish");
+    bytes.finish().expect("finish");
+    let mut chunks = 0;
+    while let Some(text) = strings.take_output() {
+        let chunk = bytes.take_output_chunk();
+        assert!(chunk.is_object(), "a chunk for each string");
+        let view = js_sys::Uint8Array::new(&get(&chunk, "bytes"));
+        // Read the view before the next call on the transformer (it views the core's memory).
+        let copied = view.to_vec();
+        assert_eq!(String::from_utf8(copied).expect("UTF-8"), text);
+        assert_eq!(get(&chunk, "ascii").as_bool(), Some(text.is_ascii()));
+        assert_eq!(get(&chunk, "records").as_f64(), Some(text.matches("<DETECTION>").count() as f64));
+        chunks += 1;
+    }
+    assert_eq!(chunks, 3, "8 detections in chunks of 3");
+    assert!(bytes.take_output_chunk().is_undefined());
+}
