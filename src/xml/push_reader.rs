@@ -18,6 +18,11 @@
 //! unknown entity stays literal (`&name;`) and the first one in a document gives one notice. A `&`
 //! that cannot start a reference (e.g. `AT&T`) is kept as it is. Nothing is resolved inside CDATA.
 //!
+//! UTF-8: valid input is validated once, by quick-xml, event by event (a multi-byte character cut
+//! by a chunk end waits for the next chunk). When quick-xml meets invalid UTF-8, the reader
+//! re-parses from that event with the rest of the document sanitised (invalid sequences become
+//! U+FFFD, one notice), and sanitises every later chunk as it arrives.
+//!
 //! How chunks are handled: the reader keeps a carry-over buffer holding only the uncommitted tail of
 //! the input. Each push appends the chunk and runs a borrowed quick-xml reader over the buffer from
 //! its start, commits every complete event, and stops at a markup token cut by the end of the
@@ -134,8 +139,14 @@ struct Wait {
 #[derive(Debug)]
 pub struct PushReader {
     max_record_bytes: usize,
-    /// Uncommitted tail of the (UTF-8-sanitised) input; always valid UTF-8.
+    /// Uncommitted tail of the input. Until `lenient`, bytes as received (quick-xml checks that
+    /// every event is UTF-8, so valid input is validated once); after, sanitised: valid UTF-8.
     buf: Vec<u8>,
+    /// Set once invalid UTF-8 was met: from then on every chunk is sanitised (invalid sequences
+    /// replaced with U+FFFD) as it is appended.
+    lenient: bool,
+    /// Set by `process` when quick-xml met invalid UTF-8 in the event starting where it stopped.
+    invalid_utf8_met: bool,
     /// Up to 3 bytes of a UTF-8 sequence cut by the end of the last chunk.
     utf8_pending: Vec<u8>,
     /// Absolute offset (in the sanitised stream) of `buf[0]`.
@@ -183,6 +194,8 @@ impl PushReader {
         PushReader {
             max_record_bytes: max_record_bytes.max(1),
             buf: Vec::new(),
+            lenient: false,
+            invalid_utf8_met: false,
             utf8_pending: Vec::new(),
             consumed: 0,
             raw_bytes: 0,
@@ -247,7 +260,7 @@ impl PushReader {
         if self.phase == Phase::Discard {
             return Ok(());
         }
-        self.append_sanitized(chunk, false);
+        self.append(chunk, false);
         let result = self.run(sink, false);
         self.remember(result)
     }
@@ -279,7 +292,7 @@ impl PushReader {
 
     fn finish_inner<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Result<(), Error> {
         if self.phase != Phase::Discard {
-            self.append_sanitized(&[], true);
+            self.append(&[], true);
             self.run(sink, true)?;
         }
         // Every byte has been read now (or dropped after the root, which cleared this).
@@ -316,6 +329,35 @@ impl PushReader {
                 ),
             )),
         }
+    }
+
+    /// Appends `chunk` to the buffer: as it is until invalid UTF-8 has been met (a multi-byte
+    /// sequence cut by the chunk end waits in `utf8_pending`, unless `finishing`), sanitised after.
+    fn append(&mut self, chunk: &[u8], finishing: bool) {
+        if self.lenient {
+            return self.append_sanitized(chunk, finishing);
+        }
+        let joined: Cow<'_, [u8]> = if self.utf8_pending.is_empty() {
+            Cow::Borrowed(chunk)
+        } else {
+            let mut v = std::mem::take(&mut self.utf8_pending);
+            v.extend_from_slice(chunk);
+            Cow::Owned(v)
+        };
+        let keep = if finishing { 0 } else { incomplete_utf8_tail(&joined) };
+        let (complete, cut) = joined.split_at(joined.len() - keep);
+        self.buf.extend_from_slice(complete);
+        self.utf8_pending.clear();
+        self.utf8_pending.extend_from_slice(cut);
+    }
+
+    /// Quick-xml met invalid UTF-8 at the start of the buffer (everything before it was committed):
+    /// sanitise what is left, and every later chunk.
+    fn start_sanitising(&mut self, finishing: bool) {
+        self.lenient = true;
+        let mut raw = std::mem::take(&mut self.buf);
+        raw.append(&mut self.utf8_pending);
+        self.append_sanitized(&raw, finishing);
     }
 
     /// Appends `chunk` to the buffer as valid UTF-8, replacing invalid sequences with U+FFFD. A
@@ -379,19 +421,25 @@ impl PushReader {
             }
         }
         self.wait = None;
-        let buf = std::mem::take(&mut self.buf);
-        let outcome = self.process(&buf, sink, finishing);
-        self.buf = buf;
-        let committed = outcome?.min(self.buf.len());
-        self.buf.drain(..committed);
-        self.consumed += committed as u64;
-        if self.phase == Phase::Discard {
-            self.buf = Vec::new();
-            self.utf8_pending = Vec::new();
-            self.wait = None;
-            return Ok(());
+        loop {
+            let buf = std::mem::take(&mut self.buf);
+            let outcome = self.process(&buf, sink, finishing);
+            self.buf = buf;
+            let committed = outcome?.min(self.buf.len());
+            self.buf.drain(..committed);
+            self.consumed += committed as u64;
+            if self.phase == Phase::Discard {
+                self.buf = Vec::new();
+                self.utf8_pending = Vec::new();
+                self.wait = None;
+                return Ok(());
+            }
+            if !std::mem::take(&mut self.invalid_utf8_met) {
+                return self.check_carry_over(sink);
+            }
+            // Parse the rest again, sanitised, from the event that held the invalid bytes.
+            self.start_sanitising(finishing);
         }
-        self.check_carry_over(sink)
     }
 
     /// The uncommitted tail is (a prefix of) one token: it must fit in the cap too.
@@ -426,6 +474,10 @@ impl PushReader {
             let event = match event {
                 Ok(Event::Eof) => return Ok(len),
                 Ok(event) => event,
+                Err(XmlError::Encoding(_)) if !self.lenient => {
+                    self.invalid_utf8_met = true;
+                    return Ok(ev_start);
+                }
                 Err(err) => return self.on_syntax_error(buf, &err, ev_start, ev_end, sink, finishing),
             };
             let flow = match event {
@@ -959,6 +1011,25 @@ impl PushReader {
     }
 }
 
+/// How many bytes at the end of `b` are the start of a UTF-8 sequence that the next chunk may
+/// complete (0 when the end is complete, or invalid in a way no later byte fixes).
+fn incomplete_utf8_tail(b: &[u8]) -> usize {
+    for back in 1..=b.len().min(3) {
+        let Some(&c) = b.get(b.len() - back) else { return 0 };
+        if c & 0xC0 == 0x80 {
+            continue;
+        }
+        let need = match c {
+            0xC2..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF4 => 4,
+            _ => return 0,
+        };
+        return if need > back { back } else { 0 };
+    }
+    0
+}
+
 /// Where a cut token can still end; `None` when no safe shortcut exists (then each push reparses).
 fn wait_for(tail: &[u8]) -> Option<Wait> {
     // A token ending in '>' may be complete but malformed: let the next push reparse it.
@@ -1450,6 +1521,26 @@ mod tests {
         // cut inside a multi-byte character at the very end
         let out = parse(b"<R/>\xE2\x82", &[]);
         assert_eq!(out.1, Ok(()));
+    }
+
+    #[test]
+    fn invalid_utf8_anywhere_is_replaced_the_same_way_whatever_the_split() {
+        // Valid input is validated once, by quick-xml, event by event; the first invalid byte
+        // switches the reader to sanitising, whichever kind of token holds it.
+        let doc = b"<R a=\"\xFF\"><!-- \xFF --><X k=\"v\xFE\">t&amp;\xC0u<![CDATA[\xFF]]></X><?pi \xFF?><X>\xE2\x82\xAC ok</X></R>\n<!-- \xFF -->";
+        let out = parse_all_splits(doc, &["X"], 1 << 20);
+        assert_eq!(out.1, Ok(()));
+        let x = tree(&out, 0);
+        assert_eq!(x.attrs, [("k".to_string(), "v\u{FFFD}".to_string())]);
+        assert_eq!(x.text, "t&\u{FFFD}u\u{FFFD}");
+        assert_eq!(tree(&out, 1).text, "\u{20AC} ok");
+        assert_eq!(out.0.calls.iter().filter(|c| c.starts_with("notice")).count(), 1);
+        // An invalid byte in a comment after the root (which is read, not dropped) is noticed too.
+        let out = parse_all_splits(b"<R><X>a</X></R><!-- \xFF -->", &["X"], 1 << 20);
+        assert_eq!(out.1, Ok(()));
+        assert_eq!(out.0.calls.iter().filter(|c| c.starts_with("notice")).count(), 1);
+        // Invalid bytes in an element name are still a malformed document.
+        assert_eq!(parse(b"<R><\xFFX/></R>", &[]).1, Err("MALFORMED_XML".to_string()));
     }
 
     #[test]
