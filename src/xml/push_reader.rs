@@ -337,18 +337,22 @@ impl PushReader {
         if self.lenient {
             return self.append_sanitized(chunk, finishing);
         }
-        let joined: Cow<'_, [u8]> = if self.utf8_pending.is_empty() {
-            Cow::Borrowed(chunk)
-        } else {
-            let mut v = std::mem::take(&mut self.utf8_pending);
-            v.extend_from_slice(chunk);
-            Cow::Owned(v)
-        };
+        let joined = self.after_pending(chunk);
         let keep = if finishing { 0 } else { incomplete_utf8_tail(&joined) };
         let (complete, cut) = joined.split_at(joined.len() - keep);
         self.buf.extend_from_slice(complete);
         self.utf8_pending.clear();
         self.utf8_pending.extend_from_slice(cut);
+    }
+
+    /// `chunk` after the bytes of a character cut by the end of the previous chunk, if any.
+    fn after_pending<'c>(&mut self, chunk: &'c [u8]) -> Cow<'c, [u8]> {
+        if self.utf8_pending.is_empty() {
+            return Cow::Borrowed(chunk);
+        }
+        let mut v = std::mem::take(&mut self.utf8_pending);
+        v.extend_from_slice(chunk);
+        Cow::Owned(v)
     }
 
     /// Quick-xml met invalid UTF-8 at the start of the buffer (everything before it was committed):
@@ -363,13 +367,7 @@ impl PushReader {
     /// Appends `chunk` to the buffer as valid UTF-8, replacing invalid sequences with U+FFFD. A
     /// sequence cut by the chunk end waits in `utf8_pending` unless `finishing`.
     fn append_sanitized(&mut self, chunk: &[u8], finishing: bool) {
-        let joined: Cow<'_, [u8]> = if self.utf8_pending.is_empty() {
-            Cow::Borrowed(chunk)
-        } else {
-            let mut v = std::mem::take(&mut self.utf8_pending);
-            v.extend_from_slice(chunk);
-            Cow::Owned(v)
-        };
+        let joined = self.after_pending(chunk);
         let mut rest: &[u8] = &joined;
         loop {
             match std::str::from_utf8(rest) {
