@@ -45,22 +45,11 @@ impl Chunker {
         Chunker { max_records: max_records.max(1), max_bytes: max_bytes.max(1), buf: String::new(), records: 0, non_ascii: false, ready: VecDeque::new(), replaced_chars: 0 }
     }
 
-    /// Adds one record.
-    pub fn push(&mut self, record: &Element) {
-        if !names_are_ascii(record) {
-            self.note_non_ascii_names();
-        }
-        self.push_with(|out| write_element(record, out));
-    }
-
-    /// Says that the next record written holds a non-ASCII element or attribute name.
-    pub fn note_non_ascii_names(&mut self) {
-        self.non_ascii = true;
-    }
-
-    /// Adds one record written by `write` (which returns how many characters it replaced). If
-    /// the record's names are not all ASCII, call [`Chunker::note_non_ascii_names`] first.
-    pub fn push_with(&mut self, write: impl FnOnce(&mut String) -> u64) {
+    /// Adds one record written by `write` (which returns how many characters it replaced).
+    /// `ascii_names`: whether every element and attribute name it writes is ASCII (its text is
+    /// always escaped to ASCII), so that the chunk it lands in can say whether it is ASCII.
+    pub fn push_with(&mut self, ascii_names: bool, write: impl FnOnce(&mut String) -> u64) {
+        self.non_ascii |= !ascii_names;
         self.replaced_chars += write(&mut self.buf);
         self.records += 1;
         if self.records >= self.max_records || self.buf.len() >= self.max_bytes {
@@ -148,11 +137,6 @@ pub fn write_node(node: Node<'_>, out: &mut String) -> u64 {
     replaced
 }
 
-/// Whether every element and attribute name in `el` is ASCII.
-fn names_are_ascii(el: &Element) -> bool {
-    el.name.is_ascii() && el.attrs.iter().all(|(k, _)| k.is_ascii()) && el.children.iter().all(names_are_ascii)
-}
-
 /// Serialises one element (and its subtree) to `out`; returns how many characters were replaced.
 pub fn write_element(el: &Element, out: &mut String) -> u64 {
     let empty = el.text.is_empty() && el.children.is_empty();
@@ -214,10 +198,10 @@ mod tests {
     fn chunks_close_on_record_count_and_on_bytes() {
         let rec = Element::leaf("R", "x".repeat(10));
         let mut by_count = Chunker::new(3, 1 << 20);
-        by_count.push(&rec);
-        by_count.push(&rec);
+        by_count.push_with(true, |out| write_element(&rec, out));
+        by_count.push_with(true, |out| write_element(&rec, out));
         assert!(by_count.take_ready().is_none());
-        by_count.push(&rec);
+        by_count.push_with(true, |out| write_element(&rec, out));
         let c = by_count.take_ready().expect("third record closes the chunk");
         assert_eq!(c.records, 3);
         assert_eq!(c.xml.matches("<R>").count(), 3);
@@ -225,12 +209,12 @@ mod tests {
         assert!(by_count.take_ready().is_none());
 
         let mut by_bytes = Chunker::new(1000, 30);
-        by_bytes.push(&rec); // 18 bytes
+        by_bytes.push_with(true, |out| write_element(&rec, out)); // 18 bytes
         assert!(by_bytes.take_ready().is_none());
-        by_bytes.push(&rec);
+        by_bytes.push_with(true, |out| write_element(&rec, out));
         assert_eq!(by_bytes.take_ready().map(|c| c.records), Some(2), "36 bytes >= 30 closes the chunk");
-        by_bytes.push(&rec);
-        by_bytes.push_with(|out| write_leaf("S", "a<b", out));
+        by_bytes.push_with(true, |out| write_element(&rec, out));
+        by_bytes.push_with(true, |out| write_leaf("S", "a<b", out));
         assert!(by_bytes.take_ready().is_some());
         by_bytes.flush();
         assert!(by_bytes.take_ready().is_none());

@@ -31,11 +31,19 @@ pub fn vuln_link(node: Node<'_>) -> &str {
     node.child_text("QID").unwrap_or("")
 }
 
-/// The parts of a host's identity the detection key uses.
+/// The parts of a host's identity the keys use.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct HostKey<'a> {
+    /// The host ID ("" when absent).
     pub id: &'a str,
     pub dns: Option<&'a str>,
+}
+
+impl<'a> HostKey<'a> {
+    /// `ID` when present, else `DNS` (the rule of [`device_link`]).
+    pub fn device_link(&self) -> &'a str {
+        if self.id.is_empty() { self.dns.unwrap_or("") } else { self.id }
+    }
 }
 
 /// The fields of a `DETECTION` the keys use, each the text of the first child of that name

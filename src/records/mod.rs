@@ -38,15 +38,6 @@ pub fn default_root_node(source: DataSource) -> &'static str {
     }
 }
 
-/// The element name each data source's records carry in the output.
-pub fn record_name(source: DataSource) -> &'static str {
-    match source {
-        DataSource::Kb => "VULN",
-        DataSource::Hosts | DataSource::HostDetections => "HOST",
-        DataSource::Detections => "DETECTION",
-    }
-}
-
 /// The ID that orders a captured element (host ID or QID), for exactly-once bookkeeping.
 pub fn id_of(source: DataSource, tree: &Tree) -> Option<u64> {
     let key = if source == DataSource::Kb { "QID" } else { "ID" };
@@ -56,32 +47,21 @@ pub fn id_of(source: DataSource, tree: &Tree) -> Option<u64> {
 /// Writes the records of one captured element into `chunker`; returns how many.
 pub fn write(source: DataSource, tree: &Tree, chunker: &mut Chunker) -> u64 {
     let root = tree.root();
-    let non_ascii = tree.has_non_ascii_names();
+    let ascii = !tree.has_non_ascii_names();
     match source {
         DataSource::Kb => {
-            note(chunker, non_ascii);
-            chunker.push_with(|out| write_keyed(root, keys::VULN_LINK, keys::vuln_link(root), None, out));
+            chunker.push_with(ascii, |out| write_keyed(root, keys::VULN_LINK, keys::vuln_link(root), None, out));
             1
         }
         DataSource::Hosts => {
-            note(chunker, non_ascii);
-            chunker.push_with(|out| write_keyed(root, keys::DEVICE_LINK, keys::device_link(root), None, out));
+            chunker.push_with(ascii, |out| write_keyed(root, keys::DEVICE_LINK, keys::device_link(root), None, out));
             1
         }
         DataSource::HostDetections => {
-            note(chunker, non_ascii);
-            chunker.push_with(|out| write_keyed(root, keys::DEVICE_LINK, keys::device_link(root), Some("DETECTION_LIST"), out));
+            chunker.push_with(ascii, |out| write_keyed(root, keys::DEVICE_LINK, keys::device_link(root), Some("DETECTION_LIST"), out));
             1
         }
-        DataSource::Detections => write_detections(root, non_ascii, chunker),
-    }
-}
-
-/// Tells the chunker that the record about to be written has a non-ASCII name (each record
-/// separately: the chunk may close between two records of one element).
-fn note(chunker: &mut Chunker, non_ascii: bool) {
-    if non_ascii {
-        chunker.note_non_ascii_names();
+        DataSource::Detections => write_detections(root, ascii, chunker),
     }
 }
 
@@ -101,7 +81,7 @@ fn write_keyed(el: Node<'_>, key: &str, value: &str, skip: Option<&str>, out: &m
 
 /// One `DETECTION` record per detection of a detection-output `HOST`. The host's identity is
 /// serialised once and copied into each record.
-fn write_detections(host: Node<'_>, non_ascii: bool, chunker: &mut Chunker) -> u64 {
+fn write_detections(host: Node<'_>, ascii: bool, chunker: &mut Chunker) -> u64 {
     let mut list = None;
     let mut identity = Vec::new();
     for c in host.children() {
@@ -114,7 +94,7 @@ fn write_detections(host: Node<'_>, non_ascii: bool, chunker: &mut Chunker) -> u
     let Some(list) = list else { return 0 };
     let first_text = |name: &str| identity.iter().find(|c| c.name() == name).map(|c| c.text()).filter(|t| !t.is_empty());
     let host_key = keys::HostKey { id: first_text("ID").unwrap_or(""), dns: first_text("DNS") };
-    let device = first_text("ID").or_else(|| first_text("DNS")).unwrap_or("");
+    let device = host_key.device_link();
     let mut identity_xml = String::new();
     let mut identity_replaced = output::write_start("HOST", [], identity.is_empty(), &mut identity_xml);
     if !identity.is_empty() {
@@ -125,9 +105,8 @@ fn write_detections(host: Node<'_>, non_ascii: bool, chunker: &mut Chunker) -> u
     }
     let mut written = 0;
     for d in list.children().filter(|d| d.name() == "DETECTION") {
-        note(chunker, non_ascii);
         let fields = keys::DetectionFields::of(d);
-        chunker.push_with(|out| {
+        chunker.push_with(ascii, |out| {
             let mut replaced = identity_replaced;
             replaced += output::write_start("DETECTION", d.attrs(), false, out);
             replaced += keys::write_detection_key(host_key, &fields, out);
