@@ -466,26 +466,12 @@ impl Feed {
         };
         for item in items.drain(..) {
             match item {
-                Item::Record(tree) if target == Target::Discovery => {
-                    // A discovery answered with records (e.g. KB details=None): take their IDs.
-                    if let Some(id) = records::id_of(self.config.data_source, &tree) {
-                        self.plan.discovered(id, id);
-                    }
-                    self.recycle(request_id, tree);
-                }
                 Item::Record(tree) => {
-                    if self.plan.admit(target, records::id_of(self.config.data_source, &tree)) == Admit::AlreadyWritten {
-                        self.summary.duplicates_skipped += 1;
-                        self.recycle(request_id, tree);
-                        continue;
-                    }
-                    let n = records::write(self.config.data_source, &tree, &mut self.chunker);
-                    self.summary.records += n;
+                    self.absorb_record(request_id, target, &tree);
+                    // Give the tree back to the parser that built it, for the next records.
                     if let Some(a) = self.in_flight.get_mut(&request_id) {
-                        a.records += n;
+                        a.parser.recycle(tree);
                     }
-                    self.recycle(request_id, tree);
-                    self.drain_chunks();
                 }
                 Item::NextPage { url } => {
                     if let Some(a) = self.in_flight.get_mut(&request_id) {
@@ -525,11 +511,26 @@ impl Feed {
         }
     }
 
-    /// Gives a written record's tree back to the parser that built it, for reuse.
-    fn recycle(&mut self, request_id: u64, tree: crate::xml::Tree) {
-        if let Some(a) = self.in_flight.get_mut(&request_id) {
-            a.parser.recycle(tree);
+    /// One record of a response: its ID for a discovery, else written unless already written.
+    fn absorb_record(&mut self, request_id: u64, target: Target, tree: &crate::xml::Tree) {
+        let id = records::id_of(self.config.data_source, tree);
+        if target == Target::Discovery {
+            // A discovery answered with records (e.g. KB details=None): take their IDs.
+            if let Some(id) = id {
+                self.plan.discovered(id, id);
+            }
+            return;
         }
+        if self.plan.admit(target, id) == Admit::AlreadyWritten {
+            self.summary.duplicates_skipped += 1;
+            return;
+        }
+        let n = records::write(self.config.data_source, tree, &mut self.chunker);
+        self.summary.records += n;
+        if let Some(a) = self.in_flight.get_mut(&request_id) {
+            a.records += n;
+        }
+        self.drain_chunks();
     }
 
     fn drain_chunks(&mut self) {
