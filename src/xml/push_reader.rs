@@ -341,7 +341,7 @@ impl PushReader {
         let keep = if finishing { 0 } else { incomplete_utf8_tail(&joined) };
         let (complete, cut) = joined.split_at(joined.len() - keep);
         self.buf.extend_from_slice(complete);
-        self.utf8_pending.clear();
+        // `after_pending` took whatever was pending: what is left is only this chunk's cut end.
         self.utf8_pending.extend_from_slice(cut);
     }
 
@@ -756,7 +756,7 @@ impl PushReader {
                 self.add_text(|text, _| match resolved {
                     Some(c) => {
                         text.push(c);
-                        c.is_ascii() && escape::is_verbatim(c.encode_utf8(&mut [0; 4]))
+                        escape::is_verbatim(c.encode_utf8(&mut [0; 4]))
                     }
                     None => {
                         text.push('&');
@@ -915,8 +915,10 @@ impl PushReader {
         let Some(&index) = self.open.get(depth) else { return };
         if self.tree.is_last(index) {
             self.tree.append_text(index, write);
-        } else if let Some(text) = self.texts.get_mut(depth) {
-            let at_start = text.is_empty() && self.tree.text_of(index).is_empty();
+            return;
+        }
+        let at_start = self.open_text_is_empty();
+        if let Some(text) = self.texts.get_mut(depth) {
             write(text, at_start);
         }
     }

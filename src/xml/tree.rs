@@ -253,10 +253,6 @@ impl<'a> Node<'a> {
         tree.attrs.get(a as usize..b as usize).unwrap_or(&[]).iter().map(move |&(k, v)| (tree.str(k), tree.str(v)))
     }
 
-    pub fn has_attrs(&self) -> bool {
-        self.data().is_some_and(|n| n.attrs.1 > n.attrs.0)
-    }
-
     /// Value of an attribute.
     pub fn attr(&self, name: &str) -> Option<&'a str> {
         self.attrs().find(|(k, _)| *k == name).map(|(_, v)| v)
