@@ -5,6 +5,7 @@
 pub mod element;
 pub mod escape;
 pub mod push_reader;
+pub mod tokens;
 pub mod tree;
 
 pub use element::Element;

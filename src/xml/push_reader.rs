@@ -18,27 +18,29 @@
 //! unknown entity stays literal (`&name;`) and the first one in a document gives one notice. A `&`
 //! that cannot start a reference (e.g. `AT&T`) is kept as it is. Nothing is resolved inside CDATA.
 //!
-//! UTF-8: valid input is validated once, by quick-xml, event by event (a multi-byte character cut
-//! by a chunk end waits for the next chunk). When quick-xml meets invalid UTF-8, the reader
-//! re-parses from that event with the rest of the document sanitised (invalid sequences become
-//! U+FFFD, one notice), and sanitises every later chunk as it arrives.
+//! UTF-8: each push validates the buffer once, before tokenizing (the tokens of the valid part
+//! need no further check; a multi-byte character cut by a chunk end waits for the next chunk).
+//! When the tokenizer meets invalid UTF-8, the reader re-parses from that token with the rest of
+//! the document sanitised (invalid sequences become U+FFFD, one notice), and sanitises every later
+//! chunk as it arrives.
 //!
 //! How chunks are handled: the reader keeps a carry-over buffer holding only the uncommitted tail of
-//! the input. Each push appends the chunk and runs a borrowed quick-xml reader over the buffer from
-//! its start, commits every complete event, and stops at a markup token cut by the end of the
-//! buffer (quick-xml reports it as an "unclosed" syntax error; we roll back to the token start and
-//! wait for more bytes). Text touching the end of the buffer is committed at once (text pieces are
-//! concatenated anyway) except a final `\r` (it may be the first half of `\r\n`) and a short `&name`
-//! that may still become a reference. While a long token (e.g. a 1 MB CDATA section) is incomplete,
-//! later pushes only scan the new bytes for its terminator, so small chunks stay linear.
+//! the input. Each push appends the chunk and tokenizes the buffer from its start
+//! ([`super::tokens`]: the common tokens scanned directly, the rest by quick-xml), commits every
+//! complete token, and stops at a markup token cut by the end of the buffer (quick-xml reports it
+//! as an "unclosed" syntax error; we roll back to the token start and wait for more bytes). Text
+//! touching the end of the buffer is committed at once (text pieces are concatenated anyway) except
+//! a final `\r` (it may be the first half of `\r\n`) and a short `&name` that may still become a
+//! reference. While a long token (e.g. a 1 MB CDATA section) is incomplete, later pushes only scan
+//! the new bytes for its terminator, so small chunks stay linear.
 
 use std::borrow::Cow;
 
 use quick_xml::errors::{Error as XmlError, SyntaxError};
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::Reader;
 
 use super::escape;
+use super::tokens::{is_xml_whitespace_byte, read_with_quick_xml, scan, token_of, valid_utf8_prefix, Read, Token, BOM};
 use super::tree::Tree;
 use crate::error::Error;
 
@@ -55,30 +57,12 @@ const MAX_REF_NAME: usize = 64;
 /// How many characters of stray text before the root element are quoted in a `NOT_XML` error.
 const SNIPPET_CHARS: usize = 80;
 
-const BOM: &[u8] = b"\xEF\xBB\xBF";
-
 /// How many given-back trees a reader keeps for reuse: more than the records one 64 KiB input
 /// chunk holds, since the caller recycles them only after the push that produced them.
 pub const MAX_SPARES: usize = 256;
 
 /// A given-back tree holding more memory than this is freed instead of kept.
 pub const MAX_SPARE_BYTES: usize = 256 * 1024;
-
-/// A quick-xml reader over `input` configured as this module needs it: our own stack checks end
-/// names (each push restarts the reader), a stray `&` is text, nothing is trimmed or expanded.
-/// Public so benchmarks can measure the tokenizer exactly as the core runs it.
-pub fn quick_xml_reader(input: &[u8]) -> Reader<&[u8]> {
-    let mut reader = Reader::from_reader(input);
-    let config = reader.config_mut();
-    config.allow_unmatched_ends = true;
-    config.check_end_names = false;
-    config.allow_dangling_amp = true;
-    config.check_comments = false;
-    config.expand_empty_elements = false;
-    config.trim_markup_names_in_closing_tags = true;
-    config.trim_text(false);
-    reader
-}
 
 /// What the reader should do with an element whose start tag it has just read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -450,7 +434,15 @@ impl PushReader {
         Ok(())
     }
 
-    /// Runs quick-xml over `buf` and returns how many bytes were committed.
+    /// Tokenizes `buf` and returns how many bytes were committed.
+    ///
+    /// The buffer is validated as UTF-8 once; the common tokens of the validated part (text,
+    /// start, empty and end tags, CDATA) are found by [`scan`] with quick-xml's own tag parser.
+    /// Everything else (references, comments, processing instructions, the XML declaration,
+    /// DOCTYPE) and any token cut by the end of the buffer or by invalid bytes is read by a
+    /// quick-xml reader started at that token, one event, exactly as a reader run over the whole
+    /// buffer would read it there (each push restarts the reader anyway, so no reader state is
+    /// carried between tokens); its errors are handled as before.
     fn process<S: Sink + ?Sized>(&mut self, buf: &[u8], sink: &mut S, finishing: bool) -> Result<usize, Error> {
         let len = buf.len();
         let mut start = 0usize;
@@ -464,78 +456,110 @@ impl PushReader {
             }
         }
         let input = buf.get(start..).unwrap_or(&[]);
-        let mut reader = quick_xml_reader(input);
-        loop {
-            let ev_start = start + reader.buffer_position() as usize;
-            let event = reader.read_event();
-            let ev_end = (start + reader.buffer_position() as usize).min(len);
-            let event = match event {
-                Ok(Event::Eof) => return Ok(len),
-                Ok(event) => event,
-                Err(XmlError::Encoding(_)) if !self.lenient => {
-                    self.invalid_utf8_met = true;
-                    return Ok(ev_start);
-                }
-                Err(err) => return self.on_syntax_error(buf, &err, ev_start, ev_end, sink, finishing),
+        let valid = valid_utf8_prefix(input);
+        let whole = valid.len() == input.len();
+        let mut pos = 0usize;
+        while pos < input.len() {
+            // What `read_token` does, with the common case kept small (no `Read` to move around).
+            let step = match scan(valid, pos, whole) {
+                Some((token, end)) => self.on_token(token, start + pos, start + end, len, finishing, sink)?,
+                None => match read_with_quick_xml(input, pos) {
+                    Read::Scanned(token, end) => self.on_token(token, start + pos, start + end, len, finishing, sink)?,
+                    Read::QuickXml(event, end) => self.on_event(event, buf, start + pos, start + end, finishing, sink)?,
+                },
             };
-            let flow = match event {
-                Event::Text(text) => {
-                    let raw: &str = &text;
-                    if ev_end >= len && !finishing {
-                        // Text cut by the end of the buffer: commit what cannot change.
-                        let keep = committable_tail_text(raw);
-                        let piece = raw.get(..keep).unwrap_or("");
-                        let end = ev_start + piece.len();
-                        if !piece.is_empty() && self.on_text(piece, ev_start, end, sink)? == Flow::Stop {
-                            return Ok(len);
-                        }
-                        return Ok(end);
-                    }
-                    self.on_text(raw, ev_start, ev_end, sink)?
-                }
-                Event::GeneralRef(reference) => {
-                    self.on_reference(&reference, ev_start, ev_end, sink)?
-                }
-                Event::CData(cdata) => {
-                    if self.check_token(ev_start, ev_end, sink)? == Flow::Stop {
-                        return Ok(len);
-                    }
-                    self.on_cdata(&cdata, ev_start, ev_end, sink)?
-                }
-                Event::Start(tag) => {
-                    if self.check_token(ev_start, ev_end, sink)? == Flow::Stop {
-                        return Ok(len);
-                    }
-                    self.on_start(&tag, false, ev_start, ev_end, sink)?
-                }
-                Event::Empty(tag) => {
-                    if self.check_token(ev_start, ev_end, sink)? == Flow::Stop {
-                        return Ok(len);
-                    }
-                    self.on_start(&tag, true, ev_start, ev_end, sink)?
-                }
-                Event::End(tag) => {
-                    if self.check_token(ev_start, ev_end, sink)? == Flow::Stop {
-                        return Ok(len);
-                    }
-                    let name = tag.name().0;
-                    self.on_end(name, ev_start, ev_end, sink)?
-                }
-                Event::Comment(_) | Event::PI(_) | Event::Decl(_) | Event::DocType(_) => {
-                    if self.check_token(ev_start, ev_end, sink)? == Flow::Stop {
-                        return Ok(len);
-                    }
-                    self.on_other_markup()?;
-                    Flow::Continue
-                }
-                // `Event` gains variants in new quick-xml versions: treat them as skipped markup.
-                #[allow(unreachable_patterns)]
-                _ => Flow::Continue,
-            };
-            if flow == Flow::Stop {
-                return Ok(len);
+            match step {
+                Step::Next(end) => pos = end - start,
+                Step::Done(committed) => return Ok(committed),
             }
         }
+        Ok(len)
+    }
+
+    /// Handles what quick-xml read at `ev_start` of `buf` (see [`read_token`]).
+    #[inline(never)]
+    fn on_event<S: Sink + ?Sized>(
+        &mut self,
+        event: Result<Event<'_>, XmlError>,
+        buf: &[u8],
+        ev_start: usize,
+        ev_end: usize,
+        finishing: bool,
+        sink: &mut S,
+    ) -> Result<Step, Error> {
+        let len = buf.len();
+        let ev_end = ev_end.min(len);
+        let event = match event {
+            Ok(Event::Eof) => return Ok(Step::Done(len)),
+            Ok(event) => event,
+            Err(XmlError::Encoding(_)) if !self.lenient => {
+                self.invalid_utf8_met = true;
+                return Ok(Step::Done(ev_start));
+            }
+            Err(err) => return self.on_syntax_error(buf, &err, ev_start, ev_end, sink, finishing).map(Step::Done),
+        };
+        match token_of(&event) {
+            Some(token) => self.on_token(token, ev_start, ev_end, len, finishing, sink),
+            None => Ok(Step::Next(ev_end)),
+        }
+    }
+
+    /// Handles one complete token spanning `ev_start..ev_end` of a buffer of `len` bytes.
+    #[inline(always)]
+    fn on_token<S: Sink + ?Sized>(
+        &mut self,
+        token: Token<'_>,
+        ev_start: usize,
+        ev_end: usize,
+        len: usize,
+        finishing: bool,
+        sink: &mut S,
+    ) -> Result<Step, Error> {
+        let flow = match token {
+            Token::Text(raw) => {
+                if ev_end >= len && !finishing {
+                    // Text cut by the end of the buffer: commit what cannot change.
+                    let keep = committable_tail_text(raw);
+                    let piece = raw.get(..keep).unwrap_or("");
+                    let end = ev_start + piece.len();
+                    if !piece.is_empty() && self.on_text(piece, ev_start, end, sink)? == Flow::Stop {
+                        return Ok(Step::Done(len));
+                    }
+                    return Ok(Step::Done(end));
+                }
+                self.on_text(raw, ev_start, ev_end, sink)?
+            }
+            Token::Reference(name) => self.on_reference(name, ev_start, ev_end, sink)?,
+            Token::CData(content) => {
+                if self.check_token(ev_start, ev_end, sink)? == Flow::Stop {
+                    return Ok(Step::Done(len));
+                }
+                self.on_cdata(content, ev_start, ev_end, sink)?
+            }
+            Token::Start(ref tag) | Token::Empty(ref tag) => {
+                if self.check_token(ev_start, ev_end, sink)? == Flow::Stop {
+                    return Ok(Step::Done(len));
+                }
+                self.on_start(tag, matches!(token, Token::Empty(_)), ev_start, ev_end, sink)?
+            }
+            Token::End(name) => {
+                if self.check_token(ev_start, ev_end, sink)? == Flow::Stop {
+                    return Ok(Step::Done(len));
+                }
+                self.on_end(name, ev_start, ev_end, sink)?
+            }
+            Token::OtherMarkup => {
+                if self.check_token(ev_start, ev_end, sink)? == Flow::Stop {
+                    return Ok(Step::Done(len));
+                }
+                self.on_other_markup()?;
+                Flow::Continue
+            }
+        };
+        Ok(match flow {
+            Flow::Continue => Step::Next(ev_end),
+            Flow::Stop => Step::Done(len),
+        })
     }
 
     fn on_syntax_error<S: Sink + ?Sized>(
@@ -1030,6 +1054,14 @@ fn incomplete_utf8_tail(b: &[u8]) -> usize {
     0
 }
 
+/// What [`PushReader::process`] does after a token.
+enum Step {
+    /// Go on at this buffer position.
+    Next(usize),
+    /// Stop: this many bytes of the buffer are committed.
+    Done(usize),
+}
+
 /// Where a cut token can still end; `None` when no safe shortcut exists (then each push reparses).
 fn wait_for(tail: &[u8]) -> Option<Wait> {
     // A token ending in '>' may be complete but malformed: let the next push reparse it.
@@ -1169,10 +1201,6 @@ fn append_text(dst: &mut String, piece: &str, at_start: bool) -> bool {
 
 fn is_xml_whitespace(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n')
-}
-
-fn is_xml_whitespace_byte(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
 fn is_blank(s: &str) -> bool {

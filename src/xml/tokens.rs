@@ -1,0 +1,352 @@
+//! The reader's tokenizer: finds the tokens of a buffer of XML, over input it validated as UTF-8
+//! once, with quick-xml's own pieces.
+//!
+//! In scope: the common tokens of Qualys documents (text, start / empty / end tags, CDATA),
+//! found by [`scan`] with memchr and quick-xml's [`ElementParser`] (the one that finds a tag's end,
+//! skipping quoted `>`); every other token (references, comments, processing instructions, the XML
+//! declaration, DOCTYPE), and any token cut by the end of the buffer or by invalid UTF-8, read by a
+//! quick-xml [`Reader`] started at that token for one event ([`read_with_quick_xml`]). Both give
+//! what one quick-xml reader run over the whole buffer gives, token for token (tested below
+//! against it, on real documents and generated edge cases); the split is for speed: quick-xml's
+//! reader re-validates UTF-8 and goes through its state machine for every event, which was a third
+//! of the core's time on a detection document (bench/PROFILE.md).
+//!
+//! Out of scope: what tokens mean (the [`super::push_reader`] decides, and handles quick-xml's
+//! errors), buffering across chunks, entities.
+
+use quick_xml::errors::Error as XmlError;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::parser::{ElementParser, Parser};
+use quick_xml::Reader;
+
+pub(super) const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A quick-xml reader over `input` configured as this module needs it: our own stack checks end
+/// names (each push restarts the reader), a stray `&` is text, nothing is trimmed or expanded.
+/// Public so benchmarks can measure the tokenizer exactly as the core runs it.
+pub fn quick_xml_reader(input: &[u8]) -> Reader<&[u8]> {
+    let mut reader = Reader::from_reader(input);
+    let config = reader.config_mut();
+    config.allow_unmatched_ends = true;
+    config.check_end_names = false;
+    config.allow_dangling_amp = true;
+    config.check_comments = false;
+    config.expand_empty_elements = false;
+    config.trim_markup_names_in_closing_tags = true;
+    config.trim_text(false);
+    reader
+}
+
+/// One token of the input.
+pub(super) enum Token<'a> {
+    /// Text without references (a `&` that starts none may be in it).
+    Text(&'a str),
+    /// `&name;`: the name.
+    Reference(&'a str),
+    CData(&'a str),
+    Start(BytesStart<'a>),
+    Empty(BytesStart<'a>),
+    /// An end tag's name.
+    End(&'a str),
+    /// Comment, processing instruction, XML declaration or DOCTYPE.
+    OtherMarkup,
+}
+
+/// How the token at a position was read.
+pub(super) enum Read<'a> {
+    /// By [`scan`]: the token and where it ends.
+    Scanned(Token<'a>, usize),
+    /// By a quick-xml reader started there: its event or error, and where it stopped reading.
+    QuickXml(Result<Event<'a>, XmlError>, usize),
+}
+
+/// Reads the token at `pos` of `input`, whose first `valid.len()` bytes are the valid UTF-8
+/// `valid`: with [`scan`] when it can, else with a quick-xml reader started at `pos` that reads
+/// one event exactly as a reader run over all of `input` would read it there (nothing in the
+/// configured reader's state carries from one event to the next but its position; text starting
+/// with U+FEFF, which a fresh reader would drop as a byte order mark, is read here as it would).
+#[cfg(test)]
+pub(super) fn read_token<'a>(input: &'a [u8], valid: &'a str, pos: usize) -> Read<'a> {
+    if let Some((token, end)) = scan(valid, pos, valid.len() == input.len()) {
+        return Read::Scanned(token, end);
+    }
+    read_with_quick_xml(input, pos)
+}
+
+#[inline(never)]
+pub(super) fn read_with_quick_xml(input: &[u8], pos: usize) -> Read<'_> {
+    let rest = input.get(pos..).unwrap_or(&[]);
+    if rest.starts_with(BOM) {
+        // A reader started here would drop this U+FEFF as a byte order mark: read the text as
+        // quick-xml reads text (up to `<` or `&`, one UTF-8 check) instead.
+        let end = memchr::memchr2(b'<', b'&', rest).unwrap_or(rest.len());
+        return match std::str::from_utf8(rest.get(..end).unwrap_or(&[])) {
+            Ok(text) => Read::Scanned(Token::Text(text), pos + end),
+            Err(e) => Read::QuickXml(Err(XmlError::Encoding(e.into())), pos + end),
+        };
+    }
+    let mut reader = quick_xml_reader(rest);
+    let event = reader.read_event();
+    Read::QuickXml(event, pos + reader.buffer_position() as usize)
+}
+
+/// The token a quick-xml event stands for; `None` for `Eof` and event kinds this reader does not
+/// know (quick-xml adds some in new versions: skipped like other markup).
+pub(super) fn token_of<'e>(event: &'e Event<'_>) -> Option<Token<'e>> {
+    Some(match event {
+        Event::Text(text) => Token::Text(text),
+        Event::GeneralRef(reference) => Token::Reference(reference),
+        Event::CData(cdata) => Token::CData(cdata),
+        Event::Start(tag) => Token::Start(tag.borrow()),
+        Event::Empty(tag) => Token::Empty(tag.borrow()),
+        Event::End(tag) => Token::End(tag.name().0),
+        Event::Comment(_) | Event::PI(_) | Event::Decl(_) | Event::DocType(_) => Token::OtherMarkup,
+        #[allow(unreachable_patterns)]
+        _ => return None,
+    })
+}
+
+/// The longest prefix of `input` that is valid UTF-8 (all of it, normally).
+pub(super) fn valid_utf8_prefix(input: &[u8]) -> &str {
+    match std::str::from_utf8(input) {
+        Ok(text) => text,
+        Err(e) => std::str::from_utf8(input.get(..e.valid_up_to()).unwrap_or(&[])).unwrap_or(""),
+    }
+}
+
+/// The token at `pos` of `text` and where it ends, when it is one of the common ones (text, start,
+/// empty and end tags, CDATA) and lies wholly inside `text` (`whole`: `text` is the whole buffer,
+/// so text may run to its end). `None` leaves the token to quick-xml's reader, which reads it
+/// the same way: tags are delimited by quick-xml's own [`ElementParser`] (quoted `>` allowed in
+/// attribute values), end-tag names lose trailing whitespace, `<a/>` is empty, CDATA ends at the
+/// first `]]>`.
+#[inline(always)]
+pub(super) fn scan(text: &str, pos: usize, whole: bool) -> Option<(Token<'_>, usize)> {
+    let rest = text.as_bytes().get(pos..)?;
+    match *rest.first()? {
+        b'<' => match *rest.get(1)? {
+            b'/' => {
+                let gt = pos + ElementParser::Outside.feed(rest)?;
+                let name = text.get(pos + 2..gt)?;
+                Some((Token::End(end_tag_name(name)), gt + 1))
+            }
+            b'!' => {
+                if !rest.starts_with(b"<![CDATA[") {
+                    return None;
+                }
+                let gt = memchr::memchr_iter(b'>', rest).find(|&i| rest[..i].ends_with(b"]]"))?;
+                Some((Token::CData(text.get(pos + 9..(pos + gt).saturating_sub(2))?), pos + gt + 1))
+            }
+            b'?' => None,
+            _ => {
+                let gt = pos + ElementParser::Outside.feed(rest)?;
+                let content = text.get(pos + 1..gt)?;
+                let (content, empty) = match content.strip_suffix('/') {
+                    Some(content) => (content, true),
+                    None => (content, false),
+                };
+                let name_len = content.bytes().position(is_xml_whitespace_byte).unwrap_or(content.len());
+                let tag = BytesStart::from_content(content, name_len);
+                Some((if empty { Token::Empty(tag) } else { Token::Start(tag) }, gt + 1))
+            }
+        },
+        b'&' => None,
+        _ => match memchr::memchr2(b'<', b'&', rest) {
+            Some(i) => Some((Token::Text(text.get(pos..pos + i)?), pos + i)),
+            None if whole => Some((Token::Text(text.get(pos..)?), text.len())),
+            None => None,
+        },
+    }
+}
+
+/// An end tag's name as quick-xml gives it: without trailing whitespace, unless it is all
+/// whitespace (then as it is).
+fn end_tag_name(s: &str) -> &str {
+    match s.bytes().rposition(|b| !is_xml_whitespace_byte(b)) {
+        Some(last) => s.get(..=last).unwrap_or(s),
+        None => s,
+    }
+}
+
+pub(crate) fn is_xml_whitespace_byte(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A token as a comparable row: kind, content, span. `!` is an error (its message), `?` an
+    /// event kind this module does not know.
+    type Row = (char, String, usize, usize);
+
+    fn row(token: Option<Token<'_>>, start: usize, end: usize) -> Row {
+        let (kind, content) = match token {
+            Some(Token::Text(t)) => ('T', t.to_string()),
+            Some(Token::Reference(r)) => ('R', r.to_string()),
+            Some(Token::CData(c)) => ('C', c.to_string()),
+            Some(Token::Start(tag)) => ('S', format!("{}|{}", tag.name().0, tag.attributes_raw())),
+            Some(Token::Empty(tag)) => ('E', format!("{}|{}", tag.name().0, tag.attributes_raw())),
+            Some(Token::End(name)) => ('/', name.to_string()),
+            Some(Token::OtherMarkup) => ('O', String::new()),
+            None => ('?', String::new()),
+        };
+        (kind, content, start, end)
+    }
+
+    /// Adjacent text pieces are one text to the reader (it concatenates them): merge them.
+    fn push_row(rows: &mut Vec<Row>, r: Row) {
+        if let Some(last) = rows.last_mut() {
+            if last.0 == 'T' && r.0 == 'T' && last.3 == r.2 {
+                last.1.push_str(&r.1);
+                last.3 = r.3;
+                return;
+            }
+        }
+        rows.push(r);
+    }
+
+    /// What one quick-xml reader over all of `input` reads, up to and including its first error.
+    fn by_quick_xml(input: &[u8]) -> Vec<Row> {
+        let mut reader = quick_xml_reader(input);
+        let mut rows = Vec::new();
+        loop {
+            let start = reader.buffer_position() as usize;
+            let event = reader.read_event();
+            let end = reader.buffer_position() as usize;
+            match event {
+                Ok(Event::Eof) => return rows,
+                Ok(event) => push_row(&mut rows, row(token_of(&event), start, end)),
+                Err(err) => {
+                    rows.push(('!', err.to_string(), start, end));
+                    return rows;
+                }
+            }
+        }
+    }
+
+    /// What this module reads, token by token, as the push reader drives it.
+    fn by_this_module(input: &[u8]) -> Vec<Row> {
+        let valid = valid_utf8_prefix(input);
+        let mut rows = Vec::new();
+        let mut pos = 0;
+        while pos < input.len() {
+            match read_token(input, valid, pos) {
+                Read::Scanned(token, end) => {
+                    assert!(end > pos, "no progress at {pos} of {:?}", String::from_utf8_lossy(input));
+                    push_row(&mut rows, row(Some(token), pos, end));
+                    pos = end;
+                }
+                Read::QuickXml(Ok(Event::Eof), _) => return rows,
+                Read::QuickXml(Ok(event), end) => {
+                    push_row(&mut rows, row(token_of(&event), pos, end));
+                    pos = end;
+                }
+                Read::QuickXml(Err(err), end) => {
+                    rows.push(('!', err.to_string(), pos, end));
+                    return rows;
+                }
+            }
+        }
+        rows
+    }
+
+    /// Every prefix of `doc` (the push reader tokenizes buffers cut anywhere) reads the same.
+    fn assert_same_on_every_prefix(doc: &[u8]) {
+        // Byte order marks at the very start are the push reader's business, not the tokenizer's.
+        let mut doc = doc;
+        while let Some(rest) = doc.strip_prefix(BOM) {
+            doc = rest;
+        }
+        for cut in (0..=doc.len()).rev() {
+            let input = &doc[..cut];
+            assert_eq!(
+                by_this_module(input),
+                by_quick_xml(input),
+                "input {:?}",
+                String::from_utf8_lossy(input)
+            );
+        }
+    }
+
+    #[test]
+    fn reads_edge_cases_as_quick_xml_does() {
+        let cases: &[&[u8]] = &[
+            b"<a>text</a>",
+            b"<a b='>' c=\"/>\">x</a >",
+            b"<a/><a /><a/ ><a b='/'/></a\t\r\n></ ></>",
+            b"<><  ><a\tb='1'\n>",
+            b"<x><![CDATA[]]><![CDATA[a]]]]><![CDATA[>]]]><![CDATA[ <&> ]]></x>",
+            b"<![CDATA[x]>y]]>",
+            b"<![CDAT[x]]><![cdata[x]]>",
+            b"a&amp;b&#10;c&#x41;&unknown;d&e f&;g&&h&",
+            b"AT&T <b>x&y</b> & ; &<c/>",
+            b"<?xml version='1.0'?><!-- c -- c --><?pi x?><!DOCTYPE r [<!ENTITY e 'v'>]><r/>",
+            b"<!DOCTYPE r SYSTEM \"x.dtd\"><r>\r\n</r>",
+            b"<!-><!--><!-- -->",
+            b"<a>\xEF\xBB\xBFkeep</a>\xEF\xBB\xBF",
+            b"<a>caf\xC3\xA9 \xE2\x80\x93 \xF0\x9F\x98\x80</a>",
+            b"<a>ok\xFFbad</a>",
+            b"<a\xFF>x</a>",
+            b"<a>x</a\xFE>",
+            b"<![CDATA[\xC3\x28]]>",
+            b"text \xC3",
+            b"<!-- \xFF --><?p \xFF?>&\xFF;",
+            b"<a b=\"x",
+            b"</a b='>'>",
+            b"<<a>>",
+            b"]]>",
+        ];
+        for doc in cases {
+            assert_same_on_every_prefix(doc);
+        }
+    }
+
+    #[test]
+    fn reads_the_real_qualys_documents_as_quick_xml_does() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).expect("fixtures directory") {
+            let path = entry.expect("directory entry").path();
+            if path.extension().is_some_and(|e| e == "xml") {
+                let doc = std::fs::read(&path).expect("fixture");
+                let doc = doc.strip_prefix(BOM).unwrap_or(&doc);
+                let rows = by_this_module(doc);
+                assert_eq!(rows, by_quick_xml(doc), "{}", path.display());
+                assert!(rows.iter().all(|r| r.0 != '!'), "{} reads without error", path.display());
+                // Cut inside: a few hundred prefixes each, not all (the documents are big).
+                for cut in (0..doc.len()).step_by(doc.len() / 200 + 1) {
+                    assert_eq!(by_this_module(&doc[..cut]), by_quick_xml(&doc[..cut]), "{} cut at {cut}", path.display());
+                }
+                seen += 1;
+            }
+        }
+        assert!(seen >= 10, "expected the real fixtures, found {seen}");
+    }
+
+    /// Documents made of random pieces of markup, text, references and bad bytes.
+    #[test]
+    fn reads_generated_soups_as_quick_xml_does() {
+        const PIECES: &[&[u8]] = &[
+            b"<a>", b"</a>", b"</a >", b"<b c='>'>", b"<b c=\"'\">", b"<e/>", b"<e x='/'/>", b"<", b">", b"/",
+            b"/>", b"'", b"\"", b"<!", b"<![CDATA[", b"]]>", b"]", b"]]", b"<!--", b"-->", b"-", b"<?", b"?>",
+            b"<!DOCTYPE d [<!ENTITY x 'y'>]>", b"&", b"&amp;", b"&#13;", b";", b"&x", b"text", b" ", b"\r\n",
+            b"\t", b"\xC3\xA9", b"\xE2\x80", b"\x93", b"\xFF", b"\xEF\xBB\xBF", b"=", b"QID", b"\n  ",
+        ];
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..2000 {
+            let n = (next() % 24) as usize;
+            let mut doc = Vec::new();
+            for _ in 0..n {
+                doc.extend_from_slice(PIECES[(next() % PIECES.len() as u64) as usize]);
+            }
+            assert_same_on_every_prefix(&doc);
+        }
+    }
+}
