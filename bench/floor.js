@@ -27,7 +27,7 @@ const input = fs.readFileSync(file);
 const ptr = x.floor_alloc(input.length);
 new Uint8Array(x.memory.buffer, ptr, input.length).set(input);
 const out = { bytes: input.length };
-for (const name of ['validate', 'tokenize', 'stream_copy']) {
+for (const name of ['validate', 'tokenize', 'tokens', 'stream_copy']) {
   let best = Infinity;
   let result;
   for (let i = 0; i < 3; i++) {

@@ -65,12 +65,26 @@ pub(super) enum Read<'a> {
 /// one event exactly as a reader run over all of `input` would read it there (nothing in the
 /// configured reader's state carries from one event to the next but its position; text starting
 /// with U+FEFF, which a fresh reader would drop as a byte order mark, is read here as it would).
-#[cfg(test)]
 pub(super) fn read_token<'a>(input: &'a [u8], valid: &'a str, pos: usize) -> Read<'a> {
     if let Some((token, end)) = scan(valid, pos, valid.len() == input.len()) {
         return Read::Scanned(token, end);
     }
     read_with_quick_xml(input, pos)
+}
+
+/// How many tokens a whole document has, as the reader finds them, up to its first error: for
+/// benchmarks (the tokenizer's floor), not used by the core.
+pub fn count_tokens(input: &[u8]) -> u64 {
+    let valid = valid_utf8_prefix(input);
+    let (mut pos, mut n) = (0, 0);
+    while pos < input.len() {
+        pos = match read_token(input, valid, pos) {
+            Read::Scanned(_, end) | Read::QuickXml(Ok(_), end) => end,
+            Read::QuickXml(Err(_), _) => break,
+        };
+        n += 1;
+    }
+    n
 }
 
 #[inline(never)]

@@ -33,6 +33,7 @@ fn floor(file: &str) {
     for (name, f) in [
         ("validate", qvt_bench_floor::validate as fn(&[u8]) -> u64),
         ("tokenize", qvt_bench_floor::tokenize),
+        ("tokens", qvt_bench_floor::tokens),
         ("stream_copy", qvt_bench_floor::stream_copy),
     ] {
         let mut best = f64::MAX;
