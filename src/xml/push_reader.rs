@@ -40,7 +40,7 @@ use quick_xml::errors::{Error as XmlError, SyntaxError};
 use quick_xml::events::{BytesStart, Event};
 
 use super::escape;
-use super::tokens::{is_xml_whitespace_byte, read_with_quick_xml, scan, token_of, valid_utf8_prefix, Read, Token, BOM};
+use super::tokens::{is_xml_whitespace_byte, read_with_quick_xml, scan, token_of, valid_utf8_prefix, Read, Token, BOM, NAME_BYTES};
 use super::tree::Tree;
 use crate::error::Error;
 
@@ -536,11 +536,11 @@ impl PushReader {
                 }
                 self.on_cdata(content, ev_start, ev_end, sink)?
             }
-            Token::Start(ref tag) | Token::Empty(ref tag) => {
+            Token::Start(ref tag, ascii_name) | Token::Empty(ref tag, ascii_name) => {
                 if self.check_token(ev_start, ev_end, sink)? == Flow::Stop {
                     return Ok(Step::Done(len));
                 }
-                self.on_start(tag, matches!(token, Token::Empty(_)), ev_start, ev_end, sink)?
+                self.on_start(tag, matches!(token, Token::Empty(..)), ascii_name, ev_start, ev_end, sink)?
             }
             Token::End(name) => {
                 if self.check_token(ev_start, ev_end, sink)? == Flow::Stop {
@@ -825,11 +825,13 @@ impl PushReader {
         &mut self,
         tag: &BytesStart<'_>,
         empty: bool,
+        ascii_name: bool,
         ev_start: usize,
         ev_end: usize,
         sink: &mut S,
     ) -> Result<Flow, Error> {
         let name = tag.name().0;
+        let name_kind = |name| if ascii_name { Some(true) } else { name_kind(name) };
         let name_is_ascii = match self.phase {
             Phase::BeforeRoot => {
                 if let Some(snippet) = self.prolog_text.take() {
@@ -1220,21 +1222,6 @@ fn trim_xml(s: &str) -> &str {
     s.trim_matches(is_xml_whitespace)
 }
 
-/// Bytes an all-ASCII element name may start with (1) and continue with (1 or 2).
-const NAME_BYTES: [u8; 128] = {
-    let mut t = [0u8; 128];
-    let mut b = 0;
-    while b < 128 {
-        let c = b as u8;
-        if c.is_ascii_alphabetic() || c == b'_' || c == b':' {
-            t[b] = 1;
-        } else if c.is_ascii_digit() || c == b'-' || c == b'.' {
-            t[b] = 2;
-        }
-        b += 1;
-    }
-    t
-};
 
 /// `Some(is_ascii)` for a valid element name, `None` for an invalid one. All-ASCII names (every
 /// name Qualys uses) are checked with a table; others go through [`is_valid_name`].

@@ -44,8 +44,11 @@ pub(super) enum Token<'a> {
     /// `&name;`: the name.
     Reference(&'a str),
     CData(&'a str),
-    Start(BytesStart<'a>),
-    Empty(BytesStart<'a>),
+    /// A start tag, and whether its name is known to be a valid all-ASCII name (checked while
+    /// scanning; `false` only means "not checked").
+    Start(BytesStart<'a>, bool),
+    /// An empty-element tag (`<a/>`), as `Start`.
+    Empty(BytesStart<'a>, bool),
     /// An end tag's name.
     End(&'a str),
     /// Comment, processing instruction, XML declaration or DOCTYPE.
@@ -111,8 +114,8 @@ pub(super) fn token_of<'e>(event: &'e Event<'_>) -> Option<Token<'e>> {
         Event::Text(text) => Token::Text(text),
         Event::GeneralRef(reference) => Token::Reference(reference),
         Event::CData(cdata) => Token::CData(cdata),
-        Event::Start(tag) => Token::Start(tag.borrow()),
-        Event::Empty(tag) => Token::Empty(tag.borrow()),
+        Event::Start(tag) => Token::Start(tag.borrow(), false),
+        Event::Empty(tag) => Token::Empty(tag.borrow(), false),
         Event::End(tag) => Token::End(tag.name().0),
         Event::Comment(_) | Event::PI(_) | Event::Decl(_) | Event::DocType(_) => Token::OtherMarkup,
         #[allow(unreachable_patterns)]
@@ -133,13 +136,20 @@ pub(super) fn valid_utf8_prefix(input: &[u8]) -> &str {
 /// so text may run to its end). `None` leaves the token to quick-xml's reader, which reads it
 /// the same way: tags are delimited by quick-xml's own [`ElementParser`] (quoted `>` allowed in
 /// attribute values), end-tag names lose trailing whitespace, `<a/>` is empty, CDATA ends at the
-/// first `]]>`.
+/// first `]]>`. Tags that are just a name of ASCII name characters (`<QID>`, `<QID/>`, `</QID>`:
+/// nearly all of Qualys's) are found in one pass over the name, which for start tags also checks
+/// that the name is valid (saving the reader its own check).
 #[inline(always)]
 pub(super) fn scan(text: &str, pos: usize, whole: bool) -> Option<(Token<'_>, usize)> {
     let rest = text.as_bytes().get(pos..)?;
     match *rest.first()? {
         b'<' => match *rest.get(1)? {
             b'/' => {
+                // `</NAME>` with an all-ASCII name: one pass; anything else as quick-xml does.
+                let after = name_bytes_end(rest, 2);
+                if rest.get(after) == Some(&b'>') {
+                    return Some((Token::End(text.get(pos + 2..pos + after)?), pos + after + 1));
+                }
                 let gt = pos + ElementParser::Outside.feed(rest)?;
                 let name = text.get(pos + 2..gt)?;
                 Some((Token::End(end_tag_name(name)), gt + 1))
@@ -152,7 +162,21 @@ pub(super) fn scan(text: &str, pos: usize, whole: bool) -> Option<(Token<'_>, us
                 Some((Token::CData(text.get(pos + 9..(pos + gt).saturating_sub(2))?), pos + gt + 1))
             }
             b'?' => None,
-            _ => {
+            first => {
+                // `<NAME>` or `<NAME/>` with a valid all-ASCII name: one pass that checks the name.
+                let after = name_bytes_end(rest, 1);
+                let valid_name = first < 128 && NAME_BYTES[usize::from(first)] == 1;
+                match rest.get(after..after + 2) {
+                    Some([b'>', ..]) if valid_name => {
+                        let name = text.get(pos + 1..pos + after)?;
+                        return Some((Token::Start(BytesStart::from_content(name, name.len()), true), pos + after + 1));
+                    }
+                    Some(b"/>") if valid_name => {
+                        let name = text.get(pos + 1..pos + after)?;
+                        return Some((Token::Empty(BytesStart::from_content(name, name.len()), true), pos + after + 2));
+                    }
+                    _ => {}
+                }
                 let gt = pos + ElementParser::Outside.feed(rest)?;
                 let content = text.get(pos + 1..gt)?;
                 let (content, empty) = match content.strip_suffix('/') {
@@ -161,7 +185,7 @@ pub(super) fn scan(text: &str, pos: usize, whole: bool) -> Option<(Token<'_>, us
                 };
                 let name_len = content.bytes().position(is_xml_whitespace_byte).unwrap_or(content.len());
                 let tag = BytesStart::from_content(content, name_len);
-                Some((if empty { Token::Empty(tag) } else { Token::Start(tag) }, gt + 1))
+                Some((if empty { Token::Empty(tag, false) } else { Token::Start(tag, false) }, gt + 1))
             }
         },
         b'&' => None,
@@ -173,6 +197,19 @@ pub(super) fn scan(text: &str, pos: usize, whole: bool) -> Option<(Token<'_>, us
     }
 }
 
+/// Where the run of all-ASCII name bytes starting at `from` of `bytes` ends.
+#[inline(always)]
+fn name_bytes_end(bytes: &[u8], from: usize) -> usize {
+    let mut i = from;
+    while let Some(&b) = bytes.get(i) {
+        if b >= 128 || NAME_BYTES[usize::from(b)] == 0 {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
 /// An end tag's name as quick-xml gives it: without trailing whitespace, unless it is all
 /// whitespace (then as it is).
 fn end_tag_name(s: &str) -> &str {
@@ -181,6 +218,22 @@ fn end_tag_name(s: &str) -> &str {
         None => s,
     }
 }
+
+/// Bytes an all-ASCII element name may start with (1) and continue with (1 or 2).
+pub(super) const NAME_BYTES: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        if c.is_ascii_alphabetic() || c == b'_' || c == b':' {
+            t[b] = 1;
+        } else if c.is_ascii_digit() || c == b'-' || c == b'.' {
+            t[b] = 2;
+        }
+        b += 1;
+    }
+    t
+};
 
 pub(crate) fn is_xml_whitespace_byte(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
@@ -199,13 +252,25 @@ mod tests {
             Some(Token::Text(t)) => ('T', t.to_string()),
             Some(Token::Reference(r)) => ('R', r.to_string()),
             Some(Token::CData(c)) => ('C', c.to_string()),
-            Some(Token::Start(tag)) => ('S', format!("{}|{}", tag.name().0, tag.attributes_raw())),
-            Some(Token::Empty(tag)) => ('E', format!("{}|{}", tag.name().0, tag.attributes_raw())),
+            Some(Token::Start(tag, ascii_name)) => ('S', start_row(&tag, ascii_name)),
+            Some(Token::Empty(tag, ascii_name)) => ('E', start_row(&tag, ascii_name)),
             Some(Token::End(name)) => ('/', name.to_string()),
             Some(Token::OtherMarkup) => ('O', String::new()),
             None => ('?', String::new()),
         };
         (kind, content, start, end)
+    }
+
+    /// A start tag's name and attributes. A name the scanner says it checked must be a valid
+    /// all-ASCII name (quick-xml never checks: its tags say "not checked").
+    fn start_row(tag: &BytesStart<'_>, ascii_name: bool) -> String {
+        let name = tag.name().0;
+        if ascii_name {
+            let mut bytes = name.bytes();
+            let first_ok = bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_' || b == b':');
+            assert!(first_ok && bytes.all(|b| b.is_ascii_alphanumeric() || b"_:-.".contains(&b)), "{name:?} is no valid name");
+        }
+        format!("{name}|{}", tag.attributes_raw())
     }
 
     /// Adjacent text pieces are one text to the reader (it concatenates them): merge them.
@@ -290,6 +355,11 @@ mod tests {
             b"<a b='>' c=\"/>\">x</a >",
             b"<a/><a /><a/ ><a b='/'/></a\t\r\n></ ></>",
             b"<><  ><a\tb='1'\n>",
+            b"<1a><-a/><.a><a.b-c:d_e></a.b-c:d_e><_x/><:y></:y><QID>1</QID>",
+            b"<a\xC3\xA9>x</a\xC3\xA9><\xC3\xA9/></\xC3\xA9 >",
+            // U+00F0: bytes C3 B0, which are 'C' and '0' with the high bit cleared.
+            b"<a\xC3\xB0>x</a\xC3\xB0><\xC3\xB0/>",
+            b"<a\x01></a\x01><a=b></a=b><a'b'>",
             b"<x><![CDATA[]]><![CDATA[a]]]]><![CDATA[>]]]><![CDATA[ <&> ]]></x>",
             b"<![CDATA[x]>y]]>",
             b"<![CDAT[x]]><![cdata[x]]>",
