@@ -82,24 +82,21 @@ fn write_keyed(el: Node<'_>, key: &str, value: &str, skip: Option<&str>, out: &m
 /// One `DETECTION` record per detection of a detection-output `HOST`. The host's identity is
 /// serialised once and copied into each record.
 fn write_detections(host: Node<'_>, ascii: bool, chunker: &mut Chunker) -> u64 {
-    let mut list = None;
-    let mut identity = Vec::new();
-    for c in host.children() {
-        if list.is_none() && c.name() == "DETECTION_LIST" {
-            list = Some(c);
-        } else if !c.has_children() || c.name() == "DNS_DATA" {
-            identity.push(c);
-        }
-    }
-    let Some(list) = list else { return 0 };
-    let first_text = |name: &str| identity.iter().find(|c| c.name() == name).map(|c| c.text()).filter(|t| !t.is_empty());
+    // The identity: the host's leaf children and DNS_DATA, except the (first) DETECTION_LIST.
+    // Walked twice (it is ~15 children) rather than collected, and serialised into one buffer
+    // sized for a typical host: no allocation per child, no regrowth (both showed in the wasm
+    // profile: ~20,000 hosts per 100 MB).
+    let Some(list) = host.children().find(|c| c.name() == "DETECTION_LIST") else { return 0 };
+    let identity = || host.children().filter(move |c| !c.is(list) && (!c.has_children() || c.name() == "DNS_DATA"));
+    let first_text = |name: &str| identity().find(|c| c.name() == name).map(|c| c.text()).filter(|t| !t.is_empty());
     let host_key = keys::HostKey { id: first_text("ID").unwrap_or(""), dns: first_text("DNS") };
     let device = host_key.device_link();
-    let mut identity_xml = String::new();
-    let mut identity_replaced = output::write_start("HOST", [], identity.is_empty(), &mut identity_xml);
-    if !identity.is_empty() {
-        for c in &identity {
-            identity_replaced += output::write_node(*c, &mut identity_xml);
+    let mut identity_xml = String::with_capacity(1024);
+    let no_identity = identity().next().is_none();
+    let mut identity_replaced = output::write_start("HOST", [], no_identity, &mut identity_xml);
+    if !no_identity {
+        for c in identity() {
+            identity_replaced += output::write_node(c, &mut identity_xml);
         }
         output::write_end("HOST", &mut identity_xml);
     }

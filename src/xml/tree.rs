@@ -223,6 +223,11 @@ pub struct Node<'a> {
 }
 
 impl<'a> Node<'a> {
+    /// Whether both handles are the same element of the same tree.
+    pub fn is(&self, other: Node<'_>) -> bool {
+        std::ptr::eq(self.tree, other.tree) && self.index == other.index
+    }
+
     fn data(&self) -> Option<&'a NodeData> {
         self.tree.nodes.get(self.index as usize)
     }
