@@ -7,6 +7,7 @@ pub mod escape;
 pub mod push_reader;
 pub mod tokens;
 pub mod tree;
+mod words;
 
 pub use element::Element;
 pub use tree::{Node, Tree};
