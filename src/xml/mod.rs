@@ -1,6 +1,7 @@
-//! XML plumbing that knows nothing about Qualys: a push (chunk-fed) reader over quick-xml that
-//! builds a flat [`Tree`] for each element its caller asks to capture, and the owned [`Element`]
-//! tree type (for tests and the rare documents that are not records).
+//! XML plumbing that knows nothing about Qualys: a push (chunk-fed) reader that builds a flat
+//! [`Tree`] for each element its caller asks to capture, its tokenizer (the common tokens scanned
+//! directly, the rest read by quick-xml), and the owned [`Element`] tree type (for tests and the
+//! rare documents that are not records).
 
 pub mod element;
 pub mod escape;
