@@ -22,6 +22,9 @@ pub mod transform;
 pub mod url;
 pub mod xml;
 
+#[cfg(test)]
+mod test_rng;
+
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 

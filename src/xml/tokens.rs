@@ -412,20 +412,14 @@ mod tests {
             b"\x80", b"\xBF", b"\xC3", b"\xE2\x80", b"\xF0\x9F\x98", b"\xC0\xAF", b"\xE0\x80\xAF", b"\xED\xA0\x80",
             b"\xF4\x90\x80\x80", b"\xFF", b"\xFE", b"\x7F", b"\x00",
         ];
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = crate::test_rng::TestRng::new(0x2545_F491_4F6C_DD1D);
         let std_prefix = |b: &[u8]| std::str::from_utf8(b).map_or_else(|e| e.valid_up_to(), str::len);
         for _ in 0..50_000 {
             let mut doc = Vec::new();
-            for _ in 0..(next() % 12) {
-                match next() % 3 {
-                    0 => doc.extend(std::iter::repeat(b'x').take((next() % 40) as usize)),
-                    _ => doc.extend_from_slice(PIECES[(next() % PIECES.len() as u64) as usize]),
+            for _ in 0..rng.below(12) {
+                match rng.next() % 3 {
+                    0 => doc.extend(std::iter::repeat(b'x').take(rng.below(40))),
+                    _ => doc.extend_from_slice(PIECES[rng.below(PIECES.len())]),
                 }
             }
             assert_eq!(valid_utf8_prefix_by_runs(&doc).len(), std_prefix(&doc), "{doc:?}");
@@ -509,18 +503,12 @@ mod tests {
             b"<!DOCTYPE d [<!ENTITY x 'y'>]>", b"&", b"&amp;", b"&#13;", b";", b"&x", b"text", b" ", b"\r\n",
             b"\t", b"\xC3\xA9", b"\xE2\x80", b"\x93", b"\xFF", b"\xEF\xBB\xBF", b"=", b"QID", b"\n  ",
         ];
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = crate::test_rng::TestRng::new(0x9E37_79B9_7F4A_7C15);
         for _ in 0..2000 {
-            let n = (next() % 24) as usize;
+            let n = rng.below(24);
             let mut doc = Vec::new();
             for _ in 0..n {
-                doc.extend_from_slice(PIECES[(next() % PIECES.len() as u64) as usize]);
+                doc.extend_from_slice(PIECES[rng.below(PIECES.len())]);
             }
             assert_same_on_every_prefix(&doc);
         }

@@ -68,20 +68,14 @@ mod tests {
     /// (`;`, `=`, `%`, `'`: one bit away), zero and high bytes at every position.
     fn samples() -> Vec<Vec<u8>> {
         const BYTES: &[u8] = b"ab<&;=%'\x00\x7f\x80\xbc\xa6\xff ";
-        let mut state = 0x853C_49E6_748F_EA9Bu64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = crate::test_rng::TestRng::new(0x853C_49E6_748F_EA9B);
         let mut out = Vec::new();
         for len in 0..40 {
             for _ in 0..300 {
-                let mut v: Vec<u8> = (0..len).map(|_| BYTES[(next() % BYTES.len() as u64) as usize]).collect();
+                let mut v: Vec<u8> = (0..len).map(|_| BYTES[rng.below(BYTES.len())]).collect();
                 // Mostly plain text, as in documents: a few special bytes, sometimes none.
                 for b in v.iter_mut() {
-                    if next() % 3 != 0 {
+                    if rng.next() % 3 != 0 {
                         *b = b'x';
                     }
                 }
