@@ -69,7 +69,8 @@ pub(super) enum Read<'a> {
 /// `valid`: with [`scan`] when it can, else with a quick-xml reader started at `pos` that reads
 /// one event exactly as a reader run over all of `input` would read it there (nothing in the
 /// configured reader's state carries from one event to the next but its position; text starting
-/// with U+FEFF, which a fresh reader would drop as a byte order mark, is read here as it would).
+/// with U+FEFF, which a fresh reader would drop as a byte order mark, is read here the way the
+/// running reader reads it).
 pub(super) fn read_token<'a>(input: &'a [u8], valid: &'a str, pos: usize) -> Read<'a> {
     if let Some((token, end)) = scan(valid, pos, valid.len() == input.len()) {
         return Read::Scanned(token, end);
@@ -92,6 +93,8 @@ pub fn count_tokens(input: &[u8]) -> u64 {
     n
 }
 
+/// The token at `pos`, read by a quick-xml reader started there (see [`read_token`]). Not inlined:
+/// it is the rare path, and keeping it out keeps the scanning loop small.
 #[inline(never)]
 pub(super) fn read_with_quick_xml(input: &[u8], pos: usize) -> Read<'_> {
     let rest = input.get(pos..).unwrap_or(&[]);
