@@ -304,20 +304,20 @@ fn generated(kind: DocKind, seed: u64, records: usize) -> String {
     doc.push_str(&format!("<{root}>\n  <RESPONSE>\n    <{list}>\n"));
     for i in 0..records {
         let fields: String = (0..r.next() % 6).map(|k| format!("\n        {}", r.leaf(&format!("F{k}")))).collect();
-        let odd = if r.next() % 7 == 0 { "<N\u{c4}ME>v</N\u{c4}ME>" } else { "" };
+        let odd = if r.next().is_multiple_of(7) { "<N\u{c4}ME>v</N\u{c4}ME>" } else { "" };
         match kind {
             DocKind::KnowledgeBase => {
                 doc.push_str(&format!("      <VULN>\n        <QID>{}</QID>{fields}{odd}\n        <TITLE>{}</TITLE>\n      </VULN>\n", 1000 + i, r.piece()));
             }
             DocKind::HostList => {
-                let dns = if r.next() % 2 == 0 { format!("<DNS>{}</DNS>", r.piece()) } else { String::new() };
+                let dns = if r.next().is_multiple_of(2) { format!("<DNS>{}</DNS>", r.piece()) } else { String::new() };
                 doc.push_str(&format!("      <HOST>\n        <ID>{}</ID>{dns}{fields}{odd}\n        <TAGS><TAG>{}</TAG></TAGS>\n      </HOST>\n", 5000 + i, r.piece()));
             }
             DocKind::Detections => {
-                let dns = if r.next() % 2 == 0 { format!("<DNS><![CDATA[h{i}.example]]></DNS>") } else { String::new() };
+                let dns = if r.next().is_multiple_of(2) { format!("<DNS><![CDATA[h{i}.example]]></DNS>") } else { String::new() };
                 let dets: String = (0..r.next() % 4)
                     .map(|d| {
-                        let port = if r.next() % 3 == 0 { String::new() } else { format!("<PORT>{}</PORT><PROTOCOL>tcp</PROTOCOL>", 20 + d) };
+                        let port = if r.next().is_multiple_of(3) { String::new() } else { format!("<PORT>{}</PORT><PROTOCOL>tcp</PROTOCOL>", 20 + d) };
                         format!("\n          <DETECTION>\n            <QID>{}</QID>{port}\n            {}\n            <FIRST_FOUND_DATETIME>2024-01-0{}T00:00:00Z</FIRST_FOUND_DATETIME>\n          </DETECTION>", 90 + d, r.leaf("RESULTS"), 1 + d)
                     })
                     .collect();

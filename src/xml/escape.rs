@@ -245,7 +245,7 @@ mod tests {
             for _ in 0..(x % 40) {
                 x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
                 let k = (x >> 16) as usize;
-                if k % 3 == 0 {
+                if k.is_multiple_of(3) {
                     t.push_str(specials[k % specials.len()]);
                 } else {
                     t.push(char::from(b'0' + (k % 75) as u8));

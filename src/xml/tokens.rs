@@ -421,7 +421,7 @@ mod tests {
             let mut doc = Vec::new();
             for _ in 0..rng.below(12) {
                 match rng.next() % 3 {
-                    0 => doc.extend(std::iter::repeat(b'x').take(rng.below(40))),
+                    0 => doc.extend(std::iter::repeat_n(b'x', rng.below(40))),
                     _ => doc.extend_from_slice(PIECES[rng.below(PIECES.len())]),
                 }
             }

@@ -75,7 +75,7 @@ mod tests {
                 let mut v: Vec<u8> = (0..len).map(|_| BYTES[rng.below(BYTES.len())]).collect();
                 // Mostly plain text, as in documents: a few special bytes, sometimes none.
                 for b in v.iter_mut() {
-                    if rng.next() % 3 != 0 {
+                    if !rng.next().is_multiple_of(3) {
                         *b = b'x';
                     }
                 }
