@@ -1,7 +1,8 @@
 'use strict';
-// Floors for the profile analysis (see bench/native/src/floor.rs): the core's tokenizer
-// (quick-xml 0.42) alone, one UTF-8 validation pass, and a tree-free tokenize+escape+copy, on the
-// whole document in wasm memory, in Node; plus what turning the output into JS strings costs.
+// Floors for the profile analysis (see bench/native/src/floor.rs): quick-xml 0.42's event reader
+// alone, the core's own tokenizer alone, one UTF-8 validation pass, and a tree-free
+// tokenize+escape+copy, on the whole document in wasm memory, in Node; plus what turning the
+// output into JS strings costs.
 // Compare with `bench/native/target/release/qvt-bench-native --floor FILE` (the same natively).
 //
 // usage: node bench/floor.js FILE   (build first: cd bench/native && cargo rustc --lib

@@ -11,7 +11,7 @@
 #   wasm-<kind>.txt     node --cpu-prof of the wasm contender with a wasm build that keeps function
 #                       names (same code and wasm-opt -O3, names kept with -g), self time per function
 #   split-<kind>.txt    read / push / takeOutput split of the shipped wasm build (bench/split.js)
-#   floor-<kind>.txt    floors: UTF-8 validation, quick-xml tokenizing, tree-free tokenize+escape,
+#   floor-<kind>.txt    floors: UTF-8 validation, quick-xml's event reader, the core's tokenizer, tree-free tokenize+escape,
 #                       natively and in wasm, and the cost of decoding output to JS strings
 # perf needs `perf` (apt-get install linux-perf); without hardware counters it samples cpu-clock.
 set -euo pipefail
