@@ -40,7 +40,7 @@ use quick_xml::errors::{Error as XmlError, SyntaxError};
 use quick_xml::events::{BytesStart, Event};
 
 use super::escape;
-use super::tokens::{is_xml_whitespace_byte, read_with_quick_xml, scan, token_of, valid_utf8_prefix, Read, Token, BOM, NAME_BYTES};
+use super::tokens::{is_ascii_name, is_xml_whitespace_byte, read_with_quick_xml, scan, token_of, valid_utf8_prefix, Read, Token, BOM};
 use super::tree::Tree;
 use crate::error::Error;
 
@@ -123,13 +123,14 @@ struct Wait {
 #[derive(Debug)]
 pub struct PushReader {
     max_record_bytes: usize,
-    /// Uncommitted tail of the input. Until `lenient`, bytes as received (quick-xml checks that
-    /// every event is UTF-8, so valid input is validated once); after, sanitised: valid UTF-8.
+    /// Uncommitted tail of the input. Until `lenient`, bytes as received (`process` validates
+    /// them once per push); after, sanitised: valid UTF-8.
     buf: Vec<u8>,
     /// Set once invalid UTF-8 was met: from then on every chunk is sanitised (invalid sequences
     /// replaced with U+FFFD) as it is appended.
     lenient: bool,
-    /// Set by `process` when quick-xml met invalid UTF-8 in the event starting where it stopped.
+    /// Set by `process` when the tokenizer met invalid UTF-8 in the token starting where it
+    /// stopped.
     invalid_utf8_met: bool,
     /// Up to 3 bytes of a UTF-8 sequence cut by the end of the last chunk.
     utf8_pending: Vec<u8>,
@@ -339,7 +340,7 @@ impl PushReader {
         Cow::Owned(v)
     }
 
-    /// Quick-xml met invalid UTF-8 at the start of the buffer (everything before it was committed):
+    /// The tokenizer met invalid UTF-8 at the start of the buffer (everything before it was committed):
     /// sanitise what is left, and every later chunk.
     fn start_sanitising(&mut self, finishing: bool) {
         self.lenient = true;
@@ -445,16 +446,9 @@ impl PushReader {
     /// carried between tokens); its errors are handled as before.
     fn process<S: Sink + ?Sized>(&mut self, buf: &[u8], sink: &mut S, finishing: bool) -> Result<usize, Error> {
         let len = buf.len();
-        let mut start = 0usize;
-        // quick-xml strips a BOM at the start of its input without counting it: handle it here.
-        // At the document start it is a byte order mark; anywhere else it is a U+FEFF character.
-        while buf.get(start..).is_some_and(|rest| rest.starts_with(BOM)) {
-            let abs = self.consumed + start as u64;
-            start += BOM.len();
-            if abs != 0 && self.on_text("\u{FEFF}", start - BOM.len(), start, sink)? == Flow::Stop {
-                return Ok(len);
-            }
-        }
+        // A byte order mark at the document start is not content. Anywhere else U+FEFF is a
+        // character of text, which the tokenizer reads as such.
+        let start = if self.consumed == 0 && buf.starts_with(BOM) { BOM.len() } else { 0 };
         let input = buf.get(start..).unwrap_or(&[]);
         let valid = valid_utf8_prefix(input);
         let whole = valid.len() == input.len();
@@ -831,13 +825,14 @@ impl PushReader {
         sink: &mut S,
     ) -> Result<Flow, Error> {
         let name = tag.name().0;
-        let name_kind = |name| if ascii_name { Some(true) } else { name_kind(name) };
+        // `Some(is_ascii)` for a valid name; the tokenizer already checked the ASCII ones it flags.
+        let kind = if ascii_name { Some(true) } else { name_kind(name) };
         let name_is_ascii = match self.phase {
             Phase::BeforeRoot => {
                 if let Some(snippet) = self.prolog_text.take() {
                     return Err(not_xml(&snippet));
                 }
-                let Some(ascii) = name_kind(name) else {
+                let Some(ascii) = kind else {
                     return Err(self.malformed(ev_start, &format!("invalid element name in start tag <{}>", shorten(name))));
                 };
                 self.saw_content = true;
@@ -846,7 +841,7 @@ impl PushReader {
                 ascii
             }
             Phase::InRoot => {
-                let Some(ascii) = name_kind(name) else {
+                let Some(ascii) = kind else {
                     return Err(self.malformed(ev_start, &format!("invalid element name in start tag <{}>", shorten(name))));
                 };
                 ascii
@@ -1222,14 +1217,11 @@ fn trim_xml(s: &str) -> &str {
     s.trim_matches(is_xml_whitespace)
 }
 
-
 /// `Some(is_ascii)` for a valid element name, `None` for an invalid one. All-ASCII names (every
-/// name Qualys uses) are checked with a table; others go through [`is_valid_name`].
+/// name Qualys uses) are checked with the tokenizer's table; others go through [`is_valid_name`].
 #[inline]
 fn name_kind(name: &str) -> Option<bool> {
-    let bytes = name.as_bytes();
-    let first = *bytes.first()?;
-    if first < 128 && NAME_BYTES[usize::from(first)] == 1 && bytes.iter().all(|&b| b < 128 && NAME_BYTES[usize::from(b)] != 0) {
+    if is_ascii_name(name.as_bytes()) {
         return Some(true);
     }
     is_valid_name(name).then_some(name.is_ascii())

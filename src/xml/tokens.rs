@@ -221,7 +221,7 @@ pub(super) fn scan(text: &str, pos: usize, whole: bool) -> Option<(Token<'_>, us
             first => {
                 // `<NAME>` or `<NAME/>` with a valid all-ASCII name: one pass that checks the name.
                 let after = name_bytes_end(rest, 1);
-                let valid_name = first < 128 && NAME_BYTES[usize::from(first)] == 1;
+                let valid_name = starts_ascii_name(first);
                 match rest.get(after..after + 2) {
                     Some([b'>', ..]) if valid_name => {
                         let name = text.get(pos + 1..pos + after)?;
@@ -253,6 +253,18 @@ pub(super) fn scan(text: &str, pos: usize, whole: bool) -> Option<(Token<'_>, us
     }
 }
 
+/// Whether `b` may start an all-ASCII element name (a letter, `_` or `:`).
+#[inline(always)]
+fn starts_ascii_name(b: u8) -> bool {
+    NAME_BYTES.get(usize::from(b)) == Some(&1)
+}
+
+/// Whether `name` is a valid element name made of ASCII characters only.
+#[inline]
+pub(super) fn is_ascii_name(name: &[u8]) -> bool {
+    name.first().is_some_and(|&b| starts_ascii_name(b)) && name_bytes_end(name, 0) == name.len()
+}
+
 /// Where the run of all-ASCII name bytes starting at `from` of `bytes` ends.
 #[inline(always)]
 fn name_bytes_end(bytes: &[u8], from: usize) -> usize {
@@ -276,7 +288,7 @@ fn end_tag_name(s: &str) -> &str {
 }
 
 /// Bytes an all-ASCII element name may start with (1) and continue with (1 or 2).
-pub(super) const NAME_BYTES: [u8; 128] = {
+const NAME_BYTES: [u8; 128] = {
     let mut t = [0u8; 128];
     let mut b = 0;
     while b < 128 {

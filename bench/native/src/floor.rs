@@ -124,23 +124,20 @@ mod abi {
         unsafe { std::slice::from_raw_parts(p, n) }
     }
 
-    #[no_mangle]
-    pub extern "C" fn floor_tokenize(p: *const u8, n: usize) -> f64 {
-        super::tokenize(slice(p, n)) as f64
+    /// `floor_<name>(ptr, len)` for each floor: runs it over the input and returns its result.
+    macro_rules! export {
+        ($($name:ident => $floor:ident),* $(,)?) => {$(
+            #[no_mangle]
+            pub extern "C" fn $name(p: *const u8, n: usize) -> f64 {
+                super::$floor(slice(p, n)) as f64
+            }
+        )*};
     }
 
-    #[no_mangle]
-    pub extern "C" fn floor_tokens(p: *const u8, n: usize) -> f64 {
-        super::tokens(slice(p, n)) as f64
-    }
-
-    #[no_mangle]
-    pub extern "C" fn floor_validate(p: *const u8, n: usize) -> f64 {
-        super::validate(slice(p, n)) as f64
-    }
-
-    #[no_mangle]
-    pub extern "C" fn floor_stream_copy(p: *const u8, n: usize) -> f64 {
-        super::stream_copy(slice(p, n)) as f64
-    }
+    export!(
+        floor_tokenize => tokenize,
+        floor_tokens => tokens,
+        floor_validate => validate,
+        floor_stream_copy => stream_copy,
+    );
 }
