@@ -9,6 +9,8 @@
 //! to keep leaves whose text needs no escaping in their final serialised form (see
 //! `crate::xml::tree`), so that writing them is a copy.
 
+use super::words::{self, HIGH, LOW};
+
 /// Whether XML 1.0 allows this character in content.
 fn xml_char_ok(c: char) -> bool {
     matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
@@ -100,8 +102,8 @@ pub fn escape_into(s: &str, attr: bool, out: &mut String) -> u64 {
 /// that may need some starts (or the last, shorter-than-eight-bytes stretch).
 #[inline]
 fn skip_plain_words(bytes: &[u8], mut i: usize, attr: bool) -> usize {
-    while let Some(word) = bytes.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
-        if may_need_escaping(u64::from_le_bytes(word), attr) {
+    while let Some(word) = bytes.get(i..i + 8).and_then(words::word) {
+        if may_need_escaping(word, attr) {
             break;
         }
         i += 8;
@@ -109,13 +111,10 @@ fn skip_plain_words(bytes: &[u8], mut i: usize, attr: bool) -> usize {
     i
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
 /// Whether some byte of `word` is zero (exact: no false positives or negatives).
 #[inline]
 fn has_zero_byte(word: u64) -> bool {
-    (word.wrapping_sub(ONES) & !word & HIGHS) != 0
+    words::zero_bytes(word) != 0
 }
 
 /// Whether one of the eight bytes in `word` may need escaping: a byte above 0x7F, below 0x20
@@ -123,12 +122,12 @@ fn has_zero_byte(word: u64) -> bool {
 /// `>`, and in attribute values `"`. Never false when such a byte is there.
 #[inline]
 fn may_need_escaping(word: u64, attr: bool) -> bool {
-    let high = word & HIGHS;
+    let high = word & HIGH;
     // A byte below 0x20 borrows when 0x20 is subtracted from it (exact for the any-byte question
     // once bytes with the high bit set are already counted above).
-    let low = word.wrapping_sub(0x20 * ONES) & !word & HIGHS;
-    let special = has_zero_byte(word ^ (u64::from(b'&') * ONES)) || has_zero_byte(word ^ (u64::from(b'<') * ONES)) || has_zero_byte(word ^ (u64::from(b'>') * ONES));
-    high != 0 || low != 0 || special || (attr && has_zero_byte(word ^ (u64::from(b'"') * ONES)))
+    let low = word.wrapping_sub(0x20 * LOW) & !word & HIGH;
+    let special = has_zero_byte(word ^ (u64::from(b'&') * LOW)) || has_zero_byte(word ^ (u64::from(b'<') * LOW)) || has_zero_byte(word ^ (u64::from(b'>') * LOW));
+    high != 0 || low != 0 || special || (attr && has_zero_byte(word ^ (u64::from(b'"') * LOW)))
 }
 
 /// Appends `text`; returns 1 (the one input byte it stands for).
