@@ -89,7 +89,8 @@ pub fn parse_token(token: &str) -> Option<DateTime<Utc>> {
 pub fn resolve(token: Option<&str>, offset_days: i64, now: DateTime<Utc>) -> Resolved {
     let mut warnings = Vec::new();
     let trimmed = token.map(str::trim).unwrap_or("");
-    let missing = trimmed.is_empty() || trimmed.eq_ignore_ascii_case("null") || trimmed.eq_ignore_ascii_case("undefined");
+    let missing =
+        trimmed.is_empty() || trimmed.eq_ignore_ascii_case("null") || trimmed.eq_ignore_ascii_case("undefined");
     let (base, source) = if missing {
         (first_run_default(), Source::FirstRun)
     } else if let Some(dt) = parse_token(trimmed) {
@@ -113,7 +114,10 @@ pub fn resolve(token: Option<&str>, offset_days: i64, now: DateTime<Utc>) -> Res
     let mut value = match shifted {
         Some(v) => v,
         None => {
-            warnings.push(format!("lastRunTimeOffset {offset_days} days cannot be applied to {}; the date is used without the offset.", format(base)));
+            warnings.push(format!(
+                "lastRunTimeOffset {offset_days} days cannot be applied to {}; the date is used without the offset.",
+                format(base)
+            ));
             base
         }
     };
@@ -481,7 +485,13 @@ mod tests {
     #[test]
     fn offsets_are_whole_days() {
         let token = Some("2018-06-13T18:31:41Z");
-        let cases = [(-1, "2018-06-12T18:31:41Z"), (0, "2018-06-13T18:31:41Z"), (-7, "2018-06-06T18:31:41Z"), (1, "2018-06-14T18:31:41Z"), (-3650, "2008-06-15T18:31:41Z")];
+        let cases = [
+            (-1, "2018-06-12T18:31:41Z"),
+            (0, "2018-06-13T18:31:41Z"),
+            (-7, "2018-06-06T18:31:41Z"),
+            (1, "2018-06-14T18:31:41Z"),
+            (-3650, "2008-06-15T18:31:41Z"),
+        ];
         for (off, want) in cases {
             let r = resolve(token, off, now());
             assert_eq!(r.source, Source::FromToken);
@@ -532,14 +542,20 @@ mod tests {
             "https://q.example/api/2.0/fo/knowledge_base/vuln/?action=list&details=All&last_modified_after=2024-01-02T00:00:00Z"
         );
         let two = "https://q.example/?a=<LastRunTime>&b=<LastRunTime>";
-        assert_eq!(substitute(two, "1970-01-09T00:00:00Z"), "https://q.example/?a=1970-01-09T00:00:00Z&b=1970-01-09T00:00:00Z");
+        assert_eq!(
+            substitute(two, "1970-01-09T00:00:00Z"),
+            "https://q.example/?a=1970-01-09T00:00:00Z&b=1970-01-09T00:00:00Z"
+        );
         let none = "https://q.example/?action=list&vm_scan_since=2024-01-01";
         assert_eq!(substitute(none, "2024-01-02T00:00:00Z"), none);
         // Case-sensitive and exact.
         let odd = "https://q.example/?a=<lastruntime>&b=<LastRunTime >&c=LastRunTime";
         assert_eq!(substitute(odd, "2024-01-02T00:00:00Z"), odd);
         // Defensive encoding.
-        assert_eq!(substitute("?a=<LastRunTime>", "2024-01-02 00:00:00+01&x=y"), "?a=2024-01-02%2000:00:00%2B01%26%78%3D%79");
+        assert_eq!(
+            substitute("?a=<LastRunTime>", "2024-01-02 00:00:00+01&x=y"),
+            "?a=2024-01-02%2000:00:00%2B01%26%78%3D%79"
+        );
     }
 
     #[test]

@@ -42,7 +42,15 @@ pub struct Chunker {
 
 impl Chunker {
     pub fn new(max_records: u32, max_bytes: usize) -> Self {
-        Chunker { max_records: max_records.max(1), max_bytes: max_bytes.max(1), buf: String::new(), records: 0, non_ascii: false, ready: VecDeque::new(), replaced_chars: 0 }
+        Chunker {
+            max_records: max_records.max(1),
+            max_bytes: max_bytes.max(1),
+            buf: String::new(),
+            records: 0,
+            non_ascii: false,
+            ready: VecDeque::new(),
+            replaced_chars: 0,
+        }
     }
 
     /// Adds one record written by `write` (which returns how many characters it replaced).
@@ -75,7 +83,12 @@ impl Chunker {
 }
 
 /// Writes `<NAME attr="...">` (or, with `empty`, `<NAME .../>`); returns replaced characters.
-pub fn write_start<'a>(name: &str, attrs: impl IntoIterator<Item = (&'a str, &'a str)>, empty: bool, out: &mut String) -> u64 {
+pub fn write_start<'a>(
+    name: &str,
+    attrs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    empty: bool,
+    out: &mut String,
+) -> u64 {
     let mut replaced = 0;
     out.push('<');
     out.push_str(name);

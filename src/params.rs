@@ -39,7 +39,8 @@ pub enum DataSource {
 
 impl DataSource {
     /// All four, in the order the guide lists them.
-    pub const ALL: [DataSource; 4] = [DataSource::Kb, DataSource::Hosts, DataSource::HostDetections, DataSource::Detections];
+    pub const ALL: [DataSource; 4] =
+        [DataSource::Kb, DataSource::Hosts, DataSource::HostDetections, DataSource::Detections];
 
     /// The `dataSource` value (exact spelling, case-sensitive) -> the data source.
     pub fn from_param(value: &str) -> Option<DataSource> {
@@ -278,13 +279,22 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
                     .find(|d| d.as_str().eq_ignore_ascii_case(v))
                     .map(|d| format!(" (did you mean {}? values are case-sensitive)", d.as_str()))
                     .unwrap_or_default();
-                problems.add("dataSource", format!("{} is not a data source{hint}; use one of kb, hosts, hostDetections, detections", quote(v)));
+                problems.add(
+                    "dataSource",
+                    format!(
+                        "{} is not a data source{hint}; use one of kb, hosts, hostDetections, detections",
+                        quote(v)
+                    ),
+                );
                 None
             }
         },
         None => {
             if !data_source_present {
-                problems.add("dataSource", format!("{}; set it to one of kb, hosts, hostDetections, detections", missing(&map, "dataSource")));
+                problems.add(
+                    "dataSource",
+                    format!("{}; set it to one of kb, hosts, hostDetections, detections", missing(&map, "dataSource")),
+                );
             }
             None
         }
@@ -324,7 +334,15 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
             }
             None => {
                 if !present {
-                    problems.add(key, format!("{}; dataSource={} needs it, e.g. {}", missing(&map, key), ds.as_str(), ds.example_url()));
+                    problems.add(
+                        key,
+                        format!(
+                            "{}; dataSource={} needs it, e.g. {}",
+                            missing(&map, key),
+                            ds.as_str(),
+                            ds.example_url()
+                        ),
+                    );
                 }
             }
         }
@@ -335,7 +353,10 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
     let username = match value_of(&mut problems, "username") {
         Some(v) => {
             if v.contains(':') {
-                problems.add("username", "contains ':', which HTTP Basic authentication cannot carry; check the Qualys API user name");
+                problems.add(
+                    "username",
+                    "contains ':', which HTTP Basic authentication cannot carry; check the Qualys API user name",
+                );
             } else if v.chars().any(char::is_control) {
                 problems.add("username", "contains a control character; check the Qualys API user name");
             }
@@ -353,7 +374,13 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
         Some(v) => Secret::new(v),
         None => {
             if !password_present {
-                problems.add("password", format!("{}; set it to the Qualys API password (and mark the parameter Protected)", missing(&map, "password")));
+                problems.add(
+                    "password",
+                    format!(
+                        "{}; set it to the Qualys API password (and mark the parameter Protected)",
+                        missing(&map, "password")
+                    ),
+                );
             }
             Secret::new("")
         }
@@ -389,7 +416,10 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
         Some(v) if v.eq_ignore_ascii_case("true") => true,
         Some(v) if v.eq_ignore_ascii_case("false") => false,
         Some(v) => {
-            problems.add("verifyCerts", format!("{} is not true or false; use true (the default, recommended) or false", quote(v)));
+            problems.add(
+                "verifyCerts",
+                format!("{} is not true or false; use true (the default, recommended) or false", quote(v)),
+            );
             true
         }
     };
@@ -471,7 +501,12 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
     let data_source = match data_source {
         Some(d) => d,
         // Unreachable: a missing data source is a problem above. Kept total without panicking.
-        None => return Err(Error::config("CONFIG_INVALID", "dataSource: missing; set it to one of kb, hosts, hostDetections, detections")),
+        None => {
+            return Err(Error::config(
+                "CONFIG_INVALID",
+                "dataSource: missing; set it to one of kb, hosts, hostDetections, detections",
+            ))
+        }
     };
     Ok(Parsed {
         config: Config {
@@ -527,7 +562,10 @@ fn scrub(text: &str, secrets: &[String]) -> String {
 fn missing(map: &BTreeMap<&str, &str>, key: &str) -> String {
     let base = if map.contains_key(key) { "is empty" } else { "missing" };
     match map.keys().find(|k| **k != key && k.trim().eq_ignore_ascii_case(key)) {
-        Some(other) => format!("{base} (a key {} was given: keys are case-sensitive and cannot include spaces; rename it to {key})", quote(other)),
+        Some(other) => format!(
+            "{base} (a key {} was given: keys are case-sensitive and cannot include spaces; rename it to {key})",
+            quote(other)
+        ),
         None => base.to_string(),
     }
 }
@@ -646,7 +684,9 @@ fn check_xml_name(name: &str) -> Result<(), &'static str> {
     if name.contains(':') {
         return Err("is not a valid XML element name here (no ':' namespace prefixes)");
     }
-    if !chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') || (!c.is_ascii() && c.is_alphanumeric())) {
+    if !chars
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') || (!c.is_ascii() && c.is_alphanumeric()))
+    {
         return Err("is not a valid XML element name (it contains a character not allowed in names)");
     }
     if name.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("xml")) {
@@ -744,7 +784,12 @@ mod tests {
 
     #[test]
     fn every_data_source_uses_its_url_key() {
-        for (ds, key, url) in [("kb", "kbUrl", KB), ("hosts", "hostsUrl", HOSTS), ("hostDetections", "detectionUrl", DET), ("detections", "detectionUrl", DET)] {
+        for (ds, key, url) in [
+            ("kb", "kbUrl", KB),
+            ("hosts", "hostsUrl", HOSTS),
+            ("hostDetections", "detectionUrl", DET),
+            ("detections", "detectionUrl", DET),
+        ] {
             let params = with(with(without(base(), "detectionUrl"), "dataSource", ds), key, url);
             let p = ok(&params);
             assert_eq!(p.config.data_source.as_str(), ds);
@@ -781,7 +826,10 @@ mod tests {
             params.push((k.into(), v.into()));
         }
         let c = ok(&params).config;
-        assert_eq!((c.batch_size, c.requests_per_min, c.socket_limit, c.max_retry, c.retry_delay_sec), (1000, 30, 25, 0, 0));
+        assert_eq!(
+            (c.batch_size, c.requests_per_min, c.socket_limit, c.max_retry, c.retry_delay_sec),
+            (1000, 30, 25, 0, 0)
+        );
         let proxy = c.proxy.as_ref().map(|p| p.url.to_string());
         assert_eq!(proxy.as_deref(), Some("http://proxy.corp.example:3128/"));
         assert!(c.verify_certs);
@@ -797,7 +845,19 @@ mod tests {
     #[test]
     fn empty_optional_values_mean_default() {
         let mut params = base();
-        for k in ["batchSize", "requestsPerMin", "socketLimit", "maxRetry", "proxy", "verifyCerts", "caCert", "lastRunTimeOffset", "rootNode", "waitBudgetSec", "maxRecordMB"] {
+        for k in [
+            "batchSize",
+            "requestsPerMin",
+            "socketLimit",
+            "maxRetry",
+            "proxy",
+            "verifyCerts",
+            "caCert",
+            "lastRunTimeOffset",
+            "rootNode",
+            "waitBudgetSec",
+            "maxRecordMB",
+        ] {
             params.push((k.into(), String::new()));
         }
         let c = ok(&params).config;
@@ -806,7 +866,9 @@ mod tests {
 
     #[test]
     fn verify_certs_values() {
-        for (v, want) in [("true", true), ("True", true), ("TRUE", true), ("false", false), ("False", false), ("FALSE", false)] {
+        for (v, want) in
+            [("true", true), ("True", true), ("TRUE", true), ("false", false), ("False", false), ("FALSE", false)]
+        {
             let p = ok(&with(base(), "verifyCerts", v));
             assert_eq!(p.config.verify_certs, want, "{v}");
             assert_eq!(p.warnings.iter().any(|w| w.starts_with("verifyCerts:")), !want);
@@ -815,7 +877,11 @@ mod tests {
             let m = err(&with(base(), "verifyCerts", v));
             assert!(m.contains("verifyCerts: ") && m.contains("true or false"), "{m}");
         }
-        let p = ok(&with(with(base(), "verifyCerts", "false"), "caCert", "-----BEGIN CERTIFICATE-----x-----END CERTIFICATE-----"));
+        let p = ok(&with(
+            with(base(), "verifyCerts", "false"),
+            "caCert",
+            "-----BEGIN CERTIFICATE-----x-----END CERTIFICATE-----",
+        ));
         assert!(p.warnings.iter().any(|w| w.starts_with("caCert: ignored")));
     }
 
@@ -862,7 +928,8 @@ mod tests {
         let m = err(&with(base(), "socketLimit", "26"));
         assert!(m.contains("from 1 to 25 (default 10)"), "{m}");
         // Boundaries and leading zeros are fine; -0 is 0.
-        let c = ok(&with(with(with(base(), "batchSize", "1000000"), "lastRunTimeOffset", "-3650"), "maxRetry", "02")).config;
+        let c = ok(&with(with(with(base(), "batchSize", "1000000"), "lastRunTimeOffset", "-3650"), "maxRetry", "02"))
+            .config;
         assert_eq!((c.batch_size, c.last_run_time_offset_days, c.max_retry), (1_000_000, -3650, 2));
         assert_eq!(ok(&with(base(), "lastRunTimeOffset", "0")).config.last_run_time_offset_days, 0);
         assert_eq!(ok(&with(base(), "lastRunTimeOffset", "-0")).config.last_run_time_offset_days, 0);
@@ -870,7 +937,15 @@ mod tests {
 
     #[test]
     fn whitespace_around_values_is_an_error() {
-        for (k, v) in [("batchSize", " 500"), ("batchSize", "500 "), ("dataSource", "detections "), ("username", " acme"), ("verifyCerts", "true\n"), ("detectionUrl", " https://x.example/"), ("batchSize", "   ")] {
+        for (k, v) in [
+            ("batchSize", " 500"),
+            ("batchSize", "500 "),
+            ("dataSource", "detections "),
+            ("username", " acme"),
+            ("verifyCerts", "true\n"),
+            ("detectionUrl", " https://x.example/"),
+            ("batchSize", "   "),
+        ] {
             let m = err(&with(base(), k, v));
             let ls = lines(&m);
             assert_eq!(ls.len(), 1, "{k}={v:?}: {m}");
@@ -911,7 +986,12 @@ mod tests {
     #[test]
     fn unknown_data_source_lists_the_four_values() {
         let m = err(&with(base(), "dataSource", "detectors"));
-        assert!(m.contains("dataSource: \"detectors\" is not a data source; use one of kb, hosts, hostDetections, detections"), "{m}");
+        assert!(
+            m.contains(
+                "dataSource: \"detectors\" is not a data source; use one of kb, hosts, hostDetections, detections"
+            ),
+            "{m}"
+        );
         let m = err(&with(base(), "dataSource", "HostDetections"));
         assert!(m.contains("did you mean hostDetections?"), "{m}");
     }
@@ -919,10 +999,18 @@ mod tests {
     #[test]
     fn url_checks() {
         // Plain http to a remote host.
-        let m = err(&with(base(), "detectionUrl", "http://qualysapi.qualys.com/api/2.0/fo/asset/host/vm/detection/?action=list"));
+        let m = err(&with(
+            base(),
+            "detectionUrl",
+            "http://qualysapi.qualys.com/api/2.0/fo/asset/host/vm/detection/?action=list",
+        ));
         assert!(m.contains("detectionUrl: uses plain http://"), "{m}");
         // Plain http to loopback is fine (a local test server).
-        for u in ["http://127.0.0.1:8080/api/2.0/fo/asset/host/vm/detection/?action=list", "http://localhost/api/2.0/fo/asset/host/vm/detection/", "http://[::1]:9/api/5.0/fo/asset/host/vm/detection/"] {
+        for u in [
+            "http://127.0.0.1:8080/api/2.0/fo/asset/host/vm/detection/?action=list",
+            "http://localhost/api/2.0/fo/asset/host/vm/detection/",
+            "http://[::1]:9/api/5.0/fo/asset/host/vm/detection/",
+        ] {
             assert_eq!(ok(&with(base(), "detectionUrl", u)).config.url_template, u);
         }
         // Unparseable.
@@ -933,7 +1021,8 @@ mod tests {
             assert!(m.contains("expected e.g. https://"), "{m}");
         }
         // Without the placeholder: fine, used as given.
-        let fixed = "https://qualysapi.qualys.com/api/2.0/fo/asset/host/vm/detection/?action=list&vm_scan_since=2024-01-01";
+        let fixed =
+            "https://qualysapi.qualys.com/api/2.0/fo/asset/host/vm/detection/?action=list&vm_scan_since=2024-01-01";
         let p = ok(&with(base(), "detectionUrl", fixed));
         assert_eq!(p.config.url_template, fixed);
         assert!(p.warnings.is_empty());
@@ -941,7 +1030,13 @@ mod tests {
         assert!(ok(&with(base(), "detectionUrl", "https://qualysapi.qg3.apps.qualys.com/api/5.0/fo/asset/host/vm/detection/?action=list&vm_scan_since=<LastRunTime>")).warnings.is_empty());
         // A URL for another endpoint runs but warns.
         let p = ok(&with(base(), "detectionUrl", KB));
-        assert!(p.warnings.iter().any(|w| w.starts_with("detectionUrl: the path does not contain /asset/host/vm/detection")), "{:?}", p.warnings);
+        assert!(
+            p.warnings
+                .iter()
+                .any(|w| w.starts_with("detectionUrl: the path does not contain /asset/host/vm/detection")),
+            "{:?}",
+            p.warnings
+        );
         let hosts_with_det = with(with(without(base(), "detectionUrl"), "dataSource", "hosts"), "hostsUrl", DET);
         assert!(ok(&hosts_with_det).warnings.iter().any(|w| w.starts_with("hostsUrl: the URL is a detection URL")));
     }
@@ -956,22 +1051,51 @@ mod tests {
 
     #[test]
     fn unknown_keys_warn_with_suggestions() {
-        let params = with(with(with(with(with(base(), "BatchSize", "100"), "requestPerMin", "5"), "colour", "blue"), "socketLimit ", "3"), "Password", "x");
+        let params = with(
+            with(
+                with(with(with(base(), "BatchSize", "100"), "requestPerMin", "5"), "colour", "blue"),
+                "socketLimit ",
+                "3",
+            ),
+            "Password",
+            "x",
+        );
         let p = ok(&params);
         let w = &p.warnings;
-        assert!(w.contains(&"\"BatchSize\": unknown parameter, ignored; did you mean batchSize? keys are case-sensitive".to_string()), "{w:?}");
-        assert!(w.contains(&"\"requestPerMin\": unknown parameter, ignored; did you mean requestsPerMin?".to_string()), "{w:?}");
+        assert!(
+            w.contains(
+                &"\"BatchSize\": unknown parameter, ignored; did you mean batchSize? keys are case-sensitive"
+                    .to_string()
+            ),
+            "{w:?}"
+        );
+        assert!(
+            w.contains(&"\"requestPerMin\": unknown parameter, ignored; did you mean requestsPerMin?".to_string()),
+            "{w:?}"
+        );
         assert!(w.contains(&"\"colour\": unknown parameter, ignored".to_string()), "{w:?}");
-        assert!(w.iter().any(|x| x.starts_with("\"socketLimit \": unknown parameter, ignored; remove the extra spaces")), "{w:?}");
-        assert!(w.iter().any(|x| x.starts_with("\"Password\": unknown parameter, ignored; did you mean password?")), "{w:?}");
+        assert!(
+            w.iter().any(|x| x.starts_with("\"socketLimit \": unknown parameter, ignored; remove the extra spaces")),
+            "{w:?}"
+        );
+        assert!(
+            w.iter().any(|x| x.starts_with("\"Password\": unknown parameter, ignored; did you mean password?")),
+            "{w:?}"
+        );
         assert_eq!(p.config.batch_size, 500);
     }
 
     #[test]
     fn proxy_forms() {
         let c = ok(&with(base(), "proxy", &format!("http://svc:{PROXY_PW}@proxy.corp.example:8080"))).config;
-        let proxy = c.proxy.as_ref().map(|p| (p.url.to_string(), p.username.clone(), p.password.as_ref().map(|s| s.expose().to_string())));
-        assert_eq!(proxy, Some(("http://proxy.corp.example:8080/".to_string(), Some("svc".to_string()), Some(PROXY_PW.to_string()))));
+        let proxy = c
+            .proxy
+            .as_ref()
+            .map(|p| (p.url.to_string(), p.username.clone(), p.password.as_ref().map(|s| s.expose().to_string())));
+        assert_eq!(
+            proxy,
+            Some(("http://proxy.corp.example:8080/".to_string(), Some("svc".to_string()), Some(PROXY_PW.to_string())))
+        );
         assert!(!format!("{c:?}").contains(PROXY_PW));
         for (v, what) in [
             ("https://proxy.corp.example:8443", "only http:// proxies"),
@@ -1027,7 +1151,10 @@ mod tests {
         let m = err(&with(with(base(), "maxRetry", "9"), "BatchSize", "5"));
         let (problems, hints) = m.split_once("\nalso worth checking:\n").expect("warnings section");
         assert!(problems.contains("maxRetry: "), "{m}");
-        assert!(hints.starts_with("\"BatchSize\": unknown parameter") && hints.contains("did you mean batchSize?"), "{m}");
+        assert!(
+            hints.starts_with("\"BatchSize\": unknown parameter") && hints.contains("did you mean batchSize?"),
+            "{m}"
+        );
     }
 
     #[test]
@@ -1066,7 +1193,11 @@ mod tests {
             with(base(), "proxy", &format!(" http://svc:{PROXY_PW}@proxy:8080")),
             with(base(), "proxy", &format!("http://svc:{PROXY_PW}@proxy:8080/p?q")),
             with(base(), "proxy", &format!("http://svc:{PROXY_PW} @proxy:8080")),
-            with(base(), "detectionUrl", &format!("https://acme_ab12:{PW}@qualysapi.qualys.com/api/2.0/fo/asset/host/vm/detection/")),
+            with(
+                base(),
+                "detectionUrl",
+                &format!("https://acme_ab12:{PW}@qualysapi.qualys.com/api/2.0/fo/asset/host/vm/detection/"),
+            ),
             with(base(), "detectionUrl", &format!("http://qualysapi.qualys.com/?password={PW}")),
             with(base(), "detectionUrl", &format!("https://q.example/{PW} x")),
             with(base(), "username", ""),
@@ -1096,7 +1227,10 @@ mod tests {
                 }
             }
             for t in texts {
-                assert!(!t.contains(PW) && !t.contains(PROXY_PW) && !t.contains("Marker-Pw") && !t.contains("Proxy-Secret"), "scenario {i}: {t}");
+                assert!(
+                    !t.contains(PW) && !t.contains(PROXY_PW) && !t.contains("Marker-Pw") && !t.contains("Proxy-Secret"),
+                    "scenario {i}: {t}"
+                );
             }
         }
         // The password with leading spaces is an error (it is not silently trimmed).
@@ -1107,7 +1241,20 @@ mod tests {
     #[test]
     fn known_keys_cover_the_seed_and_ours() {
         let k = known_keys();
-        for key in ["dataSource", "kbUrl", "hostsUrl", "detectionUrl", "username", "password", "batchSize", "requestsPerMin", "socketLimit", "maxRetry", "proxy", "verifyCerts"] {
+        for key in [
+            "dataSource",
+            "kbUrl",
+            "hostsUrl",
+            "detectionUrl",
+            "username",
+            "password",
+            "batchSize",
+            "requestsPerMin",
+            "socketLimit",
+            "maxRetry",
+            "proxy",
+            "verifyCerts",
+        ] {
             assert!(k.contains(&key), "{key}");
         }
         assert_eq!(k.len(), 23);

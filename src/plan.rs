@@ -80,7 +80,19 @@ struct Segment {
 
 impl Segment {
     fn new(url: Url, lo: Option<u64>, hi: Option<u64>) -> Self {
-        Segment { lo, hi, next: Some(url), pages_done: 0, last_written: None, page_ids: HashSet::new(), page_ascending: true, page_last_id: None, busy: false, retries: 0, not_before: i64::MIN }
+        Segment {
+            lo,
+            hi,
+            next: Some(url),
+            pages_done: 0,
+            last_written: None,
+            page_ids: HashSet::new(),
+            page_ascending: true,
+            page_last_id: None,
+            busy: false,
+            retries: 0,
+            not_before: i64::MIN,
+        }
     }
 
     fn done(&self) -> bool {
@@ -123,15 +135,46 @@ impl Plan {
         let fetch = Self::fetch_url(source, url.clone(), batch_size);
         let lo = url.query_get("id_min").and_then(|v| v.parse().ok());
         let hi = url.query_get("id_max").and_then(|v| v.parse().ok());
-        Plan { source, origin: url, discovery: None, segments: vec![Segment::new(fetch, lo, hi)], pages_done: 0, highest_id: None, excluded: Vec::new() }
+        Plan {
+            source,
+            origin: url,
+            discovery: None,
+            segments: vec![Segment::new(fetch, lo, hi)],
+            pages_done: 0,
+            highest_id: None,
+            excluded: Vec::new(),
+        }
     }
 
     /// A plan that first lists the matching IDs with `discovery_url`, then fetches `url` in
     /// contiguous windows of `ids_per_window` IDs.
-    pub fn with_discovery(source: DataSource, url: Url, batch_size: u32, discovery_url: Url, ids_per_window: u32) -> Plan {
+    pub fn with_discovery(
+        source: DataSource,
+        url: Url,
+        batch_size: u32,
+        discovery_url: Url,
+        ids_per_window: u32,
+    ) -> Plan {
         let fetch = Self::fetch_url(source, url.clone(), batch_size);
-        let discovery = Discovery { url: discovery_url, fetch, ids_per_window: u64::from(ids_per_window.max(1)), ranges: Vec::new(), busy: false, retries: 0, not_before: i64::MIN, done: false };
-        Plan { source, origin: url, discovery: Some(discovery), segments: Vec::new(), pages_done: 0, highest_id: None, excluded: Vec::new() }
+        let discovery = Discovery {
+            url: discovery_url,
+            fetch,
+            ids_per_window: u64::from(ids_per_window.max(1)),
+            ranges: Vec::new(),
+            busy: false,
+            retries: 0,
+            not_before: i64::MIN,
+            done: false,
+        };
+        Plan {
+            source,
+            origin: url,
+            discovery: Some(discovery),
+            segments: Vec::new(),
+            pages_done: 0,
+            highest_id: None,
+            excluded: Vec::new(),
+        }
     }
 
     /// Whether `url` selects explicit IDs (`ids`, `id_min`, `id_max`), so it must be used as given.
@@ -193,7 +236,8 @@ impl Plan {
             pieces.push((cursor, hi));
         }
         for (a, b) in pieces {
-            let (plo, phi) = ((a != 0 || seg.lo.is_some()).then_some(a), (b != u64::MAX || seg.hi.is_some()).then_some(b));
+            let (plo, phi) =
+                ((a != 0 || seg.lo.is_some()).then_some(a), (b != u64::MAX || seg.hi.is_some()).then_some(b));
             let mut url = template.clone();
             if let Some(v) = plo {
                 url.set_query("id_min", &v.to_string());
@@ -253,11 +297,17 @@ impl Plan {
                     return None;
                 }
                 d.busy = true;
-                return Some(Assignment { target: Target::Discovery, url: d.url.to_string(), page: 1, attempt: d.retries });
+                return Some(Assignment {
+                    target: Target::Discovery,
+                    url: d.url.to_string(),
+                    page: 1,
+                    attempt: d.retries,
+                });
             }
         }
         let source = self.source;
-        let (idx, seg) = self.segments.iter_mut().enumerate().find(|(_, s)| !s.done() && !s.busy && s.not_before <= now)?;
+        let (idx, seg) =
+            self.segments.iter_mut().enumerate().find(|(_, s)| !s.done() && !s.busy && s.not_before <= now)?;
         let url = seg.next.as_ref()?;
         // A retry after some records of this page were written starts after the last of them.
         let restart_after = if seg.page_ascending && source != DataSource::Kb { seg.page_last_id } else { None };
@@ -366,7 +416,13 @@ impl Plan {
                     seg.next = None;
                     return Ok(true);
                 };
-                let next_url = Url::parse_next_page(next).map_err(|why| Error::server("BAD_NEXT_PAGE_URL", false, format!("Qualys sent a next-page URL that does not parse ({why}); the feed cannot continue.")))?;
+                let next_url = Url::parse_next_page(next).map_err(|why| {
+                    Error::server(
+                        "BAD_NEXT_PAGE_URL",
+                        false,
+                        format!("Qualys sent a next-page URL that does not parse ({why}); the feed cannot continue."),
+                    )
+                })?;
                 if !next_url.same_origin(&origin) {
                     return Err(Error::server(
                         "FOREIGN_NEXT_PAGE_URL",
@@ -378,7 +434,11 @@ impl Plan {
                     ));
                 }
                 if seg.next.as_ref().is_some_and(|cur| cur.to_string() == next_url.to_string()) {
-                    return Err(Error::server("NEXT_PAGE_LOOP", false, "Qualys sent the same URL as the next page; stopping to avoid an endless loop."));
+                    return Err(Error::server(
+                        "NEXT_PAGE_LOOP",
+                        false,
+                        "Qualys sent the same URL as the next page; stopping to avoid an endless loop.",
+                    ));
                 }
                 seg.next = Some(next_url);
                 Ok(false)
@@ -471,7 +531,8 @@ impl Plan {
                 break;
             }
         }
-        let done_above: Vec<(u64, u64)> = order[i.min(order.len())..].iter().filter(|s| s.done()).filter_map(|s| Some((s.lo?, s.hi?))).collect();
+        let done_above: Vec<(u64, u64)> =
+            order[i.min(order.len())..].iter().filter(|s| s.done()).filter_map(|s| Some((s.lo?, s.hi?))).collect();
         (watermark, done_above)
     }
 }
@@ -510,7 +571,9 @@ mod tests {
         let mut p = Plan::new(DataSource::Hosts, url("https://q.example/h/?action=list"), 2);
         let a = take(&mut p);
         assert!(p.next_request(0).is_none(), "one request per segment at a time");
-        assert!(!p.page_complete(a.target, Some("https://q.example/h/?action=list&truncation_limit=2&id_min=30")).expect("same origin"));
+        assert!(!p
+            .page_complete(a.target, Some("https://q.example/h/?action=list&truncation_limit=2&id_min=30"))
+            .expect("same origin"));
         let a = take(&mut p);
         assert_eq!((a.url.as_str(), a.page), ("https://q.example/h/?action=list&truncation_limit=2&id_min=30", 2));
         assert!(p.page_complete(a.target, None).expect("last page"));
@@ -521,7 +584,9 @@ mod tests {
 
     #[test]
     fn refuses_next_page_on_another_origin() {
-        for foreign in ["https://evil.example/h/?id_min=3", "http://q.example/h/?id_min=3", "https://q.example:8443/h/?id_min=3"] {
+        for foreign in
+            ["https://evil.example/h/?id_min=3", "http://q.example/h/?id_min=3", "https://q.example:8443/h/?id_min=3"]
+        {
             let mut p = Plan::new(DataSource::Hosts, url("https://q.example/h/?action=list"), 2);
             let a = take(&mut p);
             let err = p.page_complete(a.target, Some(foreign)).expect_err(foreign);
@@ -529,7 +594,8 @@ mod tests {
         }
         let mut p = Plan::new(DataSource::Hosts, url("https://Q.EXAMPLE:443/h/?action=list"), 2);
         let a = take(&mut p);
-        p.page_complete(a.target, Some("https://q.example/h/?action=list&id_min=3")).expect("same origin, default port");
+        p.page_complete(a.target, Some("https://q.example/h/?action=list&id_min=3"))
+            .expect("same origin, default port");
     }
 
     #[test]
@@ -579,14 +645,21 @@ mod tests {
     fn same_url_twice_is_a_loop() {
         let mut p = Plan::new(DataSource::Hosts, url("https://q.example/h/?action=list&truncation_limit=3"), 3);
         let a = take(&mut p);
-        let err = p.page_complete(a.target, Some("https://q.example/h/?action=list&truncation_limit=3")).expect_err("loop");
+        let err =
+            p.page_complete(a.target, Some("https://q.example/h/?action=list&truncation_limit=3")).expect_err("loop");
         assert_eq!(err.code(), "NEXT_PAGE_LOOP");
     }
 
     #[test]
     fn discovery_cuts_contiguous_windows_covering_everything() {
         let base = url("https://q.example/kb/?action=list&details=All");
-        let mut p = Plan::with_discovery(DataSource::Kb, base.clone(), 10, url("https://q.example/kb/?action=list&details=None"), 3);
+        let mut p = Plan::with_discovery(
+            DataSource::Kb,
+            base.clone(),
+            10,
+            url("https://q.example/kb/?action=list&details=None"),
+            3,
+        );
         let a = take(&mut p);
         assert_eq!(a.target, Target::Discovery);
         assert!(p.next_request(0).is_none(), "nothing else until discovery is done");
@@ -598,17 +671,26 @@ mod tests {
         assert!(p.page_complete(a.target, None).expect("discovered"));
         assert_eq!(p.segment_count(), 3);
         let urls: Vec<String> = (0..3).map(|_| take(&mut p).url).collect();
-        assert_eq!(urls, [
-            "https://q.example/kb/?action=list&details=All&id_max=11",
-            "https://q.example/kb/?action=list&details=All&id_min=12&id_max=20",
-            "https://q.example/kb/?action=list&details=All&id_min=21",
-        ]);
+        assert_eq!(
+            urls,
+            [
+                "https://q.example/kb/?action=list&details=All&id_max=11",
+                "https://q.example/kb/?action=list&details=All&id_min=12&id_max=20",
+                "https://q.example/kb/?action=list&details=All&id_min=21",
+            ]
+        );
         assert!(p.next_request(0).is_none(), "all three in flight");
     }
 
     #[test]
     fn an_empty_discovery_still_fetches_once() {
-        let mut p = Plan::with_discovery(DataSource::Hosts, url("https://q.example/h/?action=list"), 10, url("https://q.example/h/?action=list&details=None"), 100);
+        let mut p = Plan::with_discovery(
+            DataSource::Hosts,
+            url("https://q.example/h/?action=list"),
+            10,
+            url("https://q.example/h/?action=list&details=None"),
+            100,
+        );
         let a = take(&mut p);
         p.page_complete(a.target, None).expect("none found");
         assert_eq!(take(&mut p).url, "https://q.example/h/?action=list&truncation_limit=10");
@@ -616,7 +698,13 @@ mod tests {
 
     #[test]
     fn progress_is_the_contiguous_watermark_and_finished_windows_above_it() {
-        let mut p = Plan::with_discovery(DataSource::Hosts, url("https://q.example/h/?action=list"), 10, url("https://q.example/h/?details=None"), 2);
+        let mut p = Plan::with_discovery(
+            DataSource::Hosts,
+            url("https://q.example/h/?action=list"),
+            10,
+            url("https://q.example/h/?details=None"),
+            2,
+        );
         assert_eq!(p.progress(), (None, vec![]));
         let d = take(&mut p);
         for id in [1, 2, 3, 4, 5, 6, 7] {
@@ -646,21 +734,39 @@ mod tests {
         p.start_after(10);
         p.exclude(&[(20, 29), (40, 49)]);
         let urls: Vec<String> = std::iter::from_fn(|| p.next_request(0)).map(|a| a.url).collect();
-        assert_eq!(urls, [
-            "https://q.example/h/?action=list&truncation_limit=5&id_min=11&id_max=19",
-            "https://q.example/h/?action=list&truncation_limit=5&id_min=30&id_max=39",
-            "https://q.example/h/?action=list&truncation_limit=5&id_min=50",
-        ]);
+        assert_eq!(
+            urls,
+            [
+                "https://q.example/h/?action=list&truncation_limit=5&id_min=11&id_max=19",
+                "https://q.example/h/?action=list&truncation_limit=5&id_min=30&id_max=39",
+                "https://q.example/h/?action=list&truncation_limit=5&id_min=50",
+            ]
+        );
     }
 
     #[test]
     fn a_resumed_plan_starts_after_the_checkpoint() {
-        let mut p = Plan::new(DataSource::Detections, url("https://q.example/d/?action=list&vm_scan_since=2024-01-01T00:00:00Z"), 5);
+        let mut p = Plan::new(
+            DataSource::Detections,
+            url("https://q.example/d/?action=list&vm_scan_since=2024-01-01T00:00:00Z"),
+            5,
+        );
         p.start_after(41);
-        p.prepend_segment(url("https://q.example/d/?action=list&vm_scan_since=2024-02-01T00:00:00Z&id_max=41"), 5, None, Some(41));
+        p.prepend_segment(
+            url("https://q.example/d/?action=list&vm_scan_since=2024-02-01T00:00:00Z&id_max=41"),
+            5,
+            None,
+            Some(41),
+        );
         let a = take(&mut p);
-        assert_eq!(a.url, "https://q.example/d/?action=list&vm_scan_since=2024-02-01T00:00:00Z&id_max=41&truncation_limit=5");
+        assert_eq!(
+            a.url,
+            "https://q.example/d/?action=list&vm_scan_since=2024-02-01T00:00:00Z&id_max=41&truncation_limit=5"
+        );
         let b = take(&mut p);
-        assert_eq!(b.url, "https://q.example/d/?action=list&vm_scan_since=2024-01-01T00:00:00Z&truncation_limit=5&id_min=42");
+        assert_eq!(
+            b.url,
+            "https://q.example/d/?action=list&vm_scan_since=2024-01-01T00:00:00Z&truncation_limit=5&id_min=42"
+        );
     }
 }

@@ -475,7 +475,8 @@ mod tests {
 
     #[test]
     fn truncation_and_empty() {
-        let (items, r) = parse(DocKind::HostList, "<HOST_LIST_OUTPUT><RESPONSE><HOST_LIST><HOST><ID>1</ID></HOST><HOST><ID>2");
+        let (items, r) =
+            parse(DocKind::HostList, "<HOST_LIST_OUTPUT><RESPONSE><HOST_LIST><HOST><ID>1</ID></HOST><HOST><ID>2");
         assert_eq!(items.len(), 1);
         let e = r.err().unwrap_or_else(|| Error::caller("X", ""));
         assert_eq!(e.code(), "TRUNCATED_PAGE");

@@ -41,7 +41,15 @@ pub struct Transform {
 
 impl Transform {
     pub fn new(source: DataSource, chunk_records: u32, chunk_bytes: usize, limits: Limits) -> Self {
-        Transform { source, parser: ResponseParser::new(DocKind::of(source), limits), chunker: Chunker::new(chunk_records, chunk_bytes), items: Vec::new(), outputs: VecDeque::new(), summary: TransformSummary::default(), qualys: None }
+        Transform {
+            source,
+            parser: ResponseParser::new(DocKind::of(source), limits),
+            chunker: Chunker::new(chunk_records, chunk_bytes),
+            items: Vec::new(),
+            outputs: VecDeque::new(),
+            summary: TransformSummary::default(),
+            qualys: None,
+        }
     }
 
     /// Pushes the next piece of the document; complete records become output right away.
@@ -63,7 +71,16 @@ impl Transform {
         self.drain_chunks();
         r?;
         if let Some(q) = &self.qualys {
-            return Err(Error::server("QUALYS_ERROR", false, format!("the document is a Qualys {} (code {}): {}", q.root, q.code.as_deref().unwrap_or("none"), q.text)));
+            return Err(Error::server(
+                "QUALYS_ERROR",
+                false,
+                format!(
+                    "the document is a Qualys {} (code {}): {}",
+                    q.root,
+                    q.code.as_deref().unwrap_or("none"),
+                    q.text
+                ),
+            ));
         }
         Ok(self.summary.clone())
     }

@@ -104,11 +104,8 @@ impl Url {
     pub fn parse_next_page(input: &str) -> Result<Url, String> {
         let trimmed = input.trim();
         if trimmed.contains("&amp;") || trimmed.contains("&#38;") || trimmed.to_ascii_lowercase().contains("&#x26;") {
-            let unescaped = replace_ascii_case_insensitive(
-                &trimmed.replace("&amp;", "&").replace("&#38;", "&"),
-                "&#x26;",
-                "&",
-            );
+            let unescaped =
+                replace_ascii_case_insensitive(&trimmed.replace("&amp;", "&").replace("&#38;", "&"), "&#x26;", "&");
             Url::parse(&unescaped)
         } else {
             Url::parse(trimmed)
@@ -131,7 +128,10 @@ impl Url {
         let pass = pass_raw.map(decode_component_plain).filter(|p| !p.is_empty());
         if user.is_empty() {
             if pass.is_some() {
-                return Err("the proxy URL has a password but no user name before it (write http://user:password@host:port)".to_string());
+                return Err(
+                    "the proxy URL has a password but no user name before it (write http://user:password@host:port)"
+                        .to_string(),
+                );
             }
             return Ok((url, None, None));
         }
@@ -522,9 +522,8 @@ fn split_host_port(hostport: &str) -> Result<(&str, HostKind, Option<&str>), Str
             return Err("the IPv6 address in the URL has no closing ']'".to_string());
         };
         let inner = &after_bracket[..close];
-        let addr: Ipv6Addr = inner
-            .parse()
-            .map_err(|_| "the host in [brackets] is not a valid IPv6 address".to_string())?;
+        let addr: Ipv6Addr =
+            inner.parse().map_err(|_| "the host in [brackets] is not a valid IPv6 address".to_string())?;
         let host = &hostport[..close + 2];
         let tail = &after_bracket[close + 1..];
         let port = if tail.is_empty() {
@@ -575,10 +574,10 @@ fn validate_host(host: &str) -> Result<HostKind, String> {
     let numeric_last = !last.is_empty()
         && (last.bytes().all(|b| b.is_ascii_digit()) || last.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("0x")));
     if numeric_last {
-        return name
-            .parse::<Ipv4Addr>()
-            .map(HostKind::V4)
-            .map_err(|_| "the host looks like an IPv4 address but is not four numbers from 0 to 255 without leading zeros".to_string());
+        return name.parse::<Ipv4Addr>().map(HostKind::V4).map_err(|_| {
+            "the host looks like an IPv4 address but is not four numbers from 0 to 255 without leading zeros"
+                .to_string()
+        });
     }
     if name.len() > 253 {
         return Err("the host name is longer than 253 characters".to_string());
@@ -767,7 +766,14 @@ mod tests {
 
     #[test]
     fn loopback_detection() {
-        for s in ["http://localhost/", "http://LocalHost:8080/", "http://localhost./", "http://127.0.0.1/", "http://127.5.6.7:1/", "http://[::1]:8080/"] {
+        for s in [
+            "http://localhost/",
+            "http://LocalHost:8080/",
+            "http://localhost./",
+            "http://127.0.0.1/",
+            "http://127.5.6.7:1/",
+            "http://[::1]:8080/",
+        ] {
             assert!(p(s).is_loopback(), "{s}");
         }
         for s in [
@@ -853,13 +859,15 @@ mod tests {
         assert_eq!(Url::parse_next_page(&numeric).map(|u| u.to_string()), Ok(DETECTION.to_string()));
         let hex = DETECTION.replace('&', "&#X26;");
         assert_eq!(Url::parse_next_page(&hex).map(|u| u.to_string()), Ok(DETECTION.to_string()));
-        let original = p("https://qualysapi.qualys.com/api/2.0/fo/asset/host/vm/detection/?action=list&truncation_limit=500");
+        let original =
+            p("https://qualysapi.qualys.com/api/2.0/fo/asset/host/vm/detection/?action=list&truncation_limit=500");
         assert!(original.same_origin(&a));
     }
 
     #[test]
     fn proxy_userinfo_is_split_off() {
-        let (u, user, pass) = Url::parse_proxy("http://svc_feed:S3cr%40t:pw@proxy.corp.example:3128").unwrap_or_else(|e| panic!("{e}"));
+        let (u, user, pass) =
+            Url::parse_proxy("http://svc_feed:S3cr%40t:pw@proxy.corp.example:3128").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(u.to_string(), "http://proxy.corp.example:3128/");
         assert_eq!(u.port(), 3128);
         assert_eq!(user.as_deref(), Some("svc_feed"));
@@ -890,16 +898,20 @@ mod tests {
     #[test]
     fn encode_query_component_set() {
         assert_eq!(encode_query_component("AZaz09,:-._~"), "AZaz09,:-._~");
-        assert_eq!(encode_query_component(" !\"#$%&'()*+/;<=>?@[\\]^`{|}"), "%20%21%22%23%24%25%26%27%28%29%2A%2B%2F%3B%3C%3D%3E%3F%40%5B%5C%5D%5E%60%7B%7C%7D");
+        assert_eq!(
+            encode_query_component(" !\"#$%&'()*+/;<=>?@[\\]^`{|}"),
+            "%20%21%22%23%24%25%26%27%28%29%2A%2B%2F%3B%3C%3D%3E%3F%40%5B%5C%5D%5E%60%7B%7C%7D"
+        );
         assert_eq!(encode_query_component("é"), "%C3%A9");
     }
 
     #[test]
     fn with_path_keeps_origin_and_query() {
-        let u = Url::parse("https://qualysapi.example.com:8443/api/2.0/fo/asset/host/vm/detection/?action=list&ids=1-5").expect("url");
+        let u =
+            Url::parse("https://qualysapi.example.com:8443/api/2.0/fo/asset/host/vm/detection/?action=list&ids=1-5")
+                .expect("url");
         let h = u.with_path("/api/2.0/fo/asset/host/");
         assert_eq!(h.to_string(), "https://qualysapi.example.com:8443/api/2.0/fo/asset/host/?action=list&ids=1-5");
         assert!(h.same_origin(&u));
     }
-
 }

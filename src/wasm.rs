@@ -12,8 +12,8 @@ use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::error::Error;
-use crate::output::Chunk;
 use crate::feed::{self, Action, Tokens};
+use crate::output::Chunk;
 use crate::params::DataSource;
 use crate::response::Limits;
 use crate::transform::{self, Transform};
@@ -59,7 +59,11 @@ fn string_pairs(value: &JsValue, what: &str) -> Result<Vec<(String, String)>, Js
         let pair: Array = entry.unchecked_into();
         let key = pair.get(0).as_string().unwrap_or_default();
         let v = pair.get(1);
-        let v = if v.is_null() || v.is_undefined() { String::new() } else { v.as_string().unwrap_or_else(|| String::from(js_sys::JsString::from(v))) };
+        let v = if v.is_null() || v.is_undefined() {
+            String::new()
+        } else {
+            v.as_string().unwrap_or_else(|| String::from(js_sys::JsString::from(v)))
+        };
         out.push((key, v));
     }
     Ok(out)
@@ -107,8 +111,13 @@ impl JsFeed {
     #[wasm_bindgen(constructor)]
     pub fn new(params: JsValue, tokens: JsValue, now_ms: f64) -> Result<JsFeed, JsValue> {
         let params = string_pairs(&params, "CustomParameters")?;
-        let tokens = Tokens { last_run_time: token(&tokens, "LastRunTime"), previous_run_context: token(&tokens, "PreviousRunContext") };
-        feed::Feed::new(&params, &tokens, now_ms as i64).map(|inner| JsFeed { inner, viewed: None }).map_err(|e| js_error(&e))
+        let tokens = Tokens {
+            last_run_time: token(&tokens, "LastRunTime"),
+            previous_run_context: token(&tokens, "PreviousRunContext"),
+        };
+        feed::Feed::new(&params, &tokens, now_ms as i64)
+            .map(|inner| JsFeed { inner, viewed: None })
+            .map_err(|e| js_error(&e))
     }
 
     /// `{ socketLimit, requestTimeoutMs, verifyCerts, caCert, proxy: {url, authorization}|null, rootNode, dataSource }`.
@@ -125,7 +134,11 @@ impl JsFeed {
             Some(p) => {
                 let po = Object::new();
                 set(&po, "url", p.url.as_str());
-                set(&po, "authorization", p.authorization.as_ref().map_or(JsValue::NULL, |a| JsValue::from_str(a.expose())));
+                set(
+                    &po,
+                    "authorization",
+                    p.authorization.as_ref().map_or(JsValue::NULL, |a| JsValue::from_str(a.expose())),
+                );
                 set(&o, "proxy", po);
             }
             None => set(&o, "proxy", JsValue::NULL),
@@ -177,7 +190,13 @@ impl JsFeed {
     }
 
     #[wasm_bindgen(js_name = handleResponseHead)]
-    pub fn handle_response_head(&mut self, now_ms: f64, status: u16, headers: JsValue, request_id: Option<f64>) -> Result<(), JsValue> {
+    pub fn handle_response_head(
+        &mut self,
+        now_ms: f64,
+        status: u16,
+        headers: JsValue,
+        request_id: Option<f64>,
+    ) -> Result<(), JsValue> {
         let headers = header_pairs(&headers)?;
         let id = self.request_id(request_id);
         self.inner.handle_response_head(id, now_ms as i64, status, &headers);
@@ -254,8 +273,17 @@ pub struct JsTransformer {
 #[wasm_bindgen(js_class = Transformer)]
 impl JsTransformer {
     #[wasm_bindgen(constructor)]
-    pub fn new(data_source: &str, chunk_records: Option<u32>, chunk_bytes: Option<u32>) -> Result<JsTransformer, JsValue> {
-        let source = DataSource::from_param(data_source).ok_or_else(|| js_error(&Error::config("CONFIG_INVALID", format!("dataSource: {data_source:?} is not one of kb, hosts, hostDetections, detections"))))?;
+    pub fn new(
+        data_source: &str,
+        chunk_records: Option<u32>,
+        chunk_bytes: Option<u32>,
+    ) -> Result<JsTransformer, JsValue> {
+        let source = DataSource::from_param(data_source).ok_or_else(|| {
+            js_error(&Error::config(
+                "CONFIG_INVALID",
+                format!("dataSource: {data_source:?} is not one of kb, hosts, hostDetections, detections"),
+            ))
+        })?;
         let records = chunk_records.unwrap_or(transform::DEFAULT_CHUNK_RECORDS);
         let bytes = chunk_bytes.map_or(transform::DEFAULT_CHUNK_BYTES, |b| b as usize);
         Ok(JsTransformer { inner: Transform::new(source, records, bytes, Limits::default()), viewed: None })

@@ -90,17 +90,33 @@ struct Run {
     waits: Vec<u64>,
 }
 
-fn drive(params: &[(String, String)], tokens: &Tokens, serve: impl FnMut(&Request, usize) -> (u16, Vec<(String, String)>, String, Fault), chunk: usize) -> Run {
+fn drive(
+    params: &[(String, String)],
+    tokens: &Tokens,
+    serve: impl FnMut(&Request, usize) -> (u16, Vec<(String, String)>, String, Fault),
+    chunk: usize,
+) -> Run {
     drive_with(params, tokens, serve, chunk).0
 }
 
 /// Runs a feed to its end. Requests the feed starts are queued and answered one at a time when
 /// the feed says `Pending` or `Wait`, oldest first, so several can be in flight. Also returns the
 /// largest number of requests that were in flight at once.
-fn drive_with(params: &[(String, String)], tokens: &Tokens, mut serve: impl FnMut(&Request, usize) -> (u16, Vec<(String, String)>, String, Fault), chunk: usize) -> (Run, usize) {
+fn drive_with(
+    params: &[(String, String)],
+    tokens: &Tokens,
+    mut serve: impl FnMut(&Request, usize) -> (u16, Vec<(String, String)>, String, Fault),
+    chunk: usize,
+) -> (Run, usize) {
     let mut now: i64 = 1_700_000_000_000;
     let mut feed = Feed::new(params, tokens, now).expect("valid parameters");
-    let mut run = Run { outcome: Err(qualys_vm_transporter::Error::caller("NOT_RUN", "")), output: String::new(), logs: Vec::new(), requests: Vec::new(), waits: Vec::new() };
+    let mut run = Run {
+        outcome: Err(qualys_vm_transporter::Error::caller("NOT_RUN", "")),
+        output: String::new(),
+        logs: Vec::new(),
+        requests: Vec::new(),
+        waits: Vec::new(),
+    };
     let mut queue: std::collections::VecDeque<(Request, usize)> = std::collections::VecDeque::new();
     let mut max_in_flight = 0;
     let mut answer = |feed: &mut Feed, (req, n): (Request, usize), now: &mut i64| {
@@ -169,8 +185,14 @@ fn drive_with(params: &[(String, String)], tokens: &Tokens, mut serve: impl FnMu
 fn detections_in(output: &str) -> Vec<(u64, u64)> {
     let mut out = Vec::new();
     for rec in output.split("<DETECTION>").skip(1) {
-        let host = rec.split("<HOST><ID>").nth(1).and_then(|s| s.split('<').next()).and_then(|s| s.parse().ok()).expect("host id");
-        let qid = rec.split("<QID>").nth(1).and_then(|s| s.split('<').next()).and_then(|s| s.parse().ok()).expect("qid");
+        let host = rec
+            .split("<HOST><ID>")
+            .nth(1)
+            .and_then(|s| s.split('<').next())
+            .and_then(|s| s.parse().ok())
+            .expect("host id");
+        let qid =
+            rec.split("<QID>").nth(1).and_then(|s| s.split('<').next()).and_then(|s| s.parse().ok()).expect("qid");
         out.push((host, qid));
     }
     out
@@ -180,13 +202,19 @@ fn expected(ids: &[u64], per_host: u64) -> Vec<(u64, u64)> {
     ids.iter().flat_map(|h| (0..per_host).map(move |q| (*h, 38000 + q))).collect()
 }
 
-const URL: &str = "https://qualysapi.example.com/api/2.0/fo/asset/host/vm/detection/?action=list&vm_scan_since=<LastRunTime>";
+const URL: &str =
+    "https://qualysapi.example.com/api/2.0/fo/asset/host/vm/detection/?action=list&vm_scan_since=<LastRunTime>";
 
 #[test]
 fn pages_through_everything_exactly_once() {
     let ids = host_ids(23);
     for batch in ["5", "23", "7", "100"] {
-        let run = drive(&params("detections", URL, &[("batchSize", batch)]), &Tokens::default(), |req, _| (200, vec![], detection_page(&req.url, &ids, 3), Fault::None), 333);
+        let run = drive(
+            &params("detections", URL, &[("batchSize", batch)]),
+            &Tokens::default(),
+            |req, _| (200, vec![], detection_page(&req.url, &ids, 3), Fault::None),
+            333,
+        );
         let s = run.outcome.expect("success");
         assert_eq!(detections_in(&run.output), expected(&ids, 3), "batchSize {batch}");
         assert_eq!(s.records, 69);
@@ -201,7 +229,9 @@ fn pages_through_everything_exactly_once() {
 #[test]
 fn a_reset_or_truncation_mid_page_is_retried_without_duplicates_or_gaps() {
     let ids = host_ids(20);
-    for fault in [Fault::ResetAt(0.5), Fault::TruncateAt(0.6), Fault::ResetAt(0.02), Fault::TruncateAt(0.999), Fault::Status503] {
+    for fault in
+        [Fault::ResetAt(0.5), Fault::TruncateAt(0.6), Fault::ResetAt(0.02), Fault::TruncateAt(0.999), Fault::Status503]
+    {
         let run = drive(
             &params("detections", URL, &[("batchSize", "6"), ("maxRetry", "2")]),
             &Tokens::default(),
@@ -227,7 +257,14 @@ fn a_reset_or_truncation_mid_page_is_retried_without_duplicates_or_gaps() {
 fn retries_are_bounded_by_max_retry_and_the_run_fails() {
     let ids = host_ids(10);
     for max in [0u32, 1, 2] {
-        let run = drive(&params("detections", URL, &[("batchSize", "4"), ("maxRetry", &max.to_string())]), &Tokens::default(), |req, n| (200, vec![], detection_page(&req.url, &ids, 1), if n >= 2 { Fault::ResetAt(0.5) } else { Fault::None }), 64);
+        let run = drive(
+            &params("detections", URL, &[("batchSize", "4"), ("maxRetry", &max.to_string())]),
+            &Tokens::default(),
+            |req, n| {
+                (200, vec![], detection_page(&req.url, &ids, 1), if n >= 2 { Fault::ResetAt(0.5) } else { Fault::None })
+            },
+            64,
+        );
         let e = run.outcome.expect_err("must fail");
         assert_eq!(e.code(), "NETWORK");
         assert!(e.is_retryable());
@@ -241,7 +278,19 @@ fn retries_are_bounded_by_max_retry_and_the_run_fails() {
 #[test]
 fn qualys_409_waits_the_seconds_it_asks_and_does_not_use_a_retry() {
     let ids = host_ids(9);
-    let run = drive(&params("detections", URL, &[("batchSize", "3"), ("maxRetry", "0")]), &Tokens::default(), |req, n| (200, vec![], detection_page(&req.url, &ids, 1), if n == 2 || n == 3 { Fault::Rate409 } else { Fault::None }), 500);
+    let run = drive(
+        &params("detections", URL, &[("batchSize", "3"), ("maxRetry", "0")]),
+        &Tokens::default(),
+        |req, n| {
+            (
+                200,
+                vec![],
+                detection_page(&req.url, &ids, 1),
+                if n == 2 || n == 3 { Fault::Rate409 } else { Fault::None },
+            )
+        },
+        500,
+    );
     let s = run.outcome.expect("success");
     assert_eq!(detections_in(&run.output), expected(&ids, 1));
     assert_eq!(s.retries, 0);
@@ -251,7 +300,12 @@ fn qualys_409_waits_the_seconds_it_asks_and_does_not_use_a_retry() {
 #[test]
 fn the_wait_budget_ends_an_endless_409() {
     let ids = host_ids(3);
-    let run = drive(&params("detections", URL, &[("waitBudgetSec", "100")]), &Tokens::default(), |req, _| (200, vec![], detection_page(&req.url, &ids, 1), Fault::Rate409), 500);
+    let run = drive(
+        &params("detections", URL, &[("waitBudgetSec", "100")]),
+        &Tokens::default(),
+        |req, _| (200, vec![], detection_page(&req.url, &ids, 1), Fault::Rate409),
+        500,
+    );
     let e = run.outcome.expect_err("must fail");
     assert_eq!(e.code(), "WAIT_BUDGET_EXHAUSTED");
     assert_eq!(run.requests.len(), 4, "three waits of 31 s fit in 100 s, the fourth does not");
@@ -260,7 +314,12 @@ fn the_wait_budget_ends_an_endless_409() {
 #[test]
 fn requests_per_min_is_never_exceeded() {
     let ids = host_ids(30);
-    let run = drive(&params("detections", URL, &[("batchSize", "2"), ("requestsPerMin", "4")]), &Tokens::default(), |req, _| (200, vec![], detection_page(&req.url, &ids, 1), Fault::None), 4096);
+    let run = drive(
+        &params("detections", URL, &[("batchSize", "2"), ("requestsPerMin", "4")]),
+        &Tokens::default(),
+        |req, _| (200, vec![], detection_page(&req.url, &ids, 1), Fault::None),
+        4096,
+    );
     run.outcome.expect("success");
     let starts: Vec<i64> = run.requests.iter().map(|(t, _)| *t).collect();
     assert_eq!(starts.len(), 15);
@@ -276,7 +335,14 @@ fn rate_limit_headers_hold_the_next_request() {
     let run = drive(
         &params("detections", URL, &[("batchSize", "2")]),
         &Tokens::default(),
-        |req, _| (200, vec![("X-RateLimit-Remaining".into(), "0".into()), ("X-RateLimit-ToWait-Sec".into(), "20".into())], detection_page(&req.url, &ids, 1), Fault::None),
+        |req, _| {
+            (
+                200,
+                vec![("X-RateLimit-Remaining".into(), "0".into()), ("X-RateLimit-ToWait-Sec".into(), "20".into())],
+                detection_page(&req.url, &ids, 1),
+                Fault::None,
+            )
+        },
         4096,
     );
     run.outcome.expect("success");
@@ -291,7 +357,12 @@ fn fatal_qualys_answers_fail_without_retry() {
         (401, "<html>Unauthorized</html>", "QUALYS_CREDENTIALS"),
     ];
     for (status, body, code) in cases {
-        let run = drive(&params("detections", URL, &[("maxRetry", "2")]), &Tokens::default(), |_, _| (status, vec![], body.to_string(), Fault::None), 50);
+        let run = drive(
+            &params("detections", URL, &[("maxRetry", "2")]),
+            &Tokens::default(),
+            |_, _| (status, vec![], body.to_string(), Fault::None),
+            50,
+        );
         let e = run.outcome.expect_err(code);
         assert_eq!(e.code(), code);
         assert_eq!(run.requests.len(), 1, "{code}: no retry");
@@ -302,8 +373,22 @@ fn fatal_qualys_answers_fail_without_retry() {
 #[test]
 fn the_password_never_appears_in_logs_errors_or_debug() {
     let ids = host_ids(5);
-    let run = drive(&params("detections", URL, &[("batchSize", "2")]), &Tokens::default(), |req, n| (200, vec![], detection_page(&req.url, &ids, 1), if n == 2 { Fault::ResetAt(0.3) } else { Fault::None }), 64);
-    let e = drive(&params("detections", URL, &[]), &Tokens::default(), |_, _| (401, vec![], String::new(), Fault::None), 64).outcome.expect_err("401");
+    let run = drive(
+        &params("detections", URL, &[("batchSize", "2")]),
+        &Tokens::default(),
+        |req, n| {
+            (200, vec![], detection_page(&req.url, &ids, 1), if n == 2 { Fault::ResetAt(0.3) } else { Fault::None })
+        },
+        64,
+    );
+    let e = drive(
+        &params("detections", URL, &[]),
+        &Tokens::default(),
+        |_, _| (401, vec![], String::new(), Fault::None),
+        64,
+    )
+    .outcome
+    .expect_err("401");
     let mut all = format!("{e}{e:?}");
     for (_, t) in &run.logs {
         all.push_str(t);
@@ -321,7 +406,12 @@ fn the_password_never_appears_in_logs_errors_or_debug() {
 fn last_run_time_token_and_offset_reach_the_url() {
     let ids = host_ids(1);
     let tokens = Tokens { last_run_time: Some("2024-03-15T10:20:30Z".into()), previous_run_context: None };
-    let run = drive(&params("detections", URL, &[]), &tokens, |req, _| (200, vec![], detection_page(&req.url, &ids, 1), Fault::None), 4096);
+    let run = drive(
+        &params("detections", URL, &[]),
+        &tokens,
+        |req, _| (200, vec![], detection_page(&req.url, &ids, 1), Fault::None),
+        4096,
+    );
     assert_eq!(run.outcome.expect("ok").last_run_time_used.as_deref(), Some("2024-03-14T10:20:30Z"));
     assert!(run.requests[0].1.contains("vm_scan_since=2024-03-14T10:20:30Z"));
 }
@@ -329,7 +419,12 @@ fn last_run_time_token_and_offset_reach_the_url() {
 #[test]
 fn host_detections_write_one_host_per_host_and_no_detections() {
     let ids = host_ids(7);
-    let run = drive(&params("hostDetections", URL, &[("batchSize", "3")]), &Tokens::default(), |req, _| (200, vec![], detection_page(&req.url, &ids, 4), Fault::None), 200);
+    let run = drive(
+        &params("hostDetections", URL, &[("batchSize", "3")]),
+        &Tokens::default(),
+        |req, _| (200, vec![], detection_page(&req.url, &ids, 4), Fault::None),
+        200,
+    );
     let s = run.outcome.expect("ok");
     assert_eq!(s.records, 7);
     assert_eq!(run.output.matches("<HOST>").count(), 7);
@@ -344,12 +439,22 @@ fn a_truncation_warning_without_a_next_url_is_never_a_finished_run() {
         (Some(start), Some(end)) => format!("{}{}", &page[..start], &page[end + "</URL>".len()..]),
         _ => page,
     };
-    let run = drive(&params("detections", URL, &[("batchSize", "2"), ("maxRetry", "0")]), &Tokens::default(), |req, _| (200, vec![], strip_url(detection_page(&req.url, &ids, 1)), Fault::None), 4096);
+    let run = drive(
+        &params("detections", URL, &[("batchSize", "2"), ("maxRetry", "0")]),
+        &Tokens::default(),
+        |req, _| (200, vec![], strip_url(detection_page(&req.url, &ids, 1)), Fault::None),
+        4096,
+    );
     let e = run.outcome.expect_err("must not finish after page 1");
     assert_eq!(e.code(), "NEXT_PAGE_URL_MISSING");
     // With a retry allowed, the retry starts after the last host written and so reaches the
     // next page anyway: every record, once.
-    let run = drive(&params("detections", URL, &[("batchSize", "2"), ("maxRetry", "1")]), &Tokens::default(), |req, _| (200, vec![], strip_url(detection_page(&req.url, &ids, 1)), Fault::None), 4096);
+    let run = drive(
+        &params("detections", URL, &[("batchSize", "2"), ("maxRetry", "1")]),
+        &Tokens::default(),
+        |req, _| (200, vec![], strip_url(detection_page(&req.url, &ids, 1)), Fault::None),
+        4096,
+    );
     run.outcome.expect("recovered");
     assert_eq!(detections_in(&run.output), expected(&ids, 1));
 }
@@ -402,9 +507,19 @@ fn the_kb_base_load_runs_in_qid_windows_in_one_run() {
     // 2,345 QIDs with gaps and runs, 500 per window -> 5 windows after one discovery request.
     let qids: Vec<u64> = (0..2345u64).map(|i| 10_000 + i * 3 / 2 + (i / 100) * 50).collect();
     for (chunk, fault_at) in [("500", None), ("500", Some(3)), ("0", None)] {
-        let (run, _) = drive_with(&params("kb", KB_URL, &[("kbChunkSize", chunk), ("retryDelaySec", "0")]), &Tokens::default(), |req, n| {
-            (200, vec![], kb_page(&req.url, &qids), if Some(n) == fault_at { Fault::ResetAt(0.5) } else { Fault::None })
-        }, 8192);
+        let (run, _) = drive_with(
+            &params("kb", KB_URL, &[("kbChunkSize", chunk), ("retryDelaySec", "0")]),
+            &Tokens::default(),
+            |req, n| {
+                (
+                    200,
+                    vec![],
+                    kb_page(&req.url, &qids),
+                    if Some(n) == fault_at { Fault::ResetAt(0.5) } else { Fault::None },
+                )
+            },
+            8192,
+        );
         let s = run.outcome.unwrap_or_else(|e| panic!("kbChunkSize={chunk}: {e}"));
         assert_eq!(qids_in(&run.output), qids, "kbChunkSize={chunk}: every QID once, in order");
         assert_eq!(s.records, 2345);
@@ -419,7 +534,12 @@ fn the_kb_base_load_runs_in_qid_windows_in_one_run() {
         assert_eq!(s.retries, u32::from(fault_at.is_some()));
     }
     // A kbUrl that selects QIDs itself is used as given.
-    let run = drive(&params("kb", "https://q.example/api/2.0/fo/knowledge_base/vuln/?action=list&ids=10000-10100", &[]), &Tokens::default(), |req, _| (200, vec![], kb_page(&req.url, &qids), Fault::None), 8192);
+    let run = drive(
+        &params("kb", "https://q.example/api/2.0/fo/knowledge_base/vuln/?action=list&ids=10000-10100", &[]),
+        &Tokens::default(),
+        |req, _| (200, vec![], kb_page(&req.url, &qids), Fault::None),
+        8192,
+    );
     run.outcome.expect("ok");
     assert_eq!(run.requests.len(), 1);
 }
@@ -429,16 +549,29 @@ fn parallel_ranges_stay_exactly_once_and_within_the_qualys_concurrency_limit() {
     let ids = host_ids(60);
     for (concurrency, limit, expect_parallel) in [("4", "3", 2usize), ("4", "10", 4), ("1", "10", 1)] {
         let (run, max_in_flight) = drive_with(
-            &params("detections", URL, &[("batchSize", "5"), ("concurrency", concurrency), ("retryDelaySec", "0"), ("maxRetry", "1")]),
+            &params(
+                "detections",
+                URL,
+                &[("batchSize", "5"), ("concurrency", concurrency), ("retryDelaySec", "0"), ("maxRetry", "1")],
+            ),
             &Tokens::default(),
             |req, n| {
                 let headers = vec![("X-Concurrency-Limit-Limit".to_string(), limit.to_string())];
                 if req.url.contains("/fo/asset/host/?") {
                     assert!(req.url.contains("details=None") && req.url.contains("vm_scan_since="), "{}", req.url);
-                    assert!(!req.url.contains("status="), "detection-only parameters are not sent to the host list: {}", req.url);
+                    assert!(
+                        !req.url.contains("status="),
+                        "detection-only parameters are not sent to the host list: {}",
+                        req.url
+                    );
                     return (200, headers, id_set_page(&req.url, &ids, "HOST_LIST_OUTPUT"), Fault::None);
                 }
-                (200, headers, detection_page(&req.url, &ids, 2), if n == 4 { Fault::TruncateAt(0.5) } else { Fault::None })
+                (
+                    200,
+                    headers,
+                    detection_page(&req.url, &ids, 2),
+                    if n == 4 { Fault::TruncateAt(0.5) } else { Fault::None },
+                )
             },
             300,
         );
@@ -457,28 +590,48 @@ fn a_failed_run_leaves_a_checkpoint_and_the_next_run_resumes_from_it() {
     let url = "https://qualysapi.example.com/api/2.0/fo/asset/host/vm/detection/?action=list&status=New,Active&vm_scan_since=<LastRunTime>";
     let tokens = Tokens { last_run_time: Some("2024-03-15T00:00:00Z".into()), previous_run_context: None };
     // Run 1 dies on page 4 (no retries allowed).
-    let run1 = drive(&params("detections", url, &[("batchSize", "4"), ("maxRetry", "0")]), &tokens, |req, n| (200, vec![], detection_page(&req.url, &ids, 1), if n == 4 { Fault::ResetAt(0.6) } else { Fault::None }), 256);
+    let run1 = drive(
+        &params("detections", url, &[("batchSize", "4"), ("maxRetry", "0")]),
+        &tokens,
+        |req, n| {
+            (200, vec![], detection_page(&req.url, &ids, 1), if n == 4 { Fault::ResetAt(0.6) } else { Fault::None })
+        },
+        256,
+    );
     let e = run1.outcome.as_ref().expect_err("run 1 fails");
     assert_eq!(e.code(), "NETWORK");
     let written1 = detections_in(&run1.output);
     assert!(written1.len() > 12 && written1.len() < 16, "3 pages and part of the 4th: {}", written1.len());
     // The checkpoint (what the shim hands back as previousRunContext) is also logged.
-    let checkpoint = run1.logs.iter().find_map(|(_, t)| t.strip_prefix("the next run resumes from this checkpoint: ").map(str::to_string)).expect("checkpoint logged");
-    assert!(checkpoint.starts_with("qvt1;ds=detections;lrt=2024-03-14T00:00:00Z;t=2023-11-14T22:13:20Z;w="), "{checkpoint}");
+    let checkpoint = run1
+        .logs
+        .iter()
+        .find_map(|(_, t)| t.strip_prefix("the next run resumes from this checkpoint: ").map(str::to_string))
+        .expect("checkpoint logged");
+    assert!(
+        checkpoint.starts_with("qvt1;ds=detections;lrt=2024-03-14T00:00:00Z;t=2023-11-14T22:13:20Z;w="),
+        "{checkpoint}"
+    );
     assert!(checkpoint.len() <= 256);
     let last_written = written1.last().map(|(h, _)| *h).expect("something written");
     assert!(checkpoint.ends_with(&format!("w={last_written}")), "{checkpoint}");
 
     // Run 2: LastRunTime has not moved (run 1 failed), the checkpoint resumes it.
-    let tokens2 = Tokens { last_run_time: tokens.last_run_time.clone(), previous_run_context: Some(checkpoint.clone()) };
-    let run2 = drive(&params("detections", url, &[("batchSize", "4")]), &tokens2, |req, _| {
-        if req.url.contains("id_max=") {
-            // the catch-up window: IDs up to the watermark changed since run 1 started: none here
-            assert!(req.url.contains("vm_scan_since=2023-11-13T22:13:20Z"), "{}", req.url);
-            return (200, vec![], detection_page(&req.url, &[], 1), Fault::None);
-        }
-        (200, vec![], detection_page(&req.url, &ids, 1), Fault::None)
-    }, 256);
+    let tokens2 =
+        Tokens { last_run_time: tokens.last_run_time.clone(), previous_run_context: Some(checkpoint.clone()) };
+    let run2 = drive(
+        &params("detections", url, &[("batchSize", "4")]),
+        &tokens2,
+        |req, _| {
+            if req.url.contains("id_max=") {
+                // the catch-up window: IDs up to the watermark changed since run 1 started: none here
+                assert!(req.url.contains("vm_scan_since=2023-11-13T22:13:20Z"), "{}", req.url);
+                return (200, vec![], detection_page(&req.url, &[], 1), Fault::None);
+            }
+            (200, vec![], detection_page(&req.url, &ids, 1), Fault::None)
+        },
+        256,
+    );
     let s2 = run2.outcome.expect("run 2 succeeds");
     assert_eq!(s2.previous_run_context, "", "a successful run clears the checkpoint");
     assert_eq!(s2.last_run_time_used.as_deref(), Some("2024-03-14T00:00:00Z"), "the window of the failed run");
@@ -489,9 +642,16 @@ fn a_failed_run_leaves_a_checkpoint_and_the_next_run_resumes_from_it() {
     assert!(run2.requests.iter().any(|(_, u)| u.contains(&format!("id_min={}", last_written + 1))));
 
     // A checkpoint from another data source, or garbage, is ignored with a warning.
-    for (ctx, why) in [(checkpoint.replace("ds=detections", "ds=kb"), "kb feed"), ("hello".to_string(), "could not be used")] {
+    for (ctx, why) in
+        [(checkpoint.replace("ds=detections", "ds=kb"), "kb feed"), ("hello".to_string(), "could not be used")]
+    {
         let tokens3 = Tokens { last_run_time: None, previous_run_context: Some(ctx) };
-        let run3 = drive(&params("detections", url, &[("batchSize", "10")]), &tokens3, |req, _| (200, vec![], detection_page(&req.url, &ids, 1), Fault::None), 4096);
+        let run3 = drive(
+            &params("detections", url, &[("batchSize", "10")]),
+            &tokens3,
+            |req, _| (200, vec![], detection_page(&req.url, &ids, 1), Fault::None),
+            4096,
+        );
         run3.outcome.expect("ok");
         assert_eq!(detections_in(&run3.output), expected(&ids, 1));
         assert!(run3.logs.iter().any(|(l, t)| *l == Level::Warn && t.contains(why)), "{why}");
@@ -504,7 +664,14 @@ fn a_rate_limit_hold_longer_than_the_wait_budget_fails_instead_of_sleeping() {
     let run = drive(
         &params("detections", URL, &[("batchSize", "2"), ("waitBudgetSec", "600")]),
         &Tokens::default(),
-        |req, _| (200, vec![("X-RateLimit-Remaining".into(), "0".into()), ("X-RateLimit-ToWait-Sec".into(), "3600".into())], detection_page(&req.url, &ids, 1), Fault::None),
+        |req, _| {
+            (
+                200,
+                vec![("X-RateLimit-Remaining".into(), "0".into()), ("X-RateLimit-ToWait-Sec".into(), "3600".into())],
+                detection_page(&req.url, &ids, 1),
+                Fault::None,
+            )
+        },
         4096,
     );
     let e = run.outcome.expect_err("must fail rather than sleep an hour");

@@ -21,8 +21,29 @@ use qualys_vm_transporter::response::{DocKind, Limits};
 const REAL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/real/");
 
 const INSERTS: &[&[u8]] = &[
-    b"<", b"&", b"]]>", b"<!--", b"-->", b"<![CDATA[", b"</", b">", b"<!", b"<?", b"?>", b"&amp;", b"&#x41;",
-    b"&foo;", b"&#0;", b"\r", b"\r\n", b"/>", b"\"", b"<X>", b"</X>", b"<!DOCTYPE x [", b"\xEF\xBB\xBF",
+    b"<",
+    b"&",
+    b"]]>",
+    b"<!--",
+    b"-->",
+    b"<![CDATA[",
+    b"</",
+    b">",
+    b"<!",
+    b"<?",
+    b"?>",
+    b"&amp;",
+    b"&#x41;",
+    b"&foo;",
+    b"&#0;",
+    b"\r",
+    b"\r\n",
+    b"/>",
+    b"\"",
+    b"<X>",
+    b"</X>",
+    b"<!DOCTYPE x [",
+    b"\xEF\xBB\xBF",
 ];
 
 fn mutate(doc: &[u8], rng: &mut XorShift) -> Vec<u8> {
@@ -80,7 +101,12 @@ fn mutate(doc: &[u8], rng: &mut XorShift) -> Vec<u8> {
 
 fn corpus() -> Vec<(String, DocKind, Vec<u8>)> {
     let mut names: Vec<String> = std::fs::read_dir(REAL)
-        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".xml")).collect())
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".xml"))
+                .collect()
+        })
         .unwrap_or_default();
     names.sort();
     let mut corpus: Vec<(String, DocKind, Vec<u8>)> = names
@@ -130,7 +156,8 @@ fn mutated_fixtures_never_panic_and_chunking_never_changes_the_result() {
         }
         let (name, kind, doc) = &corpus[pick];
         let input = mutate(doc, &mut rng);
-        let limits = if rng.below(5) == 0 { Limits { max_record_bytes: 64 + rng.below(4000) } } else { Limits::default() };
+        let limits =
+            if rng.below(5) == 0 { Limits { max_record_bytes: 64 + rng.below(4000) } } else { Limits::default() };
         let max_chunk = [1, 2, 7, 64, 1000, 100_000][rng.below(6)];
         let checked = catch_unwind(AssertUnwindSafe(|| {
             let want = run(*kind, limits, [&input[..]]);
@@ -146,7 +173,12 @@ fn mutated_fixtures_never_panic_and_chunking_never_changes_the_result() {
             Err(_) => panic!("parser panicked: {}", show()),
             Ok((want, got)) => {
                 if want != got {
-                    panic!("chunked parse differs from whole parse: whole {:?} / chunked {:?}; {}", want.result, got.result, show());
+                    panic!(
+                        "chunked parse differs from whole parse: whole {:?} / chunked {:?}; {}",
+                        want.result,
+                        got.result,
+                        show()
+                    );
                 }
                 let code = want.result.as_ref().err().map_or("ok".to_string(), |(c, _)| c.clone());
                 *codes.entry(code).or_default() += 1;

@@ -14,9 +14,7 @@ const WASM_ONLY: &[&str] = &["wasm-bindgen", "js-sys", "web-sys"];
 fn host_triple() -> Option<String> {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
     let out = Command::new(rustc).arg("-vV").output().ok()?;
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find_map(|l| l.strip_prefix("host: ").map(|h| h.trim().to_string()))
+    String::from_utf8_lossy(&out.stdout).lines().find_map(|l| l.strip_prefix("host: ").map(|h| h.trim().to_string()))
 }
 
 /// `cargo tree -e normal,build --target TARGET` for this package, or None (with a note) when
@@ -57,14 +55,8 @@ fn cargo_tree(target: &str) -> Option<String> {
 fn native_build_does_not_depend_on_wasm_bindgen() {
     let host = host_triple().unwrap_or_else(|| "x86_64-unknown-linux-gnu".to_string());
     let Some(tree) = cargo_tree(&host) else { return };
-    assert!(
-        tree.contains(env!("CARGO_PKG_NAME")),
-        "cargo tree output does not even list this package:\n{tree}"
-    );
-    let offending: Vec<&str> = tree
-        .lines()
-        .filter(|l| WASM_ONLY.iter().any(|w| l.contains(w)))
-        .collect();
+    assert!(tree.contains(env!("CARGO_PKG_NAME")), "cargo tree output does not even list this package:\n{tree}");
+    let offending: Vec<&str> = tree.lines().filter(|l| WASM_ONLY.iter().any(|w| l.contains(w))).collect();
     assert!(
         offending.is_empty(),
         "the native ({host}) dependency graph pulls in wasm-only crates; keep them under \

@@ -89,7 +89,11 @@ mod reference {
                 let (qid, port, protocol) = (text(&d, "QID"), text(&d, "PORT"), text(&d, "PROTOCOL"));
                 let key = match identity.child_text("DNS") {
                     Some(dns) => format!("{dns}|{qid}|{port}|{protocol}"),
-                    None => format!("{}|{qid}|{port}|{protocol}|{}", text(&identity, "ID"), text(&d, "FIRST_FOUND_DATETIME")),
+                    None => format!(
+                        "{}|{qid}|{port}|{protocol}|{}",
+                        text(&identity, "ID"),
+                        text(&d, "FIRST_FOUND_DATETIME")
+                    ),
                 };
                 let mut children = vec![
                     Element::leaf(DETECTION_KEY, key),
@@ -154,7 +158,11 @@ fn round_trip(what: &str, bytes: &[u8], source: DataSource, piece: usize) -> usi
     let mut items = Vec::new();
     parser.push(bytes, &mut items).expect("parse");
     parser.finish(&mut items).expect("finish");
-    let shaped: Vec<Element> = items.into_iter().filter_map(|i| if let Item::Record(el) = i { Some(el.to_element()) } else { None }).flat_map(|el| reference::shape(source, el)).collect();
+    let shaped: Vec<Element> = items
+        .into_iter()
+        .filter_map(|i| if let Item::Record(el) = i { Some(el.to_element()) } else { None })
+        .flat_map(|el| reference::shape(source, el))
+        .collect();
 
     // What Archer receives, through the same Transform the CLI and benchmarks use, with small
     // chunks so records span several writeItem calls.
@@ -191,7 +199,10 @@ fn round_trip(what: &str, bytes: &[u8], source: DataSource, piece: usize) -> usi
     }
     assert_eq!(format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><ROOT>{again}</ROOT>"), doc, "{what} {source:?}");
     if !doc.contains("N\u{c4}ME") {
-        assert_eq!(ascii_chunks, chunks, "{what} {source:?}: every chunk of an all-ASCII-names document is flagged ascii");
+        assert_eq!(
+            ascii_chunks, chunks,
+            "{what} {source:?}: every chunk of an all-ASCII-names document is flagged ascii"
+        );
     }
     shaped.len()
 }
@@ -201,7 +212,12 @@ fn every_fixture_round_trips_through_the_output() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real");
     let mut checked = 0;
     let mut records_checked = 0;
-    let mut names: Vec<_> = fs::read_dir(&dir).expect("fixtures dir").filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "xml")).collect();
+    let mut names: Vec<_> = fs::read_dir(&dir)
+        .expect("fixtures dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
+        .collect();
     names.sort();
     for path in names {
         let bytes = fs::read(&path).expect("fixture");
@@ -239,7 +255,11 @@ fn key_fields_on_the_real_detection_fixture() {
         let proto = d.child_text("PROTOCOL").unwrap_or("");
         let expected = match host.child_text("DNS") {
             Some(dns) => format!("{dns}|{qid}|{port}|{proto}"),
-            None => format!("{}|{qid}|{port}|{proto}|{}", host.child_text("ID").unwrap_or(""), d.child_text("FIRST_FOUND_DATETIME").unwrap_or("")),
+            None => format!(
+                "{}|{qid}|{port}|{proto}|{}",
+                host.child_text("ID").unwrap_or(""),
+                d.child_text("FIRST_FOUND_DATETIME").unwrap_or("")
+            ),
         };
         assert_eq!(key, expected);
     }
@@ -307,14 +327,22 @@ fn generated(kind: DocKind, seed: u64, records: usize) -> String {
         let odd = if r.next().is_multiple_of(7) { "<N\u{c4}ME>v</N\u{c4}ME>" } else { "" };
         match kind {
             DocKind::KnowledgeBase => {
-                doc.push_str(&format!("      <VULN>\n        <QID>{}</QID>{fields}{odd}\n        <TITLE>{}</TITLE>\n      </VULN>\n", 1000 + i, r.piece()));
+                doc.push_str(&format!(
+                    "      <VULN>\n        <QID>{}</QID>{fields}{odd}\n        <TITLE>{}</TITLE>\n      </VULN>\n",
+                    1000 + i,
+                    r.piece()
+                ));
             }
             DocKind::HostList => {
                 let dns = if r.next().is_multiple_of(2) { format!("<DNS>{}</DNS>", r.piece()) } else { String::new() };
                 doc.push_str(&format!("      <HOST>\n        <ID>{}</ID>{dns}{fields}{odd}\n        <TAGS><TAG>{}</TAG></TAGS>\n      </HOST>\n", 5000 + i, r.piece()));
             }
             DocKind::Detections => {
-                let dns = if r.next().is_multiple_of(2) { format!("<DNS><![CDATA[h{i}.example]]></DNS>") } else { String::new() };
+                let dns = if r.next().is_multiple_of(2) {
+                    format!("<DNS><![CDATA[h{i}.example]]></DNS>")
+                } else {
+                    String::new()
+                };
                 let dets: String = (0..r.next() % 4)
                     .map(|d| {
                         let port = if r.next().is_multiple_of(3) { String::new() } else { format!("<PORT>{}</PORT><PROTOCOL>tcp</PROTOCOL>", 20 + d) };

@@ -77,7 +77,8 @@ fn check_all_splits(name: &str, kind: DocKind, doc: &[u8]) -> Outcome {
     let n = doc.len();
 
     // Every 2-piece split (the large fixture: a stride in debug builds; its reduced copy gets all).
-    let points: Vec<usize> = if n <= 16 * 1024 || all_splits_wanted() { (0..=n).collect() } else { (0..=n).step_by(97).collect() };
+    let points: Vec<usize> =
+        if n <= 16 * 1024 || all_splits_wanted() { (0..=n).collect() } else { (0..=n).step_by(97).collect() };
     for &i in &points {
         let got = run(kind, limits, [&doc[..i], &doc[i..]]);
         same(&got, &want, &|| format!("{name}: 2 pieces split at {i}"));
@@ -114,7 +115,9 @@ fn check_all_splits(name: &str, kind: DocKind, doc: &[u8]) -> Outcome {
 fn check_truncations(name: &str, kind: DocKind, doc: &[u8], root: &str, record_close: Option<&str>) {
     let want = whole(kind, doc);
     let close_tag = format!("</{root}>");
-    let root_end = find_last(doc, close_tag.as_bytes()).map(|p| p + close_tag.len()).unwrap_or_else(|| panic!("{name}: no {close_tag}"));
+    let root_end = find_last(doc, close_tag.as_bytes())
+        .map(|p| p + close_tag.len())
+        .unwrap_or_else(|| panic!("{name}: no {close_tag}"));
     let cuts: Vec<usize> = if root_end <= 5000 {
         (1..root_end).collect()
     } else {
@@ -131,10 +134,17 @@ fn check_truncations(name: &str, kind: DocKind, doc: &[u8], root: &str, record_c
             want.items.len() >= got.items.len() && want.items[..got.items.len()] == got.items[..],
             "{name} cut at {cut}: items are not a prefix of the complete document's items"
         );
-        assert!(!got.items.iter().any(|i| matches!(i, Item::QualysReturn(_))), "{name} cut at {cut}: a cut SIMPLE_RETURN was delivered");
+        assert!(
+            !got.items.iter().any(|i| matches!(i, Item::QualysReturn(_))),
+            "{name} cut at {cut}: a cut SIMPLE_RETURN was delivered"
+        );
         if let Some(tag) = record_close {
             let complete = count(part, tag.as_bytes());
-            assert_eq!(got.records().len(), complete, "{name} cut at {cut}: records delivered vs records complete before the cut");
+            assert_eq!(
+                got.records().len(),
+                complete,
+                "{name} cut at {cut}: records delivered vs records complete before the cut"
+            );
         }
         if cut % 7 == 0 || root_end > 5000 {
             let split = run(kind, Limits::default(), random_chunks(part, cut as u64, 97));
@@ -196,10 +206,15 @@ fn demisto_host_list_detections() {
     // Multi-line CDATA RESULTS with literal &quot; (six characters, not resolved), trimmed ends.
     let results = d1[0].child_text("RESULTS").unwrap_or_default();
     assert!(results.starts_with("X-Content-Type-Options HTTP Header missing on port 443.\n\nGET / HTTP/1.0\n"));
-    assert!(results.contains("Report-To: {&quot;endpoints&quot;:[{&quot;url&quot;:&quot;https:\\/\\/a.nel.cloudflare.com"));
+    assert!(
+        results.contains("Report-To: {&quot;endpoints&quot;:[{&quot;url&quot;:&quot;https:\\/\\/a.nel.cloudflare.com")
+    );
     assert!(results.ends_with("alt-svc: h3=&quot;:443&quot;; ma=86400, h3-29=&quot;:443&quot;; ma=86400"));
     assert_eq!(results.len(), 1285);
-    assert!(d1[1].child_text("RESULTS").unwrap_or_default().contains(";; -&gt;&gt;HEADER&lt;&lt;- opcode: QUERY, rcode: NOERROR, id: 33129"));
+    assert!(d1[1]
+        .child_text("RESULTS")
+        .unwrap_or_default()
+        .contains(";; -&gt;&gt;HEADER&lt;&lt;- opcode: QUERY, rcode: NOERROR, id: 33129"));
     assert_eq!(d1[4].child_text("RESULTS"), Some("TLSv1.0 is supported"));
     assert_eq!(d1[0].child_text("LAST_FIXED_DATETIME"), Some("2022-12-07T10:06:40Z"));
     assert_eq!(d1[1].child_text("LAST_FIXED_DATETIME"), None, "missing elements stay missing");
@@ -234,7 +249,10 @@ fn demisto_knowledge_base() {
     assert_eq!(v1.child_text("QID"), Some("10052"));
     assert_eq!(v1.child_text("TITLE"), Some("Vtecrm Vtenext Multiple Security Vulnerabilities"));
     assert_eq!(v1.child_text("SEVERITY_LEVEL"), Some("3"));
-    let cves: Vec<&str> = v1.child("CVE_LIST").map(|l| l.children.iter().filter_map(|c| c.child_text("ID")).collect()).unwrap_or_default();
+    let cves: Vec<&str> = v1
+        .child("CVE_LIST")
+        .map(|l| l.children.iter().filter_map(|c| c.child_text("ID")).collect())
+        .unwrap_or_default();
     assert_eq!(cves, ["CVE-2020-10227", "CVE-2020-10228", "CVE-2020-10229"]);
     let intel: Vec<(Option<&str>, &str)> = v1
         .child("THREAT_INTELLIGENCE")
@@ -242,10 +260,18 @@ fn demisto_knowledge_base() {
         .unwrap_or_default();
     assert_eq!(
         intel,
-        [(Some("2"), "Exploit_Public"), (Some("8"), "No_Patch"), (Some("13"), "Privilege_Escalation"), (Some("15"), "Remote_Code_Execution")]
+        [
+            (Some("2"), "Exploit_Public"),
+            (Some("8"), "No_Patch"),
+            (Some("13"), "Privilege_Escalation"),
+            (Some("15"), "Remote_Code_Execution")
+        ]
     );
     assert_eq!(text(v1, &["CORRELATION", "EXPLOITS", "EXPLT_SRC", "SRC_NAME"]), "nvd");
-    let explts = &v1.path(&["CORRELATION", "EXPLOITS", "EXPLT_SRC", "EXPLT_LIST"]).map(|l| l.children.clone()).unwrap_or_default();
+    let explts = &v1
+        .path(&["CORRELATION", "EXPLOITS", "EXPLT_SRC", "EXPLT_LIST"])
+        .map(|l| l.children.clone())
+        .unwrap_or_default();
     assert_eq!(explts.len(), 2);
     assert_eq!(explts[0].child_text("REF"), Some("CVE-2020-10229"));
     // Empty CDATA: the element exists with empty text.
@@ -286,14 +312,26 @@ fn j1_knowledge_base_42_vulns() {
     let diag = by_qid("45017").child_text("DIAGNOSIS").unwrap_or_default();
     assert!(diag.starts_with("Several different techniques can be used to identify the operating system (OS)"));
     assert!(diag.contains("the results of this &quot;fingerprinting&quot; technique"));
-    assert!(diag.ends_with("These include &quot;MIB_II.system.sysDescr&quot; for the operating system."), "trailing newline trimmed");
-    assert!(by_qid("150076").child_text("DIAGNOSIS").unwrap_or_default().contains("http://web.site/index.html#&lt;script&gt;alert(42)&lt;/script&gt;"));
-    let cves: Vec<&str> = by_qid("150272").child("CVE_LIST").map(|l| l.children.iter().filter_map(|c| c.child_text("ID")).collect()).unwrap_or_default();
+    assert!(
+        diag.ends_with("These include &quot;MIB_II.system.sysDescr&quot; for the operating system."),
+        "trailing newline trimmed"
+    );
+    assert!(by_qid("150076")
+        .child_text("DIAGNOSIS")
+        .unwrap_or_default()
+        .contains("http://web.site/index.html#&lt;script&gt;alert(42)&lt;/script&gt;"));
+    let cves: Vec<&str> = by_qid("150272")
+        .child("CVE_LIST")
+        .map(|l| l.children.iter().filter_map(|c| c.child_text("ID")).collect())
+        .unwrap_or_default();
     assert_eq!(cves, ["CVE-2019-11041", "CVE-2019-11042"]);
     assert_eq!(by_qid("150272").child_text("TITLE"), Some("PHP 7 Multiple Vulnerabilities"));
     let total_cves: usize = vulns.iter().map(|v| v.child("CVE_LIST").map_or(0, |l| l.children.len())).sum();
     assert_eq!(total_cves, 6);
-    let intel: Vec<Option<&str>> = by_qid("150001").child("THREAT_INTELLIGENCE").map(|t| t.children.iter().map(|c| c.attr("id")).collect()).unwrap_or_default();
+    let intel: Vec<Option<&str>> = by_qid("150001")
+        .child("THREAT_INTELLIGENCE")
+        .map(|t| t.children.iter().map(|c| c.attr("id")).collect())
+        .unwrap_or_default();
     assert_eq!(intel, [Some("8"), Some("13")]);
     assert_eq!(by_qid("150001").child_text("SEVERITY_LEVEL"), Some("5"));
     assert_eq!(
@@ -328,15 +366,24 @@ fn j1_knowledge_base_one_vuln_with_keep_alive_comment() {
     let v = &records[0];
     assert_eq!(v.child_text("QID"), Some("316760"));
     assert_eq!(v.child_text("VULN_TYPE"), Some("Vulnerability or Potential Vulnerability"));
-    assert_eq!(v.child_text("TITLE"), Some("Cisco IOS XE Software Command Injection Vulnerability (cisco-sa-iosxe-cmdinj-2MzhjM6K)"));
+    assert_eq!(
+        v.child_text("TITLE"),
+        Some("Cisco IOS XE Software Command Injection Vulnerability (cisco-sa-iosxe-cmdinj-2MzhjM6K)")
+    );
     assert_eq!(text(v, &["VENDOR_REFERENCE_LIST", "VENDOR_REFERENCE", "ID"]), "cisco-sa-iosxe-cmdinj-2MzhjM6K");
     assert_eq!(text(v, &["CVE_LIST", "CVE", "URL"]), "http://cve.mitre.org/cgi-bin/cvename.cgi?name=CVE-2020-3403");
-    let auth: Vec<&str> = v.path(&["DISCOVERY", "AUTH_TYPE_LIST"]).map(|l| l.children.iter().map(|c| c.text.as_str()).collect()).unwrap_or_default();
+    let auth: Vec<&str> = v
+        .path(&["DISCOVERY", "AUTH_TYPE_LIST"])
+        .map(|l| l.children.iter().map(|c| c.text.as_str()).collect())
+        .unwrap_or_default();
     assert_eq!(auth, ["Unix", "SNMP", "WEBLOGIC_VULN"]);
     assert!(v.child_text("DIAGNOSIS").unwrap_or_default().contains("using &quot;show version&quot; command"));
     // " A successful exploit ..." in the CDATA: the leading space is trimmed.
     assert!(v.child_text("CONSEQUENCE").unwrap_or_default().starts_with("A successful exploit could allow"));
-    assert!(v.child_text("SOLUTION").unwrap_or_default().starts_with("<P>Customers are advised to refer to <A HREF=\"https://tools.cisco.com/"));
+    assert!(v
+        .child_text("SOLUTION")
+        .unwrap_or_default()
+        .starts_with("<P>Customers are advised to refer to <A HREF=\"https://tools.cisco.com/"));
     check_truncations(name, DocKind::KnowledgeBase, &doc, "KNOWLEDGE_BASE_VULN_LIST_OUTPUT", Some("</VULN>"));
 }
 
@@ -389,7 +436,13 @@ fn j1_simple_returns() {
             "This API cannot be run again for another 23 hours, 57 minutes and 54 seconds.",
             vec![("SECONDS_TO_WAIT", "68928")],
         ),
-        ("j1_simple_return_2001_account_expired_real.xml", "2001", Some("2020-11-23T18:29:09Z"), "This account has expired.", vec![]),
+        (
+            "j1_simple_return_2001_account_expired_real.xml",
+            "2001",
+            Some("2020-11-23T18:29:09Z"),
+            "This account has expired.",
+            vec![],
+        ),
         (
             "j1_simple_return_2003_registration_docderived.xml",
             "2003",
@@ -461,7 +514,12 @@ fn every_fixture_is_covered() {
         "j1_simple_return_2011_secureid_docderived.xml",
     ];
     let mut on_disk: Vec<String> = std::fs::read_dir(REAL)
-        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".xml")).collect())
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".xml"))
+                .collect()
+        })
         .unwrap_or_default();
     on_disk.sort();
     assert_eq!(on_disk, covered);
@@ -512,7 +570,9 @@ fn generated_detections() -> Vec<u8> {
     }
     s.push_str("    </HOST_LIST>\n    <WARNING>\n      <CODE>1980</CODE>\n      <TEXT>2000 record limit exceeded. Use URL to get next batch of results.</TEXT>\n");
     s.push_str("      <URL><![CDATA[https://qualysapi.qualys.com/api/5.0/fo/asset/host/vm/detection/?action=list&truncation_limit=2000&id_min=5002000]]></URL>\n    </WARNING>\n");
-    s.push_str("  </RESPONSE>\n</HOST_LIST_VM_DETECTION_OUTPUT>\n<!-- CONFIDENTIAL AND PROPRIETARY INFORMATION. //-->\n");
+    s.push_str(
+        "  </RESPONSE>\n</HOST_LIST_VM_DETECTION_OUTPUT>\n<!-- CONFIDENTIAL AND PROPRIETARY INFORMATION. //-->\n",
+    );
     s.into_bytes()
 }
 

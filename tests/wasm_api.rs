@@ -47,10 +47,7 @@ fn runs_in_the_expected_js_host() {
     console_log!("wasm_api: running in JS host `{host}`");
     match option_env!("QVT_EXPECT_JS_HOST") {
         None | Some("") => {} // plain developer run: any host is fine
-        Some(expected) => assert_eq!(
-            host, expected,
-            "QVT_EXPECT_JS_HOST={expected} but the tests ran in `{host}`"
-        ),
+        Some(expected) => assert_eq!(host, expected, "QVT_EXPECT_JS_HOST={expected} but the tests ran in `{host}`"),
     }
 }
 
@@ -58,8 +55,8 @@ fn runs_in_the_expected_js_host() {
 // The core's behaviour through the JS-facing API: the same objects the shim uses.
 
 use js_sys::{Array, Object, Reflect};
-use wasm_bindgen::JsCast;
 use qualys_vm_transporter::wasm::{JsFeed, JsTransformer};
+use wasm_bindgen::JsCast;
 
 const PASSWORD: &str = "Wasm-Secret-Pa55";
 
@@ -103,7 +100,14 @@ fn drain(feed: &mut JsFeed, out: &mut String, logs: &mut Vec<String>) {
 
 #[wasm_bindgen_test]
 fn a_feed_runs_through_the_js_api_with_a_retry_and_no_duplicates() {
-    let params = obj(&[("dataSource", "hosts"), ("hostsUrl", "https://q.example/api/2.0/fo/asset/host/?action=list&vm_scan_since=<LastRunTime>"), ("username", "u"), ("password", PASSWORD), ("batchSize", "2"), ("retryDelaySec", "0")]);
+    let params = obj(&[
+        ("dataSource", "hosts"),
+        ("hostsUrl", "https://q.example/api/2.0/fo/asset/host/?action=list&vm_scan_since=<LastRunTime>"),
+        ("username", "u"),
+        ("password", PASSWORD),
+        ("batchSize", "2"),
+        ("retryDelaySec", "0"),
+    ]);
     let tokens = obj(&[("LastRunTime", "2024-02-03T04:05:06Z")]);
     let mut feed = JsFeed::new(params, tokens, 1.7e12).expect("valid parameters");
     let transport = feed.transport();
@@ -121,10 +125,20 @@ fn a_feed_runs_through_the_js_api_with_a_retry_and_no_duplicates() {
             "send" => {
                 let url = get_str(&action, "url");
                 let headers: Array = get(&action, "headers").into();
-                let auth = headers.iter().map(|h| h.unchecked_into::<Array>()).find(|h| h.get(0).as_string().as_deref() == Some("Authorization")).map(|h| h.get(1).as_string().unwrap_or_default());
+                let auth = headers
+                    .iter()
+                    .map(|h| h.unchecked_into::<Array>())
+                    .find(|h| h.get(0).as_string().as_deref() == Some("Authorization"))
+                    .map(|h| h.get(1).as_string().unwrap_or_default());
                 assert!(auth.is_some_and(|a| a.starts_with("Basic ")), "Authorization header");
                 urls.push(url.clone());
-                let page = if url.contains("id_min=5") { 2 } else if url.contains("id_min=3") || url.contains("id_min=4") { 1 } else { 0 };
+                let page = if url.contains("id_min=5") {
+                    2
+                } else if url.contains("id_min=3") || url.contains("id_min=4") {
+                    1
+                } else {
+                    0
+                };
                 feed.handle_response_head(now, 200, Array::new().into(), None).expect("head");
                 let body = pages[page].as_bytes();
                 if page == 1 && !faulted {
@@ -152,7 +166,11 @@ fn a_feed_runs_through_the_js_api_with_a_retry_and_no_duplicates() {
     assert_eq!(get(&summary, "records").as_f64(), Some(5.0));
     assert_eq!(get(&summary, "retries").as_f64(), Some(1.0));
     assert_eq!(get_str(&summary, "lastRunTimeUsed"), "2024-02-02T04:05:06Z");
-    assert!(urls[0].contains("vm_scan_since=2024-02-02T04:05:06Z") && urls[0].contains("truncation_limit=2"), "{}", urls[0]);
+    assert!(
+        urls[0].contains("vm_scan_since=2024-02-02T04:05:06Z") && urls[0].contains("truncation_limit=2"),
+        "{}",
+        urls[0]
+    );
     assert!(urls[2].contains("id_min=4"), "the retry starts after host 3: {}", urls[2]);
     let ids: Vec<&str> = out.split("<ID>").skip(1).map(|s| s.split('<').next().unwrap_or("")).collect();
     assert_eq!(ids, ["1", "2", "3", "4", "5"]);
@@ -176,7 +194,12 @@ fn configuration_errors_are_js_errors_with_code_and_blame() {
 
 #[wasm_bindgen_test]
 fn a_qualys_error_ends_the_feed_with_a_fail_action() {
-    let params = obj(&[("dataSource", "detections"), ("detectionUrl", "https://q.example/api/2.0/fo/asset/host/vm/detection/?action=list"), ("username", "u"), ("password", PASSWORD)]);
+    let params = obj(&[
+        ("dataSource", "detections"),
+        ("detectionUrl", "https://q.example/api/2.0/fo/asset/host/vm/detection/?action=list"),
+        ("username", "u"),
+        ("password", PASSWORD),
+    ]);
     let mut feed = JsFeed::new(params, JsValue::NULL, 0.0).expect("valid");
     assert_eq!(get_str(&feed.poll(0.0), "kind"), "send");
     feed.handle_response_head(0.0, 200, Array::new().into(), None).expect("head");

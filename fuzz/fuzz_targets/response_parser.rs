@@ -27,11 +27,8 @@ fuzz_target!(|data: &[u8]| {
         1 => DocKind::HostList,
         _ => DocKind::Detections,
     };
-    let limits = if head[1] & 1 == 1 {
-        Limits { max_record_bytes: 16 + usize::from(head[1]) * 8 }
-    } else {
-        Limits::default()
-    };
+    let limits =
+        if head[1] & 1 == 1 { Limits { max_record_bytes: 16 + usize::from(head[1]) * 8 } } else { Limits::default() };
     // Chunk sizes from a small xorshift seeded by the third byte.
     let mut state = (u64::from(head[2]) * 0x9E37_79B9_7F4A_7C15) | 1;
     let max = 1 + usize::from(head[0] / 3) % 64;

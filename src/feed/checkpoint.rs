@@ -26,7 +26,12 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// The token text, never longer than [`MAX_LEN`] (finished windows are dropped to fit).
     pub fn encode(&self) -> String {
-        let mut s = format!("{TAG};ds={};lrt={};t={}", self.data_source.as_str(), self.last_run_time.as_deref().unwrap_or("-"), self.started);
+        let mut s = format!(
+            "{TAG};ds={};lrt={};t={}",
+            self.data_source.as_str(),
+            self.last_run_time.as_deref().unwrap_or("-"),
+            self.started
+        );
         if let Some(w) = self.watermark {
             s.push_str(&format!(";w={w}"));
         }
@@ -67,7 +72,13 @@ impl Checkpoint {
                 _ => {}
             }
         }
-        Ok(Checkpoint { data_source: ds.ok_or("no data source")?, last_run_time: lrt, started: started.ok_or("no start time")?, watermark, done })
+        Ok(Checkpoint {
+            data_source: ds.ok_or("no data source")?,
+            last_run_time: lrt,
+            started: started.ok_or("no start time")?,
+            watermark,
+            done,
+        })
     }
 }
 
@@ -77,11 +88,26 @@ mod tests {
 
     #[test]
     fn round_trips_and_stays_within_256_characters() {
-        let c = Checkpoint { data_source: DataSource::Detections, last_run_time: Some("2024-03-14T10:20:30Z".into()), started: "2024-03-20T01:02:03Z".into(), watermark: Some(123456789), done: vec![(200, 300), (400, 500)] };
+        let c = Checkpoint {
+            data_source: DataSource::Detections,
+            last_run_time: Some("2024-03-14T10:20:30Z".into()),
+            started: "2024-03-20T01:02:03Z".into(),
+            watermark: Some(123456789),
+            done: vec![(200, 300), (400, 500)],
+        };
         let text = c.encode();
-        assert_eq!(text, "qvt1;ds=detections;lrt=2024-03-14T10:20:30Z;t=2024-03-20T01:02:03Z;w=123456789;d=200-300,400-500");
+        assert_eq!(
+            text,
+            "qvt1;ds=detections;lrt=2024-03-14T10:20:30Z;t=2024-03-20T01:02:03Z;w=123456789;d=200-300,400-500"
+        );
         assert_eq!(Checkpoint::decode(&text), Ok(c));
-        let many = Checkpoint { data_source: DataSource::Kb, last_run_time: None, started: "x".into(), watermark: None, done: (0..100).map(|i| (i * 1_000_000_000, i * 1_000_000_000 + 999)).collect() };
+        let many = Checkpoint {
+            data_source: DataSource::Kb,
+            last_run_time: None,
+            started: "x".into(),
+            watermark: None,
+            done: (0..100).map(|i| (i * 1_000_000_000, i * 1_000_000_000 + 999)).collect(),
+        };
         let text = many.encode();
         assert!(text.len() <= MAX_LEN, "{}", text.len());
         let back = Checkpoint::decode(&text).expect("parses");
@@ -91,7 +117,15 @@ mod tests {
 
     #[test]
     fn rejects_what_it_did_not_write() {
-        for bad in ["", "hello", "qvt0;ds=kb;t=x", "qvt1;ds=nope;t=x", "qvt1;ds=kb", "qvt1;ds=kb;t=x;w=abc", "qvt1;ds=kb;t=x;d=1-"] {
+        for bad in [
+            "",
+            "hello",
+            "qvt0;ds=kb;t=x",
+            "qvt1;ds=nope;t=x",
+            "qvt1;ds=kb",
+            "qvt1;ds=kb;t=x;w=abc",
+            "qvt1;ds=kb;t=x;d=1-",
+        ] {
             assert!(Checkpoint::decode(bad).is_err(), "{bad}");
         }
     }

@@ -18,7 +18,9 @@ pub struct RateHeaders {
 
 impl RateHeaders {
     pub fn read(headers: &[(String, String)]) -> Self {
-        let get = |name: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).and_then(|(_, v)| v.trim().parse::<u64>().ok());
+        let get = |name: &str| {
+            headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).and_then(|(_, v)| v.trim().parse::<u64>().ok())
+        };
         RateHeaders {
             remaining: get("X-RateLimit-Remaining"),
             to_wait_sec: get("X-RateLimit-ToWait-Sec"),
@@ -48,7 +50,13 @@ const CONCURRENCY_WAIT_DEFAULT_SEC: u64 = 5;
 
 /// Decides what a response means. `parsed` is the parser's verdict on the body (Ok = the root
 /// element closed); `qualys` is the SIMPLE_RETURN/GENERIC_RETURN the body held, if any.
-pub fn settle(status: u16, headers: RateHeaders, parsed: Result<(), Error>, qualys: Option<&QualysReturn>, url_key: &str) -> Settlement {
+pub fn settle(
+    status: u16,
+    headers: RateHeaders,
+    parsed: Result<(), Error>,
+    qualys: Option<&QualysReturn>,
+    url_key: &str,
+) -> Settlement {
     if let Some(q) = qualys {
         return settle_qualys_return(status, headers, q, url_key);
     }
@@ -83,7 +91,11 @@ fn settle_qualys_return(status: u16, headers: RateHeaders, q: &QualysReturn, url
     let code: Option<u32> = code_text.trim().parse().ok();
     let said = if code_text.is_empty() { q.text.clone() } else { format!("{} (code {code_text})", q.text) };
     if q.root == "GENERIC_RETURN" {
-        return Settlement::Retry(Error::server("QUALYS_INTERNAL_ERROR", true, format!("Qualys reported an internal error: {said}")));
+        return Settlement::Retry(Error::server(
+            "QUALYS_INTERNAL_ERROR",
+            true,
+            format!("Qualys reported an internal error: {said}"),
+        ));
     }
     let bad_login = q.text.to_ascii_lowercase().contains("bad login");
     match code {
@@ -115,7 +127,10 @@ fn item(q: &QualysReturn, key: &str) -> Option<u64> {
 }
 
 fn rate_wait(headers: RateHeaders, from_body: Option<u64>, reason: &str) -> Settlement {
-    let secs = from_body.or(headers.to_wait_sec.filter(|s| *s > 0)).or(headers.retry_after_sec).unwrap_or(RATE_WAIT_DEFAULT_SEC);
+    let secs = from_body
+        .or(headers.to_wait_sec.filter(|s| *s > 0))
+        .or(headers.retry_after_sec)
+        .unwrap_or(RATE_WAIT_DEFAULT_SEC);
     Settlement::WaitAndRetry { ms: wait_ms(secs), reason: reason.to_string() }
 }
 
@@ -141,9 +156,23 @@ mod tests {
     #[test]
     fn ok_page_and_transient_statuses() {
         assert_eq!(settle(200, RateHeaders::default(), Ok(()), None, "hostsUrl"), Settlement::PageDone);
-        assert!(matches!(settle(503, RateHeaders::default(), Err(Error::server("UNEXPECTED_DOCUMENT", false, "html")), None, "hostsUrl"), Settlement::Retry(_)));
-        assert!(matches!(settle(200, RateHeaders::default(), Err(Error::server("TRUNCATED_PAGE", true, "cut")), None, "hostsUrl"), Settlement::Retry(e) if e.code() == "TRUNCATED_PAGE"));
-        assert!(matches!(settle(200, RateHeaders::default(), Err(Error::server("RECORD_TOO_LARGE", false, "big")), None, "hostsUrl"), Settlement::Fail(_)));
+        assert!(matches!(
+            settle(
+                503,
+                RateHeaders::default(),
+                Err(Error::server("UNEXPECTED_DOCUMENT", false, "html")),
+                None,
+                "hostsUrl"
+            ),
+            Settlement::Retry(_)
+        ));
+        assert!(
+            matches!(settle(200, RateHeaders::default(), Err(Error::server("TRUNCATED_PAGE", true, "cut")), None, "hostsUrl"), Settlement::Retry(e) if e.code() == "TRUNCATED_PAGE")
+        );
+        assert!(matches!(
+            settle(200, RateHeaders::default(), Err(Error::server("RECORD_TOO_LARGE", false, "big")), None, "hostsUrl"),
+            Settlement::Fail(_)
+        ));
     }
 
     #[test]
@@ -154,7 +183,10 @@ mod tests {
         let r = ret("SIMPLE_RETURN", "1965", "rate exceeded", &[]);
         assert!(matches!(settle(409, h, Ok(()), Some(&r), "kbUrl"), Settlement::WaitAndRetry { ms: 8_000, .. }));
         let r = ret("SIMPLE_RETURN", "1960", "concurrency", &[("CALLS_TO_FINISH", "2")]);
-        assert!(matches!(settle(409, RateHeaders::default(), Ok(()), Some(&r), "kbUrl"), Settlement::WaitAndRetry { ms: 6_000, .. }));
+        assert!(matches!(
+            settle(409, RateHeaders::default(), Ok(()), Some(&r), "kbUrl"),
+            Settlement::WaitAndRetry { ms: 6_000, .. }
+        ));
         // Qualys sends X-RateLimit-ToWait-Sec: 0 on every response: that is not "wait 0 s".
         let zero = RateHeaders { to_wait_sec: Some(0), ..Default::default() };
         assert!(matches!(settle(409, zero, Ok(()), Some(&r), "kbUrl"), Settlement::WaitAndRetry { ms: 6_000, .. }));
@@ -171,15 +203,31 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let r = ret("SIMPLE_RETURN", "2001", "Your account has expired.", &[]);
-        assert!(matches!(settle(200, RateHeaders::default(), Ok(()), Some(&r), "kbUrl"), Settlement::Fail(e) if e.code() == "QUALYS_CREDENTIALS" && e.blame() == crate::Blame::Configuration));
-        assert!(matches!(settle(401, RateHeaders::default(), Err(Error::server("UNEXPECTED_DOCUMENT", false, "x")), None, "kbUrl"), Settlement::Fail(e) if e.code() == "QUALYS_CREDENTIALS"));
+        assert!(
+            matches!(settle(200, RateHeaders::default(), Ok(()), Some(&r), "kbUrl"), Settlement::Fail(e) if e.code() == "QUALYS_CREDENTIALS" && e.blame() == crate::Blame::Configuration)
+        );
+        assert!(
+            matches!(settle(401, RateHeaders::default(), Err(Error::server("UNEXPECTED_DOCUMENT", false, "x")), None, "kbUrl"), Settlement::Fail(e) if e.code() == "QUALYS_CREDENTIALS")
+        );
         let r = ret("GENERIC_RETURN", "", "Internal error", &[]);
         assert!(matches!(settle(500, RateHeaders::default(), Ok(()), Some(&r), "kbUrl"), Settlement::Retry(_)));
     }
 
     #[test]
     fn reads_rate_headers_case_insensitively() {
-        let h = RateHeaders::read(&[("x-ratelimit-remaining".into(), "0".into()), ("X-RateLimit-ToWait-Sec".into(), " 12 ".into()), ("X-Concurrency-Limit-Limit".into(), "2".into())]);
-        assert_eq!(h, RateHeaders { remaining: Some(0), to_wait_sec: Some(12), retry_after_sec: None, concurrency_limit: Some(2) });
+        let h = RateHeaders::read(&[
+            ("x-ratelimit-remaining".into(), "0".into()),
+            ("X-RateLimit-ToWait-Sec".into(), " 12 ".into()),
+            ("X-Concurrency-Limit-Limit".into(), "2".into()),
+        ]);
+        assert_eq!(
+            h,
+            RateHeaders {
+                remaining: Some(0),
+                to_wait_sec: Some(12),
+                retry_after_sec: None,
+                concurrency_limit: Some(2)
+            }
+        );
     }
 }

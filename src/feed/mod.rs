@@ -96,17 +96,44 @@ pub struct Feed {
 
 impl std::fmt::Debug for Feed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Feed").field("config", &self.config).field("state", &self.state).field("summary", &self.summary).finish_non_exhaustive()
+        f.debug_struct("Feed")
+            .field("config", &self.config)
+            .field("state", &self.state)
+            .field("summary", &self.summary)
+            .finish_non_exhaustive()
     }
 }
 
 /// Host-list filters that may be carried from a detection URL to the host-ID discovery request.
 /// Detection-only parameters (status, show_results, qids, ...) are not valid on the host list.
 const HOST_FILTERS: &[&str] = &[
-    "ids", "id_min", "id_max", "ips", "ipv6", "ag_ids", "ag_titles", "network_ids", "os_pattern", "os_hostname",
-    "vm_scan_since", "no_vm_scan_since", "vm_scan_date_before", "vm_scan_date_after", "vm_processed_before", "vm_processed_after",
-    "vm_auth_scan_date_before", "vm_auth_scan_date_after", "compliance_enabled", "use_tags", "tag_set_by", "tag_include_selector",
-    "tag_exclude_selector", "tag_set_include", "tag_set_exclude", "host_metadata", "host_metadata_fields",
+    "ids",
+    "id_min",
+    "id_max",
+    "ips",
+    "ipv6",
+    "ag_ids",
+    "ag_titles",
+    "network_ids",
+    "os_pattern",
+    "os_hostname",
+    "vm_scan_since",
+    "no_vm_scan_since",
+    "vm_scan_date_before",
+    "vm_scan_date_after",
+    "vm_processed_before",
+    "vm_processed_after",
+    "vm_auth_scan_date_before",
+    "vm_auth_scan_date_after",
+    "compliance_enabled",
+    "use_tags",
+    "tag_set_by",
+    "tag_include_selector",
+    "tag_exclude_selector",
+    "tag_set_include",
+    "tag_set_exclude",
+    "host_metadata",
+    "host_metadata_fields",
 ];
 
 impl Feed {
@@ -116,7 +143,8 @@ impl Feed {
     pub fn new(params: &[(String, String)], tokens: &Tokens, now_ms: i64) -> Result<Feed> {
         let parsed = params::parse(params)?;
         let config = parsed.config;
-        let now = DateTime::from_timestamp_millis(now_ms).ok_or_else(|| Error::caller("BAD_TIME", format!("the current time {now_ms} ms is out of range")))?;
+        let now = DateTime::from_timestamp_millis(now_ms)
+            .ok_or_else(|| Error::caller("BAD_TIME", format!("the current time {now_ms} ms is out of range")))?;
         let mut logs = VecDeque::new();
         let mut log = |level, text: String| logs.push_back(LogLine { level, text });
         for w in parsed.warnings {
@@ -142,13 +170,15 @@ impl Feed {
         };
 
         let mut summary = Summary { data_source: config.data_source.as_str().to_string(), ..Default::default() };
-        let parse_url = |text: &str| Url::parse(text).map_err(|why| Error::config("CONFIG_INVALID", format!("{url_key}: {why}")));
+        let parse_url =
+            |text: &str| Url::parse(text).map_err(|why| Error::config("CONFIG_INVALID", format!("{url_key}: {why}")));
         let substitute = |value: &str| parse_url(&last_run_time::substitute(&config.url_template, value));
         let url = if has_placeholder {
             let value = match resumed.as_ref().and_then(|c| c.last_run_time.clone()) {
                 Some(window) => window,
                 None => {
-                    let resolved = last_run_time::resolve(tokens.last_run_time.as_deref(), config.last_run_time_offset_days, now);
+                    let resolved =
+                        last_run_time::resolve(tokens.last_run_time.as_deref(), config.last_run_time_offset_days, now);
                     for w in resolved.warnings {
                         log(Level::Warn, w);
                     }
@@ -173,10 +203,16 @@ impl Feed {
                 // LastRunTime moves on.
                 if has_placeholder {
                     if let Some(started) = last_run_time::parse_token(&c.started) {
-                        let since = last_run_time::format(started + chrono::Duration::days(config.last_run_time_offset_days));
+                        let since =
+                            last_run_time::format(started + chrono::Duration::days(config.last_run_time_offset_days));
                         let mut catch_up = substitute(&since)?;
                         catch_up.set_query("id_max", &w.to_string());
-                        plan.prepend_segment(catch_up, config.batch_size, url.query_get("id_min").and_then(|v| v.parse().ok()), Some(w));
+                        plan.prepend_segment(
+                            catch_up,
+                            config.batch_size,
+                            url.query_get("id_min").and_then(|v| v.parse().ok()),
+                            Some(w),
+                        );
                         how.push_str(&format!(", and IDs up to {w} changed since {since}"));
                     }
                 }
@@ -185,7 +221,13 @@ impl Feed {
                 plan.exclude(&c.done);
                 how.push_str(&format!(", skipping {} finished window(s)", c.done.len()));
             }
-            log(Level::Info, format!("resuming a failed run (LastRunTime window {}): fetching {how}", c.last_run_time.as_deref().unwrap_or("not used")));
+            log(
+                Level::Info,
+                format!(
+                    "resuming a failed run (LastRunTime window {}): fetching {how}",
+                    c.last_run_time.as_deref().unwrap_or("not used")
+                ),
+            );
         }
         log(
             Level::Info,
@@ -254,7 +296,13 @@ impl Feed {
                 }
                 discovery.set_query("details", "None");
                 discovery.set_query("truncation_limit", "0");
-                log(Level::Info, format!("listing the matching host IDs first, then fetching ranges of {} hosts, up to {} at a time", config.batch_size, config.concurrency));
+                log(
+                    Level::Info,
+                    format!(
+                        "listing the matching host IDs first, then fetching ranges of {} hosts, up to {} at a time",
+                        config.batch_size, config.concurrency
+                    ),
+                );
                 Plan::with_discovery(config.data_source, url, config.batch_size, discovery, config.batch_size)
             }
             _ => Plan::new(config.data_source, url, config.batch_size),
@@ -279,7 +327,11 @@ impl Feed {
                     Secret::new(format!("Basic {}", base64(format!("{u}:{pw}").as_bytes())))
                 }),
             }),
-            root_node: self.config.root_node.clone().unwrap_or_else(|| records::default_root_node(self.config.data_source).to_string()),
+            root_node: self
+                .config
+                .root_node
+                .clone()
+                .unwrap_or_else(|| records::default_root_node(self.config.data_source).to_string()),
         }
     }
 
@@ -336,7 +388,9 @@ impl Feed {
                 }
             } else if self.plan.next_ready_time().is_some_and(|t| t <= now_ms) {
                 if self.in_flight.is_empty() {
-                    if from_qualys && self.summary.wait_ms.saturating_add(delay) > u64::from(self.config.wait_budget_sec) * 1000 {
+                    if from_qualys
+                        && self.summary.wait_ms.saturating_add(delay) > u64::from(self.config.wait_budget_sec) * 1000
+                    {
                         return self.fail(self.budget_error(why, delay));
                     }
                     self.summary.waits += 1;
@@ -354,7 +408,10 @@ impl Feed {
         }
         if self.in_flight.is_empty() {
             // Nothing in flight, nothing ready, plan not done: cannot happen; fail loudly.
-            return self.fail(Error::caller("STALLED", "the feed has nothing to do but is not finished; this is a bug, please report it"));
+            return self.fail(Error::caller(
+                "STALLED",
+                "the feed has nothing to do but is not finished; this is a bug, please report it",
+            ));
         }
         Action::Pending
     }
@@ -366,9 +423,26 @@ impl Feed {
         self.pacer.started(now_ms);
         self.summary.requests += 1;
         // Host-ID discovery for the detection feeds asks the host list API.
-        let kind = if a.target == Target::Discovery && self.config.data_source != DataSource::Kb { DocKind::HostList } else { DocKind::of(self.config.data_source) };
+        let kind = if a.target == Target::Discovery && self.config.data_source != DataSource::Kb {
+            DocKind::HostList
+        } else {
+            DocKind::of(self.config.data_source)
+        };
         let parser = ResponseParser::new(kind, Limits { max_record_bytes: self.config.max_record_bytes });
-        self.in_flight.insert(id, Attempt { target: a.target, page: a.page, status: None, headers: RateHeaders::default(), parser, next_url: None, qualys: None, error: None, records: 0 });
+        self.in_flight.insert(
+            id,
+            Attempt {
+                target: a.target,
+                page: a.page,
+                status: None,
+                headers: RateHeaders::default(),
+                parser,
+                next_url: None,
+                qualys: None,
+                error: None,
+                records: 0,
+            },
+        );
         Action::Send(request)
     }
 
@@ -382,7 +456,9 @@ impl Feed {
         attempt.headers = RateHeaders::read(headers);
         let h = attempt.headers;
         if let Some(limit) = h.concurrency_limit {
-            if self.concurrency_limit != Some(limit) && u64::from(self.config.concurrency) > limit.saturating_sub(1).max(1) {
+            if self.concurrency_limit != Some(limit)
+                && u64::from(self.config.concurrency) > limit.saturating_sub(1).max(1)
+            {
                 self.log(Level::Info, format!("Qualys allows {limit} concurrent API calls for this subscription: using {} at a time (concurrency={} asked)", limit.saturating_sub(1).max(1), self.config.concurrency));
             }
             self.concurrency_limit = Some(limit);
@@ -434,7 +510,13 @@ impl Feed {
         self.absorb(request_id, &mut items);
         self.items = items;
         let Some(attempt) = self.in_flight.remove(&request_id) else { return };
-        let settlement = classify::settle(attempt.status.unwrap_or(0), attempt.headers, finished, attempt.qualys.as_ref(), self.config.url_key());
+        let settlement = classify::settle(
+            attempt.status.unwrap_or(0),
+            attempt.headers,
+            finished,
+            attempt.qualys.as_ref(),
+            self.config.url_key(),
+        );
         self.settle(now_ms, attempt, settlement);
     }
 
@@ -445,7 +527,10 @@ impl Feed {
             self.misuse("handle_transport_error", request_id);
             return;
         };
-        let tls = code.contains("CERT") || code.contains("SELF_SIGNED") || code.starts_with("ERR_TLS") || message.contains("certificate");
+        let tls = code.contains("CERT")
+            || code.contains("SELF_SIGNED")
+            || code.starts_with("ERR_TLS")
+            || message.contains("certificate");
         let settlement = if tls {
             Settlement::Fail(Error::config(
                 "TLS_CERTIFICATE",
@@ -546,14 +631,19 @@ impl Feed {
         self.drain_chunks();
         if self.chunker.replaced_chars > 0 {
             let n = std::mem::take(&mut self.chunker.replaced_chars);
-            self.log(Level::Warn, format!("{n} character(s) that XML 1.0 does not allow were replaced by U+FFFD in the output"));
+            self.log(
+                Level::Warn,
+                format!("{n} character(s) that XML 1.0 does not allow were replaced by U+FFFD in the output"),
+            );
         }
     }
 
     fn what(&self, attempt: &Attempt) -> String {
         match attempt.target {
             Target::Discovery => "listing the matching IDs".to_string(),
-            Target::Segment(_) if self.plan.segment_count() > 1 => format!("range {} page {}", segment_no(attempt.target), attempt.page),
+            Target::Segment(_) if self.plan.segment_count() > 1 => {
+                format!("range {} page {}", segment_no(attempt.target), attempt.page)
+            }
             Target::Segment(_) => format!("page {}", attempt.page),
         }
     }
@@ -576,7 +666,10 @@ impl Feed {
                     }
                 };
                 if attempt.target == Target::Discovery {
-                    self.log(Level::Info, format!("listed the matching IDs: {} window(s) to fetch", self.plan.segment_count()));
+                    self.log(
+                        Level::Info,
+                        format!("listed the matching IDs: {} window(s) to fetch", self.plan.segment_count()),
+                    );
                     return;
                 }
                 self.flush_output();
@@ -591,21 +684,40 @@ impl Feed {
                         self.summary.bytes_in as f64 / 1_048_576.0,
                         elapsed,
                         self.summary.records as f64 / elapsed,
-                        if self.plan.is_done() { "; all pages fetched" } else if finished { "" } else { "; next page follows" }
+                        if self.plan.is_done() {
+                            "; all pages fetched"
+                        } else if finished {
+                            ""
+                        } else {
+                            "; next page follows"
+                        }
                     ),
                 );
             }
             Settlement::Retry(e) => {
                 let used = self.plan.retries(attempt.target);
                 if used >= self.config.max_retry {
-                    self.fail(e.context(format!("{what} failed after {} attempt(s) (maxRetry={}): ", used + 1, self.config.max_retry)));
+                    self.fail(e.context(format!(
+                        "{what} failed after {} attempt(s) (maxRetry={}): ",
+                        used + 1,
+                        self.config.max_retry
+                    )));
                     return;
                 }
                 self.summary.retries += 1;
                 let delay = self.retry_base_ms.saturating_mul(3u64.saturating_pow(used));
                 self.plan.attempt_failed(attempt.target, now_ms + delay as i64, true);
-                self.retry_reason = format!("{what} failed ({}); retry {} of {}", e.code(), used + 1, self.config.max_retry);
-                self.log(Level::Warn, format!("{what} failed ({e}); retry {} of {} in {:.1} s; records already written are not written again", used + 1, self.config.max_retry, delay as f64 / 1000.0));
+                self.retry_reason =
+                    format!("{what} failed ({}); retry {} of {}", e.code(), used + 1, self.config.max_retry);
+                self.log(
+                    Level::Warn,
+                    format!(
+                        "{what} failed ({e}); retry {} of {} in {:.1} s; records already written are not written again",
+                        used + 1,
+                        self.config.max_retry,
+                        delay as f64 / 1000.0
+                    ),
+                );
             }
             Settlement::WaitAndRetry { ms, reason } => {
                 let budget_ms = u64::from(self.config.wait_budget_sec) * 1000;
@@ -620,7 +732,13 @@ impl Feed {
                 self.pacer.hold_until(now_ms + ms as i64);
                 self.plan.attempt_failed(attempt.target, now_ms + ms as i64, false);
                 self.retry_reason = format!("{what}: {reason}");
-                self.log(Level::Warn, format!("{what}: {reason}; waiting {:.1} s, then retrying (does not count against maxRetry)", ms as f64 / 1000.0));
+                self.log(
+                    Level::Warn,
+                    format!(
+                        "{what}: {reason}; waiting {:.1} s, then retrying (does not count against maxRetry)",
+                        ms as f64 / 1000.0
+                    ),
+                );
             }
             Settlement::Fail(e) => {
                 self.fail(e.context(format!("{what}: ")));
@@ -666,7 +784,13 @@ impl Feed {
         if watermark.is_none() && done_all.is_empty() {
             return None;
         }
-        Some(Checkpoint { data_source: self.config.data_source, last_run_time: self.summary.last_run_time_used.clone(), started: self.started_iso.clone(), watermark, done: done_all })
+        Some(Checkpoint {
+            data_source: self.config.data_source,
+            last_run_time: self.summary.last_run_time_used.clone(),
+            started: self.started_iso.clone(),
+            watermark,
+            done: done_all,
+        })
     }
 
     fn fail(&mut self, e: Error) -> Action {
@@ -675,7 +799,10 @@ impl Feed {
         self.summary.previous_run_context = self.checkpoint().map(|c| c.encode()).unwrap_or_default();
         self.log(Level::Error, e.to_string());
         if !self.summary.previous_run_context.is_empty() {
-            self.log(Level::Info, format!("the next run resumes from this checkpoint: {}", self.summary.previous_run_context));
+            self.log(
+                Level::Info,
+                format!("the next run resumes from this checkpoint: {}", self.summary.previous_run_context),
+            );
         }
         self.state = State::Failed(e.clone());
         Action::Fail(e)

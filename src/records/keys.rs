@@ -42,7 +42,11 @@ pub struct HostKey<'a> {
 impl<'a> HostKey<'a> {
     /// `ID` when present, else `DNS` (the rule of [`device_link`]).
     pub fn device_link(&self) -> &'a str {
-        if self.id.is_empty() { self.dns.unwrap_or("") } else { self.id }
+        if self.id.is_empty() {
+            self.dns.unwrap_or("")
+        } else {
+            self.id
+        }
     }
 }
 

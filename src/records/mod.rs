@@ -58,7 +58,9 @@ pub fn write(source: DataSource, tree: &Tree, chunker: &mut Chunker) -> u64 {
             1
         }
         DataSource::HostDetections => {
-            chunker.push_with(ascii, |out| write_keyed(root, keys::DEVICE_LINK, keys::device_link(root), Some("DETECTION_LIST"), out));
+            chunker.push_with(ascii, |out| {
+                write_keyed(root, keys::DEVICE_LINK, keys::device_link(root), Some("DETECTION_LIST"), out)
+            });
             1
         }
         DataSource::Detections => write_detections(root, ascii, chunker),
@@ -183,7 +185,10 @@ mod tests {
     #[test]
     fn device_link_falls_back_to_dns_and_kb_gets_the_vuln_link() {
         let doc = "<HOST_LIST_OUTPUT><RESPONSE><HOST_LIST><HOST><ID></ID><DNS>a.b</DNS></HOST></HOST_LIST></RESPONSE></HOST_LIST_OUTPUT>";
-        assert_eq!(output_of(DataSource::Hosts, doc).0, "<HOST><ARCHER_DEVICE_LINK>a.b</ARCHER_DEVICE_LINK><ID/><DNS>a.b</DNS></HOST>");
+        assert_eq!(
+            output_of(DataSource::Hosts, doc).0,
+            "<HOST><ARCHER_DEVICE_LINK>a.b</ARCHER_DEVICE_LINK><ID/><DNS>a.b</DNS></HOST>"
+        );
         let kb = "<KNOWLEDGE_BASE_VULN_LIST_OUTPUT><RESPONSE><VULN_LIST><VULN k=\"v\"><QID>9</QID><TITLE><![CDATA[x & y]]></TITLE></VULN>\
             </VULN_LIST></RESPONSE></KNOWLEDGE_BASE_VULN_LIST_OUTPUT>";
         assert_eq!(

@@ -126,7 +126,9 @@ fn may_need_escaping(word: u64, attr: bool) -> bool {
     // A byte below 0x20 borrows when 0x20 is subtracted from it (exact for the any-byte question
     // once bytes with the high bit set are already counted above).
     let low = word.wrapping_sub(0x20 * LOW) & !word & HIGH;
-    let special = has_zero_byte(word ^ (u64::from(b'&') * LOW)) || has_zero_byte(word ^ (u64::from(b'<') * LOW)) || has_zero_byte(word ^ (u64::from(b'>') * LOW));
+    let special = has_zero_byte(word ^ (u64::from(b'&') * LOW))
+        || has_zero_byte(word ^ (u64::from(b'<') * LOW))
+        || has_zero_byte(word ^ (u64::from(b'>') * LOW));
     high != 0 || low != 0 || special || (attr && has_zero_byte(word ^ (u64::from(b'"') * LOW)))
 }
 
@@ -223,7 +225,23 @@ mod tests {
 
     #[test]
     fn word_at_a_time_escaping_matches_the_definition_at_every_offset() {
-        let specials = ["&", "<", ">", "\"", "\t", "\n", "\r", "\u{1}", "\u{7F}", "\u{e9}", "\u{2013}", "\u{FFFE}", "\u{1F600}", " ", "'"];
+        let specials = [
+            "&",
+            "<",
+            ">",
+            "\"",
+            "\t",
+            "\n",
+            "\r",
+            "\u{1}",
+            "\u{7F}",
+            "\u{e9}",
+            "\u{2013}",
+            "\u{FFFE}",
+            "\u{1F600}",
+            " ",
+            "'",
+        ];
         let mut cases = Vec::new();
         for sp in specials {
             for pos in 0..20 {
@@ -270,7 +288,20 @@ mod tests {
 
     #[test]
     fn verbatim_text_is_exactly_text_that_escaping_leaves_alone() {
-        for t in ["", "abc", "a\tb\nc\rd", "0123456789abcdefXYZ %/\\'", "a&b", "a<b", "x>", "caf\u{e9}", "\u{1}", "\u{7F}", "12345678&", "12345678\u{e9}"] {
+        for t in [
+            "",
+            "abc",
+            "a\tb\nc\rd",
+            "0123456789abcdefXYZ %/\\'",
+            "a&b",
+            "a<b",
+            "x>",
+            "caf\u{e9}",
+            "\u{1}",
+            "\u{7F}",
+            "12345678&",
+            "12345678\u{e9}",
+        ] {
             let mut out = String::new();
             escape_into(t, false, &mut out);
             assert_eq!(is_verbatim(t), out == t, "{t:?}");

@@ -40,7 +40,9 @@ use quick_xml::errors::{Error as XmlError, SyntaxError};
 use quick_xml::events::{BytesStart, Event};
 
 use super::escape;
-use super::tokens::{is_ascii_name, is_xml_whitespace_byte, read_with_quick_xml, scan, token_of, valid_utf8_prefix, Read, Token, BOM};
+use super::tokens::{
+    is_ascii_name, is_xml_whitespace_byte, read_with_quick_xml, scan, token_of, valid_utf8_prefix, Read, Token, BOM,
+};
 use super::tree::Tree;
 use crate::error::Error;
 
@@ -458,8 +460,12 @@ impl PushReader {
             let step = match scan(valid, pos, whole) {
                 Some((token, end)) => self.on_token(token, start + pos, start + end, len, finishing, sink)?,
                 None => match read_with_quick_xml(input, pos) {
-                    Read::Scanned(token, end) => self.on_token(token, start + pos, start + end, len, finishing, sink)?,
-                    Read::QuickXml(event, end) => self.on_event(event, buf, start + pos, start + end, finishing, sink)?,
+                    Read::Scanned(token, end) => {
+                        self.on_token(token, start + pos, start + end, len, finishing, sink)?
+                    }
+                    Read::QuickXml(event, end) => {
+                        self.on_event(event, buf, start + pos, start + end, finishing, sink)?
+                    }
                 },
             };
             match step {
@@ -675,20 +681,14 @@ impl PushReader {
         Error::server(
             "MALFORMED_XML",
             false,
-            format!(
-                "the response is not well-formed XML at byte {}{inside}: {what}",
-                self.consumed + rel_pos as u64
-            ),
+            format!("the response is not well-formed XML at byte {}{inside}: {what}", self.consumed + rel_pos as u64),
         )
     }
 
     fn discard<S: Sink + ?Sized>(&mut self, rel_pos: usize, sink: &mut S) {
         self.notice_invalid_before(rel_pos, sink);
         let root = self.root.clone().unwrap_or_default();
-        sink.notice(format!(
-            "unexpected content after </{}> was ignored (the document was complete)",
-            shorten(&root)
-        ));
+        sink.notice(format!("unexpected content after </{}> was ignored (the document was complete)", shorten(&root)));
         self.phase = Phase::Discard;
         self.wait = None;
         // A U+FFFD further on is in discarded content: no notice for it.
@@ -707,7 +707,13 @@ impl PushReader {
     }
 
     /// A piece of text (raw: no references inside; a literal `&` may be).
-    fn on_text<S: Sink + ?Sized>(&mut self, raw: &str, rel_start: usize, rel_end: usize, sink: &mut S) -> Result<Flow, Error> {
+    fn on_text<S: Sink + ?Sized>(
+        &mut self,
+        raw: &str,
+        rel_start: usize,
+        rel_end: usize,
+        sink: &mut S,
+    ) -> Result<Flow, Error> {
         match self.phase {
             Phase::InRoot => {
                 if !self.open.is_empty() {
@@ -735,7 +741,13 @@ impl PushReader {
         }
     }
 
-    fn on_cdata<S: Sink + ?Sized>(&mut self, content: &str, rel_start: usize, rel_end: usize, sink: &mut S) -> Result<Flow, Error> {
+    fn on_cdata<S: Sink + ?Sized>(
+        &mut self,
+        content: &str,
+        rel_start: usize,
+        rel_end: usize,
+        sink: &mut S,
+    ) -> Result<Flow, Error> {
         match self.phase {
             Phase::InRoot => {
                 if !self.open.is_empty() {
@@ -757,7 +769,13 @@ impl PushReader {
         }
     }
 
-    fn on_reference<S: Sink + ?Sized>(&mut self, name: &str, rel_start: usize, rel_end: usize, sink: &mut S) -> Result<Flow, Error> {
+    fn on_reference<S: Sink + ?Sized>(
+        &mut self,
+        name: &str,
+        rel_start: usize,
+        rel_end: usize,
+        sink: &mut S,
+    ) -> Result<Flow, Error> {
         match self.phase {
             Phase::InRoot => {
                 if self.open.is_empty() {
@@ -833,7 +851,9 @@ impl PushReader {
                     return Err(not_xml(&snippet));
                 }
                 let Some(ascii) = kind else {
-                    return Err(self.malformed(ev_start, &format!("invalid element name in start tag <{}>", shorten(name))));
+                    return Err(
+                        self.malformed(ev_start, &format!("invalid element name in start tag <{}>", shorten(name)))
+                    );
                 };
                 self.saw_content = true;
                 self.phase = Phase::InRoot;
@@ -842,7 +862,9 @@ impl PushReader {
             }
             Phase::InRoot => {
                 let Some(ascii) = kind else {
-                    return Err(self.malformed(ev_start, &format!("invalid element name in start tag <{}>", shorten(name))));
+                    return Err(
+                        self.malformed(ev_start, &format!("invalid element name in start tag <{}>", shorten(name)))
+                    );
                 };
                 ascii
             }
@@ -856,7 +878,10 @@ impl PushReader {
             return Err(Error::server(
                 "XML_TOO_DEEP",
                 false,
-                format!("the response nests elements more than {MAX_DEPTH} deep (at <{}>): refusing to parse it", shorten(name)),
+                format!(
+                    "the response nests elements more than {MAX_DEPTH} deep (at <{}>): refusing to parse it",
+                    shorten(name)
+                ),
             ));
         }
         if !self.open.is_empty() {
@@ -896,7 +921,13 @@ impl PushReader {
     }
 
     /// Adds a node for `tag` (with its attributes) to the capture's tree; returns its index.
-    fn new_node(&mut self, tag: &BytesStart<'_>, name: &str, name_is_ascii: bool, ev_start: usize) -> Result<u32, Error> {
+    fn new_node(
+        &mut self,
+        tag: &BytesStart<'_>,
+        name: &str,
+        name_is_ascii: bool,
+        ev_start: usize,
+    ) -> Result<u32, Error> {
         let index = self.tree.open(name, name_is_ascii);
         // Most tags have no attributes: skip the attribute iterator unless the tag has more than
         // its name.
@@ -968,7 +999,13 @@ impl PushReader {
         self.tree.close(index, name);
     }
 
-    fn on_end<S: Sink + ?Sized>(&mut self, name: &str, ev_start: usize, ev_end: usize, sink: &mut S) -> Result<Flow, Error> {
+    fn on_end<S: Sink + ?Sized>(
+        &mut self,
+        name: &str,
+        ev_start: usize,
+        ev_end: usize,
+        sink: &mut S,
+    ) -> Result<Flow, Error> {
         match self.phase {
             Phase::BeforeRoot => {
                 if let Some(snippet) = self.prolog_text.take() {
@@ -1367,10 +1404,7 @@ mod tests {
         assert_eq!(x.child_text("A"), Some("one"));
         assert_eq!(x.child("B").map(|b| b.text.as_str()), Some(""));
         assert_eq!(x.child_text("C"), Some("two"));
-        assert_eq!(
-            out.0.calls,
-            vec!["open /R", "open R/L", "open R/L/X", "captured R/L/X", "close R/L", "close /R"]
-        );
+        assert_eq!(out.0.calls, vec!["open /R", "open R/L", "open R/L/X", "captured R/L/X", "close R/L", "close /R"]);
     }
 
     #[test]

@@ -336,7 +336,10 @@ mod tests {
         if ascii_name {
             let mut bytes = name.bytes();
             let first_ok = bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_' || b == b':');
-            assert!(first_ok && bytes.all(|b| b.is_ascii_alphanumeric() || b"_:-.".contains(&b)), "{name:?} is no valid name");
+            assert!(
+                first_ok && bytes.all(|b| b.is_ascii_alphanumeric() || b"_:-.".contains(&b)),
+                "{name:?} is no valid name"
+            );
         }
         format!("{name}|{}", tag.attributes_raw())
     }
@@ -407,12 +410,7 @@ mod tests {
         }
         for cut in (0..=doc.len()).rev() {
             let input = &doc[..cut];
-            assert_eq!(
-                by_this_module(input),
-                by_quick_xml(input),
-                "input {:?}",
-                String::from_utf8_lossy(input)
-            );
+            assert_eq!(by_this_module(input), by_quick_xml(input), "input {:?}", String::from_utf8_lossy(input));
         }
     }
 
@@ -423,9 +421,26 @@ mod tests {
     #[test]
     fn prefix_by_runs_is_what_std_accepts() {
         const PIECES: &[&[u8]] = &[
-            b"a", b"<QID>", b"0123456789abcdef", b"\xC3\xA9", b"\xE2\x80\x93", b"\xF0\x9F\x98\x80", b"\xEF\xBB\xBF",
-            b"\x80", b"\xBF", b"\xC3", b"\xE2\x80", b"\xF0\x9F\x98", b"\xC0\xAF", b"\xE0\x80\xAF", b"\xED\xA0\x80",
-            b"\xF4\x90\x80\x80", b"\xFF", b"\xFE", b"\x7F", b"\x00",
+            b"a",
+            b"<QID>",
+            b"0123456789abcdef",
+            b"\xC3\xA9",
+            b"\xE2\x80\x93",
+            b"\xF0\x9F\x98\x80",
+            b"\xEF\xBB\xBF",
+            b"\x80",
+            b"\xBF",
+            b"\xC3",
+            b"\xE2\x80",
+            b"\xF0\x9F\x98",
+            b"\xC0\xAF",
+            b"\xE0\x80\xAF",
+            b"\xED\xA0\x80",
+            b"\xF4\x90\x80\x80",
+            b"\xFF",
+            b"\xFE",
+            b"\x7F",
+            b"\x00",
         ];
         let mut rng = crate::test_rng::TestRng::new(0x2545_F491_4F6C_DD1D);
         let std_prefix = |b: &[u8]| std::str::from_utf8(b).map_or_else(|e| e.valid_up_to(), str::len);
@@ -501,7 +516,12 @@ mod tests {
                 assert!(rows.iter().all(|r| r.0 != '!'), "{} reads without error", path.display());
                 // Cut inside: a few hundred prefixes each, not all (the documents are big).
                 for cut in (0..doc.len()).step_by(doc.len() / 200 + 1) {
-                    assert_eq!(by_this_module(&doc[..cut]), by_quick_xml(&doc[..cut]), "{} cut at {cut}", path.display());
+                    assert_eq!(
+                        by_this_module(&doc[..cut]),
+                        by_quick_xml(&doc[..cut]),
+                        "{} cut at {cut}",
+                        path.display()
+                    );
                 }
                 seen += 1;
             }
@@ -513,10 +533,47 @@ mod tests {
     #[test]
     fn reads_generated_soups_as_quick_xml_does() {
         const PIECES: &[&[u8]] = &[
-            b"<a>", b"</a>", b"</a >", b"<b c='>'>", b"<b c=\"'\">", b"<e/>", b"<e x='/'/>", b"<", b">", b"/",
-            b"/>", b"'", b"\"", b"<!", b"<![CDATA[", b"]]>", b"]", b"]]", b"<!--", b"-->", b"-", b"<?", b"?>",
-            b"<!DOCTYPE d [<!ENTITY x 'y'>]>", b"&", b"&amp;", b"&#13;", b";", b"&x", b"text", b" ", b"\r\n",
-            b"\t", b"\xC3\xA9", b"\xE2\x80", b"\x93", b"\xFF", b"\xEF\xBB\xBF", b"=", b"QID", b"\n  ",
+            b"<a>",
+            b"</a>",
+            b"</a >",
+            b"<b c='>'>",
+            b"<b c=\"'\">",
+            b"<e/>",
+            b"<e x='/'/>",
+            b"<",
+            b">",
+            b"/",
+            b"/>",
+            b"'",
+            b"\"",
+            b"<!",
+            b"<![CDATA[",
+            b"]]>",
+            b"]",
+            b"]]",
+            b"<!--",
+            b"-->",
+            b"-",
+            b"<?",
+            b"?>",
+            b"<!DOCTYPE d [<!ENTITY x 'y'>]>",
+            b"&",
+            b"&amp;",
+            b"&#13;",
+            b";",
+            b"&x",
+            b"text",
+            b" ",
+            b"\r\n",
+            b"\t",
+            b"\xC3\xA9",
+            b"\xE2\x80",
+            b"\x93",
+            b"\xFF",
+            b"\xEF\xBB\xBF",
+            b"=",
+            b"QID",
+            b"\n  ",
         ];
         let mut rng = crate::test_rng::TestRng::new(0x9E37_79B9_7F4A_7C15);
         for _ in 0..2000 {

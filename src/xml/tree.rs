@@ -70,7 +70,9 @@ impl Tree {
 
     /// Bytes of memory this tree keeps allocated (to decide whether it is worth reusing).
     pub fn capacity_bytes(&self) -> usize {
-        self.strings.capacity() + self.nodes.capacity() * std::mem::size_of::<NodeData>() + self.attrs.capacity() * std::mem::size_of::<(Span, Span)>()
+        self.strings.capacity()
+            + self.nodes.capacity() * std::mem::size_of::<NodeData>()
+            + self.attrs.capacity() * std::mem::size_of::<(Span, Span)>()
     }
 
     /// Whether an element or attribute name holds a character above U+007F.
@@ -103,7 +105,14 @@ impl Tree {
         self.strings.push('>');
         self.non_ascii_names |= !name_is_ascii;
         let a = self.attrs.len() as u32;
-        self.nodes.push(NodeData { name, text: Span::default(), xml: Span::default(), verbatim: true, attrs: (a, a), end: index + 1 });
+        self.nodes.push(NodeData {
+            name,
+            text: Span::default(),
+            xml: Span::default(),
+            verbatim: true,
+            attrs: (a, a),
+            end: index + 1,
+        });
         index
     }
 
