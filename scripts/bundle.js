@@ -9,6 +9,8 @@
 //       js-shim/archer-entry.js started last. It needs no require() at all (optional modules are
 //       guarded), ends with a newline so a `// SIG // ...` block can be appended, and is also the
 //       CLI (node qualys-vm-transporter.js run ...) and the library (require()).
+//   dist/qualys-vm-transporter.js.sha256   its sha256 (`sha256sum -c` format), and
+//   dist/THIRD-PARTY-NOTICES        the licences of the crates in the embedded wasm, beside it
 //   dist/npm/                       the npm package, assembled from pkg-template/ (npm pack it)
 //
 // Deterministic: the same inputs (and the same Node, for zlib) give the same bytes; no dates, no
@@ -23,6 +25,7 @@
 const fs = require('fs');
 const path = require('path');
 const zlib = require('zlib');
+const crypto = require('crypto');
 
 const ROOT = path.resolve(__dirname, '..');
 const SHIM = path.join(ROOT, 'js-shim');
@@ -146,7 +149,9 @@ const WRAPPER_HEAD = (version) => `/*! qualys-vm-transporter ${version} | MIT Li
  * Single-file build for RSA Archer's JavaScript Transporter: upload this file as the data feed's
  * transporter script. It pulls Qualys VM data (KnowledgeBase, hosts, host detections) into Archer.
  * Also a command line tool (node qualys-vm-transporter.js --help) and a library (require()).
- * Built by scripts/bundle.js from js-shim/ and the Rust core (wasm, embedded below). */
+ * Built by scripts/bundle.js from js-shim/ and the Rust core (wasm, embedded below).
+ * Third-party licences (the Rust crates in the embedded wasm): THIRD-PARTY-NOTICES, shipped beside
+ * this file and in the npm package. Verify a copy: sha256sum -c qualys-vm-transporter.js.sha256 */
 (function (__host) {
 'use strict';
 var __defs = {};
@@ -251,7 +256,7 @@ function buildNpm(version, single) {
   const pkg = JSON.parse(fs.readFileSync(path.join(tpl, 'package.json'), 'utf8'));
   pkg.version = version;
   fs.writeFileSync(path.join(NPM, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
-  for (const f of ['README.md', 'LICENSE', 'index.d.ts']) fs.copyFileSync(path.join(tpl, f), path.join(NPM, f));
+  for (const f of ['README.md', 'LICENSE', 'THIRD-PARTY-NOTICES', 'index.d.ts']) fs.copyFileSync(path.join(tpl, f), path.join(NPM, f));
   fs.mkdirSync(path.join(NPM, 'bin'));
   fs.copyFileSync(path.join(tpl, 'bin', 'qualys-vm-transporter.js'), path.join(NPM, 'bin', 'qualys-vm-transporter.js'));
   fs.chmodSync(path.join(NPM, 'bin', 'qualys-vm-transporter.js'), 0o755);
@@ -290,6 +295,11 @@ function main() {
   log(`${rel(OUT)}: ${size} bytes (${(size / 1024).toFixed(1)} kB; limit ${SIZE_LIMIT / 1024} kB), ` +
     `${built.modules.length} modules, wasm ${built.wasmBytes} bytes -> ${built.deflated} deflated`);
   if (size >= SIZE_LIMIT) die(`${rel(OUT)} is ${size} bytes, over the ${SIZE_LIMIT}-byte limit`);
+  // Beside the single file: its checksum (sha256sum -c format) and the third-party licences.
+  const digest = crypto.createHash('sha256').update(built.text).digest('hex');
+  fs.writeFileSync(`${OUT}.sha256`, `${digest}  ${path.basename(OUT)}\n`);
+  fs.copyFileSync(path.join(ROOT, 'pkg-template', 'THIRD-PARTY-NOTICES'), path.join(DIST, 'THIRD-PARTY-NOTICES'));
+  log(`${rel(OUT)}.sha256: ${digest}`);
   if (!args.has('--no-npm')) {
     buildNpm(version, built.text);
     log(`${rel(NPM)}/: npm package qualys-vm-transporter@${version} (pack it with: cd ${rel(NPM)} && npm pack)`);
