@@ -84,6 +84,8 @@ enum Fault {
 
 struct Run {
     outcome: Result<Summary, qualys_vm_transporter::Error>,
+    /// The feed's summary when the run ended (also after a failure: previous_run_context).
+    summary: Summary,
     output: String,
     logs: Vec<(Level, String)>,
     requests: Vec<(i64, String)>,
@@ -112,6 +114,7 @@ fn drive_with(
     let mut feed = Feed::new(params, tokens, now).expect("valid parameters");
     let mut run = Run {
         outcome: Err(qualys_vm_transporter::Error::caller("NOT_RUN", "")),
+        summary: Summary::default(),
         output: String::new(),
         logs: Vec::new(),
         requests: Vec::new(),
@@ -161,7 +164,7 @@ fn drive_with(
                 Some(req) => answer(&mut feed, req, &mut now),
                 None => {
                     run.waits.push(ms);
-                    now += ms as i64;
+                    now = now.saturating_add(i64::try_from(ms).unwrap_or(i64::MAX));
                 }
             },
             Action::Done(s) => run.outcome = Ok(s),
@@ -174,6 +177,7 @@ fn drive_with(
             run.logs.push((l.level, l.text));
         }
         if run.outcome.is_ok() || matches!(&run.outcome, Err(e) if e.code() != "NOT_RUN") {
+            run.summary = feed.summary().clone();
             return (run, max_in_flight);
         }
         assert!(step < 99_999, "feed did not finish");
@@ -678,4 +682,82 @@ fn a_rate_limit_hold_longer_than_the_wait_budget_fails_instead_of_sleeping() {
     assert_eq!(e.code(), "WAIT_BUDGET_EXHAUSTED");
     assert!(run.waits.iter().all(|w| *w < 600_000), "{:?}", run.waits);
     assert_eq!(run.requests.len(), 1);
+}
+
+#[test]
+fn huge_waits_qualys_asks_for_fail_at_once_within_the_wait_budget() {
+    let ids = host_ids(4);
+    let huge = ["9223372036854775807", "18446744073709551615", "9200000000000000", "86401"];
+    for value in huge {
+        // X-RateLimit-ToWait-Sec with X-RateLimit-Remaining: 0 on page 1 of 2
+        let run = drive(
+            &params("detections", URL, &[("batchSize", "2"), ("waitBudgetSec", "600")]),
+            &Tokens::default(),
+            |req, _| {
+                (
+                    200,
+                    vec![("X-RateLimit-Remaining".into(), "0".into()), ("X-RateLimit-ToWait-Sec".into(), value.into())],
+                    detection_page(&req.url, &ids, 1),
+                    Fault::None,
+                )
+            },
+            4096,
+        );
+        let e = run.outcome.as_ref().expect_err(value);
+        assert_eq!(e.code(), "WAIT_BUDGET_EXHAUSTED", "{value}: {e}");
+        assert!(run.waits.is_empty(), "{value}: failed before waiting: {:?}", run.waits);
+        assert_eq!(run.requests.len(), 1, "{value}");
+        assert_eq!(detections_in(&run.output), expected(&ids[..2], 1));
+        assert!(!run.summary.previous_run_context.is_empty(), "{value}: checkpoint");
+        // the same from a 409's SECONDS_TO_WAIT and a 429's Retry-After
+        for (status, body, headers) in [
+            (409, RATE_409.replace("<VALUE>30</VALUE>", &format!("<VALUE>{value}</VALUE>")), vec![]),
+            (429, String::new(), vec![("Retry-After".to_string(), value.to_string())]),
+        ] {
+            let run = drive(
+                &params("detections", URL, &[("batchSize", "2"), ("waitBudgetSec", "600")]),
+                &Tokens::default(),
+                |req, n| {
+                    if n == 2 {
+                        (status, headers.clone(), body.clone(), Fault::None)
+                    } else {
+                        (200, vec![], detection_page(&req.url, &ids, 1), Fault::None)
+                    }
+                },
+                4096,
+            );
+            let e = run.outcome.as_ref().expect_err(value);
+            assert_eq!(e.code(), "WAIT_BUDGET_EXHAUSTED", "{status} {value}: {e}");
+            assert!(run.waits.is_empty(), "{status} {value}: {:?}", run.waits);
+            assert_eq!(run.requests.len(), 2);
+        }
+    }
+}
+
+#[test]
+fn an_unusable_http_status_is_a_retryable_network_failure() {
+    let ids = host_ids(4);
+    for status in [101u16, 100, 0, 99, 600, 65535] {
+        let run = drive(
+            &params("detections", URL, &[("batchSize", "2"), ("retryDelaySec", "0")]),
+            &Tokens::default(),
+            |req, n| (if n == 2 { status } else { 200 }, vec![], detection_page(&req.url, &ids, 1), Fault::None),
+            4096,
+        );
+        let s = run.outcome.as_ref().unwrap_or_else(|e| panic!("{status}: {e}"));
+        assert_eq!(s.retries, 1, "{status}");
+        assert_eq!(detections_in(&run.output), expected(&ids, 1), "{status}");
+        assert!(run.logs.iter().any(|(_, t)| t.contains("HTTP_UNUSABLE_STATUS")), "{status}: {:?}", run.logs);
+        let run = drive(
+            &params("detections", URL, &[("batchSize", "2"), ("maxRetry", "0")]),
+            &Tokens::default(),
+            |req, n| (if n == 2 { status } else { 200 }, vec![], detection_page(&req.url, &ids, 1), Fault::None),
+            4096,
+        );
+        let e = run.outcome.as_ref().expect_err("no retry left");
+        assert_eq!(
+            (e.code(), e.blame(), e.is_retryable()),
+            ("HTTP_UNUSABLE_STATUS", qualys_vm_transporter::Blame::Network, true)
+        );
+    }
 }

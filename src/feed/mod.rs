@@ -393,8 +393,8 @@ impl Feed {
                     {
                         return self.fail(self.budget_error(why, delay));
                     }
-                    self.summary.waits += 1;
-                    self.summary.wait_ms += delay;
+                    self.summary.waits = self.summary.waits.saturating_add(1);
+                    self.summary.wait_ms = self.summary.wait_ms.saturating_add(delay);
                 }
                 let reason = format!("waiting {:.1} s before the next request ({why})", delay as f64 / 1000.0);
                 if self.in_flight.is_empty() {
@@ -403,7 +403,8 @@ impl Feed {
                 return Action::Wait { ms: delay, reason };
             }
             if let Some(t) = self.plan.next_ready_time().filter(|t| *t > now_ms) {
-                return Action::Wait { ms: (t - now_ms) as u64, reason: self.retry_reason.clone() };
+                let ms = u64::try_from(t.saturating_sub(now_ms)).unwrap_or(u64::MAX);
+                return Action::Wait { ms, reason: self.retry_reason.clone() };
             }
         }
         if self.in_flight.is_empty() {
@@ -421,7 +422,7 @@ impl Feed {
         self.next_request_id += 1;
         let request = Request::get(id, a.url, &self.config.username, &self.config.password, a.page, a.attempt);
         self.pacer.started(now_ms);
-        self.summary.requests += 1;
+        self.summary.requests = self.summary.requests.saturating_add(1);
         // Host-ID discovery for the detection feeds asks the host list API.
         let kind = if a.target == Target::Discovery && self.config.data_source != DataSource::Kb {
             DocKind::HostList
@@ -454,6 +455,10 @@ impl Feed {
         };
         attempt.status = Some(status);
         attempt.headers = RateHeaders::read(headers);
+        if let Some(e) = classify::unusable_status(status) {
+            // The body of such a response is not a page: not read at all.
+            attempt.error.get_or_insert(e);
+        }
         let h = attempt.headers;
         if let Some(limit) = h.concurrency_limit {
             if self.concurrency_limit != Some(limit)
@@ -465,7 +470,10 @@ impl Feed {
         }
         if h.remaining == Some(0) {
             if let Some(secs) = h.to_wait_sec.filter(|s| *s > 0) {
-                self.pacer.hold_until(now_ms + (secs as i64 + 1) * 1000);
+                // Capped (a day and a second: more than any waitBudgetSec): the next poll then
+                // fails the run with WAIT_BUDGET_EXHAUSTED instead of waiting.
+                let ms = classify::wait_ms(secs);
+                self.pacer.hold_until(now_ms.saturating_add(i64::try_from(ms).unwrap_or(i64::MAX)));
             }
         }
     }
@@ -673,8 +681,8 @@ impl Feed {
                     return;
                 }
                 self.flush_output();
-                self.summary.pages += 1;
-                let elapsed = (now_ms - self.started_at).max(1) as f64 / 1000.0;
+                self.summary.pages = self.summary.pages.saturating_add(1);
+                let elapsed = now_ms.saturating_sub(self.started_at).max(1) as f64 / 1000.0;
                 self.log(
                     Level::Info,
                     format!(
@@ -704,9 +712,10 @@ impl Feed {
                     )));
                     return;
                 }
-                self.summary.retries += 1;
+                self.summary.retries = self.summary.retries.saturating_add(1);
                 let delay = self.retry_base_ms.saturating_mul(3u64.saturating_pow(used));
-                self.plan.attempt_failed(attempt.target, now_ms + delay as i64, true);
+                let not_before = now_ms.saturating_add(i64::try_from(delay).unwrap_or(i64::MAX));
+                self.plan.attempt_failed(attempt.target, not_before, true);
                 self.retry_reason =
                     format!("{what} failed ({}); retry {} of {}", e.code(), used + 1, self.config.max_retry);
                 self.log(
@@ -726,11 +735,12 @@ impl Feed {
                     self.fail(e);
                     return;
                 }
-                self.summary.waits += 1;
-                self.summary.wait_ms += ms;
+                self.summary.waits = self.summary.waits.saturating_add(1);
+                self.summary.wait_ms = self.summary.wait_ms.saturating_add(ms);
                 // A Qualys limit holds every request, not just this one.
-                self.pacer.hold_until(now_ms + ms as i64);
-                self.plan.attempt_failed(attempt.target, now_ms + ms as i64, false);
+                let until = now_ms.saturating_add(i64::try_from(ms).unwrap_or(i64::MAX));
+                self.pacer.hold_until(until);
+                self.plan.attempt_failed(attempt.target, until, false);
                 self.retry_reason = format!("{what}: {reason}");
                 self.log(
                     Level::Warn,
@@ -757,7 +767,7 @@ impl Feed {
     fn finish(&mut self, now_ms: i64) -> Action {
         self.flush_output();
         self.summary.highest_id = self.plan.highest_id();
-        self.summary.elapsed_ms = (now_ms - self.started_at).max(0) as u64;
+        self.summary.elapsed_ms = u64::try_from(now_ms.saturating_sub(self.started_at)).unwrap_or(0);
         self.summary.previous_run_context = String::new();
         let s = &self.summary;
         let text = format!(
