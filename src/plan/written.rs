@@ -39,6 +39,7 @@ impl Block {
                         Ok(_) => return false,
                         Err(at) => {
                             if v.len() < ARRAY_MAX {
+                                grow(v);
                                 v.insert(at, low);
                                 return true;
                             }
@@ -46,6 +47,7 @@ impl Block {
                     },
                 }
                 if v.len() < ARRAY_MAX {
+                    grow(v);
                     v.push(low);
                     return true;
                 }
@@ -98,6 +100,14 @@ impl Block {
         if let Block::Array(v) = self {
             v.shrink_to_fit();
         }
+    }
+}
+
+/// Room for one more low half, growing by a quarter (not doubling): at most a quarter of an array
+/// block is spare, even for a block that was shrunk and then filled further (pages out of order).
+fn grow(v: &mut Vec<u16>) {
+    if v.len() == v.capacity() {
+        v.reserve_exact((v.len() / 4).max(4));
     }
 }
 
