@@ -9,11 +9,12 @@
 //! append to it: no search, no shifting. Out of scope: what an ID means and when to insert it
 //! (`crate::plan`).
 //!
-//! Memory: at most 2 bytes per ID in an array block and never more than 8 KiB per block, plus
-//! about 40 bytes per block (key and container). Measured at 1,000,000 IDs (bench/IDSET.md):
-//! about 2.1 bytes per ID for Qualys-like sparse host IDs (ascending with random gaps over
-//! 10^7..1.5*10^8) and about 0.13 bytes per ID for consecutive IDs. The worst case is one ID per
-//! 65,536-ID block (about 50 bytes per ID), still far below the bytes of the record it stands for.
+//! Memory: about 2 bytes per ID in an array block (grown by a quarter, so at most a quarter spare)
+//! and never more than 8 KiB per block, plus about 32 bytes per block (key and container).
+//! Measured at 1,000,000 IDs (bench/IDSET.md): 2.1-2.4 bytes per ID for Qualys-like sparse host
+//! IDs (10^7..1.5*10^8, ascending or shuffled) and 0.13 bytes per ID for consecutive IDs. The worst
+//! case is one ID per 65,536-ID block (about 36 bytes per ID), still far below the bytes of the
+//! record it stands for.
 
 /// Above this many IDs a block switches from a sorted array (2 bytes per ID) to a bitmap (8 KiB).
 const ARRAY_MAX: usize = 4096;
