@@ -1311,3 +1311,23 @@ fn an_unusable_http_status_is_a_retryable_network_failure() {
         );
     }
 }
+
+#[test]
+fn warnings_a_server_floods_are_logged_a_bounded_number_of_times_and_lengths() {
+    let flood: String = (0..500)
+        .map(|i| format!("<WARNING><CODE>{}</CODE><TEXT>{}</TEXT></WARNING>", 2000 + i, "x".repeat(5000)))
+        .collect();
+    let page = hosts_doc(&[H::Id(1), H::Id(2)], None).replace("</HOST_LIST>", &format!("</HOST_LIST>{flood}"));
+    let run = drive(
+        &params("detections", &format!("{D_BASE}?action=list"), &[]),
+        &Tokens::default(),
+        |_, _| (200, vec![], page.clone(), Fault::None),
+        4096,
+    );
+    run.outcome.as_ref().expect("the warnings do not stop the run");
+    assert_eq!(record_keys(&run.output), keys(&[1, 2]));
+    let warnings: Vec<&String> =
+        run.logs.iter().filter(|(_, t)| t.contains("Qualys warning")).map(|(_, t)| t).collect();
+    assert!((1..=21).contains(&warnings.len()), "{} warning lines", warnings.len());
+    assert!(warnings.iter().all(|t| t.len() < 1_000), "each line is short");
+}

@@ -111,6 +111,11 @@ impl std::fmt::Debug for Feed {
     }
 }
 
+/// Qualys warnings (other than 1980) and parser notices logged per run, and the longest warning
+/// text logged.
+const MAX_NOTICES: u32 = 20;
+const MAX_NOTICE_CHARS: usize = 500;
+
 /// Host-list filters that may be carried from a detection URL to the host-ID discovery request.
 /// Detection-only parameters (status, show_results, qids, ...) are not valid on the host list.
 const HOST_FILTERS: &[&str] = &[
@@ -598,8 +603,22 @@ impl Feed {
                             a.error.get_or_insert(e);
                             a.list_closed = true;
                         }
-                    } else {
+                    } else if self.notices_logged < MAX_NOTICES {
+                        // Bounded: a server may send any number of warnings, of any length.
+                        self.notices_logged += 1;
+                        let mut text = text;
+                        if text.len() > MAX_NOTICE_CHARS {
+                            let mut end = MAX_NOTICE_CHARS;
+                            while !text.is_char_boundary(end) {
+                                end -= 1;
+                            }
+                            text.truncate(end);
+                            text.push_str("...");
+                        }
                         self.log(Level::Warn, format!("Qualys warning {code}: {text}"));
+                        if self.notices_logged == MAX_NOTICES {
+                            self.log(Level::Warn, "further Qualys warnings and parser notices are not logged");
+                        }
                     }
                 }
                 Item::IdRange { min, max } => {
@@ -617,7 +636,7 @@ impl Feed {
                     }
                 }
                 Item::Notice(text) => {
-                    if self.notices_logged < 20 {
+                    if self.notices_logged < MAX_NOTICES {
                         self.notices_logged += 1;
                         self.log(Level::Warn, text);
                     }
