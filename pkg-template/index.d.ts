@@ -27,7 +27,10 @@ export interface Summary {
   bytesIn: number;
   bytesOut: number;
   chunks: number;
+  /** Records whose ID was already written in this run (skipped, not written twice). */
   duplicatesSkipped: number;
+  /** Records whose ID lay outside the ID range their request asked for (skipped). */
+  outOfWindowSkipped: number;
   highestId: number | null;
   /** The LastRunTime substituted into the URL (YYYY-MM-DDTHH:MM:SSZ), if any. */
   lastRunTimeUsed: string | null;

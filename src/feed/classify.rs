@@ -1,8 +1,10 @@
 //! What a finished (or failed) response means: page done, retry, wait and retry, or fail.
 //!
 //! In scope: the mapping from HTTP status, Qualys `SIMPLE_RETURN`/`GENERIC_RETURN` codes, rate
-//! headers and parse outcomes to a [`Settlement`], with admin-facing messages. Out of scope:
-//! counting retries and waits against their budgets (the feed does that).
+//! headers and parse outcomes to a [`Settlement`], with admin-facing messages; the cap on how long
+//! any wait the server asks for may be ([`MAX_WAIT_SEC`]: every wait is computed saturating, so a
+//! huge header value neither overflows nor skips the wait). Out of scope: counting retries and
+//! waits against their budgets (the feed does that).
 
 use crate::error::Error;
 use crate::response::QualysReturn;
@@ -43,6 +45,11 @@ pub enum Settlement {
     Fail(Error),
 }
 
+/// The longest wait taken from what the server says (`SECONDS_TO_WAIT`, `X-RateLimit-ToWait-Sec`,
+/// `Retry-After`): a day and a second, more than the largest `waitBudgetSec` (86,400), so a longer
+/// ask always ends the run with `WAIT_BUDGET_EXHAUSTED` at once, before any waiting.
+pub const MAX_WAIT_SEC: u64 = 86_401;
+
 /// Default waits when Qualys says "wait" without saying how long.
 const RATE_WAIT_DEFAULT_SEC: u64 = 60;
 /// A concurrency refusal clears when another call finishes: a short wait, repeated if needed.
@@ -57,6 +64,9 @@ pub fn settle(
     qualys: Option<&QualysReturn>,
     url_key: &str,
 ) -> Settlement {
+    if let Some(e) = unusable_status(status) {
+        return Settlement::Retry(e);
+    }
     if let Some(q) = qualys {
         return settle_qualys_return(status, headers, q, url_key);
     }
@@ -84,6 +94,17 @@ pub fn settle(
         (500..=599, _) => Settlement::Retry(Error::server("HTTP_5XX", true, format!("Qualys answered HTTP {status} (a server-side problem)"))),
         (_, _) => Settlement::Fail(Error::server("HTTP_STATUS", false, format!("Qualys answered HTTP {status} with no Qualys error message; check the {url_key} parameter."))),
     }
+}
+
+/// The error for an HTTP status no page can come with: 1xx (e.g. 101 Switching Protocols) or
+/// anything outside 100-599. Its body is not read.
+pub fn unusable_status(status: u16) -> Option<Error> {
+    (!(200..=599).contains(&status)).then(|| {
+        Error::network(
+            "HTTP_UNUSABLE_STATUS",
+            format!("the response had HTTP status {status}, which no page comes with (a proxy or the connection switched protocols or broke); the page will be fetched again. If it persists, check the proxy parameter and whatever sits between the feed and Qualys."),
+        )
+    })
 }
 
 fn settle_qualys_return(status: u16, headers: RateHeaders, q: &QualysReturn, url_key: &str) -> Settlement {
@@ -134,9 +155,10 @@ fn rate_wait(headers: RateHeaders, from_body: Option<u64>, reason: &str) -> Sett
     Settlement::WaitAndRetry { ms: wait_ms(secs), reason: reason.to_string() }
 }
 
-/// Seconds Qualys asked for, plus one second of margin for clock granularity.
-fn wait_ms(secs: u64) -> u64 {
-    secs.saturating_add(1).saturating_mul(1000)
+/// Seconds Qualys asked for (at most [`MAX_WAIT_SEC`]), plus one second of margin for clock
+/// granularity, in milliseconds.
+pub fn wait_ms(secs: u64) -> u64 {
+    secs.min(MAX_WAIT_SEC).saturating_add(1).saturating_mul(1000)
 }
 
 #[cfg(test)]
@@ -229,5 +251,46 @@ mod tests {
                 concurrency_limit: Some(2)
             }
         );
+    }
+
+    #[test]
+    fn unusable_statuses_are_retryable_network_failures_whatever_the_body() {
+        for status in [0u16, 99, 100, 101, 199, 600, 999, 65535] {
+            let r = ret("SIMPLE_RETURN", "2001", "expired", &[]);
+            for qualys in [None, Some(&r)] {
+                match settle(status, RateHeaders::default(), Ok(()), qualys, "kbUrl") {
+                    Settlement::Retry(e) => {
+                        assert_eq!(
+                            (e.code(), e.blame(), e.is_retryable()),
+                            ("HTTP_UNUSABLE_STATUS", crate::Blame::Network, true)
+                        );
+                        assert!(e.message().contains(&status.to_string()));
+                    }
+                    other => panic!("{status}: {other:?}"),
+                }
+            }
+        }
+        for status in [200u16, 202, 302, 404, 409, 503, 599] {
+            assert!(unusable_status(status).is_none(), "{status}");
+        }
+    }
+
+    #[test]
+    fn waits_the_server_asks_for_are_capped_and_never_overflow() {
+        assert_eq!(wait_ms(0), 1_000);
+        assert_eq!(wait_ms(30), 31_000);
+        for huge in [MAX_WAIT_SEC, MAX_WAIT_SEC + 1, 9_200_000_000_000_000, u64::MAX] {
+            assert_eq!(wait_ms(huge), (MAX_WAIT_SEC + 1) * 1000, "{huge}");
+        }
+        let r = ret("SIMPLE_RETURN", "1965", "rate", &[("SECONDS_TO_WAIT", "18446744073709551615")]);
+        assert!(matches!(
+            settle(409, RateHeaders::default(), Ok(()), Some(&r), "kbUrl"),
+            Settlement::WaitAndRetry { ms, .. } if ms == (MAX_WAIT_SEC + 1) * 1000
+        ));
+        let h = RateHeaders { retry_after_sec: Some(u64::MAX), ..Default::default() };
+        assert!(matches!(
+            settle(429, h, Ok(()), None, "kbUrl"),
+            Settlement::WaitAndRetry { ms, .. } if ms == (MAX_WAIT_SEC + 1) * 1000
+        ));
     }
 }

@@ -19,8 +19,10 @@
 //!   after every call: write every take_output() chunk, log every take_log() line }
 //! ```
 //! With `concurrency=1` (the default) there is never more than one request in flight.
-//! Invariants: records are written only when their element closed; a retried page never writes a
-//! record twice (see `crate::plan`); a failed run never ends in `Done`.
+//! Invariants: records are written only when their element closed; no record ID is written twice
+//! in a run, and none from outside the ID range its request asked for (see `crate::plan`; skips
+//! are counted in the summary and warned about once each); a chain of pages that does not
+//! advance, and every wait or claim of the server, is bounded; a failed run never ends in `Done`.
 
 mod checkpoint;
 mod classify;
@@ -59,6 +61,8 @@ struct Attempt {
     qualys: Option<QualysReturn>,
     error: Option<Error>,
     records: u64,
+    /// The record list of this response closed (a WARNING followed it): its order is known.
+    list_closed: bool,
 }
 
 #[derive(Debug)]
@@ -88,6 +92,9 @@ pub struct Feed {
     /// Qualys's `X-Concurrency-Limit-Limit`, once seen.
     concurrency_limit: Option<u64>,
     notices_logged: u32,
+    /// Whether the first duplicate / out-of-window record was logged (later ones are only counted).
+    duplicate_logged: bool,
+    out_of_window_logged: bool,
     /// Delay before the first retry of a page (`retryDelaySec`); later retries wait 3x longer each.
     retry_base_ms: u64,
     /// Why the last failed page waits before it is fetched again (for `Action::Wait`).
@@ -103,6 +110,11 @@ impl std::fmt::Debug for Feed {
             .finish_non_exhaustive()
     }
 }
+
+/// Qualys warnings (other than 1980) and parser notices logged per run, and the longest warning
+/// text logged.
+const MAX_NOTICES: u32 = 20;
+const MAX_NOTICE_CHARS: usize = 500;
 
 /// Host-list filters that may be carried from a detection URL to the host-ID discovery request.
 /// Detection-only parameters (status, show_results, qids, ...) are not valid on the host list.
@@ -261,6 +273,8 @@ impl Feed {
             started_at: now_ms,
             concurrency_limit: None,
             notices_logged: 0,
+            duplicate_logged: false,
+            out_of_window_logged: false,
             retry_reason: String::new(),
         })
     }
@@ -274,6 +288,7 @@ impl Feed {
                 discovery.set_query("details", "None");
                 log(Level::Info, format!("KnowledgeBase: listing the matching QIDs first, then fetching them in windows of {} QIDs (kbChunkSize)", config.kb_chunk_size));
                 Plan::with_discovery(config.data_source, url, config.batch_size, discovery, config.kb_chunk_size)
+                    .with_concurrency(config.concurrency)
             }
             DataSource::Kb => Plan::new(config.data_source, url, config.batch_size),
             _ if config.concurrency > 1 && url.query_get("ids").is_none() => {
@@ -304,6 +319,7 @@ impl Feed {
                     ),
                 );
                 Plan::with_discovery(config.data_source, url, config.batch_size, discovery, config.batch_size)
+                    .with_concurrency(config.concurrency)
             }
             _ => Plan::new(config.data_source, url, config.batch_size),
         }
@@ -386,6 +402,10 @@ impl Feed {
                 if let Some(a) = self.plan.next_request(now_ms) {
                     return self.send(now_ms, a);
                 }
+                // The windows left may all have been finished by an earlier run.
+                if self.plan.is_done() && self.in_flight.is_empty() {
+                    return self.finish(now_ms);
+                }
             } else if self.plan.next_ready_time().is_some_and(|t| t <= now_ms) {
                 if self.in_flight.is_empty() {
                     if from_qualys
@@ -393,8 +413,8 @@ impl Feed {
                     {
                         return self.fail(self.budget_error(why, delay));
                     }
-                    self.summary.waits += 1;
-                    self.summary.wait_ms += delay;
+                    self.summary.waits = self.summary.waits.saturating_add(1);
+                    self.summary.wait_ms = self.summary.wait_ms.saturating_add(delay);
                 }
                 let reason = format!("waiting {:.1} s before the next request ({why})", delay as f64 / 1000.0);
                 if self.in_flight.is_empty() {
@@ -403,7 +423,8 @@ impl Feed {
                 return Action::Wait { ms: delay, reason };
             }
             if let Some(t) = self.plan.next_ready_time().filter(|t| *t > now_ms) {
-                return Action::Wait { ms: (t - now_ms) as u64, reason: self.retry_reason.clone() };
+                let ms = u64::try_from(t.saturating_sub(now_ms)).unwrap_or(u64::MAX);
+                return Action::Wait { ms, reason: self.retry_reason.clone() };
             }
         }
         if self.in_flight.is_empty() {
@@ -421,7 +442,7 @@ impl Feed {
         self.next_request_id += 1;
         let request = Request::get(id, a.url, &self.config.username, &self.config.password, a.page, a.attempt);
         self.pacer.started(now_ms);
-        self.summary.requests += 1;
+        self.summary.requests = self.summary.requests.saturating_add(1);
         // Host-ID discovery for the detection feeds asks the host list API.
         let kind = if a.target == Target::Discovery && self.config.data_source != DataSource::Kb {
             DocKind::HostList
@@ -441,6 +462,7 @@ impl Feed {
                 qualys: None,
                 error: None,
                 records: 0,
+                list_closed: false,
             },
         );
         Action::Send(request)
@@ -454,6 +476,10 @@ impl Feed {
         };
         attempt.status = Some(status);
         attempt.headers = RateHeaders::read(headers);
+        if let Some(e) = classify::unusable_status(status) {
+            // The body of such a response is not a page: not read at all.
+            attempt.error.get_or_insert(e);
+        }
         let h = attempt.headers;
         if let Some(limit) = h.concurrency_limit {
             if self.concurrency_limit != Some(limit)
@@ -465,7 +491,10 @@ impl Feed {
         }
         if h.remaining == Some(0) {
             if let Some(secs) = h.to_wait_sec.filter(|s| *s > 0) {
-                self.pacer.hold_until(now_ms + (secs as i64 + 1) * 1000);
+                // Capped (a day and a second: more than any waitBudgetSec): the next poll then
+                // fails the run with WAIT_BUDGET_EXHAUSTED instead of waiting.
+                let ms = classify::wait_ms(secs);
+                self.pacer.hold_until(now_ms.saturating_add(i64::try_from(ms).unwrap_or(i64::MAX)));
             }
         }
     }
@@ -561,6 +590,7 @@ impl Feed {
                 Item::NextPage { url } => {
                     if let Some(a) = self.in_flight.get_mut(&request_id) {
                         a.next_url = Some(url);
+                        a.list_closed = true;
                     }
                 }
                 Item::Warning { code, text } => {
@@ -571,14 +601,33 @@ impl Feed {
                         let e = Error::server("NEXT_PAGE_URL_MISSING", true, format!("Qualys said the page was truncated (WARNING 1980: {text}) but sent no URL for the next page; the page will be fetched again"));
                         if let Some(a) = self.in_flight.get_mut(&request_id) {
                             a.error.get_or_insert(e);
+                            a.list_closed = true;
                         }
-                    } else {
+                    } else if self.notices_logged < MAX_NOTICES {
+                        // Bounded: a server may send any number of warnings, of any length.
+                        self.notices_logged += 1;
+                        let mut text = text;
+                        if text.len() > MAX_NOTICE_CHARS {
+                            let mut end = MAX_NOTICE_CHARS;
+                            while !text.is_char_boundary(end) {
+                                end -= 1;
+                            }
+                            text.truncate(end);
+                            text.push_str("...");
+                        }
                         self.log(Level::Warn, format!("Qualys warning {code}: {text}"));
+                        if self.notices_logged == MAX_NOTICES {
+                            self.log(Level::Warn, "further Qualys warnings and parser notices are not logged");
+                        }
                     }
                 }
                 Item::IdRange { min, max } => {
                     if target == Target::Discovery {
-                        self.plan.discovered(min, max);
+                        if let Err(e) = self.plan.discovered(min, max) {
+                            if let Some(a) = self.in_flight.get_mut(&request_id) {
+                                a.error.get_or_insert(e);
+                            }
+                        }
                     }
                 }
                 Item::QualysReturn(q) => {
@@ -587,7 +636,7 @@ impl Feed {
                     }
                 }
                 Item::Notice(text) => {
-                    if self.notices_logged < 20 {
+                    if self.notices_logged < MAX_NOTICES {
                         self.notices_logged += 1;
                         self.log(Level::Warn, text);
                     }
@@ -596,19 +645,49 @@ impl Feed {
         }
     }
 
-    /// One record of a response: its ID for a discovery, else written unless already written.
+    /// One record of a response: its ID for a discovery, else written unless already written in
+    /// this run or outside the IDs its request asked for (see `crate::plan`).
     fn absorb_record(&mut self, request_id: u64, target: Target, tree: &crate::xml::Tree) {
         let id = records::id_of(self.config.data_source, tree);
         if target == Target::Discovery {
             // A discovery answered with records (e.g. KB details=None): take their IDs.
             if let Some(id) = id {
-                self.plan.discovered(id, id);
+                if let Err(e) = self.plan.discovered(id, id) {
+                    if let Some(a) = self.in_flight.get_mut(&request_id) {
+                        a.error.get_or_insert(e);
+                    }
+                }
             }
             return;
         }
-        if self.plan.admit(target, id) == Admit::AlreadyWritten {
-            self.summary.duplicates_skipped += 1;
-            return;
+        let admit = match id {
+            Some(id) => self.plan.admit(target, id),
+            None => self.plan.admit_idless(target, crate::plan::content_hash(tree)),
+        };
+        match admit {
+            Admit::Write => {}
+            Admit::AlreadyWritten => {
+                self.summary.duplicates_skipped += 1;
+                if !std::mem::replace(&mut self.duplicate_logged, true) {
+                    let what = self.in_flight.get(&request_id).map(|a| self.what(a)).unwrap_or_default();
+                    let which = id.map_or_else(
+                        || "a record without an ID that an earlier attempt at this page wrote".to_string(),
+                        |id| format!("record ID {id}, already written in this run,"),
+                    );
+                    self.log(Level::Warn, format!("{what}: Qualys sent {which} again; it is skipped, not written twice. Later duplicates are only counted (duplicates_skipped in the final summary line)."));
+                }
+                return;
+            }
+            Admit::OutOfWindow => {
+                self.summary.out_of_window_skipped += 1;
+                if !std::mem::replace(&mut self.out_of_window_logged, true) {
+                    let what = self.in_flight.get(&request_id).map(|a| self.what(a)).unwrap_or_default();
+                    let range =
+                        self.plan.page_window(target).map_or_else(String::new, |(lo, hi)| format!(" ({lo} to {hi})"));
+                    self.log(Level::Warn, format!("{what}: Qualys sent record ID {} outside the IDs the request asked for{range} (it ignored id_min/id_max); it is not written from this page: an ID is written only by the request whose range holds it. Later ones are only counted (out_of_window_skipped in the final summary line).", id.unwrap_or_default()));
+                }
+                return;
+            }
         }
         let n = records::write(self.config.data_source, tree, &mut self.chunker);
         self.summary.records += n;
@@ -653,6 +732,9 @@ impl Feed {
             return;
         }
         let what = self.what(&attempt);
+        if attempt.list_closed {
+            self.plan.listing_complete(attempt.target);
+        }
         if !self.plan.page_ascending(attempt.target) {
             self.log(Level::Warn, format!("{what}: record IDs were not in ascending order; exactly-once writing still holds, but a retried page is fetched from its start"));
         }
@@ -673,8 +755,8 @@ impl Feed {
                     return;
                 }
                 self.flush_output();
-                self.summary.pages += 1;
-                let elapsed = (now_ms - self.started_at).max(1) as f64 / 1000.0;
+                self.summary.pages = self.summary.pages.saturating_add(1);
+                let elapsed = now_ms.saturating_sub(self.started_at).max(1) as f64 / 1000.0;
                 self.log(
                     Level::Info,
                     format!(
@@ -696,6 +778,10 @@ impl Feed {
             }
             Settlement::Retry(e) => {
                 let used = self.plan.retries(attempt.target);
+                if !self.plan.may_retry(attempt.target) {
+                    self.fail(e.context(format!("{what} failed and cannot be fetched again: it held more records without an ID than the feed can remember, so a retry could write some twice: ")));
+                    return;
+                }
                 if used >= self.config.max_retry {
                     self.fail(e.context(format!(
                         "{what} failed after {} attempt(s) (maxRetry={}): ",
@@ -704,9 +790,10 @@ impl Feed {
                     )));
                     return;
                 }
-                self.summary.retries += 1;
+                self.summary.retries = self.summary.retries.saturating_add(1);
                 let delay = self.retry_base_ms.saturating_mul(3u64.saturating_pow(used));
-                self.plan.attempt_failed(attempt.target, now_ms + delay as i64, true);
+                let not_before = now_ms.saturating_add(i64::try_from(delay).unwrap_or(i64::MAX));
+                self.plan.attempt_failed(attempt.target, not_before, true);
                 self.retry_reason =
                     format!("{what} failed ({}); retry {} of {}", e.code(), used + 1, self.config.max_retry);
                 self.log(
@@ -726,11 +813,12 @@ impl Feed {
                     self.fail(e);
                     return;
                 }
-                self.summary.waits += 1;
-                self.summary.wait_ms += ms;
+                self.summary.waits = self.summary.waits.saturating_add(1);
+                self.summary.wait_ms = self.summary.wait_ms.saturating_add(ms);
                 // A Qualys limit holds every request, not just this one.
-                self.pacer.hold_until(now_ms + ms as i64);
-                self.plan.attempt_failed(attempt.target, now_ms + ms as i64, false);
+                let until = now_ms.saturating_add(i64::try_from(ms).unwrap_or(i64::MAX));
+                self.pacer.hold_until(until);
+                self.plan.attempt_failed(attempt.target, until, false);
                 self.retry_reason = format!("{what}: {reason}");
                 self.log(
                     Level::Warn,
@@ -757,12 +845,12 @@ impl Feed {
     fn finish(&mut self, now_ms: i64) -> Action {
         self.flush_output();
         self.summary.highest_id = self.plan.highest_id();
-        self.summary.elapsed_ms = (now_ms - self.started_at).max(0) as u64;
+        self.summary.elapsed_ms = u64::try_from(now_ms.saturating_sub(self.started_at)).unwrap_or(0);
         self.summary.previous_run_context = String::new();
         let s = &self.summary;
         let text = format!(
-            "done: dataSource={} records={} pages={} requests={} retries={} waits={} ({:.1} s) in={:.1} MB out={:.1} MB duplicates_skipped={} elapsed={:.1} s",
-            s.data_source, s.records, s.pages, s.requests, s.retries, s.waits, s.wait_ms as f64 / 1000.0, s.bytes_in as f64 / 1_048_576.0, s.bytes_out as f64 / 1_048_576.0, s.duplicates_skipped, s.elapsed_ms as f64 / 1000.0
+            "done: dataSource={} records={} pages={} requests={} retries={} waits={} ({:.1} s) in={:.1} MB out={:.1} MB duplicates_skipped={} out_of_window_skipped={} elapsed={:.1} s",
+            s.data_source, s.records, s.pages, s.requests, s.retries, s.waits, s.wait_ms as f64 / 1000.0, s.bytes_in as f64 / 1_048_576.0, s.bytes_out as f64 / 1_048_576.0, s.duplicates_skipped, s.out_of_window_skipped, s.elapsed_ms as f64 / 1000.0
         );
         self.log(Level::Info, text);
         self.state = State::Finished;
@@ -795,6 +883,14 @@ impl Feed {
 
     fn fail(&mut self, e: Error) -> Action {
         self.flush_output();
+        let s = &self.summary;
+        if s.duplicates_skipped > 0 || s.out_of_window_skipped > 0 {
+            let text = format!(
+                "records skipped before the failure: duplicates_skipped={} out_of_window_skipped={}",
+                s.duplicates_skipped, s.out_of_window_skipped
+            );
+            self.log(Level::Info, text);
+        }
         self.summary.highest_id = self.plan.highest_id();
         self.summary.previous_run_context = self.checkpoint().map(|c| c.encode()).unwrap_or_default();
         self.log(Level::Error, e.to_string());

@@ -2,7 +2,8 @@
 //!
 //! In scope: when the next request may start, given the start times of earlier ones and the
 //! `X-RateLimit-*` headers. Out of scope: the clock (time is passed in, in milliseconds since the
-//! Unix epoch) and sleeping (the caller waits when told to).
+//! Unix epoch) and sleeping (the caller waits when told to). Time arithmetic saturates: no time
+//! the caller or the server gives can overflow it.
 
 use std::collections::VecDeque;
 
@@ -30,14 +31,17 @@ impl Pacer {
     /// asked for it (true: counts against `waitBudgetSec`) or `requestsPerMin` did (false).
     pub fn delay(&self, now: i64) -> (u64, &'static str, bool) {
         let window = match self.starts.front() {
-            Some(oldest) if self.starts.len() >= self.per_window => (oldest + WINDOW_MS + MARGIN_MS - now).max(0),
+            Some(oldest) if self.starts.len() >= self.per_window => {
+                oldest.saturating_add(WINDOW_MS + MARGIN_MS).saturating_sub(now).max(0)
+            }
             _ => 0,
         };
         let server = (self.not_before.saturating_sub(now)).max(0);
+        let ms = |t: i64| u64::try_from(t).unwrap_or(0);
         if server >= window && server > 0 {
-            (server as u64, "Qualys rate limit (X-RateLimit-Remaining is 0)", true)
+            (ms(server), "Qualys rate limit (X-RateLimit-Remaining is 0)", true)
         } else {
-            (window as u64, "requestsPerMin", false)
+            (ms(window), "requestsPerMin", false)
         }
     }
 
@@ -87,5 +91,18 @@ mod tests {
         p.hold_until(30_000);
         assert_eq!(p.delay(10_000), (20_000, "Qualys rate limit (X-RateLimit-Remaining is 0)", true));
         assert_eq!(p.delay(30_000).0, 0);
+    }
+
+    #[test]
+    fn extreme_times_never_overflow() {
+        let mut p = Pacer::new(1);
+        p.started(i64::MAX);
+        assert_eq!(p.delay(i64::MIN).0, u64::try_from(i64::MAX).unwrap_or(0));
+        assert_eq!(p.delay(i64::MAX).0, 0);
+        p.hold_until(i64::MAX);
+        assert!(p.delay(i64::MIN).2, "the server's hold, saturated");
+        let mut p = Pacer::new(1);
+        p.started(i64::MIN);
+        assert_eq!(p.delay(i64::MAX).0, 0);
     }
 }

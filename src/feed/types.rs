@@ -89,7 +89,12 @@ pub struct Summary {
     pub bytes_in: u64,
     pub bytes_out: u64,
     pub chunks: u32,
+    /// Records skipped because their ID was already written in this run (overlapping pages,
+    /// a server repeating itself, a retried page).
     pub duplicates_skipped: u64,
+    /// Records skipped because their ID lies outside the ID range their request asked for
+    /// (`id_min`/`id_max`: a server ignoring the range); `outOfWindowSkipped` in JavaScript.
+    pub out_of_window_skipped: u64,
     pub highest_id: Option<u64>,
     /// The LastRunTime value substituted into the URL (`YYYY-MM-DDTHH:MM:SSZ`), if any.
     pub last_run_time_used: Option<String>,

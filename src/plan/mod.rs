@@ -1,0 +1,1235 @@
+//! The paging plan: which URLs to fetch, in which segments, and which records are already written.
+//!
+//! In scope:
+//! - **Segments.** A segment is a chain of pages over one ID window: its first URL, then each
+//!   page's WARNING 1980 `URL`; no WARNING ends it. A plain run is one open segment (the
+//!   configured URL plus `truncation_limit=<batchSize>` for host list and detections).
+//! - **Discovery.** Optionally a first request (`details=None`) whose `ID_SET` lists the matching
+//!   IDs; they are cut into contiguous windows of N IDs (`id_min`/`id_max`), each a segment, one
+//!   at a time when a segment is needed (`windows.rs`: memory does not depend on the claimed ID
+//!   span; the stored ranges are capped: `DISCOVERY_TOO_LARGE`). The windows cover the whole ID
+//!   space (the first starts where the URL starts, the last is open), so an ID that appears
+//!   between discovery and fetch is still fetched.
+//! - **Paging makes progress.** A next-page URL already fetched, one that does not raise `id_min`,
+//!   or a run of pages writing nothing new ends the run with `NEXT_PAGE_LOOP` (`advance.rs`).
+//! - **Exactly once, run-wide.** Every record ID written in this run is kept in a compact set
+//!   (`written.rs`, about 2 bytes per ID): an ID is written at most once per run, whatever the
+//!   pages, windows or retries; a record whose ID lies outside the window its request asked for
+//!   (the segment's window and the page's `id_min`) is not written (a server ignoring the window
+//!   would otherwise make every window write every record). Records without an ID: `idless.rs`.
+//! - **Retries.** A retried page starts after the last ID it wrote (`id_min`) only when that is
+//!   safe: its records came in ascending order in every attempt, it holds no ID-less record, and
+//!   this server has already delivered a whole page in ascending order and never one out of order
+//!   (real pages are not always sorted; a page cut after a high ID may still hold lower ones).
+//!   Otherwise it starts from its beginning and the set skips what was written.
+//! - **Origin.** A next-page URL on another scheme/host/port is refused.
+//! - **Progress.** The watermark (every ID up to it is written) and completed windows above it,
+//!   for the resume checkpoint. Finished windows are merged as they finish, so what is kept stays
+//!   bounded by the windows in progress.
+//!
+//! Out of scope: HTTP, parsing, time-based decisions other than a segment's retry time, building
+//! URLs from the LastRunTime template (the feed does that), the checkpoint's text format
+//! (`crate::feed::checkpoint`).
+//!
+//! Invariants: a record ID is written at most once per run; a page is complete only when its
+//! document closed; a segment's pages raise `id_min`; memory is bounded whatever the server claims.
+
+mod advance;
+mod idless;
+mod windows;
+mod written;
+
+pub use self::advance::{url_hash, MAX_IDLE_PAGES};
+pub use self::idless::content_hash;
+pub use self::windows::MAX_RANGES as MAX_DISCOVERED_RANGES;
+pub use self::written::IdSet;
+
+use crate::error::{Error, Result};
+use crate::params::DataSource;
+use crate::url::Url;
+
+use self::advance::Fetched;
+use self::windows::{Discovered, Windows};
+
+/// Upper bound on pages in one run: a guard against a server that pages forever.
+pub const MAX_PAGES: u32 = 1_000_000;
+
+/// What to do with a record the parser completed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admit {
+    /// Write it.
+    Write,
+    /// Already written in this run (an earlier page, window or attempt): skip it.
+    AlreadyWritten,
+    /// Its ID lies outside the ID window the request asked for: skip it.
+    OutOfWindow,
+}
+
+/// What a request is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// The `details=None` request listing the matching IDs.
+    Discovery,
+    /// A page of the segment with this number (0-based, in the order segments were made).
+    Segment(usize),
+}
+
+/// A request the plan wants made now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Assignment {
+    pub target: Target,
+    pub url: String,
+    /// 1-based page number within the segment.
+    pub page: u32,
+    /// Retries already used by this page.
+    pub attempt: u32,
+}
+
+/// The page a segment fetches now, across its attempts.
+#[derive(Debug)]
+struct Page {
+    url: Url,
+    /// The IDs this page asked for (inclusive): the segment's window narrowed by the page URL's
+    /// `id_min`/`id_max`.
+    lo: u64,
+    hi: u64,
+    /// Highest in-window ID handled (written or skipped as already written) in any attempt.
+    max: Option<u64>,
+    /// The last in-window ID of the current attempt.
+    attempt_last: Option<u64>,
+    /// Every attempt so far listed its in-window IDs in ascending order.
+    sorted: bool,
+    /// Records newly written from this page.
+    fresh: u64,
+    /// Content hashes of the ID-less records written, once the page has any.
+    idless: Option<Box<idless::Ledger>>,
+    /// Whether the URL went into the run's fetched set (on its first request).
+    recorded: bool,
+}
+
+impl Page {
+    fn new(url: Url, seg_lo: Option<u64>, seg_hi: Option<u64>) -> Page {
+        let num = |k: &str| url.query_get(k).and_then(|v| v.trim().parse::<u64>().ok());
+        let lo = seg_lo.unwrap_or(0).max(num("id_min").unwrap_or(0));
+        let hi = seg_hi.unwrap_or(u64::MAX).min(num("id_max").unwrap_or(u64::MAX));
+        Page { url, lo, hi, max: None, attempt_last: None, sorted: true, fresh: 0, idless: None, recorded: false }
+    }
+}
+
+#[derive(Debug)]
+struct Segment {
+    no: usize,
+    /// Inclusive ID window; `None` = open on that side.
+    lo: Option<u64>,
+    hi: Option<u64>,
+    /// The page to fetch next.
+    page: Page,
+    pages_done: u32,
+    /// Every ID of the window up to this one is written (from completed pages).
+    covered: Option<u64>,
+    /// Pages in a row that wrote no new record and had a next page.
+    idle: u32,
+    busy: bool,
+    retries: u32,
+    /// Not before this time (ms), after a failed attempt.
+    not_before: i64,
+}
+
+impl Segment {
+    fn new(no: usize, url: Url, lo: Option<u64>, hi: Option<u64>) -> Self {
+        Segment {
+            no,
+            lo,
+            hi,
+            page: Page::new(url, lo, hi),
+            pages_done: 0,
+            covered: None,
+            idle: 0,
+            busy: false,
+            retries: 0,
+            not_before: i64::MIN,
+        }
+    }
+
+    fn untouched(&self) -> bool {
+        self.pages_done == 0 && !self.busy && !self.page.recorded
+    }
+
+    /// Every ID of the window up to this one is written, counting the current page only when its
+    /// listing can be trusted to be in order (see [`Plan::trusts_order`]).
+    fn progress(&self, trust_order: bool) -> Option<u64> {
+        let current = self.page.max.filter(|_| trust_order && self.page.sorted);
+        match (self.covered, current) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Discovery {
+    url: Url,
+    /// Template for the window segments (the fetch URL with paging parameters).
+    fetch: Url,
+    ids_per_window: u64,
+    ids: Discovered,
+    busy: bool,
+    retries: u32,
+    not_before: i64,
+    done: bool,
+}
+
+#[derive(Debug)]
+pub struct Plan {
+    source: DataSource,
+    /// The configured URL (after substitution): the origin every page must share.
+    origin: Url,
+    discovery: Option<Discovery>,
+    /// Windows still to cut from the discovery (after it completed).
+    windows: Option<Windows>,
+    /// Segments not finished yet, ordered by `no`.
+    segments: Vec<Segment>,
+    /// Finished windows `(lo, hi)` (inclusive, `u64::MAX` = open above), sorted and merged.
+    finished: Vec<(u64, u64)>,
+    next_no: usize,
+    /// New windows are started only while fewer segments than this are unfinished.
+    max_active: usize,
+    pages_done: u32,
+    highest_id: Option<u64>,
+    /// ID windows finished by an earlier run: never fetched again.
+    excluded: Vec<(u64, u64)>,
+    /// Every record ID written in this run.
+    written: IdSet,
+    /// Every page URL fetched in this run.
+    fetched: Fetched,
+    /// This server delivered a whole page in ascending ID order.
+    seen_sorted: bool,
+    /// This server listed a page out of ID order.
+    seen_unsorted: bool,
+}
+
+/// Unfinished segments at most when no concurrency was given (twice the largest `concurrency`).
+const DEFAULT_MAX_ACTIVE: usize = 20;
+
+/// Query parameters that select an explicit ID set: a URL carrying one is used as given.
+const ID_SELECTORS: [&str; 3] = ["ids", "id_min", "id_max"];
+
+impl Plan {
+    fn empty(source: DataSource, origin: Url) -> Plan {
+        Plan {
+            source,
+            origin,
+            discovery: None,
+            windows: None,
+            segments: Vec::new(),
+            finished: Vec::new(),
+            next_no: 0,
+            max_active: DEFAULT_MAX_ACTIVE,
+            pages_done: 0,
+            highest_id: None,
+            excluded: Vec::new(),
+            written: IdSet::new(),
+            fetched: Fetched::default(),
+            seen_sorted: false,
+            seen_unsorted: false,
+        }
+    }
+
+    /// A plan with one open segment over `url`. Adds `truncation_limit` where paging applies.
+    pub fn new(source: DataSource, url: Url, batch_size: u32) -> Plan {
+        let fetch = Self::fetch_url(source, url.clone(), batch_size);
+        let lo = url.query_get("id_min").and_then(|v| v.parse().ok());
+        let hi = url.query_get("id_max").and_then(|v| v.parse().ok());
+        let mut plan = Plan::empty(source, url);
+        plan.segments.push(Segment::new(0, fetch, lo, hi));
+        plan.next_no = 1;
+        plan
+    }
+
+    /// A plan that first lists the matching IDs with `discovery_url`, then fetches `url` in
+    /// contiguous windows of `ids_per_window` IDs.
+    pub fn with_discovery(
+        source: DataSource,
+        url: Url,
+        batch_size: u32,
+        discovery_url: Url,
+        ids_per_window: u32,
+    ) -> Plan {
+        let fetch = Self::fetch_url(source, url.clone(), batch_size);
+        let mut plan = Plan::empty(source, url);
+        plan.discovery = Some(Discovery {
+            url: discovery_url,
+            fetch,
+            ids_per_window: u64::from(ids_per_window.max(1)),
+            ids: Discovered::default(),
+            busy: false,
+            retries: 0,
+            not_before: i64::MIN,
+            done: false,
+        });
+        plan
+    }
+
+    /// Windows are started only while fewer than `2 * concurrency` segments are unfinished (so a
+    /// window waiting to be retried does not hold the others up, and what is kept stays bounded).
+    pub fn with_concurrency(mut self, concurrency: u32) -> Plan {
+        self.max_active = usize::try_from(concurrency).unwrap_or(usize::MAX).saturating_mul(2).max(2);
+        self
+    }
+
+    /// Whether `url` selects explicit IDs (`ids`, `id_min`, `id_max`), so it must be used as given.
+    pub fn has_id_selector(url: &Url) -> bool {
+        ID_SELECTORS.iter().any(|k| url.query_get(k).is_some())
+    }
+
+    fn fetch_url(source: DataSource, mut url: Url, batch_size: u32) -> Url {
+        if source != DataSource::Kb && url.query_get("truncation_limit").is_none() {
+            url.set_query("truncation_limit", &batch_size.to_string());
+        }
+        url
+    }
+
+    /// Numbers the segments in order again (only before the first request).
+    fn renumber(&mut self) {
+        for (i, s) in self.segments.iter_mut().enumerate() {
+            s.no = i;
+        }
+        self.next_no = self.segments.len();
+    }
+
+    /// Adds a segment fetched before the others (used for a resumed run's catch-up window).
+    pub fn prepend_segment(&mut self, url: Url, batch_size: u32, lo: Option<u64>, hi: Option<u64>) {
+        let fetch = Self::fetch_url(self.source, url, batch_size);
+        self.segments.insert(0, Segment::new(0, fetch, lo, hi));
+        self.renumber();
+    }
+
+    /// Never fetches these ID windows (finished by an earlier run): segments not yet started are
+    /// cut around them, now and when discovery builds its windows.
+    pub fn exclude(&mut self, windows: &[(u64, u64)]) {
+        self.excluded.extend(windows.iter().map(|&(a, b)| (a.min(b), a.max(b))));
+        self.excluded.sort_unstable();
+        let segments = std::mem::take(&mut self.segments);
+        for seg in segments {
+            if seg.untouched() {
+                self.push_cut(seg.page.url, seg.lo, seg.hi);
+            } else {
+                self.segments.push(seg);
+            }
+        }
+        self.renumber();
+    }
+
+    /// Adds the segment(s) of window `lo..=hi` over `template`, cut around the excluded windows.
+    fn push_cut(&mut self, template: Url, lo: Option<u64>, hi: Option<u64>) {
+        let (a0, b0) = (lo.unwrap_or(0), hi.unwrap_or(u64::MAX));
+        let mut cursor = a0;
+        let mut open = true;
+        let mut pieces = Vec::new();
+        for &(a, b) in &self.excluded {
+            if b < cursor || a > b0 {
+                continue;
+            }
+            if a > cursor {
+                pieces.push((cursor, a - 1));
+            }
+            match b.checked_add(1) {
+                Some(c) if c <= b0 => cursor = c,
+                _ => {
+                    open = false;
+                    break;
+                }
+            }
+        }
+        if open {
+            pieces.push((cursor, b0));
+        }
+        let untouched_by_cuts = pieces == [(a0, b0)];
+        for (a, b) in pieces {
+            let plo = (a != 0 || lo.is_some()).then_some(a);
+            let phi = (b != u64::MAX || hi.is_some()).then_some(b);
+            let mut url = template.clone();
+            if !untouched_by_cuts || plo != lo {
+                if let Some(v) = plo {
+                    url.set_query("id_min", &v.to_string());
+                }
+            }
+            if !untouched_by_cuts || phi != hi {
+                if let Some(v) = phi {
+                    url.set_query("id_max", &v.to_string());
+                }
+            }
+            let no = self.next_no;
+            self.next_no += 1;
+            self.segments.push(Segment::new(no, url, plo, phi));
+        }
+    }
+
+    /// Restricts every segment (and the discovery) to IDs from `from` on (a resumed run).
+    pub fn start_after(&mut self, last_done: u64) {
+        let from = last_done.saturating_add(1);
+        if let Some(d) = &mut self.discovery {
+            raise_id_min(&mut d.url, from);
+            raise_id_min(&mut d.fetch, from);
+        }
+        for s in &mut self.segments {
+            if s.hi.is_some_and(|hi| hi < from) {
+                continue;
+            }
+            raise_id_min(&mut s.page.url, from);
+            s.lo = Some(s.lo.map_or(from, |lo| lo.max(from)));
+            s.page.lo = s.page.lo.max(from);
+        }
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.discovery.as_ref().is_none_or(|d| d.done)
+            && self.segments.is_empty()
+            && self.windows.as_ref().is_none_or(Windows::is_exhausted)
+    }
+
+    pub fn pages_done(&self) -> u32 {
+        self.pages_done
+    }
+
+    pub fn highest_id(&self) -> Option<u64> {
+        self.highest_id
+    }
+
+    /// Number of segments: those made so far plus the windows still to cut (0 until discovery
+    /// completes).
+    pub fn segment_count(&self) -> usize {
+        let pending = self.windows.as_ref().map_or(0, |w| usize::try_from(w.remaining()).unwrap_or(usize::MAX));
+        self.next_no.saturating_add(pending)
+    }
+
+    /// The configured URL (for the start log line).
+    pub fn first_url(&self) -> &Url {
+        &self.origin
+    }
+
+    fn segment(&self, target: Target) -> Option<&Segment> {
+        let Target::Segment(no) = target else { return None };
+        let i = self.segments.binary_search_by_key(&no, |s| s.no).ok()?;
+        self.segments.get(i)
+    }
+
+    fn segment_mut(&mut self, target: Target) -> Option<&mut Segment> {
+        find_mut(&mut self.segments, target)
+    }
+
+    /// Whether this server's listing order may be relied on for the current page of a segment:
+    /// a whole page came in ascending order and no page out of order.
+    fn trusts_order(&self) -> bool {
+        self.seen_sorted && !self.seen_unsorted
+    }
+
+    /// Whether a new window may start now.
+    fn may_cut(&self) -> bool {
+        self.segments.len() < self.max_active && self.windows.as_ref().is_some_and(|w| !w.is_exhausted())
+    }
+
+    /// The next request to make at `now`, if any segment (or the discovery) is ready.
+    pub fn next_request(&mut self, now: i64) -> Option<Assignment> {
+        if let Some(d) = &mut self.discovery {
+            if !d.done {
+                if d.busy || d.not_before > now {
+                    return None;
+                }
+                d.busy = true;
+                return Some(Assignment {
+                    target: Target::Discovery,
+                    url: d.url.to_string(),
+                    page: 1,
+                    attempt: d.retries,
+                });
+            }
+        }
+        let ready = |s: &Segment| !s.busy && s.not_before <= now;
+        // A window inside windows an earlier run finished yields no segment: cut the next one
+        // (at most one per window, and there are at most MAX_PAGES windows).
+        while !self.segments.iter().any(ready) && self.may_cut() {
+            self.cut_window();
+        }
+        let trust = self.trusts_order();
+        let source = self.source;
+        let seg = self.segments.iter_mut().find(|s| ready(s))?;
+        let page = &mut seg.page;
+        if !page.recorded {
+            self.fetched.insert(&page.url);
+            page.recorded = true;
+        }
+        page.attempt_last = None;
+        if let Some(l) = page.idless.as_mut() {
+            l.new_attempt();
+        }
+        // A retry after some records of this page were written starts after the last of them,
+        // when that cannot skip one (see the module documentation).
+        let restart = trust && page.sorted && page.idless.is_none() && source != DataSource::Kb;
+        let url = match page.max.filter(|_| restart) {
+            Some(last) => {
+                let mut u = page.url.clone();
+                raise_id_min(&mut u, last.saturating_add(1).min(page.hi));
+                u.to_string()
+            }
+            None => page.url.to_string(),
+        };
+        seg.busy = true;
+        Some(Assignment {
+            target: Target::Segment(seg.no),
+            url,
+            page: seg.pages_done.saturating_add(1),
+            attempt: seg.retries,
+        })
+    }
+
+    /// Makes the segment(s) of the next discovered window.
+    fn cut_window(&mut self) {
+        let Some((lo, hi)) = self.windows.as_mut().and_then(Windows::next_window) else { return };
+        let Some(template) = self.discovery.as_ref().map(|d| d.fetch.clone()) else { return };
+        let mut url = template;
+        if let Some(lo) = lo {
+            url.set_query("id_min", &lo.to_string());
+        }
+        if let Some(hi) = hi {
+            url.set_query("id_max", &hi.to_string());
+        }
+        self.push_cut(url, lo, hi);
+    }
+
+    /// The earliest time a target becomes ready, if one is waiting (retry back-off) or ready now;
+    /// `None` when everything left is in flight. Agrees with [`Plan::next_request`]: while the
+    /// discovery is not done, only the discovery counts.
+    pub fn next_ready_time(&self) -> Option<i64> {
+        if let Some(d) = self.discovery.as_ref().filter(|d| !d.done) {
+            return (!d.busy).then_some(d.not_before);
+        }
+        let segs = self.segments.iter().filter(|s| !s.busy).map(|s| s.not_before);
+        let new_window = self.may_cut().then_some(i64::MIN);
+        segs.chain(new_window).min()
+    }
+
+    /// Decides whether a completed record with ID `id` from `target` is written; updates
+    /// progress when it is. Once per record: a window check, a set insert.
+    pub fn admit(&mut self, target: Target, id: u64) -> Admit {
+        let Some(seg) = find_mut(&mut self.segments, target) else { return Admit::Write };
+        let page = &mut seg.page;
+        if id < page.lo || id > page.hi {
+            return Admit::OutOfWindow;
+        }
+        if page.attempt_last.is_some_and(|last| id < last) {
+            page.sorted = false;
+            self.seen_unsorted = true;
+        }
+        page.attempt_last = Some(id);
+        page.max = Some(page.max.map_or(id, |m| m.max(id)));
+        if !self.written.insert(id) {
+            return Admit::AlreadyWritten;
+        }
+        page.fresh += 1;
+        self.highest_id = Some(self.highest_id.map_or(id, |h| h.max(id)));
+        Admit::Write
+    }
+
+    /// The same for a record without a usable ID, identified by a hash of its content
+    /// ([`content_hash`]): written unless an earlier attempt at this page wrote it.
+    pub fn admit_idless(&mut self, target: Target, content_hash: u64) -> Admit {
+        let Some(seg) = self.segment_mut(target) else { return Admit::Write };
+        let ledger = seg.page.idless.get_or_insert_with(Box::default);
+        if ledger.admit(content_hash) {
+            seg.page.fresh += 1;
+            Admit::Write
+        } else {
+            Admit::AlreadyWritten
+        }
+    }
+
+    /// Whether a failed attempt at the target's page may be retried without writing a record
+    /// twice (false only when the page held more ID-less records than can be remembered).
+    pub fn may_retry(&self, target: Target) -> bool {
+        self.segment(target).and_then(|s| s.page.idless.as_ref()).is_none_or(|l| !l.overflowed)
+    }
+
+    /// The current attempt at the target's page has shown its whole record list (the list closed:
+    /// a WARNING or the document end followed it): evidence of the server's listing order.
+    pub fn listing_complete(&mut self, target: Target) {
+        let Some(sorted) = self.segment(target).map(|s| s.page.sorted) else { return };
+        if sorted {
+            self.seen_sorted = true;
+        } else {
+            self.seen_unsorted = true;
+        }
+    }
+
+    /// IDs the discovery request listed (`ID` / `ID_RANGE`). Fails once more ranges than
+    /// [`MAX_DISCOVERED_RANGES`] would have to be kept.
+    pub fn discovered(&mut self, min: u64, max: u64) -> Result<()> {
+        let Some(d) = &mut self.discovery else { return Ok(()) };
+        d.ids.add(min, max).map_err(|()| {
+            Error::server(
+                "DISCOVERY_TOO_LARGE",
+                false,
+                format!("Qualys listed more than {MAX_DISCOVERED_RANGES} separate IDs or ID ranges to fetch in parallel windows; the feed does not keep more, so memory stays bounded. {}", Self::discovery_advice(self.source)),
+            )
+        })
+    }
+
+    fn discovery_advice(source: DataSource) -> &'static str {
+        if source == DataSource::Kb {
+            "Set kbChunkSize=0 (one request, as the old script did), or narrow the kbUrl filters."
+        } else {
+            "Set concurrency=1 (one sequential chain of pages, as the old script did), or narrow the URL's filters."
+        }
+    }
+
+    /// The IDs the target's current page asked for (inclusive), for messages.
+    pub fn page_window(&self, target: Target) -> Option<(u64, u64)> {
+        self.segment(target).map(|s| (s.page.lo, s.page.hi))
+    }
+
+    /// Whether the target's current page came in ascending ID order so far.
+    pub fn page_ascending(&self, target: Target) -> bool {
+        self.segment(target).is_none_or(|s| s.page.sorted)
+    }
+
+    /// The target's request failed; it may be retried from `not_before` on.
+    pub fn attempt_failed(&mut self, target: Target, not_before: i64, counts_as_retry: bool) {
+        match target {
+            Target::Discovery => {
+                if let Some(d) = &mut self.discovery {
+                    d.busy = false;
+                    d.not_before = not_before;
+                    d.retries = d.retries.saturating_add(u32::from(counts_as_retry));
+                }
+            }
+            Target::Segment(_) => {
+                if let Some(s) = self.segment_mut(target) {
+                    s.busy = false;
+                    s.not_before = not_before;
+                    s.retries = s.retries.saturating_add(u32::from(counts_as_retry));
+                }
+            }
+        }
+    }
+
+    /// Retries used so far by the target's current page.
+    pub fn retries(&self, target: Target) -> u32 {
+        match target {
+            Target::Discovery => self.discovery.as_ref().map_or(0, |d| d.retries),
+            Target::Segment(_) => self.segment(target).map_or(0, |s| s.retries),
+        }
+    }
+
+    /// The target's current page completed; `next` is its WARNING 1980 URL, if it had one.
+    /// Returns whether the target is now finished. An error (a next page that cannot be followed,
+    /// too many pages, too large a discovery) ends the run; the page's records stay counted.
+    pub fn page_complete(&mut self, target: Target, next: Option<&str>) -> Result<bool> {
+        self.pages_done = self.pages_done.saturating_add(1);
+        if self.pages_done >= MAX_PAGES {
+            return Err(Error::server("TOO_MANY_PAGES", false, format!("Qualys kept returning pages after {MAX_PAGES}; stopping so the feed does not run forever. Raise batchSize or narrow the URL's filters.")));
+        }
+        if target == Target::Discovery {
+            self.finish_discovery()?;
+            return Ok(true);
+        }
+        self.listing_complete(target);
+        let origin = self.origin.clone();
+        let Some(seg) = find_mut(&mut self.segments, target) else { return Ok(true) };
+        seg.busy = false;
+        seg.retries = 0;
+        seg.not_before = i64::MIN;
+        seg.pages_done = seg.pages_done.saturating_add(1);
+        let Some(next) = next else {
+            self.finish_segment(target);
+            return Ok(true);
+        };
+        // The page is complete: all its in-window IDs are written, up to the next page's start.
+        let next_url = Url::parse_next_page(next).map_err(|why| {
+            Error::server(
+                "BAD_NEXT_PAGE_URL",
+                false,
+                format!("Qualys sent a next-page URL that does not parse ({why}); the feed cannot continue."),
+            )
+        });
+        let next_start = next_url.as_ref().ok().and_then(advance::id_min).flatten();
+        let page_covered = seg.page.max.map(|m| next_start.map_or(m, |n| m.min(n.saturating_sub(1))));
+        seg.covered = match (seg.covered, page_covered) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        seg.idle = if seg.page.fresh == 0 { seg.idle.saturating_add(1) } else { 0 };
+        let next_url = next_url?;
+        if !next_url.same_origin(&origin) {
+            return Err(Error::server(
+                "FOREIGN_NEXT_PAGE_URL",
+                false,
+                format!(
+                    "Qualys sent a next-page URL on {}://{}:{}, but the feed is configured for {}://{}:{}; credentials are never sent to another host, so the feed stops. Check the URL parameter and any proxy rewriting responses.",
+                    next_url.scheme(), next_url.host(), next_url.port(), origin.scheme(), origin.host(), origin.port()
+                ),
+            ));
+        }
+        let (idle, lo, hi) = (seg.idle, seg.lo, seg.hi);
+        advance::check(&seg.page.url, &next_url, &self.fetched, idle)?;
+        seg.page = Page::new(next_url, lo, hi);
+        Ok(false)
+    }
+
+    /// Moves a finished segment to the finished windows (merged with its neighbours).
+    fn finish_segment(&mut self, target: Target) {
+        let Target::Segment(no) = target else { return };
+        let Ok(i) = self.segments.binary_search_by_key(&no, |s| s.no) else { return };
+        let seg = self.segments.remove(i);
+        let (a, b) = (seg.lo.unwrap_or(0), seg.hi.unwrap_or(u64::MAX));
+        let at = self.finished.partition_point(|&(x, _)| x < a);
+        self.finished.insert(at, (a, b));
+        // Merge with the window after, then with the one before, when they touch or overlap.
+        if let (Some(&(_, b0)), Some(&(a1, b1))) = (self.finished.get(at), self.finished.get(at + 1)) {
+            if b0.checked_add(1).is_none_or(|n| n >= a1) {
+                if let Some(w) = self.finished.get_mut(at) {
+                    w.1 = b0.max(b1);
+                }
+                self.finished.remove(at + 1);
+            }
+        }
+        if let Some(prev) = at.checked_sub(1) {
+            if let (Some(&(_, bp)), Some(&(a0, b0))) = (self.finished.get(prev), self.finished.get(at)) {
+                if bp.checked_add(1).is_none_or(|n| n >= a0) {
+                    if let Some(w) = self.finished.get_mut(prev) {
+                        w.1 = bp.max(b0);
+                    }
+                    self.finished.remove(at);
+                }
+            }
+        }
+    }
+
+    /// The discovery completed: its IDs become windows, cut one at a time from now on.
+    fn finish_discovery(&mut self) -> Result<()> {
+        let Some(d) = &mut self.discovery else { return Ok(()) };
+        d.busy = false;
+        d.done = true;
+        let ids = std::mem::take(&mut d.ids).into_ranges();
+        let lo0 = d.fetch.query_get("id_min").and_then(|v| v.parse::<u64>().ok());
+        let hi_last = d.fetch.query_get("id_max").and_then(|v| v.parse::<u64>().ok());
+        let windows = Windows::new(ids, d.ids_per_window, lo0, hi_last);
+        if windows.count() > u64::from(MAX_PAGES) {
+            return Err(Error::server(
+                "DISCOVERY_TOO_LARGE",
+                false,
+                format!(
+                    "Qualys listed IDs that make {} windows of {} IDs, more than the {MAX_PAGES} requests one run may make; a listing that large is not plausible, so the feed stops before fetching. {}",
+                    windows.count(),
+                    d.ids_per_window,
+                    Self::discovery_advice(self.source)
+                ),
+            ));
+        }
+        self.windows = Some(windows);
+        Ok(())
+    }
+
+    /// Progress for a resume checkpoint: the highest ID such that every ID up to it is written
+    /// (None when nothing contiguous is done yet), and the finished windows above it.
+    pub fn progress(&self) -> (Option<u64>, Vec<(u64, u64)>) {
+        if self.discovery.as_ref().is_some_and(|d| !d.done) {
+            return (None, Vec::new());
+        }
+        enum Entry<'a> {
+            Done(u64),
+            Active(&'a Segment),
+            Pending,
+        }
+        let mut order: Vec<(u64, Entry)> = self.finished.iter().map(|&(a, b)| (a, Entry::Done(b))).collect();
+        order.extend(self.segments.iter().map(|s| (s.lo.unwrap_or(0), Entry::Active(s))));
+        if let Some(lo) = self.windows.as_ref().and_then(Windows::next_lo) {
+            order.push((lo.unwrap_or(0), Entry::Pending));
+        }
+        order.sort_by_key(|(lo, _)| *lo);
+        let trust = self.trusts_order();
+        let mut watermark: Option<u64> = None;
+        let mut i = 0;
+        while let Some((_, entry)) = order.get(i) {
+            i += 1;
+            match entry {
+                Entry::Done(u64::MAX) => return (None, Vec::new()), // everything done
+                Entry::Done(hi) => watermark = Some(watermark.map_or(*hi, |w| w.max(*hi))),
+                Entry::Active(s) => {
+                    if let Some(l) = s.progress(trust) {
+                        watermark = Some(watermark.map_or(l, |w| w.max(l)));
+                    }
+                    break;
+                }
+                Entry::Pending => break,
+            }
+        }
+        let done_above = order
+            .get(i..)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|(lo, e)| match e {
+                Entry::Done(hi) if *hi != u64::MAX => Some((*lo, *hi)),
+                _ => None,
+            })
+            .collect();
+        (watermark, done_above)
+    }
+}
+
+/// The unfinished segment a target names (segments are ordered by number).
+fn find_mut(segments: &mut [Segment], target: Target) -> Option<&mut Segment> {
+    let Target::Segment(no) = target else { return None };
+    let i = segments.binary_search_by_key(&no, |s| s.no).ok()?;
+    segments.get_mut(i)
+}
+
+/// Makes `url` start at `from` at the earliest (keeps a later `id_min` it already has).
+fn raise_id_min(url: &mut Url, from: u64) {
+    if url.query_get("id_min").and_then(|v| v.parse::<u64>().ok()).is_none_or(|m| m < from) {
+        url.set_query("id_min", &from.to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).expect("test url")
+    }
+
+    fn take(p: &mut Plan) -> Assignment {
+        p.next_request(0).expect("a request is ready")
+    }
+
+    #[test]
+    fn adds_truncation_limit_for_paged_sources_only() {
+        let mut p = Plan::new(DataSource::Hosts, url("https://q.example/api/2.0/fo/asset/host/?action=list"), 250);
+        assert_eq!(take(&mut p).url, "https://q.example/api/2.0/fo/asset/host/?action=list&truncation_limit=250");
+        let mut p = Plan::new(DataSource::Detections, url("https://q.example/d/?action=list&truncation_limit=10"), 250);
+        assert_eq!(take(&mut p).url, "https://q.example/d/?action=list&truncation_limit=10");
+        let mut p = Plan::new(DataSource::Kb, url("https://q.example/kb/?action=list"), 250);
+        assert_eq!(take(&mut p).url, "https://q.example/kb/?action=list");
+    }
+
+    #[test]
+    fn follows_next_pages_and_finishes_without_one() {
+        let mut p = Plan::new(DataSource::Hosts, url("https://q.example/h/?action=list"), 2);
+        let a = take(&mut p);
+        assert!(p.next_request(0).is_none(), "one request per segment at a time");
+        assert!(!p
+            .page_complete(a.target, Some("https://q.example/h/?action=list&truncation_limit=2&id_min=30"))
+            .expect("same origin"));
+        let a = take(&mut p);
+        assert_eq!((a.url.as_str(), a.page), ("https://q.example/h/?action=list&truncation_limit=2&id_min=30", 2));
+        assert!(p.page_complete(a.target, None).expect("last page"));
+        assert!(p.is_done());
+        assert_eq!(p.next_request(0), None);
+        assert_eq!(p.pages_done(), 2);
+    }
+
+    #[test]
+    fn refuses_next_page_on_another_origin() {
+        for foreign in
+            ["https://evil.example/h/?id_min=3", "http://q.example/h/?id_min=3", "https://q.example:8443/h/?id_min=3"]
+        {
+            let mut p = Plan::new(DataSource::Hosts, url("https://q.example/h/?action=list"), 2);
+            let a = take(&mut p);
+            let err = p.page_complete(a.target, Some(foreign)).expect_err(foreign);
+            assert_eq!(err.code(), "FOREIGN_NEXT_PAGE_URL");
+        }
+        let mut p = Plan::new(DataSource::Hosts, url("https://Q.EXAMPLE:443/h/?action=list"), 2);
+        let a = take(&mut p);
+        p.page_complete(a.target, Some("https://q.example/h/?action=list&id_min=3"))
+            .expect("same origin, default port");
+    }
+
+    #[test]
+    fn retry_skips_written_ids_and_restarts_after_them() {
+        let mut p = Plan::new(DataSource::Hosts, url("https://q.example/h/?action=list&truncation_limit=3"), 3);
+        let a = take(&mut p);
+        assert_eq!(p.admit(a.target, 10), Admit::Write);
+        assert_eq!(p.admit(a.target, 11), Admit::Write);
+        // The attempt showed its whole record list (e.g. a WARNING without a URL followed it), in
+        // order: the server's listing order is known, so the retry may start after 11.
+        p.listing_complete(a.target);
+        p.attempt_failed(a.target, 500, true);
+        assert!(p.next_request(499).is_none(), "back-off");
+        assert_eq!(p.next_ready_time(), Some(500));
+        let a = p.next_request(500).expect("retry");
+        assert_eq!((a.url.as_str(), a.attempt), ("https://q.example/h/?action=list&truncation_limit=3&id_min=12", 1));
+        assert_eq!(p.admit(a.target, 11), Admit::AlreadyWritten);
+        assert_eq!(p.admit(a.target, 12), Admit::Write);
+        assert_eq!(p.highest_id(), Some(12));
+        p.page_complete(a.target, None).expect("done");
+        assert_eq!(p.retries(a.target), 0);
+    }
+
+    #[test]
+    fn kb_retry_keeps_the_url_and_filters_by_id() {
+        let mut p = Plan::new(DataSource::Kb, url("https://q.example/kb/?action=list"), 3);
+        let a = take(&mut p);
+        p.admit(a.target, 5);
+        p.attempt_failed(a.target, 0, true);
+        let a = take(&mut p);
+        assert_eq!(a.url, "https://q.example/kb/?action=list");
+        assert_eq!(p.admit(a.target, 5), Admit::AlreadyWritten);
+    }
+
+    #[test]
+    fn descending_ids_disable_the_restart_shortcut_but_not_dedupe() {
+        let mut p = Plan::new(DataSource::Hosts, url("https://q.example/h/?action=list&truncation_limit=3"), 3);
+        let a = take(&mut p);
+        p.admit(a.target, 20);
+        p.admit(a.target, 15);
+        assert!(!p.page_ascending(a.target));
+        p.attempt_failed(a.target, 0, true);
+        let a = take(&mut p);
+        assert_eq!(a.url, "https://q.example/h/?action=list&truncation_limit=3");
+        assert_eq!(p.admit(a.target, 20), Admit::AlreadyWritten);
+        assert_eq!(p.admit(a.target, 16), Admit::Write);
+    }
+
+    #[test]
+    fn same_url_twice_is_a_loop() {
+        let mut p = Plan::new(DataSource::Hosts, url("https://q.example/h/?action=list&truncation_limit=3"), 3);
+        let a = take(&mut p);
+        let err =
+            p.page_complete(a.target, Some("https://q.example/h/?action=list&truncation_limit=3")).expect_err("loop");
+        assert_eq!(err.code(), "NEXT_PAGE_LOOP");
+    }
+
+    #[test]
+    fn discovery_cuts_contiguous_windows_covering_everything() {
+        let base = url("https://q.example/kb/?action=list&details=All");
+        let mut p = Plan::with_discovery(
+            DataSource::Kb,
+            base.clone(),
+            10,
+            url("https://q.example/kb/?action=list&details=None"),
+            3,
+        );
+        let a = take(&mut p);
+        assert_eq!(a.target, Target::Discovery);
+        assert!(p.next_request(0).is_none(), "nothing else until discovery is done");
+        // IDs: 5, 10-13, 20, 21 (overlapping range given twice) -> 7 IDs -> windows start at 5, 12, 21
+        p.discovered(10, 13).expect("few IDs");
+        p.discovered(5, 5).expect("few IDs");
+        p.discovered(20, 21).expect("few IDs");
+        p.discovered(12, 13).expect("few IDs");
+        assert!(p.page_complete(a.target, None).expect("discovered"));
+        assert_eq!(p.segment_count(), 3);
+        let urls: Vec<String> = (0..3).map(|_| take(&mut p).url).collect();
+        assert_eq!(
+            urls,
+            [
+                "https://q.example/kb/?action=list&details=All&id_max=11",
+                "https://q.example/kb/?action=list&details=All&id_min=12&id_max=20",
+                "https://q.example/kb/?action=list&details=All&id_min=21",
+            ]
+        );
+        assert!(p.next_request(0).is_none(), "all three in flight");
+    }
+
+    #[test]
+    fn an_empty_discovery_still_fetches_once() {
+        let mut p = Plan::with_discovery(
+            DataSource::Hosts,
+            url("https://q.example/h/?action=list"),
+            10,
+            url("https://q.example/h/?action=list&details=None"),
+            100,
+        );
+        let a = take(&mut p);
+        p.page_complete(a.target, None).expect("none found");
+        assert_eq!(take(&mut p).url, "https://q.example/h/?action=list&truncation_limit=10");
+    }
+
+    #[test]
+    fn progress_is_the_contiguous_watermark_and_finished_windows_above_it() {
+        let mut p = Plan::with_discovery(
+            DataSource::Hosts,
+            url("https://q.example/h/?action=list"),
+            10,
+            url("https://q.example/h/?details=None"),
+            2,
+        );
+        assert_eq!(p.progress(), (None, vec![]));
+        let d = take(&mut p);
+        for id in [1, 2, 3, 4, 5, 6, 7] {
+            p.discovered(id, id).expect("few IDs");
+        }
+        p.page_complete(d.target, None).expect("ok");
+        // windows: [..=2], [3..=4], [5..=6], [7..]
+        let w: Vec<Assignment> = (0..4).map(|_| take(&mut p)).collect();
+        p.admit(w[0].target, 1);
+        p.admit(w[0].target, 2);
+        p.page_complete(w[0].target, None).expect("ok");
+        p.admit(w[1].target, 3);
+        p.admit(w[2].target, 5);
+        p.admit(w[2].target, 6);
+        p.page_complete(w[2].target, None).expect("ok");
+        assert_eq!(p.progress(), (Some(3), vec![(5, 6)]));
+        p.page_complete(w[1].target, None).expect("ok");
+        assert_eq!(p.progress(), (Some(6), vec![]));
+        p.page_complete(w[3].target, None).expect("ok");
+        assert!(p.is_done());
+        assert_eq!(p.progress(), (None, vec![]), "finished: nothing to resume");
+    }
+
+    #[test]
+    fn excluded_windows_are_never_fetched_again() {
+        let mut p = Plan::new(DataSource::Hosts, url("https://q.example/h/?action=list"), 5);
+        p.start_after(10);
+        p.exclude(&[(20, 29), (40, 49)]);
+        let urls: Vec<String> = std::iter::from_fn(|| p.next_request(0)).map(|a| a.url).collect();
+        assert_eq!(
+            urls,
+            [
+                "https://q.example/h/?action=list&truncation_limit=5&id_min=11&id_max=19",
+                "https://q.example/h/?action=list&truncation_limit=5&id_min=30&id_max=39",
+                "https://q.example/h/?action=list&truncation_limit=5&id_min=50",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_resumed_plan_starts_after_the_checkpoint() {
+        let mut p = Plan::new(
+            DataSource::Detections,
+            url("https://q.example/d/?action=list&vm_scan_since=2024-01-01T00:00:00Z"),
+            5,
+        );
+        p.start_after(41);
+        p.prepend_segment(
+            url("https://q.example/d/?action=list&vm_scan_since=2024-02-01T00:00:00Z&id_max=41"),
+            5,
+            None,
+            Some(41),
+        );
+        let a = take(&mut p);
+        assert_eq!(
+            a.url,
+            "https://q.example/d/?action=list&vm_scan_since=2024-02-01T00:00:00Z&id_max=41&truncation_limit=5"
+        );
+        let b = take(&mut p);
+        assert_eq!(
+            b.url,
+            "https://q.example/d/?action=list&vm_scan_since=2024-01-01T00:00:00Z&truncation_limit=5&id_min=42"
+        );
+    }
+
+    #[test]
+    fn a_retry_starts_from_the_page_start_until_the_server_showed_its_order() {
+        let mut p = Plan::new(DataSource::Hosts, url("https://q.example/h/?action=list&truncation_limit=3"), 3);
+        let a = take(&mut p);
+        p.admit(a.target, 143_111_841);
+        p.attempt_failed(a.target, 0, true);
+        // Cut after one (high) ID of the first page: a lower ID may still follow (real pages are
+        // not always sorted), so the retry asks for the whole page again.
+        let a = take(&mut p);
+        assert_eq!(a.url, "https://q.example/h/?action=list&truncation_limit=3");
+        assert_eq!(p.admit(a.target, 143_111_841), Admit::AlreadyWritten);
+        assert_eq!(p.admit(a.target, 143_111_900), Admit::Write);
+        assert!(!p
+            .page_complete(a.target, Some("https://q.example/h/?action=list&truncation_limit=3&id_min=143111901"))
+            .expect("next"));
+        // A whole page came in order: from now on a retry starts after the last ID written.
+        let a = take(&mut p);
+        p.admit(a.target, 143_111_950);
+        p.attempt_failed(a.target, 0, true);
+        assert_eq!(take(&mut p).url, "https://q.example/h/?action=list&truncation_limit=3&id_min=143111951");
+        // Once a page is seen out of order, never again.
+        let mut p = Plan::new(DataSource::Hosts, url("https://q.example/h/?action=list"), 3);
+        let a = take(&mut p);
+        p.admit(a.target, 20);
+        p.admit(a.target, 10);
+        assert!(!p.page_complete(a.target, Some("https://q.example/h/?action=list&id_min=21")).expect("next"));
+        let a = take(&mut p);
+        p.admit(a.target, 30);
+        p.attempt_failed(a.target, 0, true);
+        assert_eq!(take(&mut p).url, "https://q.example/h/?action=list&id_min=21");
+    }
+
+    #[test]
+    fn a_restart_never_goes_past_the_window() {
+        let mut p = Plan::new(DataSource::Hosts, url("https://q.example/h/?action=list&id_min=1&id_max=10"), 5);
+        let a = take(&mut p);
+        p.admit(a.target, 9);
+        p.admit(a.target, 10);
+        p.listing_complete(a.target);
+        p.attempt_failed(a.target, 0, true);
+        // id_min=11 with id_max=10 is a Qualys error (1905): ask from 10, which is then skipped.
+        assert_eq!(take(&mut p).url, "https://q.example/h/?action=list&id_min=10&id_max=10&truncation_limit=5");
+    }
+
+    #[test]
+    fn each_id_is_written_once_per_run_and_only_from_its_window() {
+        let mut p = Plan::new(DataSource::Detections, url("https://q.example/d/?action=list&id_max=100"), 3);
+        let a = take(&mut p);
+        for id in [1, 2, 3] {
+            assert_eq!(p.admit(a.target, id), Admit::Write);
+        }
+        assert_eq!(p.admit(a.target, 101), Admit::OutOfWindow, "above the URL's id_max");
+        p.page_complete(a.target, Some("https://q.example/d/?action=list&id_max=100&id_min=4")).expect("next");
+        let a = take(&mut p);
+        assert_eq!(p.admit(a.target, 2), Admit::OutOfWindow, "below the page's id_min");
+        assert_eq!(p.admit(a.target, 4), Admit::Write);
+        assert_eq!(p.admit(a.target, 4), Admit::AlreadyWritten);
+        assert_eq!(p.page_window(a.target), Some((4, 100)));
+        assert_eq!(p.highest_id(), Some(4));
+    }
+
+    #[test]
+    fn pages_that_write_nothing_new_end_the_chain() {
+        let mut p = Plan::new(DataSource::Hosts, url("https://q.example/h/?action=list"), 3);
+        let a = take(&mut p);
+        p.admit(a.target, 1);
+        let mut next = 10;
+        p.page_complete(a.target, Some(&format!("https://q.example/h/?action=list&id_min={next}"))).expect("page 1");
+        for k in 1..=MAX_IDLE_PAGES {
+            let a = take(&mut p);
+            next += 10;
+            p.page_complete(a.target, Some(&format!("https://q.example/h/?action=list&id_min={next}")))
+                .unwrap_or_else(|e| panic!("idle page {k}: {e}"));
+        }
+        let a = take(&mut p);
+        let e = p.page_complete(a.target, Some("https://q.example/h/?action=list&id_min=999")).expect_err("idle");
+        assert_eq!(e.code(), "NEXT_PAGE_LOOP");
+        assert_eq!(p.progress().0, Some(1), "the checkpoint keeps what was written");
+    }
+
+    #[test]
+    fn a_discovery_making_more_windows_than_a_run_may_fetch_is_refused() {
+        let mut p = Plan::with_discovery(
+            DataSource::Kb,
+            url("https://q.example/kb/?action=list"),
+            1,
+            url("https://q.example/kb/?action=list&details=None"),
+            10,
+        );
+        let d = take(&mut p);
+        p.discovered(1, 1_000_000_000).expect("one range");
+        let e = p.page_complete(d.target, None).expect_err("10^8 windows");
+        assert_eq!(e.code(), "DISCOVERY_TOO_LARGE");
+        assert!(e.message().contains("kbChunkSize=0"), "{e}");
+    }
+
+    /// The STALLED bug of issue #11: what `next_ready_time` reports as ready must be what
+    /// `next_request` hands out, in every state (discovery pending with a catch-up segment,
+    /// back-offs, windows left to cut, exclusions).
+    #[test]
+    fn next_ready_time_agrees_with_next_request_in_every_state() {
+        use crate::test_rng::TestRng;
+        for seed in 1..=60u64 {
+            let mut rng = TestRng::new(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let mut p = Plan::with_discovery(
+                DataSource::Detections,
+                url("https://q.example/d/?action=list"),
+                5,
+                url("https://q.example/h/?action=list&details=None"),
+                1 + (seed % 4) as u32,
+            )
+            .with_concurrency(1 + (seed / 4 % 3) as u32);
+            if seed % 2 == 0 {
+                // a resumed run: a catch-up segment waits behind the discovery
+                p.start_after(40);
+                p.prepend_segment(url("https://q.example/d/?action=list&id_max=40"), 5, None, Some(40));
+            }
+            if seed % 3 == 0 {
+                p.exclude(&[(50, 55), (70, 200)]);
+            }
+            let mut now = 0i64;
+            let mut in_flight: Vec<Target> = Vec::new();
+            let mut discovered = false;
+            for step in 0..400 {
+                let ready = p.next_ready_time();
+                let got = if in_flight.len() < 3 { p.next_request(now) } else { None };
+                if in_flight.len() < 3 {
+                    assert_eq!(
+                        ready.is_some_and(|t| t <= now),
+                        got.is_some(),
+                        "seed {seed} step {step}: {ready:?} {got:?}"
+                    );
+                }
+                if let Some(a) = got {
+                    in_flight.push(a.target);
+                    continue;
+                }
+                if in_flight.is_empty() {
+                    if p.is_done() {
+                        break;
+                    }
+                    let t = ready.unwrap_or_else(|| {
+                        panic!("seed {seed} step {step}: nothing in flight, nothing ready, not done")
+                    });
+                    now = now.max(t);
+                    continue;
+                }
+                let target = in_flight.swap_remove(rng.below(in_flight.len()));
+                match rng.below(4) {
+                    0 => p.attempt_failed(target, now + 1 + rng.below(1000) as i64, rng.below(2) == 0),
+                    _ if target == Target::Discovery => {
+                        if !discovered {
+                            for id in (40..300).step_by(3) {
+                                p.discovered(id, id).expect("few");
+                            }
+                            discovered = true;
+                        }
+                        p.page_complete(target, None).expect("discovery");
+                    }
+                    _ => {
+                        let id = 41 + rng.next() % 300;
+                        p.admit(target, id);
+                        let next = (rng.below(3) == 0)
+                            .then(|| format!("https://q.example/d/?action=list&id_min={}&n={step}", 1_000 + step));
+                        let _ = p.page_complete(target, next.as_deref());
+                    }
+                }
+                now += 1;
+            }
+            // what is kept stays bounded by the windows in progress
+            assert!(p.segments.len() <= p.max_active.max(4) + 4, "seed {seed}: {} segments", p.segments.len());
+        }
+    }
+
+    #[test]
+    fn finished_windows_are_merged_so_what_is_kept_stays_small() {
+        let mut p = Plan::with_discovery(
+            DataSource::Hosts,
+            url("https://q.example/h/?action=list"),
+            10,
+            url("https://q.example/h/?details=None"),
+            10,
+        )
+        .with_concurrency(3);
+        let d = take(&mut p);
+        p.discovered(1, 100_000).expect("one range");
+        p.page_complete(d.target, None).expect("10,000 windows");
+        assert_eq!(p.segment_count(), 10_000);
+        let first = take(&mut p);
+        assert_eq!(p.segment_count(), 10_000, "one made, 9,999 to cut");
+        let mut rng = crate::test_rng::TestRng::new(5);
+        let mut in_flight: Vec<Target> = vec![first.target];
+        let mut kept = 0;
+        while !p.is_done() {
+            while in_flight.len() < 3 {
+                match p.next_request(0) {
+                    Some(a) => in_flight.push(a.target),
+                    None => break,
+                }
+            }
+            let t = in_flight.swap_remove(rng.below(in_flight.len()));
+            p.page_complete(t, None).expect("window done");
+            kept = kept.max(p.segments.len() + p.finished.len());
+            let (w, above) = p.progress();
+            assert!(above.len() <= 6, "{above:?}");
+            if let (Some(w), Some(&(a, _))) = (w, above.first()) {
+                assert!(a > w + 1, "a finished window right above the watermark would be part of it");
+            }
+        }
+        assert!(kept <= 12, "at most {kept} windows kept at once");
+        assert_eq!(p.finished.len(), 1, "all merged: {:?}", p.finished);
+        assert_eq!(p.progress(), (None, vec![]));
+    }
+}
