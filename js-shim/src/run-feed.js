@@ -340,6 +340,15 @@ async function runFeed(options) {
     t.cancel();
   };
 
+  /** Runs a caller's hook; what it throws fails the run with a coded error. */
+  const hook = (name, fn) => {
+    try {
+      fn();
+    } catch (e) {
+      throw ensureCoded(e, (x) => shimError('SHIM_ERROR', 'caller', `the ${name} hook failed: ${describeException(x)}`));
+    }
+  };
+
   let adapter = null;
   let coreFailed = false;
   try {
@@ -361,7 +370,7 @@ async function runFeed(options) {
     if (!adapter || typeof adapter.send !== 'function') throw shimError('BAD_ARGUMENT', 'caller', 'runFeed: the HTTP adapter has no send(request, sink, control) method');
 
     emit('INFO', `qualys-vm-transporter ${version}: HTTP client: ${adapter.describe || adapter.name || 'custom'}; output root node ${transport.rootNode}`);
-    if (o.onStart) o.onStart({ transport: publicTransport(transport), http: adapter.name || 'custom', describe: adapter.describe || '' });
+    if (o.onStart) hook('onStart', () => o.onStart({ transport: publicTransport(transport), http: adapter.name || 'custom', describe: adapter.describe || '' }));
 
     /**
      * Starts one request under its watchdog. The request is in flight until its sink settled
@@ -406,7 +415,7 @@ async function runFeed(options) {
       drain();
       if (o.onAction) {
         const { headers, ...visible } = action; // eslint-disable-line no-unused-vars
-        o.onAction(visible);
+        hook('onAction', () => o.onAction(visible));
       }
       if (action.kind === 'send') {
         for (const [k, v] of action.headers) if (/^(proxy-)?authorization$/i.test(k)) secrets.addAuthorization(v);
@@ -472,4 +481,4 @@ async function runFeed(options) {
   }
 }
 
-module.exports = { runFeed, realSleep, publicTransport, isCoded, WATCHDOG_GRACE_MS };
+module.exports = { runFeed, realSleep, publicTransport, isCoded, ensureCoded, WATCHDOG_GRACE_MS };

@@ -49,6 +49,7 @@ function limitsOf(transport) {
 /** 300000 -> "300 s", 1500 -> "1.5 s", 50 -> "50 ms". */
 function duration(ms) {
   if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms >= 120000 && ms % 60000 === 0) return `${ms / 60000} min`;
   const s = ms / 1000;
   return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
 }
