@@ -99,7 +99,7 @@ function internalError(e, what, version) {
   const err = shimError(
     'INTERNAL',
     'caller',
-    `qualys-vm-transporter ${version} stopped the run: its core failed unexpectedly in ${what} (${describeException(e)}). ` +
+    `qualys-vm-transporter ${version} stopped the run: ${what === 'the shim' ? 'it' : 'its core'} failed unexpectedly${what === 'the shim' ? '' : ` in ${what}`} (${describeException(e)}). ` +
       'This is a bug in qualys-vm-transporter, not a problem with the Custom Parameters or with Qualys. ' +
       'Please report it to the qualys-vm-transporter maintainers with this message, the version, the dataSource and the log lines before it (they never contain the password). ' +
       'The run was stopped; what it wrote so far stays, and when it left a checkpoint (previousRunContext) the next run resumes from there.',
