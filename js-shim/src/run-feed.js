@@ -279,9 +279,11 @@ async function runFeed(options) {
     drain(); // what the checkpoint counts as written must reach the writer first
     if (!state.fatal && typeof c === 'string') lastCheckpoint = c.slice(0, 256);
   };
+  // The counters are read per response event only for an onProgress hook (a summary per body
+  // chunk costs), else once per settled response (what a trap leaves in err.summary).
   const progress = () => {
-    readSummary();
     if (o.onProgress) {
+      readSummary();
       try { o.onProgress(lastSummary); } catch (e) { /* a display hook must not break the run */ }
     }
   };
@@ -300,7 +302,8 @@ async function runFeed(options) {
   const afterSettle = () => {
     drain();
     saveCheckpoint();
-    progress();
+    if (o.onProgress) progress();
+    else readSummary();
   };
   // One sink per request. Once the request settled (end, error, or the watchdog), its late or
   // repeated events are ignored.
