@@ -41,7 +41,7 @@ function peakRssKiB() {
 /** The run summary the shim logs last ("done: dataSource=... records=N pages=N ..."), as numbers. */
 function summaryFromLogs(lines) {
   for (let i = lines.length - 1; i >= 0; i--) {
-    const m = / :: INFO :: done: (.*)$/.exec(lines[i]);
+    const m = /^\S+ :: INFO :: done: (.*)$/.exec(lines[i]);
     if (!m) continue;
     const out = {};
     for (const [, k, v] of m[1].matchAll(/(\w+)=([^\s(]+)/g)) out[k] = /^[\d.]+$/.test(v) ? Number(v) : v;

@@ -7,12 +7,15 @@
 //   simulate   starts the Qualys API simulator (js-shim/simulator/cli.js)
 // Log lines go to stderr (a live progress line under them on a terminal); the final report goes to
 // stdout. Exit codes: 0 success, 1 the run or transform failed, 2 bad command line or input files.
+// Secrets: no message echoes the value of an argument the CLI rejects (a mistyped --param
+// password:..., a positional, a bad --params file: JSON.parse's own message would quote it), and
+// whatever the run prints or saves (--save-tokens) is scrubbed like the log (src/log.js Secrets).
 
 const fs = require('fs');
 const path = require('path');
 
 const lib = require('./src/index');
-const { errorText } = require('./src/log');
+const { errorText, Secrets } = require('./src/log');
 const { HTTP_CLIENTS } = require('./src/http');
 
 const NAME = 'qualys-vm-transporter';
@@ -41,7 +44,8 @@ Archer would store for the next run and a summary. Exit code 0 only on success.
 options:
   --params FILE         JSON object of Custom Parameters, e.g. {"dataSource": "detections",
                         "detectionUrl": "https://.../?action=list&vm_scan_since=<LastRunTime>",
-                        "username": "acme_ab12"}; numbers and booleans are turned into strings
+                        "username": "acme_ab12"}; values are given to the feed as they are
+                        (numbers and booleans are read as Archer would hold them, by the core)
   --param KEY=VALUE     one parameter (repeatable); wins over --params and the environment
   --tokens FILE         JSON {"LastRunTime": "...", "PreviousRunContext": "..."} (as Archer passes them)
   --last-run-time T     the LastRunTime token (wins over --tokens)
@@ -79,6 +83,11 @@ See "${NAME} simulate --help" for its options (it prints the simulator's own hel
 
 class UsageError extends Error {}
 
+/** An option name as typed, when it looks like one (never a value pasted in its place). */
+function shownOption(a) {
+  return /^--[a-z][a-z0-9-]{0,30}$/.test(a) ? a : 'an option';
+}
+
 /** Splits argv into options (with values) and positionals. `spec` maps option -> 'value'|'flag'|'list'. */
 function parseArgs(argv, spec) {
   const opts = {};
@@ -93,15 +102,15 @@ function parseArgs(argv, spec) {
     if (eq !== -1) { inline = a.slice(eq + 1); a = a.slice(0, eq); }
     const key = a.slice(2);
     const kind = spec[key];
-    if (!kind) throw new UsageError(`unknown option ${a} (see --help)`);
+    if (!kind) throw new UsageError(`unknown option ${shownOption(a)} (see --help)`);
     if (kind === 'flag') {
-      if (inline !== undefined) throw new UsageError(`${a} takes no value`);
+      if (inline !== undefined) throw new UsageError(`${shownOption(a)} takes no value`);
       opts[key] = true;
       continue;
     }
     let value = inline;
     if (value === undefined) {
-      if (i + 1 >= argv.length) throw new UsageError(`${a} needs a value`);
+      if (i + 1 >= argv.length) throw new UsageError(`${shownOption(a)} needs a value`);
       value = argv[++i];
     }
     if (kind === 'list') (opts[key] = opts[key] || []).push(value);
@@ -110,26 +119,48 @@ function parseArgs(argv, spec) {
   return { opts, positional };
 }
 
-function readJson(file, what) {
+/** Where in a text a JSON.parse error points: "line L, column C", or "" (never the text itself). */
+function jsonErrorPlace(text, e) {
+  const m = /position (\d+)/.exec(e && e.message ? e.message : '');
+  if (m) {
+    const before = text.slice(0, Number(m[1]));
+    const line = before.split('\n').length;
+    return ` at line ${line}, column ${before.length - before.lastIndexOf('\n')}`;
+  }
+  return /Unexpected end of JSON input|end of data/i.test(e && e.message ? e.message : '') ? ' (it ends too early)' : '';
+}
+
+/**
+ * Reads a JSON file. Errors name the option that gave it, never its content (JSON.parse's message
+ * quotes the text, which may hold the password).
+ */
+function readJson(file, what, option) {
   let text;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new UsageError(`cannot read ${what} ${file}: ${e.code || e.message}`);
+    throw new UsageError(`cannot read ${what} (${option}): ${e.code || 'unreadable'}`);
   }
   try {
     return JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (e) {
-    throw new UsageError(`${what} ${file} is not valid JSON: ${e.message}`);
+    throw new UsageError(`${what} (${option}) is not valid JSON${jsonErrorPlace(text, e)}`);
   }
 }
 
+/** The Custom Parameters of a --params file, unconverted (the core converts values in one place). */
+function paramObject(obj, what) {
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new UsageError(`${what} must be a JSON object`);
+  return Object.assign({}, obj);
+}
+
+/** The tokens of a --tokens file, as the strings Archer passes (null/absent: null). */
 function stringValues(obj, what) {
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new UsageError(`${what} must be a JSON object`);
   const out = {};
   for (const [k, v] of Object.entries(obj)) {
     if (v === null || v === undefined) out[k] = '';
-    else if (typeof v === 'object') throw new UsageError(`${what}: "${k}" must be a string, not ${Array.isArray(v) ? 'an array' : 'an object'}`);
+    else if (typeof v === 'object') throw new UsageError(`${what}: a value must be a string, not ${Array.isArray(v) ? 'an array' : 'an object'}`);
     else out[k] = String(v);
   }
   return out;
@@ -181,7 +212,7 @@ function makeOutputFile(out, stdout) {
   try {
     fd = fs.openSync(part, 'w');
   } catch (e) {
-    throw new UsageError(`cannot write ${part}: ${e.code || e.message}`);
+    throw new UsageError(`cannot write the output file (--out): ${e.code || 'not writable'}`);
   }
   return {
     write: (s) => { fs.writeSync(fd, s); },
@@ -198,21 +229,25 @@ async function cmdRun(argv, io) {
     'save-tokens': 'value', http: 'value', 'legacy-output': 'flag', progress: 'flag', 'no-progress': 'flag', quiet: 'flag',
   });
   if (opts.help) { io.stdout.write(HELP.run + '\n'); return 0; }
-  if (positional.length) throw new UsageError(`unexpected argument ${positional[0]} (see run --help)`);
+  if (positional.length) throw new UsageError('unexpected argument (not shown: it may hold a secret); options start with -- (see run --help)');
   if (opts.http && !HTTP_CLIENTS.includes(opts.http)) throw new UsageError(`--http must be one of ${HTTP_CLIENTS.join(', ')}`);
 
-  const params = opts.params ? stringValues(readJson(opts.params, 'the parameters file'), opts.params) : {};
+  const params = opts.params ? paramObject(readJson(opts.params, 'the parameters file', '--params'), 'the parameters file (--params)') : {};
   const env = io.env;
   if (env.QVT_USERNAME) params.username = env.QVT_USERNAME;
   if (env.QVT_PASSWORD) params.password = env.QVT_PASSWORD;
   if (env.QVT_PROXY) params.proxy = env.QVT_PROXY;
   for (const kv of opts.param || []) {
     const i = kv.indexOf('=');
-    if (i <= 0) throw new UsageError(`--param wants KEY=VALUE, got "${kv.length > 40 ? kv.slice(0, 40) + '...' : kv}"`);
+    if (i <= 0) throw new UsageError(`--param wants KEY=VALUE; one --param has ${i === 0 ? 'no KEY before' : 'no'} "=" (its text is not shown: it may hold a secret)`);
     params[kv.slice(0, i)] = kv.slice(i + 1);
   }
   if (!Object.keys(params).length) throw new UsageError('no parameters: give --params FILE and/or --param KEY=VALUE (see run --help)');
-  const tokens = opts.tokens ? stringValues(readJson(opts.tokens, 'the tokens file'), opts.tokens) : {};
+  const tokens = opts.tokens ? stringValues(readJson(opts.tokens, 'the tokens file', '--tokens'), 'the tokens file (--tokens)') : {};
+  // What this command prints or saves is scrubbed like the log: a secret pasted into a token or a
+  // parameter is never echoed back.
+  const secrets = new Secrets().addFromParams(params);
+  const safe = (v) => (v === null || v === undefined || secrets.scrub(String(v)) === String(v) ? v : null);
   if (opts['last-run-time'] !== undefined) tokens.LastRunTime = opts['last-run-time'];
 
   const report = opts.out === '-' ? io.stderr : io.stdout;
@@ -284,12 +319,13 @@ async function cmdRun(argv, io) {
   if (err) {
     if (file) file.abandon();
     const lines = Array.isArray(err) ? err : [String(err)];
-    report.write(`${NAME}: the run FAILED: ${lines[lines.length - 1]}\n`);
+    report.write(`${NAME}: the run FAILED: ${secrets.scrub(lines[lines.length - 1])}\n`);
     if (file && file.part) report.write(`partial output left in ${file.part}\n`);
-    const checkpoint = result && result.previousRunContext ? result.previousRunContext : '';
+    const checkpoint = safe(result && result.previousRunContext ? result.previousRunContext : '') || '';
     if (checkpoint) {
       // Archer does not advance LastRunTime after a failure; the checkpoint lets the next run resume.
-      const nextFail = { LastRunTime: tokens.LastRunTime === undefined ? null : tokens.LastRunTime, PreviousRunContext: checkpoint };
+      // (A LastRunTime that holds a secret was never a date: it is not saved.)
+      const nextFail = { LastRunTime: tokens.LastRunTime === undefined ? null : safe(tokens.LastRunTime), PreviousRunContext: checkpoint };
       report.write(`resume checkpoint (give it to the next run as PreviousRunContext; LastRunTime stays as it was):\n  PreviousRunContext: ${JSON.stringify(checkpoint)}\n`);
       if (opts['save-tokens']) fs.writeFileSync(opts['save-tokens'], JSON.stringify(nextFail, null, 2) + '\n');
     }
@@ -304,14 +340,14 @@ async function cmdRun(argv, io) {
     file.commit();
   }
   const s = outcome.summary || {};
-  const next = { LastRunTime: startedAt.toISOString().replace(/\.\d{3}Z$/, 'Z'), PreviousRunContext: result && result.previousRunContext !== undefined ? result.previousRunContext : '' };
+  const next = { LastRunTime: startedAt.toISOString().replace(/\.\d{3}Z$/, 'Z'), PreviousRunContext: result && result.previousRunContext !== undefined ? safe(result.previousRunContext) || '' : '' };
   if (opts['save-tokens']) fs.writeFileSync(opts['save-tokens'], JSON.stringify(next, null, 2) + '\n');
   report.write(
     `${NAME}: the run succeeded\n` +
     `next tokens (what Archer stores after this run):\n` +
     `  LastRunTime: ${next.LastRunTime}\n` +
     `  PreviousRunContext: ${JSON.stringify(next.PreviousRunContext)}\n` +
-    `summary: dataSource=${s.dataSource} records=${s.records} pages=${s.pages} requests=${s.requests} retries=${s.retries} ` +
+    `summary: dataSource=${safe(s.dataSource)} records=${s.records} pages=${s.pages} requests=${s.requests} retries=${s.retries} ` +
     `waits=${s.waits} (${((s.waitMs || 0) / 1000).toFixed(1)} s) in=${fmtBytes(s.bytesIn || 0)} out=${fmtBytes(s.bytesOut || 0)} ` +
     `writeItem calls=${items} duplicatesSkipped=${s.duplicatesSkipped} elapsed=${((s.elapsedMs || 0) / 1000).toFixed(1)} s\n` +
     (file ? `output: ${file.where}\n` : 'output: not kept (no --out)\n'),
@@ -323,10 +359,10 @@ async function cmdTransform(argv, io) {
   const { opts, positional } = parseArgs(argv, { help: 'flag', source: 'value', out: 'value', 'root-node': 'value' });
   if (opts.help) { io.stdout.write(HELP.transform + '\n'); return 0; }
   if (!opts.source) throw new UsageError('transform needs --source kb|hosts|hostDetections|detections');
-  if (!lib.DEFAULT_ROOT_NODES[opts.source]) throw new UsageError(`--source must be one of ${Object.keys(lib.DEFAULT_ROOT_NODES).join(', ')}, not "${opts.source}"`);
+  if (!lib.DEFAULT_ROOT_NODES[opts.source]) throw new UsageError(`--source must be one of ${Object.keys(lib.DEFAULT_ROOT_NODES).join(', ')}`);
   if (positional.length !== 1) throw new UsageError(positional.length ? `transform takes one response file, got ${positional.length}` : 'transform needs the response file (or - for stdin)');
   const rootNode = opts['root-node'] || lib.DEFAULT_ROOT_NODES[opts.source];
-  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(rootNode)) throw new UsageError(`--root-node "${rootNode}" is not an XML element name`);
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(rootNode)) throw new UsageError('--root-node is not an XML element name (letters, digits, _ . -; not starting with a digit)');
   const inputPath = positional[0];
   let input;
   if (inputPath === '-') input = io.stdin;
@@ -410,7 +446,7 @@ async function main(argv, ioIn = {}) {
     if (cmd === 'run') return await cmdRun(args, io);
     if (cmd === 'transform') return await cmdTransform(args, io);
     if (cmd === 'simulate') return await cmdSimulate(args, io);
-    throw new UsageError(`unknown command "${cmd}" (commands: run, transform, simulate; see --help)`);
+    throw new UsageError(`unknown command${/^[a-z][a-z0-9-]{0,19}$/.test(String(cmd)) ? ` "${cmd}"` : ''} (commands: run, transform, simulate; see --help)`);
   } catch (e) {
     if (e instanceof UsageError) {
       io.stderr.write(`${NAME}: ${e.message}\n`);

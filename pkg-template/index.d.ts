@@ -55,7 +55,10 @@ export interface TransporterError extends Error {
 /** How requests are made (validated by the core from the Custom Parameters). */
 export interface TransportSettings {
   socketLimit: number;
+  /** Idle limit: no byte for this long (before the head, between body chunks) ends the request. */
   requestTimeoutMs: number;
+  /** Whole-response limit: a request may take at most this long from send to the body's end (6 x requestTimeoutMs). */
+  responseTimeoutMs: number;
   verifyCerts: boolean;
   caCert: string | null;
   proxy: { url: string; authorization: string | null } | null;

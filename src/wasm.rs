@@ -120,12 +120,13 @@ impl JsFeed {
             .map_err(|e| js_error(&e))
     }
 
-    /// `{ socketLimit, requestTimeoutMs, verifyCerts, caCert, proxy: {url, authorization}|null, rootNode, dataSource }`.
+    /// `{ socketLimit, requestTimeoutMs, responseTimeoutMs, verifyCerts, caCert, proxy: {url, authorization}|null, rootNode, dataSource }`.
     pub fn transport(&self) -> JsValue {
         let t = self.inner.transport();
         let o = Object::new();
         set(&o, "socketLimit", t.socket_limit);
         set(&o, "requestTimeoutMs", t.request_timeout_ms as f64);
+        set(&o, "responseTimeoutMs", t.response_timeout_ms as f64);
         set(&o, "verifyCerts", t.verify_certs);
         set(&o, "caCert", t.ca_cert.as_deref().map_or(JsValue::NULL, JsValue::from_str));
         set(&o, "rootNode", t.root_node.as_str());

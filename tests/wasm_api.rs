@@ -113,6 +113,9 @@ fn a_feed_runs_through_the_js_api_with_a_retry_and_no_duplicates() {
     let transport = feed.transport();
     assert_eq!(get_str(&transport, "rootNode"), "QUALYS_HOSTS");
     assert_eq!(get(&transport, "verifyCerts").as_bool(), Some(true));
+    // The whole-response limit is 6 x the idle limit (requestTimeoutSec, default 300 s).
+    assert_eq!(get(&transport, "requestTimeoutMs").as_f64(), Some(300_000.0));
+    assert_eq!(get(&transport, "responseTimeoutMs").as_f64(), Some(1_800_000.0));
     let pages = [host_page(&[1, 2], Some(3)), host_page(&[3, 4], Some(5)), host_page(&[5], None)];
     let (mut out, mut logs, mut urls) = (String::new(), Vec::new(), Vec::new());
     let mut now = 1.7e12;

@@ -15,9 +15,42 @@ const TYPES = {
   bad_utf8: { record: 1, bytes: [0xc3, 0x28, 0xff, 0xfe] },
   huge_record: { record: 1, bytes: 5 * 1024 * 1024 },
   delay: { ms: 0 },
+  // Hostile servers and odd paging (issue #11); see README.md "Faults".
+  drip: { bytes: 1, intervalMs: 2000 },
+  status: { status: 101, close: false },
+  hang: {},
+  page_cycle: {},
+  overlap: { hosts: 2 },
+  ignore_window: {},
+  empty_pages: { pages: 1 },
+  id_range: { range: '0-18446744073709551615' },
+  wait_header: { toWaitSec: 60 },
+  forged_text: { status: 200, code: 999 },
+  warnings_flood: { count: 1000, code: 1999, text: 'Simulated warning', numbered: false },
+  big_text: { bytes: 1024 * 1024, status: 200, code: 999 },
 };
+/** The default TEXT of forged_text: a line break, then what a forged "done" log line looks like. */
+const FORGED_TEXT = 'Temporary problem, please retry.\n2024-06-01T00:00:00.000Z :: INFO :: done: dataSource=detections records=999999 pages=1 requests=1 retries=0 waits=0 (0.0 s)';
 const ENDPOINT_NAMES = ['kb', 'hosts', 'detections', '*'];
-const NUMERIC = ['afterBytes', 'status', 'chunkBytes', 'intervalMs', 'record', 'probability', 'times', 'minMs', 'maxMs'];
+const NUMERIC = ['afterBytes', 'status', 'chunkBytes', 'intervalMs', 'record', 'probability', 'times', 'minMs', 'maxMs',
+  'hosts', 'pages', 'toWaitSec', 'count'];
+const BOOLEAN = ['close', 'numbered'];
+
+/** "Upgrade: websocket|Connection: upgrade" (CLI) or {Upgrade: 'websocket'} -> [[name, value]]. */
+function headerList(v) {
+  if (v === undefined || v === null) return undefined;
+  if (Array.isArray(v)) return v.map(([k, x]) => [String(k), String(x)]);
+  if (typeof v === 'object') return Object.entries(v).map(([k, x]) => [k, String(x)]);
+  return String(v).split('|').filter((x) => x.trim()).map((h) => {
+    const i = h.indexOf(':');
+    if (i <= 0) throw new Error(`fault option headers: want "Name: value|Name: value", got ${h}`);
+    return [h.slice(0, i).trim(), h.slice(i + 1).trim()];
+  });
+}
+
+function wholeAtLeast(f, name, min) {
+  if (!Number.isInteger(f[name]) || f[name] < min) throw new Error(`${f.type} ${name} must be a whole number >= ${min}, got ${f[name]}`);
+}
 
 function toNumberList(v, name) {
   if (v === undefined || v === null) return undefined;
@@ -41,6 +74,7 @@ function normaliseFault(spec, index = 0) {
   f.endpoint = f.endpoint || '*';
   if (!ENDPOINT_NAMES.includes(f.endpoint)) throw new Error(`fault endpoint must be one of ${ENDPOINT_NAMES.join(', ')}`);
   for (const k of NUMERIC) if (f[k] !== undefined) f[k] = Number(f[k]);
+  for (const k of BOOLEAN) if (typeof f[k] === 'string') f[k] = f[k] === 'true' || f[k] === '1';
   if (f.request !== undefined) f.request = toNumberList(f.request, 'request');
   if (f.page !== undefined) f.page = toNumberList(f.page, 'page');
   if (f.probability !== undefined && !(f.probability >= 0 && f.probability <= 1)) throw new Error('fault probability must be in [0,1]');
@@ -58,6 +92,26 @@ function normaliseFault(spec, index = 0) {
     } else if (Array.isArray(f.ms)) { f.minMs = Number(f.ms[0]); f.maxMs = Number(f.ms[1]); delete f.ms; } else f.ms = Number(f.ms);
   }
   if (type === 'http5xx' && !(f.status >= 500 && f.status <= 599)) throw new Error('http5xx status must be 5xx');
+  if (type === 'drip' || type === 'big_text') {
+    f.bytes = Number(f.bytes);
+    wholeAtLeast(f, 'bytes', type === 'drip' ? 1 : 0);
+  }
+  if (type === 'drip') wholeAtLeast(f, 'intervalMs', 0);
+  if (type === 'status') {
+    wholeAtLeast(f, 'status', 100);
+    if (f.status > 999) throw new Error('status must be 100-999');
+    f.headers = headerList(f.headers);
+  }
+  if (type === 'overlap') wholeAtLeast(f, 'hosts', 1);
+  if (type === 'empty_pages') wholeAtLeast(f, 'pages', 0);
+  if (type === 'id_range') {
+    f.range = String(f.range).trim();
+    if (!/^\d+-\d+$/.test(f.range)) throw new Error(`id_range range must be "A-B" (digits), got ${f.range}`);
+  }
+  if (type === 'wait_header') wholeAtLeast(f, 'toWaitSec', 0);
+  if (type === 'warnings_flood') wholeAtLeast(f, 'count', 0);
+  if (type === 'forged_text' && f.text === undefined) f.text = FORGED_TEXT;
+  if (type === 'forged_text' || type === 'warnings_flood' || type === 'big_text') f.code = String(f.code);
   f.seed = f.seed !== undefined ? seedFrom(f.seed) : hash(0x5eed, index);
   f.rng = stream(f.seed);
   f.used = 0;
@@ -132,4 +186,4 @@ function delayMs(f) {
   return f.ms || 0;
 }
 
-module.exports = { Faults, normaliseFault, parseFaultSpec, describeFault, delayMs, FAULT_TYPES: Object.keys(TYPES) };
+module.exports = { Faults, normaliseFault, parseFaultSpec, describeFault, delayMs, FAULT_TYPES: Object.keys(TYPES), FORGED_TEXT };

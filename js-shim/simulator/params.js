@@ -77,6 +77,10 @@ const ACCEPTED_IGNORED = {
     'host_metadata', 'host_metadata_fields', 'show_cloud_tags', 'cloud_tag_fields'],
 };
 
+// The simulator's own parameters, accepted on every API: they only appear in next-page URLs the
+// simulator itself issued under a fault (page_cycle: sim_cycle=N; empty_pages: sim_empty=K.N).
+const SIMULATOR_PARAMS = ['sim_cycle', 'sim_empty'];
+
 class ParamError extends Error {
   constructor(code, text) { super(text); this.code = code; this.httpStatus = 400; }
 }
@@ -140,7 +144,7 @@ function mergePairs(queryPairs, bodyPairs) {
 function interpretParams(endpoint, pairs) {
   const impl = IMPLEMENTED[endpoint];
   const ignored = ACCEPTED_IGNORED[endpoint];
-  const unknown = pairs.map((p) => p[0]).filter((k) => !(k in impl) && !ignored.includes(k));
+  const unknown = pairs.map((p) => p[0]).filter((k) => !(k in impl) && !ignored.includes(k) && !SIMULATOR_PARAMS.includes(k));
   if (unknown.length) throw new ParamError(1901, `Unrecognized parameter(s): ${unknown.join(', ')}`);
   const raw = Object.fromEntries(pairs);
   if (raw.action === undefined || raw.action === '') throw new ParamError(1903, 'Missing required parameter(s): action');
@@ -201,4 +205,4 @@ function interpretParams(endpoint, pairs) {
   return p;
 }
 
-module.exports = { ENDPOINTS, IMPLEMENTED, ACCEPTED_IGNORED, ParamError, parseIdList, inRanges, mergePairs, interpretParams };
+module.exports = { ENDPOINTS, IMPLEMENTED, ACCEPTED_IGNORED, SIMULATOR_PARAMS, ParamError, parseIdList, inRanges, mergePairs, interpretParams };

@@ -27,6 +27,9 @@ const HUGE_CHUNK = 65536;
  * @property {(kind:'host'|'qid'|'detection', a:number, b?:number)=>void} [mark] called after each record's
  *           closing piece was handed out (host ID / QID / host ID + QID)
  * @property {(nextIdMin:number, url:string)=>void} [onNextPage]
+ * @property {(nextIdMin:number)=>string} [nextPageUrl] the WARNING URL instead of the usual one (page_cycle)
+ * @property {number} [overlap] the next page's id_min points this many hosts back (overlap fault)
+ * @property {string} [idRange] a details=None answer claims this ID_RANGE instead of the real IDs (id_range)
  */
 
 function versionAtLeast(v, major) { return parseFloat(v) >= major; }
@@ -60,8 +63,14 @@ function nextPageUrl(ctx, nextId) {
   return `${ctx.urlBase}?${parts.join('&')}`;
 }
 
+/** A URL from a base and parameters, encoded as nextPageUrl encodes them. */
+function urlFromPairs(urlBase, pairs) {
+  const enc = (x) => encodeURIComponent(x).replace(/%2C/gi, ',').replace(/%3A/gi, ':');
+  return `${urlBase}?${pairs.map(([k, v]) => `${enc(k)}=${enc(v)}`).join('&')}`;
+}
+
 function warning(ctx, limit, nextId) {
-  const url = nextPageUrl(ctx, nextId);
+  const url = ctx.nextPageUrl ? ctx.nextPageUrl(nextId) : nextPageUrl(ctx, nextId);
   if (ctx.onNextPage) ctx.onNextPage(nextId, url);
   return '    <WARNING>\n      <CODE>1980</CODE>\n' +
     `      <TEXT>${limit} record limit exceeded. Use URL to get next batch of results.</TEXT>\n` +
@@ -106,6 +115,28 @@ function withInj(text, inj) {
   return inj === BAD ? `${text.slice(0, 3)}${BAD}${text.slice(3)}` : `${text}\n${HUGE}`;
 }
 
+/**
+ * The next page's first ID: the first one not on the page, or with the overlap fault the host
+ * `ctx.overlap` places back (the first of the page when it has fewer).
+ */
+function backTracker(ctx) {
+  const n = ctx.overlap || 0;
+  const recent = [];
+  return {
+    push(id) {
+      if (!n) return;
+      recent.push(id);
+      if (recent.length > n) recent.shift();
+    },
+    next(id) { return n && recent.length ? recent[0] : id; },
+  };
+}
+
+/** The ID_SET of the id_range fault: one ID_RANGE, whatever the data holds. */
+function claimedIdSet(ctx) {
+  return `    <ID_SET>\n      <ID_RANGE>${esc(ctx.idRange)}</ID_RANGE>\n    </ID_SET>\n`;
+}
+
 // ---- ID_SET --------------------------------------------------------------------------------
 function* idSet(ctx, space, ids, limit, kind) {
   // ids: iterator of indices; groups consecutive IDs into ID_RANGE like Qualys
@@ -119,9 +150,11 @@ function* idSet(ctx, space, ids, limit, kind) {
     buf += runStart === runEnd ? `      <ID>${runStart}</ID>\n` : `      <ID_RANGE>${runStart}-${runEnd}</ID_RANGE>\n`;
   };
   let nextId = null;
+  const back = backTracker(ctx);
   for (const i of ids) {
     const id = space.idAt(i);
-    if (limit > 0 && count >= limit) { nextId = id; break; }
+    if (limit > 0 && count >= limit) { nextId = back.next(id); break; }
+    back.push(id);
     if (!open) { yield '    <ID_SET>\n'; open = true; }
     if (runStart !== null && id === runEnd + 1) runEnd = id;
     else { flushRun(); runStart = id; runEnd = id; }
@@ -191,6 +224,11 @@ function* renderHostList(ctx) {
   yield header(ctx);
   const candidates = indicesInWindow(model.hostIds, p);
   if (p.details === 'None') {
+    if (ctx.idRange !== undefined) {
+      yield claimedIdSet(ctx);
+      yield footer(ctx);
+      return;
+    }
     const filtered = (function* () { for (const i of candidates) if (hostPasses(model, i, p)) yield i; })();
     yield* idSet(ctx, model.hostIds, filtered, limit, 'host');
     yield footer(ctx);
@@ -199,17 +237,19 @@ function* renderHostList(ctx) {
   let count = 0;
   let open = false;
   const every = ctx.keepAliveEvery || 0;
+  const back = backTracker(ctx);
   for (const i of candidates) {
     if (!hostPasses(model, i, p)) continue;
     if (limit > 0 && count >= limit) {
       yield '    </HOST_LIST>\n';
-      yield warning(ctx, limit, model.hostIdAt(i));
+      yield warning(ctx, limit, back.next(model.hostIdAt(i)));
       yield footer(ctx);
       return;
     }
     if (!open) { yield '    <HOST_LIST>\n'; open = true; }
     count++;
     const h = model.host(i);
+    back.push(h.id);
     yield* emitRecord(hostListRecord(h, ctx, injectionFor(ctx, count)), ctx);
     if (ctx.mark) ctx.mark('host', h.id);
     if (every > 0 && count % every === 0) yield keepAlive(ctx);
@@ -291,6 +331,7 @@ function* renderDetections(ctx) {
   yield header(ctx);
   let count = 0;
   let open = false;
+  const back = backTracker(ctx);
   for (const i of indicesInWindow(model.hostIds, p)) {
     if (!hostPasses(model, i, p)) continue;
     const h = model.host(i);
@@ -299,12 +340,13 @@ function* renderDetections(ctx) {
     if (dets.length === 0) continue;
     if (limit > 0 && count >= limit) {
       yield '    </HOST_LIST>\n';
-      yield warning(ctx, limit, h.id);
+      yield warning(ctx, limit, back.next(h.id));
       yield footer(ctx);
       return;
     }
     if (!open) { yield '    <HOST_LIST>\n'; open = true; }
     count++;
+    back.push(h.id);
     let piece = detectionHostHead(h, ctx);
     for (let j = 0; j < dets.length; j++) {
       const d = dets[j];
@@ -411,6 +453,11 @@ function* renderKb(ctx) {
   yield header(ctx);
   const candidates = indicesInWindow(model.qids, p);
   if (p.details === 'None') {
+    if (ctx.idRange !== undefined) {
+      yield claimedIdSet(ctx);
+      yield footer(ctx);
+      return;
+    }
     const filtered = (function* () { for (const k of candidates) if (vulnPasses(model.vulnCore(k), p)) yield k; })();
     yield* idSet(ctx, model.qids, filtered, 0, 'qid');
     yield footer(ctx);
@@ -437,6 +484,49 @@ function renderList(ctx) {
   if (ctx.endpoint === 'kb') return renderKb(ctx);
   if (ctx.endpoint === 'hosts') return renderHostList(ctx);
   return renderDetections(ctx);
+}
+
+/** An empty page (no records) whose WARNING 1980 sends the client on to another URL (empty_pages). */
+function* renderEmptyPage(ctx, limit, nextId) {
+  yield header(ctx);
+  yield warning(ctx, limit, nextId);
+  yield footer(ctx);
+}
+
+/**
+ * The pieces of `iter`, with `count` extra WARNING elements (CODE `code`, TEXT `text`, numbered
+ * " #n" when asked) inside RESPONSE before its WARNING 1980 or its end (warnings_flood).
+ */
+function* withExtraWarnings(iter, { count, code, text, numbered }) {
+  let done = false;
+  for (const piece of iter) {
+    if (!done && typeof piece === 'string' && (piece.startsWith('    <WARNING>') || piece.startsWith('  </RESPONSE>'))) {
+      done = true;
+      let buf = '';
+      for (let n = 1; n <= count; n++) {
+        buf += `    <WARNING>\n      <CODE>${esc(code)}</CODE>\n      <TEXT>${esc(numbered ? `${text} #${n}` : text)}</TEXT>\n    </WARNING>\n`;
+        if (buf.length >= 65536) { yield buf; buf = ''; }
+      }
+      if (buf) yield buf;
+    }
+    yield piece;
+  }
+}
+
+/** A SIMPLE_RETURN whose TEXT is `bytes` long (one line of ASCII), in 64 KiB pieces (big_text). */
+function* bigSimpleReturn(o) {
+  const dtdHost = o.dtdHost || 'qualysapi.qualys.com';
+  yield '<?xml version="1.0" encoding="UTF-8" ?>\n' +
+    `<!DOCTYPE SIMPLE_RETURN SYSTEM "https://${dtdHost}/api/${o.version || '2.0'}/simple_return.dtd">\n` +
+    `<SIMPLE_RETURN>\n  <RESPONSE>\n    <DATETIME>${dt(o.now)}</DATETIME>\n    <CODE>${esc(o.code)}</CODE>\n    <TEXT>`;
+  const unit = 'Simulated long error text. ';
+  let left = Math.max(0, Math.floor(o.bytes));
+  while (left > 0) {
+    const n = Math.min(left, 65536);
+    yield unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
+    left -= n;
+  }
+  yield '</TEXT>\n  </RESPONSE>\n</SIMPLE_RETURN>\n';
 }
 
 // ---- small bodies --------------------------------------------------------------------------
@@ -482,6 +572,7 @@ function http5xxBody(status, kind) {
 }
 
 module.exports = {
-  renderList, renderHostList, renderDetections, renderKb, simpleReturn, genericReturn, http5xxBody,
+  renderList, renderHostList, renderDetections, renderKb, renderEmptyPage, urlFromPairs, withExtraWarnings, bigSimpleReturn,
+  simpleReturn, genericReturn, http5xxBody,
   nextPageUrl, header, footer, hostListRecord, detectionRecord, vulnRecord,
 };

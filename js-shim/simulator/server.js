@@ -8,7 +8,7 @@ const fs = require('fs');
 const path = require('path');
 const { createModel, toMs } = require('./generate');
 const { ENDPOINTS, ParamError, interpretParams, mergePairs } = require('./params');
-const { renderList, simpleReturn, genericReturn, http5xxBody } = require('./render');
+const { renderList, renderEmptyPage, withExtraWarnings, bigSimpleReturn, urlFromPairs, simpleReturn, genericReturn, http5xxBody } = require('./render');
 const { Limits } = require('./limits');
 const { Faults, delayMs } = require('./faults');
 const { RequestLog, redactParams } = require('./log');
@@ -59,6 +59,22 @@ function parseBasicAuth(h) {
   return i === -1 ? null : { user: s.slice(0, i), pass: s.slice(i + 1) };
 }
 
+/**
+ * The status fault: a raw status line (101 Switching Protocols with Upgrade headers by default, or
+ * any 100-999) written on the socket, then the socket kept open or closed.
+ */
+function writeRawStatus(req, f) {
+  const reason = f.reason || http.STATUS_CODES[f.status] || 'Unknown';
+  const headers = f.headers || (f.status === 101 ? [['Upgrade', 'websocket'], ['Connection', 'Upgrade']] : [['Content-Type', 'text/plain']]);
+  const body = f.body === undefined ? '' : String(f.body);
+  let head = `HTTP/1.1 ${f.status} ${reason}\r\n`;
+  for (const [k, v] of headers) head += `${k}: ${v}\r\n`;
+  if (f.status >= 200 && !headers.some(([k]) => /^content-length$/i.test(k))) head += `Content-Length: ${Buffer.byteLength(body)}\r\n`;
+  const sock = req.socket;
+  sock.write(`${head}\r\n${body}`);
+  if (f.close) sock.end();
+}
+
 function canonicalKey(endpoint, pairs) {
   return endpoint + '?' + pairs.slice().sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
     .map(([k, v]) => `${k}=${v}`).join('&');
@@ -84,6 +100,8 @@ async function startSimulator(options = {}) {
     log: new RequestLog({ limit: opts.logLimit }),
     counters: { global: 0, kb: 0, hosts: 0, detections: 0 },
     pageOf: new Map(),
+    chainOf: new Map(), // next-page key -> the parameters of its chain's first page (page_cycle)
+    cycles: 0,
   };
   const setNow = (t) => { state.now = t === 'real' ? null : toMs(t, 'now'); return nowMs(); };
   const nowMs = () => (state.now === null ? Date.now() : state.now);
@@ -164,9 +182,15 @@ async function startSimulator(options = {}) {
     state.counters[endpoint]++;
     const key = canonicalKey(endpoint, pairs);
     const page = state.pageOf.get(key) || 1;
+    const firstPairs = state.chainOf.get(key) || pairs;
     entry.page = page;
     entry.requestNo = state.counters[endpoint];
-    const chosen = state.faults.select({ endpoint, requestNo: state.counters[endpoint], globalRequestNo: state.counters.global, page });
+    // empty_pages: the chain's state rides in its URL (sim_empty=K.N: K empty pages sent of N, 0 =
+    // forever); such a request gets the next empty page without a fault being selected.
+    const emptyMark = /^(\d+)\.(\d+)$/.exec(String(p.raw.sim_empty || ''));
+    let empty = emptyMark && (Number(emptyMark[2]) === 0 || Number(emptyMark[1]) < Number(emptyMark[2]))
+      ? { k: Number(emptyMark[1]), n: Number(emptyMark[2]) } : null;
+    const chosen = empty ? {} : state.faults.select({ endpoint, requestNo: state.counters[endpoint], globalRequestNo: state.counters.global, page });
     const faultNames = [];
     if (chosen.delay) {
       faultNames.push('delay');
@@ -176,8 +200,31 @@ async function startSimulator(options = {}) {
     }
     const f = chosen.main;
     if (f) faultNames.push(f.type);
+    if (empty) faultNames.push('empty_pages');
     entry.fault = faultNames.length ? faultNames.join('+') : null;
     const now = nowMs();
+
+    if (f && f.type === 'status') {
+      entry.status = f.status; entry.complete = true;
+      writeRawStatus(req, f);
+      return;
+    }
+    if (f && f.type === 'hang') return; // never answers; the entry ends when the client gives up
+    if (f && f.type === 'forged_text') return fail(f.status, /^\d+$/.test(f.code) ? Number(f.code) : f.code, f.text);
+    if (f && f.type === 'big_text') {
+      entry.status = f.status; entry.code = /^\d+$/.test(f.code) ? Number(f.code) : f.code;
+      res.statusCode = f.status;
+      res.setHeader('Content-Type', 'text/xml;charset=UTF-8');
+      const big = await new BodyPump(res, { chunkBytes: opts.chunkBytes }).run(bigSimpleReturn({ code: f.code, bytes: f.bytes, now, dtdHost: opts.dtdHost, version }));
+      entry.complete = big.complete; entry.bytes = big.bytes;
+      return;
+    }
+    if (f && f.type === 'wait_header') {
+      res.setHeader('X-RateLimit-Remaining', '0');
+      res.setHeader('X-RateLimit-ToWait-Sec', String(f.toWaitSec));
+    }
+    if (f && f.type === 'ignore_window') p = { ...p, id_min: undefined, id_max: undefined };
+    if (f && f.type === 'empty_pages') empty = { k: 0, n: f.pages };
 
     if (f && f.type === 'http5xx') {
       entry.status = f.status; entry.complete = true;
@@ -205,9 +252,28 @@ async function startSimulator(options = {}) {
       fault: f, chunkBytes: opts.chunkBytes,
       onCommit: opts.recordServed ? (kind, a, b) => served.add(kind, a, b) : () => {},
     });
+    const urlBase = base + u.pathname;
+    // The parameters of the next page (and, from them, its page number and chain).
+    let nextPairsOf = (nextId) => pairs.filter(([k]) => k !== 'id_min').concat([['id_min', String(nextId)]]);
+    let nextPageUrl;
+    if (f && f.type === 'page_cycle') {
+      // Back to the chain's first page, with a parameter that changes every time.
+      state.cycles++;
+      const cycle = firstPairs.filter(([k]) => k !== 'sim_cycle').concat([['sim_cycle', String(state.cycles)]]);
+      nextPairsOf = () => cycle;
+      nextPageUrl = () => urlFromPairs(urlBase, cycle);
+    }
+    if (empty) {
+      const again = pairs.filter(([k]) => k !== 'sim_empty').concat([['sim_empty', `${empty.k + 1}.${empty.n}`]]);
+      nextPairsOf = () => again;
+      nextPageUrl = () => urlFromPairs(urlBase, again);
+    }
     const ctx = {
       model, endpoint, version, p, pairs, now,
-      urlBase: base + u.pathname,
+      urlBase,
+      nextPageUrl,
+      overlap: f && f.type === 'overlap' ? f.hosts : undefined,
+      idRange: f && f.type === 'id_range' ? f.range : undefined,
       dtdHost: opts.dtdHost,
       keepAliveEvery: opts.keepAliveEvery,
       evaluationComments: opts.evaluationComments,
@@ -215,15 +281,21 @@ async function startSimulator(options = {}) {
       mark: pump.mark,
       onNextPage: (nextId, url) => {
         entry.nextIdMin = nextId; entry.nextUrl = url;
-        const nextPairs = pairs.filter(([k]) => k !== 'id_min').concat([['id_min', String(nextId)]]);
-        if (state.pageOf.size > 200000) state.pageOf.clear();
-        state.pageOf.set(canonicalKey(endpoint, nextPairs), page + 1);
+        const nextPairs = nextPairsOf(nextId);
+        if (state.pageOf.size > 200000) { state.pageOf.clear(); state.chainOf.clear(); }
+        const nextKey = canonicalKey(endpoint, nextPairs);
+        state.pageOf.set(nextKey, page + 1);
+        state.chainOf.set(nextKey, firstPairs);
       },
     };
     entry.status = 200;
     res.statusCode = 200;
     res.setHeader('Content-Type', 'application/xml');
-    const result = await pump.run(renderList(ctx));
+    let body;
+    if (empty) body = renderEmptyPage(ctx, p.truncation_limit || 1000, p.id_min === undefined ? null : p.id_min);
+    else body = renderList(ctx);
+    if (f && f.type === 'warnings_flood') body = withExtraWarnings(body, f);
+    const result = await pump.run(body);
     entry.complete = result.complete;
     entry.bytes = result.bytes;
   }
@@ -283,6 +355,8 @@ async function startSimulator(options = {}) {
       state.log.clear();
       state.counters = { global: 0, kb: 0, hosts: 0, detections: 0 };
       state.pageOf.clear();
+      state.chainOf.clear();
+      state.cycles = 0;
       state.limits = new Limits({ rateLimit: opts.rateLimit, concurrency: opts.concurrency });
       state.faults.set(opts.faults || []);
       model.clearTouches();

@@ -37,6 +37,8 @@ class BodyPump {
     this.onCommit = o.onCommit || (() => {});
     this.cut = this.fault && (this.fault.type === 'truncate' || this.fault.type === 'reset') ? Math.max(0, this.fault.afterBytes) : null;
     this.slow = this.fault && this.fault.type === 'slow' ? this.fault : null;
+    // drip: the same trickle, `bytes` at a time (the head goes out at once: see run()).
+    if (this.fault && this.fault.type === 'drip') this.slow = { chunkBytes: this.fault.bytes, intervalMs: this.fault.intervalMs };
     if (this.slow) this.chunkBytes = Math.max(1, this.slow.chunkBytes);
     this.pending = [];
     this.pendingLen = 0; // bytes when cutting, string length otherwise (only used for flush sizing)
@@ -96,6 +98,7 @@ class BodyPump {
   async run(iter) {
     const res = this.res;
     let sinceYield = 0;
+    if (this.fault && this.fault.type === 'drip' && !res.headersSent) res.flushHeaders();
     for (;;) {
       if (this.closed) return { complete: false, bytes: this.sent, aborted: true, cut: false };
       const { value, done } = iter.next();

@@ -6,11 +6,13 @@
 //        whole document is collected and returned as result.output, with a warning about memory
 //   end: exactly one callback: success callback(null, {output, previousRunContext}) with
 //        previousRunContext of at most 256 characters; failure callback([...recent log lines,
-//        error text]) (plus {output: null, previousRunContext: checkpoint} as a second argument
-//        when the core left a resume checkpoint). A failed run never calls back as a success.
+//        error text]) (at most 64 KiB in all: the error text, then as many of the most recent
+//        lines as fit; plus {output: null, previousRunContext: checkpoint} as a second argument
+//        when the run left a resume checkpoint). A failed run never calls back as a success.
 
-const { runFeed } = require('./run-feed');
-const { createLogger, Secrets, errorText } = require('./log');
+const { runFeed, ensureCoded } = require('./run-feed');
+const { shimError } = require('./errors');
+const { createLogger, Secrets, errorText, failureLines } = require('./log');
 
 /**
  * Runs the feed for an Archer context. Never throws and never rejects: the outcome goes to
@@ -37,9 +39,10 @@ function runArcher(options) {
       logger.error(`the host's callback threw: ${errorText(e, secrets)}`);
     }
   };
-  const fail = (e) => {
+  const fail = (thrown) => {
+    const e = ensureCoded(thrown, (x) => shimError('INTERNAL', 'caller', `qualys-vm-transporter failed unexpectedly (${x && x.message ? x.message : String(x)}). This is a bug in qualys-vm-transporter: please report it with this message and the log lines before it. The run was stopped.`));
     const text = errorText(e, secrets);
-    const lines = logger.recent();
+    const lines = failureLines(logger.recent(), text).slice(0, -1);
     // A failed run may leave the core's resume checkpoint. Archer's documented failure call is
     // callback(errors); the checkpoint rides along as a second argument, which a host that ignores
     // it loses nothing by (whether Archer stores a failed run's token is not documented).
@@ -75,7 +78,11 @@ function runArcher(options) {
     run.onStart = (info) => {
       rootNode = info.transport.rootNode;
       if (outputWriter) {
-        writer = outputWriter.create('XML', { RootNode: rootNode });
+        try {
+          writer = outputWriter.create('XML', { RootNode: rootNode });
+        } catch (e) {
+          throw shimError('OUTPUT_WRITE_FAILED', 'configuration', `the host's output writer could not be created (OutputWriter.create): ${e && e.message ? e.message : String(e)}`);
+        }
       } else {
         memory = [];
         logger.warn('this Archer host has no context.OutputWriter (Archer 6.4/6.5): the whole output is kept in memory and returned at the end; for large feeds give the data feed a high Max Memory, or upgrade Archer to 6.6 or later');

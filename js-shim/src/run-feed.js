@@ -11,13 +11,31 @@
 //   after every call: each output chunk -> one writer.writeItem(chunk), in order; each log line ->
 //   the logger. Nothing here decides anything about paging, retries, pacing, concurrency or what a
 //   response means: the core does. With concurrency=1 (the default) one request is in flight.
+//
+// Two guards keep the promise of one callback, whatever the adapter or the core does:
+//   watchdog  a request that has not settled within the whole-response limit (responseTimeoutMs,
+//             times the queue depth when more requests are in flight than sockets) plus a grace
+//             (30 s) is settled here as a transport error (ETIMEDOUT, "the HTTP client did not
+//             finish the request"); its late events are ignored and the run goes on (the core
+//             retries). This holds for custom adapters too; the built-in ones end their requests
+//             themselves (http/exchange.js) well before.
+//   traps     an exception from a core call that is not one of the core's coded errors (a wasm
+//             trap such as `unreachable`; wasm-bindgen's "recursive use of an object" after one)
+//             stops the run with INTERNAL (blame caller): the core is never called again (except a
+//             guarded free), and the error carries the last checkpoint the run had (Feed.checkpoint(),
+//             read after every settled response) as previousRunContext.
 
 const { createLogger, Secrets } = require('./log');
 const { shimError } = require('./errors');
 const { createHttp } = require('./http');
+const { limitsOf, duration } = require('./http/exchange');
 const { takeOutputText, takeOutputBytes } = require('./output-text');
 
 const MAX_TIMER_MS = 2147483647; // setTimeout's limit
+/** How long after its whole-response limit a request that has not settled is given up on. */
+const WATCHDOG_GRACE_MS = 30000;
+/** How long an ending run waits for abandoned requests to wind down. */
+const ABANDON_WAIT_MS = 5000;
 
 /** Sleeps ms milliseconds (in slices setTimeout accepts). */
 function realSleep(ms) {
@@ -33,6 +51,13 @@ function realSleep(ms) {
   });
 }
 
+/** A promise that resolves after ms, and its cancel. */
+function timer(ms) {
+  let t = null;
+  const p = new Promise((resolve) => { t = setTimeout(resolve, Math.min(Math.max(0, ms), MAX_TIMER_MS)); });
+  return { promise: p, cancel: () => clearTimeout(t) };
+}
+
 /** The core's module (lazy, so a host that never runs a feed never instantiates the wasm). */
 function defaultCore() {
   return require('./core');
@@ -43,12 +68,92 @@ function publicTransport(t) {
   return {
     socketLimit: t.socketLimit,
     requestTimeoutMs: t.requestTimeoutMs,
+    responseTimeoutMs: limitsOf(t).totalMs,
     verifyCerts: t.verifyCerts,
     caCert: t.caCert ? '(PEM given)' : null,
     proxy: t.proxy ? { url: t.proxy.url, authorization: t.proxy.authorization ? '***' : null } : null,
     rootNode: t.rootNode,
     dataSource: t.dataSource,
   };
+}
+
+/** One of our coded errors (the core's, or the shim's shimError): code, blame and retryable. */
+function isCoded(e) {
+  return Boolean(e) && typeof e === 'object' && typeof e.code === 'string' && e.code !== '' &&
+    typeof e.blame === 'string' && typeof e.retryable === 'boolean';
+}
+
+/** Text of an exception, short. */
+function describeException(e) {
+  let text;
+  try {
+    text = e && typeof e === 'object' ? `${e.name || 'Error'}: ${e.message}` : String(e);
+  } catch (x) {
+    text = 'an exception that cannot be shown';
+  }
+  return text.length > 300 ? `${text.slice(0, 300)}...` : text;
+}
+
+/** The error a core exception that is not a coded error (a trap) becomes. */
+function internalError(e, what, version) {
+  const err = shimError(
+    'INTERNAL',
+    'caller',
+    `qualys-vm-transporter ${version} stopped the run: ${what === 'the shim' ? 'it' : 'its core'} failed unexpectedly${what === 'the shim' ? '' : ` in ${what}`} (${describeException(e)}). ` +
+      'This is a bug in qualys-vm-transporter, not a problem with the Custom Parameters or with Qualys. ' +
+      'Please report it to the qualys-vm-transporter maintainers with this message, the version, the dataSource and the log lines before it (they never contain the password). ' +
+      'The run was stopped; what it wrote so far stays, and when it left a checkpoint (previousRunContext) the next run resumes from there.',
+  );
+  err.cause = e;
+  return err;
+}
+
+/**
+ * Makes sure an error has code, blame and retryable (the shim's promise to every caller): a coded
+ * error is kept; an exception from code outside this module without them becomes `fallback`.
+ */
+function ensureCoded(e, fallback) {
+  if (isCoded(e)) return e;
+  if (e && typeof e === 'object' && typeof e.code === 'string' && e.code) {
+    // A code but no blame (a Node system error from a host hook): keep the code.
+    try {
+      if (typeof e.blame !== 'string') e.blame = 'caller';
+      if (typeof e.retryable !== 'boolean') e.retryable = false;
+      if (isCoded(e)) return e;
+    } catch (x) { /* frozen */ }
+    const copy = shimError(String(e.code), 'caller', String(e.message || e.code));
+    copy.cause = e;
+    return copy;
+  }
+  return fallback(e);
+}
+
+/**
+ * Transitional, until every core converts parameter values itself (the core decides how numbers,
+ * booleans and Dates read, in one place; the CLI passes --params values unconverted): a core whose
+ * boundary throws an uncoded error on a non-string value (it cannot convert) gets String(value).
+ * Probed once per core module with a throwaway Feed; dormant with a core that converts.
+ */
+const convertsValues = new WeakMap();
+function paramsForCore(core, params) {
+  if (!params || typeof params !== 'object') return params;
+  const entries = Object.entries(params);
+  if (entries.every(([, v]) => typeof v === 'string' || v === null || v === undefined)) return params;
+  if (!convertsValues.has(core)) {
+    let converts;
+    try {
+      const probe = new core.Feed({ qvtProbe: 1 }, {}, 0);
+      try { probe.free(); } catch (e) { /* freed */ }
+      converts = true;
+    } catch (e) {
+      converts = isCoded(e);
+    }
+    convertsValues.set(core, converts);
+  }
+  if (convertsValues.get(core)) return params;
+  const out = {};
+  for (const [k, v] of entries) out[k] = v === null || v === undefined || typeof v === 'string' ? v : String(v);
+  return out;
 }
 
 /**
@@ -70,8 +175,12 @@ function publicTransport(t) {
  * @param {(action: object) => void} [options.onAction] every action the core returns (the send
  *        action without its headers)
  * @param {(summary: object) => void} [options.onProgress] after each response event
- * @param {{require?: Function, global?: object}} [options.host] what the HTTP picker may load
+ * @param {{require?: Function, global?: object, env?: object}} [options.host] what the HTTP picker
+ *        may load, and the host's environment variables (default: process.env)
  * @param {Secrets} [options.secrets] shared scrubber (the Archer glue passes its own)
+ * @param {object} [options.core] the core module ({Feed, version}); default: the embedded wasm
+ * @param {number} [options.watchdogGraceMs] how long after its whole-response limit a request
+ *        that has not settled is given up on (default 30000)
  * @returns {Promise<{summary: object, previousRunContext: string}>} rejects with an Error carrying
  *          code, blame, retryable, summary (when the run got that far) and previousRunContext (the
  *          core's resume checkpoint, when a failed run left one)
@@ -82,6 +191,7 @@ async function runFeed(options) {
   const sleep = typeof o.sleep === 'function' ? o.sleep : realSleep;
   const secrets = o.secrets || (o.log && o.log.secrets) || new Secrets();
   secrets.addFromParams(o.params);
+  const graceMs = Number(o.watchdogGraceMs) >= 0 ? Number(o.watchdogGraceMs) : WATCHDOG_GRACE_MS;
 
   let emitLine;
   if (typeof o.log === 'function') emitLine = (level, text) => o.log(level, secrets.scrub(text));
@@ -100,35 +210,52 @@ async function runFeed(options) {
   else if (o.writer && typeof o.writer.writeItem === 'function') writeFn = (c) => o.writer.writeItem(c);
   else throw shimError('BAD_ARGUMENT', 'caller', 'runFeed: options.writer must have a writeItem(chunk) method');
 
-  let core;
+  let version = 'unknown version';
+  const bug = (e) => internalError(e, 'the shim', version);
   const clean = (e, summary) => {
-    const err = e instanceof Error || (e && typeof e === 'object' && 'message' in e) ? e : new Error(String(e));
+    let err = e instanceof Error || (e && typeof e === 'object' && 'message' in e) ? e : new Error(String(e));
+    err = ensureCoded(err, bug);
     try { err.message = secrets.scrub(err.message); } catch (x) { /* frozen */ }
     if (err.stack) try { err.stack = secrets.scrub(err.stack); } catch (x) { /* frozen */ }
-    if (summary && err.summary === undefined) err.summary = summary;
+    if (summary && err.summary === undefined) try { err.summary = summary; } catch (x) { /* frozen */ }
     return err;
   };
 
+  // Every call into the core goes through core(): after a trap the core is never called again.
+  const state = { written: 0, fatal: null, trap: null };
+  const coreCall = (what, fn) => {
+    if (state.trap) throw state.trap;
+    try {
+      return fn();
+    } catch (e) {
+      if (isCoded(e)) throw e;
+      state.trap = internalError(e, what, version);
+      if (!state.fatal) state.fatal = state.trap;
+      throw state.trap;
+    }
+  };
+
+  let core;
   let feed;
   try {
     core = o.core || defaultCore();
-    feed = new core.Feed(o.params || {}, o.tokens || {}, now());
+    try { version = String(core.version()); } catch (e) { /* shown as "unknown version" */ }
+    feed = coreCall('new Feed()', () => new core.Feed(paramsForCore(core, o.params || {}), o.tokens || {}, now()));
   } catch (e) {
     const err = clean(e);
     emit('ERROR', err.code ? `${err.code}: ${err.message}` : err.message);
     throw err;
   }
 
-  const state = { written: 0, fatal: null };
   const fatal = (e, code, what) => {
     if (state.fatal) return;
-    const err = e && e.code && e.blame ? e : shimError(code, code === 'OUTPUT_WRITE_FAILED' ? 'configuration' : 'caller', `${what}: ${e && e.message ? e.message : String(e)}`);
+    const err = isCoded(e) ? e : shimError(code, code === 'OUTPUT_WRITE_FAILED' ? 'configuration' : 'caller', `${what}: ${e && e.message ? e.message : String(e)}`);
     state.fatal = err;
   };
   const drain = () => {
-    for (const line of feed.takeLogs()) emit(line.level, line.text);
+    for (const line of coreCall('takeLogs', () => feed.takeLogs())) emit(line.level, line.text);
     let chunk;
-    while ((chunk = takeOutput(feed)) !== undefined) {
+    while ((chunk = coreCall('takeOutputChunk', () => takeOutput(feed))) !== undefined) {
       if (state.fatal) continue; // the run is failing; nothing more is written
       try {
         writeFn(chunk);
@@ -138,13 +265,30 @@ async function runFeed(options) {
       }
     }
   };
+  // The last counters and checkpoint read from the core, for a run the core can no longer answer.
+  let lastSummary;
+  let lastCheckpoint = '';
+  const hasCheckpoint = typeof feed.checkpoint === 'function';
+  const readSummary = () => {
+    lastSummary = coreCall('summary', () => feed.summary());
+    return lastSummary;
+  };
+  const saveCheckpoint = () => {
+    if (!hasCheckpoint || state.fatal) return;
+    const c = coreCall('checkpoint', () => feed.checkpoint());
+    drain(); // what the checkpoint counts as written must reach the writer first
+    if (!state.fatal && typeof c === 'string') lastCheckpoint = c.slice(0, 256);
+  };
+  // The counters are read per response event only for an onProgress hook (a summary per body
+  // chunk costs), else once per settled response (what a trap leaves in err.summary).
   const progress = () => {
     if (o.onProgress) {
-      try { o.onProgress(feed.summary()); } catch (e) { /* a display hook must not break the run */ }
+      readSummary();
+      try { o.onProgress(lastSummary); } catch (e) { /* a display hook must not break the run */ }
     }
   };
   // Each sink call drives the core and drains it; an exception (a host writer that throws, a
-  // misbehaving adapter) stops the exchange and fails the run after it settles.
+  // misbehaving adapter, a core trap) stops the exchange and fails the run after it settles.
   const guarded = (what, fn) => (...args) => {
     try {
       return fn(...args);
@@ -155,44 +299,61 @@ async function runFeed(options) {
   };
   // The run is over (done or failed): late events of abandoned requests are ignored.
   let finished = false;
-  const sinkFor = (id) => ({
+  const afterSettle = () => {
+    drain();
+    saveCheckpoint();
+    if (o.onProgress) progress();
+    else readSummary();
+  };
+  // One sink per request. Once the request settled (end, error, or the watchdog), its late or
+  // repeated events are ignored.
+  const sinkFor = (id, entry) => ({
     head: guarded('response head', (status, headers) => {
-      if (finished) return;
-      feed.handleResponseHead(now(), status, headers, id);
+      if (finished || entry.settled || entry.headSeen) return;
+      entry.headSeen = true;
+      coreCall('handleResponseHead', () => feed.handleResponseHead(now(), status, headers, id));
       drain();
       progress();
     }),
     body: guarded('response body', (chunk) => {
-      if (finished) return false;
-      const more = feed.handleBody(chunk, id);
+      if (finished || entry.settled) return false;
+      const more = coreCall('handleBody', () => feed.handleBody(chunk, id));
       drain();
       progress();
       return more && !state.fatal;
     }),
     end: guarded('response end', () => {
-      if (finished) return;
-      feed.handleResponseEnd(now(), id);
-      drain();
-      progress();
+      if (finished || entry.settled) return;
+      entry.settled = true;
+      entry.release();
+      coreCall('handleResponseEnd', () => feed.handleResponseEnd(now(), id));
+      afterSettle();
     }),
     error: guarded('transport error', (code, message) => {
-      if (finished) return;
-      feed.handleTransportError(now(), String(code || 'ETRANSPORT'), secrets.scrub(String(message || '')), id);
-      drain();
-      progress();
+      if (finished || entry.settled) return;
+      entry.settled = true;
+      entry.release();
+      coreCall('handleTransportError', () => feed.handleTransportError(now(), String(code || 'ETRANSPORT'), secrets.scrub(String(message || '')), id));
+      afterSettle();
     }),
   });
 
-  // Requests in flight: id -> {done: Promise, control: {abort}}. With concurrency=1 (the default)
-  // the core never has more than one.
+  // Requests in flight: id -> {done: Promise, control: {abort}, ...}. With concurrency=1 (the
+  // default) the core never has more than one.
   const inflight = new Map();
   const anySettled = () => Promise.race(Array.from(inflight.values(), (x) => x.done));
   const abandonAll = async () => {
     finished = true;
     const all = Array.from(inflight.values());
     for (const x of all) {
+      x.settled = true;
       try { if (x.control.abort) x.control.abort(); } catch (e) { /* best effort */ }
     }
+    // Built-in adapters settle at once on abort; a custom one gets a short while, then is left.
+    const wait = timer(Math.min(graceMs, ABANDON_WAIT_MS));
+    await Promise.race([Promise.all(all.map((x) => x.sent)), wait.promise]);
+    wait.cancel();
+    for (const x of all) x.release();
     await Promise.all(all.map((x) => x.done));
   };
   /** Sleeps ms, or less when a request settles first (the core then has news). */
@@ -205,44 +366,91 @@ async function runFeed(options) {
       await Promise.race([sleep(ms, reason), anySettled()]);
       return;
     }
-    let timer;
-    await Promise.race([new Promise((r) => { timer = setTimeout(r, Math.min(ms, MAX_TIMER_MS)); }), anySettled()]);
-    clearTimeout(timer);
+    const t = timer(ms);
+    await Promise.race([t.promise, anySettled()]);
+    t.cancel();
+  };
+
+  /** Runs a caller's hook; what it throws fails the run with a coded error. */
+  const hook = (name, fn) => {
+    try {
+      fn();
+    } catch (e) {
+      throw ensureCoded(e, (x) => shimError('SHIM_ERROR', 'caller', `the ${name} hook failed: ${describeException(x)}`));
+    }
   };
 
   let adapter = null;
   let coreFailed = false;
   try {
     drain();
-    const transport = feed.transport();
+    saveCheckpoint();
+    const transport = coreCall('transport', () => feed.transport());
     if (transport.proxy && transport.proxy.authorization) secrets.addAuthorization(transport.proxy.authorization);
+    const limits = limitsOf(transport);
+    const socketLimit = Math.max(1, Number(transport.socketLimit) || 1);
 
     const h = o.http;
-    if (h && typeof h === 'object' && typeof h.send === 'function') adapter = h;
-    else if (typeof h === 'function') adapter = h(transport);
-    else adapter = createHttp(transport, { prefer: h || undefined, require: o.host && o.host.require, global: o.host && o.host.global });
+    try {
+      if (h && typeof h === 'object' && typeof h.send === 'function') adapter = h;
+      else if (typeof h === 'function') adapter = h(transport);
+      else adapter = createHttp(transport, { prefer: h || undefined, require: o.host && o.host.require, global: o.host && o.host.global, env: o.host && o.host.env });
+    } catch (e) {
+      throw ensureCoded(e, (x) => shimError('SHIM_ERROR', 'caller', `the HTTP adapter could not be created: ${describeException(x)}`));
+    }
+    if (!adapter || typeof adapter.send !== 'function') throw shimError('BAD_ARGUMENT', 'caller', 'runFeed: the HTTP adapter has no send(request, sink, control) method');
 
-    emit('INFO', `qualys-vm-transporter ${core.version()}: HTTP client: ${adapter.describe || adapter.name || 'custom'}; output root node ${transport.rootNode}`);
-    if (o.onStart) o.onStart({ transport: publicTransport(transport), http: adapter.name || 'custom', describe: adapter.describe || '' });
+    emit('INFO', `qualys-vm-transporter ${version}: HTTP client: ${adapter.describe || adapter.name || 'custom'}; output root node ${transport.rootNode}`);
+    if (o.onStart) hook('onStart', () => o.onStart({ transport: publicTransport(transport), http: adapter.name || 'custom', describe: adapter.describe || '' }));
+
+    /**
+     * Starts one request under its watchdog. The request is in flight until its sink settled
+     * (end or error), the watchdog gave up on it, or the adapter threw.
+     */
+    const start = (action) => {
+      const id = action.id;
+      const control = {};
+      const entry = { control, settled: false, headSeen: false, watchdog: null };
+      const over = new Promise((r) => { entry.release = r; });
+      entry.sent = Promise.resolve()
+        .then(() => adapter.send(action, sinkFor(id, entry), control))
+        .catch((e) => {
+          fatal(e, 'SHIM_ERROR', 'the HTTP adapter failed');
+          entry.release();
+        });
+      // With more requests in flight than sockets, a request may queue behind whole responses.
+      const queued = Math.max(1, Math.ceil((inflight.size + 1) / socketLimit));
+      const deadline = limits.totalMs * queued + graceMs;
+      entry.watchdog = setTimeout(() => {
+        if (finished || entry.settled) return;
+        entry.settled = true;
+        entry.release();
+        try { if (control.abort) control.abort(); } catch (e) { /* best effort */ }
+        guarded('abandoning a request', () => {
+          coreCall('handleTransportError', () => feed.handleTransportError(now(), 'ETIMEDOUT',
+            `the HTTP client did not finish the request within ${duration(deadline)} (the whole response limit, ${duration(limits.totalMs)}${queued > 1 ? ` x ${queued} for requests queued behind others` : ''}, plus ${duration(graceMs)}); it was abandoned and its late events are ignored`, id));
+          afterSettle();
+        })();
+      }, Math.min(deadline, MAX_TIMER_MS));
+      entry.done = over.then(() => {
+        clearTimeout(entry.watchdog);
+        inflight.delete(id);
+        try { drain(); } catch (e) { /* a trap: state.fatal holds it */ }
+      });
+      inflight.set(id, entry);
+    };
 
     for (;;) {
       if (state.fatal) throw state.fatal;
-      const action = feed.poll(now());
+      const action = coreCall('poll', () => feed.poll(now()));
       drain();
       if (o.onAction) {
         const { headers, ...visible } = action; // eslint-disable-line no-unused-vars
-        o.onAction(visible);
+        hook('onAction', () => o.onAction(visible));
       }
       if (action.kind === 'send') {
         for (const [k, v] of action.headers) if (/^(proxy-)?authorization$/i.test(k)) secrets.addAuthorization(v);
-        const id = action.id;
-        const control = {};
-        const entry = { control, done: null };
-        entry.done = Promise.resolve()
-          .then(() => adapter.send(action, sinkFor(id), control))
-          .catch((e) => { fatal(e, 'SHIM_ERROR', 'the HTTP adapter failed'); })
-          .then(() => { inflight.delete(id); drain(); });
-        inflight.set(id, entry);
+        start(action);
         // Poll again at once: the core answers with another send, a wait, or pending.
       } else if (action.kind === 'pending') {
         if (!inflight.size) throw shimError('SHIM_ERROR', 'caller', 'the core is waiting for a response, but none is in flight');
@@ -261,7 +469,7 @@ async function runFeed(options) {
             throw state.fatal;
           }
         }
-        const summary = action.summary || feed.summary();
+        const summary = action.summary || readSummary();
         let prc = summary.previousRunContext == null ? '' : String(summary.previousRunContext);
         if (prc.length > 256) {
           emit('WARN', `previousRunContext is ${prc.length} characters; Archer keeps at most 256, so it was cut`);
@@ -270,7 +478,9 @@ async function runFeed(options) {
         return { summary, previousRunContext: prc };
       } else if (action.kind === 'fail') {
         coreFailed = true; // the core has logged it
-        throw clean(action.error, feed.summary());
+        let summary;
+        try { summary = readSummary(); } catch (x) { summary = lastSummary; }
+        throw clean(action.error, summary);
       } else {
         throw shimError('SHIM_ERROR', 'caller', `the core returned an unknown action ${JSON.stringify(action.kind)}`);
       }
@@ -278,22 +488,28 @@ async function runFeed(options) {
   } catch (e) {
     finished = true;
     if (inflight.size) await abandonAll();
-    let summary;
-    try { summary = feed.summary(); } catch (x) { /* freed */ }
-    const err = clean(e, summary);
-    // The checkpoint a failed run leaves for the next one (the core's resume token).
-    if (summary && summary.previousRunContext && err.previousRunContext === undefined) {
-      try { err.previousRunContext = String(summary.previousRunContext).slice(0, 256); } catch (x) { /* frozen */ }
+    let summary = lastSummary;
+    if (!state.trap) {
+      try { summary = readSummary(); } catch (x) { summary = lastSummary; }
     }
-    // The core logs its own failures; the shim's (HTTP client, output writer, ...) are logged here.
-    if (!coreFailed) emit('ERROR', err.code ? `${err.code}: ${err.message}` : err.message);
+    const err = clean(state.trap || e, summary);
+    // The checkpoint a failed run leaves for the next one (the core's resume token). After a trap
+    // the core cannot be asked: the last checkpoint read after a settled response is used.
+    try {
+      const fromCore = err !== state.trap && summary && summary.previousRunContext ? String(summary.previousRunContext).slice(0, 256) : '';
+      const checkpoint = fromCore || lastCheckpoint;
+      if (checkpoint && err.previousRunContext === undefined) err.previousRunContext = checkpoint;
+    } catch (x) { /* frozen */ }
+    // The core logs its own failures; the shim's (HTTP client, output writer, a trap, ...) are logged here.
+    if (!coreFailed || err === state.trap) emit('ERROR', err.code ? `${err.code}: ${err.message}` : err.message);
     throw err;
   } finally {
+    for (const x of inflight.values()) clearTimeout(x.watchdog);
     if (adapter && typeof adapter.close === 'function') {
       try { adapter.close(); } catch (e) { /* closing is best effort */ }
     }
-    try { feed.free(); } catch (e) { /* already freed */ }
+    try { feed.free(); } catch (e) { /* already freed, or the core trapped */ }
   }
 }
 
-module.exports = { runFeed, realSleep, publicTransport };
+module.exports = { runFeed, realSleep, publicTransport, isCoded, ensureCoded, WATCHDOG_GRACE_MS };

@@ -331,9 +331,13 @@ impl Feed {
 
     /// How the HTTP layer must make requests (sockets, timeout, TLS, proxy) and the output root.
     pub fn transport(&self) -> TransportSettings {
+        // 6 x requestTimeoutSec (30 min at the default 300 s): a 1,000-host detection page with
+        // results fits even at ~200 KB/s; a server dripping a byte now and then is cut off.
+        const RESPONSE_TIMEOUT_FACTOR: u64 = 6;
         TransportSettings {
             socket_limit: self.config.socket_limit,
             request_timeout_ms: u64::from(self.config.request_timeout_sec) * 1000,
+            response_timeout_ms: u64::from(self.config.request_timeout_sec) * 1000 * RESPONSE_TIMEOUT_FACTOR,
             verify_certs: self.config.verify_certs,
             ca_cert: self.config.ca_cert.clone(),
             proxy: self.config.proxy.as_ref().map(|p| ProxySettings {

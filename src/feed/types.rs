@@ -68,7 +68,11 @@ pub struct ProxySettings {
 #[derive(Clone, Debug)]
 pub struct TransportSettings {
     pub socket_limit: u32,
+    /// Idle limit: the longest the server may send nothing (before the head, between body chunks).
     pub request_timeout_ms: u64,
+    /// Whole-response limit: the longest one request may take from send to the body's end
+    /// (`RESPONSE_TIMEOUT_FACTOR` x the idle limit), so a server dripping bytes is cut off.
+    pub response_timeout_ms: u64,
     pub verify_certs: bool,
     pub ca_cert: Option<String>,
     pub proxy: Option<ProxySettings>,

@@ -643,3 +643,194 @@ test('cli: parses options and main(argv) starts a working simulator', async () =
     await run.stop();
   }
 });
+
+/**
+ * A raw HTTP/1.1 GET over a plain socket (for answers Node's client does not report: 101, a lone
+ * status line, silence): what arrived within waitMs, and whether the server closed the socket.
+ */
+function rawGet(url, waitMs) {
+  const net = require('net');
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const sock = net.connect(Number(u.port), u.hostname);
+    let text = '';
+    let closed = false;
+    sock.on('data', (d) => { text += d.toString('latin1'); });
+    sock.on('end', () => { closed = true; });
+    sock.on('error', () => { closed = true; });
+    sock.on('connect', () => {
+      sock.write(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nAuthorization: Basic ${Buffer.from('simuser:simpass').toString('base64')}\r\nX-Requested-With: raw\r\n\r\n`);
+    });
+    setTimeout(() => { sock.destroy(); resolve({ text, closed }); }, waitMs);
+  });
+}
+
+test('faults for hostile servers: drip, status (101, 999), hang, wait_header, forged_text, big_text, warnings_flood', async () => {
+  const s = await sim({ hosts: 40, kb: 30 });
+  const lastEntry = () => s.log.entries[s.log.entries.length - 1];
+  const small = `${s.url}${KB}?action=list&ids=${s.model.qidAt(0)}`;
+  const clean = await request(small);
+
+  // drip: the head at once, then the body `bytes` at a time; the same bytes in the end.
+  s.control.setFaults([{ type: 'drip', bytes: 1, intervalMs: 1000, times: 1 }]);
+  const early = await rawGet(small, 400);
+  assert.match(early.text, /^HTTP\/1\.1 200 OK\r\n/, 'the head is sent at once');
+  const bodySoFar = early.text.slice(early.text.indexOf('\r\n\r\n') + 4);
+  assert.ok(bodySoFar.length <= 8, `one byte (chunk-framed) at most after 400 ms: ${JSON.stringify(bodySoFar)}`);
+  assert.equal(lastEntry().fault, 'drip');
+  s.control.setFaults([{ type: 'drip', bytes: 400, intervalMs: 20, times: 1 }]);
+  const dripped = await request(small);
+  assert.equal(dripped.error, null);
+  assert.ok(dripped.body.equals(clean.body), 'drip changes the timing, not the bytes');
+  assert.ok(dripped.totalMs >= Math.floor(clean.body.length / 400) * 20 * 0.8, `took ${dripped.totalMs} ms`);
+
+  // status: 101 with Upgrade headers, kept open; or closed; any status with a body.
+  s.control.setFaults([{ type: 'status', times: 1 }]);
+  const up = await rawGet(small, 300);
+  assert.equal(up.text, 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+  assert.equal(up.closed, false, 'kept open');
+  s.control.setFaults(['status:status=101,close=true,headers=Upgrade: h2c|Connection: upgrade,times=1']);
+  const upClosed = await rawGet(small, 300);
+  assert.equal(upClosed.text, 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: upgrade\r\n\r\n');
+  assert.equal(upClosed.closed, true);
+  s.control.setFaults([{ type: 'status', status: 999, reason: 'Weird', body: 'hello', close: true, times: 1 }]);
+  const weird = await rawGet(small, 300);
+  assert.equal(weird.text, 'HTTP/1.1 999 Weird\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello');
+  assert.equal(lastEntry().status, 999);
+
+  // hang: accepted, never answered.
+  s.control.setFaults([{ type: 'hang', times: 1 }]);
+  const silent = await rawGet(small, 300);
+  assert.deepEqual(silent, { text: '', closed: false });
+  assert.equal(s.log.entries.find((e) => e.fault === 'hang').status, null);
+
+  // wait_header: a normal page that says "no calls left, wait N s".
+  s.control.setFaults([{ type: 'wait_header', toWaitSec: 7, times: 1 }]);
+  const held = await request(small);
+  assert.equal(held.headers['x-ratelimit-remaining'], '0');
+  assert.equal(held.headers['x-ratelimit-towait-sec'], '7');
+  assert.ok(held.body.equals(clean.body));
+
+  // forged_text: a SIMPLE_RETURN whose TEXT holds a line break and a forged log line.
+  s.control.setFaults([{ type: 'forged_text', times: 1 }]);
+  const forged = await request(small);
+  assert.equal(forged.status, 200);
+  assert.equal(tagText(forged.text, 'CODE'), '999');
+  assert.match(tagText(forged.text, 'TEXT'), /\n\d{4}-\d\d-\d\dT[\d:.]+Z :: INFO :: done: .*records=999999/);
+  s.control.setFaults(['forged_text:status=400,code=1905,text=x,times=1']);
+  const forged2 = await request(small);
+  assert.equal(forged2.status, 400);
+  assert.equal(tagText(forged2.text, 'TEXT'), 'x');
+
+  // big_text: TEXT of N bytes.
+  s.control.setFaults([{ type: 'big_text', bytes: 300000, times: 1 }]);
+  const big = await request(small);
+  assert.equal(big.error, null);
+  assert.equal(tagText(big.text, 'TEXT').length, 300000);
+  assert.equal(tagText(big.text, 'CODE'), '999');
+  assert.match(big.text, /<\/SIMPLE_RETURN>\n$/);
+
+  // warnings_flood: N extra WARNINGs before the 1980 one; records and next page unchanged.
+  const page = `${s.url}${HOSTS}?action=list&truncation_limit=10`;
+  const plain = await request(page);
+  s.control.setFaults([{ type: 'warnings_flood', count: 50, numbered: true, times: 1 }]);
+  const flood = await request(page);
+  const codes = tagTexts(flood.text, 'CODE');
+  assert.equal(codes.filter((c) => c === '1999').length, 50);
+  assert.equal(codes[codes.length - 1], '1980', 'the next-page WARNING stays last');
+  assert.deepEqual(tagTexts(flood.text, 'TEXT').slice(0, 2), ['Simulated warning #1', 'Simulated warning #2']);
+  assert.deepEqual(hostIdsOf(flood.text), hostIdsOf(plain.text));
+  assert.equal(nextUrlOf(flood.text), nextUrlOf(plain.text));
+  s.control.setFaults([{ type: 'warnings_flood', count: 3, times: 1 }]);
+  const kbFlood = await request(small);
+  assert.equal(tagTexts(kbFlood.text, 'CODE').length, 3, 'also on a page without a next page');
+  s.control.clearFaults();
+});
+
+test('faults for odd paging: page_cycle, overlap, ignore_window, empty_pages, id_range', async () => {
+  const s = await sim({ hosts: 35, kb: 30 });
+  const all = allHostIds(s.model);
+  const first = `${s.url}${HOSTS}?action=list&truncation_limit=10`;
+
+  // page_cycle: page 2's WARNING points back to page 1, with a changing extra parameter.
+  s.control.setFaults([{ type: 'page_cycle', endpoint: 'hosts', page: 2, times: 1 }]);
+  const p1 = await request(first);
+  const p2 = await request(nextUrlOf(p1.text));
+  const back = nextUrlOf(p2.text);
+  assert.equal(back, `${first}&sim_cycle=1`);
+  const again = await request(back);
+  assert.deepEqual(hostIdsOf(again.text), hostIdsOf(p1.text), 'the first page again');
+  assert.equal(s.log.entries[s.log.entries.length - 1].page, 3, 'counted as the next page of the chain');
+  s.control.setFaults([{ type: 'page_cycle', endpoint: 'hosts', page: 1 }]);
+  assert.equal(nextUrlOf((await request(first)).text), `${first}&sim_cycle=2`, 'a new value each time');
+
+  // overlap: the next page's id_min is N hosts back.
+  s.control.setFaults([{ type: 'overlap', hosts: 3, times: 1 }]);
+  const o1 = await request(first);
+  assert.deepEqual(hostIdsOf(o1.text), all.slice(0, 10));
+  assert.match(nextUrlOf(o1.text), new RegExp(`id_min=${all[7]}$`));
+  assert.deepEqual(hostIdsOf((await request(nextUrlOf(o1.text))).text), all.slice(7, 17));
+
+  // ignore_window: id_min / id_max ignored on the faulted request.
+  const windowed = `${s.url}${HOSTS}?action=list&truncation_limit=5&id_min=${all[20]}&id_max=${all[30]}`;
+  s.control.setFaults([{ type: 'ignore_window', times: 1 }]);
+  assert.deepEqual(hostIdsOf((await request(windowed)).text), all.slice(0, 5));
+  assert.deepEqual(hostIdsOf((await request(windowed)).text), all.slice(20, 25), 'times=1: the next request is windowed');
+
+  // empty_pages: N empty pages, each with a WARNING to a new URL; then the real page.
+  s.control.setFaults([{ type: 'empty_pages', endpoint: 'hosts', page: 2, pages: 2, times: 1 }]);
+  const e1 = await request(first);
+  const e2url = nextUrlOf(e1.text);
+  const e2 = await request(e2url);
+  assert.deepEqual(hostIdsOf(e2.text), []);
+  assert.ok(!e2.text.includes('<HOST_LIST>'));
+  const e3url = nextUrlOf(e2.text);
+  assert.equal(e3url, `${e2url}&sim_empty=1.2`);
+  const e3 = await request(e3url);
+  assert.deepEqual(hostIdsOf(e3.text), []);
+  const e4url = nextUrlOf(e3.text);
+  assert.equal(e4url, `${e2url}&sim_empty=2.2`);
+  const e4 = await request(e4url);
+  assert.deepEqual(hostIdsOf(e4.text), all.slice(10, 20), 'after N empty pages, the page itself');
+  assert.deepEqual(s.log.entries.slice(-3).map((e) => e.fault), ['empty_pages', 'empty_pages', null]);
+  s.control.setFaults([{ type: 'empty_pages', endpoint: 'hosts', pages: 0, times: 1 }]);
+  let url = first;
+  const seen = new Set();
+  for (let i = 0; i < 6; i++) {
+    const r = await request(url);
+    assert.deepEqual(hostIdsOf(r.text), [], 'forever: every page empty');
+    url = nextUrlOf(r.text);
+    assert.ok(url && !seen.has(url), 'each WARNING names a new URL');
+    seen.add(url);
+  }
+
+  // id_range: a details=None answer claims the given range.
+  s.control.setFaults([{ type: 'id_range', times: 2 }]);
+  const claimed = await request(`${s.url}${HOSTS}?action=list&details=None&truncation_limit=0`);
+  assert.deepEqual(tagTexts(claimed.text, 'ID_RANGE'), ['0-18446744073709551615']);
+  assert.ok(!claimed.text.includes('<ID>'));
+  const kbClaimed = await request(`${s.url}${KB}?action=list&details=None`);
+  assert.deepEqual(tagTexts(kbClaimed.text, 'ID_RANGE'), ['0-18446744073709551615']);
+  s.control.setFaults(['id_range:range=5-9,times=1']);
+  assert.deepEqual(tagTexts((await request(`${s.url}${KB}?action=list&details=None`)).text, 'ID_RANGE'), ['5-9']);
+  s.control.clearFaults();
+});
+
+test('new fault specs parse and validate', () => {
+  assert.equal(normaliseFault('drip').intervalMs, 2000);
+  assert.equal(normaliseFault('drip:bytes=3,intervalMs=50').bytes, 3);
+  assert.deepEqual(normaliseFault('status:status=101,headers=Upgrade: websocket|Connection: upgrade').headers, [['Upgrade', 'websocket'], ['Connection', 'upgrade']]);
+  assert.equal(normaliseFault('status:close=true').close, true);
+  assert.equal(normaliseFault('overlap:hosts=4').hosts, 4);
+  assert.equal(normaliseFault('empty_pages:pages=0').pages, 0);
+  assert.equal(normaliseFault('wait_header:toWaitSec=3').toWaitSec, 3);
+  assert.equal(normaliseFault('warnings_flood:count=7,numbered=1').numbered, true);
+  assert.equal(normaliseFault('big_text:bytes=10').bytes, 10);
+  assert.match(normaliseFault('forged_text').text, /\n.* :: INFO :: done: /);
+  for (const t of ['hang', 'page_cycle', 'ignore_window', 'id_range']) assert.equal(normaliseFault(t).type, t);
+  assert.throws(() => normaliseFault('drip:bytes=0'), /bytes/);
+  assert.throws(() => normaliseFault('status:status=1000'), /100-999/);
+  assert.throws(() => normaliseFault('status:headers=nocolon'), /headers/);
+  assert.throws(() => normaliseFault('overlap:hosts=0'), /hosts/);
+  assert.throws(() => normaliseFault('id_range:range=abc'), /range/);
+});

@@ -11,6 +11,86 @@
 //                                             the head); code is the platform's (ECONNRESET, ...)
 // Exactly one of end/error, once. guardSink makes late or repeated calls harmless and resolves the
 // promise send() returns when the exchange is over.
+//
+// exchange() also makes every request end, whatever the client does (issue #11):
+//   idle limit            requestTimeoutMs: no byte for that long, from send to the head (this
+//                         covers connecting, a proxy's CONNECT, the TLS handshake and waiting for
+//                         the answer) and between body chunks; reset on the head and every chunk
+//   whole-response limit  responseTimeoutMs (the core's transport settings: 6 x requestTimeoutMs):
+//                         from send to the end of the body, so a server dripping bytes is cut off
+// On expiry the adapter's abort hook runs, then the exchange settles as ETIMEDOUT with a message
+// naming the limit and its value. An adapter whose client queues requests (a keep-alive agent with
+// fewer sockets than requests in flight) calls sink.dispatched() when the request got its socket:
+// both limits then count from there (once).
+//   unusable status       a head whose status is not 200-599 (101 Switching Protocols, which Node
+//                         reports as 'upgrade'; 999; ...) is no answer to an API request: the
+//                         adapter aborts and the exchange settles as EUNUSABLESTATUS (a network
+//                         error the core retries). Informational 1xx before a final status are
+//                         ignored (they do not reset the idle limit).
+
+/** The whole-response limit when the core does not say: this many idle limits. */
+const RESPONSE_TIMEOUT_FACTOR = 6;
+const DEFAULT_IDLE_MS = 300000;
+
+/**
+ * The two limits of a request, from the core's transport settings.
+ * @param {{requestTimeoutMs?: number, responseTimeoutMs?: number}} transport
+ * @returns {{idleMs: number, totalMs: number}}
+ */
+function limitsOf(transport) {
+  const t = transport || {};
+  const idle = Number(t.requestTimeoutMs);
+  const idleMs = idle > 0 ? idle : DEFAULT_IDLE_MS;
+  const total = Number(t.responseTimeoutMs);
+  const totalMs = total > 0 ? Math.max(total, idleMs) : idleMs * RESPONSE_TIMEOUT_FACTOR;
+  return { idleMs, totalMs };
+}
+
+/** 300000 -> "300 s", 1500 -> "1.5 s", 50 -> "50 ms". */
+function duration(ms) {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms >= 120000 && ms % 60000 === 0) return `${ms / 60000} min`;
+  const s = ms / 1000;
+  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
+}
+
+/** "requestTimeoutSec=300" (as the admin set it). */
+function idleSetting(limits) {
+  return `requestTimeoutSec=${Number((limits.idleMs / 1000).toFixed(3))}`;
+}
+
+/** A short description of both limits, for the adapters' start line. */
+function describeLimits(limits) {
+  return `timeouts: idle ${duration(limits.idleMs)}, whole response ${duration(limits.totalMs)}`;
+}
+
+function idleMessage(limits, headSeen) {
+  if (!headSeen) {
+    return `no response from the server within ${duration(limits.idleMs)} of sending the request (${idleSetting(limits)}, the idle limit; it also covers connecting, a proxy's CONNECT and the TLS handshake)`;
+  }
+  return `no data from the server for ${duration(limits.idleMs)} in the middle of the response (${idleSetting(limits)}, the idle limit)`;
+}
+
+function totalMessage(limits) {
+  const factor = limits.totalMs / limits.idleMs;
+  const rule = Number.isInteger(factor) ? `${factor} x ${idleSetting(limits)}` : `responseTimeoutMs=${limits.totalMs}`;
+  return `the response did not complete within ${duration(limits.totalMs)} (the whole response limit, ${rule}): the server sends too slowly or never finishes`;
+}
+
+/** Is this a final HTTP status an API answer can have? */
+function usableStatus(status) {
+  return Number.isInteger(status) && status >= 200 && status <= 599;
+}
+
+function unusableMessage(status, headers) {
+  const shown = Number.isFinite(Number(status)) ? String(Math.trunc(Number(status))).slice(0, 12) : 'without a valid status';
+  let what = '';
+  if (Number(status) === 101) {
+    const up = (headers || []).find((h) => Array.isArray(h) && /^upgrade$/i.test(String(h[0])));
+    what = ` Switching Protocols (an upgrade${up ? ` to ${JSON.stringify(String(up[1]).slice(0, 60))}` : ''})`;
+  }
+  return `the server answered HTTP ${shown}${what}, which is no answer to an API request (a server or proxy that is not Qualys, or a broken connection); the connection was closed`;
+}
 
 /**
  * @param {object} sink the run loop's sink
@@ -48,26 +128,95 @@ function guardSink(sink, done) {
 }
 
 /**
- * Runs fn(guardedSink, onAbort) and returns a promise that resolves when the exchange is over.
+ * Runs fn(sink, onAbort) and returns a promise that resolves when the exchange is over.
  * `control` (optional, from the run loop) gets control.abort(): it calls the adapter's abort hook
  * (registered with onAbort) and settles the exchange as ECONNABORTED, so the promise resolves even
- * when the client emits nothing after an abort.
+ * when the client emits nothing after an abort. `limits` ({idleMs, totalMs}, see limitsOf) arms
+ * the idle and whole-response timers; without it the exchange has none (unit tests of adapters).
+ * The sink fn gets holds head/body/end/error as in the contract, plus dispatched(), timedOut()
+ * (the client's own idle timeout fired: settle with the exchange's message), over and headSeen.
  */
-function exchange(sink, fn, control) {
+function exchange(sink, fn, control, limits) {
   return new Promise((resolve) => {
-    const g = guardSink(sink, resolve);
+    let idleTimer = null;
+    let totalTimer = null;
+    const clearTimers = () => {
+      if (idleTimer) clearTimeout(idleTimer);
+      if (totalTimer) clearTimeout(totalTimer);
+      idleTimer = null;
+      totalTimer = null;
+    };
+    const g = guardSink(sink, () => { clearTimers(); resolve(); });
     let abortHook = null;
+    let closing = false; // the exchange is ending the request itself: the client's events are ignored
+    const stop = (code, message) => {
+      if (g.over || closing) return;
+      closing = true;
+      clearTimers();
+      try { if (abortHook) abortHook(); } catch (e) { /* best effort */ }
+      g.error(code, message);
+    };
+    const armIdle = () => {
+      if (!limits || g.over) return;
+      if (idleTimer) clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => stop('ETIMEDOUT', idleMessage(limits, g.headSeen)), limits.idleMs);
+    };
+    const armTotal = () => {
+      if (!limits || g.over) return;
+      if (totalTimer) clearTimeout(totalTimer);
+      totalTimer = setTimeout(() => stop('ETIMEDOUT', totalMessage(limits)), limits.totalMs);
+    };
+    let dispatched = false;
+    const s = {
+      head(status, headers) {
+        if (closing || g.over || g.headSeen) return;
+        if (!usableStatus(status)) {
+          stop('EUNUSABLESTATUS', unusableMessage(status, headers));
+          return;
+        }
+        armIdle();
+        g.head(status, headers);
+      },
+      body(chunk) {
+        if (closing || g.over) return false;
+        armIdle();
+        return g.body(chunk);
+      },
+      end() {
+        if (!closing) g.end();
+      },
+      error(code, message) {
+        if (!closing) g.error(code, message);
+      },
+      /** The client's own timeout fired: settle with the message of the limit that applies. */
+      timedOut() {
+        stop('ETIMEDOUT', idleMessage(limits || { idleMs: 0, totalMs: 0 }, g.headSeen));
+      },
+      /** The request left the client's queue (got its socket): the limits count from now (once). */
+      dispatched() {
+        if (dispatched || g.headSeen || g.over) return;
+        dispatched = true;
+        armIdle();
+        armTotal();
+      },
+      get over() { return g.over || closing; },
+      get headSeen() { return g.headSeen; },
+    };
     if (control) {
       control.abort = () => {
-        if (g.over) return;
+        if (g.over || closing) return;
+        closing = true;
+        clearTimers();
         try { if (abortHook) abortHook(); } catch (e) { /* best effort */ }
         g.error('ECONNABORTED', 'the request was abandoned because the run ended');
       };
     }
+    armIdle();
+    armTotal();
     try {
-      fn(g, (hook) => { abortHook = hook; });
+      fn(s, (hook) => { abortHook = hook; });
     } catch (e) {
-      g.error(e && e.code ? String(e.code) : 'ETRANSPORT', e && e.message ? String(e.message) : String(e));
+      s.error(e && e.code ? String(e.code) : 'ETRANSPORT', e && e.message ? String(e.message) : String(e));
     }
   });
 }
@@ -97,4 +246,7 @@ function objectFromPairs(pairs) {
   return out;
 }
 
-module.exports = { guardSink, exchange, pairsFromRaw, pairsFromObject, objectFromPairs };
+module.exports = {
+  guardSink, exchange, limitsOf, describeLimits, duration, usableStatus, pairsFromRaw, pairsFromObject, objectFromPairs,
+  RESPONSE_TIMEOUT_FACTOR,
+};

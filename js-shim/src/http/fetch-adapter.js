@@ -3,29 +3,34 @@
 // neither Node's http/https nor `request` can be loaded, because fetch in Node 18-22 takes no
 // per-request agent, proxy or CA without the undici package, which a transporter script cannot
 // load. What it honours and what it cannot:
-//   honoured:  method, headers (Basic auth, X-Requested-With), requestTimeoutMs (time to the
-//              response head and between body chunks; abort through AbortController when the host
-//              has one, else the request is abandoned), streaming (body read chunk by chunk from
-//              response.body), certificate verification against the runtime's default roots,
-//              redirects not followed (redirect: "manual")
+//   honoured:  method, headers (Basic auth, X-Requested-With), requestTimeoutMs and
+//              responseTimeoutMs (the idle and whole-response limits of exchange.js; on expiry
+//              the request is aborted through AbortController when the host has one, else
+//              abandoned), streaming (body read chunk by chunk from response.body), certificate
+//              verification against the runtime's default roots, redirects not followed
+//              (redirect: "manual"), a 101 answer (undici's "bad upgrade") reported as HTTP 101
 //   socketLimit: not per request: fetch's own pool decides; the core never has more than
 //              `concurrency` requests in flight (1 by default), which bounds the sockets in use
 //   cannot:    proxy, caCert, verifyCerts=False -> a configuration error before any request
-//              (silently ignoring them would bypass the proxy or fail on every request)
+//              (silently ignoring them would bypass the proxy or fail on every request); and
+//              verifyCerts=True while the process has NODE_TLS_REJECT_UNAUTHORIZED=0 (fetch would
+//              not check the certificate) -> TLS_VERIFY_DISABLED_IN_PROCESS, see tls-env.js
 
-const { exchange } = require('./exchange');
+const { exchange, limitsOf, describeLimits } = require('./exchange');
 const { shimError, transportFailure } = require('../errors');
+const { processTlsProblem } = require('./tls-env');
 
 /**
  * The settings fetch cannot honour, as a configuration error, or null.
  * @param {object} transport Feed.transport()
+ * @param {object} [env] the host's environment variables
  */
-function fetchLimitations(transport) {
+function fetchLimitations(transport, env) {
   const problems = [];
   if (transport.proxy) problems.push('proxy: the fetch of this host cannot use an HTTP proxy per request');
   if (transport.caCert) problems.push('caCert: the fetch of this host cannot trust an extra CA per request');
   if (transport.verifyCerts === false) problems.push('verifyCerts=False: the fetch of this host cannot switch certificate checks off per request (and the process-wide NODE_TLS_REJECT_UNAUTHORIZED is never used)');
-  if (!problems.length) return null;
+  if (!problems.length) return processTlsProblem(transport, env);
   return shimError(
     'HTTP_OPTION_UNSUPPORTED',
     'configuration',
@@ -33,32 +38,23 @@ function fetchLimitations(transport) {
   );
 }
 
-/** Races a promise against a timer; the timer calls onTimeout and rejects with ETIMEDOUT. */
-function withTimeout(promise, ms, onTimeout) {
-  let timer;
-  const timeout = new Promise((resolve, reject) => {
-    timer = setTimeout(() => {
-      const e = new Error(`no data from the server for ${Math.round(ms / 1000)} s (requestTimeoutSec)`);
-      e.code = 'ETIMEDOUT';
-      try { onTimeout(); } catch (x) { /* best effort */ }
-      reject(e);
-    }, ms);
-  });
-  return Promise.race([promise, timeout]).then(
-    (v) => { clearTimeout(timer); return v; },
-    (e) => { clearTimeout(timer); throw e; },
-  );
+/** undici refuses a 101 answer to a plain request with "bad upgrade": that is an HTTP 101. */
+function isUpgradeRefusal(e) {
+  for (let x = e, depth = 0; x && typeof x === 'object' && depth < 5; depth++, x = x.cause) {
+    if (/bad upgrade/i.test(String(x.message || ''))) return true;
+  }
+  return false;
 }
 
 /**
  * @param {object} transport Feed.transport()
  * @param {Function} fetchFn the global fetch
- * @param {{AbortController?: Function}} [globals]
+ * @param {{AbortController?: Function, env?: object}} [globals] env: the host's environment variables
  */
 function createFetchAdapter(transport, fetchFn, globals = {}) {
-  const problem = fetchLimitations(transport);
+  const problem = fetchLimitations(transport, globals.env);
   if (problem) throw problem;
-  const timeoutMs = Math.max(1, Number(transport.requestTimeoutMs) || 300000);
+  const limits = limitsOf(transport);
   const Abort = typeof globals.AbortController === 'function' ? globals.AbortController : null;
 
   function send(req, sink, control) {
@@ -73,47 +69,56 @@ function createFetchAdapter(transport, fetchFn, globals = {}) {
       const init = { method: req.method, headers: req.headers.map(([k, v]) => [k, v]), redirect: 'manual' };
       if (ctrl) init.signal = ctrl.signal;
       const fail = (e) => {
+        if (isUpgradeRefusal(e) && !s.headSeen) {
+          s.head(101, []);
+          return;
+        }
         const f = transportFailure(e);
         s.error(f.code, f.message);
       };
       (async () => {
         let res;
         try {
-          res = await withTimeout(Promise.resolve().then(() => fetchFn(req.url, init)), timeoutMs, abort);
+          res = await Promise.resolve().then(() => fetchFn(req.url, init));
         } catch (e) {
           fail(e);
+          return;
+        }
+        if (s.over) {
+          abort();
           return;
         }
         const headers = [];
         if (res.headers && typeof res.headers.forEach === 'function') res.headers.forEach((v, k) => headers.push([k, v]));
         s.head(res.status, headers);
+        if (s.over) return; // refused (an unusable status)
         if (!res.body || typeof res.body.getReader !== 'function') {
           s.end();
           return;
         }
         reader = res.body.getReader();
-        const cancel = abort;
         for (;;) {
           let r;
           try {
-            r = await withTimeout(reader.read(), timeoutMs, cancel);
+            r = await reader.read();
           } catch (e) {
-            cancel();
+            abort();
             fail(e);
             return;
           }
+          if (s.over) return; // the exchange ended it (a limit)
           if (r.done) break;
           if (!s.body(r.value)) {
-            cancel();
+            abort();
             break;
           }
         }
         s.end();
       })().catch(fail);
-    }, control);
+    }, control, limits);
   }
 
-  const features = [`timeout ${Math.round(timeoutMs / 1000)} s${Abort ? '' : ' (no AbortController: a timed-out request is abandoned)'}`];
+  const features = [`${describeLimits(limits)}${Abort ? '' : ' (no AbortController: a timed-out request is abandoned)'}`, 'certificate verification: the runtime\'s default roots'];
   return { name: 'fetch', describe: `global fetch (${features.join(', ')})`, send, close() {} };
 }
 

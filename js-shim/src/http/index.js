@@ -11,6 +11,7 @@ const { shimError } = require('../errors');
 const { createNodeAdapter } = require('./node-adapter');
 const { createRequestAdapter } = require('./request-adapter');
 const { createFetchAdapter } = require('./fetch-adapter');
+const { hostEnv } = require('./tls-env');
 
 const NAMES = ['node', 'request', 'fetch'];
 
@@ -23,17 +24,17 @@ const loaders = {
     const url = env.require('url');
     const URLClass = (url && url.URL) || (typeof env.global.URL === 'function' ? env.global.URL : null);
     if (!URLClass) return null;
-    return (t) => createNodeAdapter(t, { http, https, tls: env.require('tls'), url: { URL: URLClass } });
+    return (t) => createNodeAdapter(t, { http, https, tls: env.require('tls'), url: { URL: URLClass }, env: env.vars });
   },
   request: (env) => {
     const request = env.require('request');
     if (typeof request !== 'function') return null;
-    return (t) => createRequestAdapter(t, request, { tls: env.require('tls') });
+    return (t) => createRequestAdapter(t, request, { tls: env.require('tls'), env: env.vars });
   },
   fetch: (env) => {
     const fetchFn = env.global.fetch;
     if (typeof fetchFn !== 'function') return null;
-    return (t) => createFetchAdapter(t, fetchFn.bind(env.global), { AbortController: env.global.AbortController });
+    return (t) => createFetchAdapter(t, fetchFn.bind(env.global), { AbortController: env.global.AbortController, env: env.vars });
   },
 };
 
@@ -51,13 +52,17 @@ function guarded(req) {
 
 /**
  * @param {object} transport Feed.transport()
- * @param {{prefer?: string, require?: (name: string) => any, global?: object}} [options]
+ * @param {{prefer?: string, require?: (name: string) => any, global?: object, env?: object}} [options]
+ *        env: the host's environment variables (default: global.process.env), read for
+ *        NODE_TLS_REJECT_UNAUTHORIZED (see tls-env.js)
  * @returns {{name: string, describe: string, send: Function, close: Function}}
  */
 function createHttp(transport, options = {}) {
+  const global = options.global || globalObject;
   const env = {
     require: guarded(options.require),
-    global: options.global || globalObject,
+    global,
+    vars: options.env || hostEnv(global),
   };
   const prefer = options.prefer;
   if (prefer !== undefined && prefer !== null && prefer !== '' && !NAMES.includes(prefer)) {

@@ -2,17 +2,23 @@
 // HTTP through Node's own http/https modules: the adapter for standalone and CLI use, and inside
 // Archer when its sandbox allows Node's built-ins. Honours every transport setting:
 //   socketLimit       keep-alive Agent with maxSockets = socketLimit (one agent per run)
-//   requestTimeoutMs  the socket may stay idle (no header, no body byte) at most this long
-//   verifyCerts       rejectUnauthorized on the agent and on each request (never the process-wide
-//                     NODE_TLS_REJECT_UNAUTHORIZED)
+//   requestTimeoutMs  the idle limit, responseTimeoutMs the whole-response limit: both enforced by
+//                     exchange.js (from send, or from the moment the agent gave the request a
+//                     socket); the agent's sockets also time out when idle that long
+//   verifyCerts       rejectUnauthorized on the agent and on each request: it overrides the
+//                     process-wide NODE_TLS_REJECT_UNAUTHORIZED=0 a host may carry, in both
+//                     directions (the variable is never read for the decision, nor changed)
 //   caCert            added to Node's default root certificates for this run's requests
 //   proxy             https:// targets through an HTTP CONNECT tunnel (Proxy-Authorization on the
 //                     CONNECT only); http:// targets (loopback test servers) as absolute-form
 //                     requests to the proxy
 // Bodies are streamed: each 'data' chunk goes to the sink synchronously before the next is read.
+// A 101 Switching Protocols answer (Node's 'upgrade' event) is reported as its status, which the
+// exchange refuses (EUNUSABLESTATUS); other informational 1xx ('information') are ignored.
 
-const { exchange, pairsFromRaw, objectFromPairs } = require('./exchange');
+const { exchange, limitsOf, describeLimits, pairsFromRaw, objectFromPairs } = require('./exchange');
 const { transportFailure } = require('../errors');
+const { tlsEnvOverridden, verificationNote } = require('./tls-env');
 
 /** Splits http://host:port/ into {hostname, port} (IPv6 brackets removed). */
 function hostPort(u, defaultPort) {
@@ -93,14 +99,17 @@ function makeTunnelAgentClass(https, http, tls) {
 
 /**
  * @param {object} transport Feed.transport()
- * @param {{http: object, https: object, tls?: object, url?: object}} mods Node modules
+ * @param {{http: object, https: object, tls?: object, url?: object, env?: object}} mods Node modules
+ *        (and env: the host's environment variables, for the start line)
  */
 function createNodeAdapter(transport, mods) {
   const { http, https } = mods;
   const tls = mods.tls;
   const URLClass = (mods.url && mods.url.URL) || (typeof URL === 'function' ? URL : null);
   const maxSockets = Math.max(1, Number(transport.socketLimit) || 1);
-  const timeoutMs = Math.max(1, Number(transport.requestTimeoutMs) || 300000);
+  const limits = limitsOf(transport);
+  const timeoutMs = limits.idleMs;
+  const envTls = tlsEnvOverridden(transport, mods.env);
 
   const tlsOptions = { rejectUnauthorized: transport.verifyCerts !== false };
   if (transport.caCert) {
@@ -152,10 +161,13 @@ function createNodeAdapter(transport, mods) {
 
       const req = mod.request(options);
       onAbort(() => req.destroy());
-      req.setTimeout(timeoutMs, () => {
-        const e = new Error(`no data from the server for ${Math.round(timeoutMs / 1000)} s (requestTimeoutSec)`);
-        e.code = 'ETIMEDOUT';
-        req.destroy(e);
+      req.on('socket', () => s.dispatched());
+      req.on('upgrade', (res, socket) => {
+        // 101 Switching Protocols: the socket is no longer HTTP. Report the status (the exchange
+        // refuses it and aborts) and drop the socket Node handed over.
+        try { socket.destroy(); } catch (e) { /* gone */ }
+        s.head(res.statusCode, pairsFromRaw(res.rawHeaders || []));
+        s.error('EUNUSABLESTATUS', `the server answered HTTP ${res.statusCode} (an upgrade to another protocol)`);
       });
       req.on('response', (res) => {
         s.head(res.statusCode, pairsFromRaw(res.rawHeaders));
@@ -193,7 +205,7 @@ function createNodeAdapter(transport, mods) {
         s.error(f.code, f.message);
       });
       req.end();
-    }, control);
+    }, control, limits);
   }
 
   function close() {
@@ -201,8 +213,8 @@ function createNodeAdapter(transport, mods) {
     httpsAgent.destroy();
   }
 
-  const features = [`keep-alive, maxSockets=${maxSockets}`, `timeout ${Math.round(timeoutMs / 1000)} s`];
-  if (transport.verifyCerts === false) features.push('certificate verification OFF');
+  const features = [`keep-alive, maxSockets=${maxSockets}`, describeLimits(limits)];
+  features.push(verificationNote(transport, envTls));
   if (transport.caCert) features.push('extra CA from caCert');
   if (proxy) features.push(`proxy ${proxy.url}`);
   return { name: 'node', describe: `Node http/https (${features.join(', ')})`, send, close };

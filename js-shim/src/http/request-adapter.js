@@ -3,26 +3,34 @@
 // Transport settings map to request's own options:
 //   socketLimit       pool: { maxSockets } (one pool object per run, so its agents are reused)
 //                     and agentOptions.keepAlive
-//   requestTimeoutMs  timeout (time to the response head, then socket idle time)
-//   verifyCerts       strictSSL / agentOptions.rejectUnauthorized, per request
+//   requestTimeoutMs  timeout (time to the response head, then socket idle time); with
+//                     responseTimeoutMs both limits are also enforced by exchange.js, which covers
+//                     what request's own timeout misses (a proxy that never answers CONNECT, a
+//                     body dripping slower than the idle limit)
+//   verifyCerts       strictSSL / agentOptions.rejectUnauthorized, per request (it overrides a
+//                     process-wide NODE_TLS_REJECT_UNAUTHORIZED=0)
 //   caCert            ca / agentOptions.ca (Node's default roots plus caCert when the tls module
 //                     is available to the script, else caCert alone)
 //   proxy             proxy: the proxy URL; Proxy-Authorization as a header, which request sends
 //                     only on the CONNECT for https targets (its proxyHeaderExclusiveList)
 // Redirects are not followed (credentials stay with the configured host) and the body is streamed
-// from request's 'data' events, never buffered.
+// from request's 'data' events, never buffered. A 101 Switching Protocols answer (an 'upgrade' on
+// the underlying Node request, which request itself never handles) is reported as its status,
+// which the exchange refuses (EUNUSABLESTATUS).
 
-const { exchange, pairsFromRaw, pairsFromObject, objectFromPairs } = require('./exchange');
+const { exchange, limitsOf, describeLimits, pairsFromRaw, pairsFromObject, objectFromPairs } = require('./exchange');
 const { transportFailure } = require('../errors');
+const { tlsEnvOverridden, verificationNote } = require('./tls-env');
 
 /**
  * @param {object} transport Feed.transport()
  * @param {Function} request the `request` package
- * @param {{tls?: object}} [mods]
+ * @param {{tls?: object, env?: object}} [mods] env: the host's environment variables
  */
 function createRequestAdapter(transport, request, mods = {}) {
   const maxSockets = Math.max(1, Number(transport.socketLimit) || 1);
-  const timeoutMs = Math.max(1, Number(transport.requestTimeoutMs) || 300000);
+  const limits = limitsOf(transport);
+  const timeoutMs = limits.idleMs;
   const verify = transport.verifyCerts !== false;
   let ca;
   if (transport.caCert) {
@@ -58,6 +66,15 @@ function createRequestAdapter(transport, request, mods = {}) {
       }
       const r = request(options);
       onAbort(() => r.abort());
+      r.on('request', (nodeReq) => {
+        if (!nodeReq || typeof nodeReq.on !== 'function') return;
+        nodeReq.on('socket', () => s.dispatched());
+        nodeReq.on('upgrade', (res, socket) => {
+          try { socket.destroy(); } catch (e) { /* gone */ }
+          s.head(res.statusCode, pairsFromRaw(res.rawHeaders || []));
+          s.error('EUNUSABLESTATUS', `the server answered HTTP ${res.statusCode} (an upgrade to another protocol)`);
+        });
+      });
       r.on('response', (res) => {
         s.head(res.statusCode, res.rawHeaders ? pairsFromRaw(res.rawHeaders) : pairsFromObject(res.headers));
         res.on('aborted', () => s.error('ECONNRESET', 'the connection closed before the response was complete'));
@@ -84,9 +101,14 @@ function createRequestAdapter(transport, request, mods = {}) {
         }
         const f = transportFailure(e);
         if (m && f.code === 'ECONNRESET') f.code = 'EPROXYCONNECT';
+        // request's own timeout: the same limit as the exchange's, said the same way.
+        if (f.code === 'ESOCKETTIMEDOUT' || (f.code === 'ETIMEDOUT' && /^E(SOCKET)?TIMEDOUT$/.test(f.message))) {
+          s.timedOut();
+          return;
+        }
         s.error(f.code === 'ESOCKETTIMEDOUT' ? 'ETIMEDOUT' : f.code, f.message);
       });
-    }, control);
+    }, control, limits);
   }
 
   function close() {
@@ -96,8 +118,8 @@ function createRequestAdapter(transport, request, mods = {}) {
     }
   }
 
-  const features = [`keep-alive pool, maxSockets=${maxSockets}`, `timeout ${Math.round(timeoutMs / 1000)} s`];
-  if (!verify) features.push('certificate verification OFF');
+  const features = [`keep-alive pool, maxSockets=${maxSockets}`, describeLimits(limits)];
+  features.push(verificationNote(transport, tlsEnvOverridden(transport, mods.env)));
   if (ca) features.push(mods.tls ? 'extra CA from caCert' : 'caCert as the only trusted CA (the tls module is not available to add it to the defaults)');
   if (transport.proxy) features.push(`proxy ${transport.proxy.url}`);
   return { name: 'request', describe: `request package (${features.join(', ')})`, send, close };

@@ -1,0 +1,55 @@
+'use strict';
+// NODE_TLS_REJECT_UNAUTHORIZED=0 in the host process (RSA's own framework sets it when its
+// verifyCerts is false, so an Archer host may carry it) switches certificate checks off for every
+// TLS connection that does not ask for them itself. Node's https and the request package ask per
+// request (rejectUnauthorized: true when verifyCerts is True), so the variable changes nothing for
+// them; the global fetch takes no per-request TLS option, so with the variable set it would send
+// the credentials to any server: it refuses to run instead (TLS_VERIFY_DISABLED_IN_PROCESS). The
+// variable is only read, never changed.
+
+const { shimError } = require('../errors');
+
+const VAR = 'NODE_TLS_REJECT_UNAUTHORIZED';
+
+/** The host's environment variables, or null when the host shows none. */
+function hostEnv(global) {
+  try {
+    const p = global && global.process;
+    return p && p.env && typeof p.env === 'object' ? p.env : null;
+  } catch (e) {
+    return null;
+  }
+}
+
+/** Does the process switch certificate checks off (exactly what Node reads: the string "0")? */
+function processDisablesVerification(env) {
+  try {
+    return Boolean(env) && env[VAR] === '0';
+  } catch (e) {
+    return false;
+  }
+}
+
+/** verifyCerts is True while the process says 0: a per-request client overrides the variable. */
+function tlsEnvOverridden(transport, env) {
+  return transport.verifyCerts !== false && processDisablesVerification(env);
+}
+
+/** What the start line says about certificate checks for a client that verifies per request. */
+function verificationNote(transport, overridden) {
+  if (transport.verifyCerts === false) return 'certificate verification OFF';
+  if (overridden) return `certificate verification: per request (${VAR}=0 in this process is overridden)`;
+  return 'certificate verification: per request';
+}
+
+/** The configuration error of a client that cannot verify per request (fetch), or null. */
+function processTlsProblem(transport, env) {
+  if (!tlsEnvOverridden(transport, env)) return null;
+  return shimError(
+    'TLS_VERIFY_DISABLED_IN_PROCESS',
+    'configuration',
+    `verifyCerts is True, but this host process has the environment variable ${VAR}=0, which switches certificate checks off for the whole process, and the only HTTP client available here (the global fetch) cannot switch them back on per request: the credentials could go to a server that is not Qualys. Nothing was sent. Remove ${VAR} from the Archer host's environment (in RSA's own framework it is set when verifyCerts is False), or run the feed where Node's https module or the request package is available (Archer 6.x, or the qualys-vm-transporter CLI), which check certificates per request.`,
+  );
+}
+
+module.exports = { hostEnv, processDisablesVerification, tlsEnvOverridden, verificationNote, processTlsProblem, TLS_ENV_VAR: VAR };
