@@ -18,6 +18,7 @@ pub mod records;
 pub mod request;
 pub mod response;
 pub mod secret;
+pub mod text;
 pub mod transform;
 pub mod url;
 pub mod xml;

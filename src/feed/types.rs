@@ -1,6 +1,8 @@
 //! Values the feed exchanges with its caller: tokens in; actions, log lines, transport settings
 //! and the run summary out. Plain data, no behaviour.
 
+use std::collections::BTreeMap;
+
 use crate::error::Error;
 use crate::request::Request;
 use crate::secret::Secret;
@@ -96,4 +98,7 @@ pub struct Summary {
     /// The token to hand back to Archer (at most 256 characters; empty = clear it).
     pub previous_run_context: String,
     pub elapsed_ms: u64,
+    /// Warnings by kind (see `WarningKind`): occurrences, logged or not, e.g.
+    /// `{"qualysWarning": 20000, "invalidUtf8": 3}`. Empty when there were none.
+    pub warnings: BTreeMap<String, u64>,
 }

@@ -1,0 +1,330 @@
+//! The feed against hostile or broken inputs, end to end against a small fake Qualys (copied from
+//! feed_scenarios.rs): resume checkpoints that must not be trusted blindly (issue #11 class 6),
+//! secrets in every form (class 7), server text that must not forge or flood the log (class 8),
+//! non-string parameters and tokens (class 10).
+
+#![allow(dead_code)] // helpers for the scenarios of later commits
+
+use qualys_vm_transporter::feed::{Action, Feed, Level, Summary, Tokens};
+use qualys_vm_transporter::request::Request;
+
+const PASSWORD: &str = "S3cr3t-Pa55w0rd-XYZ";
+const NOW: i64 = 1_700_000_000_000;
+
+fn params(source: &str, url: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let key = match source {
+        "kb" => "kbUrl",
+        "hosts" => "hostsUrl",
+        _ => "detectionUrl",
+    };
+    let mut p = vec![
+        ("dataSource".to_string(), source.to_string()),
+        (key.to_string(), url.to_string()),
+        ("username".to_string(), "alice".to_string()),
+        ("password".to_string(), PASSWORD.to_string()),
+    ];
+    for (k, v) in extra {
+        p.retain(|(pk, _)| pk != k);
+        p.push((k.to_string(), v.to_string()));
+    }
+    p
+}
+
+fn query(url: &str, key: &str) -> Option<String> {
+    let q = url.split_once('?')?.1;
+    q.split('&').find_map(|kv| kv.split_once('=').filter(|(k, _)| *k == key).map(|(_, v)| v.to_string()))
+}
+
+const HOSTS_URL: &str =
+    "https://qualysapi.example.com/api/2.0/fo/asset/host/?action=list&details=All&vm_scan_since=<LastRunTime>";
+
+/// A fake host: ID and last scan time (seconds since the epoch).
+#[derive(Clone, Copy)]
+struct Host {
+    id: u64,
+    scanned: i64,
+}
+
+/// `n` hosts, ascending IDs with gaps; every third host was last scanned in 2020, the rest in
+/// March 2024.
+fn hosts(n: u64) -> Vec<Host> {
+    (0..n)
+        .map(|i| Host { id: 1000 + i * 7 + (i % 3), scanned: if i % 3 == 0 { 1_590_000_000 } else { 1_710_500_000 } })
+        .collect()
+}
+
+/// A host list page: hosts scanned since `vm_scan_since`, between id_min and id_max,
+/// `truncation_limit` of them, with the paging WARNING when more follow.
+fn host_page(url: &str, all: &[Host]) -> String {
+    let limit: usize = query(url, "truncation_limit").and_then(|v| v.parse().ok()).unwrap_or(1000);
+    let id_min: u64 = query(url, "id_min").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let id_max: u64 = query(url, "id_max").and_then(|v| v.parse().ok()).unwrap_or(u64::MAX);
+    let since = query(url, "vm_scan_since")
+        .and_then(|v| chrono::DateTime::parse_from_rfc3339(&v).ok())
+        .map_or(i64::MIN, |d| d.timestamp());
+    let remaining: Vec<&Host> = all.iter().filter(|h| h.id >= id_min && h.id <= id_max && h.scanned >= since).collect();
+    let page = &remaining[..remaining.len().min(limit)];
+    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<HOST_LIST_OUTPUT>\n  <RESPONSE>\n    <DATETIME>2024-01-01T00:00:00Z</DATETIME>\n    <HOST_LIST>\n");
+    for h in page {
+        s.push_str(&format!(
+            "      <HOST><ID>{}</ID><IP>10.0.{}.{}</IP><TRACKING_METHOD>IP</TRACKING_METHOD><OS>Linux</OS></HOST>\n",
+            h.id,
+            h.id / 256 % 256,
+            h.id % 256
+        ));
+    }
+    s.push_str("    </HOST_LIST>\n");
+    if remaining.len() > page.len() {
+        let next = remaining[page.len()].id;
+        let base = url.split("&id_min=").next().unwrap_or(url);
+        s.push_str(&format!("    <WARNING>\n      <CODE>1980</CODE>\n      <TEXT>{limit} record limit exceeded. Use URL to get next batch of results.</TEXT>\n      <URL><![CDATA[{base}&id_min={next}]]></URL>\n    </WARNING>\n"));
+    }
+    s.push_str("  </RESPONSE>\n</HOST_LIST_OUTPUT>\n");
+    s
+}
+
+/// IDs of the hosts a page selects (what a complete run must write).
+fn selected(all: &[Host], since: i64) -> Vec<u64> {
+    all.iter().filter(|h| h.scanned >= since).map(|h| h.id).collect()
+}
+
+fn simple_return(code: &str, text: &str) -> String {
+    format!("<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<SIMPLE_RETURN>\n <RESPONSE>\n  <DATETIME>2024-01-01T00:00:00Z</DATETIME>\n  <CODE>{code}</CODE>\n  <TEXT>{text}</TEXT>\n </RESPONSE>\n</SIMPLE_RETURN>\n")
+}
+
+/// What the fake server answers to one request.
+enum Answer {
+    Body(u16, String),
+    /// The connection fails after this many bytes of the body, with this transport error.
+    Reset(u16, String, usize, String),
+}
+
+struct Run {
+    outcome: Result<Summary, qualys_vm_transporter::Error>,
+    output: String,
+    logs: Vec<(Level, String)>,
+    requests: Vec<String>,
+    /// `Feed::checkpoint_now()` after each action.
+    checkpoints: Vec<String>,
+}
+
+impl Run {
+    fn ids(&self) -> Vec<u64> {
+        self.output
+            .split("<HOST><ARCHER_DEVICE_LINK>")
+            .skip(1)
+            .filter_map(|s| s.split('<').next().and_then(|v| v.parse().ok()))
+            .collect()
+    }
+    fn warnings(&self) -> Vec<&str> {
+        self.logs.iter().filter(|(l, _)| *l == Level::Warn).map(|(_, t)| t.as_str()).collect()
+    }
+    fn all_text(&self) -> String {
+        let mut t: Vec<String> = self.logs.iter().map(|(_, l)| l.clone()).collect();
+        match &self.outcome {
+            Ok(s) => t.push(format!("{s:?}")),
+            Err(e) => t.push(format!("{e} {e:?}")),
+        }
+        t.extend(self.checkpoints.iter().cloned());
+        t.join("\n")
+    }
+    fn checkpoint(&self) -> String {
+        match &self.outcome {
+            Ok(s) => s.previous_run_context.clone(),
+            Err(_) => self
+                .logs
+                .iter()
+                .find_map(|(_, t)| t.strip_prefix("the next run resumes from this checkpoint: ").map(str::to_string))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// Runs a feed to its end, one request at a time; `Wait`s advance the fake clock.
+fn drive(feed: Feed, mut serve: impl FnMut(&Request, usize) -> Answer) -> Run {
+    let mut feed = feed;
+    let mut now = NOW;
+    let mut run = Run {
+        outcome: Err(qualys_vm_transporter::Error::caller("NOT_RUN", "")),
+        output: String::new(),
+        logs: Vec::new(),
+        requests: Vec::new(),
+        checkpoints: Vec::new(),
+    };
+    let take = |feed: &mut Feed, run: &mut Run| {
+        while let Some(c) = feed.take_output() {
+            run.output.push_str(&c.xml);
+        }
+        while let Some(l) = feed.take_log() {
+            run.logs.push((l.level, l.text));
+        }
+        run.checkpoints.push(feed.checkpoint_now());
+    };
+    take(&mut feed, &mut run);
+    for _ in 0..20_000 {
+        match feed.poll(now) {
+            Action::Send(req) => {
+                run.requests.push(req.url.clone());
+                let n = run.requests.len();
+                match serve(&req, n) {
+                    Answer::Body(status, body) => {
+                        feed.handle_response_head(req.id, now, status, &[]);
+                        for piece in body.as_bytes().chunks(64 * 1024) {
+                            if !feed.handle_body(req.id, piece) {
+                                break;
+                            }
+                        }
+                        now += 50;
+                        feed.handle_response_end(req.id, now);
+                    }
+                    Answer::Reset(status, body, cut, message) => {
+                        feed.handle_response_head(req.id, now, status, &[]);
+                        let cut = cut.min(body.len());
+                        let _ = feed.handle_body(req.id, &body.as_bytes()[..cut]);
+                        now += 50;
+                        feed.handle_transport_error(req.id, now, "ECONNRESET", &message);
+                    }
+                }
+            }
+            Action::Wait { ms, .. } => now += ms as i64,
+            Action::Pending => panic!("Pending with nothing in flight"),
+            Action::Done(s) => {
+                run.outcome = Ok(s);
+                take(&mut feed, &mut run);
+                return run;
+            }
+            Action::Fail(e) => {
+                run.outcome = Err(e);
+                take(&mut feed, &mut run);
+                return run;
+            }
+        }
+        take(&mut feed, &mut run);
+    }
+    panic!("the feed did not finish");
+}
+
+fn new_feed(params: &[(String, String)], tokens: &Tokens) -> Feed {
+    Feed::new(params, tokens, NOW).expect("valid parameters")
+}
+
+fn tokens(lrt: Option<&str>, prc: Option<&str>) -> Tokens {
+    Tokens { last_run_time: lrt.map(str::to_string), previous_run_context: prc.map(str::to_string) }
+}
+
+/// Serves the host list of `all`.
+fn hosts_server(all: &[Host]) -> impl FnMut(&Request, usize) -> Answer + '_ {
+    move |req, _| Answer::Body(200, host_page(&req.url, all))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Class 8: server text cannot forge or flood the log.
+
+fn assert_bounded(run: &Run, max_line: usize) {
+    for (_, l) in &run.logs {
+        assert!(!l.contains('\n') && !l.contains('\r'), "a raw line break in a log line: {l:?}");
+        assert!(l.chars().count() <= max_line, "a log line of {} characters", l.chars().count());
+    }
+    if let Err(e) = &run.outcome {
+        assert!(!e.message().contains('\n') && !e.message().contains('\r'), "{:?}", e.message());
+        assert!(e.message().chars().count() <= max_line, "an error message of {} characters", e.message().len());
+    }
+}
+
+#[test]
+fn server_text_cannot_forge_a_log_line() {
+    let forged = "bad value\n2024-01-01T00:00:00.000Z :: INFO :: done: dataSource=hosts records=999999\r\nmore";
+    // A fatal SIMPLE_RETURN (1905: bad parameter) whose TEXT holds line breaks.
+    let run = drive(new_feed(&params("hosts", HOSTS_URL, &[]), &Tokens::default()), |_, _| {
+        Answer::Body(400, simple_return("1905", forged))
+    });
+    let e = run.outcome.as_ref().expect_err("fails");
+    assert_eq!(e.code(), "QUALYS_BAD_REQUEST");
+    assert_bounded(&run, 2100);
+    assert!(e.message().contains("bad value\\n2024-01-01T00:00:00.000Z :: INFO :: done:"), "{}", e.message());
+    assert!(!run.logs.iter().any(|(_, l)| l.starts_with("2024-01-01") || l.starts_with("done:")), "{:?}", run.logs);
+
+    // A WARNING TEXT and CODE, and a transport error message, with line breaks.
+    let all = hosts(4);
+    let run = drive(
+        new_feed(&params("hosts", HOSTS_URL, &[("maxRetry", "1"), ("retryDelaySec", "0")]), &Tokens::default()),
+        |req, n| {
+            if n == 1 {
+                return Answer::Reset(200, host_page(&req.url, &all), 10, format!("socket hang up\n{forged}"));
+            }
+            let page = host_page(&req.url, &all).replace(
+                "</HOST_LIST>",
+                &format!("</HOST_LIST><WARNING><CODE>12\n34</CODE><TEXT>{forged}</TEXT></WARNING>"),
+            );
+            Answer::Body(200, page)
+        },
+    );
+    run.outcome.as_ref().expect("succeeds");
+    assert_bounded(&run, 2100);
+    assert_eq!(run.ids().len(), 4);
+    assert!(run.warnings().iter().any(|w| w.contains("12\\n34") && w.contains("bad value\\n2024")), "{:?}", run.logs);
+    assert!(run.warnings().iter().any(|w| w.contains("socket hang up\\n")), "{:?}", run.logs);
+}
+
+#[test]
+fn a_50_mb_text_gives_bounded_log_lines_and_error_messages() {
+    let huge = format!("start{}end", "x".repeat(50 * 1024 * 1024));
+    let body = simple_return("2001", &huge);
+    let run =
+        drive(new_feed(&params("hosts", HOSTS_URL, &[]), &Tokens::default()), |_, _| Answer::Body(200, body.clone()));
+    let e = run.outcome.as_ref().expect_err("fails");
+    assert_eq!(e.code(), "QUALYS_CREDENTIALS");
+    assert_bounded(&run, 2100);
+    assert!(e.message().contains("more characters)"), "{}", &e.message()[..200]);
+    let total: usize = run.logs.iter().map(|(_, l)| l.len()).sum();
+    assert!(total < 20_000, "{total} bytes of log");
+
+    // With maxRecordMB=1 the parser does not even keep it: bounded like a record.
+    let run = drive(new_feed(&params("hosts", HOSTS_URL, &[("maxRecordMB", "1")]), &Tokens::default()), |_, _| {
+        Answer::Body(200, body.clone())
+    });
+    let e = run.outcome.as_ref().expect_err("fails");
+    assert_eq!(e.code(), "RECORD_TOO_LARGE");
+    assert_bounded(&run, 2100);
+
+    // A transport error message of 50 MB.
+    let all = hosts(3);
+    let run = drive(new_feed(&params("hosts", HOSTS_URL, &[("maxRetry", "0")]), &Tokens::default()), |req, _| {
+        Answer::Reset(200, host_page(&req.url, &all), 10, huge.clone())
+    });
+    assert_eq!(run.outcome.as_ref().map_err(|e| e.code()).err(), Some("NETWORK"));
+    assert_bounded(&run, 2100);
+}
+
+#[test]
+fn twenty_thousand_warnings_give_a_handful_of_lines_and_a_count() {
+    let all = hosts(6);
+    let warnings: String =
+        (0..20_000).map(|i| format!("<WARNING><CODE>1234</CODE><TEXT>odd thing {i}</TEXT></WARNING>")).collect();
+    let run = drive(new_feed(&params("hosts", HOSTS_URL, &[]), &Tokens::default()), |req, _| {
+        Answer::Body(200, host_page(&req.url, &all).replace("</HOST_LIST>", &format!("</HOST_LIST>{warnings}")))
+    });
+    let s = run.outcome.as_ref().expect("succeeds");
+    assert_eq!(run.ids().len(), 6, "the records are all there");
+    let qualys = run.warnings().iter().filter(|w| w.contains("odd thing")).count();
+    assert!(qualys > 0 && qualys <= 5, "{qualys} warning lines");
+    assert!(run.logs.len() < 20, "{} log lines", run.logs.len());
+    let done = run.logs.iter().find(|(_, l)| l.starts_with("done:")).map(|(_, l)| l.as_str()).unwrap_or("");
+    assert!(done.contains("qualysWarning=20000"), "{done}");
+    assert_eq!(s.warnings.get("qualysWarning"), Some(&20_000));
+    assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
+}
+
+#[test]
+fn a_parser_notice_on_every_page_is_logged_five_times_and_counted() {
+    let all = hosts(40);
+    let run = drive(new_feed(&params("hosts", HOSTS_URL, &[("batchSize", "2")]), &Tokens::default()), |req, _| {
+        Answer::Body(200, host_page(&req.url, &all).replace("<OS>Linux</OS>", "<OS>Linux &nbsp;</OS>"))
+    });
+    let s = run.outcome.as_ref().expect("succeeds");
+    assert_eq!(run.ids().len(), 40);
+    assert_eq!(s.warnings.get("unknownEntity"), Some(&20), "one per page: {:?}", s.warnings);
+    let logged = run.warnings().iter().filter(|w| w.contains("unknown entity")).count();
+    assert_eq!(logged, 5, "{:?}", run.warnings());
+    assert!(run.warnings().iter().any(|w| w.contains("further unknownEntity warnings are counted")));
+}
