@@ -19,6 +19,8 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, Timelike, Utc};
 
+use crate::secret::Redactor;
+
 /// The placeholder the URL parameters use, exactly as RSA's script spelt it (case-sensitive).
 pub const PLACEHOLDER: &str = "<LastRunTime>";
 
@@ -43,7 +45,7 @@ pub struct Resolved {
     /// The date to put in the URL (offset already applied).
     pub value: DateTime<Utc>,
     pub source: Source,
-    /// Lines to log as warnings (tokens are not secret, so they are quoted).
+    /// Lines to log as warnings (the token is quoted unless it is long or holds a secret).
     pub warnings: Vec<String>,
 }
 
@@ -87,6 +89,13 @@ pub fn parse_token(token: &str) -> Option<DateTime<Utc>> {
 /// The result is clamped to 1970-01-01T00:00:00Z at the earliest (Qualys holds nothing older,
 /// and a pre-1970 filter date is not something to send it); clamping is logged.
 pub fn resolve(token: Option<&str>, offset_days: i64, now: DateTime<Utc>) -> Resolved {
+    resolve_with(token, offset_days, now, &Redactor::default())
+}
+
+/// [`resolve`], quoting the token in a warning only when it holds none of `redactor`'s secrets (an
+/// admin may paste the password into the wrong field) and is short.
+pub fn resolve_with(token: Option<&str>, offset_days: i64, now: DateTime<Utc>, redactor: &Redactor) -> Resolved {
+    let quote = |t: &str| quote(t, redactor);
     let mut warnings = Vec::new();
     let trimmed = token.map(str::trim).unwrap_or("");
     let missing =
@@ -163,12 +172,13 @@ pub fn substitute(template: &str, value: &str) -> String {
     template.replace(PLACEHOLDER, &encoded)
 }
 
-/// A token quoted for a log line: escaped, and shortened if long.
-fn quote(token: &str) -> String {
+/// A token quoted for a log line, escaped; a long one, or one that holds a secret, is not shown.
+fn quote(token: &str, redactor: &Redactor) -> String {
     const MAX: usize = 80;
     if token.chars().count() > MAX {
-        let short: String = token.chars().take(MAX).collect();
-        format!("{short:?}... ({} characters)", token.chars().count())
+        format!("(not shown: {} characters long)", token.chars().count())
+    } else if redactor.reveals(token) {
+        "(not shown: it may hold a password)".to_string()
     } else {
         format!("{token:?}")
     }
@@ -480,6 +490,19 @@ mod tests {
         let long = "x".repeat(500);
         let r = resolve(Some(&long), -1, now());
         assert!(r.warnings[0].len() < 400 && r.warnings[0].contains("500 characters"));
+    }
+
+    #[test]
+    fn a_token_holding_the_password_is_not_quoted() {
+        let pw = "Tok-\"pw\\\tz";
+        let mut red = Redactor::default();
+        red.add(pw);
+        for token in [pw.to_string(), format!("2024-{pw}"), format!("{pw:?}")] {
+            let r = resolve_with(Some(&token), -1, now(), &red);
+            assert_eq!(r.source, Source::InvalidToken);
+            let w = r.warnings.concat();
+            assert!(w.contains("not shown") && !w.contains("Tok-"), "{w}");
+        }
     }
 
     #[test]

@@ -158,9 +158,11 @@ fn forms(secret: &str) -> Vec<String> {
     out.push(debug.get(1..debug.len().saturating_sub(1)).unwrap_or("").to_string());
     out.push(json_escape(secret));
     out.push(crate::text::render(secret, usize::MAX));
-    // Percent-encodings: which characters stay literal differs between encoders (RFC 3986
-    // unreserved, JavaScript's encodeURIComponent, this crate's query encoder, only non-ASCII).
-    let sets: [fn(u8) -> bool; 4] = [
+    // Percent-encodings: which characters stay literal differs between encoders (only letters and
+    // digits, RFC 3986 unreserved, JavaScript's encodeURIComponent, this crate's query encoder,
+    // only non-ASCII).
+    let sets: [fn(u8) -> bool; 5] = [
+        |b| b.is_ascii_alphanumeric(),
         |b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'),
         |b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'!' | b'\'' | b'(' | b')' | b'*'),
         |b| b.is_ascii_alphanumeric() || matches!(b, b',' | b':' | b'-' | b'.' | b'_' | b'~'),

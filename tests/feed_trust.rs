@@ -328,3 +328,185 @@ fn a_parser_notice_on_every_page_is_logged_five_times_and_counted() {
     assert_eq!(logged, 5, "{:?}", run.warnings());
     assert!(run.warnings().iter().any(|w| w.contains("further unknownEntity warnings are counted")));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Class 7: the password and the proxy password never appear, in any form.
+
+/// A recognisable password with `"`, `\`, a tab, `%`, `!`, `+`, a space and non-ASCII.
+const SWEEP_PW: &str = "Sw33p-\"q\\\tx%!+ é€Z9";
+const PROXY_PW: &str = "Pr0xy-\"p\\\t%!+ ü€Q7";
+
+fn b64(s: &str) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = s.as_bytes();
+    let mut out = String::new();
+    for g in bytes.chunks(3) {
+        let n =
+            (u32::from(g[0]) << 16) | (u32::from(*g.get(1).unwrap_or(&0)) << 8) | u32::from(*g.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            out.push(if i <= g.len() { char::from(A[((n >> (18 - 6 * i)) & 63) as usize]) } else { '=' });
+        }
+    }
+    out
+}
+
+/// The forms a secret may take in text, computed here independently of the crate.
+fn secret_forms(pw: &str, user: &str) -> Vec<String> {
+    let pct = |lower: bool, form: bool| -> String {
+        let mut o = String::new();
+        for b in pw.bytes() {
+            if form && b == b' ' {
+                o.push('+');
+            } else if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                o.push(char::from(b));
+            } else if lower {
+                o.push_str(&format!("%{b:02x}"));
+            } else {
+                o.push_str(&format!("%{b:02X}"));
+            }
+        }
+        o
+    };
+    let json: String = pw
+        .chars()
+        .map(|c| match c {
+            '"' => "\\\"".to_string(),
+            '\\' => "\\\\".to_string(),
+            '\t' => "\\t".to_string(),
+            c => c.to_string(),
+        })
+        .collect();
+    vec![
+        pw.to_string(),
+        format!("{pw:?}").trim_matches('"').to_string(),
+        json,
+        pw.replace('\t', "\\t"),
+        pct(false, false),
+        pct(true, false),
+        pct(false, true),
+        pct(true, true),
+        b64(pw),
+        b64(pw).trim_end_matches('=').to_string(),
+        b64(&format!("{user}:{pw}")),
+    ]
+}
+
+fn assert_no_secret(label: &str, text: &str) {
+    for (pw, user) in [(SWEEP_PW, "alice"), (PROXY_PW, "svc")] {
+        for form in secret_forms(pw, user) {
+            assert!(!text.contains(&form), "{label}: the secret appears as {form:?} in:\n{text}");
+        }
+    }
+    // Recognisable pieces too.
+    assert!(!text.contains("Sw33p") && !text.contains("Pr0xy"), "{label}: a piece of a secret in:\n{text}");
+}
+
+fn pct_encode(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { char::from(b).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+/// Every key of the feed (and an unknown one, and the tokens, and a URL query value) holding the
+/// password: neither password shows up in any form in logs, errors, summaries or checkpoints.
+#[test]
+fn a_password_pasted_into_any_parameter_or_token_never_shows() {
+    let all = hosts(9);
+    let proxy = format!("http://svc:{}@proxy.example.com:8080", pct_encode(PROXY_PW));
+    let base = params("hosts", HOSTS_URL, &[("password", SWEEP_PW), ("proxy", &proxy), ("batchSize", "4")]);
+    let keys = qualys_vm_transporter::params::known_keys();
+    type Scenario = (String, Vec<(String, String)>, Tokens);
+    let mut scenarios: Vec<Scenario> = Vec::new();
+    for secret in [SWEEP_PW, PROXY_PW] {
+        for key in keys.iter().filter(|k| !["password", "proxy"].contains(k)) {
+            for value in [secret.to_string(), format!("x{secret}"), format!("{secret} 1")] {
+                let mut p = base.clone();
+                p.retain(|(k, _)| k != key);
+                p.push((key.to_string(), value.clone()));
+                scenarios.push((format!("{key}={value:?}"), p, Tokens::default()));
+            }
+        }
+        let mut p = base.clone();
+        p.push((secret.to_string(), "1".to_string()));
+        scenarios.push(("an unknown key named like the password".into(), p, Tokens::default()));
+        for (k, v) in [("LastRunTime", secret.to_string()), ("PreviousRunContext", secret.to_string())] {
+            let t = if k == "LastRunTime" { tokens(Some(&v), None) } else { tokens(None, Some(&v)) };
+            scenarios.push((format!("token {k}"), base.clone(), t));
+        }
+        scenarios.push((
+            "PreviousRunContext with the password inside".into(),
+            base.clone(),
+            tokens(None, Some(&format!("qvt2;ds=hosts;w={secret}"))),
+        ));
+        for enc in [pct_encode(secret), pct_encode(secret).to_lowercase(), secret.replace(' ', "+")] {
+            let url = format!("{HOSTS_URL}&note={enc}");
+            let mut p = base.clone();
+            p.retain(|(k, _)| k != "hostsUrl");
+            p.push(("hostsUrl".into(), url));
+            scenarios.push((format!("a URL query value {enc}"), p, Tokens::default()));
+        }
+    }
+    let mut ran = 0;
+    for (label, p, t) in &scenarios {
+        match Feed::new(p, t, NOW) {
+            Err(e) => assert_no_secret(label, &format!("{e}\n{e:?}\n{}", e.message())),
+            Ok(feed) => {
+                ran += 1;
+                // The server echoes both passwords back (raw and encoded), in an error on page 2.
+                let run = drive(feed, |req, n| {
+                    if n >= 2 {
+                        let echo = format!("{SWEEP_PW} {} {PROXY_PW}", pct_encode(SWEEP_PW)).replace('&', "&amp;");
+                        return Answer::Body(200, simple_return("999", &echo.replace('<', "&lt;")));
+                    }
+                    Answer::Body(200, host_page(&req.url, &all))
+                });
+                assert_no_secret(label, &run.all_text());
+                assert!(run.outcome.is_err(), "{label}");
+            }
+        }
+    }
+    assert!(ran > 10, "only {ran} scenarios ran a feed");
+
+    // A transport error message and a WARNING quoting them.
+    let run = drive(new_feed(&base, &Tokens::default()), |req, n| match n {
+        1 => Answer::Reset(
+            200,
+            host_page(&req.url, &all),
+            5,
+            format!("proxy said {} {}", pct_encode(PROXY_PW).to_lowercase(), b64(&format!("svc:{PROXY_PW}"))),
+        ),
+        _ => Answer::Body(
+            200,
+            host_page(&req.url, &all).replace(
+                "</HOST_LIST>",
+                &format!(
+                    "</HOST_LIST><WARNING><CODE>5</CODE><TEXT>{}</TEXT></WARNING>",
+                    format!("{SWEEP_PW:?}").replace('&', "&amp;")
+                ),
+            ),
+        ),
+    });
+    assert_no_secret("transport error and warning", &run.all_text());
+    assert!(run.outcome.is_err() || run.ids().len() == 9);
+}
+
+/// A one-character password is not scrubbed out of every number in the log, and values holding
+/// it are not echoed.
+#[test]
+fn a_very_short_password_does_not_mangle_the_log() {
+    let all = hosts(30);
+    let p = params("hosts", HOSTS_URL, &[("password", "0"), ("batchSize", "10")]);
+    let run = drive(new_feed(&p, &Tokens::default()), hosts_server(&all));
+    run.outcome.as_ref().expect("succeeds");
+    let done = run.logs.iter().find(|(_, l)| l.starts_with("done:")).map(|(_, l)| l.clone()).unwrap_or_default();
+    assert!(done.contains("records=30 pages=3"), "{done}");
+    let start = &run.logs.iter().find(|(_, l)| l.starts_with("starting")).expect("start line").1;
+    assert!(start.contains("batchSize=10 requestsPerMin=60"), "{start}");
+
+    let e = Feed::new(
+        &params("hosts", HOSTS_URL, &[("password", "0"), ("batchSize", "10000000")]),
+        &Tokens::default(),
+        NOW,
+    )
+    .expect_err("out of range");
+    assert!(e.message().contains("batchSize: ") && !e.message().contains("10000000"), "{}", e.message());
+    assert!(e.message().contains("not shown"), "{}", e.message());
+}

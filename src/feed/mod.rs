@@ -160,6 +160,7 @@ impl Feed {
         }
         let url_key = config.url_key();
         let has_placeholder = config.url_template.contains(last_run_time::PLACEHOLDER);
+        let redactor = Self::redactor_for(&config);
 
         // A checkpoint left by a failed run of this data source.
         let resumed = match tokens.previous_run_context.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
@@ -185,8 +186,12 @@ impl Feed {
             let value = match resumed.as_ref().and_then(|c| c.last_run_time.clone()) {
                 Some(window) => window,
                 None => {
-                    let resolved =
-                        last_run_time::resolve(tokens.last_run_time.as_deref(), config.last_run_time_offset_days, now);
+                    let resolved = last_run_time::resolve_with(
+                        tokens.last_run_time.as_deref(),
+                        config.last_run_time_offset_days,
+                        now,
+                        &redactor,
+                    );
                     for w in resolved.warnings {
                         early.push((Level::Warn, Some(WarningKind::LastRunTime), w));
                     }
@@ -238,7 +243,6 @@ impl Feed {
                 ),
             ));
         }
-        let redactor = Self::redactor_for(&config);
         early.push((
             Level::Info,
             None,
