@@ -21,6 +21,7 @@ pub mod secret;
 pub mod text;
 pub mod transform;
 pub mod url;
+pub mod value;
 pub mod xml;
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ use crate::last_run_time;
 use crate::secret::{Redactor, Secret};
 use crate::text;
 use crate::url::Url;
+use crate::value::Value;
 
 /// Which Qualys data the feed extracts (`dataSource`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -230,6 +231,32 @@ impl Problems {
 ///
 /// Returns every problem at once in one `CONFIG_INVALID` configuration error, one line per problem.
 pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, Error> {
+    let texts: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
+    parse_texts(&texts, &[], &[])
+}
+
+/// [`parse`] for values of any type, as a JavaScript host may pass them (see
+/// [`Value::param_text`]): numbers, booleans, bigints and Dates become their text, `null` and
+/// `undefined` mean "not given", and any other type is a problem naming the key and the type.
+/// `token_problems` (`(what, message)`, e.g. a LastRunTime token of an unusable type) are reported
+/// in the same error, after the parameters' problems.
+pub fn parse_values<K: AsRef<str>>(params: &[(K, Value)], token_problems: &[(&str, String)]) -> Result<Parsed, Error> {
+    let mut texts: Vec<(&str, String)> = Vec::with_capacity(params.len());
+    let mut typed: Vec<(&str, String)> = Vec::new();
+    for (k, v) in params {
+        match v.param_text() {
+            Ok(Some(text)) => texts.push((k.as_ref(), text)),
+            Ok(None) => {}
+            Err(why) => typed.push((k.as_ref(), why)),
+        }
+    }
+    let refs: Vec<(&str, &str)> = texts.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    parse_texts(&refs, &typed, token_problems)
+}
+
+/// The validation: `typed` are keys whose value had an unusable type (with why), `extra` problems
+/// outside the parameters.
+fn parse_texts(params: &[(&str, &str)], typed: &[(&str, String)], extra: &[(&str, String)]) -> Result<Parsed, Error> {
     let mut problems = Problems::default();
     let mut warnings = Vec::new();
 
@@ -238,8 +265,7 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
     let mut red = Redactor::default();
 
     let mut map: BTreeMap<&str, &str> = BTreeMap::new();
-    for (k, v) in params {
-        let (k, v) = (k.as_ref(), v.as_ref());
+    for &(k, v) in params {
         if k == "password" || k == "proxy" {
             red.add(v);
         }
@@ -258,11 +284,16 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
     }
     let red = &red;
 
-    for k in map.keys() {
+    for k in map.keys().chain(typed.iter().map(|(k, _)| k)) {
         if !KNOWN_KEYS.contains(k) {
             warnings.push(unknown_key_warning(k, red));
         }
     }
+    // A known key whose value has an unusable type: one problem, and no "missing" for it below.
+    for (k, why) in typed.iter().filter(|(k, _)| KNOWN_KEYS.contains(k)) {
+        problems.add(k, why);
+    }
+    let given = |key: &str| map.get(key).is_some_and(|v| !v.is_empty()) || typed.iter().any(|(k, _)| *k == key);
 
     // The value of a known key, `None` when missing or empty. A value with surrounding whitespace
     // is a problem (reported here, once) and also `None`, so no second message follows for it.
@@ -279,7 +310,7 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
     };
 
     // dataSource
-    let data_source_present = map.get("dataSource").is_some_and(|v| !v.is_empty());
+    let data_source_present = given("dataSource");
     let data_source = match value_of(&mut problems, "dataSource") {
         Some(v) => match DataSource::from_param(v) {
             Some(d) => Some(d),
@@ -318,7 +349,7 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
     let mut parsed_url: Option<Url> = None;
     if let Some(ds) = data_source {
         let key = ds.url_key();
-        let present = map.get(key).is_some_and(|v| !v.is_empty());
+        let present = given(key);
         match value_of(&mut problems, key) {
             Some(v) => {
                 // Validate the URL as it will be sent: with the placeholder filled in.
@@ -362,7 +393,7 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
     }
 
     // Credentials.
-    let username_present = map.get("username").is_some_and(|v| !v.is_empty());
+    let username_present = given("username");
     let username = match value_of(&mut problems, "username") {
         Some(v) => {
             if v.contains(':') {
@@ -383,7 +414,7 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
             String::new()
         }
     };
-    let password_present = map.get("password").is_some_and(|v| !v.is_empty());
+    let password_present = given("password");
     let password = match value_of(&mut problems, "password") {
         Some(v) => Secret::new(v),
         None => {
@@ -489,11 +520,15 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
         }
     }
 
+    for (what, why) in extra {
+        problems.add(what, why);
+    }
     if !problems.0.is_empty() {
         let n = problems.0.len();
         let mut message = format!(
-            "{n} problem{} in the feed's Custom Parameters (Transport tab); fix {} and run the feed again:",
+            "{n} problem{} in the feed's Custom Parameters (Transport tab){}; fix {} and run the feed again:",
             if n == 1 { "" } else { "s" },
+            if extra.is_empty() { "" } else { " and tokens" },
             if n == 1 { "it" } else { "them" }
         );
         for line in &problems.0 {

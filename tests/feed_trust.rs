@@ -510,3 +510,107 @@ fn a_very_short_password_does_not_mangle_the_log() {
     assert!(e.message().contains("batchSize: ") && !e.message().contains("10000000"), "{}", e.message());
     assert!(e.message().contains("not shown"), "{}", e.message());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Class 10: parameters and tokens that are not strings (as a JavaScript host may pass them).
+
+use qualys_vm_transporter::feed::TokenValues;
+use qualys_vm_transporter::value::Value;
+
+fn values(extra: &[(&str, Value)]) -> Vec<(String, Value)> {
+    let mut p: Vec<(String, Value)> =
+        params("hosts", HOSTS_URL, &[]).into_iter().map(|(k, v)| (k, Value::Text(v))).collect();
+    for (k, v) in extra {
+        p.retain(|(pk, _)| pk != k);
+        p.push((k.to_string(), v.clone()));
+    }
+    p
+}
+
+fn lrt(v: Value) -> TokenValues {
+    TokenValues { last_run_time: v, ..TokenValues::default() }
+}
+
+#[test]
+fn numbers_and_booleans_are_their_text_and_null_is_not_given() {
+    let all = hosts(12);
+    let p = values(&[
+        ("batchSize", Value::Number(5.0)),
+        ("verifyCerts", Value::Bool(false)),
+        ("requestsPerMin", Value::BigInt("30".into())),
+        ("rootNode", Value::Missing),
+    ]);
+    let feed = Feed::with_values(&p, &TokenValues::default(), NOW).expect("valid");
+    assert!(!feed.transport().verify_certs);
+    assert_eq!(feed.transport().root_node, "QUALYS_HOSTS");
+    let run = drive(feed, hosts_server(&all));
+    run.outcome.as_ref().expect("succeeds");
+    assert!(run.requests[0].contains("truncation_limit=5"), "{}", run.requests[0]);
+    assert_eq!(run.ids().len(), 12);
+}
+
+#[test]
+fn unusable_types_are_one_configuration_error_naming_keys_and_types() {
+    let p = values(&[
+        ("batchSize", Value::Other("object")),
+        ("socketLimit", Value::Other("array")),
+        ("maxRecordMB", Value::Number(f64::NAN)),
+        ("dataSource", Value::Other("function")),
+    ]);
+    let e = Feed::with_values(&p, &lrt(Value::Bool(true)), NOW).expect_err("refused");
+    assert_eq!(e.code(), "CONFIG_INVALID");
+    let m = e.message();
+    for (key, what) in [
+        ("batchSize", "is an object"),
+        ("socketLimit", "is an array"),
+        ("maxRecordMB", "not finite"),
+        ("dataSource", "is a function"),
+        ("LastRunTime token", "is a boolean, not a date"),
+    ] {
+        assert!(m.lines().any(|l| l.starts_with(&format!("{key}: ")) && l.contains(what)), "{key}: {m}");
+    }
+    assert!(m.starts_with("5 problems") && !m.contains("dataSource: missing"), "{m}");
+}
+
+#[test]
+fn a_date_or_a_number_as_last_run_time_is_never_a_silent_full_load() {
+    let all = hosts(30);
+    let since = 1_710_000_000; // 2024-03-09T16:00:00Z: only the hosts scanned in March 2024.
+    for token in [
+        Value::Date(since as f64 * 1000.0),
+        Value::Number(since as f64),
+        Value::Number(since as f64 * 1000.0),
+        Value::Text("2024-03-09T16:00:00Z".into()),
+    ] {
+        let p = values(&[("lastRunTimeOffset", Value::Number(0.0))]);
+        let run = drive(Feed::with_values(&p, &lrt(token.clone()), NOW).expect("valid"), hosts_server(&all));
+        run.outcome.as_ref().expect("succeeds");
+        assert!(run.requests[0].contains("vm_scan_since=2024-03-09T16:00:00Z"), "{token:?}: {}", run.requests[0]);
+        assert_eq!(run.ids(), selected(&all, since), "{token:?}");
+        if !matches!(token, Value::Text(_)) {
+            assert!(
+                run.logs
+                    .iter()
+                    .any(|(l, t)| *l == Level::Info && t.contains("LastRunTime token is ") && t.contains("read as")),
+                "{:?}",
+                run.logs
+            );
+        }
+    }
+    for token in [Value::Bool(false), Value::Other("object"), Value::Date(f64::NAN), Value::Number(f64::INFINITY)] {
+        let e = Feed::with_values(&values(&[]), &lrt(token.clone()), NOW).expect_err("refused");
+        assert_eq!(e.code(), "CONFIG_INVALID", "{token:?}");
+        assert!(e.message().contains("LastRunTime token: "), "{}", e.message());
+    }
+}
+
+#[test]
+fn a_previous_run_context_that_is_not_text_is_ignored_with_a_warning() {
+    let all = hosts(6);
+    let t = TokenValues { previous_run_context: Value::Number(7.0), ..TokenValues::default() };
+    let run = drive(Feed::with_values(&values(&[]), &t, NOW).expect("valid"), hosts_server(&all));
+    let s = run.outcome.as_ref().expect("succeeds");
+    assert_eq!(run.ids().len(), 6);
+    assert!(run.warnings().iter().any(|w| w.starts_with("PreviousRunContext is a number")), "{:?}", run.logs);
+    assert_eq!(s.warnings.get("checkpoint"), Some(&1));
+}

@@ -36,7 +36,7 @@ use chrono::DateTime;
 pub use self::checkpoint::Checkpoint;
 pub use self::classify::{RateHeaders, Settlement};
 pub use self::notes::{WarningKind, LOGGED_PER_KIND};
-pub use self::types::{Action, Level, LogLine, ProxySettings, Summary, Tokens, TransportSettings};
+pub use self::types::{Action, Level, LogLine, ProxySettings, Summary, TokenValues, Tokens, TransportSettings};
 use crate::error::{Error, Result};
 use crate::last_run_time;
 use crate::output::{Chunk, Chunker};
@@ -48,6 +48,7 @@ use crate::response::{DocKind, Item, Limits, QualysReturn, ResponseParser};
 use crate::secret::{Redactor, Secret};
 use crate::text;
 use crate::url::Url;
+use crate::value::Value;
 
 use self::notes::{Notes, Verdict};
 use self::pacer::Pacer;
@@ -149,12 +150,50 @@ impl Feed {
     /// Unix epoch), applies a resume checkpoint, and plans the run. Fails only on configuration
     /// errors.
     pub fn new(params: &[(String, String)], tokens: &Tokens, now_ms: i64) -> Result<Feed> {
-        let parsed = params::parse(params)?;
+        let values: Vec<(&str, Value)> = params.iter().map(|(k, v)| (k.as_str(), Value::from(v.as_str()))).collect();
+        Feed::with_values(&values, &TokenValues::from(tokens), now_ms)
+    }
+
+    /// [`Feed::new`] for parameters and tokens of any type, as a JavaScript host may pass them:
+    /// parameter values convert as [`crate::params::parse_values`] says, the LastRunTime token as
+    /// [`last_run_time::token_text`] says (an unusable type is a `CONFIG_INVALID` naming the token,
+    /// with the parameters' problems), and a PreviousRunContext that is not a string is ignored with
+    /// a warning.
+    pub fn with_values<K: AsRef<str>>(params: &[(K, Value)], tokens: &TokenValues, now_ms: i64) -> Result<Feed> {
+        // Lines logged before the feed exists; replayed through `log`/`warn` at the end.
+        let mut early: Vec<(Level, Option<WarningKind>, String)> = Vec::new();
+        let mut token_problems: Vec<(&str, String)> = Vec::new();
+        let last_run_time_token = match last_run_time::token_text(&tokens.last_run_time) {
+            Ok((text, note)) => {
+                if let Some(note) = note {
+                    early.push((Level::Info, None, note));
+                }
+                text
+            }
+            Err(why) => {
+                token_problems.push(("LastRunTime token", why));
+                None
+            }
+        };
+        let previous_run_context = match &tokens.previous_run_context {
+            Value::Missing => None,
+            Value::Text(t) => Some(t.as_str()),
+            other => {
+                early.push((
+                    Level::Warn,
+                    Some(WarningKind::Checkpoint),
+                    format!(
+                        "PreviousRunContext is {}, not the text this feed writes: ignored, starting from the beginning",
+                        other.type_name()
+                    ),
+                ));
+                None
+            }
+        };
+        let parsed = params::parse_values(params, &token_problems)?;
         let config = parsed.config;
         let now = DateTime::from_timestamp_millis(now_ms)
             .ok_or_else(|| Error::caller("BAD_TIME", format!("the current time {now_ms} ms is out of range")))?;
-        // Lines logged before the feed exists; replayed through `log`/`warn` at the end.
-        let mut early: Vec<(Level, Option<WarningKind>, String)> = Vec::new();
         for w in parsed.warnings {
             early.push((Level::Warn, Some(WarningKind::Parameter), w));
         }
@@ -163,7 +202,7 @@ impl Feed {
         let redactor = Self::redactor_for(&config);
 
         // A checkpoint left by a failed run of this data source.
-        let resumed = match tokens.previous_run_context.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let resumed = match previous_run_context.map(str::trim).filter(|t| !t.is_empty()) {
             None => None,
             Some(text) => match Checkpoint::decode(text) {
                 Ok(c) if c.data_source == config.data_source => Some(c),
@@ -187,7 +226,7 @@ impl Feed {
                 Some(window) => window,
                 None => {
                     let resolved = last_run_time::resolve_with(
-                        tokens.last_run_time.as_deref(),
+                        last_run_time_token.as_deref(),
                         config.last_run_time_offset_days,
                         now,
                         &redactor,
