@@ -113,9 +113,10 @@ pub fn token_text(token: &Value) -> Result<(Option<String>, Option<String>), Str
             Ok((Some(iso.clone()), Some(format!("LastRunTime token is a Date: read as {iso}"))))
         }
         Value::Number(n) => from_number(*n, &crate::value::number_text(*n).unwrap_or_else(|_| n.to_string())),
-        Value::BigInt(digits) => match digits.parse::<f64>() {
-            Ok(n) => from_number(n, digits),
-            Err(_) => Err("is a bigint that is not a number".to_string()),
+        // Integer parsing (no float parser in the wasm build for this); a bigint beyond i64 is no date.
+        Value::BigInt(digits) => match digits.parse::<i64>() {
+            Ok(n) => from_number(n as f64, digits),
+            Err(_) => Err(format!("is a bigint of {} digits, too far from 1970 to be a date", digits.len())),
         },
         Value::Bool(_) | Value::Other(_) => Err(format!(
             "is {}, not a date; the host must pass a date (text such as 2018-06-13T18:31:41Z, a Date, or a number of seconds or milliseconds since 1970); the run stops rather than fetch everything since 1970",

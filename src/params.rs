@@ -240,14 +240,14 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
 /// `undefined` mean "not given", and any other type is a problem naming the key and the type.
 /// `token_problems` (`(what, message)`, e.g. a LastRunTime token of an unusable type) are reported
 /// in the same error, after the parameters' problems.
-pub fn parse_values<K: AsRef<str>>(params: &[(K, Value)], token_problems: &[(&str, String)]) -> Result<Parsed, Error> {
+pub fn parse_values(params: &[(String, Value)], token_problems: &[(&str, String)]) -> Result<Parsed, Error> {
     let mut texts: Vec<(&str, String)> = Vec::with_capacity(params.len());
     let mut typed: Vec<(&str, String)> = Vec::new();
     for (k, v) in params {
         match v.param_text() {
-            Ok(Some(text)) => texts.push((k.as_ref(), text)),
+            Ok(Some(text)) => texts.push((k.as_str(), text)),
             Ok(None) => {}
-            Err(why) => typed.push((k.as_ref(), why)),
+            Err(why) => typed.push((k.as_str(), why)),
         }
     }
     let refs: Vec<(&str, &str)> = texts.iter().map(|(k, v)| (*k, v.as_str())).collect();

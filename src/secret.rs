@@ -118,9 +118,10 @@ impl Redactor {
             return;
         }
         if long && !self.long.contains(&form) {
-            self.long.push(form.clone());
-            // Longest first, so a form containing another is masked whole.
-            self.long.sort_by_key(|f| std::cmp::Reverse(f.len()));
+            // Longest first, so a form containing another is masked whole. (Inserted in place: a
+            // sort would pull tens of kB of sorting code into the wasm build.)
+            let at = self.long.iter().position(|f| f.len() < form.len()).unwrap_or(self.long.len());
+            self.long.insert(at, form.clone());
         }
         if !self.all.contains(&form) {
             self.all.push(form);
@@ -153,11 +154,13 @@ impl Redactor {
 
 /// The forms a secret may take in text (see the module doc).
 fn forms(secret: &str) -> Vec<String> {
-    let mut out = vec![secret.to_string()];
     let debug = format!("{secret:?}");
-    out.push(debug.get(1..debug.len().saturating_sub(1)).unwrap_or("").to_string());
-    out.push(json_escape(secret));
-    out.push(crate::text::render(secret, usize::MAX));
+    let mut out = vec![
+        secret.to_string(),
+        debug.get(1..debug.len().saturating_sub(1)).unwrap_or("").to_string(),
+        json_escape(secret),
+        crate::text::render(secret, usize::MAX),
+    ];
     // Percent-encodings: which characters stay literal differs between encoders (only letters and
     // digits, RFC 3986 unreserved, JavaScript's encodeURIComponent, this crate's query encoder,
     // only non-ASCII).
@@ -179,8 +182,7 @@ fn forms(secret: &str) -> Vec<String> {
     if secret.chars().count() >= 4 {
         out.extend(base64_forms(secret.as_bytes()));
     }
-    out.sort();
-    out.dedup();
+    // Duplicates are dropped by `push_form`.
     out
 }
 

@@ -12,7 +12,7 @@
 
 use std::fmt;
 
-use chrono::DateTime;
+use chrono::{DateTime, Datelike, Timelike};
 
 /// A value as the host passed it. `Debug` shows only the type: a value may be the password.
 #[derive(Clone, PartialEq)]
@@ -106,9 +106,18 @@ pub fn date_text(ms: f64) -> Result<String, String> {
         return Err("is an invalid Date".to_string());
     }
     // An f64 of milliseconds outside the i64 range saturates, and chrono then refuses it.
-    DateTime::from_timestamp_millis(ms.round() as i64)
-        .map(|d| d.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
-        .ok_or_else(|| "is a Date out of the range this feed handles".to_string())
+    let d = DateTime::from_timestamp_millis(ms.round() as i64)
+        .ok_or_else(|| "is a Date out of the range this feed handles".to_string())?;
+    Ok(format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        d.year(),
+        d.month(),
+        d.day(),
+        d.hour(),
+        d.minute(),
+        d.second(),
+        d.timestamp_subsec_millis()
+    ))
 }
 
 #[cfg(test)]

@@ -150,7 +150,7 @@ impl Feed {
     /// Unix epoch), applies a resume checkpoint, and plans the run. Fails only on configuration
     /// errors.
     pub fn new(params: &[(String, String)], tokens: &Tokens, now_ms: i64) -> Result<Feed> {
-        let values: Vec<(&str, Value)> = params.iter().map(|(k, v)| (k.as_str(), Value::from(v.as_str()))).collect();
+        let values: Vec<(String, Value)> = params.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect();
         Feed::with_values(&values, &TokenValues::from(tokens), now_ms)
     }
 
@@ -159,7 +159,7 @@ impl Feed {
     /// [`last_run_time::token_text`] says (an unusable type is a `CONFIG_INVALID` naming the token,
     /// with the parameters' problems), and a PreviousRunContext that is not a string is ignored with
     /// a warning.
-    pub fn with_values<K: AsRef<str>>(params: &[(K, Value)], tokens: &TokenValues, now_ms: i64) -> Result<Feed> {
+    pub fn with_values(params: &[(String, Value)], tokens: &TokenValues, now_ms: i64) -> Result<Feed> {
         // Lines logged before the feed exists; replayed through `log`/`warn` at the end.
         let mut early: Vec<(Level, Option<WarningKind>, String)> = Vec::new();
         let mut token_problems: Vec<(&str, String)> = Vec::new();

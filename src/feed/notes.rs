@@ -8,13 +8,12 @@
 //! Counts are occurrences: Qualys `WARNING` elements, responses that held bytes that are not UTF-8,
 //! characters replaced in the output, ignored Custom Parameters, ...
 
-use std::collections::BTreeMap;
-
 /// How many warnings of one kind are logged; later ones are counted only.
 pub const LOGGED_PER_KIND: u64 = 5;
 
 /// What a warning is about. The names ([`WarningKind::as_str`]) are stable: scripts may read them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
 pub enum WarningKind {
     /// `parameter`: a Custom Parameter that runs but deserves a look (unknown key, certificate
     /// checks off, ignored batchSize, URL path that does not match the data source).
@@ -39,6 +38,23 @@ pub enum WarningKind {
 }
 
 impl WarningKind {
+    /// Every kind, in the order the totals list them.
+    pub const ALL: [WarningKind; 9] = [
+        WarningKind::Parameter,
+        WarningKind::LastRunTime,
+        WarningKind::Checkpoint,
+        WarningKind::QualysWarning,
+        WarningKind::InvalidUtf8,
+        WarningKind::UnknownEntity,
+        WarningKind::ContentAfterRoot,
+        WarningKind::ParserNotice,
+        WarningKind::ReplacedCharacters,
+    ];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
     /// The stable name used in `Summary.warnings` and the logs.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -71,10 +87,10 @@ impl WarningKind {
 /// Counts per kind and whether the next one is still logged.
 #[derive(Clone, Debug, Default)]
 pub struct Notes {
-    /// Occurrences per kind.
-    counts: BTreeMap<WarningKind, u64>,
+    /// Occurrences per kind (indexed by [`WarningKind::index`]).
+    counts: [u64; WarningKind::ALL.len()],
     /// Warnings per kind (one warning may stand for several occurrences).
-    warnings: BTreeMap<WarningKind, u64>,
+    warnings: [u64; WarningKind::ALL.len()],
 }
 
 /// What to do with one warning.
@@ -91,12 +107,14 @@ pub enum Verdict {
 impl Notes {
     /// Counts `n` occurrences of `kind` (one warning); says whether to log it.
     pub fn note(&mut self, kind: WarningKind, n: u64) -> Verdict {
-        let seen = self.counts.entry(kind).or_insert(0);
-        *seen = seen.saturating_add(n.max(1));
+        let i = kind.index();
+        if let Some(c) = self.counts.get_mut(i) {
+            *c = c.saturating_add(n.max(1));
+        }
         // The log budget counts warnings, not occurrences: a warning about n characters is one line.
-        let warnings = self.warnings.entry(kind).or_insert(0);
-        *warnings = warnings.saturating_add(1);
-        match (*warnings).cmp(&LOGGED_PER_KIND) {
+        let Some(w) = self.warnings.get_mut(i) else { return Verdict::Count };
+        *w = w.saturating_add(1);
+        match (*w).cmp(&LOGGED_PER_KIND) {
             std::cmp::Ordering::Less => Verdict::Log,
             std::cmp::Ordering::Equal => Verdict::LogLast,
             std::cmp::Ordering::Greater => Verdict::Count,
@@ -105,7 +123,12 @@ impl Notes {
 
     /// `kind=count` pairs, e.g. `qualysWarning=20000 invalidUtf8=3`, or "" when there were none.
     pub fn totals(&self) -> String {
-        let parts: Vec<String> = self.counts.iter().map(|(k, n)| format!("{}={n}", k.as_str())).collect();
+        let parts: Vec<String> = WarningKind::ALL
+            .iter()
+            .zip(self.counts.iter())
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, n)| format!("{}={n}", k.as_str()))
+            .collect();
         parts.join(" ")
     }
 }
