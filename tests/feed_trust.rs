@@ -45,11 +45,11 @@ struct Host {
     scanned: i64,
 }
 
-/// `n` hosts, ascending IDs with gaps; every third host was last scanned in 2020, the rest in
-/// March 2024.
+/// `n` hosts, ascending IDs with gaps; every third host was last scanned in May 2020, the rest on
+/// 2023-11-03 (before `NOW`, 2023-11-14T22:13:20Z).
 fn hosts(n: u64) -> Vec<Host> {
     (0..n)
-        .map(|i| Host { id: 1000 + i * 7 + (i % 3), scanned: if i % 3 == 0 { 1_590_000_000 } else { 1_710_500_000 } })
+        .map(|i| Host { id: 1000 + i * 7 + (i % 3), scanned: if i % 3 == 0 { 1_590_000_000 } else { 1_699_000_000 } })
         .collect()
 }
 
@@ -575,17 +575,17 @@ fn unusable_types_are_one_configuration_error_naming_keys_and_types() {
 #[test]
 fn a_date_or_a_number_as_last_run_time_is_never_a_silent_full_load() {
     let all = hosts(30);
-    let since = 1_710_000_000; // 2024-03-09T16:00:00Z: only the hosts scanned in March 2024.
+    let since = 1_698_000_000; // 2023-10-22T18:40:00Z: only the hosts scanned in November 2023.
     for token in [
         Value::Date(since as f64 * 1000.0),
         Value::Number(since as f64),
         Value::Number(since as f64 * 1000.0),
-        Value::Text("2024-03-09T16:00:00Z".into()),
+        Value::Text("2023-10-22T18:40:00Z".into()),
     ] {
         let p = values(&[("lastRunTimeOffset", Value::Number(0.0))]);
         let run = drive(Feed::with_values(&p, &lrt(token.clone()), NOW).expect("valid"), hosts_server(&all));
         run.outcome.as_ref().expect("succeeds");
-        assert!(run.requests[0].contains("vm_scan_since=2024-03-09T16:00:00Z"), "{token:?}: {}", run.requests[0]);
+        assert!(run.requests[0].contains("vm_scan_since=2023-10-22T18:40:00Z"), "{token:?}: {}", run.requests[0]);
         assert_eq!(run.ids(), selected(&all, since), "{token:?}");
         if !matches!(token, Value::Text(_)) {
             assert!(
@@ -613,4 +613,162 @@ fn a_previous_run_context_that_is_not_text_is_ignored_with_a_warning() {
     assert_eq!(run.ids().len(), 6);
     assert!(run.warnings().iter().any(|w| w.starts_with("PreviousRunContext is a number")), "{:?}", run.logs);
     assert_eq!(s.warnings.get("checkpoint"), Some(&1));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Class 6: a checkpoint is validated, never trusted blindly.
+
+use qualys_vm_transporter::feed::Checkpoint;
+
+/// A hosts run that fails (connection reset, no retries) on request `fail_at`, with this token.
+fn failed_run(all: &[Host], lrt: Option<&str>, fail_at: usize, batch: &str) -> Run {
+    let p = params("hosts", HOSTS_URL, &[("batchSize", batch), ("maxRetry", "0")]);
+    let run = drive(new_feed(&p, &tokens(lrt, None)), |req, n| {
+        let page = host_page(&req.url, all);
+        if n == fail_at {
+            let cut = page.find("<HOST>").unwrap_or(0) + 200;
+            return Answer::Reset(200, page, cut, "socket hang up".into());
+        }
+        Answer::Body(200, page)
+    });
+    assert_eq!(run.outcome.as_ref().map_err(|e| e.code()).err(), Some("NETWORK"));
+    run
+}
+
+fn checkpoint_warnings(run: &Run) -> Vec<&str> {
+    run.warnings().into_iter().filter(|w| w.starts_with("PreviousRunContext")).collect()
+}
+
+#[test]
+fn hostile_checkpoints_are_ignored_with_one_warning_and_the_run_is_a_normal_full_run() {
+    let all = hosts(120);
+    let first = failed_run(&all, None, 3, "10");
+    let genuine = first.checkpoint();
+    assert!(genuine.starts_with("qvt2;ds=hosts;"), "{genuine}");
+    let decoded = Checkpoint::decode(&genuine).expect("genuine");
+    let future = Checkpoint { started: "2030-01-01T00:00:00Z".into(), ..decoded.clone() }.encode();
+    let long = format!("{genuine};d={}", "1-2,".repeat(700))[..2864].to_string();
+    let hostile: Vec<(String, &str)> = vec![
+        ("qvt1;ds=hosts;lrt=1970-01-09T00:00:00Z;t=2023-11-14T22:13:20Z;w=999999999".into(), "older version"),
+        (genuine.replace(&format!("w={}", decoded.watermark.unwrap_or(0)), "w=999999999"), "checksum"),
+        (format!("{genuine};d=0-18446744073709551615"), "checksum"),
+        (genuine.replace(";lrt=", ";d=0-18446744073709551615;lrt="), "fields are not the ones"),
+        (long, "2864 characters long"),
+        (future, "later than now"),
+        (genuine.replace("ds=hosts", "ds=kb"), "kb feed"),
+        ("hello".into(), "not a checkpoint written by this feed"),
+        ("qvt2;".into(), "not key=value"),
+    ];
+    for (token, why) in hostile {
+        let run = drive(
+            new_feed(&params("hosts", HOSTS_URL, &[("batchSize", "10")]), &tokens(None, Some(&token))),
+            hosts_server(&all),
+        );
+        run.outcome.as_ref().unwrap_or_else(|e| panic!("{why}: {e}"));
+        assert_eq!(run.ids(), selected(&all, i64::MIN), "{why}: a normal full run writes every record");
+        let w = checkpoint_warnings(&run);
+        assert_eq!(w.len(), 1, "{why}: {:?}", run.logs);
+        assert!(w[0].contains(why) && w[0].contains("normal run"), "{why}: {}", w[0]);
+        assert!(!run.requests[0].contains("id_min"), "{why}: {}", run.requests[0]);
+        assert!(!run.logs.iter().any(|(_, l)| l.contains("resuming")), "{why}");
+        // Only the token's own text is quoted? Never: the warning holds no part of it.
+        assert!(!w[0].contains("999999999") && !w[0].contains("18446744073709551615"), "{}", w[0]);
+    }
+
+    // A changed URL filter invalidates it too.
+    let narrower = format!("{HOSTS_URL}&os_pattern=Linux");
+    let run = drive(
+        new_feed(&params("hosts", &narrower, &[("batchSize", "10")]), &tokens(None, Some(&genuine))),
+        hosts_server(&all),
+    );
+    run.outcome.as_ref().expect("succeeds");
+    assert_eq!(run.ids().len(), 120);
+    assert!(checkpoint_warnings(&run)[0].contains("hostsUrl parameter has changed"), "{:?}", run.logs);
+
+    // The genuine one, in its situation, resumes exactly as before.
+    let run = drive(
+        new_feed(&params("hosts", HOSTS_URL, &[("batchSize", "10")]), &tokens(None, Some(&genuine))),
+        hosts_server(&all),
+    );
+    run.outcome.as_ref().expect("succeeds");
+    assert!(checkpoint_warnings(&run).is_empty(), "{:?}", run.logs);
+    let mut union = first.ids();
+    union.extend(run.ids());
+    assert_eq!(union, selected(&all, i64::MIN), "first run + resumed run: every record once");
+}
+
+/// The case: a failed run under one LastRunTime, then the admin resets LastRunTime (to
+/// empty: a full load). The stale checkpoint must not cut the full load short.
+#[test]
+fn an_admin_who_resets_last_run_time_after_a_failed_run_loses_nothing() {
+    let all = hosts(300);
+    let october = "2023-10-01T00:00:00Z";
+    let since_october = 1_696_032_000; // the token minus the one-day offset: 2023-09-30T00:00:00Z
+    let first = failed_run(&all, Some(october), 3, "50");
+    let checkpoint = first.checkpoint();
+    assert!(!first.ids().is_empty() && !checkpoint.is_empty());
+
+    // Reset to empty: every one of the 300 hosts.
+    let reset = drive(
+        new_feed(&params("hosts", HOSTS_URL, &[("batchSize", "50")]), &tokens(Some(""), Some(&checkpoint))),
+        hosts_server(&all),
+    );
+    let s = reset.outcome.as_ref().expect("succeeds");
+    assert_eq!(reset.ids().len(), 300, "all 300 of 300 records");
+    assert_eq!(reset.ids(), selected(&all, i64::MIN));
+    assert_eq!(s.last_run_time_used.as_deref(), Some("1970-01-09T00:00:00Z"));
+    assert!(checkpoint_warnings(&reset)[0].contains("LastRunTime token is not the one"), "{:?}", reset.logs);
+    // Missing instead of empty: the same.
+    let missing = drive(
+        new_feed(&params("hosts", HOSTS_URL, &[("batchSize", "50")]), &tokens(None, Some(&checkpoint))),
+        hosts_server(&all),
+    );
+    assert_eq!(missing.ids().len(), 300);
+
+    // Reset to another date: a normal run for that date.
+    let other = drive(
+        new_feed(
+            &params("hosts", HOSTS_URL, &[("batchSize", "50")]),
+            &tokens(Some("2020-01-01T00:00:00Z"), Some(&checkpoint)),
+        ),
+        hosts_server(&all),
+    );
+    assert_eq!(other.ids(), selected(&all, 1_577_750_400));
+
+    // Control: with the token the failed run had, the checkpoint resumes it (nothing twice).
+    let resumed = drive(
+        new_feed(&params("hosts", HOSTS_URL, &[("batchSize", "50")]), &tokens(Some(october), Some(&checkpoint))),
+        hosts_server(&all),
+    );
+    resumed.outcome.as_ref().expect("succeeds");
+    assert!(checkpoint_warnings(&resumed).is_empty(), "{:?}", resumed.logs);
+    let mut union = first.ids();
+    union.extend(resumed.ids());
+    assert_eq!(union, selected(&all, since_october));
+}
+
+/// `checkpoint_now` is the token a failure at that moment would leave: a host that keeps the last
+/// one can resume exactly even when the core stops without failing cleanly.
+#[test]
+fn checkpoint_now_is_what_a_failure_at_that_moment_would_leave() {
+    let all = hosts(40);
+    let first = failed_run(&all, None, 4, "5");
+    assert_eq!(first.checkpoints.first().map(String::as_str), Some(""), "nothing to resume before any record");
+    assert_eq!(first.checkpoints.last(), Some(&first.checkpoint()), "after the failure: the token it left");
+    // Pretend the core died right after page 2 (records of pages 1-2 written): resume from the
+    // checkpoint it reported then.
+    let after_page_2 =
+        first.checkpoints.iter().filter(|c| !c.is_empty()).nth(1).cloned().expect("a checkpoint after page 2");
+    let w = Checkpoint::decode(&after_page_2).expect("valid").watermark.expect("a watermark");
+    let written: Vec<u64> = first.ids().into_iter().filter(|id| *id <= w).collect();
+    assert_eq!(written.len(), 10);
+    let run = drive(
+        new_feed(&params("hosts", HOSTS_URL, &[("batchSize", "5")]), &tokens(None, Some(&after_page_2))),
+        hosts_server(&all),
+    );
+    run.outcome.as_ref().expect("succeeds");
+    let mut union = written;
+    union.extend(run.ids());
+    assert_eq!(union, selected(&all, i64::MIN));
+    assert_eq!(run.checkpoints.last().map(String::as_str), Some(""), "a finished run leaves nothing to resume");
 }

@@ -533,7 +533,7 @@ fn checkpoint_and_summary_warnings_through_the_js_api() {
         feed.handle_response_end(num(1.7e12), get(&action, "id")).expect("end");
         seen.push(feed.checkpoint());
     }
-    assert!(seen[0].starts_with("qvt") && seen[0].contains(";w=2"), "{seen:?}");
+    assert!(seen[0].starts_with("qvt2;ds=hosts;") && seen[0].contains(";w=2"), "{seen:?}");
     let done = feed.poll(num(1.7e12)).expect("poll");
     assert_eq!(get_str(&done, "kind"), "done");
     assert_eq!(feed.checkpoint(), "", "a finished run leaves nothing to resume");

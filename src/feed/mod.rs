@@ -33,7 +33,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use chrono::DateTime;
 
-pub use self::checkpoint::Checkpoint;
+pub use self::checkpoint::{Checkpoint, Situation};
 pub use self::classify::{RateHeaders, Settlement};
 pub use self::notes::{WarningKind, LOGGED_PER_KIND};
 pub use self::types::{Action, Level, LogLine, ProxySettings, Summary, TokenValues, Tokens, TransportSettings};
@@ -91,6 +91,9 @@ pub struct Feed {
     resumed: Option<Checkpoint>,
     /// Start of the run (ISO) written into a checkpoint.
     started_iso: String,
+    /// The hashes of the URL parameter and the LastRunTime token a checkpoint of this run holds.
+    url_hash: String,
+    token_hash: String,
     /// Qualys's `X-Concurrency-Limit-Limit`, once seen.
     concurrency_limit: Option<u64>,
     /// Warnings by kind: the first few are logged, the rest counted (`Summary.warnings`).
@@ -202,19 +205,28 @@ impl Feed {
         let redactor = Self::redactor_for(&config);
 
         // A checkpoint left by a failed run of this data source.
-        let resumed = match previous_run_context.map(str::trim).filter(|t| !t.is_empty()) {
+        // What a checkpoint must match: the URL parameter as configured (secret query values
+        // masked, so no hash of a password is written) and the raw LastRunTime token.
+        let url_hash = Checkpoint::hash(&text::mask_url(&config.url_template, &redactor));
+        let raw_token = last_run_time_token.as_deref().unwrap_or("");
+        let token_hash = if redactor.reveals(raw_token) {
+            Checkpoint::hash("\u{0}a token holding a secret")
+        } else {
+            Checkpoint::hash(raw_token)
+        };
+        let resumed = match previous_run_context.filter(|t| !t.trim().is_empty()) {
             None => None,
-            Some(text) => match Checkpoint::decode(text) {
-                Ok(c) if c.data_source == config.data_source => Some(c),
-                Ok(c) => {
-                    early.push((Level::Warn, Some(WarningKind::Checkpoint), format!("PreviousRunContext holds a checkpoint of the {} feed, not {}: ignored, starting from the beginning", c.data_source.as_str(), config.data_source.as_str())));
-                    None
+            Some(text) => {
+                let situation =
+                    Situation { data_source: config.data_source, url_hash: &url_hash, token_hash: &token_hash, now };
+                match Checkpoint::accept(text, &situation) {
+                    Ok(c) => Some(c),
+                    Err(why) => {
+                        early.push((Level::Warn, Some(WarningKind::Checkpoint), format!("PreviousRunContext could not be used to resume ({why}): ignored, starting from the beginning with a normal run")));
+                        None
+                    }
                 }
-                Err(why) => {
-                    early.push((Level::Warn, Some(WarningKind::Checkpoint), format!("PreviousRunContext could not be used to resume ({why}): ignored, starting from the beginning")));
-                    None
-                }
-            },
+            }
         };
 
         let mut summary = Summary { data_source: config.data_source.as_str().to_string(), ..Default::default() };
@@ -303,6 +315,8 @@ impl Feed {
             retry_base_ms: u64::from(config.retry_delay_sec) * 1000,
             started_iso: resumed.as_ref().map_or_else(|| last_run_time::format(now), |c| c.started.clone()),
             resumed,
+            url_hash,
+            token_hash,
             config,
             plan,
             state: State::Running,
@@ -905,8 +919,14 @@ impl Feed {
         if watermark.is_none() && done_all.is_empty() {
             return None;
         }
+        if watermark.is_some_and(|w| w > checkpoint::MAX_ID) {
+            // No checkpoint can name it: the next run is a normal run (nothing is lost).
+            return None;
+        }
         Some(Checkpoint {
             data_source: self.config.data_source,
+            url_hash: self.url_hash.clone(),
+            token_hash: self.token_hash.clone(),
             last_run_time: self.summary.last_run_time_used.clone(),
             started: self.started_iso.clone(),
             watermark,
