@@ -204,7 +204,12 @@ impl Checkpoint {
         // The length comes first: nothing longer is even looked at.
         if text.len() > MAX_LEN {
             let chars = text.chars().count();
-            return Err(format!("it is {chars} characters long, but a checkpoint of this feed is at most {MAX_LEN}"));
+            if chars > MAX_LEN {
+                return Err(format!(
+                    "it is {chars} characters long, but a checkpoint of this feed is at most {MAX_LEN}"
+                ));
+            }
+            return Err("it holds characters this feed never writes in a checkpoint".to_string());
         }
         let text = text.trim();
         let mut parts = text.split(';');
@@ -389,6 +394,8 @@ mod tests {
         assert!(e.contains(&format!("{} characters long", long.len())) && e.contains("at most 256"), "{e}");
         let e = Checkpoint::decode(&"x".repeat(2864)).expect_err("too long");
         assert!(e.contains("2864 characters"), "{e}");
+        let e = Checkpoint::decode(&"é".repeat(200)).expect_err("not ours");
+        assert!(e.contains("characters this feed never writes"), "{e}");
     }
 
     #[test]
