@@ -772,3 +772,18 @@ fn checkpoint_now_is_what_a_failure_at_that_moment_would_leave() {
     assert_eq!(union, selected(&all, i64::MIN));
     assert_eq!(run.checkpoints.last().map(String::as_str), Some(""), "a finished run leaves nothing to resume");
 }
+
+/// Server text reaches the host in the Wait reason too (a 409's TEXT): scrubbed there as well.
+#[test]
+fn a_password_echoed_in_a_qualys_wait_never_reaches_the_wait_reason() {
+    let mut feed = new_feed(&params("hosts", HOSTS_URL, &[("password", SWEEP_PW)]), &Tokens::default());
+    let Action::Send(req) = feed.poll(NOW) else { panic!("a request first") };
+    let echo = format!("busy for {SWEEP_PW}").replace('&', "&amp;").replace('<', "&lt;");
+    let body = simple_return("1960", &echo);
+    feed.handle_response_head(req.id, NOW, 409, &[]);
+    assert!(feed.handle_body(req.id, body.as_bytes()));
+    feed.handle_response_end(req.id, NOW);
+    let Action::Wait { reason, .. } = feed.poll(NOW) else { panic!("a wait") };
+    assert!(reason.contains("busy for ***"), "{reason}");
+    assert_no_secret("the wait reason", &reason);
+}

@@ -453,6 +453,19 @@ impl Feed {
         self.redactor.scrub(&text::line(&self.redactor.scrub(text)))
     }
 
+    /// A Qualys return document with the run's secrets masked in every text it holds.
+    fn scrub_return(&self, mut q: QualysReturn) -> QualysReturn {
+        let r = &self.redactor;
+        q.text = r.scrub(&q.text);
+        q.code = q.code.map(|c| r.scrub(&c));
+        q.datetime = q.datetime.map(|d| r.scrub(&d));
+        for (k, v) in &mut q.items {
+            *k = r.scrub(k);
+            *v = r.scrub(v);
+        }
+        q
+    }
+
     /// A warning of a kind (`n` occurrences): counted in `Summary.warnings`; logged only for the
     /// first [`LOGGED_PER_KIND`] warnings of its kind.
     fn warn(&mut self, kind: WarningKind, n: u64, text: impl Into<String>) {
@@ -706,6 +719,8 @@ impl Feed {
                     }
                 }
                 Item::QualysReturn(q) => {
+                    // Its text ends up in errors and wait reasons: no secret in it from here on.
+                    let q = self.scrub_return(q);
                     if let Some(a) = self.in_flight.get_mut(&request_id) {
                         a.qualys = Some(q);
                     }
