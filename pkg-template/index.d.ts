@@ -1,12 +1,17 @@
 // Types of the Node API of qualys-vm-transporter (hand-written; checked against the shim's JSDoc).
 // The browser entry ("qualys-vm-transporter/web") has wasm-bindgen's own web/qualys_vm_transporter.d.ts.
 
-/** Archer's Custom Parameters: keys as typed on the Transport tab, values strings. */
-export type CustomParameters = Record<string, string>;
+/**
+ * Archer's Custom Parameters: keys as typed on the Transport tab, values strings. Numbers, booleans,
+ * bigints and Dates are taken as their text; null/undefined as not given; any other type is a
+ * CONFIG_INVALID naming the key.
+ */
+export type CustomParameters = Record<string, string | number | boolean | bigint | Date | null | undefined>;
 
 /** Archer's data-feed tokens as the host passes them. */
 export interface Tokens {
-  LastRunTime?: string | null;
+  /** A date as text, a Date, or a number of seconds (below 1e11) or milliseconds since 1970. */
+  LastRunTime?: string | Date | number | null;
   PreviousRunContext?: string | null;
   LastFileProcessed?: string | null;
 }
@@ -37,6 +42,8 @@ export interface Summary {
   /** The token to hand back to Archer (at most 256 characters; "" clears it). */
   previousRunContext: string;
   elapsedMs: number;
+  /** Warnings by kind (e.g. qualysWarning, invalidUtf8): how many occurred, logged or not. */
+  warnings: Record<string, number>;
 }
 
 /** Errors from the core and the shim. */
@@ -250,6 +257,8 @@ export class Feed {
   takeOutputChunk(): OutputChunk | undefined;
   takeLogs(): Array<{ level: LogLevel; text: string }>;
   summary(): Summary;
+  /** The resume checkpoint a failure now would leave ("" when there is nothing to resume). */
+  checkpoint(): string;
   free(): void;
 }
 

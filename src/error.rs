@@ -75,6 +75,11 @@ impl Error {
     pub fn message(&self) -> &str {
         &self.message
     }
+    /// The same error with its message rewritten (the feed bounds and scrubs every message it emits).
+    pub fn map_message(mut self, f: impl FnOnce(&str) -> String) -> Self {
+        self.message = f(&self.message);
+        self
+    }
     /// The same error with extra context prepended, e.g. "page 3: ".
     pub fn context(mut self, prefix: impl fmt::Display) -> Self {
         self.message = format!("{prefix}{}", self.message);

@@ -6,7 +6,8 @@
 //! - if the token is not supplied, use 1970-01-10;
 //! - add `lastRunTimeOffset` days (default -1) to the date.
 //!
-//! In scope: reading the token in the formats a host may send ([`parse_token`]), choosing the date
+//! In scope: the token as text whatever type the host passed ([`token_text`]: a Date, a number of
+//! seconds or milliseconds), reading the token in the formats a host may send ([`parse_token`]), choosing the date
 //! and the warnings to log ([`resolve`]), printing it the way Qualys filters want it ([`format`]) and
 //! putting it into the URL template ([`substitute`]). Out of scope: reading the clock (the caller
 //! passes `now`), deciding whether the URL uses the placeholder (the caller checks
@@ -18,6 +19,9 @@
 //! used as given but logged; the result is never earlier than 1970-01-01T00:00:00Z.
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, Timelike, Utc};
+
+use crate::secret::Redactor;
+use crate::value::Value;
 
 /// The placeholder the URL parameters use, exactly as RSA's script spelt it (case-sensitive).
 pub const PLACEHOLDER: &str = "<LastRunTime>";
@@ -43,7 +47,7 @@ pub struct Resolved {
     /// The date to put in the URL (offset already applied).
     pub value: DateTime<Utc>,
     pub source: Source,
-    /// Lines to log as warnings (tokens are not secret, so they are quoted).
+    /// Lines to log as warnings (the token is quoted unless it is long or holds a secret).
     pub warnings: Vec<String>,
 }
 
@@ -76,6 +80,51 @@ pub fn parse_token(token: &str) -> Option<DateTime<Utc>> {
     parse_iso(s).or_else(|| parse_us(s))
 }
 
+/// Numbers from this value up are milliseconds since 1970 (1e11 ms is 1973-03-03); below it,
+/// seconds (1e11 s is in the year 5138). So every plausible timestamp reads one way only.
+pub const EPOCH_MILLIS_FROM: f64 = 1e11;
+
+/// The LastRunTime token as text for [`resolve`], from whatever type the host passed:
+/// - a string: as it is; `null`/`undefined`: none (the first run);
+/// - a Date (of any realm): its ISO time;
+/// - a number (or bigint): time since 1970-01-01T00:00:00Z, in milliseconds when its magnitude is
+///   at least [`EPOCH_MILLIS_FROM`], else in seconds; the note says how it was read;
+/// - anything else (boolean, object, array, function, symbol), an invalid Date, NaN or Infinity:
+///   `Err` (a configuration error: never a silent full load).
+///
+/// Returns the text and an informational note for the log.
+pub fn token_text(token: &Value) -> Result<(Option<String>, Option<String>), String> {
+    let from_number = |n: f64, shown: &str| -> Result<(Option<String>, Option<String>), String> {
+        if !n.is_finite() {
+            return Err("is a number that is not finite (NaN or Infinity), not a date".to_string());
+        }
+        let (ms, unit) = if n.abs() >= EPOCH_MILLIS_FROM { (n, "milliseconds") } else { (n * 1000.0, "seconds") };
+        let iso = crate::value::date_text(ms)
+            .map_err(|_| format!("is the number {shown}, too far from 1970 to be a date"))?;
+        let note =
+            format!("LastRunTime token is the number {shown}: read as {unit} since 1970-01-01T00:00:00Z, i.e. {iso}");
+        Ok((Some(iso), Some(note)))
+    };
+    match token {
+        Value::Missing => Ok((None, None)),
+        Value::Text(s) => Ok((Some(s.clone()), None)),
+        Value::Date(ms) => {
+            let iso = crate::value::date_text(*ms)?;
+            Ok((Some(iso.clone()), Some(format!("LastRunTime token is a Date: read as {iso}"))))
+        }
+        Value::Number(n) => from_number(*n, &crate::value::number_text(*n).unwrap_or_else(|_| n.to_string())),
+        // Integer parsing (no float parser in the wasm build for this); a bigint beyond i64 is no date.
+        Value::BigInt(digits) => match digits.parse::<i64>() {
+            Ok(n) => from_number(n as f64, digits),
+            Err(_) => Err(format!("is a bigint of {} digits, too far from 1970 to be a date", digits.len())),
+        },
+        Value::Bool(_) | Value::Other(_) => Err(format!(
+            "is {}, not a date; the host must pass a date (text such as 2018-06-13T18:31:41Z, a Date, or a number of seconds or milliseconds since 1970); the run stops rather than fetch everything since 1970",
+            token.type_name()
+        )),
+    }
+}
+
 /// Chooses the date for `<LastRunTime>`:
 /// - `token` missing, empty or blank (or the strings `null`/`undefined` a host may pass for a
 ///   missing value) -> [`FIRST_RUN_DEFAULT`], [`Source::FirstRun`], no warning;
@@ -87,6 +136,13 @@ pub fn parse_token(token: &str) -> Option<DateTime<Utc>> {
 /// The result is clamped to 1970-01-01T00:00:00Z at the earliest (Qualys holds nothing older,
 /// and a pre-1970 filter date is not something to send it); clamping is logged.
 pub fn resolve(token: Option<&str>, offset_days: i64, now: DateTime<Utc>) -> Resolved {
+    resolve_with(token, offset_days, now, &Redactor::default())
+}
+
+/// [`resolve`], quoting the token in a warning only when it holds none of `redactor`'s secrets (an
+/// admin may paste the password into the wrong field) and is short.
+pub fn resolve_with(token: Option<&str>, offset_days: i64, now: DateTime<Utc>, redactor: &Redactor) -> Resolved {
+    let quote = |t: &str| quote(t, redactor);
     let mut warnings = Vec::new();
     let trimmed = token.map(str::trim).unwrap_or("");
     let missing =
@@ -163,12 +219,13 @@ pub fn substitute(template: &str, value: &str) -> String {
     template.replace(PLACEHOLDER, &encoded)
 }
 
-/// A token quoted for a log line: escaped, and shortened if long.
-fn quote(token: &str) -> String {
+/// A token quoted for a log line, escaped; a long one, or one that holds a secret, is not shown.
+fn quote(token: &str, redactor: &Redactor) -> String {
     const MAX: usize = 80;
     if token.chars().count() > MAX {
-        let short: String = token.chars().take(MAX).collect();
-        format!("{short:?}... ({} characters)", token.chars().count())
+        format!("(not shown: {} characters long)", token.chars().count())
+    } else if redactor.reveals(token) {
+        "(not shown: it may hold a password)".to_string()
     } else {
         format!("{token:?}")
     }
@@ -480,6 +537,54 @@ mod tests {
         let long = "x".repeat(500);
         let r = resolve(Some(&long), -1, now());
         assert!(r.warnings[0].len() < 400 && r.warnings[0].contains("500 characters"));
+    }
+
+    #[test]
+    fn tokens_of_other_types() {
+        let text = |v: Value| token_text(&v).map(|(t, _)| t);
+        assert_eq!(text(Value::Missing), Ok(None));
+        assert_eq!(text(Value::from("2024-01-02T03:04:05Z")), Ok(Some("2024-01-02T03:04:05Z".into())));
+        assert_eq!(text(Value::Date(1_718_000_000_000.0)), Ok(Some("2024-06-10T06:13:20.000Z".into())));
+        // Seconds below 1e11, milliseconds from 1e11 up.
+        assert_eq!(text(Value::Number(1_718_000_000.0)), Ok(Some("2024-06-10T06:13:20.000Z".into())));
+        assert_eq!(text(Value::Number(1_718_000_000_000.0)), Ok(Some("2024-06-10T06:13:20.000Z".into())));
+        assert_eq!(text(Value::Number(99_999_999_999.0)), Ok(Some("5138-11-16T09:46:39.000Z".into())));
+        assert_eq!(text(Value::Number(100_000_000_000.0)), Ok(Some("1973-03-03T09:46:40.000Z".into())));
+        assert_eq!(text(Value::Number(0.0)), Ok(Some("1970-01-01T00:00:00.000Z".into())));
+        assert_eq!(text(Value::BigInt("1718000000".into())), Ok(Some("2024-06-10T06:13:20.000Z".into())));
+        let (_, note) = token_text(&Value::Number(1_718_000_000.0)).expect("ok");
+        assert!(note.is_some_and(|n| n.contains("read as seconds") && n.contains("1718000000")));
+        for bad in [
+            Value::Bool(true),
+            Value::Other("object"),
+            Value::Other("array"),
+            Value::Date(f64::NAN),
+            Value::Number(f64::NAN),
+            Value::Number(1e300),
+            Value::BigInt("99999999999999999999999999999".into()),
+        ] {
+            assert!(token_text(&bad).is_err(), "{bad:?}");
+        }
+        let e = token_text(&Value::Other("object")).expect_err("refused");
+        assert!(e.starts_with("is an object, not a date"), "{e}");
+        // Every accepted form reads back as a date.
+        for v in [Value::Date(0.0), Value::Number(1.5e9), Value::Number(1.5e12)] {
+            let t = text(v).ok().flatten().unwrap_or_default();
+            assert!(parse_token(&t).is_some(), "{t}");
+        }
+    }
+
+    #[test]
+    fn a_token_holding_the_password_is_not_quoted() {
+        let pw = "Tok-\"pw\\\tz";
+        let mut red = Redactor::default();
+        red.add(pw);
+        for token in [pw.to_string(), format!("2024-{pw}"), format!("{pw:?}")] {
+            let r = resolve_with(Some(&token), -1, now(), &red);
+            assert_eq!(r.source, Source::InvalidToken);
+            let w = r.warnings.concat();
+            assert!(w.contains("not shown") && !w.contains("Tok-"), "{w}");
+        }
     }
 
     #[test]

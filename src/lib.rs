@@ -18,8 +18,10 @@ pub mod records;
 pub mod request;
 pub mod response;
 pub mod secret;
+pub mod text;
 pub mod transform;
 pub mod url;
+pub mod value;
 pub mod xml;
 
 #[cfg(test)]

@@ -8,8 +8,11 @@
 //! ([`crate::plan`]), and the HTTP layer that uses the proxy, timeout and certificate settings.
 //!
 //! Secrets: the password and the proxy password are wrapped in [`Secret`] as soon as they are read,
-//! no message quotes the value of `password`, `proxy` or a URL key, and as a last line of defence
-//! every message is scrubbed of both passwords before it leaves this module.
+//! no message quotes the value of `password`, `proxy` or a URL key, any other value or key is
+//! quoted only when it is short and holds neither password in any form (else the message names the
+//! key and says the value is not shown), and as a last line of defence every message is scrubbed of
+//! both passwords in every form ([`Redactor`]) before it leaves this module. Reports are bounded
+//! (`crate::text::lines`).
 //!
 //! Interpretations of RSA's guide: `verifyCerts` defaults to **true** (RSA's script defaulted to
 //! False, which sends Basic-auth credentials over unverified TLS); values with leading or trailing
@@ -21,8 +24,10 @@ use std::collections::BTreeMap;
 
 use crate::error::Error;
 use crate::last_run_time;
-use crate::secret::Secret;
+use crate::secret::{Redactor, Secret};
+use crate::text;
 use crate::url::Url;
+use crate::value::Value;
 
 /// Which Qualys data the feed extracts (`dataSource`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -226,33 +231,69 @@ impl Problems {
 ///
 /// Returns every problem at once in one `CONFIG_INVALID` configuration error, one line per problem.
 pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, Error> {
+    let texts: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
+    parse_texts(&texts, &[], &[])
+}
+
+/// [`parse`] for values of any type, as a JavaScript host may pass them (see
+/// [`Value::param_text`]): numbers, booleans, bigints and Dates become their text, `null` and
+/// `undefined` mean "not given", and any other type is a problem naming the key and the type.
+/// `token_problems` (`(what, message)`, e.g. a LastRunTime token of an unusable type) are reported
+/// in the same error, after the parameters' problems.
+pub fn parse_values(params: &[(String, Value)], token_problems: &[(&str, String)]) -> Result<Parsed, Error> {
+    let mut texts: Vec<(&str, String)> = Vec::with_capacity(params.len());
+    let mut typed: Vec<(&str, String)> = Vec::new();
+    for (k, v) in params {
+        match v.param_text() {
+            Ok(Some(text)) => texts.push((k.as_str(), text)),
+            Ok(None) => {}
+            Err(why) => typed.push((k.as_str(), why)),
+        }
+    }
+    let refs: Vec<(&str, &str)> = texts.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    parse_texts(&refs, &typed, token_problems)
+}
+
+/// The validation: `typed` are keys whose value had an unusable type (with why), `extra` problems
+/// outside the parameters.
+fn parse_texts(params: &[(&str, &str)], typed: &[(&str, String)], extra: &[(&str, String)]) -> Result<Parsed, Error> {
     let mut problems = Problems::default();
     let mut warnings = Vec::new();
 
-    // Secrets to scrub from every message at the end, whatever path produced it.
-    let mut secrets: Vec<String> = Vec::new();
+    // Secrets in every form: never echoed (see `shown`), and scrubbed from every message at the
+    // end, whatever path produced it.
+    let mut red = Redactor::default();
 
     let mut map: BTreeMap<&str, &str> = BTreeMap::new();
-    for (k, v) in params {
-        let (k, v) = (k.as_ref(), v.as_ref());
+    for &(k, v) in params {
         if k == "password" || k == "proxy" {
-            remember_secret(&mut secrets, v);
+            red.add(v);
         }
         if map.insert(k, v).is_some() {
             problems.add(k, "given more than once; keep one");
         }
     }
     if let Some(proxy) = map.get("proxy") {
-        if let Ok((_, _, Some(pw))) = Url::parse_proxy(proxy.trim()) {
-            remember_secret(&mut secrets, pw.expose());
+        if let Ok((_, user, Some(pw))) = Url::parse_proxy(proxy.trim()) {
+            red.add(pw.expose());
+            red.add_basic(user.as_deref().unwrap_or(""), pw.expose());
         }
     }
+    if let Some(pw) = map.get("password") {
+        red.add_basic(map.get("username").copied().unwrap_or(""), pw);
+    }
+    let red = &red;
 
-    for k in map.keys() {
+    for k in map.keys().chain(typed.iter().map(|(k, _)| k)) {
         if !KNOWN_KEYS.contains(k) {
-            warnings.push(unknown_key_warning(k));
+            warnings.push(unknown_key_warning(k, red));
         }
     }
+    // A known key whose value has an unusable type: one problem, and no "missing" for it below.
+    for (k, why) in typed.iter().filter(|(k, _)| KNOWN_KEYS.contains(k)) {
+        problems.add(k, why);
+    }
+    let given = |key: &str| map.get(key).is_some_and(|v| !v.is_empty()) || typed.iter().any(|(k, _)| *k == key);
 
     // The value of a known key, `None` when missing or empty. A value with surrounding whitespace
     // is a problem (reported here, once) and also `None`, so no second message follows for it.
@@ -269,7 +310,7 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
     };
 
     // dataSource
-    let data_source_present = map.get("dataSource").is_some_and(|v| !v.is_empty());
+    let data_source_present = given("dataSource");
     let data_source = match value_of(&mut problems, "dataSource") {
         Some(v) => match DataSource::from_param(v) {
             Some(d) => Some(d),
@@ -283,7 +324,7 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
                     "dataSource",
                     format!(
                         "{} is not a data source{hint}; use one of kb, hosts, hostDetections, detections",
-                        quote(v)
+                        shown(v, red)
                     ),
                 );
                 None
@@ -293,7 +334,10 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
             if !data_source_present {
                 problems.add(
                     "dataSource",
-                    format!("{}; set it to one of kb, hosts, hostDetections, detections", missing(&map, "dataSource")),
+                    format!(
+                        "{}; set it to one of kb, hosts, hostDetections, detections",
+                        missing(&map, "dataSource", red)
+                    ),
                 );
             }
             None
@@ -305,7 +349,7 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
     let mut parsed_url: Option<Url> = None;
     if let Some(ds) = data_source {
         let key = ds.url_key();
-        let present = map.get(key).is_some_and(|v| !v.is_empty());
+        let present = given(key);
         match value_of(&mut problems, key) {
             Some(v) => {
                 // Validate the URL as it will be sent: with the placeholder filled in.
@@ -338,7 +382,7 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
                         key,
                         format!(
                             "{}; dataSource={} needs it, e.g. {}",
-                            missing(&map, key),
+                            missing(&map, key, red),
                             ds.as_str(),
                             ds.example_url()
                         ),
@@ -349,7 +393,7 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
     }
 
     // Credentials.
-    let username_present = map.get("username").is_some_and(|v| !v.is_empty());
+    let username_present = given("username");
     let username = match value_of(&mut problems, "username") {
         Some(v) => {
             if v.contains(':') {
@@ -364,12 +408,13 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
         }
         None => {
             if !username_present {
-                problems.add("username", format!("{}; set it to the Qualys API user name", missing(&map, "username")));
+                problems
+                    .add("username", format!("{}; set it to the Qualys API user name", missing(&map, "username", red)));
             }
             String::new()
         }
     };
-    let password_present = map.get("password").is_some_and(|v| !v.is_empty());
+    let password_present = given("password");
     let password = match value_of(&mut problems, "password") {
         Some(v) => Secret::new(v),
         None => {
@@ -378,7 +423,7 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
                     "password",
                     format!(
                         "{}; set it to the Qualys API password (and mark the parameter Protected)",
-                        missing(&map, "password")
+                        missing(&map, "password", red)
                     ),
                 );
             }
@@ -390,7 +435,7 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
     let int = |problems: &mut Problems, spec: &IntSpec| -> i64 {
         match value_of(problems, spec.key) {
             None => spec.default,
-            Some(v) => parse_int(v, spec).unwrap_or_else(|msg| {
+            Some(v) => parse_int(v, spec, red).unwrap_or_else(|msg| {
                 problems.add(spec.key, msg);
                 spec.default
             }),
@@ -418,7 +463,7 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
         Some(v) => {
             problems.add(
                 "verifyCerts",
-                format!("{} is not true or false; use true (the default, recommended) or false", quote(v)),
+                format!("{} is not true or false; use true (the default, recommended) or false", shown(v, red)),
             );
             true
         }
@@ -455,7 +500,7 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
         Some(v) => match check_xml_name(v) {
             Ok(()) => Some(v.to_string()),
             Err(why) => {
-                problems.add("rootNode", format!("{} {why}; use letters, digits, '_', '-' and '.', starting with a letter or '_' (e.g. QUALYS_DETECTIONS)", quote(v)));
+                problems.add("rootNode", format!("{} {why}; use letters, digits, '_', '-' and '.', starting with a letter or '_' (e.g. QUALYS_DETECTIONS)", shown(v, red)));
                 None
             }
         },
@@ -475,11 +520,15 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
         }
     }
 
+    for (what, why) in extra {
+        problems.add(what, why);
+    }
     if !problems.0.is_empty() {
         let n = problems.0.len();
         let mut message = format!(
-            "{n} problem{} in the feed's Custom Parameters (Transport tab); fix {} and run the feed again:",
+            "{n} problem{} in the feed's Custom Parameters (Transport tab){}; fix {} and run the feed again:",
             if n == 1 { "" } else { "s" },
+            if extra.is_empty() { "" } else { " and tokens" },
             if n == 1 { "it" } else { "them" }
         );
         for line in &problems.0 {
@@ -494,10 +543,10 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
                 message.push_str(w);
             }
         }
-        return Err(Error::config("CONFIG_INVALID", scrub(&message, &secrets)));
+        return Err(Error::config("CONFIG_INVALID", red.scrub(&text::lines(&red.scrub(&message)))));
     }
 
-    let warnings = warnings.iter().map(|w| scrub(w, &secrets)).collect();
+    let warnings = warnings.iter().map(|w| red.scrub(&text::line(&red.scrub(w)))).collect();
     let data_source = match data_source {
         Some(d) => d,
         // Unreachable: a missing data source is a problem above. Kept total without panicking.
@@ -536,42 +585,20 @@ pub fn parse<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Result<Parsed, 
     })
 }
 
-/// Remembers a secret (and its trimmed form) for [`scrub`]. Very short values are skipped: masking
-/// every "a" in a message would only garble it, and such a value is no real secret.
-fn remember_secret(secrets: &mut Vec<String>, value: &str) {
-    for v in [value, value.trim()] {
-        if v.chars().count() >= 3 && !secrets.iter().any(|s| s == v) {
-            secrets.push(v.to_string());
-        }
-    }
-    // Longest first, so a secret containing another is masked whole.
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-}
-
-fn scrub(text: &str, secrets: &[String]) -> String {
-    let mut out = text.to_string();
-    for s in secrets {
-        if out.contains(s.as_str()) {
-            out = out.replace(s.as_str(), "***");
-        }
-    }
-    out
-}
-
 /// "missing" or "empty", noting a key that differs only in case.
-fn missing(map: &BTreeMap<&str, &str>, key: &str) -> String {
+fn missing(map: &BTreeMap<&str, &str>, key: &str, red: &Redactor) -> String {
     let base = if map.contains_key(key) { "is empty" } else { "missing" };
     match map.keys().find(|k| **k != key && k.trim().eq_ignore_ascii_case(key)) {
         Some(other) => format!(
             "{base} (a key {} was given: keys are case-sensitive and cannot include spaces; rename it to {key})",
-            quote(other)
+            shown_key(other, red)
         ),
         None => base.to_string(),
     }
 }
 
-fn unknown_key_warning(key: &str) -> String {
-    let shown = quote(key);
+fn unknown_key_warning(key: &str, red: &Redactor) -> String {
+    let shown = shown_key(key, red);
     let trimmed = key.trim();
     if let Some(k) = KNOWN_KEYS.iter().find(|k| **k == trimmed) {
         return format!("{shown}: unknown parameter, ignored; remove the extra spaces around the key to get {k}");
@@ -606,12 +633,24 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// A non-secret value quoted for a message: escaped, and shortened if long.
-fn quote(v: &str) -> String {
-    const MAX: usize = 40;
-    if v.chars().count() > MAX {
-        let short: String = v.chars().take(MAX).collect();
-        format!("{short:?}...")
+/// Values longer than this are never quoted in a message.
+const MAX_SHOWN_CHARS: usize = 40;
+
+/// A value (or key) quoted for a message, escaped, when it cannot hold a secret: it is short and
+/// holds neither password in any form, nor is a piece of one. Otherwise a phrase saying it is not
+/// shown (the message still names the key).
+fn shown(v: &str, red: &Redactor) -> String {
+    shown_as(v, red, "the value")
+}
+
+/// Like [`shown`], for a key name.
+fn shown_key(k: &str, red: &Redactor) -> String {
+    shown_as(k, red, "a key")
+}
+
+fn shown_as(v: &str, red: &Redactor, what: &str) -> String {
+    if v.chars().count() > MAX_SHOWN_CHARS || red.reveals(v) {
+        format!("{what} (not shown: it is long or may hold a password)")
     } else {
         format!("{v:?}")
     }
@@ -623,16 +662,16 @@ fn range_text(spec: &IntSpec) -> String {
 
 /// A plain decimal integer within the spec's range. A leading `-` only where the range allows
 /// negatives; no `+`, spaces, decimals, exponents or thousands separators.
-fn parse_int(v: &str, spec: &IntSpec) -> Result<i64, String> {
+fn parse_int(v: &str, spec: &IntSpec, red: &Redactor) -> Result<i64, String> {
     let (negative, digits) = match v.strip_prefix('-') {
         Some(rest) if spec.min < 0 => (true, rest),
         _ => (false, v),
     };
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("{} is not a whole number; {}", quote(v), range_text(spec)));
+        return Err(format!("{} is not a whole number; {}", shown(v, red), range_text(spec)));
     }
     let significant = digits.trim_start_matches('0');
-    let out_of_range = || format!("{} is out of range; {}", quote(v), range_text(spec));
+    let out_of_range = || format!("{} is out of range; {}", shown(v, red), range_text(spec));
     if significant.len() > 18 {
         return Err(out_of_range());
     }
@@ -1236,6 +1275,47 @@ mod tests {
         // The password with leading spaces is an error (it is not silently trimmed).
         let m = err(&with(base(), "password", &format!("  {PW}")));
         assert!(m.contains("password: the value has leading or trailing spaces"), "{m}");
+    }
+
+    /// A password with characters that escaping changes (`"`, `\`, a tab), pasted into other keys:
+    /// neither it nor its escaped forms are echoed; short harmless values still are.
+    #[test]
+    fn escaped_forms_of_the_password_are_not_echoed_either() {
+        let pw = "Esc-\"q\\\tx%!+ é€";
+        let debug = format!("{pw:?}");
+        let forms = [pw.to_string(), debug.trim_matches('"').to_string(), pw.replace('\t', "\\t")];
+        for key in ["batchSize", "verifyCerts", "dataSource", "rootNode", "maxRetry", "lastRunTimeOffset"] {
+            for value in [pw.to_string(), format!("1{pw}"), pw[..6].to_string()] {
+                let params = with(with(base(), "password", pw), key, &value);
+                let m = err(&params);
+                assert!(m.contains(&format!("{key}: ")), "{m}");
+                assert!(m.contains("not shown"), "{key}={value:?}: {m}");
+                for f in &forms {
+                    assert!(!m.contains(f.as_str()), "{key}: {f:?} in {m}");
+                }
+                assert!(!m.contains("Esc-"), "{m}");
+            }
+        }
+        // An unrelated bad value is still shown.
+        let m = err(&with(with(base(), "password", pw), "batchSize", "12abc"));
+        assert!(m.contains("batchSize: \"12abc\" is not a whole number"), "{m}");
+        // The key itself.
+        let p = ok(&with(with(base(), "password", pw), &format!("x{pw}"), "1"));
+        assert!(p.warnings.iter().any(|w| w.starts_with("a key (not shown")), "{:?}", p.warnings);
+        assert!(!p.warnings.concat().contains("Esc-"));
+    }
+
+    #[test]
+    fn configuration_reports_are_bounded() {
+        let mut params = base();
+        for i in 0..500 {
+            params.push((format!("unknown{i}"), "x".repeat(10_000)));
+        }
+        params.push(("batchSize".into(), "x".repeat(100_000)));
+        let m = err(&params);
+        assert!(m.len() < 200_000, "{} bytes", m.len());
+        assert!(m.lines().count() <= crate::text::MAX_LINES + 1, "{} lines", m.lines().count());
+        assert!(m.ends_with("more lines"), "{}", &m[m.len() - 100..]);
     }
 
     #[test]

@@ -13,8 +13,9 @@
 //! mapping records to Archer fields (see `crate::output`); HTTP.
 
 use crate::error::Error;
+use crate::text::server_text;
 use crate::xml::push_reader::{Capture, PushReader, Sink, DEFAULT_MAX_RECORD_BYTES};
-use crate::xml::{Element, Node, Tree};
+use crate::xml::{Node, Tree};
 
 const KB_ROOT: &str = "KNOWLEDGE_BASE_VULN_LIST_OUTPUT";
 const HOST_LIST_ROOT: &str = "HOST_LIST_OUTPUT";
@@ -135,28 +136,34 @@ pub struct QualysReturn {
     pub items: Vec<(String, String)>,
 }
 
+/// At most this many `ITEM_LIST` entries of a `SIMPLE_RETURN` are kept (Qualys sends one or two).
+const MAX_RETURN_ITEMS: usize = 50;
+
 impl QualysReturn {
     /// Value of an `ITEM_LIST` entry, e.g. `SECONDS_TO_WAIT`.
     pub fn item(&self, key: &str) -> Option<&str> {
         self.items.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
-    fn from_element(root: Element) -> QualysReturn {
-        if root.name == GENERIC_RETURN {
+    /// Reads the document from its tree. Every text is server text: it is kept only as
+    /// [`crate::text::server_text`] renders it (control characters escaped, capped), so whatever
+    /// message quotes it stays one bounded line.
+    fn from_tree(root: Node<'_>) -> QualysReturn {
+        if root.name() == GENERIC_RETURN {
             return QualysReturn::from_generic(root);
         }
         let response = root.child("RESPONSE");
-        let text_of = |name: &str| response.and_then(|r| r.child_text(name)).map(str::to_string);
+        let text_of = |name: &str| response.and_then(|r| r.child_text(name)).map(server_text);
         let items = response
             .and_then(|r| r.child("ITEM_LIST"))
             .map(|list| {
-                list.children
-                    .iter()
-                    .filter(|item| item.name == "ITEM")
+                list.children()
+                    .filter(|item| item.name() == "ITEM")
+                    .take(MAX_RETURN_ITEMS)
                     .map(|item| {
                         (
-                            item.child_text("KEY").unwrap_or_default().to_string(),
-                            item.child_text("VALUE").unwrap_or_default().to_string(),
+                            server_text(item.child_text("KEY").unwrap_or_default()),
+                            server_text(item.child_text("VALUE").unwrap_or_default()),
                         )
                     })
                     .collect()
@@ -167,20 +174,20 @@ impl QualysReturn {
             code: text_of("CODE"),
             text: text_of("TEXT").unwrap_or_default(),
             items,
-            root: root.name,
+            root: root.name().to_string(),
         }
     }
 
-    fn from_generic(root: Element) -> QualysReturn {
-        let api = find(&root, "API");
-        let ret = find(&root, "RETURN");
-        let mut text = ret.map(|r| r.text.clone()).unwrap_or_default();
+    fn from_generic(root: Node<'_>) -> QualysReturn {
+        let api = find(root, "API");
+        let ret = find(root, "RETURN");
+        let mut text = ret.map(|r| r.text()).unwrap_or_default();
         if text.is_empty() {
             if let Some(r) = ret {
-                text = r.child_text("MESSAGE").or_else(|| r.child_text("TEXT")).unwrap_or_default().to_string();
+                text = r.child_text("MESSAGE").or_else(|| r.child_text("TEXT")).unwrap_or_default();
             }
         }
-        let non_empty = |s: Option<&str>| s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        let non_empty = |s: Option<&str>| s.map(str::trim).filter(|s| !s.is_empty()).map(server_text);
         let mut items = Vec::new();
         if let Some(status) = non_empty(ret.and_then(|r| r.attr("status"))) {
             items.push(("STATUS".to_string(), status));
@@ -188,21 +195,22 @@ impl QualysReturn {
         QualysReturn {
             datetime: non_empty(api.and_then(|a| a.attr("at"))),
             code: non_empty(ret.and_then(|r| r.attr("number"))),
-            text,
+            text: server_text(text),
             items,
-            root: root.name,
+            root: root.name().to_string(),
         }
     }
 }
 
 /// First element with this name, depth first (iterative: no recursion on untrusted trees).
-fn find<'a>(root: &'a Element, name: &str) -> Option<&'a Element> {
+fn find<'a>(root: Node<'a>, name: &str) -> Option<Node<'a>> {
     let mut todo = vec![root];
     while let Some(el) = todo.pop() {
-        if el.name == name {
+        if el.name() == name {
             return Some(el);
         }
-        todo.extend(el.children.iter().rev());
+        let children: Vec<Node<'a>> = el.children().collect();
+        todo.extend(children.into_iter().rev());
     }
     None
 }
@@ -310,7 +318,7 @@ impl Sink for DocSink<'_> {
     fn captured(&mut self, path: &[String], tree: Tree) -> Result<(), Error> {
         let root = tree.root();
         let item = match (path, root.name()) {
-            ([], _) => Item::QualysReturn(QualysReturn::from_element(tree.to_element())),
+            ([], _) => Item::QualysReturn(QualysReturn::from_tree(root)),
             ([_, _], "WARNING") => warning(root),
             ([_, _, _], "ID") => {
                 let id = parse_id(root.text())?;
@@ -332,12 +340,14 @@ impl Sink for DocSink<'_> {
     }
 }
 
+/// A `WARNING`: the paging URL is kept as sent (it is the next request); the code and text of any
+/// other warning are server text, kept rendered (see [`QualysReturn::from_tree`]).
 fn warning(element: Node<'_>) -> Item {
-    let code = element.child_text("CODE").map(str::to_string);
+    let code = element.child_text("CODE").map(server_text);
     let url = element.child_text("URL");
     match url {
         Some(url) => Item::NextPage { url: url.to_string() },
-        None => Item::Warning { code, text: element.child_text("TEXT").unwrap_or_default().to_string() },
+        None => Item::Warning { code, text: server_text(element.child_text("TEXT").unwrap_or_default()) },
     }
 }
 

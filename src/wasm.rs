@@ -1,22 +1,29 @@
 //! The wasm-bindgen boundary: the only module that knows about JavaScript.
 //!
-//! In scope: converting JS values (parameter objects, tokens, headers, `Uint8Array` chunks) to core
-//! types and core results to plain JS objects, and core errors to JS `Error`s carrying `code`,
-//! `blame` and `retryable`. Out of scope: any decision; everything here delegates to
+//! In scope: reading JS values (parameter objects, tokens, headers, byte chunks, numbers) into core
+//! types, and core results to plain JS objects, and core errors to JS `Error`s carrying `code`,
+//! `blame` and `retryable`. The boundary only tells JS types apart ([`read_value`]: strings,
+//! numbers, booleans, bigints, Dates of any realm, null/undefined, anything else by type); the core
+//! converts and validates them ([`crate::value`], [`crate::params::parse_values`]). Every argument
+//! is taken as a `JsValue` and checked here, so a wrong type is a coded `BAD_ARGUMENT` error, never
+//! a bare `TypeError` of the glue code; objects are read through `Reflect` (a throwing getter or
+//! proxy is caught). Out of scope: any decision; everything here delegates to
 //! [`crate::feed::Feed`] and [`crate::transform::Transform`].
 //!
 //! Crossing the boundary is per chunk, never per record: body chunks come in as bytes, output
 //! leaves as one string per chunk.
 
-use js_sys::{Array, Object, Reflect};
+use js_sys::{Array, Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::error::Error;
-use crate::feed::{self, Action, Tokens};
+use crate::feed::{self, Action, TokenValues};
 use crate::output::Chunk;
 use crate::params::DataSource;
 use crate::response::Limits;
 use crate::transform::{self, Transform};
+use crate::value::Value;
 
 /// The crate version, for logs and the CLI's `--version`.
 #[wasm_bindgen]
@@ -44,50 +51,206 @@ fn caller_error(code: &'static str, message: String) -> JsValue {
     js_error(&Error::caller(code, message))
 }
 
-/// Reads a plain object of string values (Archer's CustomParameters) into key/value pairs.
-/// Non-string values are converted with `String(value)`; `null`/`undefined` become "".
-fn string_pairs(value: &JsValue, what: &str) -> Result<Vec<(String, String)>, JsValue> {
+fn bad_argument(message: String) -> JsValue {
+    caller_error("BAD_ARGUMENT", message)
+}
+
+/// What `Object.prototype.toString` says about `v` (`"[object Date]"`, ...): the type of an object
+/// whatever realm it comes from (a Date made in Archer's vm context is not `instanceof` ours).
+fn type_tag(v: &JsValue) -> Option<String> {
+    let to_string = Reflect::get(&Object::new(), &JsValue::from_str("toString")).ok()?;
+    let f = to_string.dyn_ref::<Function>()?;
+    Reflect::apply(f, v, &Array::new()).ok()?.as_string()
+}
+
+/// The time value of a Date of any realm (`Date.prototype.getTime` reads the internal slot, which
+/// any realm's Date has); `None` for anything else, even an object that claims to be a Date.
+fn date_ms(v: &JsValue) -> Option<f64> {
+    let get_time = Reflect::get(&js_sys::Date::new_0(), &JsValue::from_str("getTime")).ok()?;
+    let f = get_time.dyn_ref::<Function>()?;
+    Reflect::apply(f, v, &Array::new()).ok()?.as_f64()
+}
+
+/// A JS value's type, for the core to convert and validate.
+fn read_value(v: &JsValue) -> Value {
+    if v.is_null() || v.is_undefined() {
+        return Value::Missing;
+    }
+    if let Some(s) = v.as_string() {
+        return Value::Text(s);
+    }
+    if let Some(n) = v.as_f64() {
+        return Value::Number(n);
+    }
+    if let Some(b) = v.as_bool() {
+        return Value::Bool(b);
+    }
+    if v.is_bigint() {
+        let digits = v.dyn_ref::<js_sys::BigInt>().and_then(|b| b.to_string(10).ok()).and_then(|s| s.as_string());
+        return digits.map_or(Value::Other("unreadable"), Value::BigInt);
+    }
+    if v.is_symbol() {
+        return Value::Other("symbol");
+    }
+    if v.is_function() {
+        return Value::Other("function");
+    }
+    match type_tag(v).as_deref() {
+        Some("[object Date]") => date_ms(v).map_or(Value::Other("object"), Value::Date),
+        Some("[object Array]") => Value::Other("array"),
+        Some(_) => Value::Other("object"),
+        None => Value::Other("unreadable"),
+    }
+}
+
+/// The own enumerable string-keyed properties of a plain object (Archer's CustomParameters), each
+/// value read by [`read_value`]. `null`/`undefined` is an empty object.
+fn value_pairs(value: &JsValue, what: &str) -> Result<Vec<(String, Value)>, JsValue> {
     if value.is_null() || value.is_undefined() {
         return Ok(Vec::new());
     }
-    if !value.is_object() {
-        return Err(caller_error("BAD_ARGUMENT", format!("{what} must be an object of strings")));
+    let is_array = type_tag(value).as_deref() == Some("[object Array]");
+    if !value.is_object() || is_array {
+        return Err(bad_argument(format!(
+            "{what} must be an object of key/value pairs, not {}",
+            read_value(value).type_name()
+        )));
     }
-    let entries = Object::entries(value.unchecked_ref());
-    let mut out = Vec::with_capacity(entries.length() as usize);
-    for entry in entries.iter() {
-        let pair: Array = entry.unchecked_into();
-        let key = pair.get(0).as_string().unwrap_or_default();
-        let v = pair.get(1);
-        let v = if v.is_null() || v.is_undefined() {
-            String::new()
-        } else {
-            v.as_string().unwrap_or_else(|| String::from(js_sys::JsString::from(v)))
-        };
-        out.push((key, v));
+    let keys = Reflect::own_keys(value).map_err(|_| bad_argument(format!("{what}: its keys could not be read")))?;
+    let obj: &Object = value.unchecked_ref();
+    let mut out = Vec::with_capacity(keys.length() as usize);
+    for key in keys.iter() {
+        let Some(name) = key.as_string() else { continue }; // symbol keys
+        let enumerable = Reflect::get_own_property_descriptor(obj, &key)
+            .ok()
+            .and_then(|d| Reflect::get(&d, &JsValue::from_str("enumerable")).ok())
+            .and_then(|e| e.as_bool())
+            .unwrap_or(false);
+        if !enumerable {
+            continue;
+        }
+        let v = Reflect::get(value, &key).map_or(Value::Other("unreadable"), |v| read_value(&v));
+        out.push((name, v));
     }
     Ok(out)
 }
 
-/// Headers as `[[name, value], ...]` or a plain object.
+/// A value as text where any text will do (a header value, a transport error message): strings as
+/// they are, numbers/booleans/bigints/Dates converted, anything else `None`.
+fn loose_text(v: &JsValue) -> Option<String> {
+    read_value(v).param_text().ok().flatten()
+}
+
+/// At most this many header entries are read.
+const MAX_HEADERS: u32 = 10_000;
+
+/// Headers as `[[name, value], ...]` or a plain object; entries that are not a name and a value
+/// are skipped.
 fn header_pairs(value: &JsValue) -> Result<Vec<(String, String)>, JsValue> {
-    if Array::is_array(value) {
-        let arr: &Array = value.unchecked_ref();
-        let mut out = Vec::with_capacity(arr.length() as usize);
-        for entry in arr.iter() {
-            let pair: Array = entry.unchecked_into();
-            out.push((pair.get(0).as_string().unwrap_or_default(), pair.get(1).as_string().unwrap_or_default()));
+    if value.is_null() || value.is_undefined() {
+        return Ok(Vec::new());
+    }
+    if type_tag(value).as_deref() == Some("[object Array]") {
+        let len = Reflect::get(value, &JsValue::from_str("length")).ok().and_then(|l| l.as_f64()).unwrap_or(0.0);
+        let len = if len.is_finite() && len > 0.0 { (len as u32).min(MAX_HEADERS) } else { 0 };
+        let mut out = Vec::with_capacity(len as usize);
+        for i in 0..len {
+            let Ok(entry) = Reflect::get_u32(value, i) else { continue };
+            if !entry.is_object() {
+                continue;
+            }
+            let (Ok(k), Ok(v)) = (Reflect::get_u32(&entry, 0), Reflect::get_u32(&entry, 1)) else { continue };
+            if let (Some(k), Some(v)) = (k.as_string(), loose_text(&v)) {
+                out.push((k, v));
+            }
         }
         return Ok(out);
     }
-    string_pairs(value, "headers")
+    let pairs = value_pairs(value, "headers")?;
+    Ok(pairs
+        .into_iter()
+        .take(MAX_HEADERS as usize)
+        .filter_map(|(k, v)| v.param_text().ok().flatten().map(|v| (k, v)))
+        .collect())
 }
 
-fn token(tokens: &JsValue, key: &str) -> Option<String> {
+/// One token of the tokens object (`null`/`undefined`/not an object: none).
+fn token(tokens: &JsValue, key: &str) -> Value {
     if !tokens.is_object() {
-        return None;
+        return Value::Missing;
     }
-    Reflect::get(tokens, &JsValue::from_str(key)).ok().and_then(|v| v.as_string())
+    Reflect::get(tokens, &JsValue::from_str(key)).map_or(Value::Other("unreadable"), |v| read_value(&v))
+}
+
+/// Milliseconds since the epoch, within the range of a JS Date (±8.64e15).
+fn time_arg(v: &JsValue, what: &str) -> Result<i64, JsValue> {
+    match v.as_f64() {
+        Some(n) if n.is_finite() && n.abs() <= 8.64e15 => Ok(n as i64),
+        _ => Err(bad_argument(format!(
+            "{what} must be a time in milliseconds since 1970 (a finite number), not {}",
+            read_value(v).type_name()
+        ))),
+    }
+}
+
+/// An optional request id: `undefined`/`null` = none, else a whole number >= 0.
+fn id_arg(v: &JsValue) -> Result<Option<u64>, JsValue> {
+    if v.is_null() || v.is_undefined() {
+        return Ok(None);
+    }
+    match v.as_f64() {
+        Some(n) if n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 => Ok(Some(n as u64)),
+        _ => Err(bad_argument(format!(
+            "requestId must be the id of a send action (a whole number), not {}",
+            read_value(v).type_name()
+        ))),
+    }
+}
+
+/// An HTTP status (a whole number 0-999).
+fn status_arg(v: &JsValue) -> Result<u16, JsValue> {
+    match v.as_f64() {
+        Some(n) if n.is_finite() && n.fract() == 0.0 && (0.0..=999.0).contains(&n) => Ok(n as u16),
+        _ => Err(bad_argument(format!(
+            "status must be an HTTP status code (a whole number), not {}",
+            read_value(v).type_name()
+        ))),
+    }
+}
+
+/// An optional whole number within `u32` (`undefined`/`null` = none).
+fn opt_u32_arg(v: &JsValue, what: &str) -> Result<Option<u32>, JsValue> {
+    if v.is_null() || v.is_undefined() {
+        return Ok(None);
+    }
+    match v.as_f64() {
+        Some(n) if n.is_finite() && n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) => Ok(Some(n as u32)),
+        _ => Err(bad_argument(format!("{what} must be a whole number, not {}", read_value(v).type_name()))),
+    }
+}
+
+/// The bytes of a chunk: a `Uint8Array` (a Node `Buffer` too), any other typed array or DataView
+/// (its bytes), or an `ArrayBuffer`, of any realm.
+fn bytes_arg(v: &JsValue, what: &str) -> Result<Vec<u8>, JsValue> {
+    // Fast path: a Uint8Array of this realm.
+    if let Some(u8s) = v.dyn_ref::<Uint8Array>() {
+        return Ok(u8s.to_vec());
+    }
+    let bad = || bad_argument(format!("{what} must be a Uint8Array (or Buffer), not {}", read_value(v).type_name()));
+    let get = |k: &str| Reflect::get(v, &JsValue::from_str(k)).ok();
+    let (buffer, offset, length) = if js_sys::ArrayBuffer::is_view(v) {
+        let num = |k: &str| get(k).and_then(|n| n.as_f64()).filter(|n| n.is_finite() && *n >= 0.0);
+        (get("buffer").ok_or_else(bad)?, num("byteOffset").ok_or_else(bad)?, num("byteLength").ok_or_else(bad)?)
+    } else if type_tag(v).as_deref() == Some("[object ArrayBuffer]") {
+        let len = get("byteLength").and_then(|n| n.as_f64()).ok_or_else(bad)?;
+        (v.clone(), 0.0, len)
+    } else {
+        return Err(bad());
+    };
+    let ctor: Function = Uint8Array::new_with_length(0).constructor();
+    let args = Array::of3(&buffer, &JsValue::from_f64(offset), &JsValue::from_f64(length));
+    let view = Reflect::construct(&ctor, &args).map_err(|_| bad())?;
+    Ok(view.unchecked_into::<Uint8Array>().to_vec())
 }
 
 /// Serialises a core summary (serde) into a plain JS object with camelCase keys and `null`s.
@@ -107,15 +270,19 @@ pub struct JsFeed {
 
 #[wasm_bindgen(js_class = Feed)]
 impl JsFeed {
-    /// `new Feed(customParameters, tokens, nowMs)`; throws a configuration error.
+    /// `new Feed(customParameters, tokens, nowMs)`; throws a configuration error (every problem
+    /// of every parameter at once) or a `BAD_ARGUMENT` caller error. Values may be strings,
+    /// numbers, booleans, bigints or Dates; `LastRunTime` a string, a Date or a number of seconds
+    /// or milliseconds since 1970 (see `crate::last_run_time::token_text`).
     #[wasm_bindgen(constructor)]
-    pub fn new(params: JsValue, tokens: JsValue, now_ms: f64) -> Result<JsFeed, JsValue> {
-        let params = string_pairs(&params, "CustomParameters")?;
-        let tokens = Tokens {
+    pub fn new(params: JsValue, tokens: JsValue, now_ms: JsValue) -> Result<JsFeed, JsValue> {
+        let now = time_arg(&now_ms, "nowMs")?;
+        let params = value_pairs(&params, "CustomParameters")?;
+        let tokens = TokenValues {
             last_run_time: token(&tokens, "LastRunTime"),
             previous_run_context: token(&tokens, "PreviousRunContext"),
         };
-        feed::Feed::new(&params, &tokens, now_ms as i64)
+        feed::Feed::with_values(&params, &tokens, now)
             .map(|inner| JsFeed { inner, viewed: None })
             .map_err(|e| js_error(&e))
     }
@@ -150,9 +317,10 @@ impl JsFeed {
     /// `{kind:"send", id, method, url, headers:[[k,v]...], page, attempt}` (start it, poll again) |
     /// `{kind:"wait", ms, reason}` (sleep up to ms or until a response settles) |
     /// `{kind:"pending"}` (wait until a response settles) | `{kind:"done", summary}` | `{kind:"fail", error}`.
-    pub fn poll(&mut self, now_ms: f64) -> JsValue {
+    pub fn poll(&mut self, now_ms: JsValue) -> Result<JsValue, JsValue> {
+        let now = time_arg(&now_ms, "nowMs")?;
         let o = Object::new();
-        match self.inner.poll(now_ms as i64) {
+        match self.inner.poll(now) {
             Action::Send(req) => {
                 set(&o, "kind", "send");
                 set(&o, "id", req.id as f64);
@@ -181,46 +349,62 @@ impl JsFeed {
                 set(&o, "error", js_error(&e));
             }
         }
-        o.into()
+        Ok(o.into())
     }
 
     /// The request id from the `send` action; may be omitted while only one request is in flight.
-    fn request_id(&mut self, id: Option<f64>) -> u64 {
+    fn request_id(&mut self, id: &JsValue) -> Result<u64, JsValue> {
         // 0 is never a valid id: the core then reports an out-of-order call.
-        id.map(|v| v as u64).or_else(|| self.inner.sole_request_id()).unwrap_or(0)
+        Ok(id_arg(id)?.or_else(|| self.inner.sole_request_id()).unwrap_or(0))
     }
 
     #[wasm_bindgen(js_name = handleResponseHead)]
     pub fn handle_response_head(
         &mut self,
-        now_ms: f64,
-        status: u16,
+        now_ms: JsValue,
+        status: JsValue,
         headers: JsValue,
-        request_id: Option<f64>,
+        request_id: JsValue,
     ) -> Result<(), JsValue> {
+        let now = time_arg(&now_ms, "nowMs")?;
+        let status = status_arg(&status)?;
         let headers = header_pairs(&headers)?;
-        let id = self.request_id(request_id);
-        self.inner.handle_response_head(id, now_ms as i64, status, &headers);
+        let id = self.request_id(&request_id)?;
+        self.inner.handle_response_head(id, now, status, &headers);
         Ok(())
     }
 
     /// Returns false when reading further is pointless: abort, then call `handleResponseEnd`.
     #[wasm_bindgen(js_name = handleBody)]
-    pub fn handle_body(&mut self, chunk: &[u8], request_id: Option<f64>) -> bool {
-        let id = self.request_id(request_id);
-        self.inner.handle_body(id, chunk)
+    pub fn handle_body(&mut self, chunk: JsValue, request_id: JsValue) -> Result<bool, JsValue> {
+        let bytes = bytes_arg(&chunk, "the body chunk")?;
+        let id = self.request_id(&request_id)?;
+        Ok(self.inner.handle_body(id, &bytes))
     }
 
     #[wasm_bindgen(js_name = handleResponseEnd)]
-    pub fn handle_response_end(&mut self, now_ms: f64, request_id: Option<f64>) {
-        let id = self.request_id(request_id);
-        self.inner.handle_response_end(id, now_ms as i64);
+    pub fn handle_response_end(&mut self, now_ms: JsValue, request_id: JsValue) -> Result<(), JsValue> {
+        let now = time_arg(&now_ms, "nowMs")?;
+        let id = self.request_id(&request_id)?;
+        self.inner.handle_response_end(id, now);
+        Ok(())
     }
 
+    /// `code` and `message` may be of any type (what the HTTP client gave); they are shown as text.
     #[wasm_bindgen(js_name = handleTransportError)]
-    pub fn handle_transport_error(&mut self, now_ms: f64, code: &str, message: &str, request_id: Option<f64>) {
-        let id = self.request_id(request_id);
-        self.inner.handle_transport_error(id, now_ms as i64, code, message);
+    pub fn handle_transport_error(
+        &mut self,
+        now_ms: JsValue,
+        code: JsValue,
+        message: JsValue,
+        request_id: JsValue,
+    ) -> Result<(), JsValue> {
+        let now = time_arg(&now_ms, "nowMs")?;
+        let id = self.request_id(&request_id)?;
+        let code = loose_text(&code).unwrap_or_else(|| "UNKNOWN".to_string());
+        let message = loose_text(&message).unwrap_or_else(|| read_value(&message).type_name().to_string());
+        self.inner.handle_transport_error(id, now, &code, &message);
+        Ok(())
     }
 
     /// The next output chunk (a string of sibling record fragments), or `undefined`.
@@ -251,16 +435,25 @@ impl JsFeed {
         out
     }
 
+    /// The counters so far; `warnings` is an object of kind -> count.
     pub fn summary(&self) -> JsValue {
         to_js(self.inner.summary())
+    }
+
+    /// The resume checkpoint a failure at this moment would leave (`""` when there is nothing to
+    /// resume). A host may keep the latest one, so that it can still hand Archer a checkpoint if
+    /// the core stops working.
+    pub fn checkpoint(&self) -> String {
+        self.inner.checkpoint_now()
     }
 }
 
 /// The default Archer root node of a data source (`kb`, `hosts`, `hostDetections`, `detections`),
 /// or `undefined` for an unknown one.
 #[wasm_bindgen(js_name = defaultRootNode)]
-pub fn default_root_node(data_source: &str) -> Option<String> {
-    DataSource::from_param(data_source).map(|s| crate::records::default_root_node(s).to_string())
+pub fn default_root_node(data_source: JsValue) -> Option<String> {
+    let data_source = data_source.as_string()?;
+    DataSource::from_param(&data_source).map(|s| crate::records::default_root_node(s).to_string())
 }
 
 /// Offline transform of one saved response: `new Transformer("detections")`.
@@ -274,24 +467,25 @@ pub struct JsTransformer {
 #[wasm_bindgen(js_class = Transformer)]
 impl JsTransformer {
     #[wasm_bindgen(constructor)]
-    pub fn new(
-        data_source: &str,
-        chunk_records: Option<u32>,
-        chunk_bytes: Option<u32>,
-    ) -> Result<JsTransformer, JsValue> {
-        let source = DataSource::from_param(data_source).ok_or_else(|| {
+    pub fn new(data_source: JsValue, chunk_records: JsValue, chunk_bytes: JsValue) -> Result<JsTransformer, JsValue> {
+        let source = data_source.as_string().as_deref().and_then(DataSource::from_param).ok_or_else(|| {
+            let shown = match data_source.as_string() {
+                Some(s) => format!("{:?}", crate::text::server_text(&s)),
+                None => read_value(&data_source).type_name().to_string(),
+            };
             js_error(&Error::config(
                 "CONFIG_INVALID",
-                format!("dataSource: {data_source:?} is not one of kb, hosts, hostDetections, detections"),
+                format!("dataSource: {shown} is not one of kb, hosts, hostDetections, detections"),
             ))
         })?;
-        let records = chunk_records.unwrap_or(transform::DEFAULT_CHUNK_RECORDS);
-        let bytes = chunk_bytes.map_or(transform::DEFAULT_CHUNK_BYTES, |b| b as usize);
+        let records = opt_u32_arg(&chunk_records, "chunkRecords")?.unwrap_or(transform::DEFAULT_CHUNK_RECORDS);
+        let bytes = opt_u32_arg(&chunk_bytes, "chunkBytes")?.map_or(transform::DEFAULT_CHUNK_BYTES, |b| b as usize);
         Ok(JsTransformer { inner: Transform::new(source, records, bytes, Limits::default()), viewed: None })
     }
 
-    pub fn push(&mut self, chunk: &[u8]) -> Result<(), JsValue> {
-        self.inner.push(chunk).map_err(|e| js_error(&e))
+    pub fn push(&mut self, chunk: JsValue) -> Result<(), JsValue> {
+        let bytes = bytes_arg(&chunk, "the chunk")?;
+        self.inner.push(&bytes).map_err(|e| js_error(&e))
     }
 
     /// Ends the document; returns `{records, bytesIn, bytesOut, chunks, nextPage, notices}`.

@@ -640,7 +640,8 @@ fn a_failed_run_leaves_a_checkpoint_and_the_next_run_resumes_from_it() {
         .find_map(|(_, t)| t.strip_prefix("the next run resumes from this checkpoint: ").map(str::to_string))
         .expect("checkpoint logged");
     assert!(
-        checkpoint.starts_with("qvt1;ds=detections;lrt=2024-03-14T00:00:00Z;t=2023-11-14T22:13:20Z;w="),
+        checkpoint.starts_with("qvt2;ds=detections;c=")
+            && checkpoint.contains(";lrt=2024-03-14T00:00:00Z;t=2023-11-14T22:13:20Z;w="),
         "{checkpoint}"
     );
     assert!(checkpoint.len() <= 256);

@@ -3,7 +3,8 @@
 //! In scope: turning Custom Parameters + tokens + the current time into requests; taking response
 //! heads, body chunks and transport failures (per request id); writing records exactly once into
 //! output chunks; deciding when to wait, retry, finish or fail; the resume checkpoint; log lines
-//! for the admin. Out of scope: HTTP, sleeping, clocks, and the host's output writer: the caller
+//! for the admin (each one bounded line with no secret in it, see `log`; warnings collapsed by kind,
+//! see `notes.rs`). Out of scope: HTTP, sleeping, clocks, and the host's output writer: the caller
 //! does those (see `js-shim/`).
 //!
 //! Driving it (the shim's loop):
@@ -26,6 +27,7 @@
 
 mod checkpoint;
 mod classify;
+mod notes;
 mod pacer;
 mod types;
 
@@ -33,9 +35,10 @@ use std::collections::{BTreeMap, VecDeque};
 
 use chrono::DateTime;
 
-pub use self::checkpoint::Checkpoint;
+pub use self::checkpoint::{Checkpoint, Situation};
 pub use self::classify::{RateHeaders, Settlement};
-pub use self::types::{Action, Level, LogLine, ProxySettings, Summary, Tokens, TransportSettings};
+pub use self::notes::{WarningKind, LOGGED_PER_KIND};
+pub use self::types::{Action, Level, LogLine, ProxySettings, Summary, TokenValues, Tokens, TransportSettings};
 use crate::error::{Error, Result};
 use crate::last_run_time;
 use crate::output::{Chunk, Chunker};
@@ -44,9 +47,12 @@ use crate::plan::{Admit, Plan, Target};
 use crate::records;
 use crate::request::{base64, Request};
 use crate::response::{DocKind, Item, Limits, QualysReturn, ResponseParser};
-use crate::secret::Secret;
+use crate::secret::{Redactor, Secret};
+use crate::text;
 use crate::url::Url;
+use crate::value::Value;
 
+use self::notes::{Notes, Verdict};
 use self::pacer::Pacer;
 
 /// One request in flight and what its response has shown so far.
@@ -89,12 +95,18 @@ pub struct Feed {
     resumed: Option<Checkpoint>,
     /// Start of the run (ISO) written into a checkpoint.
     started_iso: String,
+    /// The hashes of the URL parameter and the LastRunTime token a checkpoint of this run holds.
+    url_hash: String,
+    token_hash: String,
     /// Qualys's `X-Concurrency-Limit-Limit`, once seen.
     concurrency_limit: Option<u64>,
-    notices_logged: u32,
     /// Whether the first duplicate / out-of-window record was logged (later ones are only counted).
     duplicate_logged: bool,
     out_of_window_logged: bool,
+    /// Warnings by kind: the first few are logged, the rest counted (`Summary.warnings`).
+    notes: Notes,
+    /// The run's secrets in every form, masked in every line and message the feed emits.
+    redactor: Redactor,
     /// Delay before the first retry of a page (`retryDelaySec`); later retries wait 3x longer each.
     retry_base_ms: u64,
     /// Why the last failed page waits before it is fetched again (for `Action::Wait`).
@@ -110,11 +122,6 @@ impl std::fmt::Debug for Feed {
             .finish_non_exhaustive()
     }
 }
-
-/// Qualys warnings (other than 1980) and parser notices logged per run, and the longest warning
-/// text logged.
-const MAX_NOTICES: u32 = 20;
-const MAX_NOTICE_CHARS: usize = 500;
 
 /// Host-list filters that may be carried from a detection URL to the host-ID discovery request.
 /// Detection-only parameters (status, show_results, qids, ...) are not valid on the host list.
@@ -153,32 +160,80 @@ impl Feed {
     /// Unix epoch), applies a resume checkpoint, and plans the run. Fails only on configuration
     /// errors.
     pub fn new(params: &[(String, String)], tokens: &Tokens, now_ms: i64) -> Result<Feed> {
-        let parsed = params::parse(params)?;
+        let values: Vec<(String, Value)> = params.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect();
+        Feed::with_values(&values, &TokenValues::from(tokens), now_ms)
+    }
+
+    /// [`Feed::new`] for parameters and tokens of any type, as a JavaScript host may pass them:
+    /// parameter values convert as [`crate::params::parse_values`] says, the LastRunTime token as
+    /// [`last_run_time::token_text`] says (an unusable type is a `CONFIG_INVALID` naming the token,
+    /// with the parameters' problems), and a PreviousRunContext that is not a string is ignored with
+    /// a warning.
+    pub fn with_values(params: &[(String, Value)], tokens: &TokenValues, now_ms: i64) -> Result<Feed> {
+        // Lines logged before the feed exists; replayed through `log`/`warn` at the end.
+        let mut early: Vec<(Level, Option<WarningKind>, String)> = Vec::new();
+        let mut token_problems: Vec<(&str, String)> = Vec::new();
+        let last_run_time_token = match last_run_time::token_text(&tokens.last_run_time) {
+            Ok((text, note)) => {
+                if let Some(note) = note {
+                    early.push((Level::Info, None, note));
+                }
+                text
+            }
+            Err(why) => {
+                token_problems.push(("LastRunTime token", why));
+                None
+            }
+        };
+        let previous_run_context = match &tokens.previous_run_context {
+            Value::Missing => None,
+            Value::Text(t) => Some(t.as_str()),
+            other => {
+                early.push((
+                    Level::Warn,
+                    Some(WarningKind::Checkpoint),
+                    format!(
+                        "PreviousRunContext is {}, not the text this feed writes: ignored, starting from the beginning",
+                        other.type_name()
+                    ),
+                ));
+                None
+            }
+        };
+        let parsed = params::parse_values(params, &token_problems)?;
         let config = parsed.config;
         let now = DateTime::from_timestamp_millis(now_ms)
             .ok_or_else(|| Error::caller("BAD_TIME", format!("the current time {now_ms} ms is out of range")))?;
-        let mut logs = VecDeque::new();
-        let mut log = |level, text: String| logs.push_back(LogLine { level, text });
         for w in parsed.warnings {
-            log(Level::Warn, w);
+            early.push((Level::Warn, Some(WarningKind::Parameter), w));
         }
         let url_key = config.url_key();
         let has_placeholder = config.url_template.contains(last_run_time::PLACEHOLDER);
+        let redactor = Self::redactor_for(&config);
 
         // A checkpoint left by a failed run of this data source.
-        let resumed = match tokens.previous_run_context.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        // What a checkpoint must match: the URL parameter as configured (secret query values
+        // masked, so no hash of a password is written) and the raw LastRunTime token.
+        let url_hash = Checkpoint::hash(&text::mask_url(&config.url_template, &redactor));
+        let raw_token = last_run_time_token.as_deref().unwrap_or("");
+        let token_hash = if redactor.reveals(raw_token) {
+            Checkpoint::hash("\u{0}a token holding a secret")
+        } else {
+            Checkpoint::hash(raw_token)
+        };
+        let resumed = match previous_run_context.filter(|t| !t.trim().is_empty()) {
             None => None,
-            Some(text) => match Checkpoint::decode(text) {
-                Ok(c) if c.data_source == config.data_source => Some(c),
-                Ok(c) => {
-                    log(Level::Warn, format!("PreviousRunContext holds a checkpoint of the {} feed, not {}: ignored, starting from the beginning", c.data_source.as_str(), config.data_source.as_str()));
-                    None
+            Some(text) => {
+                let situation =
+                    Situation { data_source: config.data_source, url_hash: &url_hash, token_hash: &token_hash, now };
+                match Checkpoint::accept(text, &situation) {
+                    Ok(c) => Some(c),
+                    Err(why) => {
+                        early.push((Level::Warn, Some(WarningKind::Checkpoint), format!("PreviousRunContext could not be used to resume ({why}): ignored, starting from the beginning with a normal run")));
+                        None
+                    }
                 }
-                Err(why) => {
-                    log(Level::Warn, format!("PreviousRunContext could not be used to resume ({why}): ignored, starting from the beginning"));
-                    None
-                }
-            },
+            }
         };
 
         let mut summary = Summary { data_source: config.data_source.as_str().to_string(), ..Default::default() };
@@ -189,10 +244,14 @@ impl Feed {
             let value = match resumed.as_ref().and_then(|c| c.last_run_time.clone()) {
                 Some(window) => window,
                 None => {
-                    let resolved =
-                        last_run_time::resolve(tokens.last_run_time.as_deref(), config.last_run_time_offset_days, now);
+                    let resolved = last_run_time::resolve_with(
+                        last_run_time_token.as_deref(),
+                        config.last_run_time_offset_days,
+                        now,
+                        &redactor,
+                    );
                     for w in resolved.warnings {
-                        log(Level::Warn, w);
+                        early.push((Level::Warn, Some(WarningKind::LastRunTime), w));
                     }
                     last_run_time::format(resolved.value)
                 }
@@ -200,11 +259,11 @@ impl Feed {
             summary.last_run_time_used = Some(value.clone());
             substitute(&value)?
         } else {
-            log(Level::Info, format!("{url_key} has no <LastRunTime> placeholder: the URL is used as given and every run fetches all it selects"));
+            early.push((Level::Info, None, format!("{url_key} has no <LastRunTime> placeholder: the URL is used as given and every run fetches all it selects")));
             parse_url(&config.url_template)?
         };
 
-        let mut plan = Self::plan_for(&config, url.clone(), &mut log);
+        let mut plan = Self::plan_for(&config, url.clone(), &mut |level, text| early.push((level, None, text)));
         if let Some(c) = &resumed {
             let mut how = String::new();
             if let Some(w) = c.watermark {
@@ -233,20 +292,22 @@ impl Feed {
                 plan.exclude(&c.done);
                 how.push_str(&format!(", skipping {} finished window(s)", c.done.len()));
             }
-            log(
+            early.push((
                 Level::Info,
+                None,
                 format!(
                     "resuming a failed run (LastRunTime window {}): fetching {how}",
                     c.last_run_time.as_deref().unwrap_or("not used")
                 ),
-            );
+            ));
         }
-        log(
+        early.push((
             Level::Info,
+            None,
             format!(
                 "starting dataSource={} url={} LastRunTime={} batchSize={} requestsPerMin={} maxRetry={} concurrency={} verifyCerts={}",
                 config.data_source.as_str(),
-                plan.first_url(),
+                text::mask_url(&plan.first_url().to_string(), &redactor),
                 summary.last_run_time_used.as_deref().unwrap_or("(not used)"),
                 config.batch_size,
                 config.requests_per_min,
@@ -254,13 +315,15 @@ impl Feed {
                 config.concurrency,
                 config.verify_certs
             ),
-        );
-        Ok(Feed {
+        ));
+        let mut feed = Feed {
             pacer: Pacer::new(config.requests_per_min),
             chunker: Chunker::new(config.output_chunk_records, config.output_chunk_bytes),
             retry_base_ms: u64::from(config.retry_delay_sec) * 1000,
             started_iso: resumed.as_ref().map_or_else(|| last_run_time::format(now), |c| c.started.clone()),
             resumed,
+            url_hash,
+            token_hash,
             config,
             plan,
             state: State::Running,
@@ -268,15 +331,38 @@ impl Feed {
             next_request_id: 1,
             items: Vec::new(),
             outputs: VecDeque::new(),
-            logs,
+            logs: VecDeque::new(),
             summary,
             started_at: now_ms,
             concurrency_limit: None,
-            notices_logged: 0,
             duplicate_logged: false,
             out_of_window_logged: false,
+            notes: Notes::default(),
+            redactor,
             retry_reason: String::new(),
-        })
+        };
+        for (level, kind, text) in early {
+            match kind {
+                Some(kind) => feed.warn(kind, 1, text),
+                None => feed.log(level, text),
+            }
+        }
+        Ok(feed)
+    }
+
+    /// Every form of the run's secrets: the password, the proxy password, and both as Basic
+    /// authentication of their users.
+    fn redactor_for(config: &Config) -> Redactor {
+        let mut r = Redactor::default();
+        r.add(config.password.expose());
+        r.add_basic(&config.username, config.password.expose());
+        if let Some(p) = &config.proxy {
+            if let Some(pw) = &p.password {
+                r.add(pw.expose());
+                r.add_basic(p.username.as_deref().unwrap_or(""), pw.expose());
+            }
+        }
+        r
     }
 
     /// One sequential chain like the old script, or a discovery request then ID windows.
@@ -370,8 +456,52 @@ impl Feed {
         self.logs.pop_front()
     }
 
+    /// Logs a line. Every line the feed emits goes through here: one bounded line (control
+    /// characters escaped, see `crate::text`), with the run's secrets masked in any form.
     fn log(&mut self, level: Level, text: impl Into<String>) {
-        self.logs.push_back(LogLine { level, text: text.into() });
+        let text = self.safe(&text.into());
+        self.logs.push_back(LogLine { level, text });
+    }
+
+    /// `text` as the feed may emit it in a log line or an error message.
+    fn safe(&self, text: &str) -> String {
+        self.redactor.scrub(&text::line(&self.redactor.scrub(text)))
+    }
+
+    /// A Qualys return document with the run's secrets masked in every text it holds.
+    fn scrub_return(&self, mut q: QualysReturn) -> QualysReturn {
+        let r = &self.redactor;
+        q.text = r.scrub(&q.text);
+        q.code = q.code.map(|c| r.scrub(&c));
+        q.datetime = q.datetime.map(|d| r.scrub(&d));
+        for (k, v) in &mut q.items {
+            *k = r.scrub(k);
+            *v = r.scrub(v);
+        }
+        q
+    }
+
+    /// A warning of a kind (`n` occurrences): counted in `Summary.warnings`; logged only for the
+    /// first [`LOGGED_PER_KIND`] warnings of its kind.
+    fn warn(&mut self, kind: WarningKind, n: u64, text: impl Into<String>) {
+        let verdict = self.notes.note(kind, n);
+        match self.summary.warnings.get_mut(kind.as_str()) {
+            Some(count) => *count = count.saturating_add(n.max(1)),
+            None => {
+                self.summary.warnings.insert(kind.as_str().to_string(), n.max(1));
+            }
+        }
+        match verdict {
+            Verdict::Log => self.log(Level::Warn, text),
+            Verdict::LogLast => {
+                let text = text.into();
+                self.log(
+                    Level::Warn,
+                    format!("{text} (further {} warnings are counted, not logged: see the summary)", kind.as_str()),
+                );
+            }
+            Verdict::Count => {}
+        }
     }
 
     /// The id of the only request in flight, if exactly one is (callers that never run more than
@@ -564,6 +694,8 @@ impl Feed {
             || code.contains("SELF_SIGNED")
             || code.starts_with("ERR_TLS")
             || message.contains("certificate");
+        // The host's words: outside text, shown rendered and capped.
+        let (code, message) = (text::server_text(code), text::server_text(message));
         let settlement = if tls {
             Settlement::Fail(Error::config(
                 "TLS_CERTIFICATE",
@@ -607,22 +739,9 @@ impl Feed {
                             a.error.get_or_insert(e);
                             a.list_closed = true;
                         }
-                    } else if self.notices_logged < MAX_NOTICES {
-                        // Bounded: a server may send any number of warnings, of any length.
-                        self.notices_logged += 1;
-                        let mut text = text;
-                        if text.len() > MAX_NOTICE_CHARS {
-                            let mut end = MAX_NOTICE_CHARS;
-                            while !text.is_char_boundary(end) {
-                                end -= 1;
-                            }
-                            text.truncate(end);
-                            text.push_str("...");
-                        }
-                        self.log(Level::Warn, format!("Qualys warning {code}: {text}"));
-                        if self.notices_logged == MAX_NOTICES {
-                            self.log(Level::Warn, "further Qualys warnings and parser notices are not logged");
-                        }
+                    } else {
+                        // Bounded: collapsed per kind after a few (notes), each rendered and capped.
+                        self.warn(WarningKind::QualysWarning, 1, format!("Qualys warning {code}: {text}"));
                     }
                 }
                 Item::IdRange { min, max } => {
@@ -635,16 +754,13 @@ impl Feed {
                     }
                 }
                 Item::QualysReturn(q) => {
+                    // Its text ends up in errors and wait reasons: no secret in it from here on.
+                    let q = self.scrub_return(q);
                     if let Some(a) = self.in_flight.get_mut(&request_id) {
                         a.qualys = Some(q);
                     }
                 }
-                Item::Notice(text) => {
-                    if self.notices_logged < MAX_NOTICES {
-                        self.notices_logged += 1;
-                        self.log(Level::Warn, text);
-                    }
-                }
+                Item::Notice(text) => self.warn(WarningKind::of_notice(&text), 1, text::server_text(&text)),
             }
         }
     }
@@ -714,8 +830,9 @@ impl Feed {
         self.drain_chunks();
         if self.chunker.replaced_chars > 0 {
             let n = std::mem::take(&mut self.chunker.replaced_chars);
-            self.log(
-                Level::Warn,
+            self.warn(
+                WarningKind::ReplacedCharacters,
+                n as u64,
                 format!("{n} character(s) that XML 1.0 does not allow were replaced by U+FFFD in the output"),
             );
         }
@@ -852,13 +969,28 @@ impl Feed {
         self.summary.elapsed_ms = u64::try_from(now_ms.saturating_sub(self.started_at)).unwrap_or(0);
         self.summary.previous_run_context = String::new();
         let s = &self.summary;
-        let text = format!(
+        let mut text = format!(
             "done: dataSource={} records={} pages={} requests={} retries={} waits={} ({:.1} s) in={:.1} MB out={:.1} MB duplicates_skipped={} out_of_window_skipped={} elapsed={:.1} s",
             s.data_source, s.records, s.pages, s.requests, s.retries, s.waits, s.wait_ms as f64 / 1000.0, s.bytes_in as f64 / 1_048_576.0, s.bytes_out as f64 / 1_048_576.0, s.duplicates_skipped, s.out_of_window_skipped, s.elapsed_ms as f64 / 1000.0
         );
+        let totals = self.notes.totals();
+        if !totals.is_empty() {
+            text.push_str(&format!("; warnings: {totals}"));
+        }
         self.log(Level::Info, text);
         self.state = State::Finished;
         Action::Done(self.summary.clone())
+    }
+
+    /// The token a failure at this moment would leave in `previousRunContext` ("" when there is
+    /// nothing to resume: no progress yet, or the run finished). A host may keep the latest one so
+    /// that it can still hand Archer a checkpoint if the core itself stops working.
+    pub fn checkpoint_now(&self) -> String {
+        match &self.state {
+            State::Running => self.checkpoint().map(|c| c.encode()).unwrap_or_default(),
+            State::Failed(_) => self.summary.previous_run_context.clone(),
+            State::Finished => String::new(),
+        }
     }
 
     /// The checkpoint a failed run leaves for the next one.
@@ -876,8 +1008,14 @@ impl Feed {
         if watermark.is_none() && done_all.is_empty() {
             return None;
         }
+        if watermark.is_some_and(|w| w > checkpoint::MAX_ID) {
+            // No checkpoint can name it: the next run is a normal run (nothing is lost).
+            return None;
+        }
         Some(Checkpoint {
             data_source: self.config.data_source,
+            url_hash: self.url_hash.clone(),
+            token_hash: self.token_hash.clone(),
             last_run_time: self.summary.last_run_time_used.clone(),
             started: self.started_iso.clone(),
             watermark,
@@ -886,6 +1024,8 @@ impl Feed {
     }
 
     fn fail(&mut self, e: Error) -> Action {
+        // The message may quote server text or a URL: one bounded line, no secret.
+        let e = e.map_message(|m| self.safe(m));
         self.flush_output();
         let s = &self.summary;
         if s.duplicates_skipped > 0 || s.out_of_window_skipped > 0 {
@@ -898,6 +1038,10 @@ impl Feed {
         self.summary.highest_id = self.plan.highest_id();
         self.summary.previous_run_context = self.checkpoint().map(|c| c.encode()).unwrap_or_default();
         self.log(Level::Error, e.to_string());
+        let totals = self.notes.totals();
+        if !totals.is_empty() {
+            self.log(Level::Info, format!("warnings during this run: {totals}"));
+        }
         if !self.summary.previous_run_context.is_empty() {
             self.log(
                 Level::Info,

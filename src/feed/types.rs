@@ -1,15 +1,43 @@
 //! Values the feed exchanges with its caller: tokens in; actions, log lines, transport settings
 //! and the run summary out. Plain data, no behaviour.
 
+use std::collections::BTreeMap;
+
 use crate::error::Error;
 use crate::request::Request;
 use crate::secret::Secret;
+use crate::value::Value;
 
 /// Archer's data-feed tokens as the host passes them (`context.Tokens`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Tokens {
     pub last_run_time: Option<String>,
     pub previous_run_context: Option<String>,
+}
+
+/// The tokens as a JavaScript host may pass them, of any type (see `Feed::with_values`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TokenValues {
+    /// A string, a Date, a number of seconds or milliseconds since 1970, or missing
+    /// (see `crate::last_run_time::token_text`).
+    pub last_run_time: Value,
+    /// The checkpoint text; any other type is ignored with a warning.
+    pub previous_run_context: Value,
+}
+
+impl Default for TokenValues {
+    fn default() -> Self {
+        TokenValues { last_run_time: Value::Missing, previous_run_context: Value::Missing }
+    }
+}
+
+impl From<&Tokens> for TokenValues {
+    fn from(t: &Tokens) -> Self {
+        TokenValues {
+            last_run_time: Value::from(t.last_run_time.as_deref()),
+            previous_run_context: Value::from(t.previous_run_context.as_deref()),
+        }
+    }
 }
 
 /// What the caller must do next.
@@ -105,4 +133,7 @@ pub struct Summary {
     /// The token to hand back to Archer (at most 256 characters; empty = clear it).
     pub previous_run_context: String,
     pub elapsed_ms: u64,
+    /// Warnings by kind (see `WarningKind`): occurrences, logged or not, e.g.
+    /// `{"qualysWarning": 20000, "invalidUtf8": 3}`. Empty when there were none.
+    pub warnings: BTreeMap<String, u64>,
 }

@@ -226,7 +226,7 @@ test('a page failing more often than maxRetry allows fails the run with a resume
     const one = await u.runScript(sim, u.paramsFor(sim, ds, { ...PARAMS, maxRetry: 1 }));
     const text = u.assertFailed(one, `${ds} maxRetry=1, two failures`, /^NETWORK|^HTTP_|^QUALYS|failed after 2 attempt/);
     assert.match(text, /failed after 2 attempt\(s\) \(maxRetry=1\)/, `${ds}: says how often it tried`);
-    assert.match(one.previousRunContext || '', new RegExp(`^qvt1;ds=${ds};`), `${ds}: a failed run leaves a checkpoint`);
+    assert.match(one.previousRunContext || '', new RegExp(`^qvt2;ds=${ds};`), `${ds}: a failed run leaves a checkpoint`);
 
     sim.control.reset();
     sim.control.setFaults([

@@ -130,7 +130,7 @@ const idOf = (key) => Number(String(key).split(':')[0]);
 
 /** Parses the checkpoint: {w, done: [[a, b]...]}. */
 function checkpoint(prc, ds) {
-  const m = new RegExp(`^qvt1;ds=${ds};lrt=([^;]*);t=([^;]*)(?:;w=(\\d+))?(?:;d=([\\d,-]+))?$`).exec(prc || '');
+  const m = new RegExp(`^qvt2;ds=${ds};c=[0-9a-f]{8};u=[0-9a-f]{8};k=[0-9a-f]{8};lrt=([^;]*);t=([^;]*)(?:;w=(\\d+))?(?:;d=([\\d,-]+))?$`).exec(prc || '');
   assert.ok(m, `checkpoint ${JSON.stringify(prc)} has the documented format for ${ds}`);
   assert.ok(prc.length <= 256, 'checkpoint <= 256 characters');
   const done = m[4] ? m[4].split(',').map((r) => r.split('-').map(Number)) : [];
@@ -272,9 +272,10 @@ test('resume: a chain of failed runs (one failing before any progress) carries t
     try {
       const p = u.paramsFor(sim, ds, { batchSize: 6, kbChunkSize: 10, maxRetry: 0 });
       const runs = [];
-      // Run 1: first run (no LastRunTime), killed at request 4. Later runs get a LastRunTime as if
-      // the host had moved it on after the failure: the checkpoint's window must win.
-      const later = { LastRunTime: '2024-05-20T00:00:00Z', LastFileProcessed: null };
+      // Run 1: first run (no LastRunTime), killed at request 4. Archer does not advance
+      // LastRunTime after a failed run, so later runs get the same (empty) token; the checkpoint
+      // applies only under it (a changed token means an admin reset it: the checkpoint is ignored).
+      const later = { LastRunTime: null, LastFileProcessed: null };
       const plan = [
         { fault: { type: 'reset', endpoint: ep, request: 4, afterBytes: 3000 }, tokens: () => ({ LastRunTime: null, PreviousRunContext: null }) },
         { fault: { type: 'http5xx', endpoint: ep, request: 1 }, tokens: (prev) => ({ ...later, PreviousRunContext: prev }) },

@@ -101,10 +101,10 @@ test('run: a failed run that left a checkpoint saves it with --save-tokens; the 
   try {
     const r = await exec([CLI, 'run', '--params', pfile, '--last-run-time', '2003-03-03T00:00:00Z', '--save-tokens', next]);
     assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stdout, /resume checkpoint .*\n  PreviousRunContext: "qvt1;ds=hosts;/);
+    assert.match(r.stdout, /resume checkpoint .*\n  PreviousRunContext: "qvt2;ds=hosts;/);
     const saved = JSON.parse(fs.readFileSync(next, 'utf8'));
     assert.equal(saved.LastRunTime, '2003-03-03T00:00:00Z', 'LastRunTime is not advanced after a failure');
-    assert.match(saved.PreviousRunContext, /^qvt1;ds=hosts;/);
+    assert.match(saved.PreviousRunContext, /^qvt2;ds=hosts;/);
   } finally {
     s.control.reset();
   }

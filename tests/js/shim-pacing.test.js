@@ -205,7 +205,7 @@ test('the wait budget: a wait beyond waitBudgetSec fails the run clearly, and Ar
   const [err, result] = calls[0];
   assert.ok(Array.isArray(err), 'callback(array of lines)');
   // Never a success: the first argument is set; a second one carries only a resume checkpoint.
-  assert.ok(result === undefined || (result.output === null && /^qvt1;/.test(result.previousRunContext)), JSON.stringify(result));
+  assert.ok(result === undefined || (result.output === null && /^qvt2;/.test(result.previousRunContext)), JSON.stringify(result));
   assert.match(err[err.length - 1], /^WAIT_BUDGET_EXHAUSTED: .*waitBudgetSec=600/);
   assert.ok(err.some((l) => / :: ERROR :: WAIT_BUDGET_EXHAUSTED/.test(l)), err.join('\n'));
   assert.equal(clock.sleeps.length, 0, 'the run did not sleep an hour first');

@@ -132,7 +132,7 @@ test('a failed run calls Archer back with the recent log lines and the error, ne
   const [err, result] = calls[0];
   assert.ok(Array.isArray(err) && err.length >= 3);
   // Never a success: the first argument is set; a second one carries only a resume checkpoint.
-  assert.ok(result === undefined || (result.output === null && /^qvt1;/.test(result.previousRunContext)), JSON.stringify(result));
+  assert.ok(result === undefined || (result.output === null && /^qvt2;/.test(result.previousRunContext)), JSON.stringify(result));
   assert.match(err[err.length - 1], /^HTTP_5XX: page 2 failed after 2 attempt/);
   for (const line of err.slice(0, -1)) assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z :: (INFO|WARN|ERROR|DEBUG) :: /);
   assert.deepEqual(err.slice(0, -1), printed.slice(-(err.length - 1)), 'the recent lines are the lines logged');
@@ -159,7 +159,7 @@ test('a failed run leaves a resume checkpoint; the next run resumes from it and 
   const first = await archer({ LastRunTime: '2000-01-01T00:00:00Z', PreviousRunContext: '' });
   assert.ok(Array.isArray(first.err), 'the first run failed');
   const checkpoint = first.result && first.result.previousRunContext;
-  assert.ok(checkpoint && checkpoint.length <= 256 && /^qvt1;ds=hosts;/.test(checkpoint), `checkpoint: ${checkpoint}`);
+  assert.ok(checkpoint && checkpoint.length <= 256 && /^qvt2;ds=hosts;/.test(checkpoint), `checkpoint: ${checkpoint}`);
   assert.equal(first.result.output, null);
   s.control.clearFaults();
   const second = await archer({ LastRunTime: '2000-01-01T00:00:00Z', PreviousRunContext: checkpoint });
