@@ -6,7 +6,8 @@
 //       the shim's modules inlined behind a tiny CommonJS wrapper, the wasm-bindgen `nodejs` glue
 //       rewritten to take the module from an embedded string (raw DEFLATE + base64, decoded by
 //       js-shim/src/inflate.js: base64 of the raw module alone would pass 400 kB), and
-//       js-shim/archer-entry.js started last. It needs no require() at all (optional modules are
+//       js-shim/archer-entry.js started last; the shim's comments are left out (the sources, with
+//       them, are in the repository and the npm package). It needs no require() at all (optional modules are
 //       guarded), ends with a newline so a `// SIG // ...` block can be appended, and is also the
 //       CLI (node qualys-vm-transporter.js run ...) and the library (require()).
 //   dist/qualys-vm-transporter.js.sha256   its sha256 (`sha256sum -c` format), and
@@ -26,6 +27,9 @@ const fs = require('fs');
 const path = require('path');
 const zlib = require('zlib');
 const crypto = require('crypto');
+// A JavaScript parser, only to find comments exactly (strings, regular expressions and templates
+// can hold comment-like text); the bundle drops the shim's comments to stay well under 400 kB.
+const acorn = require('acorn');
 
 const ROOT = path.resolve(__dirname, '..');
 const SHIM = path.join(ROOT, 'js-shim');
@@ -82,6 +86,47 @@ function collectModules() {
     }
   }
   return mods;
+}
+
+/**
+ * The module's source without its comments (`/*! ... *\/` kept), found by a real parser. A comment
+ * that fills whole lines goes with its lines; one inside a line becomes a space. The code itself is
+ * untouched (same tokens, same line breaks between them), so the file stays readable.
+ */
+function stripComments(src, id) {
+  const comments = [];
+  try {
+    acorn.parse(src, {
+      ecmaVersion: 'latest',
+      sourceType: 'script',
+      allowHashBang: true,
+      allowReturnOutsideFunction: true,
+      onComment: (block, text, start, end) => {
+        if (!(block && text.startsWith('!'))) comments.push([start, end]);
+      },
+    });
+  } catch (e) {
+    die(`${id}: cannot be parsed to drop its comments (${e.message})`);
+  }
+  let out = '';
+  let at = 0;
+  for (const [start, end] of comments) {
+    if (start < at) continue;
+    const lineStart = src.lastIndexOf('\n', start - 1) + 1;
+    let lineEnd = src.indexOf('\n', end);
+    if (lineEnd === -1) lineEnd = src.length;
+    const wholeLines = lineStart >= at && /^[ \t]*$/.test(src.slice(lineStart, start)) && /^[ \t]*$/.test(src.slice(end, lineEnd));
+    if (wholeLines) {
+      out += src.slice(at, lineStart);
+      at = Math.min(src.length, lineEnd + 1);
+    } else {
+      out += src.slice(at, start).replace(/[ \t]+$/, '');
+      out += src.slice(start, end).includes('\n') ? '\n' : ' ';
+      at = end;
+    }
+  }
+  out += src.slice(at);
+  return out;
 }
 
 /** Resolves a relative require from module `from` to a module id (or null). */
@@ -227,6 +272,7 @@ function buildSingleFile(version) {
   for (const id of ids) {
     let src = mods.get(id).replace(/\r\n/g, '\n');
     if (src.startsWith('#!')) src = src.slice(src.indexOf('\n') + 1);
+    if (id !== DATA_ID) src = stripComments(src, id);
     if (!src.endsWith('\n')) src += '\n';
     out += `\n// ---- ${id} ----\n__defs[${JSON.stringify(id)}] = function (exports, require, module, __filename, __dirname) {\n${src}};\n`;
   }

@@ -129,34 +129,6 @@ function ensureCoded(e, fallback) {
 }
 
 /**
- * Transitional, until every core converts parameter values itself (the core decides how numbers,
- * booleans and Dates read, in one place; the CLI passes --params values unconverted): a core whose
- * boundary throws an uncoded error on a non-string value (it cannot convert) gets String(value).
- * Probed once per core module with a throwaway Feed; dormant with a core that converts.
- */
-const convertsValues = new WeakMap();
-function paramsForCore(core, params) {
-  if (!params || typeof params !== 'object') return params;
-  const entries = Object.entries(params);
-  if (entries.every(([, v]) => typeof v === 'string' || v === null || v === undefined)) return params;
-  if (!convertsValues.has(core)) {
-    let converts;
-    try {
-      const probe = new core.Feed({ qvtProbe: 1 }, {}, 0);
-      try { probe.free(); } catch (e) { /* freed */ }
-      converts = true;
-    } catch (e) {
-      converts = isCoded(e);
-    }
-    convertsValues.set(core, converts);
-  }
-  if (convertsValues.get(core)) return params;
-  const out = {};
-  for (const [k, v] of entries) out[k] = v === null || v === undefined || typeof v === 'string' ? v : String(v);
-  return out;
-}
-
-/**
  * Runs one data-feed execution.
  *
  * @param {object} options
@@ -240,7 +212,7 @@ async function runFeed(options) {
   try {
     core = o.core || defaultCore();
     try { version = String(core.version()); } catch (e) { /* shown as "unknown version" */ }
-    feed = coreCall('new Feed()', () => new core.Feed(paramsForCore(core, o.params || {}), o.tokens || {}, now()));
+    feed = coreCall('new Feed()', () => new core.Feed(o.params || {}, o.tokens || {}, now()));
   } catch (e) {
     const err = clean(e);
     emit('ERROR', err.code ? `${err.code}: ${err.message}` : err.message);
