@@ -138,6 +138,12 @@ impl Redactor {
             || (text.chars().count() >= 4 && self.raw.iter().any(|r| r.contains(text)))
     }
 
+    /// Whether `text` holds a form of a secret of [`MIN_SCRUB_CHARS`] characters or more (what
+    /// [`Redactor::scrub`] would mask): used where text is masked, not merely kept from being echoed.
+    pub fn contains_long(&self, text: &str) -> bool {
+        self.long.iter().any(|f| text.contains(f.as_str()))
+    }
+
     /// `text` with every form of every secret of [`MIN_SCRUB_CHARS`] characters or more replaced
     /// by `***`.
     pub fn scrub(&self, text: &str) -> String {

@@ -117,7 +117,7 @@ const SECRET_KEYS: &[&str] = &[
 
 /// A URL (or URL template) for a log line: the value of every query parameter that is
 /// secret-bearing (a key such as `password` or `token`, or a value holding one of `redactor`'s
-/// secrets in any form) becomes `***`. Works on the text, so a template with `<LastRunTime>`
+/// secrets of `MIN_SCRUB_CHARS` characters or more, in any form) becomes `***`. Works on the text, so a template with `<LastRunTime>`
 /// needs no parsing. The rest is kept as written.
 pub fn mask_url(url: &str, redactor: &Redactor) -> String {
     let (head, query) = match url.split_once('?') {
@@ -140,7 +140,10 @@ pub fn mask_url(url: &str, redactor: &Redactor) -> String {
             Some((k, v)) => {
                 let key = crate::url::decode_component(k).to_ascii_lowercase();
                 let value = crate::url::decode_component(v);
-                let secret = SECRET_KEYS.contains(&key.as_str()) || redactor.reveals(v) || redactor.reveals(&value);
+                // By key, or by a value holding a secret long enough to search for: a short password
+                // (under MIN_SCRUB_CHARS) must not mask every `0` or `1` of the URL.
+                let secret =
+                    SECRET_KEYS.contains(&key.as_str()) || redactor.contains_long(v) || redactor.contains_long(&value);
                 out.push_str(k);
                 out.push('=');
                 out.push_str(if secret && !v.is_empty() { "***" } else { v });

@@ -49,7 +49,7 @@ function assertNetworkFailure(got, label, { maxMs, message, checkpoint = true })
   assert.match(got.text, /^NETWORK: /, `${label}: a network error: ${got.text}`);
   if (message) assert.match(got.text, message, `${label}: says what happened: ${got.text}`);
   assert.ok(got.ms < maxMs, `${label}: called back after ${got.ms} ms (bound ${maxMs} ms)`);
-  if (checkpoint) assert.match(got.checkpoint, /^qvt1;ds=hosts;/, `${label}: the checkpoint of page 1 rides along`);
+  if (checkpoint) assert.match(got.checkpoint, /^qvt2;ds=hosts;/, `${label}: the checkpoint of page 1 rides along`);
   assert.ok(!got.r.logs.some((l) => / :: INFO :: done: /.test(l)), `${label}: no "done" line`);
 }
 
