@@ -7,7 +7,7 @@
 //   2. the simulator in its own process on 127.0.0.1 (limits off, no served-record log):
 //      --hosts x --detections detections, every status, IGs, ignored and disabled included, so the
 //      detection count is exactly hosts x detections
-//   3. the transporter in its own process (js-shim/archer-host.js: Archer-like vm sandbox, OutputWriter
+//   3. the transporter in its own process (tools/archer-host.js: Archer-like vm sandbox, OutputWriter
 //      streaming to bench/work/e2e-output.xml), dataSource=detections, batchSize (default 1000)
 //   4. wall time (transporter process start to exit), requests (simulator counters), records
 //      (counted in the output file afterwards), output bytes, peak RSS (VmHWM) of both processes
@@ -161,8 +161,8 @@ async function main() {
 
     const t0 = Date.now();
     const nodeArgs = o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`, '--cpu-prof-name=e2e-transporter.cpuprofile'] : [];
-    const hostArgs = [path.join(ROOT, 'js-shim', 'archer-host.js'), '--script', b.file, '--params', paramsFile, '--out', outFile, '--mode', o.mode, '--log', logFile, '--timeout-sec', String(o.timeoutSec)];
-    result.archerHost = 'js-shim/archer-host.js';
+    const hostArgs = [path.join(ROOT, 'tools', 'archer-host.js'), '--script', b.file, '--params', paramsFile, '--out', outFile, '--mode', o.mode, '--log', logFile, '--timeout-sec', String(o.timeoutSec)];
+    result.archerHost = 'tools/archer-host.js';
     transporter = spawn(process.execPath, [...nodeArgs, ...hostArgs], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';

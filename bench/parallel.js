@@ -3,7 +3,7 @@
 // Parallel extraction, measured (issue 6): the single-file transporter fetches detections from
 // the simulator with every request delayed 2-5 s before its first byte (what a real Qualys page
 // costs), with concurrency 1, 2 and 4. Each run is its own process through the Archer stand-in
-// (js-shim/archer-host.js). The simulator allows 5 concurrent calls, so 4 ranges may run at once
+// (tools/archer-host.js). The simulator allows 5 concurrent calls, so 4 ranges may run at once
 // (the core never goes above X-Concurrency-Limit-Limit minus one). Writes bench/PARALLEL.md, which
 // bench/run.sh copies into bench/RESULTS.md.
 //
@@ -17,7 +17,7 @@ const { startSimulator } = require('../js-shim/simulator');
 
 const ROOT = path.resolve(__dirname, '..');
 const SCRIPT = path.join(ROOT, 'dist', 'qualys-vm-transporter.js');
-const HOST = path.join(ROOT, 'js-shim', 'archer-host.js');
+const HOST = path.join(ROOT, 'tools', 'archer-host.js');
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);

@@ -5,7 +5,7 @@
 // Starts the simulator (127.0.0.1, standard-subscription limits: 300 calls/hour, 2 concurrent),
 // then runs the four feeds in the implementation guide's order (kb, hosts, hostDetections,
 // detections) through the single file dist/qualys-vm-transporter.js, each in its own process
-// inside a mirrored Archer context (js-shim/archer-host.js: CustomParameters, Tokens, an
+// inside a mirrored Archer context (tools/archer-host.js: CustomParameters, Tokens, an
 // OutputWriter streaming to out/run<N>/<feed>.xml, callback, the 6.x require whitelist). Prints a
 // table per run. Run 2 is incremental: each feed gets the LastRunTime Archer would hand it (the
 // start of run 1), after the simulator's clock moved on two days and some hosts and QIDs changed.
@@ -19,7 +19,7 @@ const { startSimulator } = require('../js-shim/simulator');
 
 const ROOT = path.resolve(__dirname, '..');
 const SCRIPT = path.join(ROOT, 'dist', 'qualys-vm-transporter.js');
-const HOST = path.join(ROOT, 'js-shim', 'archer-host.js');
+const HOST = path.join(ROOT, 'tools', 'archer-host.js');
 const OUT = path.join(ROOT, 'out');
 const FEEDS = ['kb', 'hosts', 'hostDetections', 'detections'];
 const DAY = 86400000;

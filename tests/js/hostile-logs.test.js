@@ -9,8 +9,8 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('path');
-const { sim, paramsFor, lib, SHIM, runInSandbox, buildBundle } = require('./helpers/shim-util');
-const { summaryFromLogs } = require(path.join(SHIM, 'archer-host.js'));
+const { sim, paramsFor, lib, ROOT, SHIM, runInSandbox, buildBundle } = require('./helpers/shim-util');
+const { summaryFromLogs } = require(path.join(ROOT, 'tools', 'archer-host.js'));
 const log = require(path.join(SHIM, 'src', 'log.js'));
 
 const realCore = require(path.join(SHIM, 'src', 'core.js'));

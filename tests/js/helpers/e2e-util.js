@@ -1,7 +1,7 @@
 'use strict';
 // Shared helpers of the end-to-end tests (tests/js/e2e-*.test.js): the single file built into a
 // temp dir (shim-util's bundlePath), the Qualys simulator on 127.0.0.1, runs of the single file
-// through js-shim/archer-host.js exactly as Archer runs it, a small parser for the output XML
+// through tools/archer-host.js exactly as Archer runs it, a small parser for the output XML
 // fragments, and the expected record sets computed independently from the simulator's data model
 // (sim.model), so every run can be compared exactly with what Qualys (the simulator) holds and
 // with what it served (sim.log).
@@ -16,9 +16,9 @@ const path = require('path');
 const { execFile } = require('child_process');
 const { ROOT, bundlePath } = require('./shim-util');
 const { startSimulator } = require(path.join(ROOT, 'js-shim', 'simulator'));
-const { runArcherScript } = require(path.join(ROOT, 'js-shim', 'archer-host.js'));
+const { runArcherScript } = require(path.join(ROOT, 'tools', 'archer-host.js'));
 
-const HOST_SCRIPT = path.join(ROOT, 'js-shim', 'archer-host.js');
+const HOST_SCRIPT = path.join(ROOT, 'tools', 'archer-host.js');
 const DAY = 86400000;
 const USER = 'e2e.user';
 // Recognisable, with characters that get encoded (so every form of it can be searched for).
@@ -331,7 +331,7 @@ function assertNoSecret(text, label) {
 }
 
 /**
- * Runs the single file like Archer: a fresh vm context per run (js-shim/archer-host.js). Never
+ * Runs the single file like Archer: a fresh vm context per run (tools/archer-host.js). Never
  * rejects on a failed feed. Returns runArcherScript's result plus text (all items), lines (log),
  * entries (the simulator's log entries of this run), errText (the failure callback's last line)
  * and previousRunContext (from the callback's second argument). Checks for the password in every
@@ -376,7 +376,7 @@ function assertFailed(r, label, codeRe) {
 }
 
 /**
- * Runs the single file in its own process (node js-shim/archer-host.js ...), so its peak RSS is
+ * Runs the single file in its own process (node tools/archer-host.js ...), so its peak RSS is
  * the transporter's own. Resolves to the host's JSON report plus the output file path. Files go to
  * `dir` (the caller removes it) or to a temp dir removed when the test process exits.
  */

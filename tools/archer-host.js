@@ -10,7 +10,7 @@
 //
 // Library: runArcherScript(options) -> Promise<result> (see below).
 // Command line (one feed per process, so peak memory is the transporter's own):
-//   node js-shim/archer-host.js --script FILE --params params.json [--tokens tokens.json]
+//   node tools/archer-host.js --script FILE --params params.json [--tokens tokens.json]
 //        [--out out.xml] [--mode 6x|node|2025] [--log run.log] [--timeout-sec N]
 // prints one JSON line: {ok, error, previousRunContext, writeItems, outputBytes, writeItemMs, rootNode,
 // creates, callbacks, summary, wallMs, peakRssKiB}; exit code 0 only when the script succeeded.
