@@ -17,6 +17,7 @@ const path = require('path');
 const lib = require('./src/index');
 const { errorText, Secrets } = require('./src/log');
 const { HTTP_CLIENTS } = require('./src/http');
+const { archerContext } = require('./src/archer-context');
 
 const NAME = 'qualys-vm-transporter';
 
@@ -256,33 +257,14 @@ async function cmdRun(argv, io) {
   const file = makeOutputFile(opts.out, io.stdout);
   const startedAt = new Date();
 
-  // The mirrored Archer context.
-  let created = 0;
-  let rootNode = null;
-  const context = {
-    CustomParameters: params,
-    Tokens: { LastRunTime: tokens.LastRunTime === undefined ? null : tokens.LastRunTime, PreviousRunContext: tokens.PreviousRunContext === undefined ? null : tokens.PreviousRunContext, LastFileProcessed: null },
-  };
-  let items = 0;
-  if (!opts['legacy-output']) {
-    context.OutputWriter = {
-      create(type, options) {
-        created++;
-        if (created > 1) throw new Error('OutputWriter.create was called twice (Archer allows it once per run)');
-        if (type !== 'XML') throw new Error(`OutputWriter.create("${type}"): only "XML" is used by this feed`);
-        rootNode = options && options.RootNode;
-        if (file) file.write(`<?xml version="1.0" encoding="UTF-8"?>\n<${rootNode}>`);
-        return {
-          writeItem(chunk) {
-            items++;
-            if (file) file.write(typeof chunk === 'string' ? chunk : String(chunk));
-          },
-        };
-      },
-    };
-  }
-  let callbackArgs = null;
-  const callback = (err, result) => { callbackArgs = { err, result }; };
+  // The mirrored Archer context (src/archer-context.js), writing to the output file.
+  const mirror = archerContext({
+    params,
+    tokens: { LastRunTime: tokens.LastRunTime === undefined ? null : tokens.LastRunTime, PreviousRunContext: tokens.PreviousRunContext === undefined ? null : tokens.PreviousRunContext, LastFileProcessed: null },
+    outputWriter: !opts['legacy-output'],
+    onCreate: (root) => { if (file) file.write(`<?xml version="1.0" encoding="UTF-8"?>\n<${root}>`); },
+    onItem: (chunk) => { if (file) file.write(typeof chunk === 'string' ? chunk : String(chunk)); },
+  });
 
   const stats = { pages: 0, records: 0, bytesIn: 0, waits: 0, waitMs: 0, state: 'starting' };
   const drawProgress = (force) => {
@@ -294,8 +276,8 @@ async function cmdRun(argv, io) {
   const ticker = display.enabled ? setInterval(() => drawProgress(true), 1000) : null;
   if (ticker && ticker.unref) ticker.unref();
   const outcome = await lib.runArcher({
-    context,
-    callback,
+    context: mirror.context,
+    callback: mirror.callback,
     print: (line) => {
       if (opts.quiet && !/ :: ERROR :: /.test(line)) return;
       display.log(line);
@@ -315,7 +297,7 @@ async function cmdRun(argv, io) {
   if (ticker) clearInterval(ticker);
   display.done();
 
-  const { err, result } = callbackArgs || { err: ['the run ended without calling back'], result: null };
+  const [err, result] = mirror.state.calls.length ? mirror.state.calls[mirror.state.calls.length - 1] : [['the run ended without calling back'], null];
   if (err) {
     if (file) file.abandon();
     const lines = Array.isArray(err) ? err : [String(err)];
@@ -335,7 +317,7 @@ async function cmdRun(argv, io) {
     if (opts['legacy-output']) {
       file.write(result && result.output ? String(result.output) + '\n' : '');
     } else {
-      file.write(`</${rootNode}>\n`);
+      file.write(`</${mirror.state.rootNode}>\n`);
     }
     file.commit();
   }
@@ -349,7 +331,7 @@ async function cmdRun(argv, io) {
     `  PreviousRunContext: ${JSON.stringify(next.PreviousRunContext)}\n` +
     `summary: dataSource=${safe(s.dataSource)} records=${s.records} pages=${s.pages} requests=${s.requests} retries=${s.retries} ` +
     `waits=${s.waits} (${((s.waitMs || 0) / 1000).toFixed(1)} s) in=${fmtBytes(s.bytesIn || 0)} out=${fmtBytes(s.bytesOut || 0)} ` +
-    `writeItem calls=${items} duplicatesSkipped=${s.duplicatesSkipped} elapsed=${((s.elapsedMs || 0) / 1000).toFixed(1)} s\n` +
+    `writeItem calls=${mirror.state.writeItems} duplicatesSkipped=${s.duplicatesSkipped} elapsed=${((s.elapsedMs || 0) / 1000).toFixed(1)} s\n` +
     (file ? `output: ${file.where}\n` : 'output: not kept (no --out)\n'),
   );
   return 0;

@@ -17,6 +17,7 @@
 
 const fs = require('fs');
 const vm = require('vm');
+const { archerContext } = require('../js-shim/src/archer-context');
 
 // What `require` resolves inside the sandbox for each kind of host.
 const HOST_MODULES = {
@@ -72,9 +73,6 @@ function runArcherScript(o) {
   const logs = [];
   const requires = [];
   const items = [];
-  const creates = [];
-  const calls = [];
-  let writeItems = 0;
   let bufferItems = 0; // writeItem calls given a Buffer (items keeps every item as text)
   let outputBytes = 0;
   let writeItemNs = 0n; // time spent inside writeItem: the host's cost, for benchmarks
@@ -103,33 +101,22 @@ function runArcherScript(o) {
       fn();
     };
     const timer = setTimeout(() => finish(() => reject(new Error('the script did not call back in time'))), o.timeoutMs || 600000);
-    const context = { CustomParameters: o.params, Tokens: o.tokens || { LastRunTime: null, PreviousRunContext: null, LastFileProcessed: null } };
-    if (o.outputWriter !== false) {
-      context.OutputWriter = {
-        create(type, opts) {
-          creates.push({ type, opts });
-          if (creates.length > 1) throw new Error('OutputWriter.create may be called once per run');
-          return {
-            writeItem(s) {
-              const t0 = process.hrtime.bigint();
-              writeItems++;
-              if (Buffer.isBuffer(s)) bufferItems++;
-              if (outFd !== null) outputBytes += fs.writeSync(outFd, Buffer.isBuffer(s) ? s : String(s));
-              else {
-                const text = Buffer.isBuffer(s) ? s.toString('utf8') : String(s);
-                items.push(text);
-                outputBytes += Buffer.byteLength(text);
-              }
-              writeItemNs += process.hrtime.bigint() - t0;
-            },
-          };
-        },
-      };
-    }
-    const sandbox = {
-      context,
-      callback: (err, result) => {
-        calls.push([err, result]);
+    const mirror = archerContext({
+      params: o.params,
+      tokens: o.tokens || { LastRunTime: null, PreviousRunContext: null, LastFileProcessed: null },
+      outputWriter: o.outputWriter,
+      onItem: (s) => {
+        const t0 = process.hrtime.bigint();
+        if (Buffer.isBuffer(s)) bufferItems++;
+        if (outFd !== null) outputBytes += fs.writeSync(outFd, Buffer.isBuffer(s) ? s : String(s));
+        else {
+          const text = Buffer.isBuffer(s) ? s.toString('utf8') : String(s);
+          items.push(text);
+          outputBytes += Buffer.byteLength(text);
+        }
+        writeItemNs += process.hrtime.bigint() - t0;
+      },
+      onCallback: (err, result) => {
         // Let a (wrong) second callback show up before reporting.
         setTimeout(() => finish(() => resolve({
           ok: calls.length === 1 && (err === null || err === undefined),
@@ -139,7 +126,7 @@ function runArcherScript(o) {
           creates,
           rootNode: creates[0] && creates[0].opts ? creates[0].opts.RootNode : null,
           items,
-          writeItems,
+          writeItems: mirror.state.writeItems,
           bufferItems,
           outputBytes,
           writeItemMs: Number(writeItemNs) / 1e6,
@@ -149,6 +136,11 @@ function runArcherScript(o) {
           wallMs: Date.now() - started,
         })), 50);
       },
+    });
+    const { calls, creates } = mirror.state;
+    const sandbox = {
+      context: mirror.context,
+      callback: mirror.callback,
       console: { log: line, info: line, warn: line, error: line, debug: line },
       Buffer,
       setTimeout,
@@ -172,6 +164,28 @@ function runArcherScript(o) {
       finish(() => reject(e));
     }
   });
+}
+
+/**
+ * Runs the library's runArcher in this process (no vm, no single file) with a mirrored context
+ * (js-shim/src/archer-context.js): the Archer path of the tests that drive the library directly.
+ * @param {{runArcher: Function}} lib the library (js-shim/src/index.js or the single file)
+ * @param {object} o
+ * @param {object} o.params CustomParameters
+ * @param {object} [o.tokens={}] Tokens, as given
+ * @param {boolean} [o.outputWriter=true] false: a 6.4/6.5 host without OutputWriter
+ * @param {object} [o.run] runFeed options for runArcher (http, now, sleep, ...)
+ * @param {(line: string) => void} [o.print] where log lines go (default: kept in `printed`)
+ * @returns {Promise<{out: any, calls: Array<[any, any]>, items: any[], creates: any[], printed: string[]}>}
+ *          out: what runArcher resolved to; items: every writeItem argument as given; creates: the
+ *          options of every OutputWriter.create call
+ */
+async function runArcherInProcess(lib, o) {
+  const items = [];
+  const printed = [];
+  const mirror = archerContext({ params: o.params, tokens: o.tokens || {}, outputWriter: o.outputWriter, onItem: (c) => items.push(c) });
+  const out = await lib.runArcher({ context: mirror.context, callback: mirror.callback, print: o.print || ((l) => printed.push(l)), run: o.run });
+  return { out, calls: mirror.state.calls, items, creates: mirror.state.creates.map((c) => c.opts), printed };
 }
 
 function parseArgs(argv) {
@@ -225,4 +239,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { runArcherScript, summaryFromLogs, HOST_MODULES, main };
+module.exports = { runArcherScript, runArcherInProcess, summaryFromLogs, HOST_MODULES, main };

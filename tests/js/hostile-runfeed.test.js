@@ -12,7 +12,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('path');
-const { sim, paramsFor, run, lib, SHIM, recordKeys, fetchWhole, API } = require('./helpers/shim-util');
+const { sim, paramsFor, run, lib, SHIM, recordKeys, fetchWhole, API, runArcherInProcess } = require('./helpers/shim-util');
 
 const realCore = require(path.join(SHIM, 'src', 'core.js'));
 
@@ -130,15 +130,7 @@ async function trapRun(s, where, { archer = false } = {}) {
   const w = wrappedCore(patches);
   const params = paramsFor(s.url, 'hosts', { batchSize: '10' });
   if (!archer) return { w, r: await run({ params, core: w.core }) };
-  const calls = [];
-  const printed = [];
-  const items = [];
-  const out = await lib.runArcher({
-    context: { CustomParameters: params, Tokens: {}, OutputWriter: { create: () => ({ writeItem: (c) => items.push(String(c)) }) } },
-    callback: (...a) => calls.push(a),
-    print: (l) => printed.push(l),
-    run: { core: w.core },
-  });
+  const { out, calls, printed, items } = await runArcherInProcess(lib, { params, run: { core: w.core } });
   return { w, out, calls, printed, items };
 }
 

@@ -6,7 +6,7 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { sim, paramsFor, run, fakeClock, detectionKeys, recordKeys, lib } = require('./helpers/shim-util');
+const { sim, paramsFor, run, fakeClock, detectionKeys, recordKeys, lib, runArcherInProcess } = require('./helpers/shim-util');
 
 const FAULTS = [
   { type: 'reset', afterBytes: 5000 },
@@ -115,17 +115,9 @@ test('a failed run calls Archer back with the recent log lines and the error, ne
   const s = await sim({ rateLimit: 'off', concurrency: 'off' });
   t.after(() => s.close());
   s.control.setFaults([{ type: 'http5xx', endpoint: 'detections', page: [2] }]);
-  const calls = [];
-  const items = [];
-  const printed = [];
-  const out = await lib.runArcher({
-    context: {
-      CustomParameters: paramsFor(s.url, 'detections', { batchSize: '10', retryDelaySec: '0', maxRetry: '1' }),
-      Tokens: { LastRunTime: '2024-01-01T00:00:00Z', PreviousRunContext: '' },
-      OutputWriter: { create: () => ({ writeItem: (c) => items.push(c) }) },
-    },
-    callback: (...a) => calls.push(a),
-    print: (l) => printed.push(l),
+  const { out, calls, items, printed } = await runArcherInProcess(lib, {
+    params: paramsFor(s.url, 'detections', { batchSize: '10', retryDelaySec: '0', maxRetry: '1' }),
+    tokens: { LastRunTime: '2024-01-01T00:00:00Z', PreviousRunContext: '' },
   });
   assert.equal(out.ok, false);
   assert.equal(calls.length, 1);
@@ -145,13 +137,7 @@ test('a failed run leaves a resume checkpoint; the next run resumes from it and 
   const params = paramsFor(s.url, 'hosts', { batchSize: '10', maxRetry: '0' });
   const clean = await run({ params });
   const archer = async (tokens) => {
-    const calls = [];
-    const items = [];
-    await lib.runArcher({
-      context: { CustomParameters: params, Tokens: tokens, OutputWriter: { create: () => ({ writeItem: (c) => items.push(c) }) } },
-      callback: (...a) => calls.push(a),
-      print: () => {},
-    });
+    const { calls, items } = await runArcherInProcess(lib, { params, tokens, print: () => {} });
     assert.equal(calls.length, 1);
     return { err: calls[0][0], result: calls[0][1], text: items.join('') };
   };

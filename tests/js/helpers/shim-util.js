@@ -14,7 +14,7 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 const SHIM = path.join(ROOT, 'js-shim');
 const lib = require(path.join(SHIM, 'src', 'index.js'));
 const { startSimulator } = require(path.join(SHIM, 'simulator', 'server.js'));
-const { runArcherScript } = require(path.join(ROOT, 'tools', 'archer-host.js'));
+const { runArcherScript, runArcherInProcess } = require(path.join(ROOT, 'tools', 'archer-host.js'));
 
 const USER = 'simuser';
 const PASS = 'simpass';
@@ -241,5 +241,5 @@ async function run(options) {
 module.exports = {
   ROOT, SHIM, lib, USER, PASS, API, paramsFor, sim, collector, logSink, fakeClock, recordKeys, detectionKeys,
   scriptedServer, fetchWhole, frontOf, buildBundle, bundlePath, runInSandbox, SIGNATURE_BLOCK,
-  startProxy, selfSignedCert, run, simpleReturn,
+  startProxy, selfSignedCert, run, simpleReturn, runArcherInProcess,
 };
