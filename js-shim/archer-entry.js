@@ -55,7 +55,20 @@ function start(host) {
   return 'usage';
 }
 
-module.exports = { start, USAGE };
+/**
+ * The package's namespace, what require() of the single file gives: the library (src/index.js,
+ * its lazy getters kept, so the wasm core is instantiated only when used) plus `cli`, the command
+ * line (cli.main(argv) -> Promise<exit code>), loaded when first used.
+ * @returns {object}
+ */
+function library() {
+  const lib = require('./src/index');
+  const ns = Object.defineProperties({}, Object.getOwnPropertyDescriptors(lib));
+  Object.defineProperty(ns, 'cli', { enumerable: true, configurable: true, get: () => require('./cli') });
+  return ns;
+}
+
+module.exports = { start, library, USAGE };
 
 // Run directly from a source checkout (node js-shim/archer-entry.js [args]).
 if (typeof require === 'function' && typeof module === 'object' && require.main === module) {

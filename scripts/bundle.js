@@ -237,14 +237,15 @@ function __load(id) {
 
 const WRAPPER_TAIL = `
 var __isMain = Boolean(__host.module && __host.require && __host.require.main === __host.module);
-var __mode = __load(${JSON.stringify(ENTRY)}).start({
+var __entry = __load(${JSON.stringify(ENTRY)});
+var __mode = __entry.start({
   context: __host.context,
   callback: __host.callback,
   isMain: __isMain || !__host.module,
   argv: __isMain && typeof process !== 'undefined' && process.argv ? process.argv.slice(2) : [],
   baseDir: __host.dirname
 });
-if (__mode === 'library' && __host.module) __host.module.exports = __load('src/index.js');
+if (__mode === 'library' && __host.module) __host.module.exports = __entry.library();
 })({
   context: typeof context !== 'undefined' ? context : undefined,
   callback: typeof callback !== 'undefined' ? callback : undefined,

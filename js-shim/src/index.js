@@ -5,6 +5,8 @@
 //   transform(source, input, options)  a saved Qualys response -> Archer output, offline
 //   Feed, Transformer, version         the core itself (wasm)
 //   createHttp, availableHttp          the HTTP adapters (for custom hosts and diagnostics)
+// The package's namespace adds `cli` (the command line); archer-entry.js's library() builds it, so
+// the library never requires the CLI, which requires the library.
 
 const { runFeed } = require('./run-feed');
 const { runArcher } = require('./archer');
@@ -25,7 +27,5 @@ module.exports = {
   DEFAULT_ROOT_NODES,
   get Feed() { return core().Feed; },
   get Transformer() { return core().Transformer; },
-  /** The command line: cli.main(argv) -> Promise<exit code>. */
-  get cli() { return require('../cli'); },
   version: (...a) => core().version(...a),
 };
