@@ -22,6 +22,7 @@ const fs = require('fs');
 const path = require('path');
 const http = require('http');
 const { spawn, spawnSync } = require('child_process');
+const { summaryFromLogs } = require('../tools/archer-host');
 
 const ROOT = path.resolve(__dirname, '..');
 const WORK = path.join(__dirname, 'work');
@@ -193,10 +194,9 @@ async function main() {
     result.records = countInFile(outFile, '<DETECTION><ARCHER_DETECTION_KEY>');
     try {
       const logs = fs.readFileSync(logFile, 'utf8').trim().split('\n');
-      const done = logs.filter((l) => /:: done: /.test(l)).pop() || '';
-      result.coreSummary = done.replace(/^.*?:: done: /, '');
-      const m = / in=([\d.]+ [kMG]?B)/.exec(done);
-      result.bytesFetched = m ? m[1] : null;
+      const s = summaryFromLogs(logs);
+      result.coreSummary = s;
+      result.bytesFetched = s ? `${(s.bytesIn / 1048576).toFixed(1)} MB` : null;
       result.lastLogLines = logs.slice(-3);
     } catch (e) { /* no log */ }
     if (result.records !== result.detectionsExpected) {

@@ -354,7 +354,8 @@ function e2eSection(e2e) {
     `Wall time: from starting the transporter process until it exited after Archer's callback (wasm instantiation included; the simulator was already listening). ` +
       (e2e.writeItemMs == null ? '' : `Of that, ${fmt(e2e.writeItemMs / 1000, 2)} s were spent inside the mirrored OutputWriter's writeItem (writing the chunks, Buffers of bytes, as ${fmt(e2e.outputBytes / 1e6, 0)} MB to a file: the host's cost, counted in the wall time anyway). `) +
       `Throughput: ${fmt(e2e.outputBytes / 1e6 / (e2e.wallMs / 1000))} MB/s of Archer output, ${fmtInt(e2e.records / (e2e.wallMs / 1000))} records/s; ` +
-      `core summary: \`${e2e.coreSummary || '?'}\`.`,
+      // coreSummary: the core's Summary (the shim's summary line); a string in results saved before it.
+      `core summary: \`${e2e.coreSummary && typeof e2e.coreSummary === 'object' ? JSON.stringify(e2e.coreSummary) : e2e.coreSummary || '?'}\`.`,
   ].join('\n');
 }
 

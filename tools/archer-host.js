@@ -18,6 +18,7 @@
 const fs = require('fs');
 const vm = require('vm');
 const { archerContext } = require('../js-shim/src/archer-context');
+const { summaryFromLines } = require('../js-shim/src/log');
 
 // What `require` resolves inside the sandbox for each kind of host.
 const HOST_MODULES = {
@@ -39,17 +40,8 @@ function peakRssKiB() {
   }
 }
 
-/** The run summary the shim logs last ("done: dataSource=... records=N pages=N ..."), as numbers. */
-function summaryFromLogs(lines) {
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const m = /^\S+ :: INFO :: done: (.*)$/.exec(lines[i]);
-    if (!m) continue;
-    const out = {};
-    for (const [, k, v] of m[1].matchAll(/(\w+)=([^\s(]+)/g)) out[k] = /^[\d.]+$/.test(v) ? Number(v) : v;
-    return out;
-  }
-  return null;
-}
+/** The core's Summary of a successful run, from the shim's summary line (js-shim/src/log.js), or null. */
+const summaryFromLogs = summaryFromLines;
 
 /**
  * Runs a data-feed script as Archer does.

@@ -19,6 +19,12 @@
 // separators, bidi overrides) are shown escaped (\t, \x1b, \u2028); each line is capped at
 // MAX_LINE characters and one text at MAX_LINES lines, each with a note of how much was cut.
 //
+// Summary. A successful run logs the core's final Summary once more, after the core's "done: ..."
+// line (prose, for people), as one machine-readable line: `<ISO> :: INFO :: summary {"dataSource":
+// "kb","records":...}` (the core's camelCase Summary as JSON, scrubbed like every line). Tools read
+// it with summaryFromLines(), never by parsing the prose; a forged copy inside a server text can
+// only show up indented in a continuation line, which summaryFromLines() does not read.
+//
 // Recent lines. The logger keeps the most recent lines for the failure callback, whose argument
 // (recent lines + the error text) failureLines() bounds to CALLBACK_MAX_BYTES (64 KiB) in total.
 
@@ -384,7 +390,40 @@ function failureLines(recentLines, text) {
   return kept.concat([text]);
 }
 
+// ---- the summary line -------------------------------------------------------------------------
+
+const SUMMARY_TAG = 'summary ';
+const SUMMARY_LINE = /^\S+ :: INFO :: summary (\{.*\})$/;
+
+/**
+ * The text of the summary line (see the module comment).
+ * @param {object} summary the core's Summary
+ * @returns {string}
+ */
+function summaryText(summary) {
+  return SUMMARY_TAG + JSON.stringify(summary);
+}
+
+/**
+ * The core's Summary from printed log lines: the last summary line's JSON, or null when there is
+ * none (a failed run logs none).
+ * @param {string[]} lines physical log lines as printed
+ * @returns {object|null}
+ */
+function summaryFromLines(lines) {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const m = SUMMARY_LINE.exec(lines[i]);
+    if (!m) continue;
+    try {
+      return JSON.parse(m[1]);
+    } catch (e) {
+      continue; // cut by the line cap: not a summary
+    }
+  }
+  return null;
+}
+
 module.exports = {
-  createLogger, Secrets, errorText, failureLines, logLines, escapeControls, REDACTED, MIN_SECRET, MAX_LINE, MAX_LINES,
-  CALLBACK_MAX_BYTES,
+  createLogger, Secrets, errorText, failureLines, logLines, escapeControls, summaryText, summaryFromLines, REDACTED,
+  MIN_SECRET, MAX_LINE, MAX_LINES, CALLBACK_MAX_BYTES,
 };

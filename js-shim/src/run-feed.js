@@ -9,7 +9,7 @@
 //         wait    -> sleep ms (or until an in-flight response settles), poll again
 //         done    -> success; fail -> abandon what is in flight, throw the core's error
 //   after every call: each output chunk -> one writer.writeItem(chunk), in order; each log line ->
-//   the logger. Nothing here decides anything about paging, retries, pacing, concurrency or what a
+//   the logger; on done, the core's Summary once more as one JSON line (log.js summaryText). Nothing here decides anything about paging, retries, pacing, concurrency or what a
 //   response means: the core does. With concurrency=1 (the default) one request is in flight.
 //
 // Two guards keep the promise of one callback, whatever the adapter or the core does:
@@ -25,7 +25,7 @@
 //             guarded free), and the error carries the last checkpoint the run had (Feed.checkpoint(),
 //             read after every settled response) as previousRunContext.
 
-const { createLogger, Secrets } = require('./log');
+const { createLogger, Secrets, summaryText } = require('./log');
 const { shimError } = require('./errors');
 const { createHttp } = require('./http');
 const { limitsOf, duration } = require('./http/exchange');
@@ -442,6 +442,7 @@ async function runFeed(options) {
           }
         }
         const summary = action.summary || readSummary();
+        emit('INFO', summaryText(summary)); // after the core's "done: ..." line (drained above)
         let prc = summary.previousRunContext == null ? '' : String(summary.previousRunContext);
         if (prc.length > 256) {
           emit('WARN', `previousRunContext is ${prc.length} characters; Archer keeps at most 256, so it was cut`);
