@@ -122,3 +122,18 @@ test('the single file in the mirrored Archer host prints only prefixed lines (a 
     assertPrintedLines(bad.logs, `${mode} CONFIG_INVALID`);
   }
 });
+
+test("a successful run logs the core's Summary once as a JSON line right after the done line; a failed run logs none", { timeout: 30000 }, async (t) => {
+  const s = await sim({ rateLimit: 'off', concurrency: 'off', hosts: 12 });
+  t.after(() => s.close());
+  const ok = await runArcherInProcess(lib, { params: paramsFor(s.url, 'hosts', { batchSize: '5' }) });
+  assert.equal(ok.out.ok, true, ok.out.text);
+  const at = ok.printed.findIndex((l) => / :: INFO :: summary \{/.test(l));
+  assert.ok(at > 0, ok.printed.join('\n'));
+  assert.match(ok.printed[at - 1], / :: INFO :: done: dataSource=hosts records=12 /, 'right after the prose done line');
+  assert.equal(ok.printed.filter((l) => / :: INFO :: summary /.test(l)).length, 1, 'once');
+  assert.deepEqual(summaryFromLogs(ok.printed), JSON.parse(JSON.stringify(ok.out.summary)), "the core's Summary, as data");
+  const bad = await runArcherInProcess(lib, { params: paramsFor('http://127.0.0.1:1', 'hosts', { maxRetry: '0' }) });
+  assert.equal(bad.out.ok, false);
+  assert.equal(summaryFromLogs(bad.printed), null, 'a failed run has no summary line');
+});
