@@ -21,6 +21,8 @@ const { archerContext } = require('./src/archer-context');
 
 const NAME = 'qualys-vm-transporter';
 
+// The help texts. `run` and `transform` name what the core knows (data sources, root nodes): they
+// are built when shown, so loading the CLI does not instantiate the wasm core.
 const HELP = {
   main: `${NAME}: pulls Qualys VM data (KnowledgeBase, hosts, host detections) into RSA Archer.
 
@@ -36,7 +38,17 @@ commands:
 
 Inside Archer, upload qualys-vm-transporter.js as the data feed's transporter script.`,
 
-  run: `usage: ${NAME} run --params params.json [--tokens tokens.json] [--out out.xml] [options]
+  get run() { return runHelp(); },
+  get transform() { return transformHelp(); },
+
+  simulate: `usage: ${NAME} simulate [options]
+
+Starts the Qualys VM API simulator on 127.0.0.1 (test and demo use only); Ctrl-C stops it.
+See "${NAME} simulate --help" for its options (it prints the simulator's own help).`,
+};
+
+function runHelp() {
+  return `usage: ${NAME} run --params params.json [--tokens tokens.json] [--out out.xml] [options]
 
 Runs one data-feed execution exactly as Archer's JavaScript Transporter would: the same Custom
 Parameters and tokens, an OutputWriter that writes to --out, the same callback. Prints the tokens
@@ -63,9 +75,11 @@ environment (so secrets stay out of the shell history):
   QVT_PASSWORD          the password parameter
   QVT_USERNAME          the username parameter
   QVT_PROXY             the proxy parameter (http://user:password@host:port)
-Precedence: --params < environment < --param.`,
+Precedence: --params < environment < --param.`;
+}
 
-  transform: `usage: ${NAME} transform --source kb|hosts|hostDetections|detections RESPONSE.xml [--out out.xml]
+function transformHelp() {
+  return `usage: ${NAME} transform --source kb|hosts|hostDetections|detections RESPONSE.xml [--out out.xml]
 
 Turns one saved Qualys response into the Archer output offline: the XML declaration, the root node
 and the records, exactly as a feed run writes them. RESPONSE.xml "-" reads stdin; without --out the
@@ -74,13 +88,8 @@ document goes to stdout. A summary goes to stderr.
 options:
   --source S            kb, hosts, hostDetections or detections (the dataSource parameter)
   --out FILE            write the document to FILE
-  --root-node NAME      the root element (default per source: ${Object.entries(lib.DEFAULT_ROOT_NODES).map(([k, v]) => `${k} ${v}`).join(', ')})`,
-
-  simulate: `usage: ${NAME} simulate [options]
-
-Starts the Qualys VM API simulator on 127.0.0.1 (test and demo use only); Ctrl-C stops it.
-See "${NAME} simulate --help" for its options (it prints the simulator's own help).`,
-};
+  --root-node NAME      the root element (default per source: ${Object.entries(lib.DEFAULT_ROOT_NODES).map(([k, v]) => `${k} ${v}`).join(', ')})`;
+}
 
 class UsageError extends Error {}
 

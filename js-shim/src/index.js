@@ -10,7 +10,7 @@
 
 const { runFeed } = require('./run-feed');
 const { runArcher } = require('./archer');
-const { transform, DEFAULT_ROOT_NODES } = require('./transform');
+const { transform, defaultRootNodes } = require('./transform');
 const { createHttp, availableHttp } = require('./http');
 const { createLogger, Secrets } = require('./log');
 
@@ -24,7 +24,8 @@ module.exports = {
   availableHttp,
   createLogger,
   Secrets,
-  DEFAULT_ROOT_NODES,
+  /** The root node each data source writes by default (the core's), {kb: 'QUALYS_KB_VULNS', ...}. */
+  get DEFAULT_ROOT_NODES() { return defaultRootNodes(); },
   get Feed() { return core().Feed; },
   get Transformer() { return core().Transformer; },
   version: (...a) => core().version(...a),

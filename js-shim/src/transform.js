@@ -6,13 +6,27 @@
 const { shimError } = require('./errors');
 const { takeOutputText } = require('./output-text');
 
-const DEFAULT_ROOT_NODES = {
-  // Mirrors the core's records::default_root_node (the Transformer does not expose it).
-  kb: 'QUALYS_KB_VULNS',
-  hosts: 'QUALYS_HOSTS',
-  hostDetections: 'QUALYS_DETECTION_HOSTS',
-  detections: 'QUALYS_DETECTIONS',
-};
+/** The dataSource values, in the core's order. */
+const DATA_SOURCES = ['kb', 'hosts', 'hostDetections', 'detections'];
+
+/** @type {Record<string, string>|null} */
+let rootNodes = null;
+
+/**
+ * The root node each data source writes by default, as the core says (its defaultRootNode()),
+ * read from the embedded core when first asked (so loading the library does not instantiate it).
+ * @returns {Record<string, string>}
+ */
+function defaultRootNodes() {
+  if (!rootNodes) {
+    const core = require('./core');
+    /** @type {Record<string, string>} */
+    const out = {};
+    for (const name of DATA_SOURCES) out[name] = core.defaultRootNode(name);
+    rootNodes = out;
+  }
+  return rootNodes;
+}
 
 function toBytes(x) {
   if (x instanceof Uint8Array) return x;
@@ -55,7 +69,8 @@ async function transform(source, input, options = {}) {
     }
     const summary = t.finish();
     drain();
-    const result = Object.assign({}, summary, { rootNode: DEFAULT_ROOT_NODES[source] });
+    const rootNode = typeof core.defaultRootNode === 'function' ? core.defaultRootNode(source) : defaultRootNodes()[source];
+    const result = Object.assign({}, summary, { rootNode });
     if (parts) result.output = parts.join('');
     return result;
   } finally {
@@ -63,4 +78,4 @@ async function transform(source, input, options = {}) {
   }
 }
 
-module.exports = { transform, DEFAULT_ROOT_NODES };
+module.exports = { transform, defaultRootNodes };
