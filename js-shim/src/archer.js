@@ -1,5 +1,5 @@
 'use strict';
-// The glue to Archer's JavaScript Transporter (see shared/ARCHER-CONTRACT.md):
+// The glue to Archer's JavaScript Transporter (see docs/ARCHER-HOST.md):
 //   in:  context.CustomParameters (strings), context.Tokens {LastRunTime, PreviousRunContext}
 //   out: context.OutputWriter.create("XML", {RootNode}) once, one writeItem per core output chunk
 //        (writeItem("") when no record was written); without an OutputWriter (Archer 6.4/6.5) the

@@ -14,7 +14,7 @@
 /* global Buffer */
 const { TextDecoder } = require('./text-codec');
 
-/** Node's EXTERN_APEX (src/string_bytes.cc): longer decoded strings are external. */
+/** EXTERN_APEX in Node's own C++ source (its string_bytes.cc): longer decoded strings are external. */
 const EXTERNAL_STRING_BYTES = 0xfbee9;
 
 let utf8;
