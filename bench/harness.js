@@ -17,7 +17,7 @@ const os = require('os');
 const path = require('path');
 const crypto = require('crypto');
 const { spawn, execFileSync } = require('child_process');
-const { ensureDocument, parseSize, sizeLabel, KINDS } = require('./generate');
+const { ensureDocument, parseSize, KINDS } = require('./generate');
 
 const ROOT = path.resolve(__dirname, '..');
 const DATA = path.join(__dirname, 'data');
@@ -66,7 +66,7 @@ function parseArgs(argv) {
       case '--wasm-pkg': o.wasmPkg = path.resolve(val()); break;
       case '--render-only': o.renderOnly = path.resolve(val()); break;
       case '-h': case '--help':
-        console.log(fs.readFileSync(__filename, 'utf8').split('\n').filter((l) => /^\/\/ (usage|  )/.test(l)).join('\n').replace(/^\/\/ ?/gm, ''));
+        console.log(fs.readFileSync(__filename, 'utf8').split('\n').filter((l) => /^\/\/ (usage| {2})/.test(l)).join('\n').replace(/^\/\/ ?/gm, ''));
         process.exit(0);
         break;
       default: throw new Error(`unknown option ${a} (see --help)`);

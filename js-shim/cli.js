@@ -399,7 +399,7 @@ function findSimulator(baseDir) {
 async function cmdSimulate(argv, io) {
   const where = findSimulator(io.baseDir);
   if (!where) throw new UsageError('the simulator is not installed next to this script (it ships in the npm package and the source checkout)');
-  const sim = require(where); // eslint-disable-line global-require
+  const sim = require(where);
   try {
     const r = await sim.main(argv, { stdout: io.stdout, stderr: io.stderr });
     return r ? null : 0; // null: the simulator keeps running until a signal

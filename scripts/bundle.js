@@ -278,9 +278,9 @@ function buildSingleFile(version) {
     out += `\n// ---- ${id} ----\n__defs[${JSON.stringify(id)}] = function (exports, require, module, __filename, __dirname) {\n${src}};\n`;
   }
   out += WRAPPER_TAIL;
-  if (/[^\x09\x0a\x20-\x7e]/.test(out)) {
+  if (/[^\x09\x0a\x20-\x7e]/.test(out)) { // eslint-disable-line no-control-regex
     // Signing tools and some upload forms are happiest with plain ASCII.
-    out = out.replace(/[^\x09\x0a\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    out = out.replace(/[^\x09\x0a\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`); // eslint-disable-line no-control-regex
   }
   return { text: out, modules: ids, wasmBytes: wasm.length, deflated: data.deflated };
 }

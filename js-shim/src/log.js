@@ -28,7 +28,6 @@
 // Recent lines. The logger keeps the most recent lines for the failure callback, whose argument
 // (recent lines + the error text) failureLines() bounds to CALLBACK_MAX_BYTES (64 KiB) in total.
 
-/* global Buffer */
 const REDACTED = '***';
 const RECENT_DEFAULT = 40;
 /** Secrets shorter than this are not substring-scrubbed (see above). */

@@ -11,7 +11,6 @@
 // transform's peak RSS with the default 4 MiB chunks (136 MB vs 78 MB on 100 MB of detections,
 // bench/PROFILE.md); TextDecoder strings live on V8's heap and keep memory flat.
 
-/* global Buffer */
 const { TextDecoder } = require('./text-codec');
 
 /** EXTERN_APEX in Node's own C++ source (its string_bytes.cc): longer decoded strings are external. */

@@ -417,7 +417,7 @@ async function runFeed(options) {
       const action = coreCall('poll', () => feed.poll(now()));
       drain();
       if (o.onAction) {
-        const { headers, ...visible } = action; // eslint-disable-line no-unused-vars
+        const { headers, ...visible } = action;
         hook('onAction', () => o.onAction(visible));
       }
       if (action.kind === 'send') {

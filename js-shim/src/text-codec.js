@@ -3,7 +3,6 @@
 // JavaScript built-ins but not Node's globals such as TextDecoder, and require('util') may not be
 // allowed there; Buffer is. So: the global classes when present, else small Buffer-based ones.
 
-/* global Buffer */
 class BufferTextDecoder {
   // The glue asks for ('utf-8', { ignoreBOM: true }); Buffer's UTF-8 decoding keeps a BOM and
   // replaces invalid sequences with U+FFFD, which matches those options.

@@ -2,7 +2,6 @@
 // Offline transform of one saved Qualys response into the Archer output (the CLI's `transform` and
 // the library's transform()). The core parses; this only feeds it bytes and collects chunks.
 
-/* global Buffer */
 const { shimError } = require('./errors');
 const { takeOutputText } = require('./output-text');
 
