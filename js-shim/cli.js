@@ -93,14 +93,35 @@ options:
 
 class UsageError extends Error {}
 
-/** An option name as typed, when it looks like one (never a value pasted in its place). */
+/**
+ * Where the CLI reads and writes (process's streams by default; tests pass their own).
+ * @typedef {{stdout: {write(text: string): unknown, isTTY?: boolean, columns?: number},
+ *   stderr: {write(text: string): unknown, isTTY?: boolean, columns?: number}, stdin: any,
+ *   env: Record<string, string | undefined>, baseDir: string}} IO
+ */
+/**
+ * The output document: written to FILE.part, renamed to FILE on success (or to stdout).
+ * @typedef {{write(text: string): void, commit(): void, abandon(): void, where: string, part?: string}} OutputFile
+ */
+
+/**
+ * An option name as typed, when it looks like one (never a value pasted in its place).
+ * @param {string} a
+ */
 function shownOption(a) {
   return /^--[a-z][a-z0-9-]{0,30}$/.test(a) ? a : 'an option';
 }
 
-/** Splits argv into options (with values) and positionals. `spec` maps option -> 'value'|'flag'|'list'. */
+/**
+ * Splits argv into options (with values) and positionals. `spec` maps option -> 'value'|'flag'|'list'.
+ * @param {string[]} argv
+ * @param {Record<string, 'value' | 'flag' | 'list'>} spec
+ * @returns {{opts: Record<string, any>, positional: string[]}}
+ */
 function parseArgs(argv, spec) {
+  /** @type {Record<string, any>} */
   const opts = {};
+  /** @type {string[]} */
   const positional = [];
   for (let i = 0; i < argv.length; i++) {
     let a = argv[i];
@@ -129,7 +150,11 @@ function parseArgs(argv, spec) {
   return { opts, positional };
 }
 
-/** Where in a text a JSON.parse error points: "line L, column C", or "" (never the text itself). */
+/**
+ * Where in a text a JSON.parse error points: "line L, column C", or "" (never the text itself).
+ * @param {string} text
+ * @param {any} e
+ */
 function jsonErrorPlace(text, e) {
   const m = /position (\d+)/.exec(e && e.message ? e.message : '');
   if (m) {
@@ -143,13 +168,17 @@ function jsonErrorPlace(text, e) {
 /**
  * Reads a JSON file. Errors name the option that gave it, never its content (JSON.parse's message
  * quotes the text, which may hold the password).
+ * @param {string} file
+ * @param {string} what
+ * @param {string} option
+ * @returns {unknown}
  */
 function readJson(file, what, option) {
   let text;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new UsageError(`cannot read ${what} (${option}): ${e.code || 'unreadable'}`);
+    throw new UsageError(`cannot read ${what} (${option}): ${/** @type {any} */ (e).code || 'unreadable'}`);
   }
   try {
     return JSON.parse(text.replace(/^\uFEFF/, ''));
@@ -158,16 +187,26 @@ function readJson(file, what, option) {
   }
 }
 
-/** The Custom Parameters of a --params file, unconverted (the core converts values in one place). */
+/**
+ * The Custom Parameters of a --params file, unconverted (the core converts values in one place).
+ * @param {any} obj
+ * @param {string} what
+ * @returns {Record<string, unknown>}
+ */
 function paramObject(obj, what) {
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new UsageError(`${what} must be a JSON object`);
   return Object.assign({}, obj);
 }
 
-/** The tokens of a --tokens file, as the strings Archer passes (null/absent: null). */
+/**
+ * The tokens of a --tokens file, as the strings Archer passes (null/absent: null).
+ * @param {any} obj
+ * @param {string} what
+ * @returns {Record<string, string>}
+ */
 function stringValues(obj, what) {
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new UsageError(`${what} must be a JSON object`);
-  const out = {};
+  const out = /** @type {Record<string, string>} */ ({});
   for (const [k, v] of Object.entries(obj)) {
     if (v === null || v === undefined) out[k] = '';
     else if (typeof v === 'object') throw new UsageError(`${what}: a value must be a string, not ${Array.isArray(v) ? 'an array' : 'an object'}`);
@@ -176,7 +215,11 @@ function stringValues(obj, what) {
   return out;
 }
 
-/** A progress line on a terminal, kept below the log lines. */
+/**
+ * A progress line on a terminal, kept below the log lines.
+ * @param {{write(text: string): unknown, columns?: number}} stream
+ * @param {boolean} enabled
+ */
 function makeDisplay(stream, enabled) {
   let line = '';
   let last = 0;
@@ -184,12 +227,12 @@ function makeDisplay(stream, enabled) {
   const draw = () => { if (enabled && line) stream.write(line.length > (stream.columns || 120) - 1 ? line.slice(0, (stream.columns || 120) - 1) : line); };
   return {
     enabled,
-    log(text) {
+    log(/** @type {string} */ text) {
       clear();
       stream.write(text + '\n');
       draw();
     },
-    progress(text, force) {
+    progress(/** @type {string} */ text, /** @type {boolean} */ force) {
       if (!enabled) return;
       const t = Date.now();
       if (!force && t - last < 100) { line = text; return; }
@@ -205,13 +248,21 @@ function makeDisplay(stream, enabled) {
   };
 }
 
+/**
+ * @param {number} n
+ */
 function fmtBytes(n) {
   if (n >= 1048576) return `${(n / 1048576).toFixed(1)} MB`;
   if (n >= 1024) return `${(n / 1024).toFixed(1)} kB`;
   return `${n} B`;
 }
 
-/** The output document writer behind the mirrored OutputWriter (or the legacy result.output). */
+/**
+ * The output document writer behind the mirrored OutputWriter (or the legacy result.output).
+ * @param {string | undefined} out
+ * @param {{write(text: string): unknown}} stdout
+ * @returns {OutputFile | null}
+ */
 function makeOutputFile(out, stdout) {
   if (!out) return null;
   if (out === '-') {
@@ -222,7 +273,7 @@ function makeOutputFile(out, stdout) {
   try {
     fd = fs.openSync(part, 'w');
   } catch (e) {
-    throw new UsageError(`cannot write the output file (--out): ${e.code || 'not writable'}`);
+    throw new UsageError(`cannot write the output file (--out): ${/** @type {any} */ (e).code || 'not writable'}`);
   }
   return {
     write: (s) => { fs.writeSync(fd, s); },
@@ -233,6 +284,11 @@ function makeOutputFile(out, stdout) {
   };
 }
 
+/**
+ * @param {string[]} argv
+ * @param {IO} io
+ * @returns {Promise<number>}
+ */
 async function cmdRun(argv, io) {
   const { opts, positional } = parseArgs(argv, {
     help: 'flag', params: 'value', param: 'list', tokens: 'value', 'last-run-time': 'value', out: 'value',
@@ -257,7 +313,7 @@ async function cmdRun(argv, io) {
   // What this command prints or saves is scrubbed like the log: a secret pasted into a token or a
   // parameter is never echoed back.
   const secrets = new Secrets().addFromParams(params);
-  const safe = (v) => (v === null || v === undefined || secrets.scrub(String(v)) === String(v) ? v : null);
+  const safe = (/** @type {unknown} */ v) => (v === null || v === undefined || secrets.scrub(String(v)) === String(v) ? v : null);
   if (opts['last-run-time'] !== undefined) tokens.LastRunTime = opts['last-run-time'];
 
   const report = opts.out === '-' ? io.stderr : io.stdout;
@@ -276,7 +332,7 @@ async function cmdRun(argv, io) {
   });
 
   const stats = { pages: 0, records: 0, bytesIn: 0, waits: 0, waitMs: 0, state: 'starting' };
-  const drawProgress = (force) => {
+  const drawProgress = (/** @type {boolean} */ force) => {
     const secs = Math.max(0.001, (Date.now() - startedAt.getTime()) / 1000);
     const rate = Math.round(stats.records / secs);
     display.progress(`[${stats.state}] pages ${stats.pages} | records ${stats.records} | ${rate} rec/s | in ${fmtBytes(stats.bytesIn)} | waits ${stats.waits} (${(stats.waitMs / 1000).toFixed(1)} s) | ${secs.toFixed(0)} s`, force);
@@ -285,7 +341,7 @@ async function cmdRun(argv, io) {
   const ticker = display.enabled ? setInterval(() => drawProgress(true), 1000) : null;
   if (ticker && ticker.unref) ticker.unref();
   const outcome = await lib.runArcher({
-    context: mirror.context,
+    context: /** @type {import('../pkg-template/index').ArcherContext} */ (mirror.context),
     callback: mirror.callback,
     print: (line) => {
       if (opts.quiet && !/ :: ERROR :: /.test(line)) return;
@@ -330,7 +386,7 @@ async function cmdRun(argv, io) {
     }
     file.commit();
   }
-  const s = outcome.summary || {};
+  const s = outcome.summary || /** @type {Partial<import('../pkg-template/index').Summary>} */ ({});
   const next = { LastRunTime: startedAt.toISOString().replace(/\.\d{3}Z$/, 'Z'), PreviousRunContext: result && result.previousRunContext !== undefined ? safe(result.previousRunContext) || '' : '' };
   if (opts['save-tokens']) fs.writeFileSync(opts['save-tokens'], JSON.stringify(next, null, 2) + '\n');
   report.write(
@@ -346,13 +402,18 @@ async function cmdRun(argv, io) {
   return 0;
 }
 
+/**
+ * @param {string[]} argv
+ * @param {IO} io
+ * @returns {Promise<number>}
+ */
 async function cmdTransform(argv, io) {
   const { opts, positional } = parseArgs(argv, { help: 'flag', source: 'value', out: 'value', 'root-node': 'value' });
   if (opts.help) { io.stdout.write(HELP.transform + '\n'); return 0; }
   if (!opts.source) throw new UsageError('transform needs --source kb|hosts|hostDetections|detections');
-  if (!lib.DEFAULT_ROOT_NODES[opts.source]) throw new UsageError(`--source must be one of ${Object.keys(lib.DEFAULT_ROOT_NODES).join(', ')}`);
+  if (!lib.DEFAULT_ROOT_NODES[/** @type {import('../pkg-template/index').DataSource} */ (opts.source)]) throw new UsageError(`--source must be one of ${Object.keys(lib.DEFAULT_ROOT_NODES).join(', ')}`);
   if (positional.length !== 1) throw new UsageError(positional.length ? `transform takes one response file, got ${positional.length}` : 'transform needs the response file (or - for stdin)');
-  const rootNode = opts['root-node'] || lib.DEFAULT_ROOT_NODES[opts.source];
+  const rootNode = opts['root-node'] || lib.DEFAULT_ROOT_NODES[/** @type {import('../pkg-template/index').DataSource} */ (opts.source)];
   if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(rootNode)) throw new UsageError('--root-node is not an XML element name (letters, digits, _ . -; not starting with a digit)');
   const inputPath = positional[0];
   let input;
@@ -362,11 +423,11 @@ async function cmdTransform(argv, io) {
       if (!fs.statSync(inputPath).isFile()) throw new UsageError(`${inputPath} is not a file`);
     } catch (e) {
       if (e instanceof UsageError) throw e;
-      throw new UsageError(`cannot read ${inputPath}: ${e.code || e.message}`);
+      throw new UsageError(`cannot read ${inputPath}: ${/** @type {any} */ (e).code || /** @type {any} */ (e).message}`);
     }
     input = fs.createReadStream(inputPath, { highWaterMark: 65536 });
   }
-  const file = opts.out ? makeOutputFile(opts.out, io.stdout) : makeOutputFile('-', io.stdout);
+  const file = /** @type {OutputFile} */ (opts.out ? makeOutputFile(opts.out, io.stdout) : makeOutputFile('-', io.stdout));
   file.write(`<?xml version="1.0" encoding="UTF-8"?>\n<${rootNode}>`);
   let summary;
   try {
@@ -385,7 +446,10 @@ async function cmdTransform(argv, io) {
   return 0;
 }
 
-/** The simulator's CLI: next to this file (source checkout, npm package) or in the checkout's js-shim/. */
+/**
+ * The simulator's CLI: next to this file (source checkout, npm package) or in the checkout's js-shim/.
+ * @param {string | undefined} baseDir
+ */
 function findSimulator(baseDir) {
   const candidates = [];
   if (baseDir) {
@@ -396,6 +460,11 @@ function findSimulator(baseDir) {
   return null;
 }
 
+/**
+ * @param {string[]} argv
+ * @param {IO} io
+ * @returns {Promise<number | null>}
+ */
 async function cmdSimulate(argv, io) {
   const where = findSimulator(io.baseDir);
   if (!where) throw new UsageError('the simulator is not installed next to this script (it ships in the npm package and the source checkout)');
@@ -404,14 +473,14 @@ async function cmdSimulate(argv, io) {
     const r = await sim.main(argv, { stdout: io.stdout, stderr: io.stderr });
     return r ? null : 0; // null: the simulator keeps running until a signal
   } catch (e) {
-    throw new UsageError(`simulate: ${e.message}`);
+    throw new UsageError(`simulate: ${/** @type {any} */ (e).message}`);
   }
 }
 
 /**
  * Runs the CLI.
  * @param {string[]} argv arguments after the program name
- * @param {{stdout?, stderr?, stdin?, env?, baseDir?}} [ioIn]
+ * @param {Partial<IO>} [ioIn]
  * @returns {Promise<number|null>} the exit code (null: a server keeps running)
  */
 async function main(argv, ioIn = {}) {
@@ -426,7 +495,7 @@ async function main(argv, ioIn = {}) {
   const cmd = args.shift();
   try {
     if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-      if (cmd === 'help' && args[0] && HELP[args[0]]) io.stdout.write(HELP[args[0]] + '\n');
+      if (cmd === 'help' && args[0] && /** @type {Record<string, string>} */ (HELP)[args[0]]) io.stdout.write(/** @type {Record<string, string>} */ (HELP)[args[0]] + '\n');
       else io.stdout.write(HELP.main + '\n');
       return cmd === undefined ? 2 : 0;
     }

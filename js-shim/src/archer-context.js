@@ -13,7 +13,7 @@
  * @property {object} params the Custom Parameters, as given (Archer passes strings)
  * @property {object} [tokens] the tokens, as given (LastRunTime, PreviousRunContext, ...)
  * @property {boolean} [outputWriter] false: no context.OutputWriter (Archer 6.4/6.5); default true
- * @property {(rootNode: string, type: string, options: any) => void} [onCreate] after
+ * @property {(rootNode: string | null, type: string, options: any) => void} [onCreate] after
  *           OutputWriter.create was accepted
  * @property {(item: any) => void} [onItem] every writeItem call's argument (a string or a Buffer)
  * @property {(err: any, result: any) => void} [onCallback] every callback call

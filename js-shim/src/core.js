@@ -7,6 +7,17 @@ const { isRefTypesError, enableRefTypes, unsupported } = require('./wasm-compat'
 
 const GLUE = '../../target/wasm-pkg/nodejs/qualys_vm_transporter.js';
 
+/**
+ * The core's module as the shim uses it: the wasm-bindgen glue (its own declarations are
+ * target/wasm-pkg/nodejs/qualys_vm_transporter.d.ts), typed here by the shipped declarations.
+ * @typedef {object} CoreModule
+ * @property {typeof import('../../pkg-template/index').Feed} Feed
+ * @property {typeof import('../../pkg-template/index').Transformer} Transformer
+ * @property {() => string} version
+ * @property {(dataSource: string) => string | undefined} defaultRootNode
+ */
+
+/** @returns {CoreModule} */
 function load() {
   try {
     return require(GLUE);

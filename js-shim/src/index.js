@@ -28,5 +28,5 @@ module.exports = {
   get DEFAULT_ROOT_NODES() { return defaultRootNodes(); },
   get Feed() { return core().Feed; },
   get Transformer() { return core().Transformer; },
-  version: (...a) => core().version(...a),
+  version: () => core().version(),
 };

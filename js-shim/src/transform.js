@@ -5,28 +5,33 @@
 const { shimError } = require('./errors');
 const { takeOutputText } = require('./output-text');
 
-/** The dataSource values, in the core's order. */
+/** @type {import('../../pkg-template/index').DataSource[]} the dataSource values, in the core's order */
 const DATA_SOURCES = ['kb', 'hosts', 'hostDetections', 'detections'];
 
-/** @type {Record<string, string>|null} */
+/** @typedef {import('../../pkg-template/index').DataSource} DataSource */
+
+/** @type {Record<DataSource, string> | null} */
 let rootNodes = null;
 
 /**
  * The root node each data source writes by default, as the core says (its defaultRootNode()),
  * read from the embedded core when first asked (so loading the library does not instantiate it).
- * @returns {Record<string, string>}
+ * @returns {Record<DataSource, string>}
  */
 function defaultRootNodes() {
   if (!rootNodes) {
     const core = require('./core');
-    /** @type {Record<string, string>} */
-    const out = {};
-    for (const name of DATA_SOURCES) out[name] = core.defaultRootNode(name);
+    const out = /** @type {Record<DataSource, string>} */ ({});
+    for (const name of DATA_SOURCES) out[name] = /** @type {string} */ (core.defaultRootNode(name));
     rootNodes = out;
   }
   return rootNodes;
 }
 
+/**
+ * @param {unknown} x
+ * @returns {Uint8Array}
+ */
 function toBytes(x) {
   if (x instanceof Uint8Array) return x;
   if (typeof x === 'string') return typeof Buffer === 'function' ? Buffer.from(x, 'utf8') : new TextEncoder().encode(x);
@@ -35,42 +40,48 @@ function toBytes(x) {
   throw shimError('BAD_ARGUMENT', 'caller', 'transform: input chunks must be strings or bytes');
 }
 
+/** @typedef {import('../../pkg-template/index').TransformSummary} TransformSummary */
+
 /**
- * @param {'kb'|'hosts'|'hostDetections'|'detections'} source
- * @param {string|Uint8Array|Iterable|AsyncIterable} input the response: whole, or in chunks (a
- *        Node Readable stream is an async iterable)
- * @param {{write?: (chunk: string) => void, chunkRecords?: number, chunkBytes?: number, core?: object}} [options]
+ * @param {import('../../pkg-template/index').DataSource} source
+ * @param {string|Uint8Array|ArrayBuffer|Iterable<string|Uint8Array>|AsyncIterable<string|Uint8Array>} input
+ *        the response: whole, or in chunks (a Node Readable stream is an async iterable)
+ * @param {{write?: (chunk: string) => void, chunkRecords?: number, chunkBytes?: number, core?: import('./core').CoreModule}} [options]
  *        write: receives each output chunk; without it the chunks are joined into `output`
- * @returns {Promise<{records, bytesIn, bytesOut, chunks, nextPage, notices, rootNode, output?}>}
+ * @returns {Promise<TransformSummary>}
  */
 async function transform(source, input, options = {}) {
   const core = options.core || require('./core');
   const t = new core.Transformer(source, options.chunkRecords, options.chunkBytes);
-  const parts = options.write ? null : [];
+  /** @type {string[]} */
+  const parts = [];
   const write = options.write || ((c) => parts.push(c));
   const drain = () => {
     let c;
     while ((c = takeOutputText(t)) !== undefined) write(c);
   };
   try {
+    /** @param {unknown} chunk */
     const push = (chunk) => {
       t.push(toBytes(chunk));
       drain();
     };
     if (typeof input === 'string' || input instanceof Uint8Array || input instanceof ArrayBuffer || ArrayBuffer.isView(input)) {
       push(input);
-    } else if (input && typeof input[Symbol.asyncIterator] === 'function') {
-      for await (const chunk of input) push(chunk);
-    } else if (input && typeof input[Symbol.iterator] === 'function') {
-      for (const chunk of input) push(chunk);
+    } else if (input && typeof (/** @type {any} */ (input))[Symbol.asyncIterator] === 'function') {
+      for await (const chunk of /** @type {AsyncIterable<unknown>} */ (input)) push(chunk);
+    } else if (input && typeof (/** @type {any} */ (input))[Symbol.iterator] === 'function') {
+      for (const chunk of /** @type {Iterable<unknown>} */ (input)) push(chunk);
     } else {
       throw shimError('BAD_ARGUMENT', 'caller', 'transform: input must be a string, bytes, or an (async) iterable of chunks');
     }
     const summary = t.finish();
     drain();
-    const rootNode = typeof core.defaultRootNode === 'function' ? core.defaultRootNode(source) : defaultRootNodes()[source];
+    // The Transformer accepted the source, so the core has a root node for it.
+    const rootNode = /** @type {string} */ (typeof core.defaultRootNode === 'function' ? core.defaultRootNode(source) : defaultRootNodes()[source]);
+    /** @type {TransformSummary} */
     const result = Object.assign({}, summary, { rootNode });
-    if (parts) result.output = parts.join('');
+    if (!options.write) result.output = parts.join('');
     return result;
   } finally {
     t.free();

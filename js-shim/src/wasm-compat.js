@@ -8,6 +8,7 @@
 const { optionalRequire } = require('./host');
 const { shimError } = require('./errors');
 
+/** @param {any} e */
 function isRefTypesError(e) {
   return /externref|reftypes|reference[- ]types?/i.test(String(e && e.message));
 }
@@ -24,6 +25,7 @@ function enableRefTypes() {
   }
 }
 
+/** @param {any} cause */
 function unsupported(cause) {
   const version = typeof process !== 'undefined' && process.version ? process.version : 'this runtime';
   const e = shimError(
@@ -34,7 +36,10 @@ function unsupported(cause) {
   return e;
 }
 
-/** new WebAssembly.Module(bytes), with the Node 16 fallback. */
+/**
+ * new WebAssembly.Module(bytes), with the Node 16 fallback.
+ * @param {BufferSource} bytes
+ */
 function compileModule(bytes) {
   try {
     return new WebAssembly.Module(bytes);

@@ -22,8 +22,8 @@ const { processTlsProblem } = require('./tls-env');
 
 /**
  * The settings fetch cannot honour, as a configuration error, or null.
- * @param {object} transport Feed.transport()
- * @param {object} [env] the host's environment variables
+ * @param {import('../../../pkg-template/index').TransportSettings} transport Feed.transport()
+ * @param {Record<string, string | undefined> | null} [env] the host's environment variables
  */
 function fetchLimitations(transport, env) {
   const problems = [];
@@ -38,7 +38,10 @@ function fetchLimitations(transport, env) {
   );
 }
 
-/** undici refuses a 101 answer to a plain request with "bad upgrade": that is an HTTP 101. */
+/**
+ * undici refuses a 101 answer to a plain request with "bad upgrade": that is an HTTP 101.
+ * @param {any} e
+ */
 function isUpgradeRefusal(e) {
   for (let x = e, depth = 0; x && typeof x === 'object' && depth < 5; depth++, x = x.cause) {
     if (/bad upgrade/i.test(String(x.message || ''))) return true;
@@ -47,9 +50,10 @@ function isUpgradeRefusal(e) {
 }
 
 /**
- * @param {object} transport Feed.transport()
- * @param {Function} fetchFn the global fetch
- * @param {{AbortController?: Function, env?: object}} [globals] env: the host's environment variables
+ * @param {import('../../../pkg-template/index').TransportSettings} transport Feed.transport()
+ * @param {(url: string, init: any) => Promise<any>} fetchFn the global fetch (the host's: its response typed any)
+ * @param {{AbortController?: any, env?: Record<string, string | undefined> | null}} [globals] env: the host's environment variables
+ * @returns {import('../../../pkg-template/index').HttpAdapter & {name: string, describe: string, close(): void}}
  */
 function createFetchAdapter(transport, fetchFn, globals = {}) {
   const problem = fetchLimitations(transport, globals.env);
@@ -57,17 +61,25 @@ function createFetchAdapter(transport, fetchFn, globals = {}) {
   const limits = limitsOf(transport);
   const Abort = typeof globals.AbortController === 'function' ? globals.AbortController : null;
 
+  /**
+   * @param {import('../../../pkg-template/index').SendAction} req
+   * @param {import('../../../pkg-template/index').ResponseSink} sink
+   * @param {import('./exchange').Control} [control]
+   */
   function send(req, sink, control) {
     return exchange(sink, (s, onAbort) => {
       const ctrl = Abort ? new Abort() : null;
+      /** @type {any} */
       let reader = null;
       const abort = () => {
         if (ctrl) ctrl.abort();
         if (reader) try { Promise.resolve(reader.cancel()).catch(() => {}); } catch (e) { /* closed */ }
       };
       onAbort(abort);
+      /** @type {{method: string, headers: string[][], redirect: string, signal?: any}} */
       const init = { method: req.method, headers: req.headers.map(([k, v]) => [k, v]), redirect: 'manual' };
       if (ctrl) init.signal = ctrl.signal;
+      /** @param {unknown} e */
       const fail = (e) => {
         if (isUpgradeRefusal(e) && !s.headSeen) {
           s.head(101, []);
@@ -88,8 +100,9 @@ function createFetchAdapter(transport, fetchFn, globals = {}) {
           abort();
           return;
         }
+        /** @type {Array<[string, string]>} */
         const headers = [];
-        if (res.headers && typeof res.headers.forEach === 'function') res.headers.forEach((v, k) => headers.push([k, v]));
+        if (res.headers && typeof res.headers.forEach === 'function') res.headers.forEach((/** @type {string} */ v, /** @type {string} */ k) => headers.push([k, v]));
         s.head(res.status, headers);
         if (s.over) return; // refused (an unusable status)
         if (!res.body || typeof res.body.getReader !== 'function') {
