@@ -23,27 +23,25 @@ const path = require('path');
 const http = require('http');
 const { spawn, spawnSync } = require('child_process');
 const { summaryFromLogs } = require('../tools/archer-host');
+const { parseArgs } = require('../js-shim/src/cli-args');
 
 const ROOT = path.resolve(__dirname, '..');
 const WORK = path.join(__dirname, 'work');
 
 function args() {
-  const o = { hosts: 20000, detections: 50, batch: 1000, mode: '6x', bundle: null, timeoutSec: 300, json: false, cpuProf: null };
-  const a = process.argv.slice(2);
-  for (let i = 0; i < a.length; i++) {
-    switch (a[i]) {
-      case '--hosts': o.hosts = Number(a[++i]); break;
-      case '--detections': o.detections = Number(a[++i]); break;
-      case '--batch': o.batch = Number(a[++i]); break;
-      case '--mode': o.mode = a[++i]; break;
-      case '--bundle': o.bundle = path.resolve(a[++i]); break;
-      case '--timeout': o.timeoutSec = Number(a[++i]); break;
-      case '--json': o.json = true; break;
-      case '--cpu-prof': o.cpuProf = path.resolve(a[++i]); break;
-      default: throw new Error(`unknown option ${a[i]}`);
-    }
-  }
-  return o;
+  const { opts: a } = parseArgs(process.argv.slice(2), {
+    hosts: 'value', detections: 'value', batch: 'value', mode: 'value', bundle: 'value', timeout: 'value', json: 'flag', 'cpu-prof': 'value',
+  });
+  return {
+    hosts: a.hosts !== undefined ? Number(a.hosts) : 20000,
+    detections: a.detections !== undefined ? Number(a.detections) : 50,
+    batch: a.batch !== undefined ? Number(a.batch) : 1000,
+    mode: a.mode !== undefined ? a.mode : '6x',
+    bundle: a.bundle !== undefined ? path.resolve(a.bundle) : null,
+    timeoutSec: a.timeout !== undefined ? Number(a.timeout) : 300,
+    json: Boolean(a.json),
+    cpuProf: a['cpu-prof'] !== undefined ? path.resolve(a['cpu-prof']) : null,
+  };
 }
 
 const log = (m) => process.stderr.write(`[e2e] ${m}\n`);

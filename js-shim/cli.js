@@ -18,6 +18,7 @@ const lib = require('./src/index');
 const { errorText, Secrets } = require('./src/log');
 const { HTTP_CLIENTS } = require('./src/http');
 const { archerContext } = require('./src/archer-context');
+const { parseArgs, UsageError } = require('./src/cli-args');
 
 const NAME = 'qualys-vm-transporter';
 
@@ -91,8 +92,6 @@ options:
   --root-node NAME      the root element (default per source: ${Object.entries(lib.DEFAULT_ROOT_NODES).map(([k, v]) => `${k} ${v}`).join(', ')})`;
 }
 
-class UsageError extends Error {}
-
 /**
  * Where the CLI reads and writes (process's streams by default; tests pass their own).
  * @typedef {{stdout: {write(text: string): unknown, isTTY?: boolean, columns?: number},
@@ -103,52 +102,6 @@ class UsageError extends Error {}
  * The output document: written to FILE.part, renamed to FILE on success (or to stdout).
  * @typedef {{write(text: string): void, commit(): void, abandon(): void, where: string, part?: string}} OutputFile
  */
-
-/**
- * An option name as typed, when it looks like one (never a value pasted in its place).
- * @param {string} a
- */
-function shownOption(a) {
-  return /^--[a-z][a-z0-9-]{0,30}$/.test(a) ? a : 'an option';
-}
-
-/**
- * Splits argv into options (with values) and positionals. `spec` maps option -> 'value'|'flag'|'list'.
- * @param {string[]} argv
- * @param {Record<string, 'value' | 'flag' | 'list'>} spec
- * @returns {{opts: Record<string, any>, positional: string[]}}
- */
-function parseArgs(argv, spec) {
-  /** @type {Record<string, any>} */
-  const opts = {};
-  /** @type {string[]} */
-  const positional = [];
-  for (let i = 0; i < argv.length; i++) {
-    let a = argv[i];
-    if (a === '--') { positional.push(...argv.slice(i + 1)); break; }
-    if (a === '-h') a = '--help';
-    if (!a.startsWith('--') || a === '-') { positional.push(a); continue; }
-    let inline;
-    const eq = a.indexOf('=');
-    if (eq !== -1) { inline = a.slice(eq + 1); a = a.slice(0, eq); }
-    const key = a.slice(2);
-    const kind = spec[key];
-    if (!kind) throw new UsageError(`unknown option ${shownOption(a)} (see --help)`);
-    if (kind === 'flag') {
-      if (inline !== undefined) throw new UsageError(`${shownOption(a)} takes no value`);
-      opts[key] = true;
-      continue;
-    }
-    let value = inline;
-    if (value === undefined) {
-      if (i + 1 >= argv.length) throw new UsageError(`${shownOption(a)} needs a value`);
-      value = argv[++i];
-    }
-    if (kind === 'list') (opts[key] = opts[key] || []).push(value);
-    else opts[key] = value;
-  }
-  return { opts, positional };
-}
 
 /**
  * Where in a text a JSON.parse error points: "line L, column C", or "" (never the text itself).

@@ -17,6 +17,8 @@
 
 const fs = require('fs');
 const vm = require('vm');
+const { execFile } = require('child_process');
+const { parseArgs } = require('../js-shim/src/cli-args');
 const { archerContext } = require('../js-shim/src/archer-context');
 const { summaryFromLines } = require('../js-shim/src/log');
 
@@ -180,19 +182,38 @@ async function runArcherInProcess(lib, o) {
   return { out, calls: mirror.state.calls, items, creates: mirror.state.creates.map((c) => c.opts), printed };
 }
 
-function parseArgs(argv) {
-  const o = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
-    o[a.slice(2)] = argv[++i];
-  }
-  return o;
+/**
+ * Runs a data-feed script through this host in a process of its own (so its peak memory is the
+ * transporter's own): node tools/archer-host.js --script FILE --params FILE [...]. Never rejects:
+ * resolves to {report, err, stderr, ms}, report being the host's JSON line (null when it printed
+ * none: a crash or a timeout, see err and stderr).
+ * @param {{script: string, paramsFile: string, tokensFile?: string, out?: string, mode?: string,
+ *          log?: string, timeoutSec?: number, execTimeoutMs?: number}} o
+ */
+function runInChild(o) {
+  const args = [__filename, '--script', o.script, '--params', o.paramsFile];
+  if (o.tokensFile) args.push('--tokens', o.tokensFile);
+  if (o.out) args.push('--out', o.out);
+  if (o.mode) args.push('--mode', o.mode);
+  if (o.log) args.push('--log', o.log);
+  if (o.timeoutSec) args.push('--timeout-sec', String(o.timeoutSec));
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    execFile(process.execPath, args, { maxBuffer: 1 << 20, timeout: o.execTimeoutMs || 0 }, (err, stdout, stderr) => {
+      let report = null;
+      try {
+        report = JSON.parse(String(stdout).trim().split('\n').pop());
+      } catch (_) {
+        report = null;
+      }
+      resolve({ report, err, stderr: String(stderr), ms: Date.now() - t0 });
+    });
+  });
 }
 
 async function main(argv) {
-  const a = parseArgs(argv);
-  if (!a.script || !a.params) throw new Error('usage: archer-host.js --script FILE --params params.json [--tokens tokens.json] [--out out.xml] [--mode 6x|node|2025] [--log run.log] [--timeout-sec N]');
+  const { opts: a, positional } = parseArgs(argv, { script: 'value', params: 'value', tokens: 'value', out: 'value', mode: 'value', log: 'value', 'timeout-sec': 'value' });
+  if (positional.length || !a.script || !a.params) throw new Error('usage: archer-host.js --script FILE --params params.json [--tokens tokens.json] [--out out.xml] [--mode 6x|node|2025] [--log run.log] [--timeout-sec N]');
   const logFd = a.log ? fs.openSync(a.log, 'w') : null;
   const r = await runArcherScript({
     script: a.script,
@@ -231,4 +252,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { runArcherScript, runArcherInProcess, summaryFromLogs, HOST_MODULES, main };
+module.exports = { runArcherScript, runArcherInProcess, runInChild, summaryFromLogs, HOST_MODULES, main };

@@ -13,12 +13,9 @@ const assert = require('node:assert/strict');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { execFile } = require('child_process');
 const { ROOT, bundlePath } = require('./shim-util');
 const { startSimulator } = require(path.join(ROOT, 'js-shim', 'simulator'));
-const { runArcherScript } = require(path.join(ROOT, 'tools', 'archer-host.js'));
-
-const HOST_SCRIPT = path.join(ROOT, 'tools', 'archer-host.js');
+const { runArcherScript, runInChild } = require(path.join(ROOT, 'tools', 'archer-host.js'));
 const DAY = 86400000;
 const USER = 'e2e.user';
 // Recognisable, with characters that get encoded (so every form of it can be searched for).
@@ -380,7 +377,7 @@ function assertFailed(r, label, codeRe) {
  * the transporter's own. Resolves to the host's JSON report plus the output file path. Files go to
  * `dir` (the caller removes it) or to a temp dir removed when the test process exits.
  */
-function runChild(params, { tokens, mode = '6x', dir, name = 'run', timeoutSec = 120 } = {}) {
+async function runChild(params, { tokens, mode = '6x', dir, name = 'run', timeoutSec = 120 } = {}) {
   let d = dir;
   if (!d) {
     d = fs.mkdtempSync(path.join(os.tmpdir(), 'qvt-e2e-'));
@@ -388,27 +385,19 @@ function runChild(params, { tokens, mode = '6x', dir, name = 'run', timeoutSec =
   }
   const paramsFile = path.join(d, `${name}.params.json`);
   fs.writeFileSync(paramsFile, JSON.stringify(params));
-  const args = [HOST_SCRIPT, '--script', bundlePath(), '--params', paramsFile, '--out', path.join(d, `${name}.xml`),
-    '--mode', mode, '--log', path.join(d, `${name}.log`), '--timeout-sec', String(timeoutSec)];
+  let tokensFile;
   if (tokens) {
-    fs.writeFileSync(path.join(d, `${name}.tokens.json`), JSON.stringify(tokens));
-    args.push('--tokens', path.join(d, `${name}.tokens.json`));
+    tokensFile = path.join(d, `${name}.tokens.json`);
+    fs.writeFileSync(tokensFile, JSON.stringify(tokens));
   }
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, args, { maxBuffer: 1 << 20, timeout: (timeoutSec + 30) * 1000 }, (err, stdout, stderr) => {
-      let report;
-      try {
-        report = JSON.parse(stdout.trim().split('\n').pop());
-      } catch (e) {
-        reject(new Error(`archer-host.js printed no report (${err && err.message}): ${stderr}`));
-        return;
-      }
-      report.out = path.join(d, `${name}.xml`);
-      report.logFile = path.join(d, `${name}.log`);
-      report.dir = d;
-      resolve(report);
-    });
-  });
+  const run = await runInChild({ script: bundlePath(), paramsFile, tokensFile, out: path.join(d, `${name}.xml`), mode,
+    log: path.join(d, `${name}.log`), timeoutSec, execTimeoutMs: (timeoutSec + 30) * 1000 });
+  const report = run.report;
+  if (!report) throw new Error(`archer-host.js printed no report (${run.err && run.err.message}): ${run.stderr}`);
+  report.out = path.join(d, `${name}.xml`);
+  report.logFile = path.join(d, `${name}.log`);
+  report.dir = d;
+  return report;
 }
 
 module.exports = {
