@@ -30,4 +30,4 @@ mod test_rng;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
-pub use error::{Blame, Error, Result};
+pub use error::{Blame, Error, ErrorCode, Result};

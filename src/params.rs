@@ -22,7 +22,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::last_run_time;
 use crate::secret::{Redactor, Secret};
 use crate::text;
@@ -543,7 +543,7 @@ fn parse_texts(params: &[(&str, &str)], typed: &[(&str, String)], extra: &[(&str
                 message.push_str(w);
             }
         }
-        return Err(Error::config("CONFIG_INVALID", red.scrub(&text::lines(&red.scrub(&message)))));
+        return Err(Error::config(ErrorCode::ConfigInvalid, red.scrub(&text::lines(&red.scrub(&message)))));
     }
 
     let warnings = warnings.iter().map(|w| red.scrub(&text::line(&red.scrub(w)))).collect();
@@ -552,7 +552,7 @@ fn parse_texts(params: &[(&str, &str)], typed: &[(&str, String)], extra: &[(&str
         // Unreachable: a missing data source is a problem above. Kept total without panicking.
         None => {
             return Err(Error::config(
-                "CONFIG_INVALID",
+                ErrorCode::ConfigInvalid,
                 "dataSource: missing; set it to one of kb, hosts, hostDetections, detections",
             ))
         }
@@ -775,7 +775,7 @@ mod tests {
         match parse(params) {
             Ok(p) => panic!("accepted: {:?}", p.config),
             Err(e) => {
-                assert_eq!(e.code(), "CONFIG_INVALID");
+                assert_eq!(e.code(), ErrorCode::ConfigInvalid);
                 assert_eq!(e.blame(), crate::error::Blame::Configuration);
                 assert!(!e.is_retryable());
                 e.message().to_string()

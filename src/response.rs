@@ -12,7 +12,7 @@
 //! what a Qualys return code means and whether to retry (the caller classifies [`QualysReturn`]);
 //! mapping records to Archer fields (see `crate::output`); HTTP.
 
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::text::server_text;
 use crate::xml::push_reader::{Capture, PushReader, Sink, DEFAULT_MAX_RECORD_BYTES};
 use crate::xml::{Node, Tree};
@@ -271,7 +271,7 @@ impl DocSink<'_> {
         match DocKind::from_root(name) {
             Some(kind) if kind == self.kind => Ok(Capture::Skip),
             Some(kind) => Err(Error::config(
-                "WRONG_ENDPOINT",
+                ErrorCode::WrongEndpoint,
                 format!(
                     "the response is a {} ({}) but this feed expects a {} ({}): the {} parameter probably points at the wrong Qualys API",
                     kind.describe(),
@@ -284,7 +284,7 @@ impl DocSink<'_> {
             None => {
                 let shown: String = name.chars().take(64).collect();
                 Err(Error::server(
-                    "UNEXPECTED_DOCUMENT",
+                    ErrorCode::UnexpectedDocument,
                     false,
                     format!(
                         "the response is a <{shown}> document, not a Qualys {} ({}) or SIMPLE_RETURN: something other than the Qualys API (a proxy, a login or error page) probably answered; check the {} parameter and any proxy",
@@ -367,7 +367,7 @@ fn id_range(text: &str) -> Result<Item, Error> {
 fn bad_id_set(text: &str) -> Error {
     let shown: String = text.chars().take(64).collect();
     Error::server(
-        "INVALID_ID_SET",
+        ErrorCode::InvalidIdSet,
         false,
         format!("the response's ID_SET holds \"{shown}\", which is neither a host ID nor an ID range \"a-b\""),
     )
@@ -424,24 +424,24 @@ mod tests {
         assert!(r.is_ok());
         assert_eq!(items, vec![Item::IdRange { min: 5, max: 5 }, Item::IdRange { min: 7, max: 9 }]);
         let bad = "<HOST_LIST_OUTPUT><RESPONSE><ID_SET><ID_RANGE>9-7</ID_RANGE></ID_SET></RESPONSE></HOST_LIST_OUTPUT>";
-        assert_eq!(parse(DocKind::HostList, bad).1.map_err(|e| e.code()), Err("INVALID_ID_SET"));
+        assert_eq!(parse(DocKind::HostList, bad).1.map_err(|e| e.code()), Err(ErrorCode::InvalidIdSet));
     }
 
     #[test]
     fn wrong_endpoint_and_unexpected_documents() {
         let (_, r) = parse(DocKind::KnowledgeBase, "<HOST_LIST_OUTPUT><RESPONSE/></HOST_LIST_OUTPUT>");
-        let e = r.err().unwrap_or_else(|| Error::caller("X", ""));
-        assert_eq!(e.code(), "WRONG_ENDPOINT");
+        let e = r.err().unwrap_or_else(|| Error::caller(ErrorCode::Internal, ""));
+        assert_eq!(e.code(), ErrorCode::WrongEndpoint);
         assert_eq!(e.blame(), crate::error::Blame::Configuration);
         assert!(e.message().contains("kbUrl") && e.message().contains("HOST_LIST_OUTPUT"), "{}", e.message());
 
         let (_, r) = parse(DocKind::Detections, "<!DOCTYPE html>\n<html><body>Proxy error</body></html>");
-        let e = r.err().unwrap_or_else(|| Error::caller("X", ""));
-        assert_eq!(e.code(), "UNEXPECTED_DOCUMENT");
+        let e = r.err().unwrap_or_else(|| Error::caller(ErrorCode::Internal, ""));
+        assert_eq!(e.code(), ErrorCode::UnexpectedDocument);
         assert!(e.message().contains("<html>"));
         // names are matched exactly
         let (_, r) = parse(DocKind::HostList, "<host_list_output/>");
-        assert_eq!(r.map_err(|e| e.code()), Err("UNEXPECTED_DOCUMENT"));
+        assert_eq!(r.map_err(|e| e.code()), Err(ErrorCode::UnexpectedDocument));
     }
 
     #[test]
@@ -488,11 +488,11 @@ mod tests {
         let (items, r) =
             parse(DocKind::HostList, "<HOST_LIST_OUTPUT><RESPONSE><HOST_LIST><HOST><ID>1</ID></HOST><HOST><ID>2");
         assert_eq!(items.len(), 1);
-        let e = r.err().unwrap_or_else(|| Error::caller("X", ""));
-        assert_eq!(e.code(), "TRUNCATED_PAGE");
+        let e = r.err().unwrap_or_else(|| Error::caller(ErrorCode::Internal, ""));
+        assert_eq!(e.code(), ErrorCode::TruncatedPage);
         assert!(e.is_retryable());
         assert!(e.message().contains("</HOST_LIST_OUTPUT>"));
-        assert_eq!(parse(DocKind::HostList, "").1.map_err(|e| e.code()), Err("EMPTY_RESPONSE"));
+        assert_eq!(parse(DocKind::HostList, "").1.map_err(|e| e.code()), Err(ErrorCode::EmptyResponse));
     }
 
     #[test]

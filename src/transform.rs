@@ -6,7 +6,7 @@
 
 use std::collections::VecDeque;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::output::{Chunk, Chunker};
 use crate::params::DataSource;
 use crate::records;
@@ -72,7 +72,7 @@ impl Transform {
         r?;
         if let Some(q) = &self.qualys {
             return Err(Error::server(
-                "QUALYS_ERROR",
+                ErrorCode::QualysError,
                 false,
                 format!(
                     "the document is a Qualys {} (code {}): {}",

@@ -17,7 +17,7 @@ use js_sys::{Array, Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::feed::{self, Action, TokenValues};
 use crate::output::Chunk;
 use crate::params::DataSource;
@@ -41,18 +41,18 @@ fn js_error(e: &Error) -> JsValue {
     let err = js_sys::Error::new(e.message());
     err.set_name("QualysTransporterError");
     let obj: &Object = err.as_ref();
-    set(obj, "code", e.code());
+    set(obj, "code", e.code().as_str());
     set(obj, "blame", e.blame().as_str());
     set(obj, "retryable", e.is_retryable());
     err.into()
 }
 
-fn caller_error(code: &'static str, message: String) -> JsValue {
+fn caller_error(code: ErrorCode, message: String) -> JsValue {
     js_error(&Error::caller(code, message))
 }
 
 fn bad_argument(message: String) -> JsValue {
-    caller_error("BAD_ARGUMENT", message)
+    caller_error(ErrorCode::BadArgument, message)
 }
 
 /// What `Object.prototype.toString` says about `v` (`"[object Date]"`, ...): the type of an object
@@ -456,6 +456,33 @@ pub fn default_root_node(data_source: JsValue) -> Option<String> {
     DataSource::from_param(&data_source).map(|s| crate::records::default_root_node(s).to_string())
 }
 
+/// Every stable error code, as `{CONFIG_INVALID: "CONFIG_INVALID", ...}`: the core's and the
+/// shim's (one list, `crate::error::ErrorCode`), so JavaScript names a code by a property that
+/// exists rather than by a string literal.
+#[wasm_bindgen(js_name = errorCodes)]
+pub fn error_codes() -> JsValue {
+    let o = Object::new();
+    for code in ErrorCode::ALL {
+        set(&o, code.as_str(), code.as_str());
+    }
+    o.into()
+}
+
+/// Every stable error code -> `{blame, retryable, meaning}` (its default blame and retryable flag,
+/// and one line saying what it means).
+#[wasm_bindgen(js_name = errorCodeInfo)]
+pub fn error_code_info() -> JsValue {
+    let o = Object::new();
+    for code in ErrorCode::ALL {
+        let info = Object::new();
+        set(&info, "blame", code.blame().as_str());
+        set(&info, "retryable", code.retryable());
+        set(&info, "meaning", code.meaning());
+        set(&o, code.as_str(), info);
+    }
+    o.into()
+}
+
 /// Offline transform of one saved response: `new Transformer("detections")`.
 #[wasm_bindgen(js_name = Transformer)]
 pub struct JsTransformer {
@@ -474,7 +501,7 @@ impl JsTransformer {
                 None => read_value(&data_source).type_name().to_string(),
             };
             js_error(&Error::config(
-                "CONFIG_INVALID",
+                ErrorCode::ConfigInvalid,
                 format!("dataSource: {shown} is not one of kb, hosts, hostDetections, detections"),
             ))
         })?;

@@ -39,7 +39,7 @@ pub use self::checkpoint::{Checkpoint, Situation};
 pub use self::classify::{RateHeaders, Settlement};
 pub use self::notes::{WarningKind, LOGGED_PER_KIND};
 pub use self::types::{Action, Level, LogLine, ProxySettings, Summary, TokenValues, Tokens, TransportSettings};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::last_run_time;
 use crate::output::{Chunk, Chunker};
 use crate::params::{self, Config, DataSource};
@@ -202,8 +202,9 @@ impl Feed {
         };
         let parsed = params::parse_values(params, &token_problems)?;
         let config = parsed.config;
-        let now = DateTime::from_timestamp_millis(now_ms)
-            .ok_or_else(|| Error::caller("BAD_TIME", format!("the current time {now_ms} ms is out of range")))?;
+        let now = DateTime::from_timestamp_millis(now_ms).ok_or_else(|| {
+            Error::caller(ErrorCode::BadTime, format!("the current time {now_ms} ms is out of range"))
+        })?;
         for w in parsed.warnings {
             early.push((Level::Warn, Some(WarningKind::Parameter), w));
         }
@@ -237,8 +238,9 @@ impl Feed {
         };
 
         let mut summary = Summary { data_source: config.data_source.as_str().to_string(), ..Default::default() };
-        let parse_url =
-            |text: &str| Url::parse(text).map_err(|why| Error::config("CONFIG_INVALID", format!("{url_key}: {why}")));
+        let parse_url = |text: &str| {
+            Url::parse(text).map_err(|why| Error::config(ErrorCode::ConfigInvalid, format!("{url_key}: {why}")))
+        };
         let substitute = |value: &str| parse_url(&last_run_time::substitute(&config.url_template, value));
         let url = if has_placeholder {
             let value = match resumed.as_ref().and_then(|c| c.last_run_time.clone()) {
@@ -564,7 +566,7 @@ impl Feed {
         if self.in_flight.is_empty() {
             // Nothing in flight, nothing ready, plan not done: cannot happen; fail loudly.
             return self.fail(Error::caller(
-                "STALLED",
+                ErrorCode::Stalled,
                 "the feed has nothing to do but is not finished; this is a bug, please report it",
             ));
         }
@@ -698,12 +700,12 @@ impl Feed {
         let (code, message) = (text::server_text(code), text::server_text(message));
         let settlement = if tls {
             Settlement::Fail(Error::config(
-                "TLS_CERTIFICATE",
+                ErrorCode::TlsCertificate,
                 format!("The server's TLS certificate was not accepted ({code}: {message}). If Qualys is reached through a TLS-inspecting proxy or a private CA, put that CA's PEM in the caCert parameter; as a last resort set verifyCerts to False (credentials then travel over an unverified connection)."),
             ))
         } else {
             // Records completed before the failure are already written; the retry skips them.
-            Settlement::Retry(Error::network("NETWORK", format!("the connection failed ({code}: {message})")))
+            Settlement::Retry(Error::network(ErrorCode::Network, format!("the connection failed ({code}: {message})")))
         };
         self.settle(now_ms, attempt, settlement);
     }
@@ -734,7 +736,7 @@ impl Feed {
                     if code.trim() == "1980" {
                         // "record limit exceeded" with no URL to continue from: finishing here
                         // would silently drop every later page.
-                        let e = Error::server("NEXT_PAGE_URL_MISSING", true, format!("Qualys said the page was truncated (WARNING 1980: {text}) but sent no URL for the next page; the page will be fetched again"));
+                        let e = Error::server(ErrorCode::NextPageUrlMissing, true, format!("Qualys said the page was truncated (WARNING 1980: {text}) but sent no URL for the next page; the page will be fetched again"));
                         if let Some(a) = self.in_flight.get_mut(&request_id) {
                             a.error.get_or_insert(e);
                             a.list_closed = true;
@@ -957,7 +959,7 @@ impl Feed {
 
     fn budget_error(&self, reason: &str, more_ms: u64) -> Error {
         Error::server(
-            "WAIT_BUDGET_EXHAUSTED",
+            ErrorCode::WaitBudgetExhausted,
             false,
             format!("{reason}; the feed has already waited {:.0} s for Qualys limits and waiting {:.0} s more would exceed waitBudgetSec={}. Lower requestsPerMin or concurrency, run the feed when other API users are idle, or raise waitBudgetSec.", self.summary.wait_ms as f64 / 1000.0, more_ms as f64 / 1000.0, self.config.wait_budget_sec),
         )
@@ -1054,7 +1056,7 @@ impl Feed {
 
     fn misuse(&mut self, what: &str, request_id: u64) {
         if !matches!(self.state, State::Failed(_)) {
-            self.fail(Error::caller("OUT_OF_ORDER_CALL", format!("{what} was called for request {request_id}, which is not in flight; the caller must follow poll() -> Send -> head -> body -> end")));
+            self.fail(Error::caller(ErrorCode::OutOfOrderCall, format!("{what} was called for request {request_id}, which is not in flight; the caller must follow poll() -> Send -> head -> body -> end")));
         }
     }
 }

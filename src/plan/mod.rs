@@ -44,7 +44,7 @@ pub use self::idless::content_hash;
 pub use self::windows::MAX_RANGES as MAX_DISCOVERED_RANGES;
 pub use self::written::IdSet;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::params::DataSource;
 use crate::url::Url;
 
@@ -567,7 +567,7 @@ impl Plan {
         let Some(d) = &mut self.discovery else { return Ok(()) };
         d.ids.add(min, max).map_err(|()| {
             Error::server(
-                "DISCOVERY_TOO_LARGE",
+                ErrorCode::DiscoveryTooLarge,
                 false,
                 format!("Qualys listed more than {MAX_DISCOVERED_RANGES} separate IDs or ID ranges to fetch in parallel windows; the feed does not keep more, so memory stays bounded. {}", Self::discovery_advice(self.source)),
             )
@@ -626,7 +626,7 @@ impl Plan {
     pub fn page_complete(&mut self, target: Target, next: Option<&str>) -> Result<bool> {
         self.pages_done = self.pages_done.saturating_add(1);
         if self.pages_done >= MAX_PAGES {
-            return Err(Error::server("TOO_MANY_PAGES", false, format!("Qualys kept returning pages after {MAX_PAGES}; stopping so the feed does not run forever. Raise batchSize or narrow the URL's filters.")));
+            return Err(Error::server(ErrorCode::TooManyPages, false, format!("Qualys kept returning pages after {MAX_PAGES}; stopping so the feed does not run forever. Raise batchSize or narrow the URL's filters.")));
         }
         if target == Target::Discovery {
             self.finish_discovery()?;
@@ -646,7 +646,7 @@ impl Plan {
         // The page is complete: all its in-window IDs are written, up to the next page's start.
         let next_url = Url::parse_next_page(next).map_err(|why| {
             Error::server(
-                "BAD_NEXT_PAGE_URL",
+                ErrorCode::BadNextPageUrl,
                 false,
                 format!("Qualys sent a next-page URL that does not parse ({why}); the feed cannot continue."),
             )
@@ -661,7 +661,7 @@ impl Plan {
         let next_url = next_url?;
         if !next_url.same_origin(&origin) {
             return Err(Error::server(
-                "FOREIGN_NEXT_PAGE_URL",
+                ErrorCode::ForeignNextPageUrl,
                 false,
                 format!(
                     "Qualys sent a next-page URL on {}://{}:{}, but the feed is configured for {}://{}:{}; credentials are never sent to another host, so the feed stops. Check the URL parameter and any proxy rewriting responses.",
@@ -715,7 +715,7 @@ impl Plan {
         let windows = Windows::new(ids, d.ids_per_window, lo0, hi_last);
         if windows.count() > u64::from(MAX_PAGES) {
             return Err(Error::server(
-                "DISCOVERY_TOO_LARGE",
+                ErrorCode::DiscoveryTooLarge,
                 false,
                 format!(
                     "Qualys listed IDs that make {} windows of {} IDs, more than the {MAX_PAGES} requests one run may make; a listing that large is not plausible, so the feed stops before fetching. {}",
@@ -836,7 +836,7 @@ mod tests {
             let mut p = Plan::new(DataSource::Hosts, url("https://q.example/h/?action=list"), 2);
             let a = take(&mut p);
             let err = p.page_complete(a.target, Some(foreign)).expect_err(foreign);
-            assert_eq!(err.code(), "FOREIGN_NEXT_PAGE_URL");
+            assert_eq!(err.code(), ErrorCode::ForeignNextPageUrl);
         }
         let mut p = Plan::new(DataSource::Hosts, url("https://Q.EXAMPLE:443/h/?action=list"), 2);
         let a = take(&mut p);
@@ -896,7 +896,7 @@ mod tests {
         let a = take(&mut p);
         let err =
             p.page_complete(a.target, Some("https://q.example/h/?action=list&truncation_limit=3")).expect_err("loop");
-        assert_eq!(err.code(), "NEXT_PAGE_LOOP");
+        assert_eq!(err.code(), ErrorCode::NextPageLoop);
     }
 
     #[test]
@@ -1095,7 +1095,7 @@ mod tests {
         }
         let a = take(&mut p);
         let e = p.page_complete(a.target, Some("https://q.example/h/?action=list&id_min=999")).expect_err("idle");
-        assert_eq!(e.code(), "NEXT_PAGE_LOOP");
+        assert_eq!(e.code(), ErrorCode::NextPageLoop);
         assert_eq!(p.progress().0, Some(1), "the checkpoint keeps what was written");
     }
 
@@ -1111,7 +1111,7 @@ mod tests {
         let d = take(&mut p);
         p.discovered(1, 1_000_000_000).expect("one range");
         let e = p.page_complete(d.target, None).expect_err("10^8 windows");
-        assert_eq!(e.code(), "DISCOVERY_TOO_LARGE");
+        assert_eq!(e.code(), ErrorCode::DiscoveryTooLarge);
         assert!(e.message().contains("kbChunkSize=0"), "{e}");
     }
 

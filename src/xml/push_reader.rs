@@ -44,7 +44,7 @@ use super::tokens::{
     is_ascii_name, is_xml_whitespace_byte, read_with_quick_xml, scan, token_of, valid_utf8_prefix, Read, Token, BOM,
 };
 use super::tree::Tree;
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 
 /// Default cap on one captured element and on one XML token: 64 MiB.
 pub const DEFAULT_MAX_RECORD_BYTES: usize = 64 * 1024 * 1024;
@@ -241,7 +241,10 @@ impl PushReader {
             return Err(e.clone());
         }
         if self.finished {
-            return Err(Error::caller("PUSH_AFTER_FINISH", "push() was called after finish() on the same XML reader"));
+            return Err(Error::caller(
+                ErrorCode::PushAfterFinish,
+                "push() was called after finish() on the same XML reader",
+            ));
         }
         self.raw_bytes += chunk.len() as u64;
         if self.phase == Phase::Discard {
@@ -258,7 +261,7 @@ impl PushReader {
             return Err(e.clone());
         }
         if self.finished {
-            return Err(Error::caller("FINISH_TWICE", "finish() was called twice on the same XML reader"));
+            return Err(Error::caller(ErrorCode::FinishTwice, "finish() was called twice on the same XML reader"));
         }
         self.finished = true;
         let result = self.finish_inner(sink);
@@ -294,7 +297,7 @@ impl PushReader {
             Phase::InRoot => {
                 let root = self.root.clone().unwrap_or_default();
                 Err(Error::server(
-                    "TRUNCATED_PAGE",
+                    ErrorCode::TruncatedPage,
                     true,
                     format!(
                         "the response ended before </{root}> (after {} bytes): the connection was probably cut; the page will be retried",
@@ -303,12 +306,12 @@ impl PushReader {
                 ))
             }
             Phase::BeforeRoot if !self.saw_content => Err(Error::server(
-                "EMPTY_RESPONSE",
+                ErrorCode::EmptyResponse,
                 true,
                 "the response body was empty (no XML at all): the page will be retried",
             )),
             Phase::BeforeRoot => Err(Error::server(
-                "TRUNCATED_PAGE",
+                ErrorCode::TruncatedPage,
                 true,
                 format!(
                     "the response ended before its root element began (after {} bytes): the connection was probably cut; the page will be retried",
@@ -647,7 +650,7 @@ impl PushReader {
     #[cold]
     fn record_too_large(&self) -> Error {
         Error::server(
-            "RECORD_TOO_LARGE",
+            ErrorCode::RecordTooLarge,
             false,
             format!(
                 "the <{}> element starting at byte {} is larger than the per-record cap of {}; raise the cap with the maxRecordMB parameter if records this large are expected",
@@ -664,7 +667,7 @@ impl PushReader {
             None => String::new(),
         };
         Error::server(
-            "RECORD_TOO_LARGE",
+            ErrorCode::RecordTooLarge,
             false,
             format!(
                 "a single XML token (tag, comment, CDATA section or DOCTYPE){inside} is larger than the cap of {}; raise the cap with the maxRecordMB parameter if records this large are expected",
@@ -679,7 +682,7 @@ impl PushReader {
             None => String::new(),
         };
         Error::server(
-            "MALFORMED_XML",
+            ErrorCode::MalformedXml,
             false,
             format!("the response is not well-formed XML at byte {}{inside}: {what}", self.consumed + rel_pos as u64),
         )
@@ -876,7 +879,7 @@ impl PushReader {
         };
         if self.stack.len() + self.open.len() >= MAX_DEPTH {
             return Err(Error::server(
-                "XML_TOO_DEEP",
+                ErrorCode::XmlTooDeep,
                 false,
                 format!(
                     "the response nests elements more than {MAX_DEPTH} deep (at <{}>): refusing to parse it",
@@ -1276,7 +1279,7 @@ fn is_valid_name(name: &str) -> bool {
 
 fn not_xml(snippet: &str) -> Error {
     Error::server(
-        "NOT_XML",
+        ErrorCode::NotXml,
         false,
         format!(
             "the response is not XML: it starts with text instead of an element: \"{}\"",
@@ -1671,11 +1674,11 @@ mod tests {
         let mut reader = PushReader::default();
         let mut log = Log::default();
         assert!(reader.push(b"<R></X>", &mut log).is_err());
-        assert_eq!(reader.push(b"<R/>", &mut log).map_err(|e| e.code()), Err("MALFORMED_XML"));
+        assert_eq!(reader.push(b"<R/>", &mut log).map_err(|e| e.code()), Err(ErrorCode::MalformedXml));
         let mut reader = PushReader::default();
         assert!(reader.push(b"<R/>", &mut log).is_ok());
         assert!(reader.finish(&mut log).is_ok());
-        assert_eq!(reader.push(b"x", &mut log).map_err(|e| e.code()), Err("PUSH_AFTER_FINISH"));
+        assert_eq!(reader.push(b"x", &mut log).map_err(|e| e.code()), Err(ErrorCode::PushAfterFinish));
     }
 
     #[test]
@@ -1689,7 +1692,7 @@ mod tests {
         struct Refuse;
         impl Sink for Refuse {
             fn open(&mut self, _: &[String], name: &str) -> Result<Capture, Error> {
-                Err(Error::server("NOPE", false, name.to_string()))
+                Err(Error::server(ErrorCode::UnexpectedDocument, false, name.to_string()))
             }
             fn captured(&mut self, _: &[String], _: Tree) -> Result<(), Error> {
                 Ok(())
@@ -1700,7 +1703,7 @@ mod tests {
             fn notice(&mut self, _: String) {}
         }
         let mut reader = PushReader::default();
-        assert_eq!(reader.push(b"<R>", &mut Refuse).map_err(|e| e.code()), Err("NOPE"));
-        assert_eq!(reader.finish(&mut Refuse).map_err(|e| e.code()), Err("NOPE"));
+        assert_eq!(reader.push(b"<R>", &mut Refuse).map_err(|e| e.code()), Err(ErrorCode::UnexpectedDocument));
+        assert_eq!(reader.finish(&mut Refuse).map_err(|e| e.code()), Err(ErrorCode::UnexpectedDocument));
     }
 }
