@@ -14,6 +14,7 @@ pub mod last_run_time;
 pub mod output;
 pub mod params;
 pub mod plan;
+pub mod qualys;
 pub mod records;
 pub mod request;
 pub mod response;

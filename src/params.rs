@@ -29,67 +29,7 @@ use crate::text;
 use crate::url::Url;
 use crate::value::Value;
 
-/// Which Qualys data the feed extracts (`dataSource`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum DataSource {
-    /// The knowledge base (`kbUrl`).
-    Kb,
-    /// The host list (`hostsUrl`).
-    Hosts,
-    /// Hosts as found in the detection list (`detectionUrl`).
-    HostDetections,
-    /// Detections (`detectionUrl`).
-    Detections,
-}
-
-impl DataSource {
-    /// All four, in the order the guide lists them.
-    pub const ALL: [DataSource; 4] =
-        [DataSource::Kb, DataSource::Hosts, DataSource::HostDetections, DataSource::Detections];
-
-    /// The `dataSource` value (exact spelling, case-sensitive) -> the data source.
-    pub fn from_param(value: &str) -> Option<DataSource> {
-        DataSource::ALL.into_iter().find(|d| d.as_str() == value)
-    }
-
-    /// `"kb"`, `"hosts"`, `"hostDetections"` or `"detections"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DataSource::Kb => "kb",
-            DataSource::Hosts => "hosts",
-            DataSource::HostDetections => "hostDetections",
-            DataSource::Detections => "detections",
-        }
-    }
-
-    /// The parameter holding this data source's URL: `"kbUrl"`, `"hostsUrl"` or `"detectionUrl"`.
-    pub fn url_key(self) -> &'static str {
-        match self {
-            DataSource::Kb => "kbUrl",
-            DataSource::Hosts => "hostsUrl",
-            DataSource::HostDetections | DataSource::Detections => "detectionUrl",
-        }
-    }
-
-    /// A path fragment the URL is expected to contain (whatever the API version).
-    fn expected_path(self) -> &'static str {
-        match self {
-            DataSource::Kb => "/knowledge_base/vuln",
-            DataSource::Hosts => "/asset/host",
-            DataSource::HostDetections | DataSource::Detections => "/asset/host/vm/detection",
-        }
-    }
-
-    fn example_url(self) -> &'static str {
-        match self {
-            DataSource::Kb => "https://qualysapi.qualys.com/api/2.0/fo/knowledge_base/vuln/?action=list&details=All&last_modified_after=<LastRunTime>",
-            DataSource::Hosts => "https://qualysapi.qualys.com/api/2.0/fo/asset/host/?action=list&details=All&show_tags=1&vm_scan_since=<LastRunTime>",
-            DataSource::HostDetections | DataSource::Detections => {
-                "https://qualysapi.qualys.com/api/2.0/fo/asset/host/vm/detection/?action=list&status=Active,New,Fixed,Re-Opened&vm_scan_since=<LastRunTime>"
-            }
-        }
-    }
-}
+pub use crate::qualys::DataSource;
 
 /// An HTTP proxy (`proxy`). The URL holds no credentials; they are split off into the fields.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -17,78 +17,10 @@ use crate::text::server_text;
 use crate::xml::push_reader::{Capture, PushReader, Sink, DEFAULT_MAX_RECORD_BYTES};
 use crate::xml::{Node, Tree};
 
-const KB_ROOT: &str = "KNOWLEDGE_BASE_VULN_LIST_OUTPUT";
-const HOST_LIST_ROOT: &str = "HOST_LIST_OUTPUT";
-const DETECTION_ROOT: &str = "HOST_LIST_VM_DETECTION_OUTPUT";
 const SIMPLE_RETURN: &str = "SIMPLE_RETURN";
 const GENERIC_RETURN: &str = "GENERIC_RETURN";
 
-/// Which Qualys output the feed expects.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum DocKind {
-    /// `KNOWLEDGE_BASE_VULN_LIST_OUTPUT`: records are `RESPONSE/VULN_LIST/VULN`.
-    KnowledgeBase,
-    /// `HOST_LIST_OUTPUT`: records are `RESPONSE/HOST_LIST/HOST`.
-    HostList,
-    /// `HOST_LIST_VM_DETECTION_OUTPUT`: records are `RESPONSE/HOST_LIST/HOST`, each with its
-    /// `DETECTION_LIST`.
-    Detections,
-}
-
-impl DocKind {
-    /// The document a data source's URL returns.
-    pub fn of(source: crate::params::DataSource) -> DocKind {
-        use crate::params::DataSource;
-        match source {
-            DataSource::Kb => DocKind::KnowledgeBase,
-            DataSource::Hosts => DocKind::HostList,
-            DataSource::HostDetections | DataSource::Detections => DocKind::Detections,
-        }
-    }
-
-    /// The root element of this output.
-    pub fn root_element(self) -> &'static str {
-        match self {
-            DocKind::KnowledgeBase => KB_ROOT,
-            DocKind::HostList => HOST_LIST_ROOT,
-            DocKind::Detections => DETECTION_ROOT,
-        }
-    }
-
-    /// The Custom Parameter holding this API's URL.
-    pub fn url_parameter(self) -> &'static str {
-        match self {
-            DocKind::KnowledgeBase => "kbUrl",
-            DocKind::HostList => "hostsUrl",
-            DocKind::Detections => "detectionUrl",
-        }
-    }
-
-    /// A short description for messages.
-    pub fn describe(self) -> &'static str {
-        match self {
-            DocKind::KnowledgeBase => "KnowledgeBase vulnerability list",
-            DocKind::HostList => "host list",
-            DocKind::Detections => "host detection list",
-        }
-    }
-
-    fn from_root(name: &str) -> Option<DocKind> {
-        match name {
-            KB_ROOT => Some(DocKind::KnowledgeBase),
-            HOST_LIST_ROOT => Some(DocKind::HostList),
-            DETECTION_ROOT => Some(DocKind::Detections),
-            _ => None,
-        }
-    }
-
-    fn record_list(self) -> (&'static str, &'static str) {
-        match self {
-            DocKind::KnowledgeBase => ("VULN_LIST", "VULN"),
-            DocKind::HostList | DocKind::Detections => ("HOST_LIST", "HOST"),
-        }
-    }
-}
+pub use crate::qualys::DocKind;
 
 /// Memory limits for one response.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -20,7 +20,7 @@ use wasm_bindgen::JsCast;
 use crate::error::{Error, ErrorCode};
 use crate::feed::{self, Action, TokenValues};
 use crate::output::Chunk;
-use crate::params::DataSource;
+use crate::qualys::DataSource;
 use crate::response::Limits;
 use crate::transform::{self, Transform};
 use crate::value::Value;
@@ -453,7 +453,24 @@ impl JsFeed {
 #[wasm_bindgen(js_name = defaultRootNode)]
 pub fn default_root_node(data_source: JsValue) -> Option<String> {
     let data_source = data_source.as_string()?;
-    DataSource::from_param(&data_source).map(|s| crate::records::default_root_node(s).to_string())
+    DataSource::from_param(&data_source).map(|s| s.default_root_node().to_string())
+}
+
+/// Every data source, in the guide's order, as `[{name, urlKey, defaultRootNode, recordElement}]`:
+/// the `dataSource` value, the Custom Parameter holding its URL, the default Archer root node of
+/// its output and the element name of each output record (`crate::qualys`).
+#[wasm_bindgen(js_name = dataSources)]
+pub fn data_sources() -> Array {
+    let out = Array::new();
+    for d in DataSource::ALL {
+        let o = Object::new();
+        set(&o, "name", d.as_str());
+        set(&o, "urlKey", d.url_key());
+        set(&o, "defaultRootNode", d.default_root_node());
+        set(&o, "recordElement", d.record_element());
+        out.push(&o);
+    }
+    out
 }
 
 /// Every stable error code, as `{CONFIG_INVALID: "CONFIG_INVALID", ...}`: the core's and the

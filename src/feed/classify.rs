@@ -87,7 +87,7 @@ pub fn settle(
         }
         (401, _) => Settlement::Fail(credentials_error("HTTP 401: Qualys refused the username/password")),
         (403, _) => Settlement::Fail(Error::config(ErrorCode::AccessDenied, "Qualys answered HTTP 403 Forbidden: the account is not allowed to use this API. Ask the Qualys administrator to enable API access for the user, or check the URL parameter.")),
-        (404, _) => Settlement::Fail(Error::config(ErrorCode::UrlNotFound, format!("Qualys answered HTTP 404 Not Found: check the {url_key} parameter (host name and path, e.g. https://qualysapi.qualys.com/api/2.0/fo/...)."))),
+        (404, _) => Settlement::Fail(Error::config(ErrorCode::UrlNotFound, format!("Qualys answered HTTP 404 Not Found: check the {url_key} parameter (host name and path, e.g. https://qualysapi.qualys.com/api/5.0/fo/...)."))),
         (407, _) => Settlement::Fail(Error::config(ErrorCode::ProxyAuthRequired, "The proxy answered 407 Proxy Authentication Required: put the proxy credentials in the proxy parameter as http://user:password@host:port.")),
         (409, _) => rate_wait(headers, None, "Qualys answered 409 (API limit reached)"),
         (429, _) => rate_wait(headers, None, "HTTP 429 Too Many Requests"),

@@ -44,9 +44,10 @@ use crate::last_run_time;
 use crate::output::{Chunk, Chunker};
 use crate::params::{self, Config, DataSource};
 use crate::plan::{Admit, Plan, Target};
+use crate::qualys::urls;
 use crate::records;
 use crate::request::{base64, Request};
-use crate::response::{DocKind, Item, Limits, QualysReturn, ResponseParser};
+use crate::response::{Item, Limits, QualysReturn, ResponseParser};
 use crate::secret::{Redactor, Secret};
 use crate::text;
 use crate::url::Url;
@@ -122,38 +123,6 @@ impl std::fmt::Debug for Feed {
             .finish_non_exhaustive()
     }
 }
-
-/// Host-list filters that may be carried from a detection URL to the host-ID discovery request.
-/// Detection-only parameters (status, show_results, qids, ...) are not valid on the host list.
-const HOST_FILTERS: &[&str] = &[
-    "ids",
-    "id_min",
-    "id_max",
-    "ips",
-    "ipv6",
-    "ag_ids",
-    "ag_titles",
-    "network_ids",
-    "os_pattern",
-    "os_hostname",
-    "vm_scan_since",
-    "no_vm_scan_since",
-    "vm_scan_date_before",
-    "vm_scan_date_after",
-    "vm_processed_before",
-    "vm_processed_after",
-    "vm_auth_scan_date_before",
-    "vm_auth_scan_date_after",
-    "compliance_enabled",
-    "use_tags",
-    "tag_set_by",
-    "tag_include_selector",
-    "tag_exclude_selector",
-    "tag_set_include",
-    "tag_set_exclude",
-    "host_metadata",
-    "host_metadata_fields",
-];
 
 impl Feed {
     /// Validates the parameters, resolves LastRunTime against `now_ms` (milliseconds since the
@@ -278,14 +247,8 @@ impl Feed {
                     if let Some(started) = last_run_time::parse_token(&c.started) {
                         let since =
                             last_run_time::format(started + chrono::Duration::days(config.last_run_time_offset_days));
-                        let mut catch_up = substitute(&since)?;
-                        catch_up.set_query("id_max", &w.to_string());
-                        plan.prepend_segment(
-                            catch_up,
-                            config.batch_size,
-                            url.query_get("id_min").and_then(|v| v.parse().ok()),
-                            Some(w),
-                        );
+                        let catch_up = urls::catch_up_url(substitute(&since)?, w);
+                        plan.prepend_segment(catch_up, config.batch_size, urls::id_min(&url), Some(w));
                         how.push_str(&format!(", and IDs up to {w} changed since {since}"));
                     }
                 }
@@ -369,36 +332,17 @@ impl Feed {
 
     /// One sequential chain like the old script, or a discovery request then ID windows.
     fn plan_for(config: &Config, url: Url, log: &mut impl FnMut(Level, String)) -> Plan {
-        let explicit_ids = Plan::has_id_selector(&url);
+        let explicit_ids = urls::has_id_selector(&url);
         match config.data_source {
             DataSource::Kb if config.kb_chunk_size > 0 && !explicit_ids => {
-                let mut discovery = url.clone();
-                discovery.set_query("details", "None");
+                let discovery = urls::kb_discovery_url(&url);
                 log(Level::Info, format!("KnowledgeBase: listing the matching QIDs first, then fetching them in windows of {} QIDs (kbChunkSize)", config.kb_chunk_size));
                 Plan::with_discovery(config.data_source, url, config.batch_size, discovery, config.kb_chunk_size)
                     .with_concurrency(config.concurrency)
             }
             DataSource::Kb => Plan::new(config.data_source, url, config.batch_size),
             _ if config.concurrency > 1 && url.query_get("ids").is_none() => {
-                let mut discovery = url.clone();
-                if config.data_source != DataSource::Hosts {
-                    // The host IDs come from the host list API, with the filters it understands.
-                    let path = url.path().replace("/vm/detection/", "/");
-                    discovery = url.with_path(&path);
-                    for (k, _) in url.query_pairs() {
-                        if k != "action" && !HOST_FILTERS.contains(&k.as_str()) {
-                            discovery.remove_query(&k);
-                        }
-                    }
-                } else {
-                    for (k, _) in url.query_pairs() {
-                        if k.starts_with("show_") {
-                            discovery.remove_query(&k);
-                        }
-                    }
-                }
-                discovery.set_query("details", "None");
-                discovery.set_query("truncation_limit", "0");
+                let discovery = urls::host_discovery_url(config.data_source, &url);
                 log(
                     Level::Info,
                     format!(
@@ -439,7 +383,7 @@ impl Feed {
                 .config
                 .root_node
                 .clone()
-                .unwrap_or_else(|| records::default_root_node(self.config.data_source).to_string()),
+                .unwrap_or_else(|| self.config.data_source.default_root_node().to_string()),
         }
     }
 
@@ -580,10 +524,10 @@ impl Feed {
         self.pacer.started(now_ms);
         self.summary.requests = self.summary.requests.saturating_add(1);
         // Host-ID discovery for the detection feeds asks the host list API.
-        let kind = if a.target == Target::Discovery && self.config.data_source != DataSource::Kb {
-            DocKind::HostList
+        let kind = if a.target == Target::Discovery {
+            self.config.data_source.discovery_doc_kind()
         } else {
-            DocKind::of(self.config.data_source)
+            self.config.data_source.doc_kind()
         };
         let parser = ResponseParser::new(kind, Limits { max_record_bytes: self.config.max_record_bytes });
         self.in_flight.insert(

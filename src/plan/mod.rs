@@ -46,6 +46,7 @@ pub use self::written::IdSet;
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::params::DataSource;
+use crate::qualys::urls;
 use crate::url::Url;
 
 use self::advance::Fetched;
@@ -211,9 +212,6 @@ pub struct Plan {
 /// Unfinished segments at most when no concurrency was given (twice the largest `concurrency`).
 const DEFAULT_MAX_ACTIVE: usize = 20;
 
-/// Query parameters that select an explicit ID set: a URL carrying one is used as given.
-const ID_SELECTORS: [&str; 3] = ["ids", "id_min", "id_max"];
-
 impl Plan {
     fn empty(source: DataSource, origin: Url) -> Plan {
         Plan {
@@ -237,9 +235,8 @@ impl Plan {
 
     /// A plan with one open segment over `url`. Adds `truncation_limit` where paging applies.
     pub fn new(source: DataSource, url: Url, batch_size: u32) -> Plan {
-        let fetch = Self::fetch_url(source, url.clone(), batch_size);
-        let lo = url.query_get("id_min").and_then(|v| v.parse().ok());
-        let hi = url.query_get("id_max").and_then(|v| v.parse().ok());
+        let fetch = urls::page_url(source, url.clone(), batch_size);
+        let (lo, hi) = (urls::id_min(&url), urls::id_max(&url));
         let mut plan = Plan::empty(source, url);
         plan.segments.push(Segment::new(0, fetch, lo, hi));
         plan.next_no = 1;
@@ -255,7 +252,7 @@ impl Plan {
         discovery_url: Url,
         ids_per_window: u32,
     ) -> Plan {
-        let fetch = Self::fetch_url(source, url.clone(), batch_size);
+        let fetch = urls::page_url(source, url.clone(), batch_size);
         let mut plan = Plan::empty(source, url);
         plan.discovery = Some(Discovery {
             url: discovery_url,
@@ -277,18 +274,6 @@ impl Plan {
         self
     }
 
-    /// Whether `url` selects explicit IDs (`ids`, `id_min`, `id_max`), so it must be used as given.
-    pub fn has_id_selector(url: &Url) -> bool {
-        ID_SELECTORS.iter().any(|k| url.query_get(k).is_some())
-    }
-
-    fn fetch_url(source: DataSource, mut url: Url, batch_size: u32) -> Url {
-        if source != DataSource::Kb && url.query_get("truncation_limit").is_none() {
-            url.set_query("truncation_limit", &batch_size.to_string());
-        }
-        url
-    }
-
     /// Numbers the segments in order again (only before the first request).
     fn renumber(&mut self) {
         for (i, s) in self.segments.iter_mut().enumerate() {
@@ -299,7 +284,7 @@ impl Plan {
 
     /// Adds a segment fetched before the others (used for a resumed run's catch-up window).
     pub fn prepend_segment(&mut self, url: Url, batch_size: u32, lo: Option<u64>, hi: Option<u64>) {
-        let fetch = Self::fetch_url(self.source, url, batch_size);
+        let fetch = urls::page_url(self.source, url, batch_size);
         self.segments.insert(0, Segment::new(0, fetch, lo, hi));
         self.renumber();
     }
@@ -369,14 +354,14 @@ impl Plan {
     pub fn start_after(&mut self, last_done: u64) {
         let from = last_done.saturating_add(1);
         if let Some(d) = &mut self.discovery {
-            raise_id_min(&mut d.url, from);
-            raise_id_min(&mut d.fetch, from);
+            urls::raise_id_min(&mut d.url, from);
+            urls::raise_id_min(&mut d.fetch, from);
         }
         for s in &mut self.segments {
             if s.hi.is_some_and(|hi| hi < from) {
                 continue;
             }
-            raise_id_min(&mut s.page.url, from);
+            urls::raise_id_min(&mut s.page.url, from);
             s.lo = Some(s.lo.map_or(from, |lo| lo.max(from)));
             s.page.lo = s.page.lo.max(from);
         }
@@ -469,7 +454,7 @@ impl Plan {
         let url = match page.max.filter(|_| restart) {
             Some(last) => {
                 let mut u = page.url.clone();
-                raise_id_min(&mut u, last.saturating_add(1).min(page.hi));
+                urls::raise_id_min(&mut u, last.saturating_add(1).min(page.hi));
                 u.to_string()
             }
             None => page.url.to_string(),
@@ -488,12 +473,7 @@ impl Plan {
         let Some((lo, hi)) = self.windows.as_mut().and_then(Windows::next_window) else { return };
         let Some(template) = self.discovery.as_ref().map(|d| d.fetch.clone()) else { return };
         let mut url = template;
-        if let Some(lo) = lo {
-            url.set_query("id_min", &lo.to_string());
-        }
-        if let Some(hi) = hi {
-            url.set_query("id_max", &hi.to_string());
-        }
+        urls::set_window(&mut url, lo, hi);
         self.push_cut(url, lo, hi);
     }
 
@@ -710,8 +690,7 @@ impl Plan {
         d.busy = false;
         d.done = true;
         let ids = std::mem::take(&mut d.ids).into_ranges();
-        let lo0 = d.fetch.query_get("id_min").and_then(|v| v.parse::<u64>().ok());
-        let hi_last = d.fetch.query_get("id_max").and_then(|v| v.parse::<u64>().ok());
+        let (lo0, hi_last) = (urls::id_min(&d.fetch), urls::id_max(&d.fetch));
         let windows = Windows::new(ids, d.ids_per_window, lo0, hi_last);
         if windows.count() > u64::from(MAX_PAGES) {
             return Err(Error::server(
@@ -781,13 +760,6 @@ fn find_mut(segments: &mut [Segment], target: Target) -> Option<&mut Segment> {
     let Target::Segment(no) = target else { return None };
     let i = segments.binary_search_by_key(&no, |s| s.no).ok()?;
     segments.get_mut(i)
-}
-
-/// Makes `url` start at `from` at the earliest (keeps a later `id_min` it already has).
-fn raise_id_min(url: &mut Url, from: u64) {
-    if url.query_get("id_min").and_then(|v| v.parse::<u64>().ok()).is_none_or(|m| m < from) {
-        url.set_query("id_min", &from.to_string());
-    }
 }
 
 #[cfg(test)]
