@@ -473,6 +473,49 @@ pub fn data_sources() -> Array {
     out
 }
 
+/// The Custom Parameters in table order (`crate::params::table`), each
+/// `{key, kind, default, min, max, values, required, summary, doc}`: `kind` is `integer`, `boolean`,
+/// `choice`, `url`, `secret`, `pem`, `proxy`, `xmlName` or `text`; `default` a number or boolean
+/// (`null` when the kind has none); `min`/`max` numbers for integers (else `null`); `values` the
+/// allowed values of a choice (else `null`); `required` `always`, `forItsDataSource` or `no`;
+/// `summary` one line for help texts; `doc` the README's "Meaning" text.
+#[wasm_bindgen]
+pub fn parameters() -> Array {
+    use crate::params::table::{Kind, PARAMS};
+    let out = Array::new();
+    for p in PARAMS {
+        let o = Object::new();
+        set(&o, "key", p.key);
+        set(&o, "kind", p.kind.as_str());
+        let (default, min, max, values) = match p.kind {
+            Kind::Integer { min, max, default } => (
+                JsValue::from_f64(default as f64),
+                JsValue::from_f64(min as f64),
+                JsValue::from_f64(max as f64),
+                JsValue::NULL,
+            ),
+            Kind::Boolean { default } => (JsValue::from_bool(default), JsValue::NULL, JsValue::NULL, JsValue::NULL),
+            Kind::Choice(values) => {
+                let list = Array::new();
+                for v in values {
+                    list.push(&JsValue::from_str(v));
+                }
+                (JsValue::NULL, JsValue::NULL, JsValue::NULL, list.into())
+            }
+            _ => (JsValue::NULL, JsValue::NULL, JsValue::NULL, JsValue::NULL),
+        };
+        set(&o, "default", default);
+        set(&o, "min", min);
+        set(&o, "max", max);
+        set(&o, "values", values);
+        set(&o, "required", p.required.as_str());
+        set(&o, "summary", p.summary);
+        set(&o, "doc", p.doc);
+        out.push(&o);
+    }
+    out
+}
+
 /// Every stable error code, as `{CONFIG_INVALID: "CONFIG_INVALID", ...}`: the core's and the
 /// shim's (one list, `crate::error::ErrorCode`), so JavaScript names a code by a property that
 /// exists rather than by a string literal.
