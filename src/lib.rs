@@ -8,6 +8,11 @@
 //! Everything outside [`wasm`] is plain Rust with no wasm-bindgen or js-sys types, so the whole
 //! core builds and tests natively with `cargo test`.
 
+#![warn(missing_docs)]
+// Two argued `unsafe` blocks exist (the output view in `wasm.rs`, one `from_utf8_unchecked` in
+// `xml/tokens.rs`), each allowed at the spot; nothing else may use unsafe code.
+#![deny(unsafe_code)]
+
 pub mod error;
 pub mod feed;
 pub mod last_run_time;

@@ -42,11 +42,24 @@ pub enum Item {
     /// the tree back with [`ResponseParser::recycle`] when done with it.
     Record(Tree),
     /// `RESPONSE/WARNING` with code 1980 (or any warning with a non-empty `URL`): the next page.
-    NextPage { url: String },
+    NextPage {
+        /// The next page's URL, as Qualys sent it.
+        url: String,
+    },
     /// Any other `RESPONSE/WARNING` (including a 1980 without a URL).
-    Warning { code: Option<String>, text: String },
+    Warning {
+        /// The warning's code.
+        code: Option<String>,
+        /// Its text.
+        text: String,
+    },
     /// `RESPONSE/ID_SET/ID` (min == max) or `RESPONSE/ID_SET/ID_RANGE` ("a-b").
-    IdRange { min: u64, max: u64 },
+    IdRange {
+        /// The first ID.
+        min: u64,
+        /// The last ID (inclusive).
+        max: u64,
+    },
     /// A `SIMPLE_RETURN` or `GENERIC_RETURN` document, whole (the caller decides what it means).
     QualysReturn(QualysReturn),
     /// A parser notice for the log (non-UTF-8 bytes replaced, unknown entity kept, ...).
@@ -61,10 +74,15 @@ pub enum Item {
 /// or `TEXT` child), and `items` holds `("STATUS", RETURN@status)` when present.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct QualysReturn {
+    /// `SIMPLE_RETURN` or `GENERIC_RETURN`.
     pub root: String,
+    /// When Qualys answered, as it says.
     pub datetime: Option<String>,
+    /// The Qualys return code, if any.
     pub code: Option<String>,
+    /// The Qualys message.
     pub text: String,
+    /// `ITEM_LIST` entries as (key, value).
     pub items: Vec<(String, String)>,
 }
 
@@ -156,6 +174,7 @@ pub struct ResponseParser {
 }
 
 impl ResponseParser {
+    /// A parser for one response expected to be a `kind` document.
     pub fn new(kind: DocKind, limits: Limits) -> Self {
         ResponseParser { kind, reader: PushReader::new(limits.max_record_bytes) }
     }

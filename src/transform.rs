@@ -14,20 +14,28 @@ use crate::response::{DocKind, Item, Limits, QualysReturn, ResponseParser};
 
 /// Defaults for chunking when the caller has no parameters (match the feed's defaults).
 pub const DEFAULT_CHUNK_RECORDS: u32 = 1000;
+/// Default bytes per output chunk (4 MiB, the feed's default).
 pub const DEFAULT_CHUNK_BYTES: usize = 4 << 20;
 
+/// What an offline transform produced.
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TransformSummary {
+    /// Records written.
     pub records: u64,
+    /// Input bytes.
     pub bytes_in: u64,
+    /// Output bytes.
     pub bytes_out: u64,
+    /// Output chunks.
     pub chunks: u32,
     /// The WARNING 1980 URL, when the document was one page of several.
     pub next_page: Option<String>,
+    /// Parser notices (invalid UTF-8 replaced, unknown entities, ...).
     pub notices: Vec<String>,
 }
 
+/// An offline transform of one saved Qualys response.
 #[derive(Debug)]
 pub struct Transform {
     source: DataSource,
@@ -40,6 +48,7 @@ pub struct Transform {
 }
 
 impl Transform {
+    /// A transform of a `source` document into chunks of `chunk_records` records / `chunk_bytes` bytes.
     pub fn new(source: DataSource, chunk_records: u32, chunk_bytes: usize, limits: Limits) -> Self {
         Transform {
             source,
@@ -85,10 +94,12 @@ impl Transform {
         Ok(self.summary.clone())
     }
 
+    /// The next output chunk, in order.
     pub fn take_output(&mut self) -> Option<Chunk> {
         self.outputs.pop_front()
     }
 
+    /// The counters so far.
     pub fn summary(&self) -> &TransformSummary {
         &self.summary
     }

@@ -358,6 +358,7 @@ impl JsFeed {
         Ok(id_arg(id)?.or_else(|| self.inner.sole_request_id()).unwrap_or(0))
     }
 
+    /// `handleResponseHead(nowMs, status, headers, requestId?)`: the response's status line and headers (`[[name, value], ...]` or an object).
     #[wasm_bindgen(js_name = handleResponseHead)]
     pub fn handle_response_head(
         &mut self,
@@ -382,6 +383,7 @@ impl JsFeed {
         Ok(self.inner.handle_body(id, &bytes))
     }
 
+    /// `handleResponseEnd(nowMs, requestId?)`: the response body ended.
     #[wasm_bindgen(js_name = handleResponseEnd)]
     pub fn handle_response_end(&mut self, now_ms: JsValue, request_id: JsValue) -> Result<(), JsValue> {
         let now = time_arg(&now_ms, "nowMs")?;
@@ -553,6 +555,7 @@ pub struct JsTransformer {
 
 #[wasm_bindgen(js_class = Transformer)]
 impl JsTransformer {
+    /// `new Transformer(dataSource, chunkRecords?, chunkBytes?)`; throws `CONFIG_INVALID` for an unknown data source.
     #[wasm_bindgen(constructor)]
     pub fn new(data_source: JsValue, chunk_records: JsValue, chunk_bytes: JsValue) -> Result<JsTransformer, JsValue> {
         let source = data_source.as_string().as_deref().and_then(DataSource::from_param).ok_or_else(|| {
@@ -570,6 +573,7 @@ impl JsTransformer {
         Ok(JsTransformer { inner: Transform::new(source, records, bytes, Limits::default()), viewed: None })
     }
 
+    /// Pushes the next piece of the document (bytes); complete records become output at once.
     pub fn push(&mut self, chunk: JsValue) -> Result<(), JsValue> {
         let bytes = bytes_arg(&chunk, "the chunk")?;
         self.inner.push(&bytes).map_err(|e| js_error(&e))
@@ -581,6 +585,7 @@ impl JsTransformer {
         Ok(to_js(&s))
     }
 
+    /// The next output chunk as a string, or `undefined`.
     #[wasm_bindgen(js_name = takeOutput)]
     pub fn take_output(&mut self) -> Option<String> {
         self.inner.take_output().map(|c| c.xml)
@@ -602,6 +607,7 @@ fn view_chunk(keep: &mut Option<Chunk>, chunk: Option<Chunk>) -> JsValue {
     // Nothing between here and the caller's decoding allocates in wasm memory (building this
     // object and its properties happens on the JavaScript heap), so the memory is neither freed
     // nor grown under the view; the caller is told to decode or copy it before calling again.
+    #[allow(unsafe_code)]
     let bytes = unsafe { js_sys::Uint8Array::view(c.xml.as_bytes()) };
     let o = Object::new();
     set(&o, "bytes", bytes);

@@ -12,13 +12,18 @@ use crate::response::QualysReturn;
 /// Qualys headers that matter for pacing, read from one response.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RateHeaders {
+    /// `X-RateLimit-Remaining`.
     pub remaining: Option<u64>,
+    /// `X-RateLimit-ToWait-Sec`.
     pub to_wait_sec: Option<u64>,
+    /// `Retry-After` (seconds).
     pub retry_after_sec: Option<u64>,
+    /// `X-Concurrency-Limit-Limit`.
     pub concurrency_limit: Option<u64>,
 }
 
 impl RateHeaders {
+    /// Reads the headers (names in any case; values that are not whole numbers are ignored).
     pub fn read(headers: &[(String, String)]) -> Self {
         let get = |name: &str| {
             headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).and_then(|(_, v)| v.trim().parse::<u64>().ok())
@@ -32,6 +37,7 @@ impl RateHeaders {
     }
 }
 
+/// What a settled response means for its page.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Settlement {
     /// The page is complete.
@@ -40,7 +46,12 @@ pub enum Settlement {
     Retry(Error),
     /// Qualys asked us to wait (409 rate/concurrency limit, 429): wait, then retry without
     /// counting against `maxRetry`, within the wait budget.
-    WaitAndRetry { ms: u64, reason: String },
+    WaitAndRetry {
+        /// How long to wait.
+        ms: u64,
+        /// Why, for the log.
+        reason: String,
+    },
     /// Retrying cannot help.
     Fail(Error),
 }

@@ -79,6 +79,7 @@ enum State {
     Failed(Error),
 }
 
+/// One data-feed run: the state machine (see the module documentation for the protocol).
 pub struct Feed {
     config: Config,
     plan: Plan,
@@ -357,6 +358,7 @@ impl Feed {
         }
     }
 
+    /// The run's data source.
     pub fn data_source(&self) -> DataSource {
         self.config.data_source
     }

@@ -36,17 +36,22 @@ pub use crate::qualys::DataSource;
 pub struct Proxy {
     /// `http://host:port/` (http only).
     pub url: Url,
+    /// The proxy user, if any.
     pub username: Option<String>,
+    /// The proxy password, if any.
     pub password: Option<Secret>,
 }
 
 /// The validated configuration of one feed run. `Debug` shows `***` for the secrets.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
+    /// `dataSource`.
     pub data_source: DataSource,
     /// The URL parameter for this data source, as given (may contain `<LastRunTime>`).
     pub url_template: String,
+    /// `username`: the Qualys API user.
     pub username: String,
+    /// `password`: the Qualys API password.
     pub password: Secret,
     /// `batchSize`: records per page (`truncation_limit`), default 500, 1..=1_000_000.
     pub batch_size: u32,
@@ -98,7 +103,9 @@ impl Config {
 /// The result of [`parse`]: the configuration and warnings to log before the run starts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Parsed {
+    /// The validated configuration.
     pub config: Config,
+    /// Warnings to log before the run starts (one bounded line each, no secret).
     pub warnings: Vec<String>,
 }
 

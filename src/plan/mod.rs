@@ -78,7 +78,9 @@ pub enum Target {
 /// A request the plan wants made now.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Assignment {
+    /// What the request is for (the discovery or a segment).
     pub target: Target,
+    /// The URL to fetch.
     pub url: String,
     /// 1-based page number within the segment.
     pub page: u32,
@@ -180,6 +182,7 @@ struct Discovery {
     done: bool,
 }
 
+/// The paging plan of one run (see the module documentation).
 #[derive(Debug)]
 pub struct Plan {
     source: DataSource,
@@ -367,16 +370,19 @@ impl Plan {
         }
     }
 
+    /// Whether everything is fetched (discovery done, no segment or window left).
     pub fn is_done(&self) -> bool {
         self.discovery.as_ref().is_none_or(|d| d.done)
             && self.segments.is_empty()
             && self.windows.as_ref().is_none_or(Windows::is_exhausted)
     }
 
+    /// Pages completed so far.
     pub fn pages_done(&self) -> u32 {
         self.pages_done
     }
 
+    /// The highest record ID written so far.
     pub fn highest_id(&self) -> Option<u64> {
         self.highest_id
     }
