@@ -22,7 +22,7 @@
 //! A token that breaks any rule is ignored with one reason, in an admin's words; the run is then a
 //! normal run. An older version's token (`qvt1`) is ignored the same way.
 //!
-//! Out of scope: what the feed does with an accepted checkpoint (`feed/mod.rs`).
+//! Out of scope: what a run does with an accepted checkpoint (`super`, the resume module).
 
 use chrono::{DateTime, Utc};
 
