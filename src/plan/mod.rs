@@ -28,8 +28,9 @@
 //!   bounded by the windows in progress.
 //!
 //! Out of scope: HTTP, parsing, time-based decisions other than a segment's retry time, building
-//! URLs from the LastRunTime template (the feed does that), the checkpoint's text format
-//! (`crate::feed::checkpoint`).
+//! URLs from the LastRunTime template (the feed does that), the query rules of page, window and
+//! discovery URLs (`crate::qualys::urls`), the checkpoint's text format and applying one
+//! (`crate::resume`).
 //!
 //! Invariants: a record ID is written at most once per run; a page is complete only when its
 //! document closed; a segment's pages raise `id_min`; memory is bounded whatever the server claims.
