@@ -498,15 +498,14 @@ impl Feed {
         };
         match admit {
             Admit::Write => {}
+            // A retry reads again what its failed attempt wrote: skipped, nothing to warn about.
+            Admit::Reread => return,
             Admit::AlreadyWritten => {
                 self.summary.duplicates_skipped += 1;
                 if !std::mem::replace(&mut self.duplicate_logged, true) {
                     let what = self.in_flight.get(&request_id).map(|a| self.what(a)).unwrap_or_default();
-                    let which = id.map_or_else(
-                        || "a record without an ID that an earlier attempt at this page wrote".to_string(),
-                        |id| format!("record ID {id}, already written in this run,"),
-                    );
-                    self.log(Level::Warn, format!("{what}: Qualys sent {which} again; it is skipped, not written twice. Later duplicates are only counted (duplicates_skipped in the final summary line)."));
+                    let id = id.unwrap_or_default();
+                    self.log(Level::Warn, format!("{what}: Qualys sent record ID {id}, already written in this run by another page, again; it is skipped, not written twice. Later duplicates are only counted (duplicates_skipped in the final summary line)."));
                 }
                 return;
             }

@@ -61,8 +61,11 @@ pub const MAX_PAGES: u32 = 1_000_000;
 pub enum Admit {
     /// Write it.
     Write,
-    /// Already written in this run (an earlier page, window or attempt): skip it.
+    /// Already written in this run by another page or window (the server sent it again): skip it.
     AlreadyWritten,
+    /// Written by an earlier attempt at this same page, read again by its retry: skip it (an
+    /// expected consequence of retrying, not something the server did wrong).
+    Reread,
     /// Its ID lies outside the ID window the request asked for: skip it.
     OutOfWindow,
 }
@@ -107,6 +110,10 @@ struct Page {
     fresh: u64,
     /// Content hashes of the ID-less records written, once the page has any.
     idless: Option<Box<idless::Ledger>>,
+    /// The IDs the current attempt at this page wrote, and those its failed attempts wrote (so a
+    /// retry's re-read is told from a duplicate the server sent).
+    written_now: IdSet,
+    written_before: IdSet,
     /// Whether the URL went into the run's fetched set (on its first request).
     recorded: bool,
 }
@@ -116,7 +123,19 @@ impl Page {
         let num = |k: &str| url.query_get(k).and_then(|v| v.trim().parse::<u64>().ok());
         let lo = seg_lo.unwrap_or(0).max(num("id_min").unwrap_or(0));
         let hi = seg_hi.unwrap_or(u64::MAX).min(num("id_max").unwrap_or(u64::MAX));
-        Page { url, lo, hi, max: None, attempt_last: None, sorted: true, fresh: 0, idless: None, recorded: false }
+        Page {
+            url,
+            lo,
+            hi,
+            max: None,
+            attempt_last: None,
+            sorted: true,
+            fresh: 0,
+            idless: None,
+            written_now: IdSet::new(),
+            written_before: IdSet::new(),
+            recorded: false,
+        }
     }
 }
 
@@ -511,8 +530,9 @@ impl Plan {
         page.attempt_last = Some(id);
         page.max = Some(page.max.map_or(id, |m| m.max(id)));
         if !self.written.insert(id) {
-            return Admit::AlreadyWritten;
+            return if page.written_before.contains(id) { Admit::Reread } else { Admit::AlreadyWritten };
         }
+        page.written_now.insert(id);
         page.fresh += 1;
         self.highest_id = Some(self.highest_id.map_or(id, |h| h.max(id)));
         Admit::Write
@@ -527,7 +547,8 @@ impl Plan {
             seg.page.fresh += 1;
             Admit::Write
         } else {
-            Admit::AlreadyWritten
+            // The ledger only refuses what an earlier attempt at this page wrote.
+            Admit::Reread
         }
     }
 
@@ -594,6 +615,15 @@ impl Plan {
                     s.busy = false;
                     s.not_before = not_before;
                     s.retries = s.retries.saturating_add(u32::from(counts_as_retry));
+                    // What this attempt wrote, its retry will read again.
+                    let now = std::mem::take(&mut s.page.written_now);
+                    if s.page.written_before.is_empty() {
+                        s.page.written_before = now;
+                    } else {
+                        for id in now.iter() {
+                            s.page.written_before.insert(id);
+                        }
+                    }
                 }
             }
         }

@@ -65,7 +65,7 @@ fn retry_skips_written_ids_and_restarts_after_them() {
     assert_eq!(p.next_ready_time(), Some(500));
     let a = p.next_request(500).expect("retry");
     assert_eq!((a.url.as_str(), a.attempt), ("https://q.example/h/?action=list&truncation_limit=3&id_min=12", 1));
-    assert_eq!(p.admit(a.target, 11), Admit::AlreadyWritten);
+    assert_eq!(p.admit(a.target, 11), Admit::Reread);
     assert_eq!(p.admit(a.target, 12), Admit::Write);
     assert_eq!(p.highest_id(), Some(12));
     p.page_complete(a.target, None).expect("done");
@@ -80,7 +80,7 @@ fn kb_retry_keeps_the_url_and_filters_by_id() {
     p.attempt_failed(a.target, 0, true);
     let a = take(&mut p);
     assert_eq!(a.url, "https://q.example/kb/?action=list");
-    assert_eq!(p.admit(a.target, 5), Admit::AlreadyWritten);
+    assert_eq!(p.admit(a.target, 5), Admit::Reread);
 }
 
 #[test]
@@ -93,7 +93,7 @@ fn descending_ids_disable_the_restart_shortcut_but_not_dedupe() {
     p.attempt_failed(a.target, 0, true);
     let a = take(&mut p);
     assert_eq!(a.url, "https://q.example/h/?action=list&truncation_limit=3");
-    assert_eq!(p.admit(a.target, 20), Admit::AlreadyWritten);
+    assert_eq!(p.admit(a.target, 20), Admit::Reread);
     assert_eq!(p.admit(a.target, 16), Admit::Write);
 }
 
@@ -235,7 +235,7 @@ fn a_retry_starts_from_the_page_start_until_the_server_showed_its_order() {
     // not always sorted), so the retry asks for the whole page again.
     let a = take(&mut p);
     assert_eq!(a.url, "https://q.example/h/?action=list&truncation_limit=3");
-    assert_eq!(p.admit(a.target, 143_111_841), Admit::AlreadyWritten);
+    assert_eq!(p.admit(a.target, 143_111_841), Admit::Reread);
     assert_eq!(p.admit(a.target, 143_111_900), Admit::Write);
     assert!(!p
         .page_complete(a.target, Some("https://q.example/h/?action=list&truncation_limit=3&id_min=143111901"))
@@ -436,4 +436,24 @@ fn finished_windows_are_merged_so_what_is_kept_stays_small() {
     assert!(kept <= 12, "at most {kept} windows kept at once");
     assert_eq!(p.finished.len(), 1, "all merged: {:?}", p.finished);
     assert_eq!(p.progress(), (None, vec![]));
+}
+
+#[test]
+fn a_retry_rereading_its_own_records_is_told_from_a_server_duplicate() {
+    let mut p = Plan::new(DataSource::Hosts, url("https://q.example/h/?action=list&truncation_limit=3"), 3);
+    let a = take(&mut p);
+    assert_eq!(p.admit(a.target, 10), Admit::Write);
+    assert_eq!(p.admit(a.target, 10), Admit::AlreadyWritten, "the same attempt sent it twice: the server's doing");
+    p.attempt_failed(a.target, 0, true);
+    let a = take(&mut p);
+    assert_eq!(p.admit(a.target, 10), Admit::Reread, "the retry reads again what the failed attempt wrote");
+    assert_eq!(p.admit(a.target, 11), Admit::Write);
+    p.attempt_failed(a.target, 0, true);
+    let a = take(&mut p);
+    assert_eq!(p.admit(a.target, 11), Admit::Reread, "every earlier attempt counts");
+    assert_eq!(p.admit(a.target, 12), Admit::Write);
+    p.page_complete(a.target, Some("https://q.example/h/?action=list&truncation_limit=3&id_min=13")).expect("next");
+    let a = take(&mut p);
+    assert_eq!(p.admit(a.target, 13), Admit::Write);
+    assert_eq!(p.admit(a.target, 12), Admit::OutOfWindow, "below the page's id_min");
 }

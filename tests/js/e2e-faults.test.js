@@ -316,10 +316,9 @@ test('fault matrix: every fault x every data source retries to an exact output o
   // The outcomes the design promises.
   const byRow = new Map(table.map((r) => [r.row.split(' ')[0] + (r.row.includes('2 MiB') ? '-big' : r.row.includes('6 s') ? '-timeout' : ''), r.cells]));
   for (const kind of ['reset', 'truncate', 'http5xx', 'generic_return', 'delay-timeout', 'drip']) {
-    // A KB window is retried from its start: what a cut attempt wrote comes again and is skipped.
-    const [kb, ...chains] = byRow.get(kind);
-    assert.match(kb, /^retried, exact(, \d+ duplicates? skipped \+ warning)?$/, `${kind} / kb`);
-    assert.ok(chains.every((c) => c === 'retried, exact'), `${kind}: retried, exact everywhere: ${byRow.get(kind)}`);
+    // A KB window is retried from its start: what the cut attempt wrote comes again and is skipped
+    // without a warning (the retry's own re-read is no duplicate the server sent).
+    assert.ok(byRow.get(kind).every((c) => c === 'retried, exact'), `${kind}: retried, exact everywhere: ${byRow.get(kind)}`);
   }
   for (const kind of ['slow', 'delay', 'bad_utf8', 'huge_record']) {
     assert.ok(byRow.get(kind).every((c) => c.startsWith('exact')), `${kind}: exact without retry: ${byRow.get(kind)}`);
