@@ -6,7 +6,59 @@
  * bigints and Dates are taken as their text; null/undefined as not given; any other type is a
  * CONFIG_INVALID naming the key.
  */
-export type CustomParameters = Record<string, string | number | boolean | bigint | Date | null | undefined>;
+/** A Custom Parameter's value as a host may pass it (the core converts and validates it). */
+export type ParamValue = string | number | boolean | bigint | Date | null | undefined;
+
+/** Archer's Custom Parameters (keys case-sensitive; other keys are ignored with a warning). */
+export interface CustomParameters {
+  /** Which Qualys data to extract: kb, hosts, hostDetections or detections. Required. */
+  dataSource?: ParamValue;
+  /** Qualys KnowledgeBase API URL (dataSource=kb); <LastRunTime> is replaced by the resolved date. Required for its data source. */
+  kbUrl?: ParamValue;
+  /** Qualys host list API URL (dataSource=hosts); <LastRunTime> is replaced by the resolved date. Required for its data source. */
+  hostsUrl?: ParamValue;
+  /** Qualys host detection API URL (dataSource=hostDetections or detections); <LastRunTime> is replaced by the resolved date. Required for its data source. */
+  detectionUrl?: ParamValue;
+  /** Qualys API user name. Required. */
+  username?: ParamValue;
+  /** Qualys API password (mark it Protected); never logged. Required. */
+  password?: ParamValue;
+  /** Records per page (truncation_limit) for hosts and detections. Default 500; 1-1,000,000. */
+  batchSize?: ParamValue;
+  /** Most requests started in any 60-second window. Default 60; 1-10,000. */
+  requestsPerMin?: ParamValue;
+  /** Most open sockets to Qualys. Default 10; 1-25. */
+  socketLimit?: ParamValue;
+  /** Retries of a failed page. Default 1; 0-2. */
+  maxRetry?: ParamValue;
+  /** Seconds before the first retry; each further retry waits 3x longer. Default 5; 0-300. */
+  retryDelaySec?: ParamValue;
+  /** Days added to LastRunTime. Default -1; -3650-0. */
+  lastRunTimeOffset?: ParamValue;
+  /** Seconds a request may receive nothing; a whole response may take 6x this. Default 300; 5-3600. */
+  requestTimeoutSec?: ParamValue;
+  /** Total seconds a run may wait on Qualys rate/concurrency limits. Default 7200; 0-86,400. */
+  waitBudgetSec?: ParamValue;
+  /** Largest single record in MiB; bounds memory. Default 64; 1-1024. */
+  maxRecordMB?: ParamValue;
+  /** Records per writeItem call. Default 1000; 1-100,000. */
+  outputChunkRecords?: ParamValue;
+  /** MiB per writeItem call. Default 4; 1-256. */
+  outputChunkMB?: ParamValue;
+  /** kb: QIDs per request after listing them first; 0 = one request. Default 1000; 0-100,000. */
+  kbChunkSize?: ParamValue;
+  /** ID ranges fetched in parallel after listing the matching IDs. Default 1; 1-10. */
+  concurrency?: ParamValue;
+  /** Check Qualys's TLS certificate (default true). Default true. */
+  verifyCerts?: ParamValue;
+  /** Extra CA certificate (PEM) to trust. */
+  caCert?: ParamValue;
+  /** HTTP proxy, http://[user:password@]host:port. */
+  proxy?: ParamValue;
+  /** Root element of the output (default per data source). */
+  rootNode?: ParamValue;
+  [key: string]: ParamValue;
+}
 
 /** Archer's data-feed tokens as the host passes them. */
 export interface Tokens {

@@ -46,6 +46,7 @@ pub enum Source {
 pub struct Resolved {
     /// The date to put in the URL (offset already applied).
     pub value: DateTime<Utc>,
+    /// Where the value came from.
     pub source: Source,
     /// Lines to log as warnings (the token is quoted unless it is long or holds a secret).
     pub warnings: Vec<String>,

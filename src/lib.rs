@@ -8,15 +8,23 @@
 //! Everything outside [`wasm`] is plain Rust with no wasm-bindgen or js-sys types, so the whole
 //! core builds and tests natively with `cargo test`.
 
+#![warn(missing_docs)]
+// Two argued `unsafe` blocks exist (the output view in `wasm.rs`, one `from_utf8_unchecked` in
+// `xml/tokens.rs`), each allowed at the spot; nothing else may use unsafe code.
+#![deny(unsafe_code)]
+
 pub mod error;
 pub mod feed;
 pub mod last_run_time;
 pub mod output;
 pub mod params;
+pub mod pipeline;
 pub mod plan;
+pub mod qualys;
 pub mod records;
 pub mod request;
 pub mod response;
+pub mod resume;
 pub mod secret;
 pub mod text;
 pub mod transform;
@@ -30,4 +38,4 @@ mod test_rng;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
-pub use error::{Blame, Error, Result};
+pub use error::{Blame, Error, ErrorCode, Result};

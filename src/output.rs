@@ -19,7 +19,9 @@ use crate::xml::{Element, Node};
 /// One `writeItem` worth of sibling record fragments.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Chunk {
+    /// Sibling record fragments (UTF-8; ASCII when `ascii` is true).
     pub xml: String,
+    /// How many records the chunk holds.
     pub records: u32,
     /// Whether `xml` is pure ASCII (it is unless an element or attribute name was not).
     pub ascii: bool,
@@ -41,6 +43,7 @@ pub struct Chunker {
 }
 
 impl Chunker {
+    /// A chunker closing a chunk at `max_records` records or about `max_bytes` bytes.
     pub fn new(max_records: u32, max_bytes: usize) -> Self {
         Chunker {
             max_records: max_records.max(1),

@@ -12,13 +12,17 @@ use crate::secret::Secret;
 /// Value of the mandatory `X-Requested-With` header (Qualys rejects requests without one).
 pub const REQUESTED_WITH: &str = concat!("qualys-vm-transporter/", env!("CARGO_PKG_VERSION"));
 
+/// The HTTP method of a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
+    /// GET.
     Get,
+    /// POST.
     Post,
 }
 
 impl Method {
+    /// `GET` or `POST`.
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
@@ -32,7 +36,9 @@ impl Method {
 pub struct Request {
     /// Identifies the request in `handle_*` calls (several may be in flight).
     pub id: u64,
+    /// The HTTP method.
     pub method: Method,
+    /// The full URL.
     pub url: String,
     /// Non-secret headers, in order.
     pub headers: Vec<(String, String)>,

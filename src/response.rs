@@ -12,83 +12,15 @@
 //! what a Qualys return code means and whether to retry (the caller classifies [`QualysReturn`]);
 //! mapping records to Archer fields (see `crate::output`); HTTP.
 
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::text::server_text;
 use crate::xml::push_reader::{Capture, PushReader, Sink, DEFAULT_MAX_RECORD_BYTES};
 use crate::xml::{Node, Tree};
 
-const KB_ROOT: &str = "KNOWLEDGE_BASE_VULN_LIST_OUTPUT";
-const HOST_LIST_ROOT: &str = "HOST_LIST_OUTPUT";
-const DETECTION_ROOT: &str = "HOST_LIST_VM_DETECTION_OUTPUT";
 const SIMPLE_RETURN: &str = "SIMPLE_RETURN";
 const GENERIC_RETURN: &str = "GENERIC_RETURN";
 
-/// Which Qualys output the feed expects.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum DocKind {
-    /// `KNOWLEDGE_BASE_VULN_LIST_OUTPUT`: records are `RESPONSE/VULN_LIST/VULN`.
-    KnowledgeBase,
-    /// `HOST_LIST_OUTPUT`: records are `RESPONSE/HOST_LIST/HOST`.
-    HostList,
-    /// `HOST_LIST_VM_DETECTION_OUTPUT`: records are `RESPONSE/HOST_LIST/HOST`, each with its
-    /// `DETECTION_LIST`.
-    Detections,
-}
-
-impl DocKind {
-    /// The document a data source's URL returns.
-    pub fn of(source: crate::params::DataSource) -> DocKind {
-        use crate::params::DataSource;
-        match source {
-            DataSource::Kb => DocKind::KnowledgeBase,
-            DataSource::Hosts => DocKind::HostList,
-            DataSource::HostDetections | DataSource::Detections => DocKind::Detections,
-        }
-    }
-
-    /// The root element of this output.
-    pub fn root_element(self) -> &'static str {
-        match self {
-            DocKind::KnowledgeBase => KB_ROOT,
-            DocKind::HostList => HOST_LIST_ROOT,
-            DocKind::Detections => DETECTION_ROOT,
-        }
-    }
-
-    /// The Custom Parameter holding this API's URL.
-    pub fn url_parameter(self) -> &'static str {
-        match self {
-            DocKind::KnowledgeBase => "kbUrl",
-            DocKind::HostList => "hostsUrl",
-            DocKind::Detections => "detectionUrl",
-        }
-    }
-
-    /// A short description for messages.
-    pub fn describe(self) -> &'static str {
-        match self {
-            DocKind::KnowledgeBase => "KnowledgeBase vulnerability list",
-            DocKind::HostList => "host list",
-            DocKind::Detections => "host detection list",
-        }
-    }
-
-    fn from_root(name: &str) -> Option<DocKind> {
-        match name {
-            KB_ROOT => Some(DocKind::KnowledgeBase),
-            HOST_LIST_ROOT => Some(DocKind::HostList),
-            DETECTION_ROOT => Some(DocKind::Detections),
-            _ => None,
-        }
-    }
-
-    fn record_list(self) -> (&'static str, &'static str) {
-        match self {
-            DocKind::KnowledgeBase => ("VULN_LIST", "VULN"),
-            DocKind::HostList | DocKind::Detections => ("HOST_LIST", "HOST"),
-        }
-    }
-}
+pub use crate::qualys::DocKind;
 
 /// Memory limits for one response.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,11 +42,24 @@ pub enum Item {
     /// the tree back with [`ResponseParser::recycle`] when done with it.
     Record(Tree),
     /// `RESPONSE/WARNING` with code 1980 (or any warning with a non-empty `URL`): the next page.
-    NextPage { url: String },
+    NextPage {
+        /// The next page's URL, as Qualys sent it.
+        url: String,
+    },
     /// Any other `RESPONSE/WARNING` (including a 1980 without a URL).
-    Warning { code: Option<String>, text: String },
+    Warning {
+        /// The warning's code.
+        code: Option<String>,
+        /// Its text.
+        text: String,
+    },
     /// `RESPONSE/ID_SET/ID` (min == max) or `RESPONSE/ID_SET/ID_RANGE` ("a-b").
-    IdRange { min: u64, max: u64 },
+    IdRange {
+        /// The first ID.
+        min: u64,
+        /// The last ID (inclusive).
+        max: u64,
+    },
     /// A `SIMPLE_RETURN` or `GENERIC_RETURN` document, whole (the caller decides what it means).
     QualysReturn(QualysReturn),
     /// A parser notice for the log (non-UTF-8 bytes replaced, unknown entity kept, ...).
@@ -129,10 +74,15 @@ pub enum Item {
 /// or `TEXT` child), and `items` holds `("STATUS", RETURN@status)` when present.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct QualysReturn {
+    /// `SIMPLE_RETURN` or `GENERIC_RETURN`.
     pub root: String,
+    /// When Qualys answered, as it says.
     pub datetime: Option<String>,
+    /// The Qualys return code, if any.
     pub code: Option<String>,
+    /// The Qualys message.
     pub text: String,
+    /// `ITEM_LIST` entries as (key, value).
     pub items: Vec<(String, String)>,
 }
 
@@ -224,6 +174,7 @@ pub struct ResponseParser {
 }
 
 impl ResponseParser {
+    /// A parser for one response expected to be a `kind` document.
     pub fn new(kind: DocKind, limits: Limits) -> Self {
         ResponseParser { kind, reader: PushReader::new(limits.max_record_bytes) }
     }
@@ -271,7 +222,7 @@ impl DocSink<'_> {
         match DocKind::from_root(name) {
             Some(kind) if kind == self.kind => Ok(Capture::Skip),
             Some(kind) => Err(Error::config(
-                "WRONG_ENDPOINT",
+                ErrorCode::WrongEndpoint,
                 format!(
                     "the response is a {} ({}) but this feed expects a {} ({}): the {} parameter probably points at the wrong Qualys API",
                     kind.describe(),
@@ -284,7 +235,7 @@ impl DocSink<'_> {
             None => {
                 let shown: String = name.chars().take(64).collect();
                 Err(Error::server(
-                    "UNEXPECTED_DOCUMENT",
+                    ErrorCode::UnexpectedDocument,
                     false,
                     format!(
                         "the response is a <{shown}> document, not a Qualys {} ({}) or SIMPLE_RETURN: something other than the Qualys API (a proxy, a login or error page) probably answered; check the {} parameter and any proxy",
@@ -367,7 +318,7 @@ fn id_range(text: &str) -> Result<Item, Error> {
 fn bad_id_set(text: &str) -> Error {
     let shown: String = text.chars().take(64).collect();
     Error::server(
-        "INVALID_ID_SET",
+        ErrorCode::InvalidIdSet,
         false,
         format!("the response's ID_SET holds \"{shown}\", which is neither a host ID nor an ID range \"a-b\""),
     )
@@ -424,24 +375,24 @@ mod tests {
         assert!(r.is_ok());
         assert_eq!(items, vec![Item::IdRange { min: 5, max: 5 }, Item::IdRange { min: 7, max: 9 }]);
         let bad = "<HOST_LIST_OUTPUT><RESPONSE><ID_SET><ID_RANGE>9-7</ID_RANGE></ID_SET></RESPONSE></HOST_LIST_OUTPUT>";
-        assert_eq!(parse(DocKind::HostList, bad).1.map_err(|e| e.code()), Err("INVALID_ID_SET"));
+        assert_eq!(parse(DocKind::HostList, bad).1.map_err(|e| e.code()), Err(ErrorCode::InvalidIdSet));
     }
 
     #[test]
     fn wrong_endpoint_and_unexpected_documents() {
         let (_, r) = parse(DocKind::KnowledgeBase, "<HOST_LIST_OUTPUT><RESPONSE/></HOST_LIST_OUTPUT>");
-        let e = r.err().unwrap_or_else(|| Error::caller("X", ""));
-        assert_eq!(e.code(), "WRONG_ENDPOINT");
+        let e = r.err().unwrap_or_else(|| Error::caller(ErrorCode::Internal, ""));
+        assert_eq!(e.code(), ErrorCode::WrongEndpoint);
         assert_eq!(e.blame(), crate::error::Blame::Configuration);
         assert!(e.message().contains("kbUrl") && e.message().contains("HOST_LIST_OUTPUT"), "{}", e.message());
 
         let (_, r) = parse(DocKind::Detections, "<!DOCTYPE html>\n<html><body>Proxy error</body></html>");
-        let e = r.err().unwrap_or_else(|| Error::caller("X", ""));
-        assert_eq!(e.code(), "UNEXPECTED_DOCUMENT");
+        let e = r.err().unwrap_or_else(|| Error::caller(ErrorCode::Internal, ""));
+        assert_eq!(e.code(), ErrorCode::UnexpectedDocument);
         assert!(e.message().contains("<html>"));
         // names are matched exactly
         let (_, r) = parse(DocKind::HostList, "<host_list_output/>");
-        assert_eq!(r.map_err(|e| e.code()), Err("UNEXPECTED_DOCUMENT"));
+        assert_eq!(r.map_err(|e| e.code()), Err(ErrorCode::UnexpectedDocument));
     }
 
     #[test]
@@ -488,11 +439,11 @@ mod tests {
         let (items, r) =
             parse(DocKind::HostList, "<HOST_LIST_OUTPUT><RESPONSE><HOST_LIST><HOST><ID>1</ID></HOST><HOST><ID>2");
         assert_eq!(items.len(), 1);
-        let e = r.err().unwrap_or_else(|| Error::caller("X", ""));
-        assert_eq!(e.code(), "TRUNCATED_PAGE");
+        let e = r.err().unwrap_or_else(|| Error::caller(ErrorCode::Internal, ""));
+        assert_eq!(e.code(), ErrorCode::TruncatedPage);
         assert!(e.is_retryable());
         assert!(e.message().contains("</HOST_LIST_OUTPUT>"));
-        assert_eq!(parse(DocKind::HostList, "").1.map_err(|e| e.code()), Err("EMPTY_RESPONSE"));
+        assert_eq!(parse(DocKind::HostList, "").1.map_err(|e| e.code()), Err(ErrorCode::EmptyResponse));
     }
 
     #[test]

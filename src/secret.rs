@@ -64,7 +64,7 @@ impl fmt::Display for Secret {
 }
 
 /// Secrets shorter than this many characters are not masked inside free text (see the module doc).
-pub const MIN_SCRUB_CHARS: usize = 6;
+pub const MIN_SCRUB_CHARS: usize = 4;
 
 /// The written forms of a run's secrets, for keeping them out of log lines, errors and summaries.
 /// `Debug` shows only how many secrets it holds.
@@ -295,11 +295,11 @@ mod tests {
         assert!(red.reveals("500"), "a value containing it is not echoed");
         assert!(!red.reveals("abc"));
         let mut red = Redactor::default();
-        red.add("abcde");
-        assert_eq!(red.scrub("abcde"), "abcde");
-        assert!(red.reveals("xxabcdexx"));
-        red.add("abcdef");
-        assert_eq!(red.scrub("xabcdefx"), "x***x");
+        red.add("abc");
+        assert_eq!(red.scrub("abc"), "abc");
+        assert!(red.reveals("xxabcxx"));
+        red.add("abcd");
+        assert_eq!(red.scrub("xabcdx"), "x***x");
     }
 
     #[test]

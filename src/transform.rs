@@ -4,49 +4,53 @@
 //! with no paging, retries or HTTP (the CLI's `transform` command, the benchmarks, and the
 //! offline main job). Out of scope: following next-page URLs (reported, not fetched).
 
-use std::collections::VecDeque;
-
-use crate::error::{Error, Result};
-use crate::output::{Chunk, Chunker};
+use crate::error::{Error, ErrorCode, Result};
+use crate::output::Chunk;
 use crate::params::DataSource;
-use crate::records;
+use crate::pipeline::Pipeline;
 use crate::response::{DocKind, Item, Limits, QualysReturn, ResponseParser};
 
 /// Defaults for chunking when the caller has no parameters (match the feed's defaults).
 pub const DEFAULT_CHUNK_RECORDS: u32 = 1000;
+/// Default bytes per output chunk (4 MiB, the feed's default).
 pub const DEFAULT_CHUNK_BYTES: usize = 4 << 20;
 
+/// What an offline transform produced.
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TransformSummary {
+    /// Records written.
     pub records: u64,
+    /// Input bytes.
     pub bytes_in: u64,
+    /// Output bytes.
     pub bytes_out: u64,
+    /// Output chunks.
     pub chunks: u32,
     /// The WARNING 1980 URL, when the document was one page of several.
     pub next_page: Option<String>,
+    /// Parser notices (invalid UTF-8 replaced, unknown entities, ...).
     pub notices: Vec<String>,
 }
 
+/// An offline transform of one saved Qualys response.
 #[derive(Debug)]
 pub struct Transform {
-    source: DataSource,
     parser: ResponseParser,
-    chunker: Chunker,
+    /// Every record -> Archer records -> chunks -> the output queue (the feed's pipeline).
+    pipeline: Pipeline,
     items: Vec<Item>,
-    outputs: VecDeque<Chunk>,
     summary: TransformSummary,
     qualys: Option<QualysReturn>,
 }
 
 impl Transform {
+    /// A transform of a `source` document into chunks of `chunk_records` records / `chunk_bytes` bytes.
     pub fn new(source: DataSource, chunk_records: u32, chunk_bytes: usize, limits: Limits) -> Self {
         Transform {
-            source,
             parser: ResponseParser::new(DocKind::of(source), limits),
-            chunker: Chunker::new(chunk_records, chunk_bytes),
+            pipeline: Pipeline::new(source, chunk_records, chunk_bytes),
             items: Vec::new(),
-            outputs: VecDeque::new(),
             summary: TransformSummary::default(),
             qualys: None,
         }
@@ -67,12 +71,12 @@ impl Transform {
         let mut items = std::mem::take(&mut self.items);
         let r = self.parser.finish(&mut items);
         self.absorb(&mut items);
-        self.chunker.flush();
-        self.drain_chunks();
+        self.pipeline.flush();
+        self.sync_output_counts();
         r?;
         if let Some(q) = &self.qualys {
             return Err(Error::server(
-                "QUALYS_ERROR",
+                ErrorCode::QualysError,
                 false,
                 format!(
                     "the document is a Qualys {} (code {}): {}",
@@ -85,29 +89,30 @@ impl Transform {
         Ok(self.summary.clone())
     }
 
+    /// The next output chunk, in order.
     pub fn take_output(&mut self) -> Option<Chunk> {
-        self.outputs.pop_front()
+        self.pipeline.take_output()
     }
 
+    /// The counters so far.
     pub fn summary(&self) -> &TransformSummary {
         &self.summary
     }
 
-    fn drain_chunks(&mut self) {
-        while let Some(chunk) = self.chunker.take_ready() {
-            self.summary.chunks += 1;
-            self.summary.bytes_out += chunk.xml.len() as u64;
-            self.outputs.push_back(chunk);
-        }
+    /// The summary's output counters, from the pipeline.
+    fn sync_output_counts(&mut self) {
+        self.summary.records = self.pipeline.records;
+        self.summary.chunks = self.pipeline.chunks;
+        self.summary.bytes_out = self.pipeline.bytes_out;
     }
 
     fn absorb(&mut self, items: &mut Vec<Item>) {
         for item in items.drain(..) {
             match item {
                 Item::Record(tree) => {
-                    self.summary.records += records::write(self.source, &tree, &mut self.chunker);
+                    self.pipeline.write(&tree);
                     self.parser.recycle(tree);
-                    self.drain_chunks();
+                    self.sync_output_counts();
                 }
                 Item::NextPage { url } => self.summary.next_page = Some(url),
                 Item::QualysReturn(q) => self.qualys = Some(q),

@@ -28,7 +28,9 @@ use crate::secret::Secret;
 /// The two schemes this type handles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Scheme {
+    /// `http://`.
     Http,
+    /// `https://`.
     Https,
 }
 

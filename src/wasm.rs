@@ -17,10 +17,10 @@ use js_sys::{Array, Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::feed::{self, Action, TokenValues};
 use crate::output::Chunk;
-use crate::params::DataSource;
+use crate::qualys::DataSource;
 use crate::response::Limits;
 use crate::transform::{self, Transform};
 use crate::value::Value;
@@ -41,18 +41,18 @@ fn js_error(e: &Error) -> JsValue {
     let err = js_sys::Error::new(e.message());
     err.set_name("QualysTransporterError");
     let obj: &Object = err.as_ref();
-    set(obj, "code", e.code());
+    set(obj, "code", e.code().as_str());
     set(obj, "blame", e.blame().as_str());
     set(obj, "retryable", e.is_retryable());
     err.into()
 }
 
-fn caller_error(code: &'static str, message: String) -> JsValue {
+fn caller_error(code: ErrorCode, message: String) -> JsValue {
     js_error(&Error::caller(code, message))
 }
 
 fn bad_argument(message: String) -> JsValue {
-    caller_error("BAD_ARGUMENT", message)
+    caller_error(ErrorCode::BadArgument, message)
 }
 
 /// What `Object.prototype.toString` says about `v` (`"[object Date]"`, ...): the type of an object
@@ -358,6 +358,7 @@ impl JsFeed {
         Ok(id_arg(id)?.or_else(|| self.inner.sole_request_id()).unwrap_or(0))
     }
 
+    /// `handleResponseHead(nowMs, status, headers, requestId?)`: the response's status line and headers (`[[name, value], ...]` or an object).
     #[wasm_bindgen(js_name = handleResponseHead)]
     pub fn handle_response_head(
         &mut self,
@@ -382,6 +383,7 @@ impl JsFeed {
         Ok(self.inner.handle_body(id, &bytes))
     }
 
+    /// `handleResponseEnd(nowMs, requestId?)`: the response body ended.
     #[wasm_bindgen(js_name = handleResponseEnd)]
     pub fn handle_response_end(&mut self, now_ms: JsValue, request_id: JsValue) -> Result<(), JsValue> {
         let now = time_arg(&now_ms, "nowMs")?;
@@ -453,7 +455,94 @@ impl JsFeed {
 #[wasm_bindgen(js_name = defaultRootNode)]
 pub fn default_root_node(data_source: JsValue) -> Option<String> {
     let data_source = data_source.as_string()?;
-    DataSource::from_param(&data_source).map(|s| crate::records::default_root_node(s).to_string())
+    DataSource::from_param(&data_source).map(|s| s.default_root_node().to_string())
+}
+
+/// Every data source, in the guide's order, as `[{name, urlKey, defaultRootNode, recordElement}]`:
+/// the `dataSource` value, the Custom Parameter holding its URL, the default Archer root node of
+/// its output and the element name of each output record (`crate::qualys`).
+#[wasm_bindgen(js_name = dataSources)]
+pub fn data_sources() -> Array {
+    let out = Array::new();
+    for d in DataSource::ALL {
+        let o = Object::new();
+        set(&o, "name", d.as_str());
+        set(&o, "urlKey", d.url_key());
+        set(&o, "defaultRootNode", d.default_root_node());
+        set(&o, "recordElement", d.record_element());
+        out.push(&o);
+    }
+    out
+}
+
+/// The Custom Parameters in table order (`crate::params::table`), each
+/// `{key, kind, default, min, max, values, required, summary, doc}`: `kind` is `integer`, `boolean`,
+/// `choice`, `url`, `secret`, `pem`, `proxy`, `xmlName` or `text`; `default` a number or boolean
+/// (`null` when the kind has none); `min`/`max` numbers for integers (else `null`); `values` the
+/// allowed values of a choice (else `null`); `required` `always`, `forItsDataSource` or `no`;
+/// `summary` one line for help texts; `doc` the README's "Meaning" text.
+#[wasm_bindgen]
+pub fn parameters() -> Array {
+    use crate::params::table::{Kind, PARAMS};
+    let out = Array::new();
+    for p in PARAMS {
+        let o = Object::new();
+        set(&o, "key", p.key);
+        set(&o, "kind", p.kind.as_str());
+        let (default, min, max, values) = match p.kind {
+            Kind::Integer { min, max, default } => (
+                JsValue::from_f64(default as f64),
+                JsValue::from_f64(min as f64),
+                JsValue::from_f64(max as f64),
+                JsValue::NULL,
+            ),
+            Kind::Boolean { default } => (JsValue::from_bool(default), JsValue::NULL, JsValue::NULL, JsValue::NULL),
+            Kind::Choice(values) => {
+                let list = Array::new();
+                for v in values {
+                    list.push(&JsValue::from_str(v));
+                }
+                (JsValue::NULL, JsValue::NULL, JsValue::NULL, list.into())
+            }
+            _ => (JsValue::NULL, JsValue::NULL, JsValue::NULL, JsValue::NULL),
+        };
+        set(&o, "default", default);
+        set(&o, "min", min);
+        set(&o, "max", max);
+        set(&o, "values", values);
+        set(&o, "required", p.required.as_str());
+        set(&o, "summary", p.summary);
+        set(&o, "doc", p.doc);
+        out.push(&o);
+    }
+    out
+}
+
+/// Every stable error code, as `{CONFIG_INVALID: "CONFIG_INVALID", ...}`: the core's and the
+/// shim's (one list, `crate::error::ErrorCode`), so JavaScript names a code by a property that
+/// exists rather than by a string literal.
+#[wasm_bindgen(js_name = errorCodes)]
+pub fn error_codes() -> JsValue {
+    let o = Object::new();
+    for code in ErrorCode::ALL {
+        set(&o, code.as_str(), code.as_str());
+    }
+    o.into()
+}
+
+/// Every stable error code -> `{blame, retryable, meaning}` (its default blame and retryable flag,
+/// and one line saying what it means).
+#[wasm_bindgen(js_name = errorCodeInfo)]
+pub fn error_code_info() -> JsValue {
+    let o = Object::new();
+    for code in ErrorCode::ALL {
+        let info = Object::new();
+        set(&info, "blame", code.blame().as_str());
+        set(&info, "retryable", code.retryable());
+        set(&info, "meaning", code.meaning());
+        set(&o, code.as_str(), info);
+    }
+    o.into()
 }
 
 /// Offline transform of one saved response: `new Transformer("detections")`.
@@ -466,6 +555,7 @@ pub struct JsTransformer {
 
 #[wasm_bindgen(js_class = Transformer)]
 impl JsTransformer {
+    /// `new Transformer(dataSource, chunkRecords?, chunkBytes?)`; throws `CONFIG_INVALID` for an unknown data source.
     #[wasm_bindgen(constructor)]
     pub fn new(data_source: JsValue, chunk_records: JsValue, chunk_bytes: JsValue) -> Result<JsTransformer, JsValue> {
         let source = data_source.as_string().as_deref().and_then(DataSource::from_param).ok_or_else(|| {
@@ -474,7 +564,7 @@ impl JsTransformer {
                 None => read_value(&data_source).type_name().to_string(),
             };
             js_error(&Error::config(
-                "CONFIG_INVALID",
+                ErrorCode::ConfigInvalid,
                 format!("dataSource: {shown} is not one of kb, hosts, hostDetections, detections"),
             ))
         })?;
@@ -483,6 +573,7 @@ impl JsTransformer {
         Ok(JsTransformer { inner: Transform::new(source, records, bytes, Limits::default()), viewed: None })
     }
 
+    /// Pushes the next piece of the document (bytes); complete records become output at once.
     pub fn push(&mut self, chunk: JsValue) -> Result<(), JsValue> {
         let bytes = bytes_arg(&chunk, "the chunk")?;
         self.inner.push(&bytes).map_err(|e| js_error(&e))
@@ -494,6 +585,7 @@ impl JsTransformer {
         Ok(to_js(&s))
     }
 
+    /// The next output chunk as a string, or `undefined`.
     #[wasm_bindgen(js_name = takeOutput)]
     pub fn take_output(&mut self) -> Option<String> {
         self.inner.take_output().map(|c| c.xml)
@@ -515,6 +607,7 @@ fn view_chunk(keep: &mut Option<Chunk>, chunk: Option<Chunk>) -> JsValue {
     // Nothing between here and the caller's decoding allocates in wasm memory (building this
     // object and its properties happens on the JavaScript heap), so the memory is neither freed
     // nor grown under the view; the caller is told to decode or copy it before calling again.
+    #[allow(unsafe_code)]
     let bytes = unsafe { js_sys::Uint8Array::view(c.xml.as_bytes()) };
     let o = Object::new();
     set(&o, "bytes", bytes);

@@ -4,6 +4,7 @@
 
 use qualys_vm_transporter::feed::{Action, Feed, Level, Summary, Tokens};
 use qualys_vm_transporter::request::Request;
+use qualys_vm_transporter::ErrorCode;
 
 const PASSWORD: &str = "S3cr3t-Pa55w0rd-XYZ";
 
@@ -127,7 +128,7 @@ fn drive_with(
     let mut now: i64 = 1_700_000_000_000;
     let mut feed = Feed::new(params, tokens, now).expect("valid parameters");
     let mut run = Run {
-        outcome: Err(qualys_vm_transporter::Error::caller("NOT_RUN", "")),
+        outcome: Err(qualys_vm_transporter::Error::caller(ErrorCode::Internal, "NOT_RUN")),
         summary: Summary::default(),
         output: String::new(),
         logs: Vec::new(),
@@ -203,7 +204,7 @@ fn drive_with(
         while let Some(l) = feed.take_log() {
             run.logs.push((l.level, l.text));
         }
-        if run.outcome.is_ok() || matches!(&run.outcome, Err(e) if e.code() != "NOT_RUN") {
+        if run.outcome.is_ok() || matches!(&run.outcome, Err(e) if e.message() != "NOT_RUN") {
             run.summary = feed.summary().clone();
             return (run, max_in_flight);
         }
@@ -297,7 +298,7 @@ fn retries_are_bounded_by_max_retry_and_the_run_fails() {
             64,
         );
         let e = run.outcome.expect_err("must fail");
-        assert_eq!(e.code(), "NETWORK");
+        assert_eq!(e.code(), ErrorCode::Network);
         assert!(e.is_retryable());
         assert_eq!(run.requests.len() as u32, 2 + max, "maxRetry {max}");
         // what was written is a prefix of the full set, with no duplicates
@@ -338,7 +339,7 @@ fn the_wait_budget_ends_an_endless_409() {
         500,
     );
     let e = run.outcome.expect_err("must fail");
-    assert_eq!(e.code(), "WAIT_BUDGET_EXHAUSTED");
+    assert_eq!(e.code(), ErrorCode::WaitBudgetExhausted);
     assert_eq!(run.requests.len(), 4, "three waits of 31 s fit in 100 s, the fourth does not");
 }
 
@@ -383,9 +384,13 @@ fn rate_limit_headers_hold_the_next_request() {
 #[test]
 fn fatal_qualys_answers_fail_without_retry() {
     let cases = [
-        (200, include_str!("fixtures/real/j1_simple_return_2001_account_expired_real.xml"), "QUALYS_CREDENTIALS"),
-        (400, include_str!("fixtures/real/j1_simple_return_1905_http400_real.xml"), "QUALYS_BAD_REQUEST"),
-        (401, "<html>Unauthorized</html>", "QUALYS_CREDENTIALS"),
+        (
+            200,
+            include_str!("fixtures/real/j1_simple_return_2001_account_expired_real.xml"),
+            ErrorCode::QualysCredentials,
+        ),
+        (400, include_str!("fixtures/real/j1_simple_return_1905_http400_real.xml"), ErrorCode::QualysBadRequest),
+        (401, "<html>Unauthorized</html>", ErrorCode::QualysCredentials),
     ];
     for (status, body, code) in cases {
         let run = drive(
@@ -394,7 +399,7 @@ fn fatal_qualys_answers_fail_without_retry() {
             |_, _| (status, vec![], body.to_string(), Fault::None),
             50,
         );
-        let e = run.outcome.expect_err(code);
+        let e = run.outcome.expect_err(code.as_str());
         assert_eq!(e.code(), code);
         assert_eq!(run.requests.len(), 1, "{code}: no retry");
         assert!(run.output.is_empty());
@@ -477,7 +482,7 @@ fn a_truncation_warning_without_a_next_url_is_never_a_finished_run() {
         4096,
     );
     let e = run.outcome.expect_err("must not finish after page 1");
-    assert_eq!(e.code(), "NEXT_PAGE_URL_MISSING");
+    assert_eq!(e.code(), ErrorCode::NextPageUrlMissing);
     // With a retry allowed, the retry starts after the last host written and so reaches the
     // next page anyway: every record, once.
     let run = drive(
@@ -630,7 +635,7 @@ fn a_failed_run_leaves_a_checkpoint_and_the_next_run_resumes_from_it() {
         256,
     );
     let e = run1.outcome.as_ref().expect_err("run 1 fails");
-    assert_eq!(e.code(), "NETWORK");
+    assert_eq!(e.code(), ErrorCode::Network);
     let written1 = detections_in(&run1.output);
     assert!(written1.len() > 12 && written1.len() < 16, "3 pages and part of the 4th: {}", written1.len());
     // The checkpoint (what the shim hands back as previousRunContext) is also logged.
@@ -707,7 +712,7 @@ fn a_rate_limit_hold_longer_than_the_wait_budget_fails_instead_of_sleeping() {
         4096,
     );
     let e = run.outcome.expect_err("must fail rather than sleep an hour");
-    assert_eq!(e.code(), "WAIT_BUDGET_EXHAUSTED");
+    assert_eq!(e.code(), ErrorCode::WaitBudgetExhausted);
     assert!(run.waits.iter().all(|w| *w < 600_000), "{:?}", run.waits);
     assert_eq!(run.requests.len(), 1);
 }
@@ -779,7 +784,7 @@ fn error_lines(run: &Run) -> usize {
 /// a checkpoint of what was written.
 fn assert_loop_failure(run: &Run, what: &str) {
     let e = run.outcome.as_ref().expect_err(what);
-    assert_eq!(e.code(), "NEXT_PAGE_LOOP", "{what}: {e}");
+    assert_eq!(e.code(), ErrorCode::NextPageLoop, "{what}: {e}");
     assert_eq!(e.blame(), qualys_vm_transporter::Blame::Server, "{what}");
     assert!(!e.is_retryable(), "{what}");
     assert!(e.message().contains("next-page") || e.message().contains("next page"), "{what}: {e}");
@@ -1227,7 +1232,7 @@ fn a_discovery_claiming_every_possible_id_fails_cleanly_without_allocating() {
             4096,
         );
         let e = run.outcome.as_ref().expect_err(source);
-        assert_eq!(e.code(), "DISCOVERY_TOO_LARGE", "{source}: {e}");
+        assert_eq!(e.code(), ErrorCode::DiscoveryTooLarge, "{source}: {e}");
         assert_eq!(e.blame(), qualys_vm_transporter::Blame::Server);
         assert!(e.message().contains("concurrency=1") || e.message().contains("kbChunkSize=0"), "{e}");
         assert_eq!(run.requests.len(), 1, "{source}");
@@ -1255,7 +1260,7 @@ fn huge_waits_qualys_asks_for_fail_at_once_within_the_wait_budget() {
             4096,
         );
         let e = run.outcome.as_ref().expect_err(value);
-        assert_eq!(e.code(), "WAIT_BUDGET_EXHAUSTED", "{value}: {e}");
+        assert_eq!(e.code(), ErrorCode::WaitBudgetExhausted, "{value}: {e}");
         assert!(run.waits.is_empty(), "{value}: failed before waiting: {:?}", run.waits);
         assert_eq!(run.requests.len(), 1, "{value}");
         assert_eq!(detections_in(&run.output), expected(&ids[..2], 1));
@@ -1278,7 +1283,7 @@ fn huge_waits_qualys_asks_for_fail_at_once_within_the_wait_budget() {
                 4096,
             );
             let e = run.outcome.as_ref().expect_err(value);
-            assert_eq!(e.code(), "WAIT_BUDGET_EXHAUSTED", "{status} {value}: {e}");
+            assert_eq!(e.code(), ErrorCode::WaitBudgetExhausted, "{status} {value}: {e}");
             assert!(run.waits.is_empty(), "{status} {value}: {:?}", run.waits);
             assert_eq!(run.requests.len(), 2);
         }
@@ -1308,7 +1313,7 @@ fn an_unusable_http_status_is_a_retryable_network_failure() {
         let e = run.outcome.as_ref().expect_err("no retry left");
         assert_eq!(
             (e.code(), e.blame(), e.is_retryable()),
-            ("HTTP_UNUSABLE_STATUS", qualys_vm_transporter::Blame::Network, true)
+            (ErrorCode::HttpUnusableStatus, qualys_vm_transporter::Blame::Network, true)
         );
     }
 }

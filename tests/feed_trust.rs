@@ -7,6 +7,7 @@
 
 use qualys_vm_transporter::feed::{Action, Feed, Level, Summary, Tokens};
 use qualys_vm_transporter::request::Request;
+use qualys_vm_transporter::ErrorCode;
 
 const PASSWORD: &str = "S3cr3t-Pa55w0rd-XYZ";
 const NOW: i64 = 1_700_000_000_000;
@@ -145,7 +146,7 @@ fn drive(feed: Feed, mut serve: impl FnMut(&Request, usize) -> Answer) -> Run {
     let mut feed = feed;
     let mut now = NOW;
     let mut run = Run {
-        outcome: Err(qualys_vm_transporter::Error::caller("NOT_RUN", "")),
+        outcome: Err(qualys_vm_transporter::Error::caller(ErrorCode::Internal, "NOT_RUN")),
         output: String::new(),
         logs: Vec::new(),
         requests: Vec::new(),
@@ -239,7 +240,7 @@ fn server_text_cannot_forge_a_log_line() {
         Answer::Body(400, simple_return("1905", forged))
     });
     let e = run.outcome.as_ref().expect_err("fails");
-    assert_eq!(e.code(), "QUALYS_BAD_REQUEST");
+    assert_eq!(e.code(), ErrorCode::QualysBadRequest);
     assert_bounded(&run, 2100);
     assert!(e.message().contains("bad value\\n2024-01-01T00:00:00.000Z :: INFO :: done:"), "{}", e.message());
     assert!(!run.logs.iter().any(|(_, l)| l.starts_with("2024-01-01") || l.starts_with("done:")), "{:?}", run.logs);
@@ -273,7 +274,7 @@ fn a_50_mb_text_gives_bounded_log_lines_and_error_messages() {
     let run =
         drive(new_feed(&params("hosts", HOSTS_URL, &[]), &Tokens::default()), |_, _| Answer::Body(200, body.clone()));
     let e = run.outcome.as_ref().expect_err("fails");
-    assert_eq!(e.code(), "QUALYS_CREDENTIALS");
+    assert_eq!(e.code(), ErrorCode::QualysCredentials);
     assert_bounded(&run, 2100);
     assert!(e.message().contains("more characters)"), "{}", &e.message()[..200]);
     let total: usize = run.logs.iter().map(|(_, l)| l.len()).sum();
@@ -284,7 +285,7 @@ fn a_50_mb_text_gives_bounded_log_lines_and_error_messages() {
         Answer::Body(200, body.clone())
     });
     let e = run.outcome.as_ref().expect_err("fails");
-    assert_eq!(e.code(), "RECORD_TOO_LARGE");
+    assert_eq!(e.code(), ErrorCode::RecordTooLarge);
     assert_bounded(&run, 2100);
 
     // A transport error message of 50 MB.
@@ -292,7 +293,7 @@ fn a_50_mb_text_gives_bounded_log_lines_and_error_messages() {
     let run = drive(new_feed(&params("hosts", HOSTS_URL, &[("maxRetry", "0")]), &Tokens::default()), |req, _| {
         Answer::Reset(200, host_page(&req.url, &all), 10, huge.clone())
     });
-    assert_eq!(run.outcome.as_ref().map_err(|e| e.code()).err(), Some("NETWORK"));
+    assert_eq!(run.outcome.as_ref().map_err(|e| e.code()).err(), Some(ErrorCode::Network));
     assert_bounded(&run, 2100);
 }
 
@@ -558,7 +559,7 @@ fn unusable_types_are_one_configuration_error_naming_keys_and_types() {
         ("dataSource", Value::Other("function")),
     ]);
     let e = Feed::with_values(&p, &lrt(Value::Bool(true)), NOW).expect_err("refused");
-    assert_eq!(e.code(), "CONFIG_INVALID");
+    assert_eq!(e.code(), ErrorCode::ConfigInvalid);
     let m = e.message();
     for (key, what) in [
         ("batchSize", "is an object"),
@@ -599,7 +600,7 @@ fn a_date_or_a_number_as_last_run_time_is_never_a_silent_full_load() {
     }
     for token in [Value::Bool(false), Value::Other("object"), Value::Date(f64::NAN), Value::Number(f64::INFINITY)] {
         let e = Feed::with_values(&values(&[]), &lrt(token.clone()), NOW).expect_err("refused");
-        assert_eq!(e.code(), "CONFIG_INVALID", "{token:?}");
+        assert_eq!(e.code(), ErrorCode::ConfigInvalid, "{token:?}");
         assert!(e.message().contains("LastRunTime token: "), "{}", e.message());
     }
 }
@@ -631,7 +632,7 @@ fn failed_run(all: &[Host], lrt: Option<&str>, fail_at: usize, batch: &str) -> R
         }
         Answer::Body(200, page)
     });
-    assert_eq!(run.outcome.as_ref().map_err(|e| e.code()).err(), Some("NETWORK"));
+    assert_eq!(run.outcome.as_ref().map_err(|e| e.code()).err(), Some(ErrorCode::Network));
     run
 }
 

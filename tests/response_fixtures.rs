@@ -18,6 +18,7 @@ mod common;
 use common::{run, Outcome, XorShift};
 use qualys_vm_transporter::response::{DocKind, Item, Limits, QualysReturn};
 use qualys_vm_transporter::xml::Element;
+use qualys_vm_transporter::ErrorCode;
 
 const REAL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/real/");
 
@@ -28,15 +29,15 @@ fn load(name: &str) -> Vec<u8> {
 /// Items plus the final result as (code, message).
 trait OutcomeExt {
     fn records(&self) -> Vec<Element>;
-    fn code(&self) -> Option<&str>;
+    fn code(&self) -> Option<ErrorCode>;
 }
 
 impl OutcomeExt for Outcome {
     fn records(&self) -> Vec<Element> {
         self.items.iter().filter_map(|i| if let Item::Record(e) = i { Some(e.to_element()) } else { None }).collect()
     }
-    fn code(&self) -> Option<&str> {
-        self.result.as_ref().err().map(|(c, _)| c.as_str())
+    fn code(&self) -> Option<ErrorCode> {
+        self.result.as_ref().err().and_then(|(c, _)| ErrorCode::from_str_opt(c))
     }
 }
 
@@ -129,7 +130,7 @@ fn check_truncations(name: &str, kind: DocKind, doc: &[u8], root: &str, record_c
     for cut in cuts {
         let part = &doc[..cut];
         let got = whole(kind, part);
-        assert_eq!(got.code(), Some("TRUNCATED_PAGE"), "{name} cut at {cut}: {:?}", got.result);
+        assert_eq!(got.code(), Some(ErrorCode::TruncatedPage), "{name} cut at {cut}: {:?}", got.result);
         assert!(
             want.items.len() >= got.items.len() && want.items[..got.items.len()] == got.items[..],
             "{name} cut at {cut}: items are not a prefix of the complete document's items"
@@ -484,12 +485,12 @@ fn j1_simple_returns() {
 #[test]
 fn data_outputs_for_the_wrong_feed_are_wrong_endpoint() {
     let o = whole(DocKind::Detections, &load("demisto_kb_vulnerabilities_raw.xml"));
-    assert_eq!(o.code(), Some("WRONG_ENDPOINT"));
+    assert_eq!(o.code(), Some(ErrorCode::WrongEndpoint));
     assert!(o.items.is_empty());
     let o = whole(DocKind::KnowledgeBase, &load("j1_host_list_empty_real.xml"));
-    assert_eq!(o.code(), Some("WRONG_ENDPOINT"));
+    assert_eq!(o.code(), Some(ErrorCode::WrongEndpoint));
     let o = whole(DocKind::HostList, &load("demisto_hld_host_list_detections_raw.xml"));
-    assert_eq!(o.code(), Some("WRONG_ENDPOINT"));
+    assert_eq!(o.code(), Some(ErrorCode::WrongEndpoint));
     let (_, message) = o.result.err().unwrap_or_default();
     assert!(message.contains("HOST_LIST_VM_DETECTION_OUTPUT") && message.contains("hostsUrl"), "{message}");
 }
@@ -632,7 +633,7 @@ fn generated_detections_under_random_splits() {
     // Cut inside the last host: every complete host is delivered, the cut one is not.
     let cut = find_last(&doc, b"<HOST>").unwrap_or(0) + 100;
     let o = run(DocKind::Detections, Limits::default(), random_chunks(&doc[..cut], 3, 4096));
-    assert_eq!(o.code(), Some("TRUNCATED_PAGE"));
+    assert_eq!(o.code(), Some(ErrorCode::TruncatedPage));
     assert_eq!(o.records().len(), HOSTS - 1);
     assert_eq!(o.items[..], want.items[..HOSTS - 1]);
 }
@@ -643,11 +644,11 @@ fn generated_detections_record_cap() {
     // One host is about 4.5 kB: a 2 kB cap stops at the first host, naming it and the parameter.
     let limits = Limits { max_record_bytes: 2048 };
     let o = run(DocKind::Detections, limits, [&doc[..]]);
-    assert_eq!(o.code(), Some("RECORD_TOO_LARGE"));
+    assert_eq!(o.code(), Some(ErrorCode::RecordTooLarge));
     assert!(o.items.is_empty());
     let (_, message) = o.result.clone().err().unwrap_or_default();
     assert!(message.contains("<HOST>") && message.contains("maxRecordMB"), "{message}");
     let split = run(DocKind::Detections, limits, random_chunks(&doc[..100_000], 5, 300));
-    assert_eq!(split.code(), Some("RECORD_TOO_LARGE"));
+    assert_eq!(split.code(), Some(ErrorCode::RecordTooLarge));
     assert!(split.items.is_empty());
 }

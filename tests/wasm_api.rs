@@ -544,3 +544,44 @@ fn checkpoint_and_summary_warnings_through_the_js_api() {
     assert!(warnings.is_object());
     assert_eq!(get(&warnings, "qualysWarning").as_f64(), Some(2.0));
 }
+
+#[wasm_bindgen_test]
+fn the_tables_are_exported_as_plain_data() {
+    use js_sys::{Array, Reflect};
+    use qualys_vm_transporter::params::table::PARAMS;
+    use qualys_vm_transporter::qualys::DataSource;
+    use qualys_vm_transporter::ErrorCode;
+
+    let sources: Array = wasm::data_sources();
+    assert_eq!(sources.length() as usize, DataSource::ALL.len());
+    for (i, d) in DataSource::ALL.iter().enumerate() {
+        let s = sources.get(i as u32);
+        assert_eq!(get_str(&s, "name"), d.as_str());
+        assert_eq!(get_str(&s, "urlKey"), d.url_key());
+        assert_eq!(get_str(&s, "defaultRootNode"), d.default_root_node());
+        assert_eq!(get_str(&s, "recordElement"), d.record_element());
+    }
+
+    let params: Array = wasm::parameters();
+    assert_eq!(params.length() as usize, PARAMS.len());
+    let batch = params.iter().find(|p| get_str(p, "key") == "batchSize").expect("batchSize");
+    assert_eq!(get_str(&batch, "kind"), "integer");
+    assert_eq!(
+        (get(&batch, "default").as_f64(), get(&batch, "min").as_f64(), get(&batch, "max").as_f64()),
+        (Some(500.0), Some(1.0), Some(1_000_000.0))
+    );
+    let ds = params.get(0);
+    assert_eq!(get_str(&ds, "key"), "dataSource");
+    assert_eq!(get_str(&ds, "required"), "always");
+    assert_eq!(Array::from(&get(&ds, "values")).length(), 4);
+    assert!(get(&ds, "default").is_null());
+
+    let codes = wasm::error_codes();
+    let info = wasm::error_code_info();
+    for code in ErrorCode::ALL {
+        assert_eq!(get_str(&codes, code.as_str()), code.as_str());
+        let i = Reflect::get(&info, &JsValue::from_str(code.as_str())).expect("info");
+        assert_eq!(get_str(&i, "blame"), code.blame().as_str());
+        assert_eq!(get(&i, "retryable").as_bool(), Some(code.retryable()));
+    }
+}

@@ -30,6 +30,8 @@ const HUGE_CHUNK = 65536;
  * @property {(nextIdMin:number)=>string} [nextPageUrl] the WARNING URL instead of the usual one (page_cycle)
  * @property {number} [overlap] the next page's id_min points this many hosts back (overlap fault)
  * @property {string} [idRange] a details=None answer claims this ID_RANGE instead of the real IDs (id_range)
+ * @property {boolean} [kbNextPage] a KB list page with records ends with a WARNING 1980 (page_cycle, overlap:
+ *           Qualys does not page the KB, a hostile server might)
  */
 
 function versionAtLeast(v, major) { return parseFloat(v) >= major; }
@@ -465,7 +467,9 @@ function* renderKb(ctx) {
   }
   let count = 0;
   let open = false;
+  let last = 0;
   const every = ctx.keepAliveEvery || 0;
+  const back = backTracker(ctx);
   for (const k of candidates) {
     if (!vulnPasses(model.vulnCore(k), p)) continue;
     if (!open) { yield '    <VULN_LIST>\n'; open = true; }
@@ -473,9 +477,14 @@ function* renderKb(ctx) {
     const v = model.vuln(k);
     yield* emitRecord(vulnRecord(v, ctx, injectionFor(ctx, count)), ctx);
     if (ctx.mark) ctx.mark('qid', v.qid);
+    back.push(v.qid);
+    last = v.qid;
     if (every > 0 && count % every === 0) yield keepAlive(ctx);
   }
   if (open) yield '    </VULN_LIST>\n';
+  // page_cycle / overlap: the next-page WARNING a hostile server would add (the URL is the
+  // fault's: back to the chain's first page, or starting `overlap` records back).
+  if (ctx.kbNextPage && count > 0) yield warning(ctx, count, back.next(last + 1));
   yield footer(ctx);
 }
 

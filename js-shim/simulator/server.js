@@ -273,6 +273,7 @@ async function startSimulator(options = {}) {
       urlBase,
       nextPageUrl,
       overlap: f && f.type === 'overlap' ? f.hosts : undefined,
+      kbNextPage: endpoint === 'kb' && Boolean(f) && (f.type === 'page_cycle' || f.type === 'overlap'),
       idRange: f && f.type === 'id_range' ? f.range : undefined,
       dtdHost: opts.dtdHost,
       keepAliveEvery: opts.keepAliveEvery,

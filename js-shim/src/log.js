@@ -8,7 +8,7 @@
 // JSON (\" \\ \t \uXXXX) or as Rust Debug (\" \\ \t \n \u{..}); as XML/HTML references;
 // percent-encoded (either hex case, + for a space, any mix of encoded and plain characters); and
 // base64 (of the password and of user:password, exact and in all three alignments, standard and
-// URL-safe alphabets). A secret shorter than MIN_SECRET (6, the core's MIN_SCRUB_CHARS) characters
+// URL-safe alphabets). A secret shorter than MIN_SECRET (4, the core's MIN_SCRUB_CHARS) characters
 // is not substring-scrubbed: it would rewrite every "0" or "ab" in the log, and the core never
 // echoes secrets anyway (the base64 of user:password, which is long, still is).
 //
@@ -31,7 +31,7 @@
 const REDACTED = '***';
 const RECENT_DEFAULT = 40;
 /** Secrets shorter than this are not substring-scrubbed (see above). */
-const MIN_SECRET = 6; // = the core's secret::MIN_SCRUB_CHARS
+const MIN_SECRET = 4; // = the core's secret::MIN_SCRUB_CHARS
 /** Base64 fragments (misaligned forms) shorter than this are not scrubbed. */
 const MIN_BASE64_FRAGMENT = 6;
 /** Characters per physical log line (the prefix not counted). */

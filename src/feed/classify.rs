@@ -6,19 +6,24 @@
 //! huge header value neither overflows nor skips the wait). Out of scope: counting retries and
 //! waits against their budgets (the feed does that).
 
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::response::QualysReturn;
 
 /// Qualys headers that matter for pacing, read from one response.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RateHeaders {
+    /// `X-RateLimit-Remaining`.
     pub remaining: Option<u64>,
+    /// `X-RateLimit-ToWait-Sec`.
     pub to_wait_sec: Option<u64>,
+    /// `Retry-After` (seconds).
     pub retry_after_sec: Option<u64>,
+    /// `X-Concurrency-Limit-Limit`.
     pub concurrency_limit: Option<u64>,
 }
 
 impl RateHeaders {
+    /// Reads the headers (names in any case; values that are not whole numbers are ignored).
     pub fn read(headers: &[(String, String)]) -> Self {
         let get = |name: &str| {
             headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).and_then(|(_, v)| v.trim().parse::<u64>().ok())
@@ -32,6 +37,7 @@ impl RateHeaders {
     }
 }
 
+/// What a settled response means for its page.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Settlement {
     /// The page is complete.
@@ -40,7 +46,12 @@ pub enum Settlement {
     Retry(Error),
     /// Qualys asked us to wait (409 rate/concurrency limit, 429): wait, then retry without
     /// counting against `maxRetry`, within the wait budget.
-    WaitAndRetry { ms: u64, reason: String },
+    WaitAndRetry {
+        /// How long to wait.
+        ms: u64,
+        /// Why, for the log.
+        reason: String,
+    },
     /// Retrying cannot help.
     Fail(Error),
 }
@@ -73,7 +84,7 @@ pub fn settle(
     match (status, parsed) {
         (200..=299, Ok(())) => {
             if status == 202 {
-                Settlement::Retry(Error::server("HTTP_202", true, "Qualys answered 202 Accepted (the result is not ready yet)"))
+                Settlement::Retry(Error::server(ErrorCode::Http202, true, "Qualys answered 202 Accepted (the result is not ready yet)"))
             } else {
                 Settlement::PageDone
             }
@@ -86,13 +97,13 @@ pub fn settle(
             }
         }
         (401, _) => Settlement::Fail(credentials_error("HTTP 401: Qualys refused the username/password")),
-        (403, _) => Settlement::Fail(Error::config("ACCESS_DENIED", "Qualys answered HTTP 403 Forbidden: the account is not allowed to use this API. Ask the Qualys administrator to enable API access for the user, or check the URL parameter.")),
-        (404, _) => Settlement::Fail(Error::config("URL_NOT_FOUND", format!("Qualys answered HTTP 404 Not Found: check the {url_key} parameter (host name and path, e.g. https://qualysapi.qualys.com/api/2.0/fo/...)."))),
-        (407, _) => Settlement::Fail(Error::config("PROXY_AUTH_REQUIRED", "The proxy answered 407 Proxy Authentication Required: put the proxy credentials in the proxy parameter as http://user:password@host:port.")),
+        (403, _) => Settlement::Fail(Error::config(ErrorCode::AccessDenied, "Qualys answered HTTP 403 Forbidden: the account is not allowed to use this API. Ask the Qualys administrator to enable API access for the user, or check the URL parameter.")),
+        (404, _) => Settlement::Fail(Error::config(ErrorCode::UrlNotFound, format!("Qualys answered HTTP 404 Not Found: check the {url_key} parameter (host name and path, e.g. https://qualysapi.qualys.com/api/5.0/fo/...)."))),
+        (407, _) => Settlement::Fail(Error::config(ErrorCode::ProxyAuthRequired, "The proxy answered 407 Proxy Authentication Required: put the proxy credentials in the proxy parameter as http://user:password@host:port.")),
         (409, _) => rate_wait(headers, None, "Qualys answered 409 (API limit reached)"),
         (429, _) => rate_wait(headers, None, "HTTP 429 Too Many Requests"),
-        (500..=599, _) => Settlement::Retry(Error::server("HTTP_5XX", true, format!("Qualys answered HTTP {status} (a server-side problem)"))),
-        (_, _) => Settlement::Fail(Error::server("HTTP_STATUS", false, format!("Qualys answered HTTP {status} with no Qualys error message; check the {url_key} parameter."))),
+        (500..=599, _) => Settlement::Retry(Error::server(ErrorCode::Http5xx, true, format!("Qualys answered HTTP {status} (a server-side problem)"))),
+        (_, _) => Settlement::Fail(Error::server(ErrorCode::HttpStatus, false, format!("Qualys answered HTTP {status} with no Qualys error message; check the {url_key} parameter."))),
     }
 }
 
@@ -101,7 +112,7 @@ pub fn settle(
 pub fn unusable_status(status: u16) -> Option<Error> {
     (!(200..=599).contains(&status)).then(|| {
         Error::network(
-            "HTTP_UNUSABLE_STATUS",
+            ErrorCode::HttpUnusableStatus,
             format!("the response had HTTP status {status}, which no page comes with (a proxy or the connection switched protocols or broke); the page will be fetched again. If it persists, check the proxy parameter and whatever sits between the feed and Qualys."),
         )
     })
@@ -113,7 +124,7 @@ fn settle_qualys_return(status: u16, headers: RateHeaders, q: &QualysReturn, url
     let said = if code_text.is_empty() { q.text.clone() } else { format!("{} (code {code_text})", q.text) };
     if q.root == "GENERIC_RETURN" {
         return Settlement::Retry(Error::server(
-            "QUALYS_INTERNAL_ERROR",
+            ErrorCode::QualysInternalError,
             true,
             format!("Qualys reported an internal error: {said}"),
         ));
@@ -126,19 +137,19 @@ fn settle_qualys_return(status: u16, headers: RateHeaders, q: &QualysReturn, url
         }
         Some(1965) => rate_wait(headers, item(q, "SECONDS_TO_WAIT"), &format!("Qualys rate limit: {said}")),
         Some(1901..=1922) => Settlement::Fail(Error::config(
-            "QUALYS_BAD_REQUEST",
+            ErrorCode::QualysBadRequest,
             format!("Qualys rejected the request: {said}. Fix the {url_key} parameter (its query parameters), or batchSize."),
         )),
         Some(2000..=2099) => Settlement::Fail(credentials_error(&said)),
-        Some(999) => Settlement::Retry(Error::server("QUALYS_INTERNAL_ERROR", true, format!("Qualys reported an internal error: {said}"))),
+        Some(999) => Settlement::Retry(Error::server(ErrorCode::QualysInternalError, true, format!("Qualys reported an internal error: {said}"))),
         _ if bad_login || status == 401 => Settlement::Fail(credentials_error(&said)),
-        _ => Settlement::Fail(Error::server("QUALYS_ERROR", false, format!("Qualys answered with an error (HTTP {status}): {said}"))),
+        _ => Settlement::Fail(Error::server(ErrorCode::QualysError, false, format!("Qualys answered with an error (HTTP {status}): {said}"))),
     }
 }
 
 fn credentials_error(said: &str) -> Error {
     Error::config(
-        "QUALYS_CREDENTIALS",
+        ErrorCode::QualysCredentials,
         format!("Qualys did not accept the account: {said}. Check the username and password parameters, that the account is active and has API access (Qualys: Users > Edit > API access), and that the URL is your subscription's API server."),
     )
 }
@@ -182,17 +193,23 @@ mod tests {
             settle(
                 503,
                 RateHeaders::default(),
-                Err(Error::server("UNEXPECTED_DOCUMENT", false, "html")),
+                Err(Error::server(ErrorCode::UnexpectedDocument, false, "html")),
                 None,
                 "hostsUrl"
             ),
             Settlement::Retry(_)
         ));
         assert!(
-            matches!(settle(200, RateHeaders::default(), Err(Error::server("TRUNCATED_PAGE", true, "cut")), None, "hostsUrl"), Settlement::Retry(e) if e.code() == "TRUNCATED_PAGE")
+            matches!(settle(200, RateHeaders::default(), Err(Error::server(ErrorCode::TruncatedPage, true, "cut")), None, "hostsUrl"), Settlement::Retry(e) if e.code() == ErrorCode::TruncatedPage)
         );
         assert!(matches!(
-            settle(200, RateHeaders::default(), Err(Error::server("RECORD_TOO_LARGE", false, "big")), None, "hostsUrl"),
+            settle(
+                200,
+                RateHeaders::default(),
+                Err(Error::server(ErrorCode::RecordTooLarge, false, "big")),
+                None,
+                "hostsUrl"
+            ),
             Settlement::Fail(_)
         ));
     }
@@ -219,17 +236,17 @@ mod tests {
         let r = ret("SIMPLE_RETURN", "1905", "parameter ids has invalid value", &[]);
         match settle(400, RateHeaders::default(), Ok(()), Some(&r), "detectionUrl") {
             Settlement::Fail(e) => {
-                assert_eq!(e.code(), "QUALYS_BAD_REQUEST");
+                assert_eq!(e.code(), ErrorCode::QualysBadRequest);
                 assert!(e.message().contains("detectionUrl"));
             }
             other => panic!("{other:?}"),
         }
         let r = ret("SIMPLE_RETURN", "2001", "Your account has expired.", &[]);
         assert!(
-            matches!(settle(200, RateHeaders::default(), Ok(()), Some(&r), "kbUrl"), Settlement::Fail(e) if e.code() == "QUALYS_CREDENTIALS" && e.blame() == crate::Blame::Configuration)
+            matches!(settle(200, RateHeaders::default(), Ok(()), Some(&r), "kbUrl"), Settlement::Fail(e) if e.code() == ErrorCode::QualysCredentials && e.blame() == crate::Blame::Configuration)
         );
         assert!(
-            matches!(settle(401, RateHeaders::default(), Err(Error::server("UNEXPECTED_DOCUMENT", false, "x")), None, "kbUrl"), Settlement::Fail(e) if e.code() == "QUALYS_CREDENTIALS")
+            matches!(settle(401, RateHeaders::default(), Err(Error::server(ErrorCode::UnexpectedDocument, false, "x")), None, "kbUrl"), Settlement::Fail(e) if e.code() == ErrorCode::QualysCredentials)
         );
         let r = ret("GENERIC_RETURN", "", "Internal error", &[]);
         assert!(matches!(settle(500, RateHeaders::default(), Ok(()), Some(&r), "kbUrl"), Settlement::Retry(_)));
@@ -262,7 +279,7 @@ mod tests {
                     Settlement::Retry(e) => {
                         assert_eq!(
                             (e.code(), e.blame(), e.is_retryable()),
-                            ("HTTP_UNUSABLE_STATUS", crate::Blame::Network, true)
+                            (ErrorCode::HttpUnusableStatus, crate::Blame::Network, true)
                         );
                         assert!(e.message().contains(&status.to_string()));
                     }

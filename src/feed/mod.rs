@@ -25,32 +25,29 @@
 //! are counted in the summary and warned about once each); a chain of pages that does not
 //! advance, and every wait or claim of the server, is bounded; a failed run never ends in `Done`.
 
-mod checkpoint;
 mod classify;
 mod notes;
 mod pacer;
+mod start;
 mod types;
 
 use std::collections::{BTreeMap, VecDeque};
 
-use chrono::DateTime;
-
-pub use self::checkpoint::{Checkpoint, Situation};
 pub use self::classify::{RateHeaders, Settlement};
 pub use self::notes::{WarningKind, LOGGED_PER_KIND};
 pub use self::types::{Action, Level, LogLine, ProxySettings, Summary, TokenValues, Tokens, TransportSettings};
-use crate::error::{Error, Result};
-use crate::last_run_time;
-use crate::output::{Chunk, Chunker};
-use crate::params::{self, Config, DataSource};
+use crate::error::{Error, ErrorCode};
+use crate::output::Chunk;
+use crate::params::{Config, DataSource};
+use crate::pipeline::Pipeline;
 use crate::plan::{Admit, Plan, Target};
 use crate::records;
 use crate::request::{base64, Request};
-use crate::response::{DocKind, Item, Limits, QualysReturn, ResponseParser};
+use crate::response::{Item, Limits, QualysReturn, ResponseParser};
+use crate::resume;
+pub use crate::resume::{Checkpoint, Situation};
 use crate::secret::{Redactor, Secret};
 use crate::text;
-use crate::url::Url;
-use crate::value::Value;
 
 use self::notes::{Notes, Verdict};
 use self::pacer::Pacer;
@@ -78,6 +75,7 @@ enum State {
     Failed(Error),
 }
 
+/// One data-feed run: the state machine (see the module documentation for the protocol).
 pub struct Feed {
     config: Config,
     plan: Plan,
@@ -85,9 +83,9 @@ pub struct Feed {
     in_flight: BTreeMap<u64, Attempt>,
     next_request_id: u64,
     pacer: Pacer,
-    chunker: Chunker,
+    /// Admitted records -> Archer records -> chunks -> the output queue.
+    pipeline: Pipeline,
     items: Vec<Item>,
-    outputs: VecDeque<Chunk>,
     logs: VecDeque<LogLine>,
     summary: Summary,
     started_at: i64,
@@ -123,294 +121,8 @@ impl std::fmt::Debug for Feed {
     }
 }
 
-/// Host-list filters that may be carried from a detection URL to the host-ID discovery request.
-/// Detection-only parameters (status, show_results, qids, ...) are not valid on the host list.
-const HOST_FILTERS: &[&str] = &[
-    "ids",
-    "id_min",
-    "id_max",
-    "ips",
-    "ipv6",
-    "ag_ids",
-    "ag_titles",
-    "network_ids",
-    "os_pattern",
-    "os_hostname",
-    "vm_scan_since",
-    "no_vm_scan_since",
-    "vm_scan_date_before",
-    "vm_scan_date_after",
-    "vm_processed_before",
-    "vm_processed_after",
-    "vm_auth_scan_date_before",
-    "vm_auth_scan_date_after",
-    "compliance_enabled",
-    "use_tags",
-    "tag_set_by",
-    "tag_include_selector",
-    "tag_exclude_selector",
-    "tag_set_include",
-    "tag_set_exclude",
-    "host_metadata",
-    "host_metadata_fields",
-];
-
 impl Feed {
-    /// Validates the parameters, resolves LastRunTime against `now_ms` (milliseconds since the
-    /// Unix epoch), applies a resume checkpoint, and plans the run. Fails only on configuration
-    /// errors.
-    pub fn new(params: &[(String, String)], tokens: &Tokens, now_ms: i64) -> Result<Feed> {
-        let values: Vec<(String, Value)> = params.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect();
-        Feed::with_values(&values, &TokenValues::from(tokens), now_ms)
-    }
-
-    /// [`Feed::new`] for parameters and tokens of any type, as a JavaScript host may pass them:
-    /// parameter values convert as [`crate::params::parse_values`] says, the LastRunTime token as
-    /// [`last_run_time::token_text`] says (an unusable type is a `CONFIG_INVALID` naming the token,
-    /// with the parameters' problems), and a PreviousRunContext that is not a string is ignored with
-    /// a warning.
-    pub fn with_values(params: &[(String, Value)], tokens: &TokenValues, now_ms: i64) -> Result<Feed> {
-        // Lines logged before the feed exists; replayed through `log`/`warn` at the end.
-        let mut early: Vec<(Level, Option<WarningKind>, String)> = Vec::new();
-        let mut token_problems: Vec<(&str, String)> = Vec::new();
-        let last_run_time_token = match last_run_time::token_text(&tokens.last_run_time) {
-            Ok((text, note)) => {
-                if let Some(note) = note {
-                    early.push((Level::Info, None, note));
-                }
-                text
-            }
-            Err(why) => {
-                token_problems.push(("LastRunTime token", why));
-                None
-            }
-        };
-        let previous_run_context = match &tokens.previous_run_context {
-            Value::Missing => None,
-            Value::Text(t) => Some(t.as_str()),
-            other => {
-                early.push((
-                    Level::Warn,
-                    Some(WarningKind::Checkpoint),
-                    format!(
-                        "PreviousRunContext is {}, not the text this feed writes: ignored, starting from the beginning",
-                        other.type_name()
-                    ),
-                ));
-                None
-            }
-        };
-        let parsed = params::parse_values(params, &token_problems)?;
-        let config = parsed.config;
-        let now = DateTime::from_timestamp_millis(now_ms)
-            .ok_or_else(|| Error::caller("BAD_TIME", format!("the current time {now_ms} ms is out of range")))?;
-        for w in parsed.warnings {
-            early.push((Level::Warn, Some(WarningKind::Parameter), w));
-        }
-        let url_key = config.url_key();
-        let has_placeholder = config.url_template.contains(last_run_time::PLACEHOLDER);
-        let redactor = Self::redactor_for(&config);
-
-        // A checkpoint left by a failed run of this data source.
-        // What a checkpoint must match: the URL parameter as configured (secret query values
-        // masked, so no hash of a password is written) and the raw LastRunTime token.
-        let url_hash = Checkpoint::hash(&text::mask_url(&config.url_template, &redactor));
-        let raw_token = last_run_time_token.as_deref().unwrap_or("");
-        let token_hash = if redactor.reveals(raw_token) {
-            Checkpoint::hash("\u{0}a token holding a secret")
-        } else {
-            Checkpoint::hash(raw_token)
-        };
-        let resumed = match previous_run_context.filter(|t| !t.trim().is_empty()) {
-            None => None,
-            Some(text) => {
-                let situation =
-                    Situation { data_source: config.data_source, url_hash: &url_hash, token_hash: &token_hash, now };
-                match Checkpoint::accept(text, &situation) {
-                    Ok(c) => Some(c),
-                    Err(why) => {
-                        early.push((Level::Warn, Some(WarningKind::Checkpoint), format!("PreviousRunContext could not be used to resume ({why}): ignored, starting from the beginning with a normal run")));
-                        None
-                    }
-                }
-            }
-        };
-
-        let mut summary = Summary { data_source: config.data_source.as_str().to_string(), ..Default::default() };
-        let parse_url =
-            |text: &str| Url::parse(text).map_err(|why| Error::config("CONFIG_INVALID", format!("{url_key}: {why}")));
-        let substitute = |value: &str| parse_url(&last_run_time::substitute(&config.url_template, value));
-        let url = if has_placeholder {
-            let value = match resumed.as_ref().and_then(|c| c.last_run_time.clone()) {
-                Some(window) => window,
-                None => {
-                    let resolved = last_run_time::resolve_with(
-                        last_run_time_token.as_deref(),
-                        config.last_run_time_offset_days,
-                        now,
-                        &redactor,
-                    );
-                    for w in resolved.warnings {
-                        early.push((Level::Warn, Some(WarningKind::LastRunTime), w));
-                    }
-                    last_run_time::format(resolved.value)
-                }
-            };
-            summary.last_run_time_used = Some(value.clone());
-            substitute(&value)?
-        } else {
-            early.push((Level::Info, None, format!("{url_key} has no <LastRunTime> placeholder: the URL is used as given and every run fetches all it selects")));
-            parse_url(&config.url_template)?
-        };
-
-        let mut plan = Self::plan_for(&config, url.clone(), &mut |level, text| early.push((level, None, text)));
-        if let Some(c) = &resumed {
-            let mut how = String::new();
-            if let Some(w) = c.watermark {
-                plan.start_after(w);
-                how.push_str(&format!("after ID {w}"));
-                // Records up to the watermark were written by the failed run; fetch those that
-                // changed since it started (with the usual offset), so nothing is missed when
-                // LastRunTime moves on.
-                if has_placeholder {
-                    if let Some(started) = last_run_time::parse_token(&c.started) {
-                        let since =
-                            last_run_time::format(started + chrono::Duration::days(config.last_run_time_offset_days));
-                        let mut catch_up = substitute(&since)?;
-                        catch_up.set_query("id_max", &w.to_string());
-                        plan.prepend_segment(
-                            catch_up,
-                            config.batch_size,
-                            url.query_get("id_min").and_then(|v| v.parse().ok()),
-                            Some(w),
-                        );
-                        how.push_str(&format!(", and IDs up to {w} changed since {since}"));
-                    }
-                }
-            }
-            if !c.done.is_empty() {
-                plan.exclude(&c.done);
-                how.push_str(&format!(", skipping {} finished window(s)", c.done.len()));
-            }
-            early.push((
-                Level::Info,
-                None,
-                format!(
-                    "resuming a failed run (LastRunTime window {}): fetching {how}",
-                    c.last_run_time.as_deref().unwrap_or("not used")
-                ),
-            ));
-        }
-        early.push((
-            Level::Info,
-            None,
-            format!(
-                "starting dataSource={} url={} LastRunTime={} batchSize={} requestsPerMin={} maxRetry={} concurrency={} verifyCerts={}",
-                config.data_source.as_str(),
-                text::mask_url(&plan.first_url().to_string(), &redactor),
-                summary.last_run_time_used.as_deref().unwrap_or("(not used)"),
-                config.batch_size,
-                config.requests_per_min,
-                config.max_retry,
-                config.concurrency,
-                config.verify_certs
-            ),
-        ));
-        let mut feed = Feed {
-            pacer: Pacer::new(config.requests_per_min),
-            chunker: Chunker::new(config.output_chunk_records, config.output_chunk_bytes),
-            retry_base_ms: u64::from(config.retry_delay_sec) * 1000,
-            started_iso: resumed.as_ref().map_or_else(|| last_run_time::format(now), |c| c.started.clone()),
-            resumed,
-            url_hash,
-            token_hash,
-            config,
-            plan,
-            state: State::Running,
-            in_flight: BTreeMap::new(),
-            next_request_id: 1,
-            items: Vec::new(),
-            outputs: VecDeque::new(),
-            logs: VecDeque::new(),
-            summary,
-            started_at: now_ms,
-            concurrency_limit: None,
-            duplicate_logged: false,
-            out_of_window_logged: false,
-            notes: Notes::default(),
-            redactor,
-            retry_reason: String::new(),
-        };
-        for (level, kind, text) in early {
-            match kind {
-                Some(kind) => feed.warn(kind, 1, text),
-                None => feed.log(level, text),
-            }
-        }
-        Ok(feed)
-    }
-
-    /// Every form of the run's secrets: the password, the proxy password, and both as Basic
-    /// authentication of their users.
-    fn redactor_for(config: &Config) -> Redactor {
-        let mut r = Redactor::default();
-        r.add(config.password.expose());
-        r.add_basic(&config.username, config.password.expose());
-        if let Some(p) = &config.proxy {
-            if let Some(pw) = &p.password {
-                r.add(pw.expose());
-                r.add_basic(p.username.as_deref().unwrap_or(""), pw.expose());
-            }
-        }
-        r
-    }
-
-    /// One sequential chain like the old script, or a discovery request then ID windows.
-    fn plan_for(config: &Config, url: Url, log: &mut impl FnMut(Level, String)) -> Plan {
-        let explicit_ids = Plan::has_id_selector(&url);
-        match config.data_source {
-            DataSource::Kb if config.kb_chunk_size > 0 && !explicit_ids => {
-                let mut discovery = url.clone();
-                discovery.set_query("details", "None");
-                log(Level::Info, format!("KnowledgeBase: listing the matching QIDs first, then fetching them in windows of {} QIDs (kbChunkSize)", config.kb_chunk_size));
-                Plan::with_discovery(config.data_source, url, config.batch_size, discovery, config.kb_chunk_size)
-                    .with_concurrency(config.concurrency)
-            }
-            DataSource::Kb => Plan::new(config.data_source, url, config.batch_size),
-            _ if config.concurrency > 1 && url.query_get("ids").is_none() => {
-                let mut discovery = url.clone();
-                if config.data_source != DataSource::Hosts {
-                    // The host IDs come from the host list API, with the filters it understands.
-                    let path = url.path().replace("/vm/detection/", "/");
-                    discovery = url.with_path(&path);
-                    for (k, _) in url.query_pairs() {
-                        if k != "action" && !HOST_FILTERS.contains(&k.as_str()) {
-                            discovery.remove_query(&k);
-                        }
-                    }
-                } else {
-                    for (k, _) in url.query_pairs() {
-                        if k.starts_with("show_") {
-                            discovery.remove_query(&k);
-                        }
-                    }
-                }
-                discovery.set_query("details", "None");
-                discovery.set_query("truncation_limit", "0");
-                log(
-                    Level::Info,
-                    format!(
-                        "listing the matching host IDs first, then fetching ranges of {} hosts, up to {} at a time",
-                        config.batch_size, config.concurrency
-                    ),
-                );
-                Plan::with_discovery(config.data_source, url, config.batch_size, discovery, config.batch_size)
-                    .with_concurrency(config.concurrency)
-            }
-            _ => Plan::new(config.data_source, url, config.batch_size),
-        }
-    }
-
+    /// The run's data source.
     pub fn data_source(&self) -> DataSource {
         self.config.data_source
     }
@@ -437,7 +149,7 @@ impl Feed {
                 .config
                 .root_node
                 .clone()
-                .unwrap_or_else(|| records::default_root_node(self.config.data_source).to_string()),
+                .unwrap_or_else(|| self.config.data_source.default_root_node().to_string()),
         }
     }
 
@@ -448,7 +160,7 @@ impl Feed {
 
     /// Next output chunk to hand to the host's writer, in order.
     pub fn take_output(&mut self) -> Option<Chunk> {
-        self.outputs.pop_front()
+        self.pipeline.take_output()
     }
 
     /// Next log line, in order.
@@ -564,7 +276,7 @@ impl Feed {
         if self.in_flight.is_empty() {
             // Nothing in flight, nothing ready, plan not done: cannot happen; fail loudly.
             return self.fail(Error::caller(
-                "STALLED",
+                ErrorCode::Stalled,
                 "the feed has nothing to do but is not finished; this is a bug, please report it",
             ));
         }
@@ -578,10 +290,10 @@ impl Feed {
         self.pacer.started(now_ms);
         self.summary.requests = self.summary.requests.saturating_add(1);
         // Host-ID discovery for the detection feeds asks the host list API.
-        let kind = if a.target == Target::Discovery && self.config.data_source != DataSource::Kb {
-            DocKind::HostList
+        let kind = if a.target == Target::Discovery {
+            self.config.data_source.discovery_doc_kind()
         } else {
-            DocKind::of(self.config.data_source)
+            self.config.data_source.doc_kind()
         };
         let parser = ResponseParser::new(kind, Limits { max_record_bytes: self.config.max_record_bytes });
         self.in_flight.insert(
@@ -698,12 +410,12 @@ impl Feed {
         let (code, message) = (text::server_text(code), text::server_text(message));
         let settlement = if tls {
             Settlement::Fail(Error::config(
-                "TLS_CERTIFICATE",
+                ErrorCode::TlsCertificate,
                 format!("The server's TLS certificate was not accepted ({code}: {message}). If Qualys is reached through a TLS-inspecting proxy or a private CA, put that CA's PEM in the caCert parameter; as a last resort set verifyCerts to False (credentials then travel over an unverified connection)."),
             ))
         } else {
             // Records completed before the failure are already written; the retry skips them.
-            Settlement::Retry(Error::network("NETWORK", format!("the connection failed ({code}: {message})")))
+            Settlement::Retry(Error::network(ErrorCode::Network, format!("the connection failed ({code}: {message})")))
         };
         self.settle(now_ms, attempt, settlement);
     }
@@ -734,7 +446,7 @@ impl Feed {
                     if code.trim() == "1980" {
                         // "record limit exceeded" with no URL to continue from: finishing here
                         // would silently drop every later page.
-                        let e = Error::server("NEXT_PAGE_URL_MISSING", true, format!("Qualys said the page was truncated (WARNING 1980: {text}) but sent no URL for the next page; the page will be fetched again"));
+                        let e = Error::server(ErrorCode::NextPageUrlMissing, true, format!("Qualys said the page was truncated (WARNING 1980: {text}) but sent no URL for the next page; the page will be fetched again"));
                         if let Some(a) = self.in_flight.get_mut(&request_id) {
                             a.error.get_or_insert(e);
                             a.list_closed = true;
@@ -786,15 +498,14 @@ impl Feed {
         };
         match admit {
             Admit::Write => {}
+            // A retry reads again what its failed attempt wrote: skipped, nothing to warn about.
+            Admit::Reread => return,
             Admit::AlreadyWritten => {
                 self.summary.duplicates_skipped += 1;
                 if !std::mem::replace(&mut self.duplicate_logged, true) {
                     let what = self.in_flight.get(&request_id).map(|a| self.what(a)).unwrap_or_default();
-                    let which = id.map_or_else(
-                        || "a record without an ID that an earlier attempt at this page wrote".to_string(),
-                        |id| format!("record ID {id}, already written in this run,"),
-                    );
-                    self.log(Level::Warn, format!("{what}: Qualys sent {which} again; it is skipped, not written twice. Later duplicates are only counted (duplicates_skipped in the final summary line)."));
+                    let id = id.unwrap_or_default();
+                    self.log(Level::Warn, format!("{what}: Qualys sent record ID {id}, already written in this run by another page, again; it is skipped, not written twice. Later duplicates are only counted (duplicates_skipped in the final summary line)."));
                 }
                 return;
             }
@@ -809,30 +520,27 @@ impl Feed {
                 return;
             }
         }
-        let n = records::write(self.config.data_source, tree, &mut self.chunker);
+        let n = self.pipeline.write(tree);
         self.summary.records += n;
         if let Some(a) = self.in_flight.get_mut(&request_id) {
             a.records += n;
         }
-        self.drain_chunks();
+        self.sync_output_counts();
     }
 
-    fn drain_chunks(&mut self) {
-        while let Some(chunk) = self.chunker.take_ready() {
-            self.summary.chunks += 1;
-            self.summary.bytes_out += chunk.xml.len() as u64;
-            self.outputs.push_back(chunk);
-        }
+    /// The summary's output counters, from the pipeline.
+    fn sync_output_counts(&mut self) {
+        self.summary.chunks = self.pipeline.chunks;
+        self.summary.bytes_out = self.pipeline.bytes_out;
     }
 
     fn flush_output(&mut self) {
-        self.chunker.flush();
-        self.drain_chunks();
-        if self.chunker.replaced_chars > 0 {
-            let n = std::mem::take(&mut self.chunker.replaced_chars);
+        let n = self.pipeline.flush();
+        self.sync_output_counts();
+        if n > 0 {
             self.warn(
                 WarningKind::ReplacedCharacters,
-                n as u64,
+                n,
                 format!("{n} character(s) that XML 1.0 does not allow were replaced by U+FFFD in the output"),
             );
         }
@@ -957,7 +665,7 @@ impl Feed {
 
     fn budget_error(&self, reason: &str, more_ms: u64) -> Error {
         Error::server(
-            "WAIT_BUDGET_EXHAUSTED",
+            ErrorCode::WaitBudgetExhausted,
             false,
             format!("{reason}; the feed has already waited {:.0} s for Qualys limits and waiting {:.0} s more would exceed waitBudgetSec={}. Lower requestsPerMin or concurrency, run the feed when other API users are idle, or raise waitBudgetSec.", self.summary.wait_ms as f64 / 1000.0, more_ms as f64 / 1000.0, self.config.wait_budget_sec),
         )
@@ -995,32 +703,14 @@ impl Feed {
 
     /// The checkpoint a failed run leaves for the next one.
     fn checkpoint(&self) -> Option<Checkpoint> {
-        let (watermark, done) = self.plan.progress();
-        let prior = self.resumed.as_ref();
-        let watermark = match (watermark, prior.and_then(|c| c.watermark)) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
-        let mut done_all = done;
-        if let Some(c) = prior {
-            done_all.extend(c.done.iter().copied().filter(|(_, b)| watermark.is_none_or(|w| *b > w)));
-        }
-        if watermark.is_none() && done_all.is_empty() {
-            return None;
-        }
-        if watermark.is_some_and(|w| w > checkpoint::MAX_ID) {
-            // No checkpoint can name it: the next run is a normal run (nothing is lost).
-            return None;
-        }
-        Some(Checkpoint {
+        let run = resume::RunIdentity {
             data_source: self.config.data_source,
             url_hash: self.url_hash.clone(),
             token_hash: self.token_hash.clone(),
             last_run_time: self.summary.last_run_time_used.clone(),
             started: self.started_iso.clone(),
-            watermark,
-            done: done_all,
-        })
+        };
+        resume::leave(&self.plan, self.resumed.as_ref(), &run)
     }
 
     fn fail(&mut self, e: Error) -> Action {
@@ -1054,7 +744,7 @@ impl Feed {
 
     fn misuse(&mut self, what: &str, request_id: u64) {
         if !matches!(self.state, State::Failed(_)) {
-            self.fail(Error::caller("OUT_OF_ORDER_CALL", format!("{what} was called for request {request_id}, which is not in flight; the caller must follow poll() -> Send -> head -> body -> end")));
+            self.fail(Error::caller(ErrorCode::OutOfOrderCall, format!("{what} was called for request {request_id}, which is not in flight; the caller must follow poll() -> Send -> head -> body -> end")));
         }
     }
 }

@@ -11,7 +11,9 @@ use crate::value::Value;
 /// Archer's data-feed tokens as the host passes them (`context.Tokens`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Tokens {
+    /// The LastRunTime token, as text.
     pub last_run_time: Option<String>,
+    /// The checkpoint a failed run left (`PreviousRunContext`).
     pub previous_run_context: Option<String>,
 }
 
@@ -49,7 +51,12 @@ pub enum Action {
     Send(Request),
     /// Wait this long (or until an in-flight response settles), then poll again.
     /// `reason` is for the log.
-    Wait { ms: u64, reason: String },
+    Wait {
+        /// How long.
+        ms: u64,
+        /// Why, for the log.
+        reason: String,
+    },
     /// Nothing to start now: wait until an in-flight response settles, then poll again.
     Pending,
     /// The run succeeded. Take the remaining output first.
@@ -58,15 +65,21 @@ pub enum Action {
     Fail(Error),
 }
 
+/// The level of a log line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
+    /// Details.
     Debug,
+    /// Progress.
     Info,
+    /// Something that deserves a look.
     Warn,
+    /// The run failed.
     Error,
 }
 
 impl Level {
+    /// `DEBUG`, `INFO`, `WARN` or `ERROR`.
     pub fn as_str(self) -> &'static str {
         match self {
             Level::Debug => "DEBUG",
@@ -80,7 +93,9 @@ impl Level {
 /// One log line; the shim adds the timestamp (`<ISO> :: <LEVEL> :: <text>`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogLine {
+    /// How important the line is.
     pub level: Level,
+    /// The text (one bounded line, no secret).
     pub text: String,
 }
 
@@ -89,21 +104,27 @@ pub struct LogLine {
 pub struct ProxySettings {
     /// `http://host:port`, without credentials (safe to log).
     pub url: String,
+    /// The `Proxy-Authorization` value, when the proxy has credentials.
     pub authorization: Option<Secret>,
 }
 
 /// How the HTTP layer must make requests. Validated by the core from the Custom Parameters.
 #[derive(Clone, Debug)]
 pub struct TransportSettings {
+    /// Most open sockets to Qualys (`socketLimit`).
     pub socket_limit: u32,
     /// Idle limit: the longest the server may send nothing (before the head, between body chunks).
     pub request_timeout_ms: u64,
     /// Whole-response limit: the longest one request may take from send to the body's end
     /// (`RESPONSE_TIMEOUT_FACTOR` x the idle limit), so a server dripping bytes is cut off.
     pub response_timeout_ms: u64,
+    /// Whether Qualys's TLS certificate is checked (`verifyCerts`).
     pub verify_certs: bool,
+    /// Extra CA certificate to trust, PEM (`caCert`).
     pub ca_cert: Option<String>,
+    /// The HTTP proxy, if any (`proxy`).
     pub proxy: Option<ProxySettings>,
+    /// The output's root element (`rootNode`, else the data source's default).
     pub root_node: String,
 }
 
@@ -111,15 +132,25 @@ pub struct TransportSettings {
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
+    /// The `dataSource` value.
     pub data_source: String,
+    /// Records written.
     pub records: u64,
+    /// Pages completed.
     pub pages: u32,
+    /// Requests started (retries and discovery included).
     pub requests: u32,
+    /// Retries of failed pages.
     pub retries: u32,
+    /// Waits for Qualys limits or the request pacing.
     pub waits: u32,
+    /// Milliseconds spent in those waits.
     pub wait_ms: u64,
+    /// Response body bytes received.
     pub bytes_in: u64,
+    /// Output bytes written.
     pub bytes_out: u64,
+    /// Output chunks written.
     pub chunks: u32,
     /// Records skipped because their ID was already written in this run (overlapping pages,
     /// a server repeating itself, a retried page).
@@ -127,11 +158,13 @@ pub struct Summary {
     /// Records skipped because their ID lies outside the ID range their request asked for
     /// (`id_min`/`id_max`: a server ignoring the range); `outOfWindowSkipped` in JavaScript.
     pub out_of_window_skipped: u64,
+    /// The highest record ID seen.
     pub highest_id: Option<u64>,
     /// The LastRunTime value substituted into the URL (`YYYY-MM-DDTHH:MM:SSZ`), if any.
     pub last_run_time_used: Option<String>,
     /// The token to hand back to Archer (at most 256 characters; empty = clear it).
     pub previous_run_context: String,
+    /// Milliseconds from the start of the run to its end.
     pub elapsed_ms: u64,
     /// Warnings by kind (see `WarningKind`): occurrences, logged or not, e.g.
     /// `{"qualysWarning": 20000, "invalidUtf8": 3}`. Empty when there were none.

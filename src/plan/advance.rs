@@ -23,7 +23,7 @@
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::url::Url;
 
 /// Pages in a row without a new record, still with a next page, that a segment may have before
@@ -80,7 +80,7 @@ fn quote(url: &Url) -> String {
 
 fn looping(what: String) -> Error {
     Error::server(
-        "NEXT_PAGE_LOOP",
+        ErrorCode::NextPageLoop,
         false,
         format!("{what}. Following it would fetch the same records again without end, so the feed stops here; every record written so far was written once, and the next run resumes after them. Check that nothing between the feed and Qualys (a proxy or API gateway) rewrites responses, and that the URL parameter does not set id_min itself; if it persists, report it to Qualys support with this message."),
     )
@@ -154,13 +154,13 @@ mod tests {
         for bad in ["id_min=40&x=1", "id_min=39", "x=1", "id_min=abc", "id_min="] {
             let next = url(&format!("https://q.example/d/?action=list&{bad}"));
             let e = check(&p2, &next, &fetched, 0).expect_err(bad);
-            assert_eq!(e.code(), "NEXT_PAGE_LOOP", "{bad}");
+            assert_eq!(e.code(), ErrorCode::NextPageLoop, "{bad}");
             assert!(e.message().contains("id_min"), "{bad}: {e}");
         }
         // without id_min anywhere, only a repeat is refused
         let q2 = url("https://q.example/d/?action=list&page=2");
         assert!(check(&p1, &q2, &fetched, 0).is_ok());
-        assert_eq!(check(&q2, &p1, &fetched, 0).map_err(|e| e.code()), Err("NEXT_PAGE_LOOP"));
+        assert_eq!(check(&q2, &p1, &fetched, 0).map_err(|e| e.code()), Err(ErrorCode::NextPageLoop));
         // idle pages
         let p3 = url("https://q.example/d/?action=list&id_min=41");
         assert!(check(&p2, &p3, &fetched, MAX_IDLE_PAGES).is_ok());

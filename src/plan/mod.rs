@@ -28,8 +28,9 @@
 //!   bounded by the windows in progress.
 //!
 //! Out of scope: HTTP, parsing, time-based decisions other than a segment's retry time, building
-//! URLs from the LastRunTime template (the feed does that), the checkpoint's text format
-//! (`crate::feed::checkpoint`).
+//! URLs from the LastRunTime template (the feed does that), the query rules of page, window and
+//! discovery URLs (`crate::qualys::urls`), the checkpoint's text format and applying one
+//! (`crate::resume`).
 //!
 //! Invariants: a record ID is written at most once per run; a page is complete only when its
 //! document closed; a segment's pages raise `id_min`; memory is bounded whatever the server claims.
@@ -44,8 +45,9 @@ pub use self::idless::content_hash;
 pub use self::windows::MAX_RANGES as MAX_DISCOVERED_RANGES;
 pub use self::written::IdSet;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::params::DataSource;
+use crate::qualys::urls;
 use crate::url::Url;
 
 use self::advance::Fetched;
@@ -59,8 +61,11 @@ pub const MAX_PAGES: u32 = 1_000_000;
 pub enum Admit {
     /// Write it.
     Write,
-    /// Already written in this run (an earlier page, window or attempt): skip it.
+    /// Already written in this run by another page or window (the server sent it again): skip it.
     AlreadyWritten,
+    /// Written by an earlier attempt at this same page, read again by its retry: skip it (an
+    /// expected consequence of retrying, not something the server did wrong).
+    Reread,
     /// Its ID lies outside the ID window the request asked for: skip it.
     OutOfWindow,
 }
@@ -77,7 +82,9 @@ pub enum Target {
 /// A request the plan wants made now.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Assignment {
+    /// What the request is for (the discovery or a segment).
     pub target: Target,
+    /// The URL to fetch.
     pub url: String,
     /// 1-based page number within the segment.
     pub page: u32,
@@ -103,6 +110,10 @@ struct Page {
     fresh: u64,
     /// Content hashes of the ID-less records written, once the page has any.
     idless: Option<Box<idless::Ledger>>,
+    /// The IDs the current attempt at this page wrote, and those its failed attempts wrote (so a
+    /// retry's re-read is told from a duplicate the server sent).
+    written_now: IdSet,
+    written_before: IdSet,
     /// Whether the URL went into the run's fetched set (on its first request).
     recorded: bool,
 }
@@ -112,7 +123,19 @@ impl Page {
         let num = |k: &str| url.query_get(k).and_then(|v| v.trim().parse::<u64>().ok());
         let lo = seg_lo.unwrap_or(0).max(num("id_min").unwrap_or(0));
         let hi = seg_hi.unwrap_or(u64::MAX).min(num("id_max").unwrap_or(u64::MAX));
-        Page { url, lo, hi, max: None, attempt_last: None, sorted: true, fresh: 0, idless: None, recorded: false }
+        Page {
+            url,
+            lo,
+            hi,
+            max: None,
+            attempt_last: None,
+            sorted: true,
+            fresh: 0,
+            idless: None,
+            written_now: IdSet::new(),
+            written_before: IdSet::new(),
+            recorded: false,
+        }
     }
 }
 
@@ -179,6 +202,7 @@ struct Discovery {
     done: bool,
 }
 
+/// The paging plan of one run (see the module documentation).
 #[derive(Debug)]
 pub struct Plan {
     source: DataSource,
@@ -211,9 +235,6 @@ pub struct Plan {
 /// Unfinished segments at most when no concurrency was given (twice the largest `concurrency`).
 const DEFAULT_MAX_ACTIVE: usize = 20;
 
-/// Query parameters that select an explicit ID set: a URL carrying one is used as given.
-const ID_SELECTORS: [&str; 3] = ["ids", "id_min", "id_max"];
-
 impl Plan {
     fn empty(source: DataSource, origin: Url) -> Plan {
         Plan {
@@ -237,9 +258,8 @@ impl Plan {
 
     /// A plan with one open segment over `url`. Adds `truncation_limit` where paging applies.
     pub fn new(source: DataSource, url: Url, batch_size: u32) -> Plan {
-        let fetch = Self::fetch_url(source, url.clone(), batch_size);
-        let lo = url.query_get("id_min").and_then(|v| v.parse().ok());
-        let hi = url.query_get("id_max").and_then(|v| v.parse().ok());
+        let fetch = urls::page_url(source, url.clone(), batch_size);
+        let (lo, hi) = (urls::id_min(&url), urls::id_max(&url));
         let mut plan = Plan::empty(source, url);
         plan.segments.push(Segment::new(0, fetch, lo, hi));
         plan.next_no = 1;
@@ -255,7 +275,7 @@ impl Plan {
         discovery_url: Url,
         ids_per_window: u32,
     ) -> Plan {
-        let fetch = Self::fetch_url(source, url.clone(), batch_size);
+        let fetch = urls::page_url(source, url.clone(), batch_size);
         let mut plan = Plan::empty(source, url);
         plan.discovery = Some(Discovery {
             url: discovery_url,
@@ -277,18 +297,6 @@ impl Plan {
         self
     }
 
-    /// Whether `url` selects explicit IDs (`ids`, `id_min`, `id_max`), so it must be used as given.
-    pub fn has_id_selector(url: &Url) -> bool {
-        ID_SELECTORS.iter().any(|k| url.query_get(k).is_some())
-    }
-
-    fn fetch_url(source: DataSource, mut url: Url, batch_size: u32) -> Url {
-        if source != DataSource::Kb && url.query_get("truncation_limit").is_none() {
-            url.set_query("truncation_limit", &batch_size.to_string());
-        }
-        url
-    }
-
     /// Numbers the segments in order again (only before the first request).
     fn renumber(&mut self) {
         for (i, s) in self.segments.iter_mut().enumerate() {
@@ -299,7 +307,7 @@ impl Plan {
 
     /// Adds a segment fetched before the others (used for a resumed run's catch-up window).
     pub fn prepend_segment(&mut self, url: Url, batch_size: u32, lo: Option<u64>, hi: Option<u64>) {
-        let fetch = Self::fetch_url(self.source, url, batch_size);
+        let fetch = urls::page_url(self.source, url, batch_size);
         self.segments.insert(0, Segment::new(0, fetch, lo, hi));
         self.renumber();
     }
@@ -369,29 +377,32 @@ impl Plan {
     pub fn start_after(&mut self, last_done: u64) {
         let from = last_done.saturating_add(1);
         if let Some(d) = &mut self.discovery {
-            raise_id_min(&mut d.url, from);
-            raise_id_min(&mut d.fetch, from);
+            urls::raise_id_min(&mut d.url, from);
+            urls::raise_id_min(&mut d.fetch, from);
         }
         for s in &mut self.segments {
             if s.hi.is_some_and(|hi| hi < from) {
                 continue;
             }
-            raise_id_min(&mut s.page.url, from);
+            urls::raise_id_min(&mut s.page.url, from);
             s.lo = Some(s.lo.map_or(from, |lo| lo.max(from)));
             s.page.lo = s.page.lo.max(from);
         }
     }
 
+    /// Whether everything is fetched (discovery done, no segment or window left).
     pub fn is_done(&self) -> bool {
         self.discovery.as_ref().is_none_or(|d| d.done)
             && self.segments.is_empty()
             && self.windows.as_ref().is_none_or(Windows::is_exhausted)
     }
 
+    /// Pages completed so far.
     pub fn pages_done(&self) -> u32 {
         self.pages_done
     }
 
+    /// The highest record ID written so far.
     pub fn highest_id(&self) -> Option<u64> {
         self.highest_id
     }
@@ -469,7 +480,7 @@ impl Plan {
         let url = match page.max.filter(|_| restart) {
             Some(last) => {
                 let mut u = page.url.clone();
-                raise_id_min(&mut u, last.saturating_add(1).min(page.hi));
+                urls::raise_id_min(&mut u, last.saturating_add(1).min(page.hi));
                 u.to_string()
             }
             None => page.url.to_string(),
@@ -488,12 +499,7 @@ impl Plan {
         let Some((lo, hi)) = self.windows.as_mut().and_then(Windows::next_window) else { return };
         let Some(template) = self.discovery.as_ref().map(|d| d.fetch.clone()) else { return };
         let mut url = template;
-        if let Some(lo) = lo {
-            url.set_query("id_min", &lo.to_string());
-        }
-        if let Some(hi) = hi {
-            url.set_query("id_max", &hi.to_string());
-        }
+        urls::set_window(&mut url, lo, hi);
         self.push_cut(url, lo, hi);
     }
 
@@ -524,8 +530,9 @@ impl Plan {
         page.attempt_last = Some(id);
         page.max = Some(page.max.map_or(id, |m| m.max(id)));
         if !self.written.insert(id) {
-            return Admit::AlreadyWritten;
+            return if page.written_before.contains(id) { Admit::Reread } else { Admit::AlreadyWritten };
         }
+        page.written_now.insert(id);
         page.fresh += 1;
         self.highest_id = Some(self.highest_id.map_or(id, |h| h.max(id)));
         Admit::Write
@@ -540,7 +547,8 @@ impl Plan {
             seg.page.fresh += 1;
             Admit::Write
         } else {
-            Admit::AlreadyWritten
+            // The ledger only refuses what an earlier attempt at this page wrote.
+            Admit::Reread
         }
     }
 
@@ -567,7 +575,7 @@ impl Plan {
         let Some(d) = &mut self.discovery else { return Ok(()) };
         d.ids.add(min, max).map_err(|()| {
             Error::server(
-                "DISCOVERY_TOO_LARGE",
+                ErrorCode::DiscoveryTooLarge,
                 false,
                 format!("Qualys listed more than {MAX_DISCOVERED_RANGES} separate IDs or ID ranges to fetch in parallel windows; the feed does not keep more, so memory stays bounded. {}", Self::discovery_advice(self.source)),
             )
@@ -607,6 +615,15 @@ impl Plan {
                     s.busy = false;
                     s.not_before = not_before;
                     s.retries = s.retries.saturating_add(u32::from(counts_as_retry));
+                    // What this attempt wrote, its retry will read again.
+                    let now = std::mem::take(&mut s.page.written_now);
+                    if s.page.written_before.is_empty() {
+                        s.page.written_before = now;
+                    } else {
+                        for id in now.iter() {
+                            s.page.written_before.insert(id);
+                        }
+                    }
                 }
             }
         }
@@ -626,7 +643,7 @@ impl Plan {
     pub fn page_complete(&mut self, target: Target, next: Option<&str>) -> Result<bool> {
         self.pages_done = self.pages_done.saturating_add(1);
         if self.pages_done >= MAX_PAGES {
-            return Err(Error::server("TOO_MANY_PAGES", false, format!("Qualys kept returning pages after {MAX_PAGES}; stopping so the feed does not run forever. Raise batchSize or narrow the URL's filters.")));
+            return Err(Error::server(ErrorCode::TooManyPages, false, format!("Qualys kept returning pages after {MAX_PAGES}; stopping so the feed does not run forever. Raise batchSize or narrow the URL's filters.")));
         }
         if target == Target::Discovery {
             self.finish_discovery()?;
@@ -646,7 +663,7 @@ impl Plan {
         // The page is complete: all its in-window IDs are written, up to the next page's start.
         let next_url = Url::parse_next_page(next).map_err(|why| {
             Error::server(
-                "BAD_NEXT_PAGE_URL",
+                ErrorCode::BadNextPageUrl,
                 false,
                 format!("Qualys sent a next-page URL that does not parse ({why}); the feed cannot continue."),
             )
@@ -661,7 +678,7 @@ impl Plan {
         let next_url = next_url?;
         if !next_url.same_origin(&origin) {
             return Err(Error::server(
-                "FOREIGN_NEXT_PAGE_URL",
+                ErrorCode::ForeignNextPageUrl,
                 false,
                 format!(
                     "Qualys sent a next-page URL on {}://{}:{}, but the feed is configured for {}://{}:{}; credentials are never sent to another host, so the feed stops. Check the URL parameter and any proxy rewriting responses.",
@@ -710,12 +727,11 @@ impl Plan {
         d.busy = false;
         d.done = true;
         let ids = std::mem::take(&mut d.ids).into_ranges();
-        let lo0 = d.fetch.query_get("id_min").and_then(|v| v.parse::<u64>().ok());
-        let hi_last = d.fetch.query_get("id_max").and_then(|v| v.parse::<u64>().ok());
+        let (lo0, hi_last) = (urls::id_min(&d.fetch), urls::id_max(&d.fetch));
         let windows = Windows::new(ids, d.ids_per_window, lo0, hi_last);
         if windows.count() > u64::from(MAX_PAGES) {
             return Err(Error::server(
-                "DISCOVERY_TOO_LARGE",
+                ErrorCode::DiscoveryTooLarge,
                 false,
                 format!(
                     "Qualys listed IDs that make {} windows of {} IDs, more than the {MAX_PAGES} requests one run may make; a listing that large is not plausible, so the feed stops before fetching. {}",
@@ -783,453 +799,5 @@ fn find_mut(segments: &mut [Segment], target: Target) -> Option<&mut Segment> {
     segments.get_mut(i)
 }
 
-/// Makes `url` start at `from` at the earliest (keeps a later `id_min` it already has).
-fn raise_id_min(url: &mut Url, from: u64) {
-    if url.query_get("id_min").and_then(|v| v.parse::<u64>().ok()).is_none_or(|m| m < from) {
-        url.set_query("id_min", &from.to_string());
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn url(s: &str) -> Url {
-        Url::parse(s).expect("test url")
-    }
-
-    fn take(p: &mut Plan) -> Assignment {
-        p.next_request(0).expect("a request is ready")
-    }
-
-    #[test]
-    fn adds_truncation_limit_for_paged_sources_only() {
-        let mut p = Plan::new(DataSource::Hosts, url("https://q.example/api/2.0/fo/asset/host/?action=list"), 250);
-        assert_eq!(take(&mut p).url, "https://q.example/api/2.0/fo/asset/host/?action=list&truncation_limit=250");
-        let mut p = Plan::new(DataSource::Detections, url("https://q.example/d/?action=list&truncation_limit=10"), 250);
-        assert_eq!(take(&mut p).url, "https://q.example/d/?action=list&truncation_limit=10");
-        let mut p = Plan::new(DataSource::Kb, url("https://q.example/kb/?action=list"), 250);
-        assert_eq!(take(&mut p).url, "https://q.example/kb/?action=list");
-    }
-
-    #[test]
-    fn follows_next_pages_and_finishes_without_one() {
-        let mut p = Plan::new(DataSource::Hosts, url("https://q.example/h/?action=list"), 2);
-        let a = take(&mut p);
-        assert!(p.next_request(0).is_none(), "one request per segment at a time");
-        assert!(!p
-            .page_complete(a.target, Some("https://q.example/h/?action=list&truncation_limit=2&id_min=30"))
-            .expect("same origin"));
-        let a = take(&mut p);
-        assert_eq!((a.url.as_str(), a.page), ("https://q.example/h/?action=list&truncation_limit=2&id_min=30", 2));
-        assert!(p.page_complete(a.target, None).expect("last page"));
-        assert!(p.is_done());
-        assert_eq!(p.next_request(0), None);
-        assert_eq!(p.pages_done(), 2);
-    }
-
-    #[test]
-    fn refuses_next_page_on_another_origin() {
-        for foreign in
-            ["https://evil.example/h/?id_min=3", "http://q.example/h/?id_min=3", "https://q.example:8443/h/?id_min=3"]
-        {
-            let mut p = Plan::new(DataSource::Hosts, url("https://q.example/h/?action=list"), 2);
-            let a = take(&mut p);
-            let err = p.page_complete(a.target, Some(foreign)).expect_err(foreign);
-            assert_eq!(err.code(), "FOREIGN_NEXT_PAGE_URL");
-        }
-        let mut p = Plan::new(DataSource::Hosts, url("https://Q.EXAMPLE:443/h/?action=list"), 2);
-        let a = take(&mut p);
-        p.page_complete(a.target, Some("https://q.example/h/?action=list&id_min=3"))
-            .expect("same origin, default port");
-    }
-
-    #[test]
-    fn retry_skips_written_ids_and_restarts_after_them() {
-        let mut p = Plan::new(DataSource::Hosts, url("https://q.example/h/?action=list&truncation_limit=3"), 3);
-        let a = take(&mut p);
-        assert_eq!(p.admit(a.target, 10), Admit::Write);
-        assert_eq!(p.admit(a.target, 11), Admit::Write);
-        // The attempt showed its whole record list (e.g. a WARNING without a URL followed it), in
-        // order: the server's listing order is known, so the retry may start after 11.
-        p.listing_complete(a.target);
-        p.attempt_failed(a.target, 500, true);
-        assert!(p.next_request(499).is_none(), "back-off");
-        assert_eq!(p.next_ready_time(), Some(500));
-        let a = p.next_request(500).expect("retry");
-        assert_eq!((a.url.as_str(), a.attempt), ("https://q.example/h/?action=list&truncation_limit=3&id_min=12", 1));
-        assert_eq!(p.admit(a.target, 11), Admit::AlreadyWritten);
-        assert_eq!(p.admit(a.target, 12), Admit::Write);
-        assert_eq!(p.highest_id(), Some(12));
-        p.page_complete(a.target, None).expect("done");
-        assert_eq!(p.retries(a.target), 0);
-    }
-
-    #[test]
-    fn kb_retry_keeps_the_url_and_filters_by_id() {
-        let mut p = Plan::new(DataSource::Kb, url("https://q.example/kb/?action=list"), 3);
-        let a = take(&mut p);
-        p.admit(a.target, 5);
-        p.attempt_failed(a.target, 0, true);
-        let a = take(&mut p);
-        assert_eq!(a.url, "https://q.example/kb/?action=list");
-        assert_eq!(p.admit(a.target, 5), Admit::AlreadyWritten);
-    }
-
-    #[test]
-    fn descending_ids_disable_the_restart_shortcut_but_not_dedupe() {
-        let mut p = Plan::new(DataSource::Hosts, url("https://q.example/h/?action=list&truncation_limit=3"), 3);
-        let a = take(&mut p);
-        p.admit(a.target, 20);
-        p.admit(a.target, 15);
-        assert!(!p.page_ascending(a.target));
-        p.attempt_failed(a.target, 0, true);
-        let a = take(&mut p);
-        assert_eq!(a.url, "https://q.example/h/?action=list&truncation_limit=3");
-        assert_eq!(p.admit(a.target, 20), Admit::AlreadyWritten);
-        assert_eq!(p.admit(a.target, 16), Admit::Write);
-    }
-
-    #[test]
-    fn same_url_twice_is_a_loop() {
-        let mut p = Plan::new(DataSource::Hosts, url("https://q.example/h/?action=list&truncation_limit=3"), 3);
-        let a = take(&mut p);
-        let err =
-            p.page_complete(a.target, Some("https://q.example/h/?action=list&truncation_limit=3")).expect_err("loop");
-        assert_eq!(err.code(), "NEXT_PAGE_LOOP");
-    }
-
-    #[test]
-    fn discovery_cuts_contiguous_windows_covering_everything() {
-        let base = url("https://q.example/kb/?action=list&details=All");
-        let mut p = Plan::with_discovery(
-            DataSource::Kb,
-            base.clone(),
-            10,
-            url("https://q.example/kb/?action=list&details=None"),
-            3,
-        );
-        let a = take(&mut p);
-        assert_eq!(a.target, Target::Discovery);
-        assert!(p.next_request(0).is_none(), "nothing else until discovery is done");
-        // IDs: 5, 10-13, 20, 21 (overlapping range given twice) -> 7 IDs -> windows start at 5, 12, 21
-        p.discovered(10, 13).expect("few IDs");
-        p.discovered(5, 5).expect("few IDs");
-        p.discovered(20, 21).expect("few IDs");
-        p.discovered(12, 13).expect("few IDs");
-        assert!(p.page_complete(a.target, None).expect("discovered"));
-        assert_eq!(p.segment_count(), 3);
-        let urls: Vec<String> = (0..3).map(|_| take(&mut p).url).collect();
-        assert_eq!(
-            urls,
-            [
-                "https://q.example/kb/?action=list&details=All&id_max=11",
-                "https://q.example/kb/?action=list&details=All&id_min=12&id_max=20",
-                "https://q.example/kb/?action=list&details=All&id_min=21",
-            ]
-        );
-        assert!(p.next_request(0).is_none(), "all three in flight");
-    }
-
-    #[test]
-    fn an_empty_discovery_still_fetches_once() {
-        let mut p = Plan::with_discovery(
-            DataSource::Hosts,
-            url("https://q.example/h/?action=list"),
-            10,
-            url("https://q.example/h/?action=list&details=None"),
-            100,
-        );
-        let a = take(&mut p);
-        p.page_complete(a.target, None).expect("none found");
-        assert_eq!(take(&mut p).url, "https://q.example/h/?action=list&truncation_limit=10");
-    }
-
-    #[test]
-    fn progress_is_the_contiguous_watermark_and_finished_windows_above_it() {
-        let mut p = Plan::with_discovery(
-            DataSource::Hosts,
-            url("https://q.example/h/?action=list"),
-            10,
-            url("https://q.example/h/?details=None"),
-            2,
-        );
-        assert_eq!(p.progress(), (None, vec![]));
-        let d = take(&mut p);
-        for id in [1, 2, 3, 4, 5, 6, 7] {
-            p.discovered(id, id).expect("few IDs");
-        }
-        p.page_complete(d.target, None).expect("ok");
-        // windows: [..=2], [3..=4], [5..=6], [7..]
-        let w: Vec<Assignment> = (0..4).map(|_| take(&mut p)).collect();
-        p.admit(w[0].target, 1);
-        p.admit(w[0].target, 2);
-        p.page_complete(w[0].target, None).expect("ok");
-        p.admit(w[1].target, 3);
-        p.admit(w[2].target, 5);
-        p.admit(w[2].target, 6);
-        p.page_complete(w[2].target, None).expect("ok");
-        assert_eq!(p.progress(), (Some(3), vec![(5, 6)]));
-        p.page_complete(w[1].target, None).expect("ok");
-        assert_eq!(p.progress(), (Some(6), vec![]));
-        p.page_complete(w[3].target, None).expect("ok");
-        assert!(p.is_done());
-        assert_eq!(p.progress(), (None, vec![]), "finished: nothing to resume");
-    }
-
-    #[test]
-    fn excluded_windows_are_never_fetched_again() {
-        let mut p = Plan::new(DataSource::Hosts, url("https://q.example/h/?action=list"), 5);
-        p.start_after(10);
-        p.exclude(&[(20, 29), (40, 49)]);
-        let urls: Vec<String> = std::iter::from_fn(|| p.next_request(0)).map(|a| a.url).collect();
-        assert_eq!(
-            urls,
-            [
-                "https://q.example/h/?action=list&truncation_limit=5&id_min=11&id_max=19",
-                "https://q.example/h/?action=list&truncation_limit=5&id_min=30&id_max=39",
-                "https://q.example/h/?action=list&truncation_limit=5&id_min=50",
-            ]
-        );
-    }
-
-    #[test]
-    fn a_resumed_plan_starts_after_the_checkpoint() {
-        let mut p = Plan::new(
-            DataSource::Detections,
-            url("https://q.example/d/?action=list&vm_scan_since=2024-01-01T00:00:00Z"),
-            5,
-        );
-        p.start_after(41);
-        p.prepend_segment(
-            url("https://q.example/d/?action=list&vm_scan_since=2024-02-01T00:00:00Z&id_max=41"),
-            5,
-            None,
-            Some(41),
-        );
-        let a = take(&mut p);
-        assert_eq!(
-            a.url,
-            "https://q.example/d/?action=list&vm_scan_since=2024-02-01T00:00:00Z&id_max=41&truncation_limit=5"
-        );
-        let b = take(&mut p);
-        assert_eq!(
-            b.url,
-            "https://q.example/d/?action=list&vm_scan_since=2024-01-01T00:00:00Z&truncation_limit=5&id_min=42"
-        );
-    }
-
-    #[test]
-    fn a_retry_starts_from_the_page_start_until_the_server_showed_its_order() {
-        let mut p = Plan::new(DataSource::Hosts, url("https://q.example/h/?action=list&truncation_limit=3"), 3);
-        let a = take(&mut p);
-        p.admit(a.target, 143_111_841);
-        p.attempt_failed(a.target, 0, true);
-        // Cut after one (high) ID of the first page: a lower ID may still follow (real pages are
-        // not always sorted), so the retry asks for the whole page again.
-        let a = take(&mut p);
-        assert_eq!(a.url, "https://q.example/h/?action=list&truncation_limit=3");
-        assert_eq!(p.admit(a.target, 143_111_841), Admit::AlreadyWritten);
-        assert_eq!(p.admit(a.target, 143_111_900), Admit::Write);
-        assert!(!p
-            .page_complete(a.target, Some("https://q.example/h/?action=list&truncation_limit=3&id_min=143111901"))
-            .expect("next"));
-        // A whole page came in order: from now on a retry starts after the last ID written.
-        let a = take(&mut p);
-        p.admit(a.target, 143_111_950);
-        p.attempt_failed(a.target, 0, true);
-        assert_eq!(take(&mut p).url, "https://q.example/h/?action=list&truncation_limit=3&id_min=143111951");
-        // Once a page is seen out of order, never again.
-        let mut p = Plan::new(DataSource::Hosts, url("https://q.example/h/?action=list"), 3);
-        let a = take(&mut p);
-        p.admit(a.target, 20);
-        p.admit(a.target, 10);
-        assert!(!p.page_complete(a.target, Some("https://q.example/h/?action=list&id_min=21")).expect("next"));
-        let a = take(&mut p);
-        p.admit(a.target, 30);
-        p.attempt_failed(a.target, 0, true);
-        assert_eq!(take(&mut p).url, "https://q.example/h/?action=list&id_min=21");
-    }
-
-    #[test]
-    fn a_restart_never_goes_past_the_window() {
-        let mut p = Plan::new(DataSource::Hosts, url("https://q.example/h/?action=list&id_min=1&id_max=10"), 5);
-        let a = take(&mut p);
-        p.admit(a.target, 9);
-        p.admit(a.target, 10);
-        p.listing_complete(a.target);
-        p.attempt_failed(a.target, 0, true);
-        // id_min=11 with id_max=10 is a Qualys error (1905): ask from 10, which is then skipped.
-        assert_eq!(take(&mut p).url, "https://q.example/h/?action=list&id_min=10&id_max=10&truncation_limit=5");
-    }
-
-    #[test]
-    fn each_id_is_written_once_per_run_and_only_from_its_window() {
-        let mut p = Plan::new(DataSource::Detections, url("https://q.example/d/?action=list&id_max=100"), 3);
-        let a = take(&mut p);
-        for id in [1, 2, 3] {
-            assert_eq!(p.admit(a.target, id), Admit::Write);
-        }
-        assert_eq!(p.admit(a.target, 101), Admit::OutOfWindow, "above the URL's id_max");
-        p.page_complete(a.target, Some("https://q.example/d/?action=list&id_max=100&id_min=4")).expect("next");
-        let a = take(&mut p);
-        assert_eq!(p.admit(a.target, 2), Admit::OutOfWindow, "below the page's id_min");
-        assert_eq!(p.admit(a.target, 4), Admit::Write);
-        assert_eq!(p.admit(a.target, 4), Admit::AlreadyWritten);
-        assert_eq!(p.page_window(a.target), Some((4, 100)));
-        assert_eq!(p.highest_id(), Some(4));
-    }
-
-    #[test]
-    fn pages_that_write_nothing_new_end_the_chain() {
-        let mut p = Plan::new(DataSource::Hosts, url("https://q.example/h/?action=list"), 3);
-        let a = take(&mut p);
-        p.admit(a.target, 1);
-        let mut next = 10;
-        p.page_complete(a.target, Some(&format!("https://q.example/h/?action=list&id_min={next}"))).expect("page 1");
-        for k in 1..=MAX_IDLE_PAGES {
-            let a = take(&mut p);
-            next += 10;
-            p.page_complete(a.target, Some(&format!("https://q.example/h/?action=list&id_min={next}")))
-                .unwrap_or_else(|e| panic!("idle page {k}: {e}"));
-        }
-        let a = take(&mut p);
-        let e = p.page_complete(a.target, Some("https://q.example/h/?action=list&id_min=999")).expect_err("idle");
-        assert_eq!(e.code(), "NEXT_PAGE_LOOP");
-        assert_eq!(p.progress().0, Some(1), "the checkpoint keeps what was written");
-    }
-
-    #[test]
-    fn a_discovery_making_more_windows_than_a_run_may_fetch_is_refused() {
-        let mut p = Plan::with_discovery(
-            DataSource::Kb,
-            url("https://q.example/kb/?action=list"),
-            1,
-            url("https://q.example/kb/?action=list&details=None"),
-            10,
-        );
-        let d = take(&mut p);
-        p.discovered(1, 1_000_000_000).expect("one range");
-        let e = p.page_complete(d.target, None).expect_err("10^8 windows");
-        assert_eq!(e.code(), "DISCOVERY_TOO_LARGE");
-        assert!(e.message().contains("kbChunkSize=0"), "{e}");
-    }
-
-    /// The STALLED bug of issue #11: what `next_ready_time` reports as ready must be what
-    /// `next_request` hands out, in every state (discovery pending with a catch-up segment,
-    /// back-offs, windows left to cut, exclusions).
-    #[test]
-    fn next_ready_time_agrees_with_next_request_in_every_state() {
-        use crate::test_rng::TestRng;
-        for seed in 1..=60u64 {
-            let mut rng = TestRng::new(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-            let mut p = Plan::with_discovery(
-                DataSource::Detections,
-                url("https://q.example/d/?action=list"),
-                5,
-                url("https://q.example/h/?action=list&details=None"),
-                1 + (seed % 4) as u32,
-            )
-            .with_concurrency(1 + (seed / 4 % 3) as u32);
-            if seed % 2 == 0 {
-                // a resumed run: a catch-up segment waits behind the discovery
-                p.start_after(40);
-                p.prepend_segment(url("https://q.example/d/?action=list&id_max=40"), 5, None, Some(40));
-            }
-            if seed % 3 == 0 {
-                p.exclude(&[(50, 55), (70, 200)]);
-            }
-            let mut now = 0i64;
-            let mut in_flight: Vec<Target> = Vec::new();
-            let mut discovered = false;
-            for step in 0..400 {
-                let ready = p.next_ready_time();
-                let got = if in_flight.len() < 3 { p.next_request(now) } else { None };
-                if in_flight.len() < 3 {
-                    assert_eq!(
-                        ready.is_some_and(|t| t <= now),
-                        got.is_some(),
-                        "seed {seed} step {step}: {ready:?} {got:?}"
-                    );
-                }
-                if let Some(a) = got {
-                    in_flight.push(a.target);
-                    continue;
-                }
-                if in_flight.is_empty() {
-                    if p.is_done() {
-                        break;
-                    }
-                    let t = ready.unwrap_or_else(|| {
-                        panic!("seed {seed} step {step}: nothing in flight, nothing ready, not done")
-                    });
-                    now = now.max(t);
-                    continue;
-                }
-                let target = in_flight.swap_remove(rng.below(in_flight.len()));
-                match rng.below(4) {
-                    0 => p.attempt_failed(target, now + 1 + rng.below(1000) as i64, rng.below(2) == 0),
-                    _ if target == Target::Discovery => {
-                        if !discovered {
-                            for id in (40..300).step_by(3) {
-                                p.discovered(id, id).expect("few");
-                            }
-                            discovered = true;
-                        }
-                        p.page_complete(target, None).expect("discovery");
-                    }
-                    _ => {
-                        let id = 41 + rng.next() % 300;
-                        p.admit(target, id);
-                        let next = (rng.below(3) == 0)
-                            .then(|| format!("https://q.example/d/?action=list&id_min={}&n={step}", 1_000 + step));
-                        let _ = p.page_complete(target, next.as_deref());
-                    }
-                }
-                now += 1;
-            }
-            // what is kept stays bounded by the windows in progress
-            assert!(p.segments.len() <= p.max_active.max(4) + 4, "seed {seed}: {} segments", p.segments.len());
-        }
-    }
-
-    #[test]
-    fn finished_windows_are_merged_so_what_is_kept_stays_small() {
-        let mut p = Plan::with_discovery(
-            DataSource::Hosts,
-            url("https://q.example/h/?action=list"),
-            10,
-            url("https://q.example/h/?details=None"),
-            10,
-        )
-        .with_concurrency(3);
-        let d = take(&mut p);
-        p.discovered(1, 100_000).expect("one range");
-        p.page_complete(d.target, None).expect("10,000 windows");
-        assert_eq!(p.segment_count(), 10_000);
-        let first = take(&mut p);
-        assert_eq!(p.segment_count(), 10_000, "one made, 9,999 to cut");
-        let mut rng = crate::test_rng::TestRng::new(5);
-        let mut in_flight: Vec<Target> = vec![first.target];
-        let mut kept = 0;
-        while !p.is_done() {
-            while in_flight.len() < 3 {
-                match p.next_request(0) {
-                    Some(a) => in_flight.push(a.target),
-                    None => break,
-                }
-            }
-            let t = in_flight.swap_remove(rng.below(in_flight.len()));
-            p.page_complete(t, None).expect("window done");
-            kept = kept.max(p.segments.len() + p.finished.len());
-            let (w, above) = p.progress();
-            assert!(above.len() <= 6, "{above:?}");
-            if let (Some(w), Some(&(a, _))) = (w, above.first()) {
-                assert!(a > w + 1, "a finished window right above the watermark would be part of it");
-            }
-        }
-        assert!(kept <= 12, "at most {kept} windows kept at once");
-        assert_eq!(p.finished.len(), 1, "all merged: {:?}", p.finished);
-        assert_eq!(p.progress(), (None, vec![]));
-    }
-}
+mod tests;

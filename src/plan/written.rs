@@ -128,6 +128,7 @@ pub struct IdSet {
 }
 
 impl IdSet {
+    /// An empty set.
     pub fn new() -> IdSet {
         IdSet::default()
     }
@@ -160,6 +161,7 @@ impl IdSet {
         added
     }
 
+    /// Whether `id` is in the set.
     pub fn contains(&self, id: u64) -> bool {
         let (key, low) = (id >> 16, id as u16);
         match self.keys.binary_search(&key) {
@@ -173,6 +175,7 @@ impl IdSet {
         self.len
     }
 
+    /// Whether the set holds no ID.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }

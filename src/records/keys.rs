@@ -17,8 +17,11 @@
 use crate::output;
 use crate::xml::Node;
 
+/// The detection's unique key element.
 pub const DETECTION_KEY: &str = "ARCHER_DETECTION_KEY";
+/// The host (device) link element.
 pub const DEVICE_LINK: &str = "ARCHER_DEVICE_LINK";
+/// The QID (vulnerability) link element.
 pub const VULN_LINK: &str = "ARCHER_VULN_LINK";
 
 /// `ID` when present, else `DNS` (empty when neither is).
@@ -36,6 +39,7 @@ pub fn vuln_link(node: Node<'_>) -> &str {
 pub struct HostKey<'a> {
     /// The host ID ("" when absent).
     pub id: &'a str,
+    /// The host's DNS name, if any.
     pub dns: Option<&'a str>,
 }
 
@@ -54,13 +58,18 @@ impl<'a> HostKey<'a> {
 /// (empty when absent or empty, as [`Node::child_text`]), found in one pass over its children.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct DetectionFields<'a> {
+    /// The detection's QID.
     pub qid: &'a str,
+    /// The detection's port.
     pub port: &'a str,
+    /// The detection's protocol.
     pub protocol: &'a str,
+    /// When the detection was first found.
     pub first_found: &'a str,
 }
 
 impl<'a> DetectionFields<'a> {
+    /// Reads the key fields of a `DETECTION` element.
     pub fn of(detection: Node<'a>) -> Self {
         let (mut qid, mut port, mut protocol, mut first_found) = (None, None, None, None);
         for c in detection.children() {

@@ -30,18 +30,12 @@ use crate::xml::{Node, Tree};
 
 /// The default Archer root node for each data source's output.
 pub fn default_root_node(source: DataSource) -> &'static str {
-    match source {
-        DataSource::Kb => "QUALYS_KB_VULNS",
-        DataSource::Hosts => "QUALYS_HOSTS",
-        DataSource::HostDetections => "QUALYS_DETECTION_HOSTS",
-        DataSource::Detections => "QUALYS_DETECTIONS",
-    }
+    source.default_root_node()
 }
 
 /// The ID that orders a captured element (host ID or QID), for exactly-once bookkeeping.
 pub fn id_of(source: DataSource, tree: &Tree) -> Option<u64> {
-    let key = if source == DataSource::Kb { "QID" } else { "ID" };
-    tree.root().child_text(key).and_then(|t| t.trim().parse::<u64>().ok())
+    tree.root().child_text(source.info().id_element).and_then(|t| t.trim().parse::<u64>().ok())
 }
 
 /// Writes the records of one captured element into `chunker`; returns how many.

@@ -10,14 +10,18 @@
 /// One XML element with its attributes, its (trimmed) text and its child elements, in order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Element {
+    /// The element name.
     pub name: String,
+    /// Attributes in document order, values decoded.
     pub attrs: Vec<(String, String)>,
     /// Concatenated, decoded, trimmed character data directly inside this element.
     pub text: String,
+    /// Child elements in document order.
     pub children: Vec<Element>,
 }
 
 impl Element {
+    /// An element with no attribute, text or child.
     pub fn new(name: impl Into<String>) -> Self {
         Element { name: name.into(), ..Default::default() }
     }

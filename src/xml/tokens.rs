@@ -166,7 +166,10 @@ fn valid_utf8_prefix_by_runs(input: &[u8]) -> &str {
     // ended. A window ends at the end of `input` or just before a byte that is not a continuation
     // byte, so it never cuts a character: the pieces are whole characters and so is their
     // concatenation. (`prefix_by_runs_is_what_std_accepts` compares with std on generated input.)
-    unsafe { std::str::from_utf8_unchecked(checked) }
+    #[allow(unsafe_code)]
+    unsafe {
+        std::str::from_utf8_unchecked(checked)
+    }
 }
 
 /// The first position at or after `from` whose byte is not a UTF-8 continuation byte, or the

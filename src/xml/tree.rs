@@ -241,6 +241,7 @@ impl<'a> Node<'a> {
         self.tree.nodes.get(self.index as usize)
     }
 
+    /// The element name.
     pub fn name(&self) -> &'a str {
         self.data().map_or("", |n| self.tree.str(n.name))
     }
@@ -256,6 +257,7 @@ impl<'a> Node<'a> {
         self.data().filter(|n| n.xml.start < n.xml.end).map(|n| self.tree.str(n.xml))
     }
 
+    /// Whether the element has child elements.
     pub fn has_children(&self) -> bool {
         self.data().is_some_and(|n| n.end > self.index + 1)
     }

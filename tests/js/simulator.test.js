@@ -816,6 +816,57 @@ test('faults for odd paging: page_cycle, overlap, ignore_window, empty_pages, id
   s.control.clearFaults();
 });
 
+test('page_cycle and overlap on the KnowledgeBase: a list page gets the faulted WARNING 1980, nothing else changes', async () => {
+  // Qualys does not page the KB, so these faults add the next-page WARNING a hostile server would.
+  const s = await sim({ hosts: 5, kb: 40 });
+  const qids = Array.from({ length: s.model.kbCount }, (_, k) => s.model.qidAt(k));
+  const windowUrl = `${s.url}${KB}?action=list&details=All&id_min=${qids[10]}&id_max=${qids[19]}`;
+  const plain = await request(windowUrl);
+  assert.equal(nextUrlOf(plain.text), null, 'no WARNING without a fault');
+  assert.deepEqual(tagTexts(plain.text, 'QID'), qids.slice(10, 20).map(String));
+  /** The plain page with one WARNING inserted before </RESPONSE>: every other byte the same. */
+  const withWarning = (text) => {
+    const m = /\n {4}<WARNING>\n[\s\S]*?<\/WARNING>\n/.exec(text);
+    assert.ok(m, 'a WARNING element');
+    assert.equal(text.slice(0, m.index + 1) + text.slice(m.index + m[0].length), plain.text, 'the records and the rest unchanged');
+    assert.ok(/<\/VULN_LIST>\n {4}<WARNING>/.test(text) && /<\/WARNING>\n {2}<\/RESPONSE>/.test(text), 'after VULN_LIST, inside RESPONSE');
+    assert.deepEqual(tagTexts(m[0], 'CODE'), ['1980']);
+    assert.equal(tagText(m[0], 'TEXT'), '10 record limit exceeded. Use URL to get next batch of results.');
+    return nextUrlOf(text);
+  };
+
+  // page_cycle: back to the chain's first page (here the window itself), a new sim_cycle each time.
+  s.control.setFaults([{ type: 'page_cycle', endpoint: 'kb', times: 2 }]);
+  assert.equal(withWarning((await request(windowUrl)).text), `${windowUrl}&sim_cycle=1`);
+  const cycled = await request(`${windowUrl}&sim_cycle=1`);
+  assert.equal(withWarning(cycled.text), `${windowUrl}&sim_cycle=2`, 'the cycled page is the chain\'s page 2, cycling again');
+  assert.equal(s.log.entries[s.log.entries.length - 1].page, 2);
+  assert.equal(nextUrlOf((await request(windowUrl)).text), null, 'times=2: then no WARNING');
+
+  // overlap: the next page starts `hosts` records back (id_max kept), so it re-serves them.
+  s.control.setFaults([{ type: 'overlap', endpoint: 'kb', hosts: 3, times: 1 }]);
+  const next = withWarning((await request(windowUrl)).text);
+  assert.equal(next, `${s.url}${KB}?action=list&details=All&id_max=${qids[19]}&id_min=${qids[17]}`);
+  const again = await request(next);
+  assert.deepEqual(tagTexts(again.text, 'QID'), qids.slice(17, 20).map(String));
+  assert.equal(nextUrlOf(again.text), null);
+  assert.equal(s.log.entries[s.log.entries.length - 1].page, 2, 'counted as the next page of the chain');
+  s.control.setFaults([{ type: 'overlap', endpoint: 'kb', hosts: 50, times: 1 }]);
+  assert.match(withWarning((await request(windowUrl)).text), new RegExp(`&id_min=${qids[10]}$`), 'fewer records than hosts: the page\'s first');
+
+  // The details=None listing and an empty page stay as they were.
+  const listing = `${s.url}${KB}?action=list&details=None`;
+  const plainListing = (await request(listing)).text;
+  const empty = `${s.url}${KB}?action=list&details=All&id_min=${qids[39] + 1}`;
+  const plainEmpty = (await request(empty)).text;
+  for (const type of ['page_cycle', 'overlap']) {
+    s.control.setFaults([{ type, endpoint: 'kb' }]);
+    assert.equal((await request(listing)).text, plainListing, `${type}: details=None unchanged`);
+    assert.equal((await request(empty)).text, plainEmpty, `${type}: a page without records unchanged`);
+  }
+  s.control.clearFaults();
+});
+
 test('new fault specs parse and validate', () => {
   assert.equal(normaliseFault('drip').intervalMs, 2000);
   assert.equal(normaliseFault('drip:bytes=3,intervalMs=50').bytes, 3);

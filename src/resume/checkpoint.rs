@@ -22,7 +22,7 @@
 //! A token that breaks any rule is ignored with one reason, in an admin's words; the run is then a
 //! normal run. An older version's token (`qvt1`) is ignored the same way.
 //!
-//! Out of scope: what the feed does with an accepted checkpoint (`feed/mod.rs`).
+//! Out of scope: what a run does with an accepted checkpoint (`super`, the resume module).
 
 use chrono::{DateTime, Utc};
 
@@ -39,16 +39,22 @@ const TAG: &str = "qvt2";
 /// Tags of earlier versions, refused with their own reason.
 const OLD_TAGS: &[&str] = &["qvt1"];
 
+/// A resume checkpoint: what a failed run finished, for the next run to skip.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Checkpoint {
+    /// The data source of the failed run.
     pub data_source: DataSource,
     /// [`Checkpoint::hash`] of the URL parameter as configured (see the module doc).
     pub url_hash: String,
     /// [`Checkpoint::hash`] of the LastRunTime token the failed run was given.
     pub token_hash: String,
+    /// The LastRunTime the failed run used (its window), if the URL has the placeholder.
     pub last_run_time: Option<String>,
+    /// When the failed run (or the first run of the chain) started, ISO.
     pub started: String,
+    /// Every ID up to this one was written.
     pub watermark: Option<u64>,
+    /// Finished ID windows above the watermark.
     pub done: Vec<(u64, u64)>,
 }
 
@@ -56,9 +62,13 @@ pub struct Checkpoint {
 /// the current time.
 #[derive(Clone, Debug)]
 pub struct Situation<'a> {
+    /// This run's data source.
     pub data_source: DataSource,
+    /// The hash of this run's URL parameter (secret query values masked).
     pub url_hash: &'a str,
+    /// The hash of this run's LastRunTime token.
     pub token_hash: &'a str,
+    /// The current time.
     pub now: DateTime<Utc>,
 }
 

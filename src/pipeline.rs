@@ -1,0 +1,71 @@
+//! The one page-writing pipeline the feed and the offline transform share: an admitted record
+//! (a captured [`Tree`]) is shaped into Archer records (`crate::records`), chunked
+//! (`crate::output::Chunker`) and queued for the host's writer, with the counters of what left.
+//!
+//! In scope: shaping, chunking, the output queue and its counters (records, chunks, bytes), the
+//! replaced-character count of the chunks written. Out of scope: parsing (`crate::response`),
+//! which records are admitted (`crate::plan`: the feed decides; the transform admits all), logging.
+
+use std::collections::VecDeque;
+
+use crate::output::{Chunk, Chunker};
+use crate::qualys::DataSource;
+use crate::records;
+use crate::xml::Tree;
+
+/// Records of one data source on their way to the host's writer.
+#[derive(Debug)]
+pub struct Pipeline {
+    source: DataSource,
+    chunker: Chunker,
+    outputs: VecDeque<Chunk>,
+    /// Records written.
+    pub records: u64,
+    /// Chunks completed (queued or taken).
+    pub chunks: u32,
+    /// Bytes of the completed chunks.
+    pub bytes_out: u64,
+}
+
+impl Pipeline {
+    /// A pipeline closing a chunk at `chunk_records` records or about `chunk_bytes` bytes.
+    pub fn new(source: DataSource, chunk_records: u32, chunk_bytes: usize) -> Self {
+        Pipeline {
+            source,
+            chunker: Chunker::new(chunk_records, chunk_bytes),
+            outputs: VecDeque::new(),
+            records: 0,
+            chunks: 0,
+            bytes_out: 0,
+        }
+    }
+
+    /// Writes the records of one admitted element; returns how many.
+    pub fn write(&mut self, tree: &Tree) -> u64 {
+        let n = records::write(self.source, tree, &mut self.chunker);
+        self.records += n;
+        self.drain();
+        n
+    }
+
+    /// Closes the chunk in progress (end of a page or of the run) and returns how many characters
+    /// XML 1.0 does not allow were replaced by U+FFFD since the last flush.
+    pub fn flush(&mut self) -> u64 {
+        self.chunker.flush();
+        self.drain();
+        std::mem::take(&mut self.chunker.replaced_chars)
+    }
+
+    /// The next output chunk, in order.
+    pub fn take_output(&mut self) -> Option<Chunk> {
+        self.outputs.pop_front()
+    }
+
+    fn drain(&mut self) {
+        while let Some(chunk) = self.chunker.take_ready() {
+            self.chunks += 1;
+            self.bytes_out += chunk.xml.len() as u64;
+            self.outputs.push_back(chunk);
+        }
+    }
+}
