@@ -76,11 +76,64 @@ environment (so secrets stay out of the shell history):
   QVT_PASSWORD          the password parameter
   QVT_USERNAME          the username parameter
   QVT_PROXY             the proxy parameter (http://user:password@host:port)
-Precedence: --params < environment < --param.`;
+Precedence: --params < environment < --param.
+${tablesHelp()}`;
+}
+
+/** The data source names, as the core lists them: kb|hosts|hostDetections|detections. */
+function sourceNames() {
+  return require('./src/core').dataSources().map((d) => d.name).join('|');
+}
+
+/**
+ * The Custom Parameters and the data sources, generated from the core's tables (parameters(),
+ * dataSources()): what `run --help` lists after the options.
+ */
+function tablesHelp() {
+  const core = require('./src/core');
+  const lines = ['', 'Custom Parameters (the keys of --params and --param; the values Archer passes are strings):'];
+  for (const p of core.parameters()) lines.push(...helpEntry(p.key, parameterText(p)));
+  lines.push('', 'data sources (dataSource: the parameter with its URL; the root node and the record element of its output):');
+  for (const d of core.dataSources()) lines.push(...helpEntry(d.name, `${d.urlKey}; root node ${d.defaultRootNode}; records ${d.recordElement}`));
+  return lines.join('\n');
+}
+
+/**
+ * One parameter's help: whether it is required, its range and default, its summary.
+ * @param {import('./src/core').ParameterInfo} p
+ */
+function parameterText(p) {
+  const facts = [];
+  if (p.required === 'always') facts.push('required');
+  else if (p.required === 'forItsDataSource') facts.push('required for its dataSource');
+  if (p.kind === 'integer') facts.push(`${p.min} to ${p.max}, default ${p.default}`);
+  else if (p.kind === 'boolean') facts.push(`True or False, default ${p.default ? 'True' : 'False'}`);
+  return (facts.length ? `(${facts.join('; ')}) ` : '') + p.summary;
+}
+
+/**
+ * A help entry: the name in a 24-character column, the text wrapped at 100 columns under it.
+ * @param {string} name
+ * @param {string} text
+ * @returns {string[]}
+ */
+function helpEntry(name, text) {
+  const indent = ' '.repeat(24);
+  const lines = [];
+  let line = `  ${name}`.padEnd(24);
+  if (line.length > 24) { lines.push(line.trimEnd()); line = indent; }
+  let empty = true;
+  for (const word of text.split(' ')) {
+    if (!empty && line.length + 1 + word.length > 100) { lines.push(line); line = indent; empty = true; }
+    line += (empty ? '' : ' ') + word;
+    empty = false;
+  }
+  lines.push(line);
+  return lines;
 }
 
 function transformHelp() {
-  return `usage: ${NAME} transform --source kb|hosts|hostDetections|detections RESPONSE.xml [--out out.xml]
+  return `usage: ${NAME} transform --source ${sourceNames()} RESPONSE.xml [--out out.xml]
 
 Turns one saved Qualys response into the Archer output offline: the XML declaration, the root node
 and the records, exactly as a feed run writes them. RESPONSE.xml "-" reads stdin; without --out the
@@ -363,7 +416,7 @@ async function cmdRun(argv, io) {
 async function cmdTransform(argv, io) {
   const { opts, positional } = parseArgs(argv, { help: 'flag', source: 'value', out: 'value', 'root-node': 'value' });
   if (opts.help) { io.stdout.write(HELP.transform + '\n'); return 0; }
-  if (!opts.source) throw new UsageError('transform needs --source kb|hosts|hostDetections|detections');
+  if (!opts.source) throw new UsageError(`transform needs --source ${sourceNames()}`);
   if (!lib.DEFAULT_ROOT_NODES[/** @type {import('../pkg-template/index').DataSource} */ (opts.source)]) throw new UsageError(`--source must be one of ${Object.keys(lib.DEFAULT_ROOT_NODES).join(', ')}`);
   if (positional.length !== 1) throw new UsageError(positional.length ? `transform takes one response file, got ${positional.length}` : 'transform needs the response file (or - for stdin)');
   const rootNode = opts['root-node'] || lib.DEFAULT_ROOT_NODES[/** @type {import('../pkg-template/index').DataSource} */ (opts.source)];

@@ -16,6 +16,7 @@ export const checks = {
   createLogger: ns.createLogger satisfies typeof declared.createLogger,
   Secrets: ns.Secrets satisfies typeof declared.Secrets,
   DEFAULT_ROOT_NODES: ns.DEFAULT_ROOT_NODES satisfies typeof declared.DEFAULT_ROOT_NODES,
+  codes: ns.codes satisfies typeof declared.codes,
   version: ns.version satisfies typeof declared.version,
   cli: ns.cli satisfies typeof declared.cli,
 };

@@ -12,6 +12,7 @@
 
 const { runFeed, ensureCoded } = require('./run-feed');
 const { shimError } = require('./errors');
+const { codes } = require('./codes');
 const { createLogger, Secrets, errorText, failureLines } = require('./log');
 
 /** @typedef {import('../../pkg-template/index').Summary} Summary */
@@ -57,7 +58,7 @@ function runArcher(options) {
    * @returns {ArcherOutcome}
    */
   const fail = (thrown) => {
-    const e = ensureCoded(thrown, (/** @type {any} */ x) => shimError('INTERNAL', 'caller', `qualys-vm-transporter failed unexpectedly (${x && x.message ? x.message : String(x)}). This is a bug in qualys-vm-transporter: please report it with this message and the log lines before it. The run was stopped.`));
+    const e = ensureCoded(thrown, (/** @type {any} */ x) => shimError(codes.INTERNAL, 'caller', `qualys-vm-transporter failed unexpectedly (${x && x.message ? x.message : String(x)}). This is a bug in qualys-vm-transporter: please report it with this message and the log lines before it. The run was stopped.`));
     const text = errorText(e, secrets);
     const lines = failureLines(logger.recent(), text).slice(0, -1);
     // A failed run may leave the core's resume checkpoint. Archer's documented failure call is
@@ -103,7 +104,7 @@ function runArcher(options) {
           writer = outputWriter.create('XML', { RootNode: /** @type {string} */ (rootNode) });
         } catch (x) {
           const e = /** @type {any} */ (x);
-          throw shimError('OUTPUT_WRITE_FAILED', 'configuration', `the host's output writer could not be created (OutputWriter.create): ${e && e.message ? e.message : String(e)}`);
+          throw shimError(codes.OUTPUT_WRITE_FAILED, 'configuration', `the host's output writer could not be created (OutputWriter.create): ${e && e.message ? e.message : String(e)}`);
         }
       } else {
         memory = [];

@@ -27,6 +27,7 @@
 
 const { createLogger, Secrets, summaryText } = require('./log');
 const { shimError } = require('./errors');
+const { codes } = require('./codes');
 const { createHttp } = require('./http');
 const { limitsOf, duration } = require('./http/exchange');
 const { takeOutputText, takeOutputBytes } = require('./output-text');
@@ -146,7 +147,7 @@ function describeException(e) {
  */
 function internalError(e, what, version) {
   const err = shimError(
-    'INTERNAL',
+    codes.INTERNAL,
     'caller',
     `qualys-vm-transporter ${version} stopped the run: ${what === 'the shim' ? 'it' : 'its core'} failed unexpectedly${what === 'the shim' ? '' : ` in ${what}`} (${describeException(e)}). ` +
       'This is a bug in qualys-vm-transporter, not a problem with the Custom Parameters or with Qualys. ' +
@@ -240,7 +241,7 @@ async function runFeed(options) {
   const writer = o.writer;
   if (typeof writer === 'function') writeFn = writer;
   else if (writer && typeof writer.writeItem === 'function') writeFn = (c) => writer.writeItem(c);
-  else throw shimError('BAD_ARGUMENT', 'caller', 'runFeed: options.writer must have a writeItem(chunk) method');
+  else throw shimError(codes.BAD_ARGUMENT, 'caller', 'runFeed: options.writer must have a writeItem(chunk) method');
 
   let version = 'unknown version';
   const bug = (/** @type {unknown} */ e) => internalError(e, 'the shim', version);
@@ -300,7 +301,7 @@ async function runFeed(options) {
    */
   const fatal = (e, code, what) => {
     if (state.fatal) return;
-    const err = isCoded(e) ? e : shimError(code, code === 'OUTPUT_WRITE_FAILED' ? 'configuration' : 'caller', `${what}: ${e && e.message ? e.message : String(e)}`);
+    const err = isCoded(e) ? e : shimError(code, code === codes.OUTPUT_WRITE_FAILED ? 'configuration' : 'caller', `${what}: ${e && e.message ? e.message : String(e)}`);
     state.fatal = err;
   };
   const drain = () => {
@@ -312,7 +313,7 @@ async function runFeed(options) {
         writeFn(chunk);
         state.written++;
       } catch (e) {
-        fatal(e, 'OUTPUT_WRITE_FAILED', "the host's output writer failed (writeItem)");
+        fatal(e, codes.OUTPUT_WRITE_FAILED, "the host's output writer failed (writeItem)");
       }
     }
   };
@@ -352,7 +353,7 @@ async function runFeed(options) {
     try {
       return fn(...args);
     } catch (e) {
-      fatal(e, 'SHIM_ERROR', what);
+      fatal(e, codes.SHIM_ERROR, what);
       return false;
     }
   };
@@ -449,7 +450,7 @@ async function runFeed(options) {
     try {
       fn();
     } catch (e) {
-      throw ensureCoded(e, (x) => shimError('SHIM_ERROR', 'caller', `the ${name} hook failed: ${describeException(x)}`));
+      throw ensureCoded(e, (x) => shimError(codes.SHIM_ERROR, 'caller', `the ${name} hook failed: ${describeException(x)}`));
     }
   };
 
@@ -470,9 +471,9 @@ async function runFeed(options) {
       else if (typeof h === 'function') adapter = h(transport);
       else adapter = createHttp(transport, { prefer: /** @type {string | undefined} */ (h) || undefined, require: o.host && o.host.require, global: o.host && o.host.global, env: o.host && o.host.env });
     } catch (e) {
-      throw ensureCoded(e, (x) => shimError('SHIM_ERROR', 'caller', `the HTTP adapter could not be created: ${describeException(x)}`));
+      throw ensureCoded(e, (x) => shimError(codes.SHIM_ERROR, 'caller', `the HTTP adapter could not be created: ${describeException(x)}`));
     }
-    if (!adapter || typeof adapter.send !== 'function') throw shimError('BAD_ARGUMENT', 'caller', 'runFeed: the HTTP adapter has no send(request, sink, control) method');
+    if (!adapter || typeof adapter.send !== 'function') throw shimError(codes.BAD_ARGUMENT, 'caller', 'runFeed: the HTTP adapter has no send(request, sink, control) method');
 
     const chosen = adapter;
     emit('INFO', `qualys-vm-transporter ${version}: HTTP client: ${chosen.describe || chosen.name || 'custom'}; output root node ${transport.rootNode}`);
@@ -493,7 +494,7 @@ async function runFeed(options) {
       entry.sent = Promise.resolve()
         .then(() => chosen.send(action, sinkFor(id, entry), control))
         .catch((e) => {
-          fatal(e, 'SHIM_ERROR', 'the HTTP adapter failed');
+          fatal(e, codes.SHIM_ERROR, 'the HTTP adapter failed');
           entry.release();
         });
       // With more requests in flight than sockets, a request may queue behind whole responses.
@@ -532,7 +533,7 @@ async function runFeed(options) {
         start(action);
         // Poll again at once: the core answers with another send, a wait, or pending.
       } else if (action.kind === 'pending') {
-        if (!inflight.size) throw shimError('SHIM_ERROR', 'caller', 'the core is waiting for a response, but none is in flight');
+        if (!inflight.size) throw shimError(codes.SHIM_ERROR, 'caller', 'the core is waiting for a response, but none is in flight');
         await anySettled();
       } else if (action.kind === 'wait') {
         await sleepOrSettle(action.ms, action.reason);
@@ -544,7 +545,7 @@ async function runFeed(options) {
           try {
             writeFn('');
           } catch (e) {
-            fatal(e, 'OUTPUT_WRITE_FAILED', "the host's output writer failed (writeItem)");
+            fatal(e, codes.OUTPUT_WRITE_FAILED, "the host's output writer failed (writeItem)");
             throw state.fatal;
           }
         }
@@ -562,7 +563,7 @@ async function runFeed(options) {
         try { summary = readSummary(); } catch (x) { summary = lastSummary; }
         throw clean(action.error, summary);
       } else {
-        throw shimError('SHIM_ERROR', 'caller', `the core returned an unknown action ${JSON.stringify(/** @type {any} */ (action).kind)}`);
+        throw shimError(codes.SHIM_ERROR, 'caller', `the core returned an unknown action ${JSON.stringify(/** @type {any} */ (action).kind)}`);
       }
     }
   } catch (e) {

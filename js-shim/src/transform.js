@@ -3,10 +3,8 @@
 // the library's transform()). The core parses; this only feeds it bytes and collects chunks.
 
 const { shimError } = require('./errors');
+const { codes } = require('./codes');
 const { takeOutputText } = require('./output-text');
-
-/** @type {import('../../pkg-template/index').DataSource[]} the dataSource values, in the core's order */
-const DATA_SOURCES = ['kb', 'hosts', 'hostDetections', 'detections'];
 
 /** @typedef {import('../../pkg-template/index').DataSource} DataSource */
 
@@ -14,15 +12,15 @@ const DATA_SOURCES = ['kb', 'hosts', 'hostDetections', 'detections'];
 let rootNodes = null;
 
 /**
- * The root node each data source writes by default, as the core says (its defaultRootNode()),
- * read from the embedded core when first asked (so loading the library does not instantiate it).
+ * The root node each data source writes by default, as the core says (its dataSources(), in the
+ * guide's order), read from the embedded core when first asked (so loading the library does not
+ * instantiate it).
  * @returns {Record<DataSource, string>}
  */
 function defaultRootNodes() {
   if (!rootNodes) {
-    const core = require('./core');
     const out = /** @type {Record<DataSource, string>} */ ({});
-    for (const name of DATA_SOURCES) out[name] = /** @type {string} */ (core.defaultRootNode(name));
+    for (const d of require('./core').dataSources()) out[d.name] = d.defaultRootNode;
     rootNodes = out;
   }
   return rootNodes;
@@ -37,7 +35,7 @@ function toBytes(x) {
   if (typeof x === 'string') return typeof Buffer === 'function' ? Buffer.from(x, 'utf8') : new TextEncoder().encode(x);
   if (x instanceof ArrayBuffer) return new Uint8Array(x);
   if (ArrayBuffer.isView(x)) return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
-  throw shimError('BAD_ARGUMENT', 'caller', 'transform: input chunks must be strings or bytes');
+  throw shimError(codes.BAD_ARGUMENT, 'caller', 'transform: input chunks must be strings or bytes');
 }
 
 /** @typedef {import('../../pkg-template/index').TransformSummary} TransformSummary */
@@ -73,7 +71,7 @@ async function transform(source, input, options = {}) {
     } else if (input && typeof (/** @type {any} */ (input))[Symbol.iterator] === 'function') {
       for (const chunk of /** @type {Iterable<unknown>} */ (input)) push(chunk);
     } else {
-      throw shimError('BAD_ARGUMENT', 'caller', 'transform: input must be a string, bytes, or an (async) iterable of chunks');
+      throw shimError(codes.BAD_ARGUMENT, 'caller', 'transform: input must be a string, bytes, or an (async) iterable of chunks');
     }
     const summary = t.finish();
     drain();

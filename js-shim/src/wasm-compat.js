@@ -7,6 +7,7 @@
 
 const { optionalRequire } = require('./host');
 const { shimError } = require('./errors');
+const { codes } = require('./codes');
 
 /** @param {any} e */
 function isRefTypesError(e) {
@@ -29,7 +30,7 @@ function enableRefTypes() {
 function unsupported(cause) {
   const version = typeof process !== 'undefined' && process.version ? process.version : 'this runtime';
   const e = shimError(
-    'RUNTIME_UNSUPPORTED',
+    codes.RUNTIME_UNSUPPORTED,
     'configuration',
     `Node.js ${version} cannot load the transporter's WebAssembly core: it uses WebAssembly reference types, which Node enables by default from version 17 (Node 16 needs --experimental-wasm-reftypes, which this script could not set here). Run the feed on Node 18 or later. (${cause && cause.message ? cause.message : cause})`,
   );

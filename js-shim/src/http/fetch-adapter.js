@@ -18,6 +18,7 @@
 
 const { exchange, limitsOf, describeLimits } = require('./exchange');
 const { shimError, transportFailure } = require('../errors');
+const { codes } = require('../codes');
 const { processTlsProblem } = require('./tls-env');
 
 /**
@@ -32,7 +33,7 @@ function fetchLimitations(transport, env) {
   if (transport.verifyCerts === false) problems.push('verifyCerts=False: the fetch of this host cannot switch certificate checks off per request (and the process-wide NODE_TLS_REJECT_UNAUTHORIZED is never used)');
   if (!problems.length) return processTlsProblem(transport, env);
   return shimError(
-    'HTTP_OPTION_UNSUPPORTED',
+    codes.HTTP_OPTION_UNSUPPORTED,
     'configuration',
     `The only HTTP client available to this script is the global fetch, which cannot honour ${problems.length === 1 ? 'this parameter' : 'these parameters'}: ${problems.join('; ')}. Remove the parameter, or run the feed where Node's https module or the request package is available (Archer 6.x, or the qualys-vm-transporter CLI).`,
   );

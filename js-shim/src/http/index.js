@@ -8,6 +8,7 @@
 
 const { optionalRequire, globalObject } = require('../host');
 const { shimError } = require('../errors');
+const { codes } = require('../codes');
 const { createNodeAdapter } = require('./node-adapter');
 const { createRequestAdapter } = require('./request-adapter');
 const { createFetchAdapter } = require('./fetch-adapter');
@@ -82,7 +83,7 @@ function createHttp(transport, options = {}) {
   };
   const prefer = options.prefer;
   if (prefer !== undefined && prefer !== null && prefer !== '' && !(/** @type {string[]} */ (NAMES)).includes(prefer)) {
-    throw shimError('BAD_ARGUMENT', 'caller', `unknown HTTP client "${prefer}"; use one of ${NAMES.join(', ')}`);
+    throw shimError(codes.BAD_ARGUMENT, 'caller', `unknown HTTP client "${prefer}"; use one of ${NAMES.join(', ')}`);
   }
   const order = prefer ? [prefer] : NAMES;
   for (const name of order) {
@@ -90,10 +91,10 @@ function createHttp(transport, options = {}) {
     if (make) return make(transport);
   }
   if (prefer) {
-    throw shimError('NO_HTTP_CLIENT', 'configuration', `the HTTP client "${prefer}" was asked for but cannot be loaded here`);
+    throw shimError(codes.NO_HTTP_CLIENT, 'configuration', `the HTTP client "${prefer}" was asked for but cannot be loaded here`);
   }
   throw shimError(
-    'NO_HTTP_CLIENT',
+    codes.NO_HTTP_CLIENT,
     'configuration',
     'No HTTP client is available to this script: Node\'s https module, the request package and the global fetch all failed to load. Run the feed on Archer 6.x (request) or 2025.04+ (fetch), or with Node 16 or later.',
   );

@@ -8,6 +8,7 @@
 // variable is only read, never changed.
 
 const { shimError } = require('../errors');
+const { codes } = require('../codes');
 
 const VAR = 'NODE_TLS_REJECT_UNAUTHORIZED';
 
@@ -66,7 +67,7 @@ function verificationNote(transport, overridden) {
 function processTlsProblem(transport, env) {
   if (!tlsEnvOverridden(transport, env)) return null;
   return shimError(
-    'TLS_VERIFY_DISABLED_IN_PROCESS',
+    codes.TLS_VERIFY_DISABLED_IN_PROCESS,
     'configuration',
     `verifyCerts is True, but this host process has the environment variable ${VAR}=0, which switches certificate checks off for the whole process, and the only HTTP client available here (the global fetch) cannot switch them back on per request: the credentials could go to a server that is not Qualys. Nothing was sent. Remove ${VAR} from the Archer host's environment (in RSA's own framework it is set when verifyCerts is False), or run the feed where Node's https module or the request package is available (Archer 6.x, or the qualys-vm-transporter CLI), which check certificates per request.`,
   );
