@@ -14,8 +14,9 @@ const path = require('path');
 const file = process.argv[2];
 const wasmFile = path.join(__dirname, 'native', 'target', 'wasm32-unknown-unknown', 'release', 'qvt_bench_floor.wasm');
 const wasmModule = new WebAssembly.Module(fs.readFileSync(wasmFile));
-// The core's wasm-bindgen boundary (src/wasm.rs) comes along with the library and imports
-// wasm-bindgen's placeholders; the floor functions never call them, so stubs that throw will do.
+// Any function the module imports (none today: the core has no wasm-bindgen boundary of its own
+// since the boundary became the wasm/ crate) is never called by the floor functions: stubs that
+// throw will do.
 const imports = {};
 for (const imp of WebAssembly.Module.imports(wasmModule)) {
   if (imp.kind !== 'function') continue;

@@ -28,8 +28,8 @@ log "native core with symbols (bench/native, --profile profiling) and the floor 
   && cargo rustc --quiet --lib --crate-type cdylib --release --target wasm32-unknown-unknown)
 
 log "wasm core with function names (bench/work/target-wasm-names)"
-raw=bench/work/target-wasm-names/wasm32-unknown-unknown/release/qualys_vm_transporter.wasm
-CARGO_TARGET_DIR=$PWD/bench/work/target-wasm-names cargo rustc --quiet --lib --crate-type cdylib --release \
+raw=bench/work/target-wasm-names/wasm32-unknown-unknown/release/qualys_vm_transporter_wasm.wasm
+CARGO_TARGET_DIR=$PWD/bench/work/target-wasm-names cargo build --quiet -p qualys-vm-transporter-wasm --lib --release \
   --target wasm32-unknown-unknown --config 'profile.release.strip=false'
 names=bench/work/wasm-names
 rm -rf "$names" bench/work/wasm-names-raw

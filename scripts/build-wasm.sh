@@ -10,20 +10,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { printf '[build-wasm] %s\n' "$*"; }
 
+# The boundary crate (wasm/) builds qualys_vm_transporter_wasm.wasm; its bindings keep the names
+# the bundle and the npm package have always had (wasm-bindgen --out-name).
 crate_lib=qualys_vm_transporter
 target=wasm32-unknown-unknown
-raw="target/$target/release/$crate_lib.wasm"
+raw="target/$target/release/qualys_vm_transporter_wasm.wasm"
 pkg=target/wasm-pkg
 wasm_opt=node_modules/.bin/wasm-opt
 
-# `cargo build --release` would silently drop LTO because the crate is also an rlib
-# (crate-type = ["cdylib","rlib"]); asking rustc for a cdylib only keeps lto = true effective.
+# The boundary crate is a cdylib only, so the release profile's lto = true applies as written.
 # Without wasm reference types (externref): Node 16 has them only behind
 # --experimental-wasm-reftypes, which a script cannot switch on inside Archer's sandbox. Same size.
 # Only for this shipped build: wasm-bindgen-test's runner needs them, so the test build keeps them.
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=-reference-types"
-log "cargo rustc --lib --crate-type cdylib --release --target $target (reference types off)"
-cargo rustc --lib --crate-type cdylib --release --target "$target"
+log "cargo build -p qualys-vm-transporter-wasm --release --target $target (reference types off)"
+cargo build -p qualys-vm-transporter-wasm --lib --release --target "$target"
 [ -f "$raw" ] || { echo "[build-wasm] expected $raw after the build" >&2; exit 1; }
 
 command -v wasm-bindgen >/dev/null || { echo "[build-wasm] wasm-bindgen CLI missing: run bash scripts/setup.sh" >&2; exit 1; }
@@ -52,7 +53,7 @@ else
   for t in nodejs web; do
     log "wasm-bindgen --target $t --out-dir $pkg/$t"
     rm -rf "${pkg:?}/$t"
-    wasm-bindgen --target "$t" --out-dir "$pkg/$t" "$raw"
+    wasm-bindgen --target "$t" --out-dir "$pkg/$t" --out-name "$crate_lib" "$raw"
   done
   if [ "$opt_version" = none ]; then
     log "SKIPPING wasm-opt: $wasm_opt is missing (run bash scripts/setup.sh to install the npm package binaryen); modules are unoptimized"

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Runs every test the project has, in order, and fails if any step fails:
 #   1 setup          bash scripts/setup.sh (idempotent installer; the run stops here if it fails)
-#   2 native         cargo test --all-targets, then cargo test --doc (both --no-fail-fast)
-#   3 native-deps    cargo tree -e normal,build --target <host> must not mention wasm-bindgen,
-#                    js-sys or web-sys (tests/native_deps.rs asserts the same inside step 2)
-#   4 wasm-node      tests/wasm_api.rs under wasm-bindgen-test-runner in Node
+#   2 gates          cargo fmt --check; cargo clippy -D warnings over the core (native) and the wasm
+#                    boundary crate (wasm32); the JS type check and lint; the doc check
+#   3 native         cargo test --all-targets, then cargo test --doc (both --no-fail-fast)
+#   4 wasm-node      the wasm boundary's tests (wasm/src/tests.rs) under wasm-bindgen-test-runner in Node
 #   5 wasm-browser   the same in headless Chromium (WASM_BINDGEN_USE_BROWSER=1, chromedriver)
 #   6 build-wasm     bash scripts/build-wasm.sh (release wasm, wasm-bindgen, wasm-opt)
-#   7 js             node --test over tests/js/**/*.test.{js,mjs,cjs}   (skipped if none)
-#   8 fuzz-smoke     cargo test --release --test fuzz_smoke              (skipped if absent)
+#   7 bundle         node scripts/bundle.js (the single file and the npm package)
+#   8 js             node --test over tests/js/**/*.test.{js,mjs,cjs}   (skipped if none)
+#   9 node-versions  the single file on each supported Node version (scripts/node-versions.sh)
+#  10 fuzz-smoke     cargo test --release --test fuzz_smoke              (skipped if absent)
 # Every step runs even after a failure, so one run shows every failure. Each step prints a header
 # and its wall time; the end is a summary table and a last line `N passed, N failed` (steps).
 # Under CI=true: no colours anywhere. Step logs are kept in target/test-logs/.
@@ -88,30 +90,19 @@ step_native() {
   return $rc
 }
 
-step_native_deps() {
-  local host tree wasm_tree bad
-  host=$(rustc -vV | sed -n 's/^host: //p')
-  echo "\$ cargo tree -e normal,build --target $host --prefix none"
-  tree=$(cargo tree -e normal,build --target "$host" --prefix none) || return 1
-  bad=$(grep -E 'wasm-bindgen|js-sys|web-sys' <<<"$tree" | sort -u)
-  if [ -n "$bad" ]; then
-    echo "FAIL: the native ($host) build depends on wasm-only crates:"
-    echo "$bad"
-    echo "Keep them under [target.'cfg(target_arch = \"wasm32\")'.dependencies] in Cargo.toml."
-    return 1
-  fi
-  echo "ok: $(sort -u <<<"$tree" | wc -l) native packages, none of wasm-bindgen/js-sys/web-sys"
-  # Control: the same query for wasm32 must see wasm-bindgen, or the check above proves nothing.
-  wasm_tree=$(cargo tree -e normal,build --target wasm32-unknown-unknown --prefix none) || return 1
-  if ! grep -q '^wasm-bindgen v' <<<"$wasm_tree"; then
-    echo "FAIL: control failed: cargo tree --target wasm32-unknown-unknown does not list wasm-bindgen"
-    return 1
-  fi
-  echo "ok (control): the wasm32 graph does contain $(grep -m1 '^wasm-bindgen v' <<<"$wasm_tree")"
+# The gates: formatting, lints (warnings are errors), and (once their configuration exists) the JS
+# type check, the JS lint and the doc check. Each runs even after another failed.
+step_gates() {
+  local rc=0
+  run cargo fmt --all --check || rc=1
+  run cargo clippy --all-targets -- -D warnings || rc=1
+  run cargo clippy -p qualys-vm-transporter-wasm --target wasm32-unknown-unknown --all-targets -- -D warnings || rc=1
+  run cargo clippy --manifest-path bench/native/Cargo.toml --all-targets -- -D warnings || rc=1
+  return $rc
 }
 
-# wasm_api under the runner; $1 = node|browser. QVT_EXPECT_JS_HOST is compiled into the test
-# (tests/wasm_api.rs checks that it really runs in that host); the runner's own output is checked
+# The wasm boundary's tests under the runner; $1 = node|browser. QVT_EXPECT_JS_HOST is compiled into the test
+# (wasm/src/tests.rs checks that it really runs in that host); the runner's own output is checked
 # too, so a browser run that silently falls back to Node fails either way.
 wasm_api_test() {
   local host=$1 out rc
@@ -123,12 +114,12 @@ wasm_api_test() {
            "WASM_BINDGEN_TEST_DRIVER_TIMEOUT=${WASM_BINDGEN_TEST_DRIVER_TIMEOUT:-30}")
   fi
   out="$logs/wasm-$host.out"
-  printf '$ %s cargo test --target wasm32-unknown-unknown --test wasm_api\n' "${envs[*]}"
+  printf '$ %s cargo test -p qualys-vm-transporter-wasm --target wasm32-unknown-unknown --lib\n' "${envs[*]}"
   # env -u: a WASM_BINDGEN_USE_* left in the caller's environment must not pick the mode.
   env -u WASM_BINDGEN_USE_BROWSER -u WASM_BINDGEN_USE_NODE_EXPERIMENTAL -u WASM_BINDGEN_USE_DENO \
       -u WASM_BINDGEN_USE_DEDICATED_WORKER -u WASM_BINDGEN_USE_SHARED_WORKER \
       -u WASM_BINDGEN_USE_SERVICE_WORKER -u NO_HEADLESS "${envs[@]}" \
-      cargo test --target wasm32-unknown-unknown --test wasm_api 2>&1 | tee "$out"
+      cargo test -p qualys-vm-transporter-wasm --target wasm32-unknown-unknown --lib 2>&1 | tee "$out"
   rc=${PIPESTATUS[0]}
   [ "$rc" = 0 ] || return "$rc"
   if [ "$host" = browser ]; then
@@ -195,8 +186,8 @@ if [ "${results[0]}" != pass ]; then
   summary
   exit 1
 fi
+run_step gates step_gates
 run_step native step_native
-run_step native-deps step_native_deps
 run_step wasm-node step_wasm_node
 run_step wasm-browser step_wasm_browser
 run_step build-wasm step_build_wasm

@@ -5,12 +5,12 @@
 //! current time and HTTP response bytes; the core hands back requests to make, output chunks to
 //! write, and decisions (wait, retry, done, fail). See ARCHITECTURE.md for the map.
 //!
-//! Everything outside [`wasm`] is plain Rust with no wasm-bindgen or js-sys types, so the whole
-//! core builds and tests natively with `cargo test`.
+//! This crate is plain Rust with no wasm-bindgen or js-sys types, so the whole core builds and
+//! tests natively with `cargo test`; the JavaScript boundary is the workspace member `wasm/`.
 
 #![warn(missing_docs)]
-// Two argued `unsafe` blocks exist (the output view in `wasm.rs`, one `from_utf8_unchecked` in
-// `xml/tokens.rs`), each allowed at the spot; nothing else may use unsafe code.
+// One argued `unsafe` block exists (a `from_utf8_unchecked` in `xml/tokens.rs`), allowed at the
+// spot; nothing else may use unsafe code. (The output view lives in the `wasm/` crate.)
 #![deny(unsafe_code)]
 
 pub mod error;
@@ -34,8 +34,5 @@ pub mod xml;
 
 #[cfg(test)]
 mod test_rng;
-
-#[cfg(target_arch = "wasm32")]
-pub mod wasm;
 
 pub use error::{Blame, Error, ErrorCode, Result};

@@ -16,8 +16,7 @@ pub const DEFAULT_CHUNK_RECORDS: u32 = 1000;
 pub const DEFAULT_CHUNK_BYTES: usize = 4 << 20;
 
 /// What an offline transform produced.
-#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct TransformSummary {
     /// Records written.
     pub records: u64,

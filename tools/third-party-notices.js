@@ -27,12 +27,22 @@ function metadata() {
   return JSON.parse(json);
 }
 
-/** The packages linked into the wasm: normal dependencies reachable from the root, no proc-macros. */
+/** The wasm boundary crate: what is compiled into the shipped module. */
+const WASM_CRATE = 'qualys-vm-transporter-wasm';
+
+function wasmRoot(m) {
+  const p = m.packages.find((x) => x.name === WASM_CRATE);
+  if (!p) throw new Error(`cargo metadata lists no package ${WASM_CRATE}`);
+  return p.id;
+}
+
+/** The packages linked into the wasm: normal dependencies reachable from the wasm crate, no proc-macros. */
 function linkedPackages(m) {
   const byId = new Map(m.packages.map((p) => [p.id, p]));
   const nodes = new Map(m.resolve.nodes.map((n) => [n.id, n]));
   const seen = new Set();
-  const queue = [m.resolve.root];
+  const root = wasmRoot(m);
+  const queue = [root];
   while (queue.length) {
     const id = queue.shift();
     if (seen.has(id)) continue;
@@ -44,7 +54,9 @@ function linkedPackages(m) {
       queue.push(d.pkg);
     }
   }
-  seen.delete(m.resolve.root);
+  seen.delete(root);
+  // The core is this project's own code (the root package), not a third party.
+  for (const id of Array.from(seen)) if (byId.get(id).id === m.resolve.root) seen.delete(id);
   return Array.from(seen, (id) => byId.get(id)).sort((a, b) => a.name.localeCompare(b.name) || a.version.localeCompare(b.version));
 }
 
@@ -72,6 +84,7 @@ function licenceTexts(p, licence) {
 
 function render(m) {
   const root = m.packages.find((p) => p.id === m.resolve.root);
+  if (!root) throw new Error('cargo metadata names no root package');
   const out = [];
   out.push('THIRD-PARTY NOTICES');
   out.push('');

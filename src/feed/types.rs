@@ -129,8 +129,7 @@ pub struct TransportSettings {
 }
 
 /// Counters of one run, reported at the end (and readable at any time).
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
     /// The `dataSource` value.
     pub data_source: String,

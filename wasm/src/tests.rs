@@ -1,8 +1,8 @@
-//! The JavaScript boundary (`src/wasm.rs`), tested as compiled wasm under wasm-bindgen-test.
+//! The JavaScript boundary (this crate), tested as compiled wasm under wasm-bindgen-test.
 //!
-//! scripts/test.sh runs this file twice with the same command,
+//! scripts/test.sh runs these tests twice with the same command,
 //!   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-//!     cargo test --target wasm32-unknown-unknown --test wasm_api
+//!     cargo test -p qualys-vm-transporter-wasm --target wasm32-unknown-unknown --lib
 //! once under Node and once with `WASM_BINDGEN_USE_BROWSER=1` in headless Chromium. There is
 //! deliberately no `wasm_bindgen_test_configure!(run_in_browser)` here: the mode is chosen by the
 //! environment, so one file covers both hosts.
@@ -10,12 +10,11 @@
 //! `QVT_EXPECT_JS_HOST` (`node` or `browser`, read at compile time; cargo rebuilds this test when it
 //! changes) makes `runs_in_the_expected_js_host` check that the runner really used that host, so a
 //! "browser" run that silently fell back to Node fails instead of passing.
-#![cfg(target_arch = "wasm32")]
 
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
-use qualys_vm_transporter::wasm;
+use crate as wasm;
 
 #[wasm_bindgen_test]
 fn version_is_the_crate_version() {
@@ -54,8 +53,8 @@ fn runs_in_the_expected_js_host() {
 // ---------------------------------------------------------------------------------------------
 // The core's behaviour through the JS-facing API: the same objects the shim uses.
 
+use crate::{JsFeed, JsTransformer};
 use js_sys::{Array, Object, Reflect};
-use qualys_vm_transporter::wasm::{JsFeed, JsTransformer};
 use wasm_bindgen::JsCast;
 
 const PASSWORD: &str = "Wasm-Secret-Pa55";
@@ -223,7 +222,7 @@ fn a_qualys_error_ends_the_feed_with_a_fail_action() {
     assert_eq!(get_str(&feed.poll(num(0.0)).expect("poll"), "kind"), "send");
     feed.handle_response_head(num(0.0), num(200.0), Array::new().into(), JsValue::UNDEFINED).expect("head");
     feed.handle_body(
-        bytes(include_bytes!("fixtures/real/j1_simple_return_2001_account_expired_real.xml")),
+        bytes(include_bytes!("../../tests/fixtures/real/j1_simple_return_2001_account_expired_real.xml")),
         JsValue::UNDEFINED,
     )
     .expect("body");
@@ -237,7 +236,7 @@ fn a_qualys_error_ends_the_feed_with_a_fail_action() {
 
 #[wasm_bindgen_test]
 fn the_transformer_gives_the_same_output_for_any_chunking() {
-    let doc: &[u8] = include_bytes!("fixtures/real/demisto_hld_host_list_detections_raw.xml");
+    let doc: &[u8] = include_bytes!("../../tests/fixtures/real/demisto_hld_host_list_detections_raw.xml");
     let run = |chunk: usize| {
         let mut t = JsTransformer::new("detections".into(), num(3.0), JsValue::UNDEFINED).expect("source");
         let mut out = String::new();
@@ -268,7 +267,7 @@ fn the_transformer_gives_the_same_output_for_any_chunking() {
 
 #[wasm_bindgen_test]
 fn output_chunks_as_bytes_match_the_strings_and_say_whether_they_are_ascii() {
-    let doc: &[u8] = include_bytes!("fixtures/real/demisto_hld_host_list_detections_raw.xml");
+    let doc: &[u8] = include_bytes!("../../tests/fixtures/real/demisto_hld_host_list_detections_raw.xml");
     let mut strings = JsTransformer::new("detections".into(), num(3.0), JsValue::UNDEFINED).expect("source");
     let mut bytes = JsTransformer::new("detections".into(), num(3.0), JsValue::UNDEFINED).expect("source");
     strings.push(self::bytes(doc)).expect("push");

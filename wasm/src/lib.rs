@@ -1,29 +1,40 @@
-//! The wasm-bindgen boundary: the only module that knows about JavaScript.
+//! The wasm-bindgen boundary of qualys-vm-transporter: the only crate that knows about JavaScript.
+//!
+//! A workspace member apart from the core (the package at the repository root, `src/`), as
+//! lol-html keeps its js-api apart: the core has no wasm-only dependency at all, and this crate is
+//! a plain `cdylib`, so the release profile's LTO applies without tricks.
 //!
 //! In scope: reading JS values (parameter objects, tokens, headers, byte chunks, numbers) into core
 //! types, and core results to plain JS objects, and core errors to JS `Error`s carrying `code`,
 //! `blame` and `retryable`. The boundary only tells JS types apart ([`read_value`]: strings,
 //! numbers, booleans, bigints, Dates of any realm, null/undefined, anything else by type); the core
-//! converts and validates them ([`crate::value`], [`crate::params::parse_values`]). Every argument
+//! converts and validates them ([`qualys_vm_transporter::value`], [`qualys_vm_transporter::params::parse_values`]). Every argument
 //! is taken as a `JsValue` and checked here, so a wrong type is a coded `BAD_ARGUMENT` error, never
 //! a bare `TypeError` of the glue code; objects are read through `Reflect` (a throwing getter or
 //! proxy is caught). Out of scope: any decision; everything here delegates to
-//! [`crate::feed::Feed`] and [`crate::transform::Transform`].
+//! [`qualys_vm_transporter::feed::Feed`] and [`qualys_vm_transporter::transform::Transform`].
 //!
 //! Crossing the boundary is per chunk, never per record: body chunks come in as bytes, output
 //! leaves as one string per chunk.
+
+#![warn(missing_docs)]
+// One argued `unsafe` block: the output view in `view_chunk`.
+#![deny(unsafe_code)]
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests;
 
 use js_sys::{Array, Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::error::{Error, ErrorCode};
-use crate::feed::{self, Action, TokenValues};
-use crate::output::Chunk;
-use crate::qualys::DataSource;
-use crate::response::Limits;
-use crate::transform::{self, Transform};
-use crate::value::Value;
+use qualys_vm_transporter::error::{Error, ErrorCode};
+use qualys_vm_transporter::feed::{self, Action, TokenValues};
+use qualys_vm_transporter::output::Chunk;
+use qualys_vm_transporter::qualys::DataSource;
+use qualys_vm_transporter::response::Limits;
+use qualys_vm_transporter::transform::{self, Transform};
+use qualys_vm_transporter::value::Value;
 
 /// The crate version, for logs and the CLI's `--version`.
 #[wasm_bindgen]
@@ -253,10 +264,58 @@ fn bytes_arg(v: &JsValue, what: &str) -> Result<Vec<u8>, JsValue> {
     Ok(view.unchecked_into::<Uint8Array>().to_vec())
 }
 
-/// Serialises a core summary (serde) into a plain JS object with camelCase keys and `null`s.
-fn to_js<T: serde::Serialize>(value: &T) -> JsValue {
-    let ser = serde_wasm_bindgen::Serializer::json_compatible();
-    value.serialize(&ser).unwrap_or(JsValue::NULL)
+/// A `u64` as a JS number (exact up to 2^53, as every count and ID here is in practice).
+fn num(n: u64) -> JsValue {
+    JsValue::from_f64(n as f64)
+}
+
+/// An optional string or number as the value, or `null`.
+fn opt_str(v: Option<&str>) -> JsValue {
+    v.map_or(JsValue::NULL, JsValue::from_str)
+}
+
+/// A run's counters as a plain JS object (camelCase keys, `null` for what is absent). Written out
+/// field by field: this is the shape the shim, the CLI and `index.d.ts`'s `Summary` rely on.
+fn summary_to_js(s: &feed::Summary) -> JsValue {
+    let o = Object::new();
+    set(&o, "dataSource", s.data_source.as_str());
+    set(&o, "records", num(s.records));
+    set(&o, "pages", s.pages);
+    set(&o, "requests", s.requests);
+    set(&o, "retries", s.retries);
+    set(&o, "waits", s.waits);
+    set(&o, "waitMs", num(s.wait_ms));
+    set(&o, "bytesIn", num(s.bytes_in));
+    set(&o, "bytesOut", num(s.bytes_out));
+    set(&o, "chunks", s.chunks);
+    set(&o, "duplicatesSkipped", num(s.duplicates_skipped));
+    set(&o, "outOfWindowSkipped", num(s.out_of_window_skipped));
+    set(&o, "highestId", s.highest_id.map_or(JsValue::NULL, num));
+    set(&o, "lastRunTimeUsed", opt_str(s.last_run_time_used.as_deref()));
+    set(&o, "previousRunContext", s.previous_run_context.as_str());
+    set(&o, "elapsedMs", num(s.elapsed_ms));
+    let w = Object::new();
+    for (kind, n) in &s.warnings {
+        set(&w, kind, num(*n));
+    }
+    set(&o, "warnings", w);
+    o.into()
+}
+
+/// An offline transform's counters as a plain JS object (see [`summary_to_js`]).
+fn transform_summary_to_js(s: &transform::TransformSummary) -> JsValue {
+    let o = Object::new();
+    set(&o, "records", num(s.records));
+    set(&o, "bytesIn", num(s.bytes_in));
+    set(&o, "bytesOut", num(s.bytes_out));
+    set(&o, "chunks", s.chunks);
+    set(&o, "nextPage", opt_str(s.next_page.as_deref()));
+    let notices = Array::new();
+    for n in &s.notices {
+        notices.push(&JsValue::from_str(n));
+    }
+    set(&o, "notices", notices);
+    o.into()
 }
 
 /// One data-feed run. See `feed::Feed` for the protocol.
@@ -273,7 +332,7 @@ impl JsFeed {
     /// `new Feed(customParameters, tokens, nowMs)`; throws a configuration error (every problem
     /// of every parameter at once) or a `BAD_ARGUMENT` caller error. Values may be strings,
     /// numbers, booleans, bigints or Dates; `LastRunTime` a string, a Date or a number of seconds
-    /// or milliseconds since 1970 (see `crate::last_run_time::token_text`).
+    /// or milliseconds since 1970 (see `qualys_vm_transporter::last_run_time::token_text`).
     #[wasm_bindgen(constructor)]
     pub fn new(params: JsValue, tokens: JsValue, now_ms: JsValue) -> Result<JsFeed, JsValue> {
         let now = time_arg(&now_ms, "nowMs")?;
@@ -342,7 +401,7 @@ impl JsFeed {
             Action::Pending => set(&o, "kind", "pending"),
             Action::Done(s) => {
                 set(&o, "kind", "done");
-                set(&o, "summary", to_js(&s));
+                set(&o, "summary", summary_to_js(&s));
             }
             Action::Fail(e) => {
                 set(&o, "kind", "fail");
@@ -439,7 +498,7 @@ impl JsFeed {
 
     /// The counters so far; `warnings` is an object of kind -> count.
     pub fn summary(&self) -> JsValue {
-        to_js(self.inner.summary())
+        summary_to_js(self.inner.summary())
     }
 
     /// The resume checkpoint a failure at this moment would leave (`""` when there is nothing to
@@ -460,7 +519,7 @@ pub fn default_root_node(data_source: JsValue) -> Option<String> {
 
 /// Every data source, in the guide's order, as `[{name, urlKey, defaultRootNode, recordElement}]`:
 /// the `dataSource` value, the Custom Parameter holding its URL, the default Archer root node of
-/// its output and the element name of each output record (`crate::qualys`).
+/// its output and the element name of each output record (`qualys_vm_transporter::qualys`).
 #[wasm_bindgen(js_name = dataSources)]
 pub fn data_sources() -> Array {
     let out = Array::new();
@@ -475,7 +534,7 @@ pub fn data_sources() -> Array {
     out
 }
 
-/// The Custom Parameters in table order (`crate::params::table`), each
+/// The Custom Parameters in table order (`qualys_vm_transporter::params::table`), each
 /// `{key, kind, default, min, max, values, required, summary, doc}`: `kind` is `integer`, `boolean`,
 /// `choice`, `url`, `secret`, `pem`, `proxy`, `xmlName` or `text`; `default` a number or boolean
 /// (`null` when the kind has none); `min`/`max` numbers for integers (else `null`); `values` the
@@ -483,7 +542,7 @@ pub fn data_sources() -> Array {
 /// `summary` one line for help texts; `doc` the README's "Meaning" text.
 #[wasm_bindgen]
 pub fn parameters() -> Array {
-    use crate::params::table::{Kind, PARAMS};
+    use qualys_vm_transporter::params::table::{Kind, PARAMS};
     let out = Array::new();
     for p in PARAMS {
         let o = Object::new();
@@ -519,7 +578,7 @@ pub fn parameters() -> Array {
 }
 
 /// Every stable error code, as `{CONFIG_INVALID: "CONFIG_INVALID", ...}`: the core's and the
-/// shim's (one list, `crate::error::ErrorCode`), so JavaScript names a code by a property that
+/// shim's (one list, `qualys_vm_transporter::error::ErrorCode`), so JavaScript names a code by a property that
 /// exists rather than by a string literal.
 #[wasm_bindgen(js_name = errorCodes)]
 pub fn error_codes() -> JsValue {
@@ -560,7 +619,7 @@ impl JsTransformer {
     pub fn new(data_source: JsValue, chunk_records: JsValue, chunk_bytes: JsValue) -> Result<JsTransformer, JsValue> {
         let source = data_source.as_string().as_deref().and_then(DataSource::from_param).ok_or_else(|| {
             let shown = match data_source.as_string() {
-                Some(s) => format!("{:?}", crate::text::server_text(&s)),
+                Some(s) => format!("{:?}", qualys_vm_transporter::text::server_text(&s)),
                 None => read_value(&data_source).type_name().to_string(),
             };
             js_error(&Error::config(
@@ -582,7 +641,7 @@ impl JsTransformer {
     /// Ends the document; returns `{records, bytesIn, bytesOut, chunks, nextPage, notices}`.
     pub fn finish(&mut self) -> Result<JsValue, JsValue> {
         let s = self.inner.finish().map_err(|e| js_error(&e))?;
-        Ok(to_js(&s))
+        Ok(transform_summary_to_js(&s))
     }
 
     /// The next output chunk as a string, or `undefined`.
