@@ -7,7 +7,7 @@
 //   2. the simulator in its own process on 127.0.0.1 (limits off, no served-record log):
 //      --hosts x --detections detections, every status, IGs, ignored and disabled included, so the
 //      detection count is exactly hosts x detections
-//   3. the transporter in its own process (js-shim/archer-host.js: Archer-like vm sandbox, OutputWriter
+//   3. the transporter in its own process (tools/archer-host.js: Archer-like vm sandbox, OutputWriter
 //      streaming to bench/work/e2e-output.xml), dataSource=detections, batchSize (default 1000)
 //   4. wall time (transporter process start to exit), requests (simulator counters), records
 //      (counted in the output file afterwards), output bytes, peak RSS (VmHWM) of both processes
@@ -22,27 +22,26 @@ const fs = require('fs');
 const path = require('path');
 const http = require('http');
 const { spawn, spawnSync } = require('child_process');
+const { summaryFromLogs } = require('../tools/archer-host');
+const { parseArgs } = require('../js-shim/src/cli-args');
 
 const ROOT = path.resolve(__dirname, '..');
 const WORK = path.join(__dirname, 'work');
 
 function args() {
-  const o = { hosts: 20000, detections: 50, batch: 1000, mode: '6x', bundle: null, timeoutSec: 300, json: false, cpuProf: null };
-  const a = process.argv.slice(2);
-  for (let i = 0; i < a.length; i++) {
-    switch (a[i]) {
-      case '--hosts': o.hosts = Number(a[++i]); break;
-      case '--detections': o.detections = Number(a[++i]); break;
-      case '--batch': o.batch = Number(a[++i]); break;
-      case '--mode': o.mode = a[++i]; break;
-      case '--bundle': o.bundle = path.resolve(a[++i]); break;
-      case '--timeout': o.timeoutSec = Number(a[++i]); break;
-      case '--json': o.json = true; break;
-      case '--cpu-prof': o.cpuProf = path.resolve(a[++i]); break;
-      default: throw new Error(`unknown option ${a[i]}`);
-    }
-  }
-  return o;
+  const { opts: a } = parseArgs(process.argv.slice(2), {
+    hosts: 'value', detections: 'value', batch: 'value', mode: 'value', bundle: 'value', timeout: 'value', json: 'flag', 'cpu-prof': 'value',
+  });
+  return {
+    hosts: a.hosts !== undefined ? Number(a.hosts) : 20000,
+    detections: a.detections !== undefined ? Number(a.detections) : 50,
+    batch: a.batch !== undefined ? Number(a.batch) : 1000,
+    mode: a.mode !== undefined ? a.mode : '6x',
+    bundle: a.bundle !== undefined ? path.resolve(a.bundle) : null,
+    timeoutSec: a.timeout !== undefined ? Number(a.timeout) : 300,
+    json: Boolean(a.json),
+    cpuProf: a['cpu-prof'] !== undefined ? path.resolve(a['cpu-prof']) : null,
+  };
 }
 
 const log = (m) => process.stderr.write(`[e2e] ${m}\n`);
@@ -161,8 +160,8 @@ async function main() {
 
     const t0 = Date.now();
     const nodeArgs = o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`, '--cpu-prof-name=e2e-transporter.cpuprofile'] : [];
-    const hostArgs = [path.join(ROOT, 'js-shim', 'archer-host.js'), '--script', b.file, '--params', paramsFile, '--out', outFile, '--mode', o.mode, '--log', logFile, '--timeout-sec', String(o.timeoutSec)];
-    result.archerHost = 'js-shim/archer-host.js';
+    const hostArgs = [path.join(ROOT, 'tools', 'archer-host.js'), '--script', b.file, '--params', paramsFile, '--out', outFile, '--mode', o.mode, '--log', logFile, '--timeout-sec', String(o.timeoutSec)];
+    result.archerHost = 'tools/archer-host.js';
     transporter = spawn(process.execPath, [...nodeArgs, ...hostArgs], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -193,10 +192,9 @@ async function main() {
     result.records = countInFile(outFile, '<DETECTION><ARCHER_DETECTION_KEY>');
     try {
       const logs = fs.readFileSync(logFile, 'utf8').trim().split('\n');
-      const done = logs.filter((l) => /:: done: /.test(l)).pop() || '';
-      result.coreSummary = done.replace(/^.*?:: done: /, '');
-      const m = / in=([\d.]+ [kMG]?B)/.exec(done);
-      result.bytesFetched = m ? m[1] : null;
+      const s = summaryFromLogs(logs);
+      result.coreSummary = s;
+      result.bytesFetched = s ? `${(s.bytesIn / 1048576).toFixed(1)} MB` : null;
       result.lastLogLines = logs.slice(-3);
     } catch (e) { /* no log */ }
     if (result.records !== result.detectionsExpected) {

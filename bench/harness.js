@@ -17,7 +17,7 @@ const os = require('os');
 const path = require('path');
 const crypto = require('crypto');
 const { spawn, execFileSync } = require('child_process');
-const { ensureDocument, parseSize, sizeLabel, KINDS } = require('./generate');
+const { ensureDocument, parseSize, KINDS } = require('./generate');
 
 const ROOT = path.resolve(__dirname, '..');
 const DATA = path.join(__dirname, 'data');
@@ -66,7 +66,7 @@ function parseArgs(argv) {
       case '--wasm-pkg': o.wasmPkg = path.resolve(val()); break;
       case '--render-only': o.renderOnly = path.resolve(val()); break;
       case '-h': case '--help':
-        console.log(fs.readFileSync(__filename, 'utf8').split('\n').filter((l) => /^\/\/ (usage|  )/.test(l)).join('\n').replace(/^\/\/ ?/gm, ''));
+        console.log(fs.readFileSync(__filename, 'utf8').split('\n').filter((l) => /^\/\/ (usage| {2})/.test(l)).join('\n').replace(/^\/\/ ?/gm, ''));
         process.exit(0);
         break;
       default: throw new Error(`unknown option ${a} (see --help)`);
@@ -354,7 +354,8 @@ function e2eSection(e2e) {
     `Wall time: from starting the transporter process until it exited after Archer's callback (wasm instantiation included; the simulator was already listening). ` +
       (e2e.writeItemMs == null ? '' : `Of that, ${fmt(e2e.writeItemMs / 1000, 2)} s were spent inside the mirrored OutputWriter's writeItem (writing the chunks, Buffers of bytes, as ${fmt(e2e.outputBytes / 1e6, 0)} MB to a file: the host's cost, counted in the wall time anyway). `) +
       `Throughput: ${fmt(e2e.outputBytes / 1e6 / (e2e.wallMs / 1000))} MB/s of Archer output, ${fmtInt(e2e.records / (e2e.wallMs / 1000))} records/s; ` +
-      `core summary: \`${e2e.coreSummary || '?'}\`.`,
+      // coreSummary: the core's Summary (the shim's summary line); a string in results saved before it.
+      `core summary: \`${e2e.coreSummary && typeof e2e.coreSummary === 'object' ? JSON.stringify(e2e.coreSummary) : e2e.coreSummary || '?'}\`.`,
   ].join('\n');
 }
 

@@ -3,7 +3,7 @@
 // Parallel extraction, measured (issue 6): the single-file transporter fetches detections from
 // the simulator with every request delayed 2-5 s before its first byte (what a real Qualys page
 // costs), with concurrency 1, 2 and 4. Each run is its own process through the Archer stand-in
-// (js-shim/archer-host.js). The simulator allows 5 concurrent calls, so 4 ranges may run at once
+// (tools/archer-host.js). The simulator allows 5 concurrent calls, so 4 ranges may run at once
 // (the core never goes above X-Concurrency-Limit-Limit minus one). Writes bench/PARALLEL.md, which
 // bench/run.sh copies into bench/RESULTS.md.
 //
@@ -12,17 +12,15 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { execFile } = require('child_process');
 const { startSimulator } = require('../js-shim/simulator');
+const { parseArgs } = require('../js-shim/src/cli-args');
+const { runInChild } = require('../tools/archer-host');
 
 const ROOT = path.resolve(__dirname, '..');
 const SCRIPT = path.join(ROOT, 'dist', 'qualys-vm-transporter.js');
-const HOST = path.join(ROOT, 'js-shim', 'archer-host.js');
 
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
+const { opts } = parseArgs(process.argv.slice(2), { hosts: 'value', batch: 'value', levels: 'value', delay: 'value' });
+const arg = (name, fallback) => (opts[name] !== undefined && opts[name] !== '' ? opts[name] : fallback);
 
 function runOnce(dir, url, concurrency, batch) {
   const params = {
@@ -37,19 +35,11 @@ function runOnce(dir, url, concurrency, batch) {
   const paramsFile = path.join(dir, `params-${concurrency}.json`);
   fs.writeFileSync(paramsFile, JSON.stringify(params));
   const out = path.join(dir, `detections-${concurrency}.xml`);
-  return new Promise((resolve) => {
-    const t0 = Date.now();
-    execFile(process.execPath, [HOST, '--script', SCRIPT, '--params', paramsFile, '--out', out, '--mode', 'node', '--timeout-sec', '900'], (err, stdout) => {
-      let r;
-      try {
-        r = JSON.parse(stdout.trim().split('\n').pop());
-      } catch (_) {
-        r = { ok: false, error: String(err) };
-      }
-      r.wallMs = Date.now() - t0;
-      r.outFile = out;
-      resolve(r);
-    });
+  return runInChild({ script: SCRIPT, paramsFile, out, mode: 'node', timeoutSec: 900 }).then(({ report, err, ms }) => {
+    const r = report || { ok: false, error: String(err) };
+    r.wallMs = ms;
+    r.outFile = out;
+    return r;
   });
 }
 

@@ -21,7 +21,7 @@ To run a feed outside Archer, use this same file as a command line tool:
   node qualys-vm-transporter.js --help`;
 
 /**
- * @param {{context?: object, callback?: Function, isMain: boolean, argv?: string[],
+ * @param {{context?: import('../pkg-template/index').ArcherContext, callback?: (err: any, result?: any) => void, isMain: boolean, argv?: string[],
  *          print?: (line: string) => void, printError?: (text: string) => void,
  *          setExitCode?: (code: number) => void, baseDir?: string}} host
  * @returns {'archer'|'cli'|'usage'|'library'} what was started
@@ -31,7 +31,7 @@ function start(host) {
   const setExitCode = host.setExitCode || ((code) => { if (typeof process !== 'undefined') process.exitCode = code; });
   if (host.context !== undefined && host.context !== null) {
     const { runArcher } = require('./src/archer');
-    const cb = typeof host.callback === 'function' ? host.callback : (err) => {
+    const cb = typeof host.callback === 'function' ? host.callback : (/** @type {any} */ err) => {
       printError('qualys-vm-transporter: no callback was provided by the host; outcome: ' + (err ? 'FAILED' : 'success'));
       if (err) setExitCode(1);
     };
@@ -55,7 +55,20 @@ function start(host) {
   return 'usage';
 }
 
-module.exports = { start, USAGE };
+/**
+ * The package's namespace, what require() of the single file gives: the library (src/index.js,
+ * its lazy getters kept, so the wasm core is instantiated only when used) plus `cli`, the command
+ * line (cli.main(argv) -> Promise<exit code>), loaded when first used.
+ * @returns {typeof import('./src/index') & {cli: typeof import('./cli')}}
+ */
+function library() {
+  const lib = require('./src/index');
+  const ns = Object.defineProperties({}, Object.getOwnPropertyDescriptors(lib));
+  Object.defineProperty(ns, 'cli', { enumerable: true, configurable: true, get: () => require('./cli') });
+  return /** @type {typeof import('./src/index') & {cli: typeof import('./cli')}} */ (ns);
+}
+
+module.exports = { start, library, USAGE };
 
 // Run directly from a source checkout (node js-shim/archer-entry.js [args]).
 if (typeof require === 'function' && typeof module === 'object' && require.main === module) {

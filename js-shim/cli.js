@@ -17,9 +17,13 @@ const path = require('path');
 const lib = require('./src/index');
 const { errorText, Secrets } = require('./src/log');
 const { HTTP_CLIENTS } = require('./src/http');
+const { archerContext } = require('./src/archer-context');
+const { parseArgs, UsageError } = require('./src/cli-args');
 
 const NAME = 'qualys-vm-transporter';
 
+// The help texts. `run` and `transform` name what the core knows (data sources, root nodes): they
+// are built when shown, so loading the CLI does not instantiate the wasm core.
 const HELP = {
   main: `${NAME}: pulls Qualys VM data (KnowledgeBase, hosts, host detections) into RSA Archer.
 
@@ -35,7 +39,17 @@ commands:
 
 Inside Archer, upload qualys-vm-transporter.js as the data feed's transporter script.`,
 
-  run: `usage: ${NAME} run --params params.json [--tokens tokens.json] [--out out.xml] [options]
+  get run() { return runHelp(); },
+  get transform() { return transformHelp(); },
+
+  simulate: `usage: ${NAME} simulate [options]
+
+Starts the Qualys VM API simulator on 127.0.0.1 (test and demo use only); Ctrl-C stops it.
+See "${NAME} simulate --help" for its options (it prints the simulator's own help).`,
+};
+
+function runHelp() {
+  return `usage: ${NAME} run --params params.json [--tokens tokens.json] [--out out.xml] [options]
 
 Runs one data-feed execution exactly as Archer's JavaScript Transporter would: the same Custom
 Parameters and tokens, an OutputWriter that writes to --out, the same callback. Prints the tokens
@@ -62,9 +76,64 @@ environment (so secrets stay out of the shell history):
   QVT_PASSWORD          the password parameter
   QVT_USERNAME          the username parameter
   QVT_PROXY             the proxy parameter (http://user:password@host:port)
-Precedence: --params < environment < --param.`,
+Precedence: --params < environment < --param.
+${tablesHelp()}`;
+}
 
-  transform: `usage: ${NAME} transform --source kb|hosts|hostDetections|detections RESPONSE.xml [--out out.xml]
+/** The data source names, as the core lists them: kb|hosts|hostDetections|detections. */
+function sourceNames() {
+  return require('./src/core').dataSources().map((d) => d.name).join('|');
+}
+
+/**
+ * The Custom Parameters and the data sources, generated from the core's tables (parameters(),
+ * dataSources()): what `run --help` lists after the options.
+ */
+function tablesHelp() {
+  const core = require('./src/core');
+  const lines = ['', 'Custom Parameters (the keys of --params and --param; the values Archer passes are strings):'];
+  for (const p of core.parameters()) lines.push(...helpEntry(p.key, parameterText(p)));
+  lines.push('', 'data sources (dataSource: the parameter with its URL; the root node and the record element of its output):');
+  for (const d of core.dataSources()) lines.push(...helpEntry(d.name, `${d.urlKey}; root node ${d.defaultRootNode}; records ${d.recordElement}`));
+  return lines.join('\n');
+}
+
+/**
+ * One parameter's help: whether it is required, its range and default, its summary.
+ * @param {import('./src/core').ParameterInfo} p
+ */
+function parameterText(p) {
+  const facts = [];
+  if (p.required === 'always') facts.push('required');
+  else if (p.required === 'forItsDataSource') facts.push('required for its dataSource');
+  if (p.kind === 'integer') facts.push(`${p.min} to ${p.max}, default ${p.default}`);
+  else if (p.kind === 'boolean') facts.push(`True or False, default ${p.default ? 'True' : 'False'}`);
+  return (facts.length ? `(${facts.join('; ')}) ` : '') + p.summary;
+}
+
+/**
+ * A help entry: the name in a 24-character column, the text wrapped at 100 columns under it.
+ * @param {string} name
+ * @param {string} text
+ * @returns {string[]}
+ */
+function helpEntry(name, text) {
+  const indent = ' '.repeat(24);
+  const lines = [];
+  let line = `  ${name}`.padEnd(24);
+  if (line.length > 24) { lines.push(line.trimEnd()); line = indent; }
+  let empty = true;
+  for (const word of text.split(' ')) {
+    if (!empty && line.length + 1 + word.length > 100) { lines.push(line); line = indent; empty = true; }
+    line += (empty ? '' : ' ') + word;
+    empty = false;
+  }
+  lines.push(line);
+  return lines;
+}
+
+function transformHelp() {
+  return `usage: ${NAME} transform --source ${sourceNames()} RESPONSE.xml [--out out.xml]
 
 Turns one saved Qualys response into the Archer output offline: the XML declaration, the root node
 and the records, exactly as a feed run writes them. RESPONSE.xml "-" reads stdin; without --out the
@@ -73,53 +142,25 @@ document goes to stdout. A summary goes to stderr.
 options:
   --source S            kb, hosts, hostDetections or detections (the dataSource parameter)
   --out FILE            write the document to FILE
-  --root-node NAME      the root element (default per source: ${Object.entries(lib.DEFAULT_ROOT_NODES).map(([k, v]) => `${k} ${v}`).join(', ')})`,
-
-  simulate: `usage: ${NAME} simulate [options]
-
-Starts the Qualys VM API simulator on 127.0.0.1 (test and demo use only); Ctrl-C stops it.
-See "${NAME} simulate --help" for its options (it prints the simulator's own help).`,
-};
-
-class UsageError extends Error {}
-
-/** An option name as typed, when it looks like one (never a value pasted in its place). */
-function shownOption(a) {
-  return /^--[a-z][a-z0-9-]{0,30}$/.test(a) ? a : 'an option';
+  --root-node NAME      the root element (default per source: ${Object.entries(lib.DEFAULT_ROOT_NODES).map(([k, v]) => `${k} ${v}`).join(', ')})`;
 }
 
-/** Splits argv into options (with values) and positionals. `spec` maps option -> 'value'|'flag'|'list'. */
-function parseArgs(argv, spec) {
-  const opts = {};
-  const positional = [];
-  for (let i = 0; i < argv.length; i++) {
-    let a = argv[i];
-    if (a === '--') { positional.push(...argv.slice(i + 1)); break; }
-    if (a === '-h') a = '--help';
-    if (!a.startsWith('--') || a === '-') { positional.push(a); continue; }
-    let inline;
-    const eq = a.indexOf('=');
-    if (eq !== -1) { inline = a.slice(eq + 1); a = a.slice(0, eq); }
-    const key = a.slice(2);
-    const kind = spec[key];
-    if (!kind) throw new UsageError(`unknown option ${shownOption(a)} (see --help)`);
-    if (kind === 'flag') {
-      if (inline !== undefined) throw new UsageError(`${shownOption(a)} takes no value`);
-      opts[key] = true;
-      continue;
-    }
-    let value = inline;
-    if (value === undefined) {
-      if (i + 1 >= argv.length) throw new UsageError(`${shownOption(a)} needs a value`);
-      value = argv[++i];
-    }
-    if (kind === 'list') (opts[key] = opts[key] || []).push(value);
-    else opts[key] = value;
-  }
-  return { opts, positional };
-}
+/**
+ * Where the CLI reads and writes (process's streams by default; tests pass their own).
+ * @typedef {{stdout: {write(text: string): unknown, isTTY?: boolean, columns?: number},
+ *   stderr: {write(text: string): unknown, isTTY?: boolean, columns?: number}, stdin: any,
+ *   env: Record<string, string | undefined>, baseDir: string}} IO
+ */
+/**
+ * The output document: written to FILE.part, renamed to FILE on success (or to stdout).
+ * @typedef {{write(text: string): void, commit(): void, abandon(): void, where: string, part?: string}} OutputFile
+ */
 
-/** Where in a text a JSON.parse error points: "line L, column C", or "" (never the text itself). */
+/**
+ * Where in a text a JSON.parse error points: "line L, column C", or "" (never the text itself).
+ * @param {string} text
+ * @param {any} e
+ */
 function jsonErrorPlace(text, e) {
   const m = /position (\d+)/.exec(e && e.message ? e.message : '');
   if (m) {
@@ -133,13 +174,17 @@ function jsonErrorPlace(text, e) {
 /**
  * Reads a JSON file. Errors name the option that gave it, never its content (JSON.parse's message
  * quotes the text, which may hold the password).
+ * @param {string} file
+ * @param {string} what
+ * @param {string} option
+ * @returns {unknown}
  */
 function readJson(file, what, option) {
   let text;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new UsageError(`cannot read ${what} (${option}): ${e.code || 'unreadable'}`);
+    throw new UsageError(`cannot read ${what} (${option}): ${/** @type {any} */ (e).code || 'unreadable'}`);
   }
   try {
     return JSON.parse(text.replace(/^\uFEFF/, ''));
@@ -148,16 +193,26 @@ function readJson(file, what, option) {
   }
 }
 
-/** The Custom Parameters of a --params file, unconverted (the core converts values in one place). */
+/**
+ * The Custom Parameters of a --params file, unconverted (the core converts values in one place).
+ * @param {any} obj
+ * @param {string} what
+ * @returns {Record<string, unknown>}
+ */
 function paramObject(obj, what) {
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new UsageError(`${what} must be a JSON object`);
   return Object.assign({}, obj);
 }
 
-/** The tokens of a --tokens file, as the strings Archer passes (null/absent: null). */
+/**
+ * The tokens of a --tokens file, as the strings Archer passes (null/absent: null).
+ * @param {any} obj
+ * @param {string} what
+ * @returns {Record<string, string>}
+ */
 function stringValues(obj, what) {
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new UsageError(`${what} must be a JSON object`);
-  const out = {};
+  const out = /** @type {Record<string, string>} */ ({});
   for (const [k, v] of Object.entries(obj)) {
     if (v === null || v === undefined) out[k] = '';
     else if (typeof v === 'object') throw new UsageError(`${what}: a value must be a string, not ${Array.isArray(v) ? 'an array' : 'an object'}`);
@@ -166,7 +221,11 @@ function stringValues(obj, what) {
   return out;
 }
 
-/** A progress line on a terminal, kept below the log lines. */
+/**
+ * A progress line on a terminal, kept below the log lines.
+ * @param {{write(text: string): unknown, columns?: number}} stream
+ * @param {boolean} enabled
+ */
 function makeDisplay(stream, enabled) {
   let line = '';
   let last = 0;
@@ -174,12 +233,12 @@ function makeDisplay(stream, enabled) {
   const draw = () => { if (enabled && line) stream.write(line.length > (stream.columns || 120) - 1 ? line.slice(0, (stream.columns || 120) - 1) : line); };
   return {
     enabled,
-    log(text) {
+    log(/** @type {string} */ text) {
       clear();
       stream.write(text + '\n');
       draw();
     },
-    progress(text, force) {
+    progress(/** @type {string} */ text, /** @type {boolean} */ force) {
       if (!enabled) return;
       const t = Date.now();
       if (!force && t - last < 100) { line = text; return; }
@@ -195,13 +254,21 @@ function makeDisplay(stream, enabled) {
   };
 }
 
+/**
+ * @param {number} n
+ */
 function fmtBytes(n) {
   if (n >= 1048576) return `${(n / 1048576).toFixed(1)} MB`;
   if (n >= 1024) return `${(n / 1024).toFixed(1)} kB`;
   return `${n} B`;
 }
 
-/** The output document writer behind the mirrored OutputWriter (or the legacy result.output). */
+/**
+ * The output document writer behind the mirrored OutputWriter (or the legacy result.output).
+ * @param {string | undefined} out
+ * @param {{write(text: string): unknown}} stdout
+ * @returns {OutputFile | null}
+ */
 function makeOutputFile(out, stdout) {
   if (!out) return null;
   if (out === '-') {
@@ -212,7 +279,7 @@ function makeOutputFile(out, stdout) {
   try {
     fd = fs.openSync(part, 'w');
   } catch (e) {
-    throw new UsageError(`cannot write the output file (--out): ${e.code || 'not writable'}`);
+    throw new UsageError(`cannot write the output file (--out): ${/** @type {any} */ (e).code || 'not writable'}`);
   }
   return {
     write: (s) => { fs.writeSync(fd, s); },
@@ -223,6 +290,11 @@ function makeOutputFile(out, stdout) {
   };
 }
 
+/**
+ * @param {string[]} argv
+ * @param {IO} io
+ * @returns {Promise<number>}
+ */
 async function cmdRun(argv, io) {
   const { opts, positional } = parseArgs(argv, {
     help: 'flag', params: 'value', param: 'list', tokens: 'value', 'last-run-time': 'value', out: 'value',
@@ -247,7 +319,7 @@ async function cmdRun(argv, io) {
   // What this command prints or saves is scrubbed like the log: a secret pasted into a token or a
   // parameter is never echoed back.
   const secrets = new Secrets().addFromParams(params);
-  const safe = (v) => (v === null || v === undefined || secrets.scrub(String(v)) === String(v) ? v : null);
+  const safe = (/** @type {unknown} */ v) => (v === null || v === undefined || secrets.scrub(String(v)) === String(v) ? v : null);
   if (opts['last-run-time'] !== undefined) tokens.LastRunTime = opts['last-run-time'];
 
   const report = opts.out === '-' ? io.stderr : io.stdout;
@@ -256,36 +328,17 @@ async function cmdRun(argv, io) {
   const file = makeOutputFile(opts.out, io.stdout);
   const startedAt = new Date();
 
-  // The mirrored Archer context.
-  let created = 0;
-  let rootNode = null;
-  const context = {
-    CustomParameters: params,
-    Tokens: { LastRunTime: tokens.LastRunTime === undefined ? null : tokens.LastRunTime, PreviousRunContext: tokens.PreviousRunContext === undefined ? null : tokens.PreviousRunContext, LastFileProcessed: null },
-  };
-  let items = 0;
-  if (!opts['legacy-output']) {
-    context.OutputWriter = {
-      create(type, options) {
-        created++;
-        if (created > 1) throw new Error('OutputWriter.create was called twice (Archer allows it once per run)');
-        if (type !== 'XML') throw new Error(`OutputWriter.create("${type}"): only "XML" is used by this feed`);
-        rootNode = options && options.RootNode;
-        if (file) file.write(`<?xml version="1.0" encoding="UTF-8"?>\n<${rootNode}>`);
-        return {
-          writeItem(chunk) {
-            items++;
-            if (file) file.write(typeof chunk === 'string' ? chunk : String(chunk));
-          },
-        };
-      },
-    };
-  }
-  let callbackArgs = null;
-  const callback = (err, result) => { callbackArgs = { err, result }; };
+  // The mirrored Archer context (src/archer-context.js), writing to the output file.
+  const mirror = archerContext({
+    params,
+    tokens: { LastRunTime: tokens.LastRunTime === undefined ? null : tokens.LastRunTime, PreviousRunContext: tokens.PreviousRunContext === undefined ? null : tokens.PreviousRunContext, LastFileProcessed: null },
+    outputWriter: !opts['legacy-output'],
+    onCreate: (root) => { if (file) file.write(`<?xml version="1.0" encoding="UTF-8"?>\n<${root}>`); },
+    onItem: (chunk) => { if (file) file.write(typeof chunk === 'string' ? chunk : String(chunk)); },
+  });
 
   const stats = { pages: 0, records: 0, bytesIn: 0, waits: 0, waitMs: 0, state: 'starting' };
-  const drawProgress = (force) => {
+  const drawProgress = (/** @type {boolean} */ force) => {
     const secs = Math.max(0.001, (Date.now() - startedAt.getTime()) / 1000);
     const rate = Math.round(stats.records / secs);
     display.progress(`[${stats.state}] pages ${stats.pages} | records ${stats.records} | ${rate} rec/s | in ${fmtBytes(stats.bytesIn)} | waits ${stats.waits} (${(stats.waitMs / 1000).toFixed(1)} s) | ${secs.toFixed(0)} s`, force);
@@ -294,8 +347,8 @@ async function cmdRun(argv, io) {
   const ticker = display.enabled ? setInterval(() => drawProgress(true), 1000) : null;
   if (ticker && ticker.unref) ticker.unref();
   const outcome = await lib.runArcher({
-    context,
-    callback,
+    context: /** @type {import('../pkg-template/index').ArcherContext} */ (mirror.context),
+    callback: mirror.callback,
     print: (line) => {
       if (opts.quiet && !/ :: ERROR :: /.test(line)) return;
       display.log(line);
@@ -315,7 +368,7 @@ async function cmdRun(argv, io) {
   if (ticker) clearInterval(ticker);
   display.done();
 
-  const { err, result } = callbackArgs || { err: ['the run ended without calling back'], result: null };
+  const [err, result] = mirror.state.calls.length ? mirror.state.calls[mirror.state.calls.length - 1] : [['the run ended without calling back'], null];
   if (err) {
     if (file) file.abandon();
     const lines = Array.isArray(err) ? err : [String(err)];
@@ -335,11 +388,11 @@ async function cmdRun(argv, io) {
     if (opts['legacy-output']) {
       file.write(result && result.output ? String(result.output) + '\n' : '');
     } else {
-      file.write(`</${rootNode}>\n`);
+      file.write(`</${mirror.state.rootNode}>\n`);
     }
     file.commit();
   }
-  const s = outcome.summary || {};
+  const s = outcome.summary || /** @type {Partial<import('../pkg-template/index').Summary>} */ ({});
   const next = { LastRunTime: startedAt.toISOString().replace(/\.\d{3}Z$/, 'Z'), PreviousRunContext: result && result.previousRunContext !== undefined ? safe(result.previousRunContext) || '' : '' };
   if (opts['save-tokens']) fs.writeFileSync(opts['save-tokens'], JSON.stringify(next, null, 2) + '\n');
   report.write(
@@ -349,19 +402,24 @@ async function cmdRun(argv, io) {
     `  PreviousRunContext: ${JSON.stringify(next.PreviousRunContext)}\n` +
     `summary: dataSource=${safe(s.dataSource)} records=${s.records} pages=${s.pages} requests=${s.requests} retries=${s.retries} ` +
     `waits=${s.waits} (${((s.waitMs || 0) / 1000).toFixed(1)} s) in=${fmtBytes(s.bytesIn || 0)} out=${fmtBytes(s.bytesOut || 0)} ` +
-    `writeItem calls=${items} duplicatesSkipped=${s.duplicatesSkipped} elapsed=${((s.elapsedMs || 0) / 1000).toFixed(1)} s\n` +
+    `writeItem calls=${mirror.state.writeItems} duplicatesSkipped=${s.duplicatesSkipped} elapsed=${((s.elapsedMs || 0) / 1000).toFixed(1)} s\n` +
     (file ? `output: ${file.where}\n` : 'output: not kept (no --out)\n'),
   );
   return 0;
 }
 
+/**
+ * @param {string[]} argv
+ * @param {IO} io
+ * @returns {Promise<number>}
+ */
 async function cmdTransform(argv, io) {
   const { opts, positional } = parseArgs(argv, { help: 'flag', source: 'value', out: 'value', 'root-node': 'value' });
   if (opts.help) { io.stdout.write(HELP.transform + '\n'); return 0; }
-  if (!opts.source) throw new UsageError('transform needs --source kb|hosts|hostDetections|detections');
-  if (!lib.DEFAULT_ROOT_NODES[opts.source]) throw new UsageError(`--source must be one of ${Object.keys(lib.DEFAULT_ROOT_NODES).join(', ')}`);
+  if (!opts.source) throw new UsageError(`transform needs --source ${sourceNames()}`);
+  if (!lib.DEFAULT_ROOT_NODES[/** @type {import('../pkg-template/index').DataSource} */ (opts.source)]) throw new UsageError(`--source must be one of ${Object.keys(lib.DEFAULT_ROOT_NODES).join(', ')}`);
   if (positional.length !== 1) throw new UsageError(positional.length ? `transform takes one response file, got ${positional.length}` : 'transform needs the response file (or - for stdin)');
-  const rootNode = opts['root-node'] || lib.DEFAULT_ROOT_NODES[opts.source];
+  const rootNode = opts['root-node'] || lib.DEFAULT_ROOT_NODES[/** @type {import('../pkg-template/index').DataSource} */ (opts.source)];
   if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(rootNode)) throw new UsageError('--root-node is not an XML element name (letters, digits, _ . -; not starting with a digit)');
   const inputPath = positional[0];
   let input;
@@ -371,11 +429,11 @@ async function cmdTransform(argv, io) {
       if (!fs.statSync(inputPath).isFile()) throw new UsageError(`${inputPath} is not a file`);
     } catch (e) {
       if (e instanceof UsageError) throw e;
-      throw new UsageError(`cannot read ${inputPath}: ${e.code || e.message}`);
+      throw new UsageError(`cannot read ${inputPath}: ${/** @type {any} */ (e).code || /** @type {any} */ (e).message}`);
     }
     input = fs.createReadStream(inputPath, { highWaterMark: 65536 });
   }
-  const file = opts.out ? makeOutputFile(opts.out, io.stdout) : makeOutputFile('-', io.stdout);
+  const file = /** @type {OutputFile} */ (opts.out ? makeOutputFile(opts.out, io.stdout) : makeOutputFile('-', io.stdout));
   file.write(`<?xml version="1.0" encoding="UTF-8"?>\n<${rootNode}>`);
   let summary;
   try {
@@ -394,7 +452,10 @@ async function cmdTransform(argv, io) {
   return 0;
 }
 
-/** The simulator's CLI: next to this file (source checkout, npm package) or in the checkout's js-shim/. */
+/**
+ * The simulator's CLI: next to this file (source checkout, npm package) or in the checkout's js-shim/.
+ * @param {string | undefined} baseDir
+ */
 function findSimulator(baseDir) {
   const candidates = [];
   if (baseDir) {
@@ -405,22 +466,27 @@ function findSimulator(baseDir) {
   return null;
 }
 
+/**
+ * @param {string[]} argv
+ * @param {IO} io
+ * @returns {Promise<number | null>}
+ */
 async function cmdSimulate(argv, io) {
   const where = findSimulator(io.baseDir);
   if (!where) throw new UsageError('the simulator is not installed next to this script (it ships in the npm package and the source checkout)');
-  const sim = require(where); // eslint-disable-line global-require
+  const sim = require(where);
   try {
     const r = await sim.main(argv, { stdout: io.stdout, stderr: io.stderr });
     return r ? null : 0; // null: the simulator keeps running until a signal
   } catch (e) {
-    throw new UsageError(`simulate: ${e.message}`);
+    throw new UsageError(`simulate: ${/** @type {any} */ (e).message}`);
   }
 }
 
 /**
  * Runs the CLI.
  * @param {string[]} argv arguments after the program name
- * @param {{stdout?, stderr?, stdin?, env?, baseDir?}} [ioIn]
+ * @param {Partial<IO>} [ioIn]
  * @returns {Promise<number|null>} the exit code (null: a server keeps running)
  */
 async function main(argv, ioIn = {}) {
@@ -435,7 +501,7 @@ async function main(argv, ioIn = {}) {
   const cmd = args.shift();
   try {
     if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-      if (cmd === 'help' && args[0] && HELP[args[0]]) io.stdout.write(HELP[args[0]] + '\n');
+      if (cmd === 'help' && args[0] && /** @type {Record<string, string>} */ (HELP)[args[0]]) io.stdout.write(/** @type {Record<string, string>} */ (HELP)[args[0]] + '\n');
       else io.stdout.write(HELP.main + '\n');
       return cmd === undefined ? 2 : 0;
     }

@@ -98,6 +98,22 @@ export interface Summary {
   warnings: Record<string, number>;
 }
 
+/**
+ * Every stable error code of the core and the shim (the core's errorCodes(); `codes` below holds
+ * them as constants). tests/js/codes.test.js keeps this list equal to the core's.
+ */
+export type ErrorCode =
+  | 'CONFIG_INVALID' | 'TLS_CERTIFICATE' | 'QUALYS_CREDENTIALS' | 'ACCESS_DENIED' | 'URL_NOT_FOUND'
+  | 'PROXY_AUTH_REQUIRED' | 'WRONG_ENDPOINT' | 'QUALYS_BAD_REQUEST' | 'QUALYS_ERROR'
+  | 'QUALYS_INTERNAL_ERROR' | 'HTTP_202' | 'HTTP_5XX' | 'HTTP_STATUS' | 'HTTP_UNUSABLE_STATUS'
+  | 'NETWORK' | 'TRUNCATED_PAGE' | 'EMPTY_RESPONSE' | 'NOT_XML' | 'MALFORMED_XML' | 'XML_TOO_DEEP'
+  | 'RECORD_TOO_LARGE' | 'UNEXPECTED_DOCUMENT' | 'INVALID_ID_SET' | 'NEXT_PAGE_URL_MISSING'
+  | 'BAD_NEXT_PAGE_URL' | 'FOREIGN_NEXT_PAGE_URL' | 'NEXT_PAGE_LOOP' | 'TOO_MANY_PAGES'
+  | 'DISCOVERY_TOO_LARGE' | 'WAIT_BUDGET_EXHAUSTED' | 'BAD_TIME' | 'OUT_OF_ORDER_CALL' | 'STALLED'
+  | 'PUSH_AFTER_FINISH' | 'FINISH_TWICE' | 'BAD_ARGUMENT' | 'SHIM_ERROR' | 'INTERNAL'
+  | 'OUTPUT_WRITE_FAILED' | 'NO_HTTP_CLIENT' | 'HTTP_OPTION_UNSUPPORTED'
+  | 'TLS_VERIFY_DISABLED_IN_PROCESS' | 'RUNTIME_UNSUPPORTED';
+
 /** Errors from the core and the shim. */
 export interface TransporterError extends Error {
   /** Stable code, e.g. CONFIG_INVALID, TLS_CERTIFICATE, QUALYS_CREDENTIALS, WAIT_BUDGET_EXHAUSTED. */
@@ -244,6 +260,12 @@ export function transform(
   input: string | Uint8Array | ArrayBuffer | Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>,
   options?: { write?: (chunk: string) => void; chunkRecords?: number; chunkBytes?: number },
 ): Promise<TransformSummary>;
+
+/**
+ * Every stable error code as a constant (`codes.CONFIG_INVALID === 'CONFIG_INVALID'`): compare an
+ * error's `code` with these. A misspelled code name throws.
+ */
+export const codes: { readonly [K in ErrorCode]: K };
 
 /** The root node each data source writes by default (the rootNode parameter overrides it). */
 export const DEFAULT_ROOT_NODES: Readonly<Record<DataSource, string>>;

@@ -237,14 +237,15 @@ function __load(id) {
 
 const WRAPPER_TAIL = `
 var __isMain = Boolean(__host.module && __host.require && __host.require.main === __host.module);
-var __mode = __load(${JSON.stringify(ENTRY)}).start({
+var __entry = __load(${JSON.stringify(ENTRY)});
+var __mode = __entry.start({
   context: __host.context,
   callback: __host.callback,
   isMain: __isMain || !__host.module,
   argv: __isMain && typeof process !== 'undefined' && process.argv ? process.argv.slice(2) : [],
   baseDir: __host.dirname
 });
-if (__mode === 'library' && __host.module) __host.module.exports = __load('src/index.js');
+if (__mode === 'library' && __host.module) __host.module.exports = __entry.library();
 })({
   context: typeof context !== 'undefined' ? context : undefined,
   callback: typeof callback !== 'undefined' ? callback : undefined,
@@ -277,9 +278,9 @@ function buildSingleFile(version) {
     out += `\n// ---- ${id} ----\n__defs[${JSON.stringify(id)}] = function (exports, require, module, __filename, __dirname) {\n${src}};\n`;
   }
   out += WRAPPER_TAIL;
-  if (/[^\x09\x0a\x20-\x7e]/.test(out)) {
+  if (/[^\x09\x0a\x20-\x7e]/.test(out)) { // eslint-disable-line no-control-regex
     // Signing tools and some upload forms are happiest with plain ASCII.
-    out = out.replace(/[^\x09\x0a\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    out = out.replace(/[^\x09\x0a\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`); // eslint-disable-line no-control-regex
   }
   return { text: out, modules: ids, wasmBytes: wasm.length, deflated: data.deflated };
 }

@@ -5,7 +5,7 @@
 // Starts the simulator (127.0.0.1, standard-subscription limits: 300 calls/hour, 2 concurrent),
 // then runs the four feeds in the implementation guide's order (kb, hosts, hostDetections,
 // detections) through the single file dist/qualys-vm-transporter.js, each in its own process
-// inside a mirrored Archer context (js-shim/archer-host.js: CustomParameters, Tokens, an
+// inside a mirrored Archer context (tools/archer-host.js: CustomParameters, Tokens, an
 // OutputWriter streaming to out/run<N>/<feed>.xml, callback, the 6.x require whitelist). Prints a
 // table per run. Run 2 is incremental: each feed gets the LastRunTime Archer would hand it (the
 // start of run 1), after the simulator's clock moved on two days and some hosts and QIDs changed.
@@ -14,20 +14,18 @@
 
 const fs = require('fs');
 const path = require('path');
-const { execFile } = require('child_process');
 const { startSimulator } = require('../js-shim/simulator');
+const { parseArgs } = require('../js-shim/src/cli-args');
+const { runInChild } = require('../tools/archer-host');
 
 const ROOT = path.resolve(__dirname, '..');
 const SCRIPT = path.join(ROOT, 'dist', 'qualys-vm-transporter.js');
-const HOST = path.join(ROOT, 'js-shim', 'archer-host.js');
 const OUT = path.join(ROOT, 'out');
 const FEEDS = ['kb', 'hosts', 'hostDetections', 'detections'];
 const DAY = 86400000;
 
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
+const { opts } = parseArgs(process.argv.slice(2), { hosts: 'value', 'detections-per-host': 'value', kb: 'value', mode: 'value' });
+const arg = (name, fallback) => (opts[name] !== undefined && opts[name] !== '' ? opts[name] : fallback);
 
 function paramsFor(base, feed) {
   const p = { dataSource: feed, username: 'simuser', password: 'simpass', batchSize: '500', requestsPerMin: '60', maxRetry: '2', retryDelaySec: '1' };
@@ -43,20 +41,12 @@ function runFeed(dir, base, feed, tokens, mode) {
   const tokensFile = path.join(dir, `${feed}.tokens.json`);
   fs.writeFileSync(paramsFile, JSON.stringify(paramsFor(base, feed), null, 2));
   fs.writeFileSync(tokensFile, JSON.stringify(tokens, null, 2));
-  const args = [HOST, '--script', SCRIPT, '--params', paramsFile, '--tokens', tokensFile, '--out', path.join(dir, `${feed}.xml`), '--mode', mode, '--log', path.join(dir, `${feed}.log`), '--timeout-sec', '900'];
-  return new Promise((resolve) => {
-    const t0 = Date.now();
-    execFile(process.execPath, args, { maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
-      let report = null;
-      try {
-        report = JSON.parse(stdout.trim().split('\n').pop());
-      } catch (_) {
-        report = { ok: false, error: (stderr || String(err)).trim() };
-      }
-      report.seconds = (Date.now() - t0) / 1000;
-      resolve(report);
+  return runInChild({ script: SCRIPT, paramsFile, tokensFile, out: path.join(dir, `${feed}.xml`), mode, log: path.join(dir, `${feed}.log`), timeoutSec: 900 })
+    .then(({ report, err, stderr, ms }) => {
+      const r = report || { ok: false, error: (stderr || String(err)).trim() };
+      r.seconds = ms / 1000;
+      return r;
     });
-  });
 }
 
 function table(title, rows) {

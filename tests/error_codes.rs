@@ -5,16 +5,24 @@ use std::path::Path;
 
 use qualys_vm_transporter::ErrorCode;
 
-/// The SCREAMING_SNAKE string literals that open a `shimError(` call or name a `fatal(e, ...)`
-/// code in `text`.
+/// The SCREAMING_SNAKE codes that open a `shimError(` call or name a `fatal(e, ...)` code in
+/// `text`: as the shim writes them (`codes.NO_HTTP_CLIENT`, js-shim/src/codes.js) or as a string
+/// literal.
 fn shim_codes(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for opener in ["shimError(", "fatal(e, "] {
         for (at, _) in text.match_indices(opener) {
             let rest = text.get(at + opener.len()..).unwrap_or("").trim_start();
-            let Some(body) = rest.strip_prefix('\'') else { continue };
-            let Some(end) = body.find('\'') else { continue };
-            let code = &body[..end];
+            let code = if let Some(name) = rest.strip_prefix("codes.") {
+                let end = name
+                    .find(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+                    .unwrap_or(name.len());
+                &name[..end]
+            } else {
+                let Some(body) = rest.strip_prefix('\'') else { continue };
+                let Some(end) = body.find('\'') else { continue };
+                &body[..end]
+            };
             if !code.is_empty() && code.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') {
                 out.push(code.to_string());
             }
@@ -56,6 +64,10 @@ fn every_code_the_shim_raises_is_an_error_code() {
 fn the_scanner_finds_codes() {
     assert_eq!(
         shim_codes("x = shimError('NO_HTTP_CLIENT', 'configuration', m); fatal(e, 'SHIM_ERROR', w)"),
+        ["NO_HTTP_CLIENT", "SHIM_ERROR"]
+    );
+    assert_eq!(
+        shim_codes("x = shimError(codes.NO_HTTP_CLIENT, 'configuration', m); fatal(e, codes.SHIM_ERROR, w)"),
         ["NO_HTTP_CLIENT", "SHIM_ERROR"]
     );
     assert!(shim_codes("shimError(String(e.code), 'caller')").is_empty());

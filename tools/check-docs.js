@@ -73,7 +73,7 @@ function pathsIn(text, tops) {
   const re = /(?:\.\.\/)*[A-Za-z0-9_.@<>*{}-]+(?:\/[A-Za-z0-9_.@<>*{},-]*)+|\b[A-Z][A-Z0-9_-]*\.md\b|\bCargo\.toml\b|\brustfmt\.toml\b/g;
   let m;
   while ((m = re.exec(text))) {
-    let p = m[0].replace(/[.,:;)]+$/, '');
+    const p = m[0].replace(/[.,:;)]+$/, '');
     if (/^https?:/.test(text.slice(Math.max(0, m.index - 8), m.index + 1)) || /:\/\/$/.test(text.slice(Math.max(0, m.index - 3), m.index))) continue;
     if (OUTSIDE.test(p)) {
       found.push(p);

@@ -40,6 +40,7 @@ POST /__control/touch, POST /__control/now, POST /__control/limits, POST /__cont
 
 /** Parse argv (without node and script) into startSimulator options. */
 function parseArgs(argv) {
+  /** @type {Record<string, any>} */
   const o = { faults: [] };
   const need = (i, name) => {
     if (i + 1 >= argv.length) throw new Error(`${name} needs a value`);

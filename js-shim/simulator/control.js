@@ -74,7 +74,7 @@ async function handleControl(req, res, u, control, readBody) {
     if (route === '/__control/reset' && method === 'POST') { control.reset(); return sendJson(res, 200, { ok: true }); }
     return sendJson(res, 404, { error: `no control endpoint ${method} ${route}` });
   } catch (e) {
-    return sendJson(res, 400, { error: e.message });
+    return sendJson(res, 400, { error: /** @type {any} */ (e).message });
   }
 }
 

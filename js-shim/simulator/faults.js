@@ -150,7 +150,11 @@ function describeFault(f) {
 
 class Faults {
   /** @param {Array<object|string>} [specs] */
-  constructor(specs = []) { this.set(specs); }
+  constructor(specs = []) {
+    /** @type {any[]} the normalised faults */
+    this.list = [];
+    this.set(specs);
+  }
 
   set(specs) { this.list = []; for (const s of specs || []) this.add(s); }
   add(spec) { const f = normaliseFault(spec, this.list.length); this.list.push(f); return f; }

@@ -91,6 +91,7 @@ class Model {
    */
   touch(t) {
     const at = toMs(t.at, 'at');
+    /** @type {{hosts: number, qids: number, unknownHostIds: number[], unknownQids: number[]}} */
     const out = { hosts: 0, qids: 0, unknownHostIds: [], unknownQids: [] };
     for (const raw of t.hostIds || []) {
       const id = Number(raw);
@@ -301,6 +302,7 @@ class Model {
   vuln(k) {
     const c = this.vulnCore(k);
     const r = stream(hash(this.seed, S.VULN, k));
+    /** @type {Record<string, any>} */
     const v = { ...c };
     const [vendor, product, productName] = V.PRODUCTS[k % V.PRODUCTS.length];
     const pubDate = new Date(c.publishedMs);

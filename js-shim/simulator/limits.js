@@ -50,6 +50,15 @@ class Limits {
    */
   constructor(o = {}) {
     this.clock = o.clock || Date.now;
+    // Set by configure() and reset(); declared here for the type check.
+    /** @type {{limit: number, windowSec: number, enforce: boolean}} calls per window */
+    this.rate = /** @type {any} */ (undefined);
+    /** @type {{limit: number, enforce: boolean}} concurrent calls */
+    this.conc = /** @type {any} */ (undefined);
+    /** @type {Map<string, number[]>} */
+    this.calls = /** @type {any} */ (undefined);
+    /** @type {Map<string, number>} */
+    this.running = /** @type {any} */ (undefined);
     this.configure(o);
   }
 

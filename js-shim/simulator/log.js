@@ -97,7 +97,7 @@ class RequestLog {
 
   /**
    * Union of what complete 200 responses served (optionally filtered by endpoint).
-   * @param {{endpoint?: string, includeIncomplete?: boolean, since?: number}} (since: only entries with a larger seq) [o]
+   * @param {{endpoint?: string, includeIncomplete?: boolean, since?: number}} [o] since: only entries with a larger seq
    * @returns {{hostIds:Set<number>, qids:Set<number>, detections:Set<string>}} detections as "hostId:qid"
    */
   servedUnion(o = {}) {

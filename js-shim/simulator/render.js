@@ -1,5 +1,5 @@
 'use strict';
-// Streaming XML renderers in the shapes of the real Qualys responses (shared/fixtures/real).
+// Streaming XML renderers in the shapes of the real Qualys responses (tests/fixtures/real; the API: docs/QUALYS-API.md).
 // List renderers are generators yielding string pieces (one record at a time, never a whole
 // page) and, for the bad_utf8 fault, Buffer pieces.
 const { escapeText: esc, cdata, isoSeconds: dt } = require('./xml');

@@ -94,7 +94,7 @@ async function startSimulator(options = {}) {
   const model = createModel(opts);
   const initialNow = opts.now === undefined ? model.dataEndMs : opts.now;
   const state = {
-    now: null, // fixed ms, or null for wall clock
+    now: /** @type {number | null} */ (null), // fixed ms, or null for wall clock
     limits: new Limits({ rateLimit: opts.rateLimit, concurrency: opts.concurrency }),
     faults: new Faults(opts.faults || []),
     log: new RequestLog({ limit: opts.logLimit }),
@@ -172,7 +172,7 @@ async function startSimulator(options = {}) {
 
     let p;
     try {
-      p = interpretParams(endpoint, pairs);
+      p = interpretParams(/** @type {'kb'|'hosts'|'detections'} */ (endpoint), pairs);
     } catch (e) {
       if (e instanceof ParamError) return fail(400, e.code, e.message, { declaration: false });
       throw e;
@@ -320,7 +320,7 @@ async function startSimulator(options = {}) {
     const key = tls.key || fs.readFileSync(path.join(CERT_DIR, 'server-key.pem'));
     const cert = tls.cert || fs.readFileSync(path.join(CERT_DIR, 'server-cert.pem'));
     caPath = tls.ca ? null : path.join(CERT_DIR, 'ca-cert.pem');
-    caCertPem = String(tls.ca || fs.readFileSync(caPath));
+    caCertPem = String(tls.ca || fs.readFileSync(/** @type {string} */ (caPath)));
     httpsServer = https.createServer({ key, cert }, onRequest('https'));
     track(httpsServer);
   }
@@ -386,7 +386,7 @@ async function startSimulator(options = {}) {
   async function close() {
     if (closed) return;
     closed = true;
-    const closeOne = (s) => new Promise((resolve) => s.close(() => resolve()));
+    const closeOne = (s) => /** @type {Promise<void>} */ (new Promise((resolve) => s.close(() => resolve(undefined))));
     const waits = [closeOne(httpServer)];
     if (httpsServer) waits.push(closeOne(httpsServer));
     for (const s of sockets) s.destroy();

@@ -9,7 +9,7 @@ function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
 
 /** Resolve on 'drain' or when the response/connection closes. */
 function waitDrain(res) {
-  return new Promise((resolve) => {
+  return new Promise((/** @type {(value?: undefined) => void} */ resolve) => {
     const done = () => { res.removeListener('drain', done); res.removeListener('close', done); resolve(); };
     res.on('drain', done);
     res.on('close', done);
@@ -17,7 +17,7 @@ function waitDrain(res) {
 }
 
 function writeWithCallback(res, data) {
-  return new Promise((resolve) => {
+  return new Promise((/** @type {(value?: undefined) => void} */ resolve) => {
     let settled = false;
     const finish = () => { if (!settled) { settled = true; resolve(); } };
     const ok = res.write(data, finish);

@@ -1,6 +1,6 @@
 'use strict';
 // Word lists and text templates for generated records. Shapes follow the real responses in
-// shared/fixtures/real (CDATA text, HTML in KB text, multi-line tab-separated RESULTS).
+// tests/fixtures/real (CDATA text, HTML in KB text, multi-line tab-separated RESULTS).
 
 const OS = [
   'Windows Server 2019 Datacenter 64 bit Edition Version 1809 Build 17763.5329',

@@ -1,5 +1,5 @@
 'use strict';
-// The glue to Archer's JavaScript Transporter (see shared/ARCHER-CONTRACT.md):
+// The glue to Archer's JavaScript Transporter (see docs/ARCHER-HOST.md):
 //   in:  context.CustomParameters (strings), context.Tokens {LastRunTime, PreviousRunContext}
 //   out: context.OutputWriter.create("XML", {RootNode}) once, one writeItem per core output chunk
 //        (writeItem("") when no record was written); without an OutputWriter (Archer 6.4/6.5) the
@@ -12,17 +12,27 @@
 
 const { runFeed, ensureCoded } = require('./run-feed');
 const { shimError } = require('./errors');
+const { codes } = require('./codes');
 const { createLogger, Secrets, errorText, failureLines } = require('./log');
+
+/** @typedef {import('../../pkg-template/index').Summary} Summary */
+/** @typedef {import('./errors').CodedError} CodedError */
+/** @typedef {import('../../pkg-template/index').TransportSettings} TransportSettings */
+/**
+ * What runArcher resolves to.
+ * @typedef {{ok: boolean, summary?: Summary, previousRunContext?: string | null, error?: CodedError, text?: string}} ArcherOutcome
+ */
 
 /**
  * Runs the feed for an Archer context. Never throws and never rejects: the outcome goes to
  * callback, and the returned promise resolves to {ok, summary, previousRunContext, error}.
  *
  * @param {object} options
- * @param {object} options.context Archer's context
- * @param {Function} options.callback Archer's callback
+ * @param {import('../../pkg-template/index').ArcherContext} options.context Archer's context
+ * @param {(err: any, result?: any) => void} options.callback Archer's callback
  * @param {(line: string) => void} [options.print] where log lines go (default console.log)
- * @param {object} [options.run] extra runFeed options (http, now, sleep, host, onProgress, ...)
+ * @param {Partial<import('./run-feed').RunFeedOptions>} [options.run] extra runFeed options (http, now, sleep, host, onProgress, ...)
+ * @returns {Promise<ArcherOutcome>}
  */
 function runArcher(options) {
   const { context, callback } = options;
@@ -30,6 +40,10 @@ function runArcher(options) {
   const print = options.print || ((line) => console.log(line)); // eslint-disable-line no-console
   const logger = createLogger({ secrets, print });
   let called = false;
+  /**
+   * @param {any} err
+   * @param {any} [result]
+   */
   const finish = (err, result) => {
     if (called) return;
     called = true;
@@ -39,8 +53,12 @@ function runArcher(options) {
       logger.error(`the host's callback threw: ${errorText(e, secrets)}`);
     }
   };
+  /**
+   * @param {unknown} thrown
+   * @returns {ArcherOutcome}
+   */
   const fail = (thrown) => {
-    const e = ensureCoded(thrown, (x) => shimError('INTERNAL', 'caller', `qualys-vm-transporter failed unexpectedly (${x && x.message ? x.message : String(x)}). This is a bug in qualys-vm-transporter: please report it with this message and the log lines before it. The run was stopped.`));
+    const e = ensureCoded(thrown, (/** @type {any} */ x) => shimError(codes.INTERNAL, 'caller', `qualys-vm-transporter failed unexpectedly (${x && x.message ? x.message : String(x)}). This is a bug in qualys-vm-transporter: please report it with this message and the log lines before it. The run was stopped.`));
     const text = errorText(e, secrets);
     const lines = failureLines(logger.recent(), text).slice(0, -1);
     // A failed run may leave the core's resume checkpoint. Archer's documented failure call is
@@ -59,29 +77,34 @@ function runArcher(options) {
     const tokens = ctx.Tokens || {};
     const outputWriter = ctx.OutputWriter && typeof ctx.OutputWriter.create === 'function' ? ctx.OutputWriter : null;
 
-    let writer = null; // the host's writer, created once
+    /** @type {{writeItem(chunk: any): unknown} | null} the host's writer, created once */
+    let writer = null;
+    /** @type {string | null} */
     let rootNode = null;
-    let memory = null; // legacy: chunks kept for result.output
+    /** @type {any[] | null} legacy: chunks kept for result.output */
+    let memory = null;
     const item = {
+      /** @param {string | Uint8Array} chunk */
       writeItem(chunk) {
         if (outputWriter) {
-          if (!writer) writer = outputWriter.create('XML', { RootNode: rootNode });
-          writer.writeItem(chunk);
+          if (!writer) writer = outputWriter.create('XML', { RootNode: /** @type {string} */ (rootNode) });
+          /** @type {{writeItem(chunk: any): unknown}} */ (writer).writeItem(chunk);
         } else {
-          memory.push(chunk);
+          /** @type {any[]} */ (memory).push(chunk);
         }
       },
     };
 
     const run = Object.assign({}, options.run || {});
     const userStart = run.onStart;
-    run.onStart = (info) => {
+    run.onStart = (/** @type {{transport: TransportSettings, http: string, describe: string}} */ info) => {
       rootNode = info.transport.rootNode;
       if (outputWriter) {
         try {
-          writer = outputWriter.create('XML', { RootNode: rootNode });
-        } catch (e) {
-          throw shimError('OUTPUT_WRITE_FAILED', 'configuration', `the host's output writer could not be created (OutputWriter.create): ${e && e.message ? e.message : String(e)}`);
+          writer = outputWriter.create('XML', { RootNode: /** @type {string} */ (rootNode) });
+        } catch (x) {
+          const e = /** @type {any} */ (x);
+          throw shimError(codes.OUTPUT_WRITE_FAILED, 'configuration', `the host's output writer could not be created (OutputWriter.create): ${e && e.message ? e.message : String(e)}`);
         }
       } else {
         memory = [];

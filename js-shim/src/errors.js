@@ -4,12 +4,21 @@
 // (ECONNRESET, ETIMEDOUT, CERT_HAS_EXPIRED, DEPTH_ZERO_SELF_SIGNED_CERT, ...).
 
 /**
+ * An error of the core or the shim (as declared: TransporterError): a stable code, whose fault it
+ * is, whether a retry may help; a failed run's error also carries the counters and the resume
+ * checkpoint.
+ * @typedef {import('../../pkg-template/index').TransporterError & {cause?: unknown}} CodedError
+ */
+
+/**
  * @param {string} code stable code, e.g. HTTP_OPTION_UNSUPPORTED
  * @param {'configuration'|'server'|'network'|'caller'} blame
  * @param {string} message for an Archer admin: what happened and what to do
+ * @param {boolean} [retryable]
+ * @returns {CodedError}
  */
 function shimError(code, blame, message, retryable = false) {
-  const e = new Error(message);
+  const e = /** @type {CodedError} */ (new Error(message));
   e.name = 'QualysTransporterError';
   e.code = code;
   e.blame = blame;
@@ -20,6 +29,7 @@ function shimError(code, blame, message, retryable = false) {
 /**
  * The platform code and message of a transport failure. fetch wraps the real error in `cause`
  * (TypeError "fetch failed" / "terminated"); request and Node put `code` on the error itself.
+ * @param {any} err what the client threw or emitted
  * @returns {{code: string, message: string}}
  */
 function transportFailure(err) {

@@ -5,12 +5,16 @@
 //   transform(source, input, options)  a saved Qualys response -> Archer output, offline
 //   Feed, Transformer, version         the core itself (wasm)
 //   createHttp, availableHttp          the HTTP adapters (for custom hosts and diagnostics)
+//   codes                              every stable error code as a constant (codes.js)
+// The package's namespace adds `cli` (the command line); archer-entry.js's library() builds it, so
+// the library never requires the CLI, which requires the library.
 
 const { runFeed } = require('./run-feed');
 const { runArcher } = require('./archer');
-const { transform, DEFAULT_ROOT_NODES } = require('./transform');
+const { transform, defaultRootNodes } = require('./transform');
 const { createHttp, availableHttp } = require('./http');
 const { createLogger, Secrets } = require('./log');
+const { loadedCodes } = require('./codes');
 
 const core = () => require('./core');
 
@@ -22,10 +26,11 @@ module.exports = {
   availableHttp,
   createLogger,
   Secrets,
-  DEFAULT_ROOT_NODES,
+  /** Every stable error code as a constant: compare err.code with codes.CONFIG_INVALID, ... */
+  get codes() { return loadedCodes(); },
+  /** The root node each data source writes by default (the core's), {kb: 'QUALYS_KB_VULNS', ...}. */
+  get DEFAULT_ROOT_NODES() { return defaultRootNodes(); },
   get Feed() { return core().Feed; },
   get Transformer() { return core().Transformer; },
-  /** The command line: cli.main(argv) -> Promise<exit code>. */
-  get cli() { return require('../cli'); },
-  version: (...a) => core().version(...a),
+  version: () => core().version(),
 };

@@ -11,7 +11,15 @@ const DIST_BASE = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 25
 const DIST_EXTRA = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
 const CL_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
 
-/** Canonical Huffman table from code lengths: counts per length and symbols sorted by code. */
+/** @typedef {{counts: Uint16Array, symbols: Uint16Array}} Table */
+
+/**
+ * Canonical Huffman table from code lengths: counts per length and symbols sorted by code.
+ * @param {Uint8Array} lengths
+ * @param {number} offset
+ * @param {number} n
+ * @returns {Table}
+ */
 function buildTable(lengths, offset, n) {
   const counts = new Uint16Array(16);
   const symbols = new Uint16Array(n);
@@ -26,6 +34,7 @@ function buildTable(lengths, offset, n) {
   return { counts, symbols };
 }
 
+/** @type {{lit: Table, dist: Table} | null} */
 let FIXED = null;
 function fixedTables() {
   if (FIXED) return FIXED;
@@ -49,10 +58,15 @@ function inflateRaw(src, sizeHint) {
   let pos = 0; // byte position in src
   let bitBuf = 0;
   let bitCnt = 0;
-  let out = new Uint8Array(sizeHint > 0 ? sizeHint : Math.max(1024, src.length * 4));
+  let out = new Uint8Array(sizeHint !== undefined && sizeHint > 0 ? sizeHint : Math.max(1024, src.length * 4));
   let outLen = 0;
 
+  /**
+   * @param {string} why
+   * @returns {never}
+   */
   const fail = (why) => { throw new Error('inflate: ' + why); };
+  /** @param {number} n */
   const bits = (n) => {
     while (bitCnt < n) {
       if (pos >= src.length) fail('unexpected end of data');
@@ -64,6 +78,7 @@ function inflateRaw(src, sizeHint) {
     bitCnt -= n;
     return v;
   };
+  /** @param {number} extra */
   const ensure = (extra) => {
     if (outLen + extra <= out.length) return;
     let size = out.length * 2;
@@ -72,6 +87,7 @@ function inflateRaw(src, sizeHint) {
     grown.set(out.subarray(0, outLen));
     out = grown;
   };
+  /** @param {Table} t */
   const decode = (t) => {
     let code = 0;
     let first = 0;

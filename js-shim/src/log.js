@@ -19,10 +19,15 @@
 // separators, bidi overrides) are shown escaped (\t, \x1b, \u2028); each line is capped at
 // MAX_LINE characters and one text at MAX_LINES lines, each with a note of how much was cut.
 //
+// Summary. A successful run logs the core's final Summary once more, after the core's "done: ..."
+// line (prose, for people), as one machine-readable line: `<ISO> :: INFO :: summary {"dataSource":
+// "kb","records":...}` (the core's camelCase Summary as JSON, scrubbed like every line). Tools read
+// it with summaryFromLines(), never by parsing the prose; a forged copy inside a server text can
+// only show up indented in a continuation line, which summaryFromLines() does not read.
+//
 // Recent lines. The logger keeps the most recent lines for the failure callback, whose argument
 // (recent lines + the error text) failureLines() bounds to CALLBACK_MAX_BYTES (64 KiB) in total.
 
-/* global Buffer */
 const REDACTED = '***';
 const RECENT_DEFAULT = 40;
 /** Secrets shorter than this are not substring-scrubbed (see above). */
@@ -40,16 +45,25 @@ const ERROR_TEXT_MAX = 16 * 1024;
 
 // ---- secrets ----------------------------------------------------------------------------------
 
+/** @param {string} s */
 const reEscape = (s) => s.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
 
-/** A hex number matching either case: 0x2f -> "2[fF]". */
+/**
+ * A hex number matching either case: 0x2f -> "2[fF]".
+ * @param {number} n
+ * @param {number} [width]
+ */
 function hexAnyCase(n, width = 0) {
   let h = n.toString(16);
   while (h.length < width) h = `0${h}`;
   return h.replace(/[a-f]/g, (c) => `[${c}${c.toUpperCase()}]`);
 }
 
-/** The UTF-8 bytes of one code point. */
+/**
+ * The UTF-8 bytes of one code point.
+ * @param {number} cp
+ * @returns {number[]}
+ */
 function utf8Bytes(cp) {
   if (cp < 0x80) return [cp];
   if (cp < 0x800) return [0xc0 | (cp >> 6), 0x80 | (cp & 63)];
@@ -57,12 +71,18 @@ function utf8Bytes(cp) {
   return [0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 63), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63)];
 }
 
+/** @type {Record<string, string>} */
 const SHORT_ESCAPES = { '"': '"', '\\': '\\', '/': '/', '\b': 'b', '\f': 'f', '\n': 'n', '\r': 'r', '\t': 't', '\0': '0', "'": "'", '\v': 'v' };
+/** @type {Record<string, string>} */
 const XML_NAMED = { '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": 'apos' };
 
-/** Every way one character of a secret can be written in a text we might print. */
+/**
+ * Every way one character of a secret can be written in a text we might print.
+ * @param {string} ch
+ * @returns {string}
+ */
 function characterForms(ch) {
-  const cp = ch.codePointAt(0);
+  const cp = /** @type {number} */ (ch.codePointAt(0));
   const alts = [reEscape(ch)];
   // Percent-encoded UTF-8 (either hex case); a space also as + (form encoding).
   alts.push(utf8Bytes(cp).map((b) => `%${hexAnyCase(b, 2)}`).join(''));
@@ -85,12 +105,19 @@ function characterForms(ch) {
   return `(?:${alts.join('|')})`;
 }
 
-/** A pattern matching the secret in any of its text forms (see the module comment). */
+/**
+ * A pattern matching the secret in any of its text forms (see the module comment).
+ * @param {string} secret
+ */
 function secretPattern(secret) {
   return new RegExp(Array.from(secret, characterForms).join(''), 'g');
 }
 
-/** Base64 forms of some bytes: exact (with padding) and in the three alignments inside a longer stream. */
+/**
+ * Base64 forms of some bytes: exact (with padding) and in the three alignments inside a longer stream.
+ * @param {Buffer} bytes
+ * @returns {string[]}
+ */
 function base64Forms(bytes) {
   if (typeof Buffer !== 'function' || !bytes.length) return [];
   const out = new Set([bytes.toString('base64'), bytes.toString('base64').replace(/=+$/, '')]);
@@ -109,12 +136,19 @@ function base64Forms(bytes) {
 /** Values that must never be printed, in every form they could show up in. */
 class Secrets {
   constructor() {
+    /** @type {Set<string>} */
     this.seen = new Set();
-    this.patterns = []; // [{length, re}] longest secret first
-    this.literals = []; // exact strings (Authorization values, base64 forms), longest first
+    /** @type {Array<{length: number, re: RegExp}>} longest secret first */
+    this.patterns = [];
+    /** @type {string[]} exact strings (Authorization values, base64 forms), longest first */
+    this.literals = [];
   }
 
-  /** Adds a secret (all its text forms). Ignores empty values and values shorter than 4 characters. */
+  /**
+   * Adds a secret (all its text forms). Ignores empty values and values shorter than MIN_SECRET characters.
+   * @param {unknown} value
+   * @returns {this}
+   */
   add(value) {
     if (value === undefined || value === null) return this;
     const s = String(value);
@@ -126,7 +160,11 @@ class Secrets {
     return this;
   }
 
-  /** Adds an exact string (not its other forms). */
+  /**
+   * Adds an exact string (not its other forms).
+   * @param {unknown} value
+   * @returns {this}
+   */
   addLiteral(value) {
     const s = String(value);
     if (s.length < MIN_SECRET || this.literals.includes(s)) return this;
@@ -135,7 +173,12 @@ class Secrets {
     return this;
   }
 
-  /** The password of a user: the password, and the base64 forms of `user:password` (Basic auth). */
+  /**
+   * The password of a user: the password, and the base64 forms of `user:password` (Basic auth).
+   * @param {unknown} user
+   * @param {unknown} password
+   * @returns {this}
+   */
   addCredentials(user, password) {
     if (password === undefined || password === null || String(password) === '') return this;
     this.add(password);
@@ -146,7 +189,11 @@ class Secrets {
     return this;
   }
 
-  /** An Authorization-style value: `Basic <token>` adds the whole value, the token and what it holds. */
+  /**
+   * An Authorization-style value: `Basic <token>` adds the whole value, the token and what it holds.
+   * @param {unknown} value
+   * @returns {this}
+   */
   addAuthorization(value) {
     if (!value) return this;
     const s = String(value);
@@ -165,7 +212,11 @@ class Secrets {
     return this;
   }
 
-  /** Secrets from Archer's Custom Parameters: `password` and the credentials inside `proxy`. */
+  /**
+   * Secrets from Archer's Custom Parameters: `password` and the credentials inside `proxy`.
+   * @param {any} params the Custom Parameters (any object; a throwing getter is ignored)
+   * @returns {this}
+   */
   addFromParams(params) {
     if (!params || typeof params !== 'object') return this;
     let password;
@@ -195,7 +246,11 @@ class Secrets {
     return this;
   }
 
-  /** The text with every secret replaced by ***. */
+  /**
+   * The text with every secret replaced by ***.
+   * @param {unknown} text
+   * @returns {string}
+   */
   scrub(text) {
     let s = String(text);
     for (const p of this.patterns) {
@@ -217,9 +272,14 @@ class Secrets {
 // Control characters except the line breaks split on; DEL and C1; Unicode line and paragraph
 // separators; bidi embeddings, overrides and isolates; BOM.
 const CONTROL = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g; // eslint-disable-line no-control-regex
+/** @type {Record<string, string>} */
 const CONTROL_NAMES = { '\t': '\\t', '\0': '\\0', '\v': '\\v', '\f': '\\f', '\u001b': '\\x1b' };
 
-/** Shows control characters escaped. */
+/**
+ * Shows control characters escaped.
+ * @param {string} s
+ * @returns {string}
+ */
 function escapeControls(s) {
   return s.replace(CONTROL, (c) => {
     if (CONTROL_NAMES[c]) return CONTROL_NAMES[c];
@@ -228,7 +288,12 @@ function escapeControls(s) {
   });
 }
 
-/** s cut to n characters without splitting a surrogate pair. */
+/**
+ * s cut to n characters without splitting a surrogate pair.
+ * @param {string} s
+ * @param {number} n
+ * @returns {string}
+ */
 function cutAt(s, n) {
   if (s.length <= n) return s;
   let end = n;
@@ -270,6 +335,8 @@ const BREAK = /\r\n|\n|\r/g;
 /**
  * The physical lines of a log text (no prefix): split on line breaks, continuation lines indented
  * by two spaces, control characters escaped, each line capped, at most MAX_LINES lines.
+ * @param {unknown} text
+ * @returns {string[]}
  */
 function logLines(text) {
   const s = String(text);
@@ -288,27 +355,43 @@ function logLines(text) {
   return out;
 }
 
-/** A log level as printed: the known ones, else INFO. */
+/**
+ * A log level as printed: the known ones, else INFO.
+ * @param {unknown} level
+ * @returns {LogLevel}
+ */
 function levelName(level) {
   const l = String(level || 'INFO').toUpperCase();
-  return /^(DEBUG|INFO|WARN|WARNING|ERROR)$/.test(l) ? (l === 'WARNING' ? 'WARN' : l) : 'INFO';
+  return /** @type {LogLevel} */ (/^(DEBUG|INFO|WARN|WARNING|ERROR)$/.test(l) ? (l === 'WARNING' ? 'WARN' : l) : 'INFO');
 }
+
+/** @typedef {import('../../pkg-template/index').LogLevel} LogLevel */
+/** @typedef {import('../../pkg-template/index').Logger} Logger */
 
 /**
  * A logger. `print` receives each physical line (default console.log).
- * @param {{print?: (line: string) => void, secrets?: Secrets, clock?: () => Date, recent?: number,
- *          minLevel?: 'DEBUG'|'INFO'|'WARN'|'ERROR'}} [options]
+ * @param {{print?: (line: string) => void, secrets?: import('../../pkg-template/index').Secrets, clock?: () => Date,
+ *          recent?: number, minLevel?: LogLevel}} [options]
+ * @returns {Logger}
  */
 function createLogger(options = {}) {
   const secrets = options.secrets || new Secrets();
   const print = options.print || ((line) => console.log(line)); // eslint-disable-line no-console
   const clock = options.clock || (() => new Date());
   const keep = options.recent || RECENT_DEFAULT;
+  /** @type {Record<string, number>} */
   const order = { DEBUG: 0, INFO: 1, WARN: 2, ERROR: 3 };
   const min = order[options.minLevel || 'INFO'];
+  /** @type {string[]} */
   const recent = [];
+  /** @type {Array<(level: LogLevel, line: string) => void>} */
   const listeners = [];
 
+  /**
+   * @param {string} level
+   * @param {string} text
+   * @returns {string}
+   */
   function log(level, text) {
     const lvl = levelName(level);
     const prefix = `${clock().toISOString()} :: ${lvl} :: `;
@@ -327,19 +410,22 @@ function createLogger(options = {}) {
   return {
     secrets,
     log,
-    debug: (t) => log('DEBUG', t),
-    info: (t) => log('INFO', t),
-    warn: (t) => log('WARN', t),
-    error: (t) => log('ERROR', t),
+    debug: (/** @type {string} */ t) => log('DEBUG', t),
+    info: (/** @type {string} */ t) => log('INFO', t),
+    warn: (/** @type {string} */ t) => log('WARN', t),
+    error: (/** @type {string} */ t) => log('ERROR', t),
     /** The last physical lines logged (formatted, scrubbed), oldest first. */
     recent: () => recent.slice(),
-    scrub: (t) => secrets.scrub(t),
+    scrub: (/** @type {string} */ t) => secrets.scrub(t),
     /** Calls fn(level, line) for every physical line logged. */
-    onLine: (fn) => listeners.push(fn),
+    onLine: (/** @type {(level: LogLevel, line: string) => void} */ fn) => listeners.push(fn),
   };
 }
 
-/** UTF-8 length of a string. */
+/**
+ * UTF-8 length of a string.
+ * @param {string} s
+ */
 function byteLength(s) {
   return typeof Buffer === 'function' ? Buffer.byteLength(s, 'utf8') : s.length * 3;
 }
@@ -347,6 +433,9 @@ function byteLength(s) {
 /**
  * One text of an error for an admin: `<code>: <message>`, scrubbed, control characters other than
  * line breaks escaped, at most ERROR_TEXT_MAX characters.
+ * @param {any} err
+ * @param {{scrub(text: unknown): string}} [secrets]
+ * @returns {string}
  */
 function errorText(err, secrets) {
   let text;
@@ -371,6 +460,9 @@ function errorText(err, secrets) {
 /**
  * The failure callback's argument: the most recent lines that fit, oldest first, then the error
  * text; CALLBACK_MAX_BYTES in total at most.
+ * @param {string[]} recentLines
+ * @param {string} text
+ * @returns {string[]}
  */
 function failureLines(recentLines, text) {
   let budget = CALLBACK_MAX_BYTES - byteLength(text);
@@ -384,7 +476,40 @@ function failureLines(recentLines, text) {
   return kept.concat([text]);
 }
 
+// ---- the summary line -------------------------------------------------------------------------
+
+const SUMMARY_TAG = 'summary ';
+const SUMMARY_LINE = /^\S+ :: INFO :: summary (\{.*\})$/;
+
+/**
+ * The text of the summary line (see the module comment).
+ * @param {object} summary the core's Summary
+ * @returns {string}
+ */
+function summaryText(summary) {
+  return SUMMARY_TAG + JSON.stringify(summary);
+}
+
+/**
+ * The core's Summary from printed log lines: the last summary line's JSON, or null when there is
+ * none (a failed run logs none).
+ * @param {string[]} lines physical log lines as printed
+ * @returns {object|null}
+ */
+function summaryFromLines(lines) {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const m = SUMMARY_LINE.exec(lines[i]);
+    if (!m) continue;
+    try {
+      return JSON.parse(m[1]);
+    } catch (e) {
+      continue; // cut by the line cap: not a summary
+    }
+  }
+  return null;
+}
+
 module.exports = {
-  createLogger, Secrets, errorText, failureLines, logLines, escapeControls, REDACTED, MIN_SECRET, MAX_LINE, MAX_LINES,
-  CALLBACK_MAX_BYTES,
+  createLogger, Secrets, errorText, failureLines, logLines, escapeControls, summaryText, summaryFromLines, REDACTED,
+  MIN_SECRET, MAX_LINE, MAX_LINES, CALLBACK_MAX_BYTES,
 };

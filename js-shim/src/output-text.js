@@ -11,25 +11,36 @@
 // transform's peak RSS with the default 4 MiB chunks (136 MB vs 78 MB on 100 MB of detections,
 // bench/PROFILE.md); TextDecoder strings live on V8's heap and keep memory flat.
 
-/* global Buffer */
 const { TextDecoder } = require('./text-codec');
 
-/** Node's EXTERN_APEX (src/string_bytes.cc): longer decoded strings are external. */
+/** EXTERN_APEX in Node's own C++ source (its string_bytes.cc): longer decoded strings are external. */
 const EXTERNAL_STRING_BYTES = 0xfbee9;
 
+/** @typedef {{bytes: Uint8Array, ascii: boolean}} OutputChunk one chunk from takeOutputChunk() */
+/** @typedef {{takeOutputChunk(): OutputChunk | undefined}} ChunkSource a core Feed or Transformer */
+
+/** @type {{decode(bytes: Uint8Array): string} | undefined} */
 let utf8;
 
-/** One chunk `{bytes, ascii}` from `takeOutputChunk()` as a string. */
+/**
+ * One chunk `{bytes, ascii}` from `takeOutputChunk()` as a string.
+ * @param {OutputChunk} chunk
+ * @returns {string}
+ */
 function chunkText(chunk) {
   const b = chunk.bytes;
   if (chunk.ascii && b.byteLength < EXTERNAL_STRING_BYTES && typeof Buffer === 'function') {
     return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
   }
   if (!utf8) utf8 = new TextDecoder('utf-8');
-  return utf8.decode(b);
+  return /** @type {{decode(bytes: Uint8Array): string}} */ (utf8).decode(b);
 }
 
-/** The next output chunk of a core Feed or Transformer as a string, or undefined. */
+/**
+ * The next output chunk of a core Feed or Transformer as a string, or undefined.
+ * @param {ChunkSource} source
+ * @returns {string | undefined}
+ */
 function takeOutputText(source) {
   const chunk = source.takeOutputChunk();
   return chunk === undefined ? undefined : chunkText(chunk);
@@ -40,6 +51,8 @@ function takeOutputText(source) {
  * its next call), or undefined. What the Archer entry hands to OutputWriter.writeItem, which
  * takes strings or Buffers: the bytes are copied once instead of being decoded into a string
  * that the host then encodes again. A Uint8Array where there is no Buffer.
+ * @param {ChunkSource} source
+ * @returns {Uint8Array | undefined}
  */
 function takeOutputBytes(source) {
   const chunk = source.takeOutputChunk();

@@ -9,7 +9,7 @@
 //         wait    -> sleep ms (or until an in-flight response settles), poll again
 //         done    -> success; fail -> abandon what is in flight, throw the core's error
 //   after every call: each output chunk -> one writer.writeItem(chunk), in order; each log line ->
-//   the logger. Nothing here decides anything about paging, retries, pacing, concurrency or what a
+//   the logger; on done, the core's Summary once more as one JSON line (log.js summaryText). Nothing here decides anything about paging, retries, pacing, concurrency or what a
 //   response means: the core does. With concurrency=1 (the default) one request is in flight.
 //
 // Two guards keep the promise of one callback, whatever the adapter or the core does:
@@ -25,11 +25,32 @@
 //             guarded free), and the error carries the last checkpoint the run had (Feed.checkpoint(),
 //             read after every settled response) as previousRunContext.
 
-const { createLogger, Secrets } = require('./log');
+const { createLogger, Secrets, summaryText } = require('./log');
 const { shimError } = require('./errors');
+const { codes } = require('./codes');
 const { createHttp } = require('./http');
 const { limitsOf, duration } = require('./http/exchange');
 const { takeOutputText, takeOutputBytes } = require('./output-text');
+
+/** @typedef {import('../../pkg-template/index').Summary} Summary */
+/** @typedef {import('../../pkg-template/index').TransportSettings} TransportSettings */
+/** @typedef {import('../../pkg-template/index').HttpAdapter} HttpAdapter */
+/** @typedef {import('../../pkg-template/index').RunFeedResult} RunFeedResult */
+/** @typedef {import('./errors').CodedError} CodedError */
+/**
+ * runFeed's options: the declared ones (pkg-template/index.d.ts) and the shim's own (below).
+ * @typedef {import('../../pkg-template/index').RunFeedOptions & {
+ *   host?: {require?: (name: string) => unknown, global?: object, env?: Record<string, string | undefined> | null},
+ *   secrets?: import('./log').Secrets,
+ *   core?: import('./core').CoreModule,
+ *   watchdogGraceMs?: number,
+ * }} RunFeedOptions
+ */
+/**
+ * A request in flight.
+ * @typedef {{control: import('./http/exchange').Control, settled: boolean, headSeen: boolean,
+ *   watchdog: ReturnType<typeof setTimeout> | null, release: () => void, sent: Promise<void>, done: Promise<void>}} InFlight
+ */
 
 const MAX_TIMER_MS = 2147483647; // setTimeout's limit
 /** How long after its whole-response limit a request that has not settled is given up on. */
@@ -37,9 +58,13 @@ const WATCHDOG_GRACE_MS = 30000;
 /** How long an ending run waits for abandoned requests to wind down. */
 const ABANDON_WAIT_MS = 5000;
 
-/** Sleeps ms milliseconds (in slices setTimeout accepts). */
+/**
+ * Sleeps ms milliseconds (in slices setTimeout accepts).
+ * @param {number} ms
+ * @returns {Promise<void>}
+ */
 function realSleep(ms) {
-  return new Promise((resolve) => {
+  return new Promise((/** @type {() => void} */ resolve) => {
     let left = Math.max(0, Number(ms) || 0);
     const step = () => {
       if (left <= 0) { resolve(); return; }
@@ -51,19 +76,30 @@ function realSleep(ms) {
   });
 }
 
-/** A promise that resolves after ms, and its cancel. */
+/**
+ * A promise that resolves after ms, and its cancel.
+ * @param {number} ms
+ */
 function timer(ms) {
-  let t = null;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let t;
   const p = new Promise((resolve) => { t = setTimeout(resolve, Math.min(Math.max(0, ms), MAX_TIMER_MS)); });
   return { promise: p, cancel: () => clearTimeout(t) };
 }
 
-/** The core's module (lazy, so a host that never runs a feed never instantiates the wasm). */
+/**
+ * The core's module (lazy, so a host that never runs a feed never instantiates the wasm).
+ * @returns {import('./core').CoreModule}
+ */
 function defaultCore() {
   return require('./core');
 }
 
-/** The transport settings without the proxy credentials (for hooks and logs). */
+/**
+ * The transport settings without the proxy credentials (for hooks and logs).
+ * @param {TransportSettings} t
+ * @returns {TransportSettings}
+ */
 function publicTransport(t) {
   return {
     socketLimit: t.socketLimit,
@@ -77,13 +113,21 @@ function publicTransport(t) {
   };
 }
 
-/** One of our coded errors (the core's, or the shim's shimError): code, blame and retryable. */
+/**
+ * One of our coded errors (the core's, or the shim's shimError): code, blame and retryable.
+ * @param {any} e
+ * @returns {e is CodedError}
+ */
 function isCoded(e) {
   return Boolean(e) && typeof e === 'object' && typeof e.code === 'string' && e.code !== '' &&
     typeof e.blame === 'string' && typeof e.retryable === 'boolean';
 }
 
-/** Text of an exception, short. */
+/**
+ * Text of an exception, short.
+ * @param {any} e
+ * @returns {string}
+ */
 function describeException(e) {
   let text;
   try {
@@ -94,10 +138,16 @@ function describeException(e) {
   return text.length > 300 ? `${text.slice(0, 300)}...` : text;
 }
 
-/** The error a core exception that is not a coded error (a trap) becomes. */
+/**
+ * The error a core exception that is not a coded error (a trap) becomes.
+ * @param {unknown} e
+ * @param {string} what
+ * @param {string} version
+ * @returns {CodedError}
+ */
 function internalError(e, what, version) {
   const err = shimError(
-    'INTERNAL',
+    codes.INTERNAL,
     'caller',
     `qualys-vm-transporter ${version} stopped the run: ${what === 'the shim' ? 'it' : 'its core'} failed unexpectedly${what === 'the shim' ? '' : ` in ${what}`} (${describeException(e)}). ` +
       'This is a bug in qualys-vm-transporter, not a problem with the Custom Parameters or with Qualys. ' +
@@ -111,6 +161,9 @@ function internalError(e, what, version) {
 /**
  * Makes sure an error has code, blame and retryable (the shim's promise to every caller): a coded
  * error is kept; an exception from code outside this module without them becomes `fallback`.
+ * @param {any} e
+ * @param {(e: any) => CodedError} fallback
+ * @returns {CodedError}
  */
 function ensureCoded(e, fallback) {
   if (isCoded(e)) return e;
@@ -131,59 +184,72 @@ function ensureCoded(e, fallback) {
 /**
  * Runs one data-feed execution.
  *
- * @param {object} options
- * @param {Record<string,string>} options.params Archer's CustomParameters (strings)
- * @param {{LastRunTime?: string|null, PreviousRunContext?: string|null}} [options.tokens]
- * @param {{writeItem: (chunk: string) => any}|((chunk: string) => any)} options.writer receives each
- *        output chunk (sibling XML record fragments), in order; "" once when no record was written
- * @param {((level: string, text: string) => void)|{log: Function}} [options.log] log sink; default:
- *        console.log in RSA's format. Every text is scrubbed of secrets before it gets here.
- * @param {string|object|Function} [options.http] 'node' | 'request' | 'fetch' | an adapter
- *        {send, close} | a factory (transport) => adapter; default: the first that loads
- * @param {() => number} [options.now] clock in ms since the epoch (default Date.now)
- * @param {(ms: number) => Promise<void>} [options.sleep] (default: setTimeout)
- * @param {(info: {transport: object, http: string, describe: string}) => void} [options.onStart]
- *        called once the parameters are valid and the HTTP client is chosen, before any request
- * @param {(action: object) => void} [options.onAction] every action the core returns (the send
- *        action without its headers)
- * @param {(summary: object) => void} [options.onProgress] after each response event
- * @param {{require?: Function, global?: object, env?: object}} [options.host] what the HTTP picker
- *        may load, and the host's environment variables (default: process.env)
- * @param {Secrets} [options.secrets] shared scrubber (the Archer glue passes its own)
- * @param {object} [options.core] the core module ({Feed, version}); default: the embedded wasm
- * @param {number} [options.watchdogGraceMs] how long after its whole-response limit a request
- *        that has not settled is given up on (default 30000)
- * @returns {Promise<{summary: object, previousRunContext: string}>} rejects with an Error carrying
- *          code, blame, retryable, summary (when the run got that far) and previousRunContext (the
- *          core's resume checkpoint, when a failed run left one)
+ * The options (RunFeedOptions; the declared ones are documented in pkg-template/index.d.ts):
+ *   params      Archer's CustomParameters (strings, or any value the core converts)
+ *   tokens      {LastRunTime, PreviousRunContext}
+ *   writer      receives each output chunk (sibling XML record fragments), in order; "" once when
+ *               no record was written ({writeItem(chunk)} or a function)
+ *   outputBytes chunks as Buffers of UTF-8 bytes instead of strings
+ *   log         log sink (level, text) or {log(level, text)}; default: console.log in RSA's format.
+ *               Every text is scrubbed of secrets before it gets here.
+ *   http        'node' | 'request' | 'fetch' | an adapter {send, close} | a factory (transport) =>
+ *               adapter; default: the first that loads
+ *   now, sleep  clock in ms since the epoch (default Date.now); sleep (default: setTimeout)
+ *   onStart     called once the parameters are valid and the HTTP client is chosen, before any request
+ *   onAction    every action the core returns (the send action without its headers)
+ *   onProgress  the counters after each response event
+ *   host        what the HTTP picker may load ({require, global}), and the host's environment
+ *               variables (env; default: process.env)
+ *   secrets     shared scrubber (the Archer glue passes its own)
+ *   core        the core module ({Feed, version}); default: the embedded wasm
+ *   watchdogGraceMs  how long after its whole-response limit a request that has not settled is
+ *               given up on (default 30000)
+ *
+ * @param {RunFeedOptions} options
+ * @returns {Promise<RunFeedResult>} rejects with an Error carrying code, blame, retryable, summary
+ *          (when the run got that far) and previousRunContext (the core's resume checkpoint, when
+ *          a failed run left one)
  */
 async function runFeed(options) {
-  const o = options || {};
+  const o = /** @type {RunFeedOptions} */ (options || {});
   const now = typeof o.now === 'function' ? o.now : Date.now;
   const sleep = typeof o.sleep === 'function' ? o.sleep : realSleep;
-  const secrets = o.secrets || (o.log && o.log.secrets) || new Secrets();
+  const secrets = o.secrets || (o.log && /** @type {any} */ (o.log).secrets) || new Secrets();
   secrets.addFromParams(o.params);
   const graceMs = Number(o.watchdogGraceMs) >= 0 ? Number(o.watchdogGraceMs) : WATCHDOG_GRACE_MS;
 
+  /** @type {(level: any, text: string) => void} */
   let emitLine;
-  if (typeof o.log === 'function') emitLine = (level, text) => o.log(level, secrets.scrub(text));
-  else if (o.log && typeof o.log.log === 'function') emitLine = (level, text) => o.log.log(level, text);
+  const sink = o.log;
+  if (typeof sink === 'function') emitLine = (level, text) => sink(level, secrets.scrub(text));
+  else if (sink && typeof sink.log === 'function') emitLine = (level, text) => sink.log(level, text);
   else {
     const logger = createLogger({ secrets });
     emitLine = logger.log;
   }
+  /**
+   * @param {string} level
+   * @param {string} text
+   */
   const emit = (level, text) => emitLine(level, secrets.scrub(text));
 
   // Output chunks as strings, or as Buffers of UTF-8 bytes (outputBytes: the Archer entry's
   // choice for OutputWriter.writeItem; see output-text.js).
   const takeOutput = o.outputBytes ? takeOutputBytes : takeOutputText;
+  /** @type {(chunk: string | Uint8Array) => unknown} */
   let writeFn;
-  if (typeof o.writer === 'function') writeFn = o.writer;
-  else if (o.writer && typeof o.writer.writeItem === 'function') writeFn = (c) => o.writer.writeItem(c);
-  else throw shimError('BAD_ARGUMENT', 'caller', 'runFeed: options.writer must have a writeItem(chunk) method');
+  const writer = o.writer;
+  if (typeof writer === 'function') writeFn = writer;
+  else if (writer && typeof writer.writeItem === 'function') writeFn = (c) => writer.writeItem(c);
+  else throw shimError(codes.BAD_ARGUMENT, 'caller', 'runFeed: options.writer must have a writeItem(chunk) method');
 
   let version = 'unknown version';
-  const bug = (e) => internalError(e, 'the shim', version);
+  const bug = (/** @type {unknown} */ e) => internalError(e, 'the shim', version);
+  /**
+   * @param {any} e
+   * @param {Summary} [summary]
+   * @returns {CodedError}
+   */
   const clean = (e, summary) => {
     let err = e instanceof Error || (e && typeof e === 'object' && 'message' in e) ? e : new Error(String(e));
     err = ensureCoded(err, bug);
@@ -194,7 +260,14 @@ async function runFeed(options) {
   };
 
   // Every call into the core goes through core(): after a trap the core is never called again.
+  /** @type {{written: number, fatal: CodedError | null, trap: CodedError | null}} */
   const state = { written: 0, fatal: null, trap: null };
+  /**
+   * @template T
+   * @param {string} what
+   * @param {() => T} fn
+   * @returns {T}
+   */
   const coreCall = (what, fn) => {
     if (state.trap) throw state.trap;
     try {
@@ -207,7 +280,9 @@ async function runFeed(options) {
     }
   };
 
+  /** @type {import('./core').CoreModule} */
   let core;
+  /** @type {import('../../pkg-template/index').Feed} */
   let feed;
   try {
     core = o.core || defaultCore();
@@ -219,9 +294,14 @@ async function runFeed(options) {
     throw err;
   }
 
+  /**
+   * @param {any} e
+   * @param {string} code
+   * @param {string} what
+   */
   const fatal = (e, code, what) => {
     if (state.fatal) return;
-    const err = isCoded(e) ? e : shimError(code, code === 'OUTPUT_WRITE_FAILED' ? 'configuration' : 'caller', `${what}: ${e && e.message ? e.message : String(e)}`);
+    const err = isCoded(e) ? e : shimError(code, code === codes.OUTPUT_WRITE_FAILED ? 'configuration' : 'caller', `${what}: ${e && e.message ? e.message : String(e)}`);
     state.fatal = err;
   };
   const drain = () => {
@@ -233,11 +313,12 @@ async function runFeed(options) {
         writeFn(chunk);
         state.written++;
       } catch (e) {
-        fatal(e, 'OUTPUT_WRITE_FAILED', "the host's output writer failed (writeItem)");
+        fatal(e, codes.OUTPUT_WRITE_FAILED, "the host's output writer failed (writeItem)");
       }
     }
   };
   // The last counters and checkpoint read from the core, for a run the core can no longer answer.
+  /** @type {Summary | undefined} */
   let lastSummary;
   let lastCheckpoint = '';
   const hasCheckpoint = typeof feed.checkpoint === 'function';
@@ -256,16 +337,23 @@ async function runFeed(options) {
   const progress = () => {
     if (o.onProgress) {
       readSummary();
-      try { o.onProgress(lastSummary); } catch (e) { /* a display hook must not break the run */ }
+      try { o.onProgress(/** @type {Summary} */ (lastSummary)); } catch (e) { /* a display hook must not break the run */ }
     }
   };
   // Each sink call drives the core and drains it; an exception (a host writer that throws, a
   // misbehaving adapter, a core trap) stops the exchange and fails the run after it settles.
+  /**
+   * @template {any[]} A
+   * @template R
+   * @param {string} what
+   * @param {(...args: A) => R} fn
+   * @returns {(...args: A) => R | false}
+   */
   const guarded = (what, fn) => (...args) => {
     try {
       return fn(...args);
     } catch (e) {
-      fatal(e, 'SHIM_ERROR', what);
+      fatal(e, codes.SHIM_ERROR, what);
       return false;
     }
   };
@@ -279,15 +367,20 @@ async function runFeed(options) {
   };
   // One sink per request. Once the request settled (end, error, or the watchdog), its late or
   // repeated events are ignored.
+  /**
+   * @param {number} id
+   * @param {InFlight} entry
+   * @returns {import('../../pkg-template/index').ResponseSink}
+   */
   const sinkFor = (id, entry) => ({
-    head: guarded('response head', (status, headers) => {
+    head: guarded('response head', (/** @type {number} */ status, /** @type {Array<[string, string]>} */ headers) => {
       if (finished || entry.settled || entry.headSeen) return;
       entry.headSeen = true;
       coreCall('handleResponseHead', () => feed.handleResponseHead(now(), status, headers, id));
       drain();
       progress();
     }),
-    body: guarded('response body', (chunk) => {
+    body: guarded('response body', (/** @type {Uint8Array} */ chunk) => {
       if (finished || entry.settled) return false;
       const more = coreCall('handleBody', () => feed.handleBody(chunk, id));
       drain();
@@ -301,7 +394,7 @@ async function runFeed(options) {
       coreCall('handleResponseEnd', () => feed.handleResponseEnd(now(), id));
       afterSettle();
     }),
-    error: guarded('transport error', (code, message) => {
+    error: guarded('transport error', (/** @type {string} */ code, /** @type {string} */ message) => {
       if (finished || entry.settled) return;
       entry.settled = true;
       entry.release();
@@ -312,6 +405,7 @@ async function runFeed(options) {
 
   // Requests in flight: id -> {done: Promise, control: {abort}, ...}. With concurrency=1 (the
   // default) the core never has more than one.
+  /** @type {Map<number, InFlight>} */
   const inflight = new Map();
   const anySettled = () => Promise.race(Array.from(inflight.values(), (x) => x.done));
   const abandonAll = async () => {
@@ -328,7 +422,11 @@ async function runFeed(options) {
     for (const x of all) x.release();
     await Promise.all(all.map((x) => x.done));
   };
-  /** Sleeps ms, or less when a request settles first (the core then has news). */
+  /**
+   * Sleeps ms, or less when a request settles first (the core then has news).
+   * @param {number} ms
+   * @param {string} reason
+   */
   const sleepOrSettle = async (ms, reason) => {
     if (!inflight.size) {
       await sleep(ms, reason);
@@ -343,15 +441,20 @@ async function runFeed(options) {
     t.cancel();
   };
 
-  /** Runs a caller's hook; what it throws fails the run with a coded error. */
+  /**
+   * Runs a caller's hook; what it throws fails the run with a coded error.
+   * @param {string} name
+   * @param {() => void} fn
+   */
   const hook = (name, fn) => {
     try {
       fn();
     } catch (e) {
-      throw ensureCoded(e, (x) => shimError('SHIM_ERROR', 'caller', `the ${name} hook failed: ${describeException(x)}`));
+      throw ensureCoded(e, (x) => shimError(codes.SHIM_ERROR, 'caller', `the ${name} hook failed: ${describeException(x)}`));
     }
   };
 
+  /** @type {HttpAdapter | null} */
   let adapter = null;
   let coreFailed = false;
   try {
@@ -366,28 +469,32 @@ async function runFeed(options) {
     try {
       if (h && typeof h === 'object' && typeof h.send === 'function') adapter = h;
       else if (typeof h === 'function') adapter = h(transport);
-      else adapter = createHttp(transport, { prefer: h || undefined, require: o.host && o.host.require, global: o.host && o.host.global, env: o.host && o.host.env });
+      else adapter = createHttp(transport, { prefer: /** @type {string | undefined} */ (h) || undefined, require: o.host && o.host.require, global: o.host && o.host.global, env: o.host && o.host.env });
     } catch (e) {
-      throw ensureCoded(e, (x) => shimError('SHIM_ERROR', 'caller', `the HTTP adapter could not be created: ${describeException(x)}`));
+      throw ensureCoded(e, (x) => shimError(codes.SHIM_ERROR, 'caller', `the HTTP adapter could not be created: ${describeException(x)}`));
     }
-    if (!adapter || typeof adapter.send !== 'function') throw shimError('BAD_ARGUMENT', 'caller', 'runFeed: the HTTP adapter has no send(request, sink, control) method');
+    if (!adapter || typeof adapter.send !== 'function') throw shimError(codes.BAD_ARGUMENT, 'caller', 'runFeed: the HTTP adapter has no send(request, sink, control) method');
 
-    emit('INFO', `qualys-vm-transporter ${version}: HTTP client: ${adapter.describe || adapter.name || 'custom'}; output root node ${transport.rootNode}`);
-    if (o.onStart) hook('onStart', () => o.onStart({ transport: publicTransport(transport), http: adapter.name || 'custom', describe: adapter.describe || '' }));
+    const chosen = adapter;
+    emit('INFO', `qualys-vm-transporter ${version}: HTTP client: ${chosen.describe || chosen.name || 'custom'}; output root node ${transport.rootNode}`);
+    const onStart = o.onStart;
+    if (onStart) hook('onStart', () => onStart({ transport: publicTransport(transport), http: chosen.name || 'custom', describe: chosen.describe || '' }));
 
     /**
      * Starts one request under its watchdog. The request is in flight until its sink settled
      * (end or error), the watchdog gave up on it, or the adapter threw.
      */
+    /** @param {import('../../pkg-template/index').SendAction} action */
     const start = (action) => {
       const id = action.id;
+      /** @type {import('./http/exchange').Control} */
       const control = {};
-      const entry = { control, settled: false, headSeen: false, watchdog: null };
-      const over = new Promise((r) => { entry.release = r; });
+      const entry = /** @type {InFlight} */ ({ control, settled: false, headSeen: false, watchdog: null });
+      const over = /** @type {Promise<void>} */ (new Promise((r) => { entry.release = /** @type {() => void} */ (r); }));
       entry.sent = Promise.resolve()
-        .then(() => adapter.send(action, sinkFor(id, entry), control))
+        .then(() => chosen.send(action, sinkFor(id, entry), control))
         .catch((e) => {
-          fatal(e, 'SHIM_ERROR', 'the HTTP adapter failed');
+          fatal(e, codes.SHIM_ERROR, 'the HTTP adapter failed');
           entry.release();
         });
       // With more requests in flight than sockets, a request may queue behind whole responses.
@@ -405,7 +512,7 @@ async function runFeed(options) {
         })();
       }, Math.min(deadline, MAX_TIMER_MS));
       entry.done = over.then(() => {
-        clearTimeout(entry.watchdog);
+        if (entry.watchdog) clearTimeout(entry.watchdog);
         inflight.delete(id);
         try { drain(); } catch (e) { /* a trap: state.fatal holds it */ }
       });
@@ -416,16 +523,17 @@ async function runFeed(options) {
       if (state.fatal) throw state.fatal;
       const action = coreCall('poll', () => feed.poll(now()));
       drain();
-      if (o.onAction) {
-        const { headers, ...visible } = action; // eslint-disable-line no-unused-vars
-        hook('onAction', () => o.onAction(visible));
+      const onAction = o.onAction;
+      if (onAction) {
+        const { headers, ...visible } = /** @type {any} */ (action);
+        hook('onAction', () => onAction(visible));
       }
       if (action.kind === 'send') {
         for (const [k, v] of action.headers) if (/^(proxy-)?authorization$/i.test(k)) secrets.addAuthorization(v);
         start(action);
         // Poll again at once: the core answers with another send, a wait, or pending.
       } else if (action.kind === 'pending') {
-        if (!inflight.size) throw shimError('SHIM_ERROR', 'caller', 'the core is waiting for a response, but none is in flight');
+        if (!inflight.size) throw shimError(codes.SHIM_ERROR, 'caller', 'the core is waiting for a response, but none is in flight');
         await anySettled();
       } else if (action.kind === 'wait') {
         await sleepOrSettle(action.ms, action.reason);
@@ -437,11 +545,12 @@ async function runFeed(options) {
           try {
             writeFn('');
           } catch (e) {
-            fatal(e, 'OUTPUT_WRITE_FAILED', "the host's output writer failed (writeItem)");
+            fatal(e, codes.OUTPUT_WRITE_FAILED, "the host's output writer failed (writeItem)");
             throw state.fatal;
           }
         }
         const summary = action.summary || readSummary();
+        emit('INFO', summaryText(summary)); // after the core's "done: ..." line (drained above)
         let prc = summary.previousRunContext == null ? '' : String(summary.previousRunContext);
         if (prc.length > 256) {
           emit('WARN', `previousRunContext is ${prc.length} characters; Archer keeps at most 256, so it was cut`);
@@ -454,7 +563,7 @@ async function runFeed(options) {
         try { summary = readSummary(); } catch (x) { summary = lastSummary; }
         throw clean(action.error, summary);
       } else {
-        throw shimError('SHIM_ERROR', 'caller', `the core returned an unknown action ${JSON.stringify(action.kind)}`);
+        throw shimError(codes.SHIM_ERROR, 'caller', `the core returned an unknown action ${JSON.stringify(/** @type {any} */ (action).kind)}`);
       }
     }
   } catch (e) {
@@ -476,7 +585,7 @@ async function runFeed(options) {
     if (!coreFailed || err === state.trap) emit('ERROR', err.code ? `${err.code}: ${err.message}` : err.message);
     throw err;
   } finally {
-    for (const x of inflight.values()) clearTimeout(x.watchdog);
+    for (const x of inflight.values()) clearTimeout(x.watchdog || undefined);
     if (adapter && typeof adapter.close === 'function') {
       try { adapter.close(); } catch (e) { /* closing is best effort */ }
     }

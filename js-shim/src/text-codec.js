@@ -3,10 +3,10 @@
 // JavaScript built-ins but not Node's globals such as TextDecoder, and require('util') may not be
 // allowed there; Buffer is. So: the global classes when present, else small Buffer-based ones.
 
-/* global Buffer */
 class BufferTextDecoder {
   // The glue asks for ('utf-8', { ignoreBOM: true }); Buffer's UTF-8 decoding keeps a BOM and
   // replaces invalid sequences with U+FFFD, which matches those options.
+  /** @param {Uint8Array} [bytes] */
   decode(bytes) {
     if (bytes === undefined) return '';
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
@@ -14,6 +14,7 @@ class BufferTextDecoder {
 }
 
 class BufferTextEncoder {
+  /** @param {string} text */
   encode(text) {
     const b = Buffer.from(String(text), 'utf8');
     return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
@@ -21,6 +22,7 @@ class BufferTextEncoder {
   // No encodeInto: the glue then falls back to encode() + set().
 }
 
+/** @type {{TextDecoder?: any, TextEncoder?: any}} */
 const g = typeof globalThis !== 'undefined' ? globalThis : {};
 
 module.exports = {

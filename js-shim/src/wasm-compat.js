@@ -7,7 +7,9 @@
 
 const { optionalRequire } = require('./host');
 const { shimError } = require('./errors');
+const { codes } = require('./codes');
 
+/** @param {any} e */
 function isRefTypesError(e) {
   return /externref|reftypes|reference[- ]types?/i.test(String(e && e.message));
 }
@@ -24,17 +26,21 @@ function enableRefTypes() {
   }
 }
 
+/** @param {any} cause */
 function unsupported(cause) {
   const version = typeof process !== 'undefined' && process.version ? process.version : 'this runtime';
   const e = shimError(
-    'RUNTIME_UNSUPPORTED',
+    codes.RUNTIME_UNSUPPORTED,
     'configuration',
     `Node.js ${version} cannot load the transporter's WebAssembly core: it uses WebAssembly reference types, which Node enables by default from version 17 (Node 16 needs --experimental-wasm-reftypes, which this script could not set here). Run the feed on Node 18 or later. (${cause && cause.message ? cause.message : cause})`,
   );
   return e;
 }
 
-/** new WebAssembly.Module(bytes), with the Node 16 fallback. */
+/**
+ * new WebAssembly.Module(bytes), with the Node 16 fallback.
+ * @param {BufferSource} bytes
+ */
 function compileModule(bytes) {
   try {
     return new WebAssembly.Module(bytes);

@@ -88,11 +88,9 @@ async function silentProxy() {
   };
 }
 
-/** Warning totals by kind from a run's final "done:" line ("...; warnings: checkpoint=1 ..."). */
+/** Warning totals by kind from the run's summary line (Summary.warnings: {checkpoint: 1, ...}). */
 function warningTotals(r) {
-  const done = r.logs.find((l) => / :: INFO :: done: /.test(l));
-  const m = done && /; warnings: (.*)$/.exec(done);
-  return Object.fromEntries(m ? [...m[1].matchAll(/(\w+)=(\d+)/g)].map(([, k, n]) => [k, Number(n)]) : []);
+  return (r.summary && r.summary.warnings) || {};
 }
 
 /** Log lines at WARN level matching a pattern. */
@@ -105,9 +103,9 @@ const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
  */
 function skippedNotes(r, label) {
   const notes = [];
-  const dups = r.summary.duplicates_skipped;
-  const outside = r.summary.out_of_window_skipped;
-  assert.ok(Number.isInteger(dups) && Number.isInteger(outside), `${label}: the done line counts duplicates_skipped and out_of_window_skipped`);
+  const dups = r.summary.duplicatesSkipped;
+  const outside = r.summary.outOfWindowSkipped;
+  assert.ok(Number.isInteger(dups) && Number.isInteger(outside), `${label}: the summary counts duplicatesSkipped and outOfWindowSkipped`);
   const dupWarnings = warnLines(r, /already written in this run/).length;
   assert.equal(dupWarnings, dups > 0 ? 1 : 0, `${label}: one warning for ${dups} duplicate(s)`);
   if (dups > 0) notes.push(`${plural(dups, 'duplicate', 'duplicates')} skipped + warning`);

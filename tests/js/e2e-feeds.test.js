@@ -1,6 +1,6 @@
 'use strict';
 // End-to-end: the four feeds through the single file (dist/qualys-vm-transporter.js built into a
-// temp dir) in a mirrored Archer context (js-shim/archer-host.js), against the Qualys simulator.
+// temp dir) in a mirrored Archer context (tools/archer-host.js), against the Qualys simulator.
 // Every output record is parsed and compared with the simulator's data model (IDs and field
 // values) and with what the simulator's log says it served:
 //   - every data source, many pages, batchSize / kbChunkSize that do and do not divide the total,

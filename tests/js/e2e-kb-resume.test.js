@@ -2,7 +2,7 @@
 // End-to-end, beyond the old script (issue 6), through the single file in a mirrored Archer
 // context against the simulator:
 //   - KnowledgeBase base load: 200,000 QIDs in one run (QID listing, then windows of kbChunkSize),
-//     in its own process (node js-shim/archer-host.js), every QID exactly once, field values equal
+//     in its own process (node tools/archer-host.js), every QID exactly once, field values equal
 //     the model's, peak memory bounded and about that of a 20,000-QID run
 //   - resume: a run killed by a fault at page N (maxRetry=0) returns a checkpoint; the next run
 //     with it completes the set: the union of both outputs is exactly the full record set, and no

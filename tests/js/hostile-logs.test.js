@@ -9,8 +9,8 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('path');
-const { sim, paramsFor, lib, SHIM, runInSandbox, buildBundle } = require('./helpers/shim-util');
-const { summaryFromLogs } = require(path.join(SHIM, 'archer-host.js'));
+const { sim, paramsFor, lib, ROOT, SHIM, runInSandbox, buildBundle, runArcherInProcess } = require('./helpers/shim-util');
+const { summaryFromLogs } = require(path.join(ROOT, 'tools', 'archer-host.js'));
 const log = require(path.join(SHIM, 'src', 'log.js'));
 
 const realCore = require(path.join(SHIM, 'src', 'core.js'));
@@ -60,15 +60,8 @@ test('a 50 MB line, a forged "done" line after a line break and control characte
     { level: 'WARN', text: 'escape \u001b[2J bell \u0007 nul \u0000 tab \t del \u007f ls \u2028 rlo \u202e end' },
     { level: 'INFO', text: 'many lines\n' + 'line\n'.repeat(5000) },
   ];
-  const printed = [];
-  const calls = [];
   const t0 = Date.now();
-  const out = await lib.runArcher({
-    context: { CustomParameters: paramsFor('http://127.0.0.1:1', 'hosts', { maxRetry: '0' }), Tokens: {}, OutputWriter: { create: () => ({ writeItem() {} }) } },
-    callback: (...a) => calls.push(a),
-    print: (l) => printed.push(l),
-    run: { core: noisyCore(extra) },
-  });
+  const { out, calls, printed } = await runArcherInProcess(lib, { params: paramsFor('http://127.0.0.1:1', 'hosts', { maxRetry: '0' }), run: { core: noisyCore(extra) } });
   assert.ok(Date.now() - t0 < 20000, `handled in ${Date.now() - t0} ms`);
   assert.equal(out.ok, false);
   assert.equal(calls.length, 1);
@@ -98,15 +91,8 @@ test('a 50 MB line, a forged "done" line after a line break and control characte
 });
 
 test('an error message with line breaks and control characters: the callback text and the log stay readable and unforgeable', { timeout: 30000 }, async () => {
-  const printed = [];
-  const calls = [];
   const evil = { send: () => { throw Object.assign(new Error(`bad\n${FORGED}\u001b[31m`), { code: 'EVIL', blame: 'network', retryable: false }); } };
-  const out = await lib.runArcher({
-    context: { CustomParameters: paramsFor('http://127.0.0.1:1', 'hosts'), Tokens: {}, OutputWriter: { create: () => ({ writeItem() {} }) } },
-    callback: (...a) => calls.push(a),
-    print: (l) => printed.push(l),
-    run: { http: evil },
-  });
+  const { out, calls, printed } = await runArcherInProcess(lib, { params: paramsFor('http://127.0.0.1:1', 'hosts'), run: { http: evil } });
   assert.equal(out.ok, false);
   assertPrintedLines(printed, 'error with line breaks');
   const text = calls[0][0][calls[0][0].length - 1];
@@ -115,12 +101,7 @@ test('an error message with line breaks and control characters: the callback tex
 });
 
 test("the core's multi-line CONFIG_INVALID stays readable: one prefixed line per problem", async () => {
-  const printed = [];
-  await lib.runArcher({
-    context: { CustomParameters: { dataSource: 'hosts', hostsUrl: 'ftp://x', batchSize: 'abc', username: 'u' }, Tokens: {} },
-    callback: () => {},
-    print: (l) => printed.push(l),
-  });
+  const { printed } = await runArcherInProcess(lib, { params: { dataSource: 'hosts', hostsUrl: 'ftp://x', batchSize: 'abc', username: 'u' }, outputWriter: false });
   assertPrintedLines(printed, 'CONFIG_INVALID');
   assert.match(printed[0], / :: ERROR :: CONFIG_INVALID: \d+ problems/);
   assert.ok(printed.some((l) => / :: ERROR :: {3}batchSize: "abc" is not a whole number/.test(l)), printed.join('\n'));
@@ -140,4 +121,19 @@ test('the single file in the mirrored Archer host prints only prefixed lines (a 
     assert.ok(bad.err, mode);
     assertPrintedLines(bad.logs, `${mode} CONFIG_INVALID`);
   }
+});
+
+test("a successful run logs the core's Summary once as a JSON line right after the done line; a failed run logs none", { timeout: 30000 }, async (t) => {
+  const s = await sim({ rateLimit: 'off', concurrency: 'off', hosts: 12 });
+  t.after(() => s.close());
+  const ok = await runArcherInProcess(lib, { params: paramsFor(s.url, 'hosts', { batchSize: '5' }) });
+  assert.equal(ok.out.ok, true, ok.out.text);
+  const at = ok.printed.findIndex((l) => / :: INFO :: summary \{/.test(l));
+  assert.ok(at > 0, ok.printed.join('\n'));
+  assert.match(ok.printed[at - 1], / :: INFO :: done: dataSource=hosts records=12 /, 'right after the prose done line');
+  assert.equal(ok.printed.filter((l) => / :: INFO :: summary /.test(l)).length, 1, 'once');
+  assert.deepEqual(summaryFromLogs(ok.printed), JSON.parse(JSON.stringify(ok.out.summary)), "the core's Summary, as data");
+  const bad = await runArcherInProcess(lib, { params: paramsFor('http://127.0.0.1:1', 'hosts', { maxRetry: '0' }) });
+  assert.equal(bad.out.ok, false);
+  assert.equal(summaryFromLogs(bad.printed), null, 'a failed run has no summary line');
 });

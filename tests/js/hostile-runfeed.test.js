@@ -12,7 +12,8 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('path');
-const { sim, paramsFor, run, lib, SHIM, recordKeys, fetchWhole, API } = require('./helpers/shim-util');
+const { sim, paramsFor, run, lib, SHIM, recordKeys, fetchWhole, API, runArcherInProcess } = require('./helpers/shim-util');
+const { codes } = lib;
 
 const realCore = require(path.join(SHIM, 'src', 'core.js'));
 
@@ -107,7 +108,7 @@ test('watchdog: a run whose adapter never settles anything still ends (maxRetry 
     watchdogGraceMs: 100,
   });
   assert.equal(r.ok, false);
-  assert.equal(r.error.code, 'NETWORK', r.error.message);
+  assert.equal(r.error.code, codes.NETWORK, r.error.message);
   assert.match(r.error.message, /did not finish the request/);
   assert.equal(r.error.blame, 'network');
   assert.equal(r.summary.requests, 2);
@@ -130,15 +131,7 @@ async function trapRun(s, where, { archer = false } = {}) {
   const w = wrappedCore(patches);
   const params = paramsFor(s.url, 'hosts', { batchSize: '10' });
   if (!archer) return { w, r: await run({ params, core: w.core }) };
-  const calls = [];
-  const printed = [];
-  const items = [];
-  const out = await lib.runArcher({
-    context: { CustomParameters: params, Tokens: {}, OutputWriter: { create: () => ({ writeItem: (c) => items.push(String(c)) }) } },
-    callback: (...a) => calls.push(a),
-    print: (l) => printed.push(l),
-    run: { core: w.core },
-  });
+  const { out, calls, printed, items } = await runArcherInProcess(lib, { params, run: { core: w.core } });
   return { w, out, calls, printed, items };
 }
 
@@ -160,7 +153,7 @@ for (const where of ['poll', 'handleBody', 'takeLogs']) {
     assert.doesNotMatch(text, /recursive use/, 'the first failure is reported, not what wasm-bindgen says afterwards');
     assert.equal(result && result.previousRunContext, 'qvt1;ds=hosts;lrt=1970-01-09T00:00:00Z;t=2024-06-01T00:00:00Z;w=1', 'the checkpoint after page 1');
     assert.equal(out.ok, false);
-    assert.equal(out.error.code, 'INTERNAL');
+    assert.equal(out.error.code, codes.INTERNAL);
     assert.equal(out.error.blame, 'caller');
     assert.equal(out.error.retryable, false);
     const after = w.calls.filter((c) => c.afterTrap).map((c) => c.name);
@@ -175,13 +168,13 @@ test('a trap in the constructor or before any page: INTERNAL without a checkpoin
   t.after(() => s.close());
   const ctorTrap = { Feed: function Feed() { throw new WebAssembly.RuntimeError('unreachable'); }, version: () => '9.9.9' };
   const cases = [
-    ['constructor trap', { params: paramsFor(s.url, 'hosts'), core: ctorTrap }, 'INTERNAL'],
-    ['transport trap', { params: paramsFor(s.url, 'hosts'), core: wrappedCore({ transport: () => () => { throw new WebAssembly.RuntimeError('unreachable'); } }).core }, 'INTERNAL'],
-    ['adapter factory throws a TypeError', { params: paramsFor(s.url, 'hosts'), http: () => { throw new TypeError('x is not a function'); } }, 'SHIM_ERROR'],
-    ['adapter send throws', { params: paramsFor(s.url, 'hosts'), http: { send: () => { throw new Error('boom'); } } }, 'SHIM_ERROR'],
-    ['writer throws a plain object', { params: paramsFor(s.url, 'hosts'), writer: { items: [], writeItem: () => { throw { weird: true }; } } }, 'OUTPUT_WRITE_FAILED'], // eslint-disable-line no-throw-literal
-    ['invalid parameters', { params: { dataSource: 'nope' } }, 'CONFIG_INVALID'],
-    ['bad http name', { params: paramsFor(s.url, 'hosts'), http: 'curl' }, 'BAD_ARGUMENT'],
+    ['constructor trap', { params: paramsFor(s.url, 'hosts'), core: ctorTrap }, codes.INTERNAL],
+    ['transport trap', { params: paramsFor(s.url, 'hosts'), core: wrappedCore({ transport: () => () => { throw new WebAssembly.RuntimeError('unreachable'); } }).core }, codes.INTERNAL],
+    ['adapter factory throws a TypeError', { params: paramsFor(s.url, 'hosts'), http: () => { throw new TypeError('x is not a function'); } }, codes.SHIM_ERROR],
+    ['adapter send throws', { params: paramsFor(s.url, 'hosts'), http: { send: () => { throw new Error('boom'); } } }, codes.SHIM_ERROR],
+    ['writer throws a plain object', { params: paramsFor(s.url, 'hosts'), writer: { items: [], writeItem: () => { throw { weird: true }; } } }, codes.OUTPUT_WRITE_FAILED], // eslint-disable-line no-throw-literal
+    ['invalid parameters', { params: { dataSource: 'nope' } }, codes.CONFIG_INVALID],
+    ['bad http name', { params: paramsFor(s.url, 'hosts'), http: 'curl' }, codes.BAD_ARGUMENT],
   ];
   for (const [name, options, code] of cases) {
     const r = await run(options);
@@ -192,5 +185,5 @@ test('a trap in the constructor or before any page: INTERNAL without a checkpoin
     assert.equal(typeof r.error.retryable, 'boolean', `${name}: retryable`);
     assert.equal(r.error.previousRunContext, undefined, `${name}: no checkpoint`);
   }
-  await assert.rejects(lib.runFeed({ params: {} }), (e) => e.code === 'BAD_ARGUMENT' && e.blame === 'caller' && e.retryable === false);
+  await assert.rejects(lib.runFeed({ params: {} }), (e) => e.code === codes.BAD_ARGUMENT && e.blame === 'caller' && e.retryable === false);
 });

@@ -14,7 +14,7 @@ const assert = require('node:assert/strict');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { sim, paramsFor, lib, SHIM, startProxy } = require('./helpers/shim-util');
+const { sim, paramsFor, lib, SHIM, startProxy, runArcherInProcess } = require('./helpers/shim-util');
 
 const cli = require(path.join(SHIM, 'cli.js'));
 
@@ -79,16 +79,7 @@ const base = (extra = {}) => paramsFor(s.url, 'hosts', Object.assign({ username:
 
 /** One scenario through runArcher and through runFeed; everything either produced is searched. */
 async function both(name, params, { tokens = {}, http, wantOk } = {}) {
-  const printed = [];
-  const calls = [];
-  const items = [];
-  const creates = [];
-  const out = await lib.runArcher({
-    context: { CustomParameters: params, Tokens: tokens, OutputWriter: { create: (t, o) => { creates.push(o); return { writeItem: (c) => items.push(c) }; } } },
-    callback: (...a) => calls.push(a),
-    print: (l) => printed.push(l),
-    run: { http },
-  });
+  const { out, calls, items, creates, printed } = await runArcherInProcess(lib, { params, tokens, run: { http } });
   assert.equal(calls.length, 1, `${name}: one callback`);
   if (wantOk !== undefined) assert.equal(out.ok, wantOk, `${name}: ${out.text || ''}`);
   assertNoSecret(`${name} (runArcher)`, printed, calls, items, creates, out);
@@ -144,12 +135,7 @@ test('runArcher and runFeed: both passwords pasted into every parameter, both to
 test('a very short password ("0") is not substring-scrubbed: the log keeps its zeros', { timeout: 30000 }, async (t) => {
   const s0 = await sim({ rateLimit: 'off', concurrency: 'off', hosts: 10, password: '0' });
   t.after(() => s0.close());
-  const printed = [];
-  const out = await lib.runArcher({
-    context: { CustomParameters: paramsFor(s0.url, 'hosts', { password: '0', batchSize: '10' }), Tokens: { LastRunTime: '2000-01-10T00:00:00Z' } },
-    callback: () => {},
-    print: (l) => printed.push(l),
-  });
+  const { out, printed } = await runArcherInProcess(lib, { params: paramsFor(s0.url, 'hosts', { password: '0', batchSize: '10' }), tokens: { LastRunTime: '2000-01-10T00:00:00Z' }, outputWriter: false });
   assert.equal(out.ok, true, out.text);
   const text = printed.join('\n');
   assert.ok(!text.includes('***'), `nothing was replaced: ${text}`);

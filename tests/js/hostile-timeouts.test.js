@@ -1,6 +1,6 @@
 'use strict';
 // Every request ends (issue #11, class 3): hostile servers and proxies on 127.0.0.1, each run
-// through the single file in the mirrored Archer host (js-shim/archer-host.js) on all three kinds
+// through the single file in the mirrored Archer host (tools/archer-host.js) on all three kinds
 // of host: 6x (the request package), node (Node's https) and 2025 (global fetch). Each run must
 // call back exactly once, with a network error, within a bounded time, and with the resume
 // checkpoint when a page completed before the hostile one:

@@ -15,6 +15,7 @@ process.removeAllListeners('warning'); // Node's warning about the variable, exp
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { sim, paramsFor, runInSandbox, buildBundle, lib } = require('./helpers/shim-util');
+const { codes } = lib;
 
 let s;
 test.before(async () => {
@@ -63,7 +64,7 @@ test('the adapters read the variable from the host they are given, and never cha
   const t = { socketLimit: 2, requestTimeoutMs: 5000, responseTimeoutMs: 30000, verifyCerts: true, caCert: null, proxy: null, rootNode: 'R', dataSource: 'kb' };
   const only = (names) => (n) => { if (!names.includes(n)) throw new Error('no'); return require(n); };
   assert.throws(() => lib.createHttp(t, { require: only([]), global: { fetch }, env: { NODE_TLS_REJECT_UNAUTHORIZED: '0' } }),
-    (e) => e.code === 'TLS_VERIFY_DISABLED_IN_PROCESS' && e.blame === 'configuration' && e.retryable === false);
+    (e) => e.code === codes.TLS_VERIFY_DISABLED_IN_PROCESS && e.blame === 'configuration' && e.retryable === false);
   assert.equal(lib.createHttp(t, { require: only([]), global: { fetch }, env: { NODE_TLS_REJECT_UNAUTHORIZED: '1' } }).name, 'fetch');
   assert.equal(lib.createHttp(t, { require: only([]), global: { fetch }, env: {} }).name, 'fetch');
   const node = lib.createHttp(t, { prefer: 'node', env: { NODE_TLS_REJECT_UNAUTHORIZED: '0' } });

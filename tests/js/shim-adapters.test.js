@@ -5,7 +5,8 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { sim, paramsFor, run, scriptedServer, fetchWhole, detectionKeys, API } = require('./helpers/shim-util');
+const { sim, paramsFor, run, scriptedServer, fetchWhole, detectionKeys, API, lib } = require('./helpers/shim-util');
+const { codes } = lib;
 
 const ADAPTERS = ['node', 'request', 'fetch'];
 
@@ -135,7 +136,7 @@ test('every adapter stops reading a response the core already knows is bad', asy
       const r = await run({ params: paramsFor(srv.url, 'hosts', { maxRetry: '0' }), http });
       const took = Date.now() - t0;
       assert.equal(r.ok, false);
-      assert.equal(r.error.code, 'UNEXPECTED_DOCUMENT', `${http}: ${r.error.message}`);
+      assert.equal(r.error.code, codes.UNEXPECTED_DOCUMENT, `${http}: ${r.error.message}`);
       assert.ok(took < 4000, `${http}: took ${took} ms; the 8 s body was not read to its end`);
       await new Promise((res) => setTimeout(res, 100));
       assert.ok(closedAt !== null, `${http}: the connection was closed by the client`);
@@ -162,7 +163,7 @@ test('every adapter times out a silent server after requestTimeoutSec', async ()
   }));
   for (const { http, r, took } of results) {
     assert.equal(r.ok, false, http);
-    assert.equal(r.error.code, 'NETWORK', `${http}: ${r.error.message}`);
+    assert.equal(r.error.code, codes.NETWORK, `${http}: ${r.error.message}`);
     assert.match(r.error.message, /ETIMEDOUT/, http);
     assert.ok(took >= 4900 && took < 9000, `${http}: took ${took} ms`);
   }
@@ -175,7 +176,7 @@ test('a refused connection is a network error, retried maxRetry times', async ()
   for (const http of ADAPTERS) {
     const r = await run({ params: paramsFor(url, 'kb', { maxRetry: '2', retryDelaySec: '0' }), http });
     assert.equal(r.ok, false, http);
-    assert.equal(r.error.code, 'NETWORK', `${http}: ${r.error.message}`);
+    assert.equal(r.error.code, codes.NETWORK, `${http}: ${r.error.message}`);
     assert.match(r.error.message, /ECONNREFUSED/, http);
     assert.equal(r.error.summary.requests, 3, `${http}: 1 try + 2 retries`);
   }

@@ -101,7 +101,7 @@ test('run: a failed run that left a checkpoint saves it with --save-tokens; the 
   try {
     const r = await exec([CLI, 'run', '--params', pfile, '--last-run-time', '2003-03-03T00:00:00Z', '--save-tokens', next]);
     assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stdout, /resume checkpoint .*\n  PreviousRunContext: "qvt2;ds=hosts;/);
+    assert.match(r.stdout, /resume checkpoint .*\n {2}PreviousRunContext: "qvt2;ds=hosts;/);
     const saved = JSON.parse(fs.readFileSync(next, 'utf8'));
     assert.equal(saved.LastRunTime, '2003-03-03T00:00:00Z', 'LastRunTime is not advanced after a failure');
     assert.match(saved.PreviousRunContext, /^qvt2;ds=hosts;/);
@@ -129,7 +129,7 @@ test('run: --progress draws a live progress line', async () => {
   const pfile = writeJson('params5.json', paramsFor(s.url, 'detections', { batchSize: 10 }));
   const r = await exec([CLI, 'run', '--params', pfile, '--progress']);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stderr, /\r\x1b\[2K\[(page \d+|done|starting)[^\]]*\] pages \d+ \| records \d+ \| \d+ rec\/s \| in [\d.]+ (B|kB|MB) \| waits 0 \(0\.0 s\)/);
+  assert.match(r.stderr, /\r\x1b\[2K\[(page \d+|done|starting)[^\]]*\] pages \d+ \| records \d+ \| \d+ rec\/s \| in [\d.]+ (B|kB|MB) \| waits 0 \(0\.0 s\)/); // eslint-disable-line no-control-regex
 });
 
 test('run on a terminal: the live progress line is on by default (a pty from script(1))', { skip: !hasScript() && 'script(1) is not installed' }, async () => {
@@ -144,7 +144,7 @@ test('run on a terminal: the live progress line is on by default (a pty from scr
     child.on('close', (status) => { clearTimeout(timer); resolve({ status, out }); });
   });
   assert.equal(r.status, 0, r.out);
-  assert.match(r.out, /\r\x1b\[2K\[[^\]]+\] pages \d+ \| records \d+/, 'a progress line was drawn');
+  assert.match(r.out, /\r\x1b\[2K\[[^\]]+\] pages \d+ \| records \d+/, 'a progress line was drawn'); // eslint-disable-line no-control-regex
   assert.match(r.out, /:: INFO :: page 1 done/, 'log lines still show');
   assert.match(r.out, /the run succeeded/);
 });

@@ -7,7 +7,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('http');
-const { sim, paramsFor, run, detectionKeys, scriptedServer, lib } = require('./helpers/shim-util');
+const { sim, paramsFor, run, detectionKeys, scriptedServer, lib, runArcherInProcess } = require('./helpers/shim-util');
 
 /** A front that forwards to the simulator, counting requests in flight and open connections. */
 async function countingFront(target, { delayMs = 0, answer } = {}) {
@@ -88,14 +88,8 @@ test('a fatal answer while other requests are in flight: the run fails at once a
       },
     });
     try {
-      const calls = [];
       const t0 = Date.now();
-      const out = await lib.runArcher({
-        context: { CustomParameters: paramsFor(srv.url, 'hosts', { batchSize: '5', concurrency: '4', requestsPerMin: '10000' }), Tokens: {}, OutputWriter: { create: () => ({ writeItem() {} }) } },
-        callback: (...a) => calls.push(a),
-        print: () => {},
-        run: { http: adapter },
-      });
+      const { out, calls } = await runArcherInProcess(lib, { params: paramsFor(srv.url, 'hosts', { batchSize: '5', concurrency: '4', requestsPerMin: '10000' }), print: () => {}, run: { http: adapter } });
       const took = Date.now() - t0;
       assert.equal(out.ok, false, adapter);
       assert.equal(calls.length, 1);

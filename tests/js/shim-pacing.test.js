@@ -7,7 +7,7 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { sim, paramsFor, run, fakeClock, frontOf, lib, simpleReturn } = require('./helpers/shim-util');
+const { sim, paramsFor, run, fakeClock, frontOf, lib, simpleReturn, runArcherInProcess } = require('./helpers/shim-util');
 
 const WINDOW = 60000;
 
@@ -191,15 +191,8 @@ test('the wait budget: a wait beyond waitBudgetSec fails the run clearly, and Ar
     return 'done';
   });
   t.after(async () => { await front.close(); await s.close(); });
-  const calls = [];
-  const lines = [];
   const clock = fakeClock();
-  const out = await lib.runArcher({
-    context: { CustomParameters: paramsFor(front.url, 'hosts', { batchSize: '10', waitBudgetSec: '600', requestsPerMin: '1000' }), Tokens: {}, OutputWriter: { create: () => ({ writeItem() {} }) } },
-    callback: (...a) => calls.push(a),
-    print: (l) => lines.push(l),
-    run: { now: clock.now, sleep: clock.sleep },
-  });
+  const { out, calls } = await runArcherInProcess(lib, { params: paramsFor(front.url, 'hosts', { batchSize: '10', waitBudgetSec: '600', requestsPerMin: '1000' }), run: { now: clock.now, sleep: clock.sleep } });
   assert.equal(out.ok, false);
   assert.equal(calls.length, 1);
   const [err, result] = calls[0];

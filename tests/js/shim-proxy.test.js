@@ -7,7 +7,8 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { sim, paramsFor, run, startProxy } = require('./helpers/shim-util');
+const { sim, paramsFor, run, startProxy, lib } = require('./helpers/shim-util');
+const { codes } = lib;
 
 const PROXY_USER = 'proxyuser';
 const PROXY_PASS = 'Proxy-Pass-4e1d';
@@ -62,7 +63,7 @@ for (const http of ['node', 'request']) {
       const before = (await proxy.log()).length;
       const r = await run({ params: paramsFor(base, 'kb', { caCert: simulator.caCertPem, proxy: proxyParam('not-the-password'), maxRetry: '2', retryDelaySec: '0' }), http });
       assert.equal(r.ok, false, base);
-      assert.equal(r.error.code, 'PROXY_AUTH_REQUIRED', `${http} ${base}: ${r.error.message}`);
+      assert.equal(r.error.code, codes.PROXY_AUTH_REQUIRED, `${http} ${base}: ${r.error.message}`);
       assert.equal(r.error.blame, 'configuration');
       const seen = (await proxy.log()).slice(before);
       assert.equal(seen.length, 1, 'not retried');
@@ -76,7 +77,7 @@ test('a proxy without credentials: no Proxy-Authorization is sent, the proxy ans
   const before = (await proxy.log()).length;
   const r = await run({ params: paramsFor(simulator.httpsUrl, 'kb', { caCert: simulator.caCertPem, proxy: `http://127.0.0.1:${proxy.port}` }), http: 'node' });
   assert.equal(r.ok, false);
-  assert.equal(r.error.code, 'PROXY_AUTH_REQUIRED');
+  assert.equal(r.error.code, codes.PROXY_AUTH_REQUIRED);
   const seen = (await proxy.log()).slice(before);
   assert.equal(seen[0].hadAuth, false);
 });
@@ -85,7 +86,7 @@ test('fetch cannot use a proxy: a configuration error before any request', async
   const before = (await proxy.log()).length;
   const r = await run({ params: paramsFor(simulator.url, 'kb', { proxy: proxyParam() }), http: 'fetch' });
   assert.equal(r.ok, false);
-  assert.equal(r.error.code, 'HTTP_OPTION_UNSUPPORTED');
+  assert.equal(r.error.code, codes.HTTP_OPTION_UNSUPPORTED);
   assert.match(r.error.message, /proxy/);
   assert.equal((await proxy.log()).length, before);
 });

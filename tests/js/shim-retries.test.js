@@ -6,7 +6,8 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { sim, paramsFor, run, fakeClock, detectionKeys, recordKeys, lib } = require('./helpers/shim-util');
+const { sim, paramsFor, run, fakeClock, detectionKeys, recordKeys, lib, runArcherInProcess } = require('./helpers/shim-util');
+const { codes } = lib;
 
 const FAULTS = [
   { type: 'reset', afterBytes: 5000 },
@@ -70,7 +71,7 @@ test('maxRetry is the limit: maxRetry=2 survives two faults on a page, not three
   s.control.setFaults([{ type: 'http5xx', endpoint: 'hosts', page: [2], times: 3 }]);
   const bad = await run({ params });
   assert.equal(bad.ok, false);
-  assert.equal(bad.error.code, 'HTTP_5XX');
+  assert.equal(bad.error.code, codes.HTTP_5XX);
   assert.match(bad.error.message, /page 2 failed after 3 attempt\(s\) \(maxRetry=2\)/);
   assert.equal(bad.error.retryable, true);
   assert.equal(bad.error.blame, 'server');
@@ -83,7 +84,7 @@ test('maxRetry=0: the first transient fault fails the run', async (t) => {
   s.control.setFaults([{ type: 'truncate', endpoint: 'kb', request: [1], afterBytes: 3000 }]);
   const r = await run({ params: paramsFor(s.url, 'kb', { maxRetry: '0' }) });
   assert.equal(r.ok, false);
-  assert.equal(r.error.code, 'TRUNCATED_PAGE', r.error.message);
+  assert.equal(r.error.code, codes.TRUNCATED_PAGE, r.error.message);
 });
 
 test('retry back-off: retryDelaySec, then 3x longer (fake clock)', async (t) => {
@@ -101,31 +102,23 @@ test('bad credentials and an expired account fail at once, as configuration erro
   t.after(() => s.close());
   const r = await run({ params: paramsFor(s.url, 'hosts', { password: 'wrong-password', maxRetry: '2' }) });
   assert.equal(r.ok, false);
-  assert.equal(r.error.code, 'QUALYS_CREDENTIALS');
+  assert.equal(r.error.code, codes.QUALYS_CREDENTIALS);
   assert.equal(r.error.blame, 'configuration');
   assert.equal(r.summary.requests, 1, 'not retried');
 
   s.control.setFaults([{ type: 'expired', endpoint: 'hosts' }]);
   const e = await run({ params: paramsFor(s.url, 'hosts', { maxRetry: '2' }) });
   assert.equal(e.ok, false);
-  assert.equal(e.error.code, 'QUALYS_CREDENTIALS');
+  assert.equal(e.error.code, codes.QUALYS_CREDENTIALS);
 });
 
 test('a failed run calls Archer back with the recent log lines and the error, never as a success', async (t) => {
   const s = await sim({ rateLimit: 'off', concurrency: 'off' });
   t.after(() => s.close());
   s.control.setFaults([{ type: 'http5xx', endpoint: 'detections', page: [2] }]);
-  const calls = [];
-  const items = [];
-  const printed = [];
-  const out = await lib.runArcher({
-    context: {
-      CustomParameters: paramsFor(s.url, 'detections', { batchSize: '10', retryDelaySec: '0', maxRetry: '1' }),
-      Tokens: { LastRunTime: '2024-01-01T00:00:00Z', PreviousRunContext: '' },
-      OutputWriter: { create: () => ({ writeItem: (c) => items.push(c) }) },
-    },
-    callback: (...a) => calls.push(a),
-    print: (l) => printed.push(l),
+  const { out, calls, items, printed } = await runArcherInProcess(lib, {
+    params: paramsFor(s.url, 'detections', { batchSize: '10', retryDelaySec: '0', maxRetry: '1' }),
+    tokens: { LastRunTime: '2024-01-01T00:00:00Z', PreviousRunContext: '' },
   });
   assert.equal(out.ok, false);
   assert.equal(calls.length, 1);
@@ -145,13 +138,7 @@ test('a failed run leaves a resume checkpoint; the next run resumes from it and 
   const params = paramsFor(s.url, 'hosts', { batchSize: '10', maxRetry: '0' });
   const clean = await run({ params });
   const archer = async (tokens) => {
-    const calls = [];
-    const items = [];
-    await lib.runArcher({
-      context: { CustomParameters: params, Tokens: tokens, OutputWriter: { create: () => ({ writeItem: (c) => items.push(c) }) } },
-      callback: (...a) => calls.push(a),
-      print: () => {},
-    });
+    const { calls, items } = await runArcherInProcess(lib, { params, tokens, print: () => {} });
     assert.equal(calls.length, 1);
     return { err: calls[0][0], result: calls[0][1], text: items.join('') };
   };

@@ -10,7 +10,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { spawn } = require('child_process');
-const { sim, paramsFor, startProxy, runInSandbox, buildBundle, lib, SHIM, USER } = require('./helpers/shim-util');
+const { sim, paramsFor, startProxy, runInSandbox, buildBundle, lib, SHIM, USER, runArcherInProcess } = require('./helpers/shim-util');
 
 const PW = 'Marker-Pw-7Qx2';
 const PROXY_USER = 'svc-proxy';
@@ -53,17 +53,9 @@ const proxyUrl = (pw = PROXY_PW) => `http://${PROXY_USER}:${pw}@127.0.0.1:${prox
 
 /** Runs through runArcher (the Archer path) and checks everything it produced. */
 async function archerScenario(name, params, run = {}) {
-  const printed = [];
-  const calls = [];
-  const items = [];
-  const out = await lib.runArcher({
-    context: { CustomParameters: params, Tokens: {}, OutputWriter: { create: (t, o) => { items.push(JSON.stringify(o)); return { writeItem: (c) => items.push(c) }; } } },
-    callback: (...a) => calls.push(a),
-    print: (l) => printed.push(l),
-    run,
-  });
+  const { out, calls, items, creates, printed } = await runArcherInProcess(lib, { params, run });
   assert.equal(calls.length, 1, name);
-  assertClean(name, printed.join('\n'), calls, items.join(''), out.text || '', out.error ? out.error.message : '', out.error ? out.error.stack || '' : '');
+  assertClean(name, printed.join('\n'), calls, creates.map((o) => JSON.stringify(o)).join('') + items.join(''), out.text || '', out.error ? out.error.message : '', out.error ? out.error.stack || '' : '');
   return { out, calls, printed };
 }
 

@@ -9,7 +9,8 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const https = require('https');
-const { sim, paramsFor, run, selfSignedCert } = require('./helpers/shim-util');
+const { sim, paramsFor, run, selfSignedCert, lib } = require('./helpers/shim-util');
+const { codes } = lib;
 
 const cert = selfSignedCert();
 
@@ -42,7 +43,7 @@ for (const http of ['node', 'request']) {
         const what = `${http} ${s === servers[0] ? 'private CA' : 'self-signed'}`;
         const rejected = await run({ params: paramsFor(s.httpsUrl, 'kb', { maxRetry: '2', retryDelaySec: '0' }), http });
         assert.equal(rejected.ok, false, what);
-        assert.equal(rejected.error.code, 'TLS_CERTIFICATE', `${what}: ${rejected.error.message}`);
+        assert.equal(rejected.error.code, codes.TLS_CERTIFICATE, `${what}: ${rejected.error.message}`);
         assert.equal(rejected.error.blame, 'configuration');
         assert.match(rejected.error.message, /caCert/);
         assert.match(rejected.error.message, /verifyCerts/);
@@ -72,7 +73,7 @@ test('caCert adds to the default roots: a wrong CA still rejects', async () => {
     if (servers.length < 2) return;
     const r = await run({ params: paramsFor(servers[0].httpsUrl, 'kb', { caCert: servers[1].caCertPem }), http: 'node' });
     assert.equal(r.ok, false);
-    assert.equal(r.error.code, 'TLS_CERTIFICATE');
+    assert.equal(r.error.code, codes.TLS_CERTIFICATE);
   });
 });
 
@@ -80,11 +81,11 @@ test('fetch: rejects an untrusted certificate; caCert and verifyCerts=False are 
   await withServers(async ([s]) => {
     const rejected = await run({ params: paramsFor(s.httpsUrl, 'kb'), http: 'fetch' });
     assert.equal(rejected.ok, false);
-    assert.equal(rejected.error.code, 'TLS_CERTIFICATE', rejected.error.message);
+    assert.equal(rejected.error.code, codes.TLS_CERTIFICATE, rejected.error.message);
     for (const extra of [{ caCert: s.caCertPem }, { verifyCerts: 'False' }]) {
       const r = await run({ params: paramsFor(s.httpsUrl, 'kb', extra), http: 'fetch' });
       assert.equal(r.ok, false);
-      assert.equal(r.error.code, 'HTTP_OPTION_UNSUPPORTED', r.error.message);
+      assert.equal(r.error.code, codes.HTTP_OPTION_UNSUPPORTED, r.error.message);
       assert.equal(r.error.blame, 'configuration');
       assert.match(r.error.message, new RegExp(Object.keys(extra)[0]));
       assert.equal(s.log.entries.length, 0, 'no request reached the server');

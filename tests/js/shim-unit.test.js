@@ -10,6 +10,7 @@ const zlib = require('zlib');
 const fs = require('fs');
 const path = require('path');
 const { SHIM, lib, sim, paramsFor, fetchWhole, API, run } = require('./helpers/shim-util');
+const { codes } = lib;
 
 const src = (p) => require(path.join(SHIM, 'src', p));
 const { inflateRaw } = src('inflate.js');
@@ -147,14 +148,14 @@ test('request adapter: pool.maxSockets, timeout, strictSSL/agentOptions, proxy +
 });
 
 test('fetch adapter refuses what it cannot honour; the pick order is node, request, fetch', () => {
-  assert.throws(() => createFetchAdapter(Object.assign({}, TRANSPORT, { caCert: 'X' }), fetch), (e) => e.code === 'HTTP_OPTION_UNSUPPORTED' && e.blame === 'configuration' && /caCert/.test(e.message));
+  assert.throws(() => createFetchAdapter(Object.assign({}, TRANSPORT, { caCert: 'X' }), fetch), (e) => e.code === codes.HTTP_OPTION_UNSUPPORTED && e.blame === 'configuration' && /caCert/.test(e.message));
   assert.ok(createFetchAdapter(TRANSPORT, fetch).describe.includes('global fetch'));
   const only = (names) => (n) => { if (!names.includes(n)) throw new Error('no'); return require(n); };
   assert.equal(createHttp(TRANSPORT, { require: only(['http', 'https', 'url', 'tls', 'request']), global: globalThis }).name, 'node');
   assert.equal(createHttp(TRANSPORT, { require: only(['request']), global: globalThis }).name, 'request');
   assert.equal(createHttp(TRANSPORT, { require: only([]), global: { fetch } }).name, 'fetch');
-  assert.throws(() => createHttp(TRANSPORT, { require: only([]), global: {} }), (e) => e.code === 'NO_HTTP_CLIENT');
-  assert.throws(() => createHttp(TRANSPORT, { prefer: 'curl' }), (e) => e.code === 'BAD_ARGUMENT');
+  assert.throws(() => createHttp(TRANSPORT, { require: only([]), global: {} }), (e) => e.code === codes.NO_HTTP_CLIENT);
+  assert.throws(() => createHttp(TRANSPORT, { prefer: 'curl' }), (e) => e.code === codes.BAD_ARGUMENT);
   assert.deepEqual(availableHttp(), ['node', 'request', 'fetch']);
   assert.deepEqual(availableHttp({ require: only([]), global: { fetch } }), ['fetch']);
 });
@@ -164,7 +165,7 @@ test('runFeed: a writer that throws fails the run (OUTPUT_WRITE_FAILED), never a
   t.after(() => s.close());
   const r = await run({ params: paramsFor(s.url, 'hosts', { batchSize: '10' }), writer: { items: [], writeItem: () => { throw new Error('disk full'); } } });
   assert.equal(r.ok, false);
-  assert.equal(r.error.code, 'OUTPUT_WRITE_FAILED');
+  assert.equal(r.error.code, codes.OUTPUT_WRITE_FAILED);
   assert.match(r.error.message, /disk full/);
   assert.ok(r.logs.some((l) => /^ERROR :: OUTPUT_WRITE_FAILED/.test(l)));
   // A custom adapter that misbehaves (events after the end) cannot break the loop.
@@ -181,7 +182,7 @@ test('runFeed: a writer that throws fails the run (OUTPUT_WRITE_FAILED), never a
   assert.equal(ok.ok, true, ok.error && ok.error.message);
   assert.equal(ok.summary.records, 30);
   // runFeed without a writer is a caller error.
-  await assert.rejects(lib.runFeed({ params: paramsFor(s.url, 'kb') }), (e) => e.code === 'BAD_ARGUMENT');
+  await assert.rejects(lib.runFeed({ params: paramsFor(s.url, 'kb') }), (e) => e.code === codes.BAD_ARGUMENT);
 });
 
 test('transform(): whole, byte by byte, from a stream; the same output as a feed run', async (t) => {
@@ -202,8 +203,8 @@ test('transform(): whole, byte by byte, from a stream; the same output as a feed
   assert.equal(parts.join(''), whole.output);
   const fed = await run({ params: paramsFor(s.url, 'detections', { batchSize: '1000' }) });
   assert.equal(fed.text, whole.output, 'offline transform == feed output');
-  await assert.rejects(lib.transform('vulns', body), (e) => e.code === 'CONFIG_INVALID');
-  await assert.rejects(lib.transform('kb', 42), (e) => e.code === 'BAD_ARGUMENT');
+  await assert.rejects(lib.transform('vulns', body), (e) => e.code === codes.CONFIG_INVALID);
+  await assert.rejects(lib.transform('kb', 42), (e) => e.code === codes.BAD_ARGUMENT);
 });
 
 test('output chunks: takeOutputChunk bytes decode to exactly takeOutput, ASCII flagged, non-ASCII names kept', async () => {

@@ -28,6 +28,16 @@
 //                         error the core retries). Informational 1xx before a final status are
 //                         ignored (they do not reset the idle limit).
 
+/** @typedef {import('../../../pkg-template/index').ResponseSink} ResponseSink */
+/** @typedef {{idleMs: number, totalMs: number}} Limits the idle and whole-response limits (ms) */
+/** @typedef {{abort?: () => void}} Control what the run loop gets to abandon a request */
+/** @typedef {Array<[string, string]>} HeaderPairs */
+/**
+ * The sink an adapter's exchange function reports to: the contract's calls, plus dispatched() and
+ * timedOut() (see exchange), and whether the exchange is over or has seen the head.
+ * @typedef {ResponseSink & {dispatched(): void, timedOut(): void, readonly over: boolean, readonly headSeen: boolean}} ExchangeSink
+ */
+
 /** The whole-response limit when the core does not say: this many idle limits. */
 const RESPONSE_TIMEOUT_FACTOR = 6;
 const DEFAULT_IDLE_MS = 300000;
@@ -46,7 +56,11 @@ function limitsOf(transport) {
   return { idleMs, totalMs };
 }
 
-/** 300000 -> "300 s", 1500 -> "1.5 s", 50 -> "50 ms". */
+/**
+ * 300000 -> "300 s", 1500 -> "1.5 s", 50 -> "50 ms".
+ * @param {number} ms
+ * @returns {string}
+ */
 function duration(ms) {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms >= 120000 && ms % 60000 === 0) return `${ms / 60000} min`;
@@ -54,16 +68,26 @@ function duration(ms) {
   return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
 }
 
-/** "requestTimeoutSec=300" (as the admin set it). */
+/**
+ * "requestTimeoutSec=300" (as the admin set it).
+ * @param {Limits} limits
+ */
 function idleSetting(limits) {
   return `requestTimeoutSec=${Number((limits.idleMs / 1000).toFixed(3))}`;
 }
 
-/** A short description of both limits, for the adapters' start line. */
+/**
+ * A short description of both limits, for the adapters' start line.
+ * @param {Limits} limits
+ */
 function describeLimits(limits) {
   return `timeouts: idle ${duration(limits.idleMs)}, whole response ${duration(limits.totalMs)}`;
 }
 
+/**
+ * @param {Limits} limits
+ * @param {boolean} headSeen
+ */
 function idleMessage(limits, headSeen) {
   if (!headSeen) {
     return `no response from the server within ${duration(limits.idleMs)} of sending the request (${idleSetting(limits)}, the idle limit; it also covers connecting, a proxy's CONNECT and the TLS handshake)`;
@@ -71,17 +95,28 @@ function idleMessage(limits, headSeen) {
   return `no data from the server for ${duration(limits.idleMs)} in the middle of the response (${idleSetting(limits)}, the idle limit)`;
 }
 
+/**
+ * @param {Limits} limits
+ */
 function totalMessage(limits) {
   const factor = limits.totalMs / limits.idleMs;
   const rule = Number.isInteger(factor) ? `${factor} x ${idleSetting(limits)}` : `responseTimeoutMs=${limits.totalMs}`;
   return `the response did not complete within ${duration(limits.totalMs)} (the whole response limit, ${rule}): the server sends too slowly or never finishes`;
 }
 
-/** Is this a final HTTP status an API answer can have? */
+/**
+ * Is this a final HTTP status an API answer can have?
+ * @param {any} status
+ * @returns {boolean}
+ */
 function usableStatus(status) {
   return Number.isInteger(status) && status >= 200 && status <= 599;
 }
 
+/**
+ * @param {unknown} status
+ * @param {HeaderPairs} [headers]
+ */
 function unusableMessage(status, headers) {
   const shown = Number.isFinite(Number(status)) ? String(Math.trunc(Number(status))).slice(0, 12) : 'without a valid status';
   let what = '';
@@ -93,18 +128,23 @@ function unusableMessage(status, headers) {
 }
 
 /**
- * @param {object} sink the run loop's sink
+ * @param {ResponseSink} sink the run loop's sink
  * @param {() => void} done called once when the exchange is over
  */
 function guardSink(sink, done) {
   let headSeen = false;
   let over = false;
   return {
+    /**
+     * @param {number} status
+     * @param {HeaderPairs} headers
+     */
     head(status, headers) {
       if (over || headSeen) return;
       headSeen = true;
       sink.head(status, headers);
     },
+    /** @param {Uint8Array} chunk */
     body(chunk) {
       if (over) return false;
       if (!headSeen) return false;
@@ -116,6 +156,10 @@ function guardSink(sink, done) {
       sink.end();
       done();
     },
+    /**
+     * @param {string} code
+     * @param {string} message
+     */
     error(code, message) {
       if (over) return;
       over = true;
@@ -135,10 +179,18 @@ function guardSink(sink, done) {
  * the idle and whole-response timers; without it the exchange has none (unit tests of adapters).
  * The sink fn gets holds head/body/end/error as in the contract, plus dispatched(), timedOut()
  * (the client's own idle timeout fired: settle with the exchange's message), over and headSeen.
+ *
+ * @param {ResponseSink} sink
+ * @param {(s: ExchangeSink, onAbort: (hook: () => void) => void) => void} fn starts the request
+ * @param {Control} [control]
+ * @param {Limits} [limits]
+ * @returns {Promise<void>}
  */
 function exchange(sink, fn, control, limits) {
   return new Promise((resolve) => {
+    /** @type {ReturnType<typeof setTimeout> | null} */
     let idleTimer = null;
+    /** @type {ReturnType<typeof setTimeout> | null} */
     let totalTimer = null;
     const clearTimers = () => {
       if (idleTimer) clearTimeout(idleTimer);
@@ -147,8 +199,13 @@ function exchange(sink, fn, control, limits) {
       totalTimer = null;
     };
     const g = guardSink(sink, () => { clearTimers(); resolve(); });
+    /** @type {(() => void) | null} */
     let abortHook = null;
     let closing = false; // the exchange is ending the request itself: the client's events are ignored
+    /**
+     * @param {string} code
+     * @param {string} message
+     */
     const stop = (code, message) => {
       if (g.over || closing) return;
       closing = true;
@@ -167,7 +224,12 @@ function exchange(sink, fn, control, limits) {
       totalTimer = setTimeout(() => stop('ETIMEDOUT', totalMessage(limits)), limits.totalMs);
     };
     let dispatched = false;
+    /** @type {ExchangeSink} */
     const s = {
+      /**
+       * @param {number} status
+       * @param {HeaderPairs} headers
+       */
       head(status, headers) {
         if (closing || g.over || g.headSeen) return;
         if (!usableStatus(status)) {
@@ -177,6 +239,7 @@ function exchange(sink, fn, control, limits) {
         armIdle();
         g.head(status, headers);
       },
+      /** @param {Uint8Array} chunk */
       body(chunk) {
         if (closing || g.over) return false;
         armIdle();
@@ -185,6 +248,10 @@ function exchange(sink, fn, control, limits) {
       end() {
         if (!closing) g.end();
       },
+      /**
+       * @param {string} code
+       * @param {string} message
+       */
       error(code, message) {
         if (!closing) g.error(code, message);
       },
@@ -215,32 +282,48 @@ function exchange(sink, fn, control, limits) {
     armTotal();
     try {
       fn(s, (hook) => { abortHook = hook; });
-    } catch (e) {
+    } catch (x) {
+      const e = /** @type {any} */ (x);
       s.error(e && e.code ? String(e.code) : 'ETRANSPORT', e && e.message ? String(e.message) : String(e));
     }
   });
 }
 
-/** Node's rawHeaders ([k, v, k, v, ...]) -> [[k, v], ...]. */
+/**
+ * Node's rawHeaders ([k, v, k, v, ...]) -> [[k, v], ...].
+ * @param {unknown[]} raw
+ * @returns {HeaderPairs}
+ */
 function pairsFromRaw(raw) {
+  /** @type {HeaderPairs} */
   const out = [];
   for (let i = 0; i + 1 < raw.length; i += 2) out.push([String(raw[i]), String(raw[i + 1])]);
   return out;
 }
 
-/** A headers object ({k: v | [v...]}) -> [[k, v], ...]. */
+/**
+ * A headers object ({k: v | [v...]}) -> [[k, v], ...].
+ * @param {Record<string, unknown> | null | undefined} obj
+ * @returns {HeaderPairs}
+ */
 function pairsFromObject(obj) {
+  /** @type {HeaderPairs} */
   const out = [];
   for (const k of Object.keys(obj || {})) {
-    const v = obj[k];
+    const v = /** @type {Record<string, unknown>} */ (obj)[k];
     if (Array.isArray(v)) for (const x of v) out.push([k, String(x)]);
     else if (v !== undefined) out.push([k, String(v)]);
   }
   return out;
 }
 
-/** [[k, v], ...] -> {k: v} (the request headers the core hands out have unique names). */
+/**
+ * [[k, v], ...] -> {k: v} (the request headers the core hands out have unique names).
+ * @param {HeaderPairs} pairs
+ * @returns {Record<string, string>}
+ */
 function objectFromPairs(pairs) {
+  /** @type {Record<string, string>} */
   const out = {};
   for (const [k, v] of pairs) out[k] = v;
   return out;

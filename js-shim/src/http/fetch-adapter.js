@@ -18,12 +18,13 @@
 
 const { exchange, limitsOf, describeLimits } = require('./exchange');
 const { shimError, transportFailure } = require('../errors');
+const { codes } = require('../codes');
 const { processTlsProblem } = require('./tls-env');
 
 /**
  * The settings fetch cannot honour, as a configuration error, or null.
- * @param {object} transport Feed.transport()
- * @param {object} [env] the host's environment variables
+ * @param {import('../../../pkg-template/index').TransportSettings} transport Feed.transport()
+ * @param {Record<string, string | undefined> | null} [env] the host's environment variables
  */
 function fetchLimitations(transport, env) {
   const problems = [];
@@ -32,13 +33,16 @@ function fetchLimitations(transport, env) {
   if (transport.verifyCerts === false) problems.push('verifyCerts=False: the fetch of this host cannot switch certificate checks off per request (and the process-wide NODE_TLS_REJECT_UNAUTHORIZED is never used)');
   if (!problems.length) return processTlsProblem(transport, env);
   return shimError(
-    'HTTP_OPTION_UNSUPPORTED',
+    codes.HTTP_OPTION_UNSUPPORTED,
     'configuration',
     `The only HTTP client available to this script is the global fetch, which cannot honour ${problems.length === 1 ? 'this parameter' : 'these parameters'}: ${problems.join('; ')}. Remove the parameter, or run the feed where Node's https module or the request package is available (Archer 6.x, or the qualys-vm-transporter CLI).`,
   );
 }
 
-/** undici refuses a 101 answer to a plain request with "bad upgrade": that is an HTTP 101. */
+/**
+ * undici refuses a 101 answer to a plain request with "bad upgrade": that is an HTTP 101.
+ * @param {any} e
+ */
 function isUpgradeRefusal(e) {
   for (let x = e, depth = 0; x && typeof x === 'object' && depth < 5; depth++, x = x.cause) {
     if (/bad upgrade/i.test(String(x.message || ''))) return true;
@@ -47,9 +51,10 @@ function isUpgradeRefusal(e) {
 }
 
 /**
- * @param {object} transport Feed.transport()
- * @param {Function} fetchFn the global fetch
- * @param {{AbortController?: Function, env?: object}} [globals] env: the host's environment variables
+ * @param {import('../../../pkg-template/index').TransportSettings} transport Feed.transport()
+ * @param {(url: string, init: any) => Promise<any>} fetchFn the global fetch (the host's: its response typed any)
+ * @param {{AbortController?: any, env?: Record<string, string | undefined> | null}} [globals] env: the host's environment variables
+ * @returns {import('../../../pkg-template/index').HttpAdapter & {name: string, describe: string, close(): void}}
  */
 function createFetchAdapter(transport, fetchFn, globals = {}) {
   const problem = fetchLimitations(transport, globals.env);
@@ -57,17 +62,25 @@ function createFetchAdapter(transport, fetchFn, globals = {}) {
   const limits = limitsOf(transport);
   const Abort = typeof globals.AbortController === 'function' ? globals.AbortController : null;
 
+  /**
+   * @param {import('../../../pkg-template/index').SendAction} req
+   * @param {import('../../../pkg-template/index').ResponseSink} sink
+   * @param {import('./exchange').Control} [control]
+   */
   function send(req, sink, control) {
     return exchange(sink, (s, onAbort) => {
       const ctrl = Abort ? new Abort() : null;
+      /** @type {any} */
       let reader = null;
       const abort = () => {
         if (ctrl) ctrl.abort();
         if (reader) try { Promise.resolve(reader.cancel()).catch(() => {}); } catch (e) { /* closed */ }
       };
       onAbort(abort);
+      /** @type {{method: string, headers: string[][], redirect: string, signal?: any}} */
       const init = { method: req.method, headers: req.headers.map(([k, v]) => [k, v]), redirect: 'manual' };
       if (ctrl) init.signal = ctrl.signal;
+      /** @param {unknown} e */
       const fail = (e) => {
         if (isUpgradeRefusal(e) && !s.headSeen) {
           s.head(101, []);
@@ -88,8 +101,9 @@ function createFetchAdapter(transport, fetchFn, globals = {}) {
           abort();
           return;
         }
+        /** @type {Array<[string, string]>} */
         const headers = [];
-        if (res.headers && typeof res.headers.forEach === 'function') res.headers.forEach((v, k) => headers.push([k, v]));
+        if (res.headers && typeof res.headers.forEach === 'function') res.headers.forEach((/** @type {string} */ v, /** @type {string} */ k) => headers.push([k, v]));
         s.head(res.status, headers);
         if (s.over) return; // refused (an unusable status)
         if (!res.body || typeof res.body.getReader !== 'function') {

@@ -8,14 +8,27 @@
 
 const { optionalRequire, globalObject } = require('../host');
 const { shimError } = require('../errors');
+const { codes } = require('../codes');
 const { createNodeAdapter } = require('./node-adapter');
 const { createRequestAdapter } = require('./request-adapter');
 const { createFetchAdapter } = require('./fetch-adapter');
 const { hostEnv } = require('./tls-env');
 
+/** @typedef {import('../../../pkg-template/index').HttpClientName} HttpClientName */
+/** @typedef {import('../../../pkg-template/index').HttpAdapter} HttpAdapter */
+/** @typedef {import('../../../pkg-template/index').TransportSettings} TransportSettings */
+/**
+ * What the host offers: a require that answers null, its global object, its environment variables.
+ * @typedef {{require: (name: string) => any, global: any, vars?: Record<string, string | undefined> | null}} HostEnv
+ */
+
+/** @type {HttpClientName[]} */
 const NAMES = ['node', 'request', 'fetch'];
 
-/** What each adapter needs, loaded if the host allows it; null when it cannot be had. */
+/**
+ * What each adapter needs, loaded if the host allows it; null when it cannot be had.
+ * @type {Record<string, (env: HostEnv) => ((t: TransportSettings) => HttpAdapter) | null>}
+ */
 const loaders = {
   node: (env) => {
     const http = env.require('http');
@@ -38,7 +51,11 @@ const loaders = {
   },
 };
 
-/** A require that answers null instead of throwing. */
+/**
+ * A require that answers null instead of throwing.
+ * @param {((name: string) => unknown) | undefined} req
+ * @returns {(name: string) => any}
+ */
 function guarded(req) {
   if (!req) return optionalRequire;
   return (name) => {
@@ -51,11 +68,11 @@ function guarded(req) {
 }
 
 /**
- * @param {object} transport Feed.transport()
- * @param {{prefer?: string, require?: (name: string) => any, global?: object, env?: object}} [options]
+ * @param {TransportSettings} transport Feed.transport()
+ * @param {{prefer?: string, require?: (name: string) => unknown, global?: object, env?: Record<string, string | undefined> | null}} [options]
  *        env: the host's environment variables (default: global.process.env), read for
  *        NODE_TLS_REJECT_UNAUTHORIZED (see tls-env.js)
- * @returns {{name: string, describe: string, send: Function, close: Function}}
+ * @returns {HttpAdapter}
  */
 function createHttp(transport, options = {}) {
   const global = options.global || globalObject;
@@ -65,8 +82,8 @@ function createHttp(transport, options = {}) {
     vars: options.env || hostEnv(global),
   };
   const prefer = options.prefer;
-  if (prefer !== undefined && prefer !== null && prefer !== '' && !NAMES.includes(prefer)) {
-    throw shimError('BAD_ARGUMENT', 'caller', `unknown HTTP client "${prefer}"; use one of ${NAMES.join(', ')}`);
+  if (prefer !== undefined && prefer !== null && prefer !== '' && !(/** @type {string[]} */ (NAMES)).includes(prefer)) {
+    throw shimError(codes.BAD_ARGUMENT, 'caller', `unknown HTTP client "${prefer}"; use one of ${NAMES.join(', ')}`);
   }
   const order = prefer ? [prefer] : NAMES;
   for (const name of order) {
@@ -74,16 +91,20 @@ function createHttp(transport, options = {}) {
     if (make) return make(transport);
   }
   if (prefer) {
-    throw shimError('NO_HTTP_CLIENT', 'configuration', `the HTTP client "${prefer}" was asked for but cannot be loaded here`);
+    throw shimError(codes.NO_HTTP_CLIENT, 'configuration', `the HTTP client "${prefer}" was asked for but cannot be loaded here`);
   }
   throw shimError(
-    'NO_HTTP_CLIENT',
+    codes.NO_HTTP_CLIENT,
     'configuration',
     'No HTTP client is available to this script: Node\'s https module, the request package and the global fetch all failed to load. Run the feed on Archer 6.x (request) or 2025.04+ (fetch), or with Node 16 or later.',
   );
 }
 
-/** Which adapters can be loaded here (for the CLI's diagnostics and tests). */
+/**
+ * Which adapters can be loaded here (for the CLI's diagnostics and tests).
+ * @param {{require?: (name: string) => unknown, global?: object}} [options]
+ * @returns {HttpClientName[]}
+ */
 function availableHttp(options = {}) {
   const env = { require: guarded(options.require), global: options.global || globalObject };
   return NAMES.filter((n) => loaders[n](env));

@@ -20,7 +20,19 @@ const { exchange, limitsOf, describeLimits, pairsFromRaw, objectFromPairs } = re
 const { transportFailure } = require('../errors');
 const { tlsEnvOverridden, verificationNote } = require('./tls-env');
 
+/** @typedef {import('../../../pkg-template/index').TransportSettings} TransportSettings */
+/** @typedef {import('../../../pkg-template/index').HttpAdapter} HttpAdapter */
+/** @typedef {import('../../../pkg-template/index').SendAction} SendAction */
+/** @typedef {import('../../../pkg-template/index').ResponseSink} ResponseSink */
+/** @typedef {{hostname: string, port: number, authorization: string | null, url: string}} Proxy */
+// Node's http, https, tls and their objects come from the host's require (any host, stubs in
+// tests): they are typed `any` here, on purpose.
+
 /** Splits http://host:port/ into {hostname, port} (IPv6 brackets removed). */
+/**
+ * @param {{hostname: string, port: string}} u a URL
+ * @param {number} defaultPort
+ */
 function hostPort(u, defaultPort) {
   const hostname = u.hostname.replace(/^\[(.*)\]$/, '$1');
   return { hostname, port: Number(u.port) || defaultPort };
@@ -30,15 +42,29 @@ function hostPort(u, defaultPort) {
  * An https Agent whose sockets are TLS connections through an HTTP proxy's CONNECT tunnel. Keep-alive
  * and maxSockets work as for any Agent: a tunnelled TLS socket is reused for the same target.
  */
+/**
+ * @param {any} https
+ * @param {any} http
+ * @param {any} tls
+ */
 function makeTunnelAgentClass(https, http, tls) {
   return class TunnelAgent extends https.Agent {
+    /**
+     * @param {object} options
+     * @param {Proxy} proxy
+     */
     constructor(options, proxy) {
       super(options);
       this.proxy = proxy; // {hostname, port, authorization}
     }
 
+    /**
+     * @param {any} options
+     * @param {(err: any, socket?: any) => void} callback
+     */
     createConnection(options, callback) {
       const target = `${options.host}:${options.port}`;
+      /** @type {Record<string, string>} */
       const headers = { Host: target };
       if (this.proxy.authorization) headers['Proxy-Authorization'] = this.proxy.authorization;
       const connectReq = http.request({
@@ -50,15 +76,19 @@ function makeTunnelAgentClass(https, http, tls) {
         agent: false,
       });
       let settled = false;
+      /**
+       * @param {any} err
+       * @param {any} [socket]
+       */
       const settle = (err, socket) => {
         if (settled) return;
         settled = true;
         callback(err, socket);
       };
-      connectReq.once('connect', (res, socket, head) => {
+      connectReq.once('connect', (/** @type {any} */ res, /** @type {any} */ socket, /** @type {any} */ head) => {
         if (res.statusCode !== 200) {
           socket.destroy();
-          const e = new Error(`the proxy ${this.proxy.hostname}:${this.proxy.port} answered CONNECT ${target} with HTTP ${res.statusCode}${res.statusMessage ? ' ' + res.statusMessage : ''}`);
+          const e = /** @type {any} */ (new Error(`the proxy ${this.proxy.hostname}:${this.proxy.port} answered CONNECT ${target} with HTTP ${res.statusCode}${res.statusMessage ? ' ' + res.statusMessage : ''}`));
           e.code = res.statusCode === 407 ? 'EPROXYAUTH' : 'EPROXYCONNECT';
           e.proxyStatus = res.statusCode;
           e.proxyHeaders = pairsFromRaw(res.rawHeaders || []);
@@ -81,13 +111,13 @@ function makeTunnelAgentClass(https, http, tls) {
         }
         settle(null, tlsSocket);
       });
-      connectReq.once('error', (e) => {
+      connectReq.once('error', (/** @type {any} */ e) => {
         if (!e.code) e.code = 'EPROXY';
         e.message = `proxy ${this.proxy.hostname}:${this.proxy.port}: ${e.message}`;
         settle(e);
       });
       connectReq.setTimeout(options.timeout || 60000, () => {
-        const e = new Error(`the proxy ${this.proxy.hostname}:${this.proxy.port} did not answer CONNECT ${target} in time`);
+        const e = /** @type {any} */ (new Error(`the proxy ${this.proxy.hostname}:${this.proxy.port} did not answer CONNECT ${target} in time`));
         e.code = 'ETIMEDOUT';
         connectReq.destroy(e);
       });
@@ -98,9 +128,10 @@ function makeTunnelAgentClass(https, http, tls) {
 }
 
 /**
- * @param {object} transport Feed.transport()
- * @param {{http: object, https: object, tls?: object, url?: object, env?: object}} mods Node modules
+ * @param {TransportSettings} transport Feed.transport()
+ * @param {{http: any, https: any, tls?: any, url?: any, env?: Record<string, string | undefined> | null}} mods Node modules
  *        (and env: the host's environment variables, for the start line)
+ * @returns {HttpAdapter & {name: string, describe: string, close(): void}}
  */
 function createNodeAdapter(transport, mods) {
   const { http, https } = mods;
@@ -111,12 +142,15 @@ function createNodeAdapter(transport, mods) {
   const timeoutMs = limits.idleMs;
   const envTls = tlsEnvOverridden(transport, mods.env);
 
+  /** @type {{rejectUnauthorized: boolean, ca?: string[]}} */
   const tlsOptions = { rejectUnauthorized: transport.verifyCerts !== false };
   if (transport.caCert) {
+    /** @type {string[]} */
     const roots = tls && Array.isArray(tls.rootCertificates) ? tls.rootCertificates : [];
     tlsOptions.ca = roots.concat([transport.caCert]);
   }
 
+  /** @type {Proxy | null} */
   let proxy = null;
   if (transport.proxy) {
     const pu = new URLClass(transport.proxy.url);
@@ -125,6 +159,7 @@ function createNodeAdapter(transport, mods) {
 
   const agentBase = { keepAlive: true, maxSockets, timeout: timeoutMs };
   const httpAgent = new http.Agent(agentBase);
+  /** @type {any} */
   let httpsAgent;
   if (proxy) {
     const TunnelAgent = makeTunnelAgentClass(https, http, tls);
@@ -133,12 +168,19 @@ function createNodeAdapter(transport, mods) {
     httpsAgent = new https.Agent(Object.assign({}, agentBase, tlsOptions));
   }
 
+  /**
+   * @param {SendAction} request
+   * @param {ResponseSink} sink
+   * @param {import('./exchange').Control} [control]
+   */
   function send(request, sink, control) {
     return exchange(sink, (s, onAbort) => {
       const u = new URLClass(request.url);
       const isHttps = u.protocol === 'https:';
       const headers = objectFromPairs(request.headers);
+      /** @type {any} */
       let options;
+      /** @type {any} */
       let mod;
       if (isHttps) {
         mod = https;
@@ -162,16 +204,16 @@ function createNodeAdapter(transport, mods) {
       const req = mod.request(options);
       onAbort(() => req.destroy());
       req.on('socket', () => s.dispatched());
-      req.on('upgrade', (res, socket) => {
+      req.on('upgrade', (/** @type {any} */ res, /** @type {any} */ socket) => {
         // 101 Switching Protocols: the socket is no longer HTTP. Report the status (the exchange
         // refuses it and aborts) and drop the socket Node handed over.
         try { socket.destroy(); } catch (e) { /* gone */ }
         s.head(res.statusCode, pairsFromRaw(res.rawHeaders || []));
         s.error('EUNUSABLESTATUS', `the server answered HTTP ${res.statusCode} (an upgrade to another protocol)`);
       });
-      req.on('response', (res) => {
+      req.on('response', (/** @type {any} */ res) => {
         s.head(res.statusCode, pairsFromRaw(res.rawHeaders));
-        res.on('data', (chunk) => {
+        res.on('data', (/** @type {Uint8Array} */ chunk) => {
           if (s.over) return;
           if (!s.body(chunk)) {
             // The core knows the response is bad: stop reading, drop the connection, settle.
@@ -183,7 +225,7 @@ function createNodeAdapter(transport, mods) {
           if (res.complete === false) s.error('ECONNRESET', 'the connection closed before the response was complete');
           else s.end();
         });
-        res.on('error', (e) => {
+        res.on('error', (/** @type {unknown} */ e) => {
           const f = transportFailure(e);
           s.error(f.code, f.message);
         });
@@ -193,7 +235,7 @@ function createNodeAdapter(transport, mods) {
           else s.end();
         });
       });
-      req.on('error', (e) => {
+      req.on('error', (/** @type {any} */ e) => {
         if (e && e.proxyStatus === 407 && !s.headSeen) {
           // The proxy refused our credentials: report it as the response it was, so the core
           // gives the admin its PROXY_AUTH_REQUIRED advice.

@@ -23,27 +23,38 @@ const { transportFailure } = require('../errors');
 const { tlsEnvOverridden, verificationNote } = require('./tls-env');
 
 /**
- * @param {object} transport Feed.transport()
- * @param {Function} request the `request` package
- * @param {{tls?: object, env?: object}} [mods] env: the host's environment variables
+ * @param {import('../../../pkg-template/index').TransportSettings} transport Feed.transport()
+ * @param {any} request the `request` package (from the host's require: typed any on purpose)
+ * @param {{tls?: any, env?: Record<string, string | undefined> | null}} [mods] env: the host's environment variables
+ * @returns {import('../../../pkg-template/index').HttpAdapter & {name: string, describe: string, close(): void}}
  */
 function createRequestAdapter(transport, request, mods = {}) {
   const maxSockets = Math.max(1, Number(transport.socketLimit) || 1);
   const limits = limitsOf(transport);
   const timeoutMs = limits.idleMs;
   const verify = transport.verifyCerts !== false;
+  /** @type {string[] | undefined} */
   let ca;
   if (transport.caCert) {
+    /** @type {string[]} */
     const roots = mods.tls && Array.isArray(mods.tls.rootCertificates) ? mods.tls.rootCertificates : [];
     ca = roots.concat([transport.caCert]);
   }
+  /** @type {Record<string, any>} request keeps its agents in here */
   const pool = { maxSockets };
+  /** @type {{keepAlive: boolean, rejectUnauthorized: boolean, ca?: string[]}} */
   const agentOptions = { keepAlive: true, rejectUnauthorized: verify };
   if (ca) agentOptions.ca = ca;
 
+  /**
+   * @param {import('../../../pkg-template/index').SendAction} req
+   * @param {import('../../../pkg-template/index').ResponseSink} sink
+   * @param {import('./exchange').Control} [control]
+   */
   function send(req, sink, control) {
     return exchange(sink, (s, onAbort) => {
       const headers = objectFromPairs(req.headers);
+      /** @type {Record<string, any>} */
       const options = {
         method: req.method,
         url: req.url,
@@ -66,23 +77,23 @@ function createRequestAdapter(transport, request, mods = {}) {
       }
       const r = request(options);
       onAbort(() => r.abort());
-      r.on('request', (nodeReq) => {
+      r.on('request', (/** @type {any} */ nodeReq) => {
         if (!nodeReq || typeof nodeReq.on !== 'function') return;
         nodeReq.on('socket', () => s.dispatched());
-        nodeReq.on('upgrade', (res, socket) => {
+        nodeReq.on('upgrade', (/** @type {any} */ res, /** @type {any} */ socket) => {
           try { socket.destroy(); } catch (e) { /* gone */ }
           s.head(res.statusCode, pairsFromRaw(res.rawHeaders || []));
           s.error('EUNUSABLESTATUS', `the server answered HTTP ${res.statusCode} (an upgrade to another protocol)`);
         });
       });
-      r.on('response', (res) => {
+      r.on('response', (/** @type {any} */ res) => {
         s.head(res.statusCode, res.rawHeaders ? pairsFromRaw(res.rawHeaders) : pairsFromObject(res.headers));
         res.on('aborted', () => s.error('ECONNRESET', 'the connection closed before the response was complete'));
         res.on('close', () => {
           if (res.complete === false) s.error('ECONNRESET', 'the connection closed before the response was complete');
         });
       });
-      r.on('data', (chunk) => {
+      r.on('data', (/** @type {Uint8Array} */ chunk) => {
         if (s.over) return;
         if (!s.body(chunk)) {
           s.end();
@@ -90,7 +101,7 @@ function createRequestAdapter(transport, request, mods = {}) {
         }
       });
       r.on('end', () => s.end());
-      r.on('error', (e) => {
+      r.on('error', (/** @type {any} */ e) => {
         // request reports a refused CONNECT as "tunneling socket could not be established,
         // statusCode=407"; give the core the 407 it was, for its proxy-credentials advice.
         const m = /statusCode=(\d{3})/.exec(e && e.message ? e.message : '');

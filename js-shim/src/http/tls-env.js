@@ -8,10 +8,15 @@
 // variable is only read, never changed.
 
 const { shimError } = require('../errors');
+const { codes } = require('../codes');
 
 const VAR = 'NODE_TLS_REJECT_UNAUTHORIZED';
 
-/** The host's environment variables, or null when the host shows none. */
+/**
+ * The host's environment variables, or null when the host shows none.
+ * @param {any} global
+ * @returns {Record<string, string | undefined> | null}
+ */
 function hostEnv(global) {
   try {
     const p = global && global.process;
@@ -21,32 +26,48 @@ function hostEnv(global) {
   }
 }
 
-/** Does the process switch certificate checks off (exactly what Node reads: the string "0")? */
+/**
+ * Does the process switch certificate checks off (exactly what Node reads: the string "0")?
+ * @param {Record<string, string | undefined> | null | undefined} env
+ * @returns {boolean}
+ */
 function processDisablesVerification(env) {
   try {
-    return Boolean(env) && env[VAR] === '0';
+    return Boolean(env) && /** @type {Record<string, string | undefined>} */ (env)[VAR] === '0';
   } catch (e) {
     return false;
   }
 }
 
-/** verifyCerts is True while the process says 0: a per-request client overrides the variable. */
+/**
+ * verifyCerts is True while the process says 0: a per-request client overrides the variable.
+ * @param {{verifyCerts: boolean}} transport
+ * @param {Record<string, string | undefined> | null | undefined} env
+ */
 function tlsEnvOverridden(transport, env) {
   return transport.verifyCerts !== false && processDisablesVerification(env);
 }
 
-/** What the start line says about certificate checks for a client that verifies per request. */
+/**
+ * What the start line says about certificate checks for a client that verifies per request.
+ * @param {{verifyCerts: boolean}} transport
+ * @param {boolean} overridden
+ */
 function verificationNote(transport, overridden) {
   if (transport.verifyCerts === false) return 'certificate verification OFF';
   if (overridden) return `certificate verification: per request (${VAR}=0 in this process is overridden)`;
   return 'certificate verification: per request';
 }
 
-/** The configuration error of a client that cannot verify per request (fetch), or null. */
+/**
+ * The configuration error of a client that cannot verify per request (fetch), or null.
+ * @param {{verifyCerts: boolean}} transport
+ * @param {Record<string, string | undefined> | null | undefined} env
+ */
 function processTlsProblem(transport, env) {
   if (!tlsEnvOverridden(transport, env)) return null;
   return shimError(
-    'TLS_VERIFY_DISABLED_IN_PROCESS',
+    codes.TLS_VERIFY_DISABLED_IN_PROCESS,
     'configuration',
     `verifyCerts is True, but this host process has the environment variable ${VAR}=0, which switches certificate checks off for the whole process, and the only HTTP client available here (the global fetch) cannot switch them back on per request: the credentials could go to a server that is not Qualys. Nothing was sent. Remove ${VAR} from the Archer host's environment (in RSA's own framework it is set when verifyCerts is False), or run the feed where Node's https module or the request package is available (Archer 6.x, or the qualys-vm-transporter CLI), which check certificates per request.`,
   );

@@ -1,7 +1,7 @@
 'use strict';
 // Shared helpers of the end-to-end tests (tests/js/e2e-*.test.js): the single file built into a
 // temp dir (shim-util's bundlePath), the Qualys simulator on 127.0.0.1, runs of the single file
-// through js-shim/archer-host.js exactly as Archer runs it, a small parser for the output XML
+// through tools/archer-host.js exactly as Archer runs it, a small parser for the output XML
 // fragments, and the expected record sets computed independently from the simulator's data model
 // (sim.model), so every run can be compared exactly with what Qualys (the simulator) holds and
 // with what it served (sim.log).
@@ -13,12 +13,9 @@ const assert = require('node:assert/strict');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { execFile } = require('child_process');
 const { ROOT, bundlePath } = require('./shim-util');
 const { startSimulator } = require(path.join(ROOT, 'js-shim', 'simulator'));
-const { runArcherScript } = require(path.join(ROOT, 'js-shim', 'archer-host.js'));
-
-const HOST_SCRIPT = path.join(ROOT, 'js-shim', 'archer-host.js');
+const { runArcherScript, runInChild } = require(path.join(ROOT, 'tools', 'archer-host.js'));
 const DAY = 86400000;
 const USER = 'e2e.user';
 // Recognisable, with characters that get encoded (so every form of it can be searched for).
@@ -331,7 +328,7 @@ function assertNoSecret(text, label) {
 }
 
 /**
- * Runs the single file like Archer: a fresh vm context per run (js-shim/archer-host.js). Never
+ * Runs the single file like Archer: a fresh vm context per run (tools/archer-host.js). Never
  * rejects on a failed feed. Returns runArcherScript's result plus text (all items), lines (log),
  * entries (the simulator's log entries of this run), errText (the failure callback's last line)
  * and previousRunContext (from the callback's second argument). Checks for the password in every
@@ -376,11 +373,11 @@ function assertFailed(r, label, codeRe) {
 }
 
 /**
- * Runs the single file in its own process (node js-shim/archer-host.js ...), so its peak RSS is
+ * Runs the single file in its own process (node tools/archer-host.js ...), so its peak RSS is
  * the transporter's own. Resolves to the host's JSON report plus the output file path. Files go to
  * `dir` (the caller removes it) or to a temp dir removed when the test process exits.
  */
-function runChild(params, { tokens, mode = '6x', dir, name = 'run', timeoutSec = 120 } = {}) {
+async function runChild(params, { tokens, mode = '6x', dir, name = 'run', timeoutSec = 120 } = {}) {
   let d = dir;
   if (!d) {
     d = fs.mkdtempSync(path.join(os.tmpdir(), 'qvt-e2e-'));
@@ -388,27 +385,19 @@ function runChild(params, { tokens, mode = '6x', dir, name = 'run', timeoutSec =
   }
   const paramsFile = path.join(d, `${name}.params.json`);
   fs.writeFileSync(paramsFile, JSON.stringify(params));
-  const args = [HOST_SCRIPT, '--script', bundlePath(), '--params', paramsFile, '--out', path.join(d, `${name}.xml`),
-    '--mode', mode, '--log', path.join(d, `${name}.log`), '--timeout-sec', String(timeoutSec)];
+  let tokensFile;
   if (tokens) {
-    fs.writeFileSync(path.join(d, `${name}.tokens.json`), JSON.stringify(tokens));
-    args.push('--tokens', path.join(d, `${name}.tokens.json`));
+    tokensFile = path.join(d, `${name}.tokens.json`);
+    fs.writeFileSync(tokensFile, JSON.stringify(tokens));
   }
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, args, { maxBuffer: 1 << 20, timeout: (timeoutSec + 30) * 1000 }, (err, stdout, stderr) => {
-      let report;
-      try {
-        report = JSON.parse(stdout.trim().split('\n').pop());
-      } catch (e) {
-        reject(new Error(`archer-host.js printed no report (${err && err.message}): ${stderr}`));
-        return;
-      }
-      report.out = path.join(d, `${name}.xml`);
-      report.logFile = path.join(d, `${name}.log`);
-      report.dir = d;
-      resolve(report);
-    });
-  });
+  const run = await runInChild({ script: bundlePath(), paramsFile, tokensFile, out: path.join(d, `${name}.xml`), mode,
+    log: path.join(d, `${name}.log`), timeoutSec, execTimeoutMs: (timeoutSec + 30) * 1000 });
+  const report = run.report;
+  if (!report) throw new Error(`archer-host.js printed no report (${run.err && run.err.message}): ${run.stderr}`);
+  report.out = path.join(d, `${name}.xml`);
+  report.logFile = path.join(d, `${name}.log`);
+  report.dir = d;
+  return report;
 }
 
 module.exports = {

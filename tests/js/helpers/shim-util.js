@@ -14,7 +14,7 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 const SHIM = path.join(ROOT, 'js-shim');
 const lib = require(path.join(SHIM, 'src', 'index.js'));
 const { startSimulator } = require(path.join(SHIM, 'simulator', 'server.js'));
-const { runArcherScript } = require(path.join(SHIM, 'archer-host.js'));
+const { runArcherScript, runArcherInProcess } = require(path.join(ROOT, 'tools', 'archer-host.js'));
 
 const USER = 'simuser';
 const PASS = 'simpass';
@@ -154,7 +154,7 @@ const SIGNATURE_BLOCK = [
 ].join('\r\n');
 
 /**
- * Runs the single file as Archer would (js-shim/archer-host.js): a fresh vm context with only
+ * Runs the single file as Archer would (tools/archer-host.js): a fresh vm context with only
  * context, callback, console, Buffer, timers, process, WebAssembly and a restricted require.
  * @param {object} o
  * @param {'6x'|'2025'|'node'} o.mode 6x: require resolves request (and the other whitelisted
@@ -241,5 +241,5 @@ async function run(options) {
 module.exports = {
   ROOT, SHIM, lib, USER, PASS, API, paramsFor, sim, collector, logSink, fakeClock, recordKeys, detectionKeys,
   scriptedServer, fetchWhole, frontOf, buildBundle, bundlePath, runInSandbox, SIGNATURE_BLOCK,
-  startProxy, selfSignedCert, run, simpleReturn,
+  startProxy, selfSignedCert, run, simpleReturn, runArcherInProcess,
 };

@@ -10,13 +10,17 @@
 //
 // Library: runArcherScript(options) -> Promise<result> (see below).
 // Command line (one feed per process, so peak memory is the transporter's own):
-//   node js-shim/archer-host.js --script FILE --params params.json [--tokens tokens.json]
+//   node tools/archer-host.js --script FILE --params params.json [--tokens tokens.json]
 //        [--out out.xml] [--mode 6x|node|2025] [--log run.log] [--timeout-sec N]
 // prints one JSON line: {ok, error, previousRunContext, writeItems, outputBytes, writeItemMs, rootNode,
 // creates, callbacks, summary, wallMs, peakRssKiB}; exit code 0 only when the script succeeded.
 
 const fs = require('fs');
 const vm = require('vm');
+const { execFile } = require('child_process');
+const { parseArgs } = require('../js-shim/src/cli-args');
+const { archerContext } = require('../js-shim/src/archer-context');
+const { summaryFromLines } = require('../js-shim/src/log');
 
 // What `require` resolves inside the sandbox for each kind of host.
 const HOST_MODULES = {
@@ -38,17 +42,8 @@ function peakRssKiB() {
   }
 }
 
-/** The run summary the shim logs last ("done: dataSource=... records=N pages=N ..."), as numbers. */
-function summaryFromLogs(lines) {
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const m = /^\S+ :: INFO :: done: (.*)$/.exec(lines[i]);
-    if (!m) continue;
-    const out = {};
-    for (const [, k, v] of m[1].matchAll(/(\w+)=([^\s(]+)/g)) out[k] = /^[\d.]+$/.test(v) ? Number(v) : v;
-    return out;
-  }
-  return null;
-}
+/** The core's Summary of a successful run, from the shim's summary line (js-shim/src/log.js), or null. */
+const summaryFromLogs = summaryFromLines;
 
 /**
  * Runs a data-feed script as Archer does.
@@ -72,9 +67,6 @@ function runArcherScript(o) {
   const logs = [];
   const requires = [];
   const items = [];
-  const creates = [];
-  const calls = [];
-  let writeItems = 0;
   let bufferItems = 0; // writeItem calls given a Buffer (items keeps every item as text)
   let outputBytes = 0;
   let writeItemNs = 0n; // time spent inside writeItem: the host's cost, for benchmarks
@@ -103,33 +95,22 @@ function runArcherScript(o) {
       fn();
     };
     const timer = setTimeout(() => finish(() => reject(new Error('the script did not call back in time'))), o.timeoutMs || 600000);
-    const context = { CustomParameters: o.params, Tokens: o.tokens || { LastRunTime: null, PreviousRunContext: null, LastFileProcessed: null } };
-    if (o.outputWriter !== false) {
-      context.OutputWriter = {
-        create(type, opts) {
-          creates.push({ type, opts });
-          if (creates.length > 1) throw new Error('OutputWriter.create may be called once per run');
-          return {
-            writeItem(s) {
-              const t0 = process.hrtime.bigint();
-              writeItems++;
-              if (Buffer.isBuffer(s)) bufferItems++;
-              if (outFd !== null) outputBytes += fs.writeSync(outFd, Buffer.isBuffer(s) ? s : String(s));
-              else {
-                const text = Buffer.isBuffer(s) ? s.toString('utf8') : String(s);
-                items.push(text);
-                outputBytes += Buffer.byteLength(text);
-              }
-              writeItemNs += process.hrtime.bigint() - t0;
-            },
-          };
-        },
-      };
-    }
-    const sandbox = {
-      context,
-      callback: (err, result) => {
-        calls.push([err, result]);
+    const mirror = archerContext({
+      params: o.params,
+      tokens: o.tokens || { LastRunTime: null, PreviousRunContext: null, LastFileProcessed: null },
+      outputWriter: o.outputWriter,
+      onItem: (s) => {
+        const t0 = process.hrtime.bigint();
+        if (Buffer.isBuffer(s)) bufferItems++;
+        if (outFd !== null) outputBytes += fs.writeSync(outFd, Buffer.isBuffer(s) ? s : String(s));
+        else {
+          const text = Buffer.isBuffer(s) ? s.toString('utf8') : String(s);
+          items.push(text);
+          outputBytes += Buffer.byteLength(text);
+        }
+        writeItemNs += process.hrtime.bigint() - t0;
+      },
+      onCallback: (err, result) => {
         // Let a (wrong) second callback show up before reporting.
         setTimeout(() => finish(() => resolve({
           ok: calls.length === 1 && (err === null || err === undefined),
@@ -139,7 +120,7 @@ function runArcherScript(o) {
           creates,
           rootNode: creates[0] && creates[0].opts ? creates[0].opts.RootNode : null,
           items,
-          writeItems,
+          writeItems: mirror.state.writeItems,
           bufferItems,
           outputBytes,
           writeItemMs: Number(writeItemNs) / 1e6,
@@ -149,6 +130,11 @@ function runArcherScript(o) {
           wallMs: Date.now() - started,
         })), 50);
       },
+    });
+    const { calls, creates } = mirror.state;
+    const sandbox = {
+      context: mirror.context,
+      callback: mirror.callback,
       console: { log: line, info: line, warn: line, error: line, debug: line },
       Buffer,
       setTimeout,
@@ -174,19 +160,60 @@ function runArcherScript(o) {
   });
 }
 
-function parseArgs(argv) {
-  const o = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
-    o[a.slice(2)] = argv[++i];
-  }
-  return o;
+/**
+ * Runs the library's runArcher in this process (no vm, no single file) with a mirrored context
+ * (js-shim/src/archer-context.js): the Archer path of the tests that drive the library directly.
+ * @param {{runArcher: Function}} lib the library (js-shim/src/index.js or the single file)
+ * @param {object} o
+ * @param {object} o.params CustomParameters
+ * @param {object} [o.tokens={}] Tokens, as given
+ * @param {boolean} [o.outputWriter=true] false: a 6.4/6.5 host without OutputWriter
+ * @param {object} [o.run] runFeed options for runArcher (http, now, sleep, ...)
+ * @param {(line: string) => void} [o.print] where log lines go (default: kept in `printed`)
+ * @returns {Promise<{out: any, calls: Array<[any, any]>, items: any[], creates: any[], printed: string[]}>}
+ *          out: what runArcher resolved to; items: every writeItem argument as given; creates: the
+ *          options of every OutputWriter.create call
+ */
+async function runArcherInProcess(lib, o) {
+  const items = [];
+  const printed = [];
+  const mirror = archerContext({ params: o.params, tokens: o.tokens || {}, outputWriter: o.outputWriter, onItem: (c) => items.push(c) });
+  const out = await lib.runArcher({ context: mirror.context, callback: mirror.callback, print: o.print || ((l) => printed.push(l)), run: o.run });
+  return { out, calls: mirror.state.calls, items, creates: mirror.state.creates.map((c) => c.opts), printed };
+}
+
+/**
+ * Runs a data-feed script through this host in a process of its own (so its peak memory is the
+ * transporter's own): node tools/archer-host.js --script FILE --params FILE [...]. Never rejects:
+ * resolves to {report, err, stderr, ms}, report being the host's JSON line (null when it printed
+ * none: a crash or a timeout, see err and stderr).
+ * @param {{script: string, paramsFile: string, tokensFile?: string, out?: string, mode?: string,
+ *          log?: string, timeoutSec?: number, execTimeoutMs?: number}} o
+ */
+function runInChild(o) {
+  const args = [__filename, '--script', o.script, '--params', o.paramsFile];
+  if (o.tokensFile) args.push('--tokens', o.tokensFile);
+  if (o.out) args.push('--out', o.out);
+  if (o.mode) args.push('--mode', o.mode);
+  if (o.log) args.push('--log', o.log);
+  if (o.timeoutSec) args.push('--timeout-sec', String(o.timeoutSec));
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    execFile(process.execPath, args, { maxBuffer: 1 << 20, timeout: o.execTimeoutMs || 0 }, (err, stdout, stderr) => {
+      let report = null;
+      try {
+        report = JSON.parse(String(stdout).trim().split('\n').pop());
+      } catch (_) {
+        report = null;
+      }
+      resolve({ report, err, stderr: String(stderr), ms: Date.now() - t0 });
+    });
+  });
 }
 
 async function main(argv) {
-  const a = parseArgs(argv);
-  if (!a.script || !a.params) throw new Error('usage: archer-host.js --script FILE --params params.json [--tokens tokens.json] [--out out.xml] [--mode 6x|node|2025] [--log run.log] [--timeout-sec N]');
+  const { opts: a, positional } = parseArgs(argv, { script: 'value', params: 'value', tokens: 'value', out: 'value', mode: 'value', log: 'value', 'timeout-sec': 'value' });
+  if (positional.length || !a.script || !a.params) throw new Error('usage: archer-host.js --script FILE --params params.json [--tokens tokens.json] [--out out.xml] [--mode 6x|node|2025] [--log run.log] [--timeout-sec N]');
   const logFd = a.log ? fs.openSync(a.log, 'w') : null;
   const r = await runArcherScript({
     script: a.script,
@@ -225,4 +252,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { runArcherScript, summaryFromLogs, HOST_MODULES, main };
+module.exports = { runArcherScript, runArcherInProcess, runInChild, summaryFromLogs, HOST_MODULES, main };
