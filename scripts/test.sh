@@ -90,14 +90,21 @@ step_native() {
   return $rc
 }
 
-# The gates: formatting, lints (warnings are errors), and (once their configuration exists) the JS
-# type check, the JS lint and the doc check. Each runs even after another failed.
+# The gates: formatting, lints (warnings are errors), the JS type check, the JS lint and the doc
+# check. Each runs even after another failed.
 step_gates() {
   local rc=0
   run cargo fmt --all --check || rc=1
   run cargo clippy --all-targets -- -D warnings || rc=1
   run cargo clippy -p qualys-vm-transporter-wasm --target wasm32-unknown-unknown --all-targets -- -D warnings || rc=1
   run cargo clippy --manifest-path bench/native/Cargo.toml --all-targets -- -D warnings || rc=1
+  # The shipped JavaScript: strict JSDoc types tied to pkg-template/index.d.ts; the simulator.
+  run npx --no-install tsc -p tools/tsconfig.json || rc=1
+  run npx --no-install tsc -p tools/tsconfig.simulator.json || rc=1
+  # One JS lint rule set (eslint.config.js at the root).
+  run npx --no-install eslint --max-warnings 0 || rc=1
+  # Every repository path named in the documents and module docs exists.
+  run node tools/check-docs.js || rc=1
   return $rc
 }
 
@@ -109,7 +116,7 @@ wasm_api_test() {
   local -a envs=("${wasm_runner_env[@]}" "QVT_EXPECT_JS_HOST=$host")
   if [ "$host" = browser ]; then
     envs+=(WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver
-           "WASM_BINDGEN_TEST_WEBDRIVER_JSON=$root/webdriver.json"
+           "WASM_BINDGEN_TEST_WEBDRIVER_JSON=$root/scripts/webdriver.json"
            # chromedriver gets 5 s to bind its port by default: too tight on a busy 2-core machine.
            "WASM_BINDGEN_TEST_DRIVER_TIMEOUT=${WASM_BINDGEN_TEST_DRIVER_TIMEOUT:-30}")
   fi

@@ -2,6 +2,8 @@
 //! the middle of a page (exactly-once output), Qualys 409 waits, fatal errors, pacing, secrets.
 //! Time is simulated: a `Wait` advances the fake clock instead of sleeping.
 
+mod common;
+use common::query;
 use qualys_vm_transporter::feed::{Action, Feed, Level, Summary, Tokens};
 use qualys_vm_transporter::request::Request;
 use qualys_vm_transporter::ErrorCode;
@@ -9,26 +11,7 @@ use qualys_vm_transporter::ErrorCode;
 const PASSWORD: &str = "S3cr3t-Pa55w0rd-XYZ";
 
 fn params(source: &str, url: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
-    let key = match source {
-        "kb" => "kbUrl",
-        "hosts" => "hostsUrl",
-        _ => "detectionUrl",
-    };
-    let mut p = vec![
-        ("dataSource".to_string(), source.to_string()),
-        (key.to_string(), url.to_string()),
-        ("username".to_string(), "alice".to_string()),
-        ("password".to_string(), PASSWORD.to_string()),
-    ];
-    for (k, v) in extra {
-        p.push((k.to_string(), v.to_string()));
-    }
-    p
-}
-
-fn query(url: &str, key: &str) -> Option<String> {
-    let q = url.split_once('?')?.1;
-    q.split('&').find_map(|kv| kv.split_once('=').filter(|(k, _)| *k == key).map(|(_, v)| v.to_string()))
+    common::feed_params(source, url, PASSWORD, extra)
 }
 
 /// Host IDs of the fake subscription: ascending with gaps.

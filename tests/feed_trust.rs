@@ -1,10 +1,12 @@
-//! The feed against hostile or broken inputs, end to end against a small fake Qualys (copied from
-//! feed_scenarios.rs): resume checkpoints that must not be trusted blindly (issue #11 class 6),
+//! The feed against hostile or broken inputs, end to end against a small fake Qualys of its own
+//! (parameters and query helpers shared with feed_scenarios.rs in tests/common): resume checkpoints that must not be trusted blindly (issue #11 class 6),
 //! secrets in every form (class 7), server text that must not forge or flood the log (class 8),
 //! non-string parameters and tokens (class 10).
 
 #![allow(dead_code)] // helpers for the scenarios of later commits
 
+mod common;
+use common::query;
 use qualys_vm_transporter::feed::{Action, Feed, Level, Summary, Tokens};
 use qualys_vm_transporter::request::Request;
 use qualys_vm_transporter::ErrorCode;
@@ -13,27 +15,7 @@ const PASSWORD: &str = "S3cr3t-Pa55w0rd-XYZ";
 const NOW: i64 = 1_700_000_000_000;
 
 fn params(source: &str, url: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
-    let key = match source {
-        "kb" => "kbUrl",
-        "hosts" => "hostsUrl",
-        _ => "detectionUrl",
-    };
-    let mut p = vec![
-        ("dataSource".to_string(), source.to_string()),
-        (key.to_string(), url.to_string()),
-        ("username".to_string(), "alice".to_string()),
-        ("password".to_string(), PASSWORD.to_string()),
-    ];
-    for (k, v) in extra {
-        p.retain(|(pk, _)| pk != k);
-        p.push((k.to_string(), v.to_string()));
-    }
-    p
-}
-
-fn query(url: &str, key: &str) -> Option<String> {
-    let q = url.split_once('?')?.1;
-    q.split('&').find_map(|kv| kv.split_once('=').filter(|(k, _)| *k == key).map(|(_, v)| v.to_string()))
+    common::feed_params(source, url, PASSWORD, extra)
 }
 
 const HOSTS_URL: &str =

@@ -1,6 +1,8 @@
-//! Test support shared by the parser tests (tests/response_fixtures.rs, tests/fuzz_smoke.rs) and
-//! the cargo-fuzz target (fuzz/fuzz_targets/response_parser.rs, which includes this file by path):
-//! running the response parser over a sequence of chunks, and a deterministic PRNG for chunkings.
+//! Test support shared by the parser tests (tests/response_fixtures.rs, tests/fuzz_smoke.rs), the
+//! feed scenarios (tests/feed_scenarios.rs, tests/feed_trust.rs) and the cargo-fuzz target
+//! (fuzz/fuzz_targets/response_parser.rs, which includes this file by path): running the response
+//! parser over a sequence of chunks, a deterministic PRNG for chunkings, and the Custom Parameters
+//! and URL queries of the fake Qualys the feed scenarios talk to.
 #![allow(dead_code)]
 
 use qualys_vm_transporter::response::{DocKind, Item, Limits, ResponseParser};
@@ -56,4 +58,31 @@ pub fn random_chunks<'a>(doc: &'a [u8], rng: &mut XorShift, max: usize) -> Vec<&
         at = end;
     }
     chunks
+}
+
+/// Custom Parameters for `source` at `url` (user `alice`, password `password`), then `extra`, each
+/// replacing a parameter of the same key.
+pub fn feed_params(source: &str, url: &str, password: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let key = match source {
+        "kb" => "kbUrl",
+        "hosts" => "hostsUrl",
+        _ => "detectionUrl",
+    };
+    let mut p = vec![
+        ("dataSource".to_string(), source.to_string()),
+        (key.to_string(), url.to_string()),
+        ("username".to_string(), "alice".to_string()),
+        ("password".to_string(), password.to_string()),
+    ];
+    for (k, v) in extra {
+        p.retain(|(pk, _)| pk != k);
+        p.push((k.to_string(), v.to_string()));
+    }
+    p
+}
+
+/// The value of query parameter `key` in `url` (as written, not decoded).
+pub fn query(url: &str, key: &str) -> Option<String> {
+    let q = url.split_once('?')?.1;
+    q.split('&').find_map(|kv| kv.split_once('=').filter(|(k, _)| *k == key).map(|(_, v)| v.to_string()))
 }
