@@ -152,6 +152,7 @@ options:
 
 function sampleHelp() {
   return `usage: ${NAME} sample --source ${sourceNames()} [--output-shape records|qualys] [--out FILE] [--root-node NAME]
+       ${NAME} sample SOURCE ...   (the same)
 
 Writes a complete sample output file: the XML declaration, the root node and records holding every
 element the data source's output can hold (each repeating element at least twice), exactly as the
@@ -495,9 +496,10 @@ function findSamples(baseDir) {
 async function cmdSample(argv, io) {
   const { opts, positional } = parseArgs(argv, { help: 'flag', source: 'value', 'output-shape': 'value', out: 'value', 'root-node': 'value' });
   if (opts.help) { io.stdout.write(HELP.sample + '\n'); return 0; }
-  if (positional.length) throw new UsageError('sample takes no file argument (write to a file with --out)');
+  // The source may also come as the one positional argument (sample detections).
+  if (positional.length > (opts.source ? 0 : 1)) throw new UsageError('sample takes one data source and no file argument (write to a file with --out)');
   const roots = lib.DEFAULT_ROOT_NODES;
-  const source = /** @type {import('../pkg-template/index').DataSource} */ (opts.source);
+  const source = /** @type {import('../pkg-template/index').DataSource} */ (opts.source || positional[0]);
   if (!source || !roots[source]) throw new UsageError(`sample needs --source ${sourceNames()}`);
   const shape = opts['output-shape'] || 'records';
   if (shape !== 'records' && shape !== 'qualys') throw new UsageError('--output-shape must be records or qualys');

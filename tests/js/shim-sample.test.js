@@ -136,6 +136,8 @@ test('sample: to stdout, with another root node; the same bytes as transform of 
   const t = await cli(['transform', '--source', 'detections', '--root-node', 'MY_ROOT', path.join(ROOT, 'tests', 'fixtures', 'complete', 'detections.xml')]);
   assert.equal(t.status, 0, t.stderr);
   assert.equal(r.stdout, t.stdout, 'sample = transform of the complete response');
+  const positional = await cli(['sample', 'detections', '--root-node', 'MY_ROOT']);
+  assert.equal(positional.stdout, r.stdout, 'the source as the positional argument');
   const q = await cli(['transform', '--source', 'hosts', '--output-shape', 'qualys', path.join(ROOT, 'tests', 'fixtures', 'complete', 'hosts.xml')]);
   const s = await cli(['sample', '--source', 'hosts', '--output-shape', 'qualys']);
   assert.equal(q.stdout, s.stdout);
@@ -148,7 +150,8 @@ test('sample: usage errors exit 2 with one line; help names it', async () => {
     [['sample', '--source', 'Detections'], /sample needs --source/],
     [['sample', '--source', 'kb', '--output-shape', 'xml'], /--output-shape must be records or qualys/],
     [['sample', '--source', 'kb', '--root-node', '1bad'], /--root-node is not an XML element name/],
-    [['sample', '--source', 'kb', 'extra.xml'], /sample takes no file argument/],
+    [['sample', '--source', 'kb', 'extra.xml'], /sample takes one data source and no file argument/],
+    [['sample', 'kb', 'extra.xml'], /sample takes one data source and no file argument/],
     [['transform', '--source', 'kb', '--output-shape', 'Qualys', 'x.xml'], /--output-shape must be records or qualys/],
   ]) {
     const r = await cli(args);
