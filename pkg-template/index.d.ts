@@ -57,6 +57,8 @@ export interface CustomParameters {
   proxy?: ParamValue;
   /** Root element of the output (default per data source). */
   rootNode?: ParamValue;
+  /** records (default): Archer records with the ARCHER_* key fields; qualys: each VULN / HOST as Qualys sent it. */
+  outputShape?: ParamValue;
   [key: string]: ParamValue;
 }
 
@@ -69,6 +71,8 @@ export interface Tokens {
 }
 
 export type DataSource = 'kb' | 'hosts' | 'hostDetections' | 'detections';
+/** The outputShape Custom Parameter: Archer records with key fields (default), or each Qualys element as sent. */
+export type OutputShape = 'records' | 'qualys';
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 export type HttpClientName = 'node' | 'request' | 'fetch';
 
@@ -258,7 +262,7 @@ export interface TransformSummary {
 export function transform(
   source: DataSource,
   input: string | Uint8Array | ArrayBuffer | Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>,
-  options?: { write?: (chunk: string) => void; chunkRecords?: number; chunkBytes?: number },
+  options?: { write?: (chunk: string) => void; chunkRecords?: number; chunkBytes?: number; outputShape?: OutputShape },
 ): Promise<TransformSummary>;
 
 /**
@@ -338,7 +342,7 @@ export class Feed {
 
 /** Offline transform of one saved response, chunk by chunk. */
 export class Transformer {
-  constructor(dataSource: DataSource, chunkRecords?: number | null, chunkBytes?: number | null);
+  constructor(dataSource: DataSource, chunkRecords?: number | null, chunkBytes?: number | null, outputShape?: OutputShape | null);
   push(chunk: Uint8Array): void;
   takeOutput(): string | undefined;
   takeOutputChunk(): OutputChunk | undefined;

@@ -12,6 +12,10 @@
 //       CLI (node qualys-vm-transporter.js run ...) and the library (require()).
 //   dist/qualys-vm-transporter.js.sha256   its sha256 (`sha256sum -c` format), and
 //   dist/THIRD-PARTY-NOTICES        the licences of the crates in the embedded wasm, beside it
+//   dist/samples/<source>.xml       complete sample output files for Archer's Source Definition
+//                                   (and <source>.qualys.xml for outputShape=qualys): the built
+//                                   core's output of tests/fixtures/complete/, separate files so the
+//                                   single file stays small (the CLI's `sample` command copies them)
 //   dist/npm/                       the npm package, assembled from pkg-template/ (npm pack it)
 //
 // Deterministic: the same inputs (and the same Node, for zlib) give the same bytes; no dates, no
@@ -296,6 +300,38 @@ function copyDir(from, to, filter) {
   }
 }
 
+/** The complete Qualys response (tests/fixtures/complete/) each data source's sample comes from. */
+const COMPLETE = { kb: 'kb.xml', hosts: 'hosts.xml', hostDetections: 'detections.xml', detections: 'detections.xml' };
+const SHAPES = { records: '', qualys: '.qualys' };
+
+/**
+ * The sample output files: the just-built single file's core transforms each complete response,
+ * in both output shapes, into the document a feed writes (declaration, root node, records).
+ */
+function buildSamples() {
+  const dir = path.join(DIST, 'samples');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const lib = require(OUT);
+  for (const [source, rootNode] of Object.entries(lib.DEFAULT_ROOT_NODES)) {
+    const input = read(path.join(ROOT, 'tests', 'fixtures', 'complete', COMPLETE[source]), `the complete response of ${source}`);
+    for (const [shape, suffix] of Object.entries(SHAPES)) {
+      const t = new lib.Transformer(source, null, null, shape);
+      let out = `<?xml version="1.0" encoding="UTF-8"?>\n<${rootNode}>`;
+      try {
+        t.push(input);
+        t.finish();
+        for (let c = t.takeOutput(); c !== undefined; c = t.takeOutput()) out += c;
+      } finally {
+        t.free();
+      }
+      out += `</${rootNode}>\n`;
+      fs.writeFileSync(path.join(dir, `${source}${suffix}.xml`), out);
+    }
+  }
+  return dir;
+}
+
 function buildNpm(version, single) {
   const tpl = path.join(ROOT, 'pkg-template');
   fs.rmSync(NPM, { recursive: true, force: true });
@@ -308,6 +344,7 @@ function buildNpm(version, single) {
   fs.copyFileSync(path.join(tpl, 'bin', 'qualys-vm-transporter.js'), path.join(NPM, 'bin', 'qualys-vm-transporter.js'));
   fs.chmodSync(path.join(NPM, 'bin', 'qualys-vm-transporter.js'), 0o755);
   fs.writeFileSync(path.join(NPM, 'qualys-vm-transporter.js'), single);
+  copyDir(path.join(DIST, 'samples'), path.join(NPM, 'samples'));
   // The browser API: wasm-bindgen's `web` target (an ES module; web/package.json says so).
   const web = path.join(NPM, 'web');
   fs.mkdirSync(web);
@@ -347,6 +384,7 @@ function main() {
   fs.writeFileSync(`${OUT}.sha256`, `${digest}  ${path.basename(OUT)}\n`);
   fs.copyFileSync(path.join(ROOT, 'pkg-template', 'THIRD-PARTY-NOTICES'), path.join(DIST, 'THIRD-PARTY-NOTICES'));
   log(`${rel(OUT)}.sha256: ${digest}`);
+  log(`${rel(buildSamples())}/: sample output files of every data source, both output shapes`);
   if (!args.has('--no-npm')) {
     buildNpm(version, built.text);
     log(`${rel(NPM)}/: npm package qualys-vm-transporter@${version} (pack it with: cd ${rel(NPM)} && npm pack)`);

@@ -44,13 +44,14 @@ function toBytes(x) {
  * @param {import('../../pkg-template/index').DataSource} source
  * @param {string|Uint8Array|ArrayBuffer|Iterable<string|Uint8Array>|AsyncIterable<string|Uint8Array>} input
  *        the response: whole, or in chunks (a Node Readable stream is an async iterable)
- * @param {{write?: (chunk: string) => void, chunkRecords?: number, chunkBytes?: number, core?: import('./core').CoreModule}} [options]
- *        write: receives each output chunk; without it the chunks are joined into `output`
+ * @param {{write?: (chunk: string) => void, chunkRecords?: number, chunkBytes?: number, outputShape?: 'records' | 'qualys', core?: import('./core').CoreModule}} [options]
+ *        write: receives each output chunk; without it the chunks are joined into `output`;
+ *        outputShape: as the Custom Parameter (records, the default, or qualys)
  * @returns {Promise<TransformSummary>}
  */
 async function transform(source, input, options = {}) {
   const core = options.core || require('./core');
-  const t = new core.Transformer(source, options.chunkRecords, options.chunkBytes);
+  const t = new core.Transformer(source, options.chunkRecords, options.chunkBytes, options.outputShape);
   /** @type {string[]} */
   const parts = [];
   const write = options.write || ((c) => parts.push(c));

@@ -19,6 +19,7 @@ use crate::params::{self, Config, DataSource};
 use crate::pipeline::Pipeline;
 use crate::plan::Plan;
 use crate::qualys::urls;
+use crate::records::Shape;
 use crate::resume::{self, Checkpoint, Situation};
 use crate::secret::Redactor;
 use crate::text;
@@ -151,7 +152,7 @@ impl Feed {
             Level::Info,
             None,
             format!(
-                "starting dataSource={} url={} LastRunTime={} batchSize={} requestsPerMin={} maxRetry={} concurrency={} verifyCerts={}",
+                "starting dataSource={} url={} LastRunTime={} batchSize={} requestsPerMin={} maxRetry={} concurrency={} verifyCerts={}{}",
                 config.data_source.as_str(),
                 text::mask_url(&plan.first_url().to_string(), &redactor),
                 summary.last_run_time_used.as_deref().unwrap_or("(not used)"),
@@ -159,12 +160,21 @@ impl Feed {
                 config.requests_per_min,
                 config.max_retry,
                 config.concurrency,
-                config.verify_certs
+                config.verify_certs,
+                match config.output_shape {
+                    Shape::Records => "",
+                    Shape::Qualys => " outputShape=qualys",
+                }
             ),
         ));
         let mut feed = Feed {
             pacer: Pacer::new(config.requests_per_min),
-            pipeline: Pipeline::new(config.data_source, config.output_chunk_records, config.output_chunk_bytes),
+            pipeline: Pipeline::new(
+                config.data_source,
+                config.output_shape,
+                config.output_chunk_records,
+                config.output_chunk_bytes,
+            ),
             retry_base_ms: u64::from(config.retry_delay_sec) * 1000,
             started_iso: resumed.as_ref().map_or_else(|| last_run_time::format(now), |c| c.started.clone()),
             resumed,

@@ -25,6 +25,7 @@ pub mod table;
 mod validate;
 
 use crate::error::Error;
+use crate::records::Shape;
 use crate::secret::Secret;
 use crate::url::Url;
 use crate::value::Value;
@@ -91,6 +92,8 @@ pub struct Config {
     /// `concurrency`: host-ID ranges (or KB windows) fetched in parallel, default 1 (sequential,
     /// like the old script), 1..=10; never above Qualys's concurrency limit minus one.
     pub concurrency: u32,
+    /// `outputShape`: Archer records with key fields (default) or each Qualys element as sent.
+    pub output_shape: Shape,
 }
 
 impl Config {

@@ -590,7 +590,7 @@ fn known_keys_cover_the_seed_and_ours() {
     ] {
         assert!(k.contains(&key), "{key}");
     }
-    assert_eq!(k.len(), 23);
+    assert_eq!(k.len(), 24);
 }
 
 #[test]

@@ -17,6 +17,7 @@ use super::{Config, DataSource, Parsed, Proxy, MIB};
 use crate::error::{Error, ErrorCode};
 use crate::last_run_time;
 use crate::qualys::DATA_SOURCE_VALUES;
+use crate::records::Shape;
 use crate::secret::{Redactor, Secret};
 use crate::text;
 use crate::url::Url;
@@ -55,6 +56,8 @@ struct Validation<'a> {
     ca_cert: Option<String>,
     proxy: Option<Proxy>,
     root_node: Option<String>,
+    /// The value of each optional choice parameter given a valid value.
+    choices: BTreeMap<&'static str, &'a str>,
 }
 
 impl<'a> Validation<'a> {
@@ -108,6 +111,7 @@ impl<'a> Validation<'a> {
             ca_cert: None,
             proxy: None,
             root_node: None,
+            choices: BTreeMap::new(),
         }
     }
 
@@ -138,7 +142,8 @@ impl<'a> Validation<'a> {
     /// Checks one parameter by its kind.
     fn check(&mut self, p: &'static table::Param) {
         match p.kind {
-            Kind::Choice(_) => self.check_data_source(p.key),
+            Kind::Choice(_) if p.required != table::Required::No => self.check_data_source(p.key),
+            Kind::Choice(values) => self.check_choice(p.key, values),
             Kind::Url => {
                 if let Some(ds) = self.data_source.filter(|d| d.url_key() == p.key) {
                     self.check_url(ds);
@@ -219,6 +224,27 @@ impl<'a> Validation<'a> {
                 }
             }
         }
+    }
+
+    /// An optional choice: one of `values`, exactly (a value that differs only by case gets a hint).
+    fn check_choice(&mut self, key: &'static str, values: &'static [&'static str]) {
+        let Some(v) = self.value_of(key) else { return };
+        if values.contains(&v) {
+            self.choices.insert(key, v);
+            return;
+        }
+        let hint = values
+            .iter()
+            .find(|c| c.eq_ignore_ascii_case(v))
+            .map(|c| format!(" (did you mean {c}? values are case-sensitive)"))
+            .unwrap_or_default();
+        let msg = format!(
+            "{} is not one of {}{hint}; use one of them, or leave it empty for {}",
+            shown(v, &self.red),
+            values.join(", "),
+            table::choice_default(key)
+        );
+        self.problems.add(key, msg);
     }
 
     /// The URL of the chosen data source.
@@ -332,6 +358,11 @@ impl<'a> Validation<'a> {
         self.ints.get(key).copied().unwrap_or_else(|| table::int_spec(key).2)
     }
 
+    /// An optional choice parameter as read (its table default when missing or invalid).
+    fn choice(&self, key: &str) -> &str {
+        self.choices.get(key).copied().unwrap_or_else(|| table::choice_default(key))
+    }
+
     /// A boolean parameter as read (its table default when missing or invalid).
     fn bool(&self, key: &str) -> bool {
         self.bools.get(key).copied().unwrap_or_else(|| table::bool_default(key))
@@ -395,6 +426,7 @@ impl<'a> Validation<'a> {
             output_chunk_bytes: to_usize(self.int("outputChunkMB")).saturating_mul(MIB),
             kb_chunk_size: to_u32(self.int("kbChunkSize")),
             concurrency: to_u32(self.int("concurrency")),
+            output_shape: Shape::from_param(self.choice("outputShape")).unwrap_or_default(),
         };
         Ok(Parsed { config, warnings })
     }

@@ -123,6 +123,22 @@ test('the CLI from node_modules/.bin: --version, run, transform, simulate --help
   assert.equal(bad.status, 2);
 });
 
+test('the sample files ship in the package: samples/ beside the single file, and the CLI\'s sample command', async () => {
+  const pkgDir = path.join(project, 'node_modules', 'qualys-vm-transporter');
+  const dist = buildBundle();
+  for (const source of ['kb', 'hosts', 'hostDetections', 'detections']) {
+    for (const suffix of ['', '.qualys']) {
+      const name = `${source}${suffix}.xml`;
+      assert.equal(fs.readFileSync(path.join(pkgDir, 'samples', name), 'utf8'), fs.readFileSync(path.join(dist, 'samples', name), 'utf8'), name);
+    }
+  }
+  const bin = path.join(project, 'node_modules', '.bin', 'qualys-vm-transporter');
+  const out = path.join(project, 'sample-detections.xml');
+  const r = await exec(bin, ['sample', '--source', 'detections', '--out', out], { cwd: project });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(fs.readFileSync(out, 'utf8'), fs.readFileSync(path.join(dist, 'samples', 'detections.xml'), 'utf8'));
+});
+
 test('the browser entry: the wasm web build through the "browser" export condition', async () => {
   const script = `
     import * as web from 'qualys-vm-transporter';

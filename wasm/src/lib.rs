@@ -32,6 +32,7 @@ use qualys_vm_transporter::error::{Error, ErrorCode};
 use qualys_vm_transporter::feed::{self, Action, TokenValues};
 use qualys_vm_transporter::output::Chunk;
 use qualys_vm_transporter::qualys::DataSource;
+use qualys_vm_transporter::records::Shape;
 use qualys_vm_transporter::response::Limits;
 use qualys_vm_transporter::transform::{self, Transform};
 use qualys_vm_transporter::value::Value;
@@ -238,6 +239,26 @@ fn opt_u32_arg(v: &JsValue, what: &str) -> Result<Option<u32>, JsValue> {
         Some(n) if n.is_finite() && n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) => Ok(Some(n as u32)),
         _ => Err(bad_argument(format!("{what} must be a whole number, not {}", read_value(v).type_name()))),
     }
+}
+
+/// An optional output shape: `undefined`/`null`/`""` = the default (`records`), else `"records"` or
+/// `"qualys"` exactly.
+fn shape_arg(v: &JsValue) -> Result<Shape, JsValue> {
+    if v.is_null() || v.is_undefined() {
+        return Ok(Shape::default());
+    }
+    let Some(text) = v.as_string() else {
+        return Err(bad_argument(format!("outputShape must be a string, not {}", read_value(v).type_name())));
+    };
+    if text.is_empty() {
+        return Ok(Shape::default());
+    }
+    Shape::from_param(&text).ok_or_else(|| {
+        js_error(&Error::config(
+            ErrorCode::ConfigInvalid,
+            format!("outputShape: {:?} is not one of records, qualys", qualys_vm_transporter::text::server_text(&text)),
+        ))
+    })
 }
 
 /// The bytes of a chunk: a `Uint8Array` (a Node `Buffer` too), any other typed array or DataView
@@ -614,9 +635,16 @@ pub struct JsTransformer {
 
 #[wasm_bindgen(js_class = Transformer)]
 impl JsTransformer {
-    /// `new Transformer(dataSource, chunkRecords?, chunkBytes?)`; throws `CONFIG_INVALID` for an unknown data source.
+    /// `new Transformer(dataSource, chunkRecords?, chunkBytes?, outputShape?)` (`outputShape`:
+    /// `"records"`, the default, or `"qualys"`, as the Custom Parameter); throws `CONFIG_INVALID`
+    /// for an unknown data source or shape.
     #[wasm_bindgen(constructor)]
-    pub fn new(data_source: JsValue, chunk_records: JsValue, chunk_bytes: JsValue) -> Result<JsTransformer, JsValue> {
+    pub fn new(
+        data_source: JsValue,
+        chunk_records: JsValue,
+        chunk_bytes: JsValue,
+        output_shape: JsValue,
+    ) -> Result<JsTransformer, JsValue> {
         let source = data_source.as_string().as_deref().and_then(DataSource::from_param).ok_or_else(|| {
             let shown = match data_source.as_string() {
                 Some(s) => format!("{:?}", qualys_vm_transporter::text::server_text(&s)),
@@ -629,7 +657,11 @@ impl JsTransformer {
         })?;
         let records = opt_u32_arg(&chunk_records, "chunkRecords")?.unwrap_or(transform::DEFAULT_CHUNK_RECORDS);
         let bytes = opt_u32_arg(&chunk_bytes, "chunkBytes")?.map_or(transform::DEFAULT_CHUNK_BYTES, |b| b as usize);
-        Ok(JsTransformer { inner: Transform::new(source, records, bytes, Limits::default()), viewed: None })
+        let shape = shape_arg(&output_shape)?;
+        Ok(JsTransformer {
+            inner: Transform::with_shape(source, shape, records, bytes, Limits::default()),
+            viewed: None,
+        })
     }
 
     /// Pushes the next piece of the document (bytes); complete records become output at once.

@@ -238,7 +238,8 @@ fn a_qualys_error_ends_the_feed_with_a_fail_action() {
 fn the_transformer_gives_the_same_output_for_any_chunking() {
     let doc: &[u8] = include_bytes!("../../tests/fixtures/real/demisto_hld_host_list_detections_raw.xml");
     let run = |chunk: usize| {
-        let mut t = JsTransformer::new("detections".into(), num(3.0), JsValue::UNDEFINED).expect("source");
+        let mut t =
+            JsTransformer::new("detections".into(), num(3.0), JsValue::UNDEFINED, JsValue::UNDEFINED).expect("source");
         let mut out = String::new();
         for piece in doc.chunks(chunk) {
             t.push(bytes(piece)).expect("push");
@@ -258,18 +259,49 @@ fn the_transformer_gives_the_same_output_for_any_chunking() {
     for chunk in [1, 2, 3, 64, 1000] {
         assert_eq!(run(chunk).0, whole, "chunk size {chunk}");
     }
-    let err = JsTransformer::new("kb".into(), JsValue::UNDEFINED, JsValue::UNDEFINED).and_then(|mut t| {
-        t.push(bytes(doc))?;
-        t.finish()
-    });
+    let err = JsTransformer::new("kb".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED).and_then(
+        |mut t| {
+            t.push(bytes(doc))?;
+            t.finish()
+        },
+    );
     assert_eq!(get_str(&err.expect_err("wrong endpoint"), "code"), "WRONG_ENDPOINT");
+}
+
+#[wasm_bindgen_test]
+fn the_transformer_writes_the_qualys_shape_when_asked() {
+    let doc: &[u8] = include_bytes!("../../tests/fixtures/real/demisto_hld_host_list_detections_raw.xml");
+    let run = |source: &str, shape: JsValue| {
+        let mut t = JsTransformer::new(source.into(), JsValue::UNDEFINED, JsValue::UNDEFINED, shape).expect("source");
+        t.push(bytes(doc)).expect("push");
+        let summary = t.finish().expect("finish");
+        let mut out = String::new();
+        while let Some(c) = t.take_output() {
+            out.push_str(&c);
+        }
+        (out, get(&summary, "records").as_f64())
+    };
+    let (qualys, records) = run("detections", "qualys".into());
+    assert_eq!(records, Some(2.0), "one record per HOST");
+    assert_eq!(qualys.matches("<HOST>").count(), 2);
+    assert_eq!(qualys.matches("<DETECTION>").count(), 8, "each HOST keeps its DETECTION_LIST");
+    assert!(!qualys.contains("ARCHER_"));
+    assert_eq!(run("hostDetections", "qualys".into()).0, qualys, "both detection sources write the same HOSTs");
+    assert_eq!(run("detections", "records".into()), run("detections", JsValue::UNDEFINED), "records is the default");
+    assert_eq!(run("detections", JsValue::NULL).0.matches("<DETECTION>").count(), 8);
+    let bad = JsTransformer::new("detections".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, "Qualys".into());
+    assert_coded(&bad.err().expect("throws"), "CONFIG_INVALID");
+    let bad = JsTransformer::new("detections".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, num(1.0));
+    assert_coded(&bad.err().expect("throws"), "BAD_ARGUMENT");
 }
 
 #[wasm_bindgen_test]
 fn output_chunks_as_bytes_match_the_strings_and_say_whether_they_are_ascii() {
     let doc: &[u8] = include_bytes!("../../tests/fixtures/real/demisto_hld_host_list_detections_raw.xml");
-    let mut strings = JsTransformer::new("detections".into(), num(3.0), JsValue::UNDEFINED).expect("source");
-    let mut bytes = JsTransformer::new("detections".into(), num(3.0), JsValue::UNDEFINED).expect("source");
+    let mut strings =
+        JsTransformer::new("detections".into(), num(3.0), JsValue::UNDEFINED, JsValue::UNDEFINED).expect("source");
+    let mut bytes =
+        JsTransformer::new("detections".into(), num(3.0), JsValue::UNDEFINED, JsValue::UNDEFINED).expect("source");
     strings.push(self::bytes(doc)).expect("push");
     bytes.push(self::bytes(doc)).expect("push");
     strings.finish().expect("finish");
@@ -492,14 +524,17 @@ fn every_error_from_the_boundary_is_coded() {
     assert_eq!(get(&summary, "records").as_f64(), Some(1.0));
     // Transformer.
     assert_coded(
-        &JsTransformer::new(num(5.0), JsValue::UNDEFINED, JsValue::UNDEFINED).err().expect("throws"),
+        &JsTransformer::new(num(5.0), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)
+            .err()
+            .expect("throws"),
         "CONFIG_INVALID",
     );
     assert_coded(
-        &JsTransformer::new("hosts".into(), "3".into(), JsValue::UNDEFINED).err().expect("throws"),
+        &JsTransformer::new("hosts".into(), "3".into(), JsValue::UNDEFINED, JsValue::UNDEFINED).err().expect("throws"),
         "BAD_ARGUMENT",
     );
-    let mut t = JsTransformer::new("hosts".into(), JsValue::UNDEFINED, JsValue::UNDEFINED).expect("source");
+    let mut t =
+        JsTransformer::new("hosts".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED).expect("source");
     assert_coded(&t.push(JsValue::NULL).expect_err("throws"), "BAD_ARGUMENT");
     t.push(js(
         "return new DataView(new TextEncoder().encode('<HOST_LIST_OUTPUT><RESPONSE/></HOST_LIST_OUTPUT>').buffer)",
