@@ -318,7 +318,7 @@ function buildNpm(version, single) {
   // The simulator, for `qualys-vm-transporter simulate` (test and demo use).
   const sim = path.join(SHIM, 'simulator');
   if (fs.existsSync(path.join(sim, 'cli.js'))) {
-    copyDir(sim, path.join(NPM, 'simulator'), (f) => fs.statSync(f).isDirectory() || /\.(js|pem|md)$/.test(f));
+    copyDir(sim, path.join(NPM, 'simulator'), (f) => fs.statSync(f).isDirectory() || /\.(js|md)$/.test(f));
   }
   for (const f of pkg.files || []) {
     if (!fs.existsSync(path.join(NPM, f.replace(/\/\*\*$/, '')))) die(`pkg-template/package.json "files" lists ${f}, which the build did not produce`);
