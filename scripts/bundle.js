@@ -12,7 +12,10 @@
 //       CLI (node qualys-vm-transporter.js run ...) and the library (require()).
 //   dist/qualys-vm-transporter.js.sha256   its sha256 (`sha256sum -c` format), and
 //   dist/THIRD-PARTY-NOTICES        the licences of the crates in the embedded wasm, beside it
-//   dist/npm/                       the npm package, assembled from pkg-template/ (npm pack it)
+//   dist/npm/                       the npm package, assembled from pkg-template/ (npm pack it):
+//       the single file and its .sha256, index.mjs (the ES module entry, generated here) with
+//       index.d.ts / index.d.mts, web/ (js-shim/web.js over wasm-bindgen's `web` build, typed by
+//       pkg-template/web.d.ts), bin/, archer/, the simulator, README, LICENSE, notices, CHANGELOG
 //
 // Deterministic: the same inputs (and the same Node, for zlib) give the same bytes; no dates, no
 // absolute paths. Fast: no bundler dependency, well under a second.
@@ -131,10 +134,10 @@ function stripComments(src, id) {
 
 /**
  * The module's source with its CommonJS bindings renamed: `module` -> `__module` and `exports` ->
- * `__exports`, found as tokens by a real tokenizer. Node reads the named exports of a CommonJS file it imports from ESM by scanning
- * its text for `module.exports = {...}` and `exports.name =` (cjs-module-lexer); with the inner
- * modules' bindings renamed, only the file's own hint at its end (the library's names) is seen,
- * so no bundle internal leaks into an ESM importer's namespace. Every use of either name as a
+ * `__exports`, found as tokens by a real tokenizer. Node reads the named exports of a CommonJS
+ * file it imports from ESM by scanning its text for `module.exports = {...}` and `exports.name =`
+ * (cjs-module-lexer); with the inner modules' bindings renamed, only the file's own hint at its
+ * end (the library's names) is seen, so no bundle internal leaks into an ESM importer's namespace. Every use of either name as a
  * variable is renamed (the wrapper passes them under the new names); properties (x.module) and
  * keys ({module: ...}) are left alone, and a shorthand `{ module }` stops the build.
  */
