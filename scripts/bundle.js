@@ -15,7 +15,8 @@
 //   dist/npm/                       the npm package, assembled from pkg-template/ (npm pack it):
 //       the single file and its .sha256, index.mjs (the ES module entry, generated here) with
 //       index.d.ts / index.d.mts, web/ (js-shim/web.js over wasm-bindgen's `web` build, typed by
-//       pkg-template/web.d.ts), bin/, archer/, the simulator, README, LICENSE, notices, CHANGELOG
+//       pkg-template/web.d.ts), the bin script, archer/package.json, the simulator, README,
+//       LICENSE, notices, CHANGELOG
 //
 // Deterministic: the same inputs (and the same Node, for zlib) give the same bytes; no dates, no
 // absolute paths. Fast: no bundler dependency, well under a second.
