@@ -1,5 +1,5 @@
 // Types of the Node API of qualys-vm-transporter (hand-written; checked against the shim's JSDoc).
-// The browser entry ("qualys-vm-transporter/web") has wasm-bindgen's own web/qualys_vm_transporter.d.ts.
+// The browser entry ("qualys-vm-transporter/web") is typed by pkg-template/web.d.ts, with these types.
 
 /**
  * Archer's Custom Parameters: keys as typed on the Transport tab, values strings. Numbers, booleans,
@@ -116,19 +116,41 @@ export type ErrorCode =
   | 'DISCOVERY_TOO_LARGE' | 'WAIT_BUDGET_EXHAUSTED' | 'BAD_TIME' | 'OUT_OF_ORDER_CALL' | 'STALLED'
   | 'PUSH_AFTER_FINISH' | 'FINISH_TWICE' | 'BAD_ARGUMENT' | 'SHIM_ERROR' | 'INTERNAL'
   | 'OUTPUT_WRITE_FAILED' | 'NO_HTTP_CLIENT' | 'HTTP_OPTION_UNSUPPORTED'
-  | 'TLS_VERIFY_DISABLED_IN_PROCESS' | 'RUNTIME_UNSUPPORTED';
+  | 'TLS_VERIFY_DISABLED_IN_PROCESS' | 'RUNTIME_UNSUPPORTED' | 'NOT_INITIALIZED';
 
-/** Errors from the core and the shim. */
+/** Whose fault an error is: the admin's settings, Qualys, the network, or the calling code. */
+export type Blame = 'configuration' | 'server' | 'network' | 'caller';
+
+/** Errors from the core and the shim (each is `instanceof QualysTransporterError`). */
 export interface TransporterError extends Error {
-  /** Stable code, e.g. CONFIG_INVALID, TLS_CERTIFICATE, QUALYS_CREDENTIALS, WAIT_BUDGET_EXHAUSTED. */
+  /** Stable code, e.g. CONFIG_INVALID, TLS_CERTIFICATE, QUALYS_CREDENTIALS, WAIT_BUDGET_EXHAUSTED (see `codes`). */
   code: string;
   /** Whose fault: the admin's settings, Qualys, the network, or the calling code. */
-  blame: 'configuration' | 'server' | 'network' | 'caller';
+  blame: Blame;
   retryable: boolean;
   /** The counters at the time of the failure (when the run got that far). */
   summary?: Summary;
   /** The resume checkpoint a failed run left (give it to the next run as PreviousRunContext). */
   previousRunContext?: string;
+}
+
+/**
+ * The package's error class. `err instanceof QualysTransporterError` is true for every error the
+ * package gives you: the shim's own (real instances), the wasm core's (plain Errors made inside the
+ * core) and errors from another realm (an Archer-like vm sandbox) or another copy of the package
+ * (the web build). So `instanceof` does not follow the prototype chain: it is true for any Error,
+ * of any realm, with a SCREAMING_SNAKE `code`, a `blame` among the four and a boolean `retryable`.
+ * Compare `code` with the constants in `codes`.
+ */
+export class QualysTransporterError extends Error implements TransporterError {
+  /** Throws a BAD_ARGUMENT QualysTransporterError when code or blame is not valid. */
+  constructor(message: string, options: { code: ErrorCode | (string & Record<never, never>); blame: Blame; retryable?: boolean; cause?: unknown });
+  code: string;
+  blame: Blame;
+  retryable: boolean;
+  summary?: Summary;
+  previousRunContext?: string;
+  static [Symbol.hasInstance](value: unknown): value is TransporterError;
 }
 
 /** How requests are made (validated by the core from the Custom Parameters). */

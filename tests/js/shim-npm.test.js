@@ -61,12 +61,13 @@ test('the package: name, version from Cargo.toml, MIT, repository, bin, files, e
   assert.deepEqual(pkg.bin, { 'qualys-vm-transporter': 'bin/qualys-vm-transporter.js' });
   assert.equal(pkg.dependencies, undefined, 'no runtime dependencies');
   assert.equal(pkg.types, './index.d.ts');
-  assert.ok(pkg.exports['.'].node && pkg.exports['.'].browser);
-  for (const f of ['README.md', 'LICENSE', 'index.d.ts', 'qualys-vm-transporter.js', 'bin/qualys-vm-transporter.js', 'web/qualys_vm_transporter.js', 'web/qualys_vm_transporter_bg.wasm', 'web/qualys_vm_transporter.d.ts', 'simulator/cli.js']) {
+  assert.ok(pkg.exports['.'].import && pkg.exports['.'].require && pkg.exports['.'].browser);
+  for (const f of ['README.md', 'LICENSE', 'index.d.ts', 'index.d.mts', 'index.mjs', 'qualys-vm-transporter.js', 'bin/qualys-vm-transporter.js', 'web/index.js', 'web/index.d.ts', 'web/qualys_vm_transporter.js', 'web/qualys_vm_transporter_bg.wasm', 'simulator/cli.js']) {
     assert.ok(fs.existsSync(path.join(pkgDir, f)), f);
   }
   const readme = fs.readFileSync(path.join(pkgDir, 'README.md'), 'utf8');
-  assert.match(readme, /Node \*\*16, 18, 20 and 22\*\*/, 'the README says which Node versions are tested');
+  assert.match(readme, /Node \*\*18, 20, 22 and 24\*\*/, 'the README says which Node versions are tested');
+  assert.equal(pkg.engines.node, '>=18');
   assert.ok(fs.statSync(tgz).size < 1024 * 1024, `${fs.statSync(tgz).size} bytes packed`);
 });
 
