@@ -31,6 +31,7 @@ usage: qualys-vm-transporter simulate [options]
                              delay:ms=100-500
                            types: reset truncate http5xx generic_return expired slow bad_utf8 huge_record delay
   --keep-alive-every N     keep-alive comment every N records (default 250, 0 = never)
+  --max-url-bytes N        answer 414 to a request target longer than N bytes (default 8190, 0 = never)
   --no-record-served       do not keep served record IDs in the log (long benchmarks)
   --quiet                  print only the URLs line
   -h, --help               this help
@@ -79,6 +80,7 @@ function parseArgs(argv) {
         break;
       }
       case '--keep-alive-every': o.keepAliveEvery = num(val(), a); break;
+      case '--max-url-bytes': o.maxUrlBytes = num(val(), a); break;
       case '--no-record-served': o.recordServed = false; break;
       case '--quiet': o.quietBanner = true; break;
       default: throw new Error(`unknown option ${a} (see --help)`);

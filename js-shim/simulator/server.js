@@ -32,6 +32,9 @@ const DEFAULT_OPTIONS = {
   chunkBytes: 65536,
   recordServed: true,
   logLimit: 100000,
+  // A request target (path and query) longer than this is answered 414, as Apache's default
+  // LimitRequestLine (8190 bytes) does in front of an API; 0 = no limit.
+  maxUrlBytes: 8190,
   requireRequestedWith: true,
 };
 
@@ -119,9 +122,20 @@ async function startSimulator(options = {}) {
     const m = /^\/api\/(\d+(?:\.\d+)?)\/(.+?)\/?$/.exec(u.pathname);
     const endpoint = m ? PATH_TO_ENDPOINT.get(m[2]) : undefined;
     const version = m ? m[1] : null;
-    const entry = state.log.start({ method: req.method, path: u.pathname, version, endpoint });
+    const urlBytes = Buffer.byteLength(req.url || '');
+    const entry = state.log.start({ method: req.method, path: u.pathname, version, endpoint, urlBytes,
+      contentType: req.headers['content-type'], contentLength: req.headers['content-length'] });
     res.on('close', () => entry.finish());
     res.setHeader('Server', 'Qualys');
+    if (opts.maxUrlBytes > 0 && urlBytes > opts.maxUrlBytes) {
+      // Like Apache in front of the API (LimitRequestLine): refused before anything else.
+      entry.status = 414; entry.complete = true;
+      res.statusCode = 414;
+      res.setHeader('Content-Type', 'text/html; charset=iso-8859-1');
+      res.end('<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n<title>414 Request-URI Too Long</title>\n' +
+        '</head><body>\n<h1>Request-URI Too Long</h1>\n<p>The requested URL\'s length exceeds the capacity\nlimit for this server.<br />\n</p>\n</body></html>\n');
+      return;
+    }
     const fail = (status, code, text, extra = {}) => {
       entry.status = status; entry.code = code; entry.complete = true;
       res.statusCode = status;
@@ -145,6 +159,7 @@ async function startSimulator(options = {}) {
     let pairs;
     try {
       const body = req.method === 'POST' ? await readBody(req) : '';
+      if (req.method === 'POST') entry.bodyBytes = Buffer.byteLength(body);
       const ct = String(req.headers['content-type'] || '');
       const bodyPairs = body && (ct === '' || /x-www-form-urlencoded/i.test(ct)) ? pairsOf(new URLSearchParams(body)) : [];
       pairs = mergePairs(pairsOf(u.searchParams), bodyPairs);

@@ -38,11 +38,13 @@ pub use self::notes::{WarningKind, LOGGED_PER_KIND};
 pub use self::types::{Action, Level, LogLine, ProxySettings, Summary, TokenValues, Tokens, TransportSettings};
 use crate::error::{Error, ErrorCode};
 use crate::output::Chunk;
+use crate::params::HttpMethod;
 use crate::params::{Config, DataSource};
 use crate::pipeline::Pipeline;
 use crate::plan::{Admit, Plan, Target};
+use crate::qualys::urls::MAX_GET_URL_BYTES;
 use crate::records;
-use crate::request::{base64, Request};
+use crate::request::{base64, Method, Request};
 use crate::response::{Item, Limits, QualysReturn, ResponseParser};
 use crate::resume;
 pub use crate::resume::{Checkpoint, Situation};
@@ -57,6 +59,9 @@ use self::pacer::Pacer;
 struct Attempt {
     target: Target,
     page: u32,
+    /// How it was sent, and the length of the page URL (query included) in bytes.
+    method: Method,
+    url_len: usize,
     status: Option<u16>,
     headers: RateHeaders,
     parser: ResponseParser,
@@ -109,6 +114,9 @@ pub struct Feed {
     retry_base_ms: u64,
     /// Why the last failed page waits before it is fetched again (for `Action::Wait`).
     retry_reason: String,
+    /// `httpMethod=auto` switched to POST (a URL over [`MAX_GET_URL_BYTES`], or a 414): every
+    /// later request of the run is a POST.
+    post: bool,
 }
 
 impl std::fmt::Debug for Feed {
@@ -283,10 +291,33 @@ impl Feed {
         Action::Pending
     }
 
+    /// Whether a request to `url` goes as a POST (`httpMethod`; see [`MAX_GET_URL_BYTES`]).
+    fn post_for(&mut self, url: &str) -> bool {
+        match self.config.http_method {
+            HttpMethod::Get => false,
+            HttpMethod::Post => true,
+            HttpMethod::Auto => {
+                if !self.post && url.len() > MAX_GET_URL_BYTES {
+                    self.post = true;
+                    self.log(Level::Info, format!("httpMethod=auto: a request URL is {} bytes, longer than the {MAX_GET_URL_BYTES} bytes servers and proxies reliably accept in a GET; this request and every later one of the run is sent as POST, its query as an application/x-www-form-urlencoded body (pages, exactly-once and resume work the same)", url.len()));
+                }
+                self.post
+            }
+        }
+    }
+
     fn send(&mut self, now_ms: i64, a: crate::plan::Assignment) -> Action {
         let id = self.next_request_id;
         self.next_request_id += 1;
-        let request = Request::get(id, a.url, &self.config.username, &self.config.password, a.page, a.attempt);
+        let url_len = a.url.len();
+        let post = self.post_for(&a.url);
+        let (user, pw) = (&self.config.username, &self.config.password);
+        let request = match crate::url::Url::parse(&a.url) {
+            Ok(url) if post => Request::post(id, &url, user, pw, a.page, a.attempt),
+            // The plan's URLs always parse; a GET is the safe fallback.
+            _ => Request::get(id, a.url, user, pw, a.page, a.attempt),
+        };
+        let method = request.method;
         self.pacer.started(now_ms);
         self.summary.requests = self.summary.requests.saturating_add(1);
         // Host-ID discovery for the detection feeds asks the host list API.
@@ -301,6 +332,8 @@ impl Feed {
             Attempt {
                 target: a.target,
                 page: a.page,
+                method,
+                url_len,
                 status: None,
                 headers: RateHeaders::default(),
                 parser,
@@ -656,6 +689,21 @@ impl Feed {
                         ms as f64 / 1000.0
                     ),
                 );
+            }
+            Settlement::UrlTooLong => {
+                if attempt.method == Method::Get && self.config.http_method == HttpMethod::Auto {
+                    self.post = true;
+                    self.plan.attempt_failed(attempt.target, now_ms, false);
+                    self.retry_reason = format!("{what}: switching to POST after HTTP 414");
+                    self.log(Level::Warn, format!("{what}: Qualys (or a proxy on the way) answered HTTP 414 URI Too Long to a GET of {} bytes; httpMethod=auto: fetching it again as POST (does not count against maxRetry), and every later request of the run too", attempt.url_len));
+                } else {
+                    let e = if attempt.method == Method::Get {
+                        format!("Qualys (or a proxy on the way) answered HTTP 414 URI Too Long: the request URL is {} bytes, more than it accepts in a GET, and httpMethod=GET forbids sending it another way. Set httpMethod to auto (the default: POST once a URL is too long) or POST, which send the query in the request body; or shorten the filters of the {} parameter.", attempt.url_len, self.config.url_key())
+                    } else {
+                        format!("Qualys (or a proxy on the way) answered HTTP 414 URI Too Long to a POST, whose URL holds only the path; check the {} parameter (host and path) and whatever sits between the feed and Qualys.", self.config.url_key())
+                    };
+                    self.fail(Error::config(ErrorCode::UrlTooLong, e).context(format!("{what}: ")));
+                }
             }
             Settlement::Fail(e) => {
                 self.fail(e.context(format!("{what}: ")));

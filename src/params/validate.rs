@@ -13,7 +13,7 @@ use super::check::{
     check_xml_name, missing, parse_int, parse_proxy, shown, to_u32, to_usize, unknown_key_warning, IntSpec, Problems,
 };
 use super::table::{self, Kind, PARAMS};
-use super::{Config, DataSource, Parsed, Proxy, MIB};
+use super::{Config, DataSource, HttpMethod, Parsed, Proxy, MIB};
 use crate::error::{Error, ErrorCode};
 use crate::last_run_time;
 use crate::qualys::DATA_SOURCE_VALUES;
@@ -55,6 +55,8 @@ struct Validation<'a> {
     ca_cert: Option<String>,
     proxy: Option<Proxy>,
     root_node: Option<String>,
+    /// The value of each choice parameter other than `dataSource`, when valid.
+    choices: BTreeMap<&'static str, &'static str>,
 }
 
 impl<'a> Validation<'a> {
@@ -108,6 +110,7 @@ impl<'a> Validation<'a> {
             ca_cert: None,
             proxy: None,
             root_node: None,
+            choices: BTreeMap::new(),
         }
     }
 
@@ -138,7 +141,8 @@ impl<'a> Validation<'a> {
     /// Checks one parameter by its kind.
     fn check(&mut self, p: &'static table::Param) {
         match p.kind {
-            Kind::Choice(_) => self.check_data_source(p.key),
+            Kind::Choice(_) if p.key == "dataSource" => self.check_data_source(p.key),
+            Kind::Choice(values) => self.check_choice(p.key, values),
             Kind::Url => {
                 if let Some(ds) = self.data_source.filter(|d| d.url_key() == p.key) {
                     self.check_url(ds);
@@ -217,6 +221,25 @@ impl<'a> Validation<'a> {
                     let msg = format!("{}; set it to one of {DATA_SOURCE_VALUES}", self.missing(key));
                     self.problems.add(key, msg);
                 }
+            }
+        }
+    }
+
+    /// A choice parameter: one of `values`, exactly (missing or empty: the default, the first).
+    fn check_choice(&mut self, key: &'static str, values: &'static [&'static str]) {
+        let Some(v) = self.value_of(key) else { return };
+        match values.iter().find(|x| **x == v) {
+            Some(x) => {
+                self.choices.insert(key, x);
+            }
+            None => {
+                let hint = values
+                    .iter()
+                    .find(|x| x.eq_ignore_ascii_case(v))
+                    .map(|x| format!(" (did you mean {x}? values are case-sensitive)"))
+                    .unwrap_or_default();
+                let msg = format!("{} is not one of {}{hint}", shown(v, &self.red), values.join(", "));
+                self.problems.add(key, msg);
             }
         }
     }
@@ -395,6 +418,12 @@ impl<'a> Validation<'a> {
             output_chunk_bytes: to_usize(self.int("outputChunkMB")).saturating_mul(MIB),
             kb_chunk_size: to_u32(self.int("kbChunkSize")),
             concurrency: to_u32(self.int("concurrency")),
+            http_method: match self.choices.get("httpMethod").copied() {
+                Some("GET") => HttpMethod::Get,
+                Some("POST") => HttpMethod::Post,
+                _ => HttpMethod::Auto,
+            },
+            skip_stalled_hosts: self.bool("skipStalledHosts"),
         };
         Ok(Parsed { config, warnings })
     }

@@ -9,6 +9,19 @@
 use super::DataSource;
 use crate::url::Url;
 
+/// The longest request URL (scheme, host, path and query, in bytes) that `httpMethod=auto` sends as
+/// a GET; a longer one goes as a POST with the query as an `application/x-www-form-urlencoded` body.
+///
+/// Why 2,000: it is the common safe bound for a URL anywhere on the way. HTTP itself sets none
+/// (RFC 9110 only recommends accepting at least 8,000 octets), but what sits in between does:
+/// Apache's default `LimitRequestLine` is 8,190 bytes and nginx's header buffer 8 KiB, some API
+/// gateways, TLS-inspecting proxies and load balancers cut at 4 KiB or less, and clients and
+/// sitemaps have long used ~2,000 (2,083 in old browsers, 2,048 in the sitemap protocol); Qualys's
+/// own front end answered 414 to long GETs (elastic issue 12731). The old script's URLs are
+/// 100-400 bytes, so a normal run never switches; a POST costs nothing extra, so switching early
+/// is safe.
+pub const MAX_GET_URL_BYTES: usize = 2000;
+
 /// Query parameters that select an explicit ID set: a URL carrying one is used as given.
 pub const ID_SELECTORS: [&str; 3] = ["ids", "id_min", "id_max"];
 

@@ -259,6 +259,30 @@ test('GET and POST (form body) both work and merge', async () => {
   assert.equal(next.searchParams.get('details'), 'All', 'POSTed parameters are in the next-page URL');
 });
 
+test('a request target over maxUrlBytes gets 414 (GET or POST), a long query as a POST body does not', async () => {
+  const s = await sim({ hosts: 30 });
+  assert.equal(s.options.maxUrlBytes, 8190, 'on by default at Apache\'s LimitRequestLine');
+  const ids = Array.from({ length: 1200 }, (_, i) => 9000000 + i).join(',');
+  const query = `action=list&details=All&ids=${s.model.hostIdAt(3)},${ids}`;
+  const get = await request(`${s.url}${HOSTS}?${query}`);
+  assert.equal(get.status, 414);
+  assert.match(get.text, /Request-URI Too Long/);
+  const post = await request(`${s.url}${HOSTS}`, { body: query });
+  assert.equal(post.status, 200);
+  assert.deepEqual(hostIdsOf(post.text), [s.model.hostIdAt(3)]);
+  const entries = s.log.entries.slice(-2);
+  assert.deepEqual(entries.map((e) => [e.method, e.status]), [['GET', 414], ['POST', 200]]);
+  assert.ok(entries[0].urlBytes > 8190 && entries[0].bodyBytes === null);
+  assert.equal(entries[1].bodyBytes, Buffer.byteLength(query));
+  assert.equal(Number(entries[1].contentLength), Buffer.byteLength(query));
+  assert.equal(entries[1].contentType, 'application/x-www-form-urlencoded');
+  // The limit is an option; 0 switches it off.
+  const low = await sim({ hosts: 5, maxUrlBytes: 60 });
+  assert.equal((await request(`${low.url}${HOSTS}?action=list&details=All&truncation_limit=4&x=${'1'.repeat(40)}`)).status, 414);
+  const off = await sim({ hosts: 5, maxUrlBytes: 0 });
+  assert.equal((await request(`${off.url}${HOSTS}?${query}`)).status, 200);
+});
+
 test('errors: unknown parameter 1901, bad values 1905, missing action 1903', async () => {
   const s = await sim({ hosts: 5, kb: 10 });
   const r = await request(`${s.url}${DET}?action=list&foo=1&bar=2`);

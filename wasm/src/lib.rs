@@ -373,7 +373,8 @@ impl JsFeed {
         o.into()
     }
 
-    /// `{kind:"send", id, method, url, headers:[[k,v]...], page, attempt}` (start it, poll again) |
+    /// `{kind:"send", id, method, url, body, headers:[[k,v]...], page, attempt}` (start it, poll
+    /// again; `body` is the form body of a POST, `null` for a GET) |
     /// `{kind:"wait", ms, reason}` (sleep up to ms or until a response settles) |
     /// `{kind:"pending"}` (wait until a response settles) | `{kind:"done", summary}` | `{kind:"fail", error}`.
     pub fn poll(&mut self, now_ms: JsValue) -> Result<JsValue, JsValue> {
@@ -385,6 +386,7 @@ impl JsFeed {
                 set(&o, "id", req.id as f64);
                 set(&o, "method", req.method.as_str());
                 set(&o, "url", req.url.as_str());
+                set(&o, "body", req.body.as_deref().map_or(JsValue::NULL, JsValue::from_str));
                 let headers = Array::new();
                 for (k, v) in req.all_headers() {
                     headers.push(&Array::of2(&JsValue::from_str(&k), &JsValue::from_str(&v)));
