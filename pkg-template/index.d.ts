@@ -92,6 +92,8 @@ export interface Summary {
   duplicatesSkipped: number;
   /** Records whose ID lay outside the ID range their request asked for (skipped). */
   outOfWindowSkipped: number;
+  /** Hosts skipped because Qualys could not deliver them even alone (skipStalledHosts=True): the first 64; warnings.stalledHost counts all. */
+  stalledHostsSkipped: number[];
   highestId: number | null;
   /** The LastRunTime substituted into the URL (YYYY-MM-DDTHH:MM:SSZ), if any. */
   lastRunTimeUsed: string | null;

@@ -29,7 +29,7 @@ fn params(source: &str, url: &str, extra: &[(&str, &str)]) -> Vec<(String, Strin
 #[derive(Clone, Debug)]
 struct Sent {
     n: usize,
-    #[allow(dead_code)] // read by the adaptive page size tests
+    #[allow(dead_code)] // when it was sent, for debugging a failing test
     at: i64,
     method: Method,
     /// The URL on the request line.
@@ -68,7 +68,6 @@ impl Sent {
 enum Reply {
     /// A whole response after `ms`.
     Whole { status: u16, body: String, ms: i64 },
-    #[allow(dead_code)] // used by the adaptive page size tests
     /// The transport's idle or whole-response limit fires (`ETIMEDOUT`) after `ms`, having
     /// received the head and the first `bytes` of `body` (none: before the head).
     Timeout { body: Option<String>, bytes: usize, ms: i64 },
@@ -91,7 +90,6 @@ impl Run {
     fn warns(&self, needle: &str) -> usize {
         self.logs.iter().filter(|(l, t)| *l == Level::Warn && t.contains(needle)).count()
     }
-    #[allow(dead_code)] // used by the adaptive page size tests
     fn log_has(&self, needle: &str) -> bool {
         self.logs.iter().any(|(_, t)| t.contains(needle))
     }
@@ -177,11 +175,18 @@ fn drive(params: &[(String, String)], tokens: &Tokens, mut serve: impl FnMut(&Se
 struct Qualys {
     hosts: Vec<u64>,
     per_host: u64,
+    /// Hosts the host list has but the detection API leaves out (no matching detection).
+    bare: Vec<u64>,
 }
 
 impl Qualys {
     fn new(n: u64, per_host: u64) -> Qualys {
-        Qualys { hosts: (0..n).map(|i| 1000 + i * 7 + (i % 3)).collect(), per_host }
+        Qualys { hosts: (0..n).map(|i| 1000 + i * 7 + (i % 3)).collect(), per_host, bare: Vec::new() }
+    }
+
+    /// The hosts the detection API lists.
+    fn detection_hosts(&self) -> Vec<u64> {
+        self.hosts.iter().copied().filter(|h| !self.bare.contains(h)).collect()
     }
 
     /// The hosts a request selects: `ids`, `id_min`, `id_max` (in ID order). The catch-up
@@ -196,10 +201,12 @@ impl Qualys {
         let ids: Option<Vec<u64>> = s
             .q("ids")
             .map(|v| v.split("%2C").flat_map(|x| x.split(',')).filter_map(|x| x.trim().parse().ok()).collect());
+        let detections = s.target.split('?').next().unwrap_or("").ends_with("/vm/detection/");
         self.hosts
             .iter()
             .copied()
             .filter(|h| *h >= lo && *h <= hi && ids.as_ref().is_none_or(|l| l.contains(h)))
+            .filter(|h| !detections || !self.bare.contains(h))
             .collect()
     }
 
@@ -516,4 +523,340 @@ fn a_post_run_resumes_from_its_checkpoint_like_a_get_run() {
     let mut all = hosts_of("detections", &run1.output);
     all.extend(hosts_of("detections", &run2.output));
     assert_eq!(all, chosen, "each chosen host once across both runs");
+}
+
+// ---- adaptive page size ------------------------------------------------------------------------
+
+/// Where a host's record starts in a document (a server stalling there has sent what precedes it).
+fn record_start(doc: &str, host: u64) -> Option<usize> {
+    doc.find(&format!("<HOST><ID>{host}</ID>"))
+}
+
+/// The `truncation_limit` and `id_min` of each request of a page fetch (not a lookup).
+fn sizes(run: &Run) -> Vec<(u64, Option<u64>)> {
+    run.sent
+        .iter()
+        .filter(|s| s.q("details").as_deref() != Some("None"))
+        .map(|s| (s.num("truncation_limit").unwrap_or(0), s.num("id_min")))
+        .collect()
+}
+
+#[test]
+fn a_page_that_times_out_is_asked_again_for_half_as_many_hosts_and_later_pages_grow_back() {
+    let q = Qualys::new(40, 2);
+    // Slow in proportion to the page: 70 s per host, the idle limit 300 s: 4 hosts fit, 8 do not.
+    for source in ["detections", "hosts"] {
+        let url = if source == "hosts" { HOSTS_URL } else { DET_URL };
+        let run = drive(&params(source, url, &[("batchSize", "8"), ("maxRetry", "0")]), &Tokens::default(), |s| {
+            let n = q.page(s).0.len() as i64;
+            if n * 70_000 > 300_000 {
+                Reply::Timeout { body: None, bytes: 0, ms: 300_000 }
+            } else {
+                Reply::Whole { status: 200, body: q.answer(s), ms: n * 70_000 }
+            }
+        });
+        let summary = run.outcome.clone().unwrap_or_else(|e| panic!("{source}: {e}"));
+        assert_eq!(hosts_of(source, &run.output), q.hosts, "{source}: every host once, in order");
+        let sz = sizes(&run);
+        // 8 times out, the same place asked for 4; the next page asks for 8 again (doubled), ...
+        for w in sz.windows(2) {
+            if w[0].0 == 8 {
+                assert_eq!(w[1], (4, w[0].1), "{source}: half as many hosts from the same id_min: {sz:?}");
+            }
+        }
+        assert_eq!(sz.iter().filter(|x| x.0 == 8).count(), 10, "{source}: every page first tried at batchSize: {sz:?}");
+        // The last page holds only 4 hosts: it needs no smaller retry.
+        assert_eq!(sz.iter().filter(|x| x.0 == 4).count(), 9, "{source}: {sz:?}");
+        assert_eq!(summary.retries, 9, "{source}: each smaller page is a retry, none counted against maxRetry=0");
+        assert_eq!(run.warns("asking again for 4 hosts instead of 8"), 9, "{source}");
+    }
+    // One slow page: the run is back at batchSize right after it.
+    let run = drive(&params("detections", DET_URL, &[("batchSize", "8")]), &Tokens::default(), |s| {
+        if s.n == 2 || s.n == 3 {
+            Reply::Timeout { body: None, bytes: 0, ms: 300_000 }
+        } else {
+            ok(q.answer(s))
+        }
+    });
+    run.outcome.clone().expect("success");
+    assert_eq!(hosts_of("detections", &run.output), q.hosts);
+    let sz = sizes(&run);
+    let p2 = sz[1].1;
+    assert_eq!(&sz[..6], &[(8, None), (8, p2), (4, p2), (2, p2), (4, sz[4].1), (8, sz[5].1)], "{sz:?}");
+    assert!(sz[6..].iter().all(|x| x.0 == 8), "{sz:?}");
+    assert!(run.log_has("the next pages ask for 8 again"));
+}
+
+#[test]
+fn server_errors_shrink_the_page_from_the_second_in_a_row_and_max_retry_zero_still_fails_on_the_first() {
+    let q = Qualys::new(30, 1);
+    // Qualys answers 503 for any page of more than 2 hosts.
+    let serve = |s: &Sent| {
+        if q.page(s).0.len() > 2 {
+            Reply::Whole { status: 503, body: "<html>Service Unavailable</html>".into(), ms: 10 }
+        } else {
+            ok(q.answer(s))
+        }
+    };
+    let run = drive(&params("hosts", HOSTS_URL, &[("batchSize", "8"), ("maxRetry", "1")]), &Tokens::default(), serve);
+    run.outcome.clone().expect("success");
+    assert_eq!(hosts_of("hosts", &run.output), q.hosts);
+    let sz = sizes(&run);
+    // page 1: 8 (503, retry 1 of 1), 8 (503 again: shrink), 4 (503: shrink), 2 (done); page 2 asks for 4 ...
+    assert_eq!(&sz[..5], &[(8, None), (8, None), (4, None), (2, None), (4, sz[4].1)], "{sz:?}");
+    assert_eq!(
+        run.warns("failed again with a server error"),
+        run.sent.len() - 1 - run.warns("retry 1 of 1") - 14,
+        "{sz:?}"
+    );
+    // maxRetry=0: the first 503 fails the run, as before.
+    let run = drive(&params("hosts", HOSTS_URL, &[("batchSize", "8"), ("maxRetry", "0")]), &Tokens::default(), serve);
+    assert_eq!(run.outcome.clone().expect_err("fails").code(), ErrorCode::Http5xx);
+    assert_eq!(run.sent.len(), 1);
+    // A reset connection is no matter of size: never a smaller page.
+    let run = drive(&params("hosts", HOSTS_URL, &[("batchSize", "8"), ("maxRetry", "2")]), &Tokens::default(), |s| {
+        if s.n <= 2 {
+            Reply::Whole { status: 200, body: q.answer(s)[..200].to_string(), ms: 10 }
+        } else {
+            ok(q.answer(s))
+        }
+    });
+    run.outcome.clone().expect("success");
+    assert!(sizes(&run).iter().all(|x| x.0 == 8), "{:?}", sizes(&run));
+}
+
+/// A server on which `stalled` hosts never arrive: a page holding one sends what precedes it, then
+/// nothing until the idle limit (300 s).
+fn stalling<'a>(q: &'a Qualys, stalled: &'a [u64]) -> impl FnMut(&Sent) -> Reply + 'a {
+    move |s: &Sent| {
+        let doc = q.answer(s);
+        let (page, _) = q.page(s);
+        let lookup = s.q("details").as_deref() == Some("None");
+        match stalled.iter().find(|h| page.contains(h)).filter(|_| !lookup) {
+            Some(h) => Reply::Timeout { bytes: record_start(&doc, *h).unwrap_or(0), body: Some(doc), ms: 300_000 },
+            None => ok(doc),
+        }
+    }
+}
+
+#[test]
+fn a_host_that_cannot_be_delivered_even_alone_fails_the_run_naming_it_with_the_checkpoint_kept() {
+    let q = Qualys::new(30, 2);
+    let bad = q.hosts[13];
+    for (source, extra) in [
+        ("hosts", vec![]),
+        ("detections", vec![]),
+        ("hosts", vec![("concurrency", "2")]),
+        ("detections", vec![("concurrency", "2")]),
+    ] {
+        let url = if source == "hosts" { HOSTS_URL } else { DET_URL };
+        let mut p = vec![("batchSize", "8"), ("maxRetry", "1")];
+        p.extend(extra.iter().copied());
+        let label = format!("{source} {extra:?}");
+        let run = drive(&params(source, url, &p), &Tokens::default(), stalling(&q, &[bad]));
+        let e = run.outcome.clone().expect_err("fails");
+        assert_eq!(e.code(), ErrorCode::HostStalled, "{label}: {e}");
+        assert_eq!(e.blame(), qualys_vm_transporter::Blame::Server);
+        assert!(e.message().contains(&format!("host ID {bad}")), "{label}: {e}");
+        assert!(e.message().contains("skipStalledHosts=True"), "{label}: {e}");
+        let before: Vec<u64> = q.hosts.iter().copied().filter(|h| *h < bad).collect();
+        let got = hosts_of(source, &run.output);
+        if extra.is_empty() {
+            assert_eq!(got, before, "{label}: every host before it, once");
+        } else {
+            // Parallel ranges: the other windows went on meanwhile.
+            let mut sorted = got.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            assert_eq!(sorted.len(), got.len(), "{label}: no host twice");
+            assert!(before.iter().all(|h| got.contains(h)) && !got.contains(&bad), "{label}: {got:?}");
+        }
+        assert!(!run.checkpoint.is_empty(), "{label}: the checkpoint is kept");
+        let lookups: Vec<&Sent> = run
+            .sent
+            .iter()
+            .filter(|s| s.q("truncation_limit").as_deref() == Some("1") && s.q("details").as_deref() == Some("None"))
+            .collect();
+        if extra.is_empty() {
+            assert_eq!(lookups.len(), 1, "{label}: one host-list lookup");
+            assert!(lookups[0].target.contains("/fo/asset/host/?"), "{label}: {}", lookups[0].target);
+            // The retries of the stalled page start after the last host written (q.hosts[12]).
+            assert_eq!(
+                lookups[0].num("id_min"),
+                Some(q.hosts[12] + 1),
+                "{label}: from where the page of one host started"
+            );
+        } else {
+            assert!(lookups.is_empty(), "{label}: the discovery named it");
+        }
+        // The detection APIs confirm with a page narrowed to the host; the host list needs not.
+        let probes = run.sent.iter().filter(|s| s.num("id_max") == Some(bad)).count();
+        assert_eq!(probes, usize::from(source == "detections"), "{label}");
+        // Bounded: batchSize 8 -> 4 -> 2 -> 1 (3 smaller pages), then maxRetry=1 at 1, the lookup
+        // or probe; plus the pages before.
+        assert!(run.sent.len() <= 2 + 1 + 3 + 2 + 2 + 2, "{label}: {} requests", run.sent.len());
+        // The next run resumes before the host: once Qualys delivers it, nothing is missing.
+        let tokens = Tokens { previous_run_context: Some(run.checkpoint.clone()), ..Tokens::default() };
+        let run2 = drive(&params(source, url, &p), &tokens, |s| ok(q.answer(s)));
+        run2.outcome.clone().unwrap_or_else(|e| panic!("{label}: resumed: {e}"));
+        let mut all = hosts_of(source, &run.output);
+        all.extend(hosts_of(source, &run2.output));
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all, q.hosts, "{label}: across both runs");
+    }
+}
+
+#[test]
+fn skip_stalled_hosts_skips_them_warns_lists_them_and_never_counts_them_as_written() {
+    let q = Qualys::new(30, 2);
+    let bad = [q.hosts[5], q.hosts[6], q.hosts[20]];
+    for (source, extra) in [("hosts", vec![]), ("detections", vec![]), ("detections", vec![("concurrency", "3")])] {
+        let url = if source == "hosts" { HOSTS_URL } else { DET_URL };
+        let mut p = vec![("batchSize", "8"), ("maxRetry", "0"), ("skipStalledHosts", "True")];
+        p.extend(extra.iter().copied());
+        let label = format!("{source} {extra:?}");
+        let run = drive(&params(source, url, &p), &Tokens::default(), stalling(&q, &bad));
+        let summary = run.outcome.clone().unwrap_or_else(|e| panic!("{label}: {e}"));
+        let want: Vec<u64> = q.hosts.iter().copied().filter(|h| !bad.contains(h)).collect();
+        let mut got = hosts_of(source, &run.output);
+        got.sort_unstable();
+        assert_eq!(got, want, "{label}: every other host once");
+        let mut skipped = summary.stalled_hosts_skipped.clone();
+        skipped.sort_unstable();
+        assert_eq!(skipped, bad, "{label}: listed in the summary");
+        assert_eq!(summary.warnings.get("stalledHost"), Some(&3), "{label}");
+        for h in bad {
+            assert_eq!(run.warns(&format!("host ID {h} even in a page of its own")), 1, "{label}: one WARN for {h}");
+        }
+        assert!(
+            run.log_has(&format!("stalled hosts skipped (not written): {}", bad[0])) || extra.len() == 1,
+            "{label}: in the done line"
+        );
+    }
+    // A run that fails after skipping a host leaves a checkpoint before that host: a resumed run
+    // tries it again (and gets it once Qualys delivers it).
+    let p = params("hosts", HOSTS_URL, &[("batchSize", "8"), ("maxRetry", "0"), ("skipStalledHosts", "True")]);
+    let mut stall = stalling(&q, &bad[..1]);
+    let run = drive(&p, &Tokens::default(), |s| {
+        if s.num("id_min").is_some_and(|m| m > q.hosts[15]) {
+            Reply::Whole { status: 200, body: q.answer(s)[..300].to_string(), ms: 10 }
+        } else {
+            stall(s)
+        }
+    });
+    assert_eq!(run.outcome.clone().expect_err("fails later").code(), ErrorCode::TruncatedPage);
+    let written = hosts_of("hosts", &run.output);
+    assert!(written.contains(&q.hosts[10]) && !written.contains(&bad[0]), "{written:?}");
+    let tokens = Tokens { previous_run_context: Some(run.checkpoint.clone()), ..Tokens::default() };
+    let run2 = drive(&p, &tokens, |s| ok(q.answer(s)));
+    run2.outcome.clone().expect("resumed");
+    let again = hosts_of("hosts", &run2.output);
+    assert_eq!(again.first(), Some(&bad[0]), "the resumed run starts at the skipped host: {again:?}");
+    let mut all = written.clone();
+    all.extend(again);
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all, q.hosts);
+}
+
+#[test]
+fn a_lookup_naming_a_host_without_detections_is_checked_before_any_host_is_blamed() {
+    let mut q = Qualys::new(20, 1);
+    let (bare, bad) = (q.hosts[8], q.hosts[9]);
+    q.bare = vec![bare];
+    // Pages of 3 detection hosts: the third holds q.hosts[6], [7] and the stalled [9] (8 has no
+    // detection): its retries start after [7], where the host list names [8] first.
+    let p = params("detections", DET_URL, &[("batchSize", "3"), ("maxRetry", "0"), ("skipStalledHosts", "True")]);
+    let run = drive(&p, &Tokens::default(), stalling(&q, &[bad]));
+    let summary = run.outcome.clone().expect("success");
+    assert_eq!(summary.stalled_hosts_skipped, [bad], "the stalled host, not the one without detections");
+    let want: Vec<u64> = q.detection_hosts().into_iter().filter(|h| *h != bad).collect();
+    assert_eq!(hosts_of("detections", &run.output), want);
+    // The lookup named the bare host first; the page narrowed to it completed (empty), so the run
+    // went on after it and looked again.
+    let narrowed: Vec<u64> = run.sent.iter().filter_map(|s| s.num("id_max")).collect();
+    assert_eq!(narrowed, [bare, bad], "{:?}", run.sent.iter().map(|s| &s.target).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_lookup_that_fails_too_ends_the_run_with_the_page_failure_and_no_host_blamed() {
+    let q = Qualys::new(12, 1);
+    let p = params("hosts", HOSTS_URL, &[("batchSize", "4"), ("maxRetry", "1"), ("skipStalledHosts", "True")]);
+    // Nothing answers any more after the first page (a dead proxy): every request times out.
+    let run = drive(&p, &Tokens::default(), |s| {
+        if s.n == 1 {
+            ok(q.answer(s))
+        } else {
+            Reply::Timeout { body: None, bytes: 0, ms: 300_000 }
+        }
+    });
+    let e = run.outcome.clone().expect_err("fails");
+    assert_eq!(e.code(), ErrorCode::Network, "{e}");
+    assert!(e.message().contains("host-list request to name its host failed too"), "{e}");
+    assert!(run.summary.stalled_hosts_skipped.is_empty());
+    // page 2: 4, 2, 1, 1 (maxRetry=1), then the lookup and its retry.
+    assert_eq!(run.sent.len(), 1 + 4 + 2, "{:?}", sizes(&run));
+    assert!(!run.checkpoint.is_empty());
+}
+
+#[test]
+fn every_skipped_host_is_named_in_a_warning_and_the_summary_list_is_bounded() {
+    let q = Qualys::new(90, 1);
+    let bad: Vec<u64> = q.hosts[5..75].to_vec();
+    let p = params("hosts", HOSTS_URL, &[("batchSize", "4"), ("maxRetry", "0"), ("skipStalledHosts", "True")]);
+    let run = drive(&p, &Tokens::default(), stalling(&q, &bad));
+    let summary = run.outcome.clone().expect("success");
+    let want: Vec<u64> = q.hosts.iter().copied().filter(|h| !bad.contains(h)).collect();
+    assert_eq!(hosts_of("hosts", &run.output), want);
+    assert_eq!(summary.stalled_hosts_skipped, bad[..64].to_vec(), "the first 64, in order");
+    assert_eq!(summary.warnings.get("stalledHost"), Some(&70));
+    for h in &bad {
+        assert_eq!(run.warns(&format!("host ID {h} even in a page of its own")), 1, "{h} named");
+    }
+    assert!(run.log_has("and 50 more (see the summary)"), "the done line lists 20");
+}
+
+#[test]
+fn a_timeout_before_anything_answered_is_checked_with_one_small_request_before_any_page_shrinks() {
+    let q = Qualys::new(20, 1);
+    // Qualys answers, slowly: the first page times out, the check answers, the page shrinks.
+    let run = drive(&params("hosts", HOSTS_URL, &[("batchSize", "8"), ("maxRetry", "0")]), &Tokens::default(), |s| {
+        if q.page(s).0.len() > 4 && s.q("details").is_none() {
+            Reply::Timeout { body: None, bytes: 0, ms: 300_000 }
+        } else {
+            ok(q.answer(s))
+        }
+    });
+    run.outcome.clone().expect("success");
+    assert_eq!(hosts_of("hosts", &run.output), q.hosts);
+    let first: Vec<String> = run.sent.iter().take(3).map(|s| s.target.clone()).collect();
+    assert!(first[0].ends_with("truncation_limit=8"), "{first:?}");
+    assert!(first[1].contains("truncation_limit=1&details=None"), "the check: {first:?}");
+    assert!(first[2].ends_with("truncation_limit=4"), "{first:?}");
+    assert_eq!(
+        run.sent.iter().filter(|s| s.q("details").is_some()).count(),
+        1,
+        "checked once: later timeouts shrink at once"
+    );
+    // Nothing answers at all (a dead proxy): the page and the check, then the run fails, with the
+    // page's code, as fast as two attempts did before.
+    for max_retry in ["0", "2"] {
+        let run = drive(
+            &params("detections", DET_URL, &[("batchSize", "8"), ("maxRetry", max_retry)]),
+            &Tokens::default(),
+            |_| Reply::Timeout { body: None, bytes: 0, ms: 300_000 },
+        );
+        let e = run.outcome.clone().expect_err("fails");
+        assert_eq!(e.code(), ErrorCode::Network, "{e}");
+        assert!(e.message().contains("nothing answers"), "{e}");
+        assert_eq!(
+            run.sent.len(),
+            2,
+            "maxRetry={max_retry}: {:?}",
+            run.sent.iter().map(|s| &s.target).collect::<Vec<_>>()
+        );
+        assert!(run.sent[1].target.contains("/fo/asset/host/?") && run.sent[1].q("details").as_deref() == Some("None"));
+        assert!(run.summary.stalled_hosts_skipped.is_empty());
+    }
 }

@@ -30,6 +30,8 @@ usage: qualys-vm-transporter simulate [options]
                              http5xx:status=503,probability=0.1,seed=7
                              delay:ms=100-500
                            types: reset truncate http5xx generic_return expired slow bad_utf8 huge_record delay
+                             drip status hang page_cycle overlap ignore_window empty_pages id_range
+                             wait_header forged_text warnings_flood big_text slow_page stall_host gzip_bomb
   --keep-alive-every N     keep-alive comment every N records (default 250, 0 = never)
   --max-url-bytes N        answer 414 to a request target longer than N bytes (default 8190, 0 = never)
   --no-record-served       do not keep served record IDs in the log (long benchmarks)

@@ -49,7 +49,8 @@ class Served {
  * code (Qualys CODE of an error body, or null), fault (type or null), page, requestNo,
  * complete (body fully sent, closing root tag included), bytes, nextIdMin, nextUrl, durationMs,
  * urlBytes (length of the request target: path and query), contentType and contentLength (request
- * headers, or null), bodyBytes (bytes of a POST body received, or null),
+ * headers, or null), bodyBytes (bytes of a POST body received, or null), slowMs (the wait of a
+ * slow_page fault, or null),
  * served (Served: hostIds, qids, detections).
  */
 class Entry {
@@ -65,6 +66,7 @@ class Entry {
     this.contentType = fields.contentType || null;
     this.contentLength = fields.contentLength === undefined ? null : fields.contentLength;
     this.bodyBytes = null;
+    this.slowMs = null;
     this.status = null;
     this.code = null;
     this.fault = null;

@@ -8,7 +8,7 @@ const fs = require('fs');
 const path = require('path');
 const { createModel, toMs } = require('./generate');
 const { ENDPOINTS, ParamError, interpretParams, mergePairs } = require('./params');
-const { renderList, renderEmptyPage, withExtraWarnings, bigSimpleReturn, urlFromPairs, simpleReturn, genericReturn, http5xxBody } = require('./render');
+const { renderList, renderEmptyPage, withExtraWarnings, bigSimpleReturn, urlFromPairs, simpleReturn, genericReturn, http5xxBody, pageHosts } = require('./render');
 const { Limits } = require('./limits');
 const { Faults, delayMs } = require('./faults');
 const { RequestLog, redactParams } = require('./log');
@@ -78,8 +78,13 @@ function writeRawStatus(req, f) {
   if (f.close) sock.end();
 }
 
+/**
+ * The key of a page in its chain: the endpoint and the parameters, sorted, without
+ * truncation_limit (a client asking again for fewer hosts from the same place, or growing its
+ * pages back, is at the same place in the chain).
+ */
 function canonicalKey(endpoint, pairs) {
-  return endpoint + '?' + pairs.slice().sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+  return endpoint + '?' + pairs.filter(([k]) => k !== 'truncation_limit').sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
     .map(([k, v]) => `${k}=${v}`).join('&');
 }
 
@@ -294,6 +299,9 @@ async function startSimulator(options = {}) {
       keepAliveEvery: opts.keepAliveEvery,
       evaluationComments: opts.evaluationComments,
       inject: f && (f.type === 'bad_utf8' || f.type === 'huge_record') ? f : undefined,
+      // stall_host: on the record pages of the host list and detections, not the ID listings
+      // (details=None), which a client asks to find out which host it is.
+      stallHost: f && f.type === 'stall_host' && p.details !== 'None' ? (f.hostId !== undefined ? f.hostId : model.hostIdAt(Math.min(f.index, model.hostCount - 1))) : undefined,
       mark: pump.mark,
       onNextPage: (nextId, url) => {
         entry.nextIdMin = nextId; entry.nextUrl = url;
@@ -304,6 +312,13 @@ async function startSimulator(options = {}) {
         state.chainOf.set(nextKey, firstPairs);
       },
     };
+    if (f && f.type === 'slow_page' && endpoint !== 'kb' && p.details !== 'None' && !empty) {
+      // A page of N hosts takes N x msPerHost before its first byte, holding its concurrency slot.
+      const ms = pageHosts(ctx) * f.msPerHost;
+      entry.slowMs = ms;
+      await sleep(ms);
+      if (res.destroyed || res.writableEnded) return;
+    }
     entry.status = 200;
     res.statusCode = 200;
     res.setHeader('Content-Type', 'application/xml');

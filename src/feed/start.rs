@@ -190,6 +190,7 @@ impl Feed {
             redactor,
             retry_reason: String::new(),
             post: false,
+            answered: false,
         };
         for (level, kind, text) in early {
             match kind {

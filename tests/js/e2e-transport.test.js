@@ -134,3 +134,80 @@ test('httpMethod=GET with a URL the server refuses fails with URL_TOO_LONG namin
     }
   }
 });
+
+// ---- adaptive page size ------------------------------------------------------------------------
+
+/** Runs each case on a simulator of its own, all at once (the runs mostly wait on timeouts). */
+async function inParallel(t, cases, simOptions, run) {
+  const sims = await Promise.all(cases.map((c) => u.startSim(simOptions(c))));
+  t.after(() => Promise.all(sims.map((s) => s.close())));
+  return Promise.all(cases.map((c, i) => run(sims[i], c)));
+}
+
+test('a page that times out is asked again for half as many hosts, from the same place, and the next page grows back', { timeout: 120000 }, async (t) => {
+  // slow_page: a page of N hosts takes N x 400 ms before its first byte; requestTimeoutSec=5:
+  // 16 hosts (6.4 s) time out, 8 (3.2 s) do not.
+  const cases = [['detections', '6x'], ['detections', 'node'], ['detections', '2025'], ['hosts', '6x'], ['hostDetections', '6x']];
+  await inParallel(t, cases, ([ds]) => ({ hosts: 24, detectionsPerHost: 2, kb: 20, seed: 41,
+    faults: [{ type: 'slow_page', msPerHost: 400, endpoint: u.ENDPOINT[ds] }] }), async (sim, [ds, mode]) => {
+    const label = `${ds} (${mode})`;
+    const exp = u.expected(sim.model, ds, FIRST_RUN_SINCE);
+    const r = await u.runScript(sim, u.paramsFor(sim, ds, { batchSize: 16, requestTimeoutSec: 5, maxRetry: 0 }), { mode, timeoutMs: 110000 });
+    u.assertOk(r, label);
+    u.assertExactOutput(sim.model, ds, r.text, exp, { label });
+    // The first page times out before anything answered: one small host-list request checks that
+    // Qualys answers at all; then the page is asked for half as many hosts from the same place.
+    const [check, ...others] = r.entries.filter((e) => e.params.details === 'None');
+    assert.ok(check && check.endpoint === 'hosts' && check.params.truncation_limit === '1' && check.status === 200, `${label}: the check`);
+    assert.equal(others.length, 0, `${label}: checked once`);
+    const asked = u.fetches(r.entries, ds).map((e) => [Number(e.params.truncation_limit), e.params.id_min, e.complete]);
+    assert.deepEqual(asked[0], [16, undefined, false], `${label}: the first page times out: ${JSON.stringify(asked)}`);
+    assert.deepEqual(asked[1], [8, undefined, true], `${label}: half as many hosts, same place`);
+    assert.equal(asked[2][0], 16, `${label}: the next page asks for batchSize again`);
+    assert.ok(r.summary.retries >= 1, `${label}: counted as retries (none against maxRetry=0)`);
+    assert.ok(r.logs.some((l) => / :: WARN :: page 1 timed out .*asking again for 8 hosts instead of 16, from the same place/.test(l)), `${label}: said so`);
+    if (ds !== 'hosts') assert.ok(r.logs.some((l) => / :: WARN :: page 2 timed out \(NETWORK.*asking again for 8 hosts instead of 16, from the same place/.test(l)), `${label}: page 2 shrinks at once`);
+  });
+});
+
+test('a host that never arrives: the run fails naming it (checkpoint kept), or skips it with skipStalledHosts=True', { timeout: 120000 }, async (t) => {
+  const cases = [
+    ['hosts', '6x', false], ['hostDetections', '6x', false], ['detections', '6x', false],
+    ['hosts', '6x', true], ['hostDetections', '6x', true], ['detections', '6x', true], ['detections', 'node', true], ['detections', '2025', true],
+  ];
+  await inParallel(t, cases, ([ds]) => ({ hosts: 14, detectionsPerHost: 2, detectionsSpread: 0, kb: 20, seed: 42,
+    faults: [{ type: 'stall_host', index: 6, endpoint: u.ENDPOINT[ds] }] }), async (sim, [ds, mode, skip]) => {
+    const label = `${ds} (${mode}) skipStalledHosts=${skip}`;
+    const bad = sim.model.hostIdAt(6);
+    const exp = u.expected(sim.model, ds, FIRST_RUN_SINCE);
+    const host = (k) => (ds === 'detections' ? Number(String(k).split(':')[0]) : k);
+    assert.ok(exp.keys.some((k) => host(k) === bad), `${label}: the stalled host has records`);
+    const params = u.paramsFor(sim, ds, { batchSize: 4, requestTimeoutSec: 5, maxRetry: 0, skipStalledHosts: skip ? 'True' : 'False' });
+    const r = await u.runScript(sim, params, { mode, timeoutMs: 110000 });
+    const lookups = r.entries.filter((e) => e.endpoint === 'hosts' && e.params.details === 'None' && e.params.truncation_limit === '1');
+    assert.equal(lookups.length, 1, `${label}: one host-list lookup names the host`);
+    const without = { keys: exp.keys.filter((k) => host(k) !== bad), byKey: exp.byKey };
+    if (!skip) {
+      const text = u.assertFailed(r, label, /HOST_STALLED/);
+      assert.match(text, new RegExp(`host ID ${bad}`), `${label}: names the host`);
+      assert.match(text, /skipStalledHosts=True/, `${label}: says what to set`);
+      assert.ok(r.previousRunContext, `${label}: the checkpoint is kept`);
+      const before = { keys: exp.keys.filter((k) => host(k) < bad), byKey: exp.byKey };
+      u.assertExactOutput(sim.model, ds, r.text, before, { label: `${label}: written before` });
+      // Once Qualys delivers the host again, the next run resumes there and completes the set.
+      sim.control.clearFaults();
+      const r2 = await u.runScript(sim, params, { mode, tokens: { LastRunTime: null, PreviousRunContext: r.previousRunContext, LastFileProcessed: null } });
+      u.assertOk(r2, `${label}: resumed`);
+      const rest = { keys: exp.keys.filter((k) => host(k) >= bad), byKey: exp.byKey };
+      u.assertExactOutput(sim.model, ds, r2.text, rest, { label: `${label}: resumed` });
+      return;
+    }
+    u.assertOk(r, label);
+    u.assertExactOutput(sim.model, ds, r.text, without, { label });
+    assert.deepEqual(r.summary.stalledHostsSkipped, [bad], `${label}: in the summary`);
+    assert.equal(r.summary.warnings.stalledHost, 1, `${label}`);
+    assert.equal(r.logs.filter((l) => new RegExp(` :: WARN :: .*host ID ${bad} even in a page of its own`).test(l)).length, 1, `${label}: one WARN`);
+    assert.ok(r.logs.some((l) => new RegExp(`done: .*stalled hosts skipped \\(not written\\): ${bad}`).test(l)), `${label}: on the done line`);
+    if (ds !== 'hosts') assert.ok(r.entries.some((e) => e.params.id_max === String(bad)), `${label}: confirmed with a page ending at it`);
+  });
+});

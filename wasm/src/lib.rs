@@ -290,6 +290,11 @@ fn summary_to_js(s: &feed::Summary) -> JsValue {
     set(&o, "chunks", s.chunks);
     set(&o, "duplicatesSkipped", num(s.duplicates_skipped));
     set(&o, "outOfWindowSkipped", num(s.out_of_window_skipped));
+    let stalled = Array::new();
+    for id in &s.stalled_hosts_skipped {
+        stalled.push(&num(*id));
+    }
+    set(&o, "stalledHostsSkipped", stalled);
     set(&o, "highestId", s.highest_id.map_or(JsValue::NULL, num));
     set(&o, "lastRunTimeUsed", opt_str(s.last_run_time_used.as_deref()));
     set(&o, "previousRunContext", s.previous_run_context.as_str());
