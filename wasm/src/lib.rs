@@ -311,6 +311,11 @@ fn summary_to_js(s: &feed::Summary) -> JsValue {
     set(&o, "chunks", s.chunks);
     set(&o, "duplicatesSkipped", num(s.duplicates_skipped));
     set(&o, "outOfWindowSkipped", num(s.out_of_window_skipped));
+    let stalled = Array::new();
+    for id in &s.stalled_hosts_skipped {
+        stalled.push(&num(*id));
+    }
+    set(&o, "stalledHostsSkipped", stalled);
     set(&o, "highestId", s.highest_id.map_or(JsValue::NULL, num));
     set(&o, "lastRunTimeUsed", opt_str(s.last_run_time_used.as_deref()));
     set(&o, "previousRunContext", s.previous_run_context.as_str());
@@ -394,7 +399,8 @@ impl JsFeed {
         o.into()
     }
 
-    /// `{kind:"send", id, method, url, headers:[[k,v]...], page, attempt}` (start it, poll again) |
+    /// `{kind:"send", id, method, url, body, headers:[[k,v]...], page, attempt}` (start it, poll
+    /// again; `body` is the form body of a POST, `null` for a GET) |
     /// `{kind:"wait", ms, reason}` (sleep up to ms or until a response settles) |
     /// `{kind:"pending"}` (wait until a response settles) | `{kind:"done", summary}` | `{kind:"fail", error}`.
     pub fn poll(&mut self, now_ms: JsValue) -> Result<JsValue, JsValue> {
@@ -406,6 +412,7 @@ impl JsFeed {
                 set(&o, "id", req.id as f64);
                 set(&o, "method", req.method.as_str());
                 set(&o, "url", req.url.as_str());
+                set(&o, "body", req.body.as_deref().map_or(JsValue::NULL, JsValue::from_str));
                 let headers = Array::new();
                 for (k, v) in req.all_headers() {
                     headers.push(&Array::of2(&JsValue::from_str(&k), &JsValue::from_str(&v)));
