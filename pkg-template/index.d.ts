@@ -63,6 +63,8 @@ export interface CustomParameters {
   rootNode?: ParamValue;
   /** records (default): Archer records with the ARCHER_* key fields; qualys: each VULN / HOST as Qualys sent it. */
   outputShape?: ParamValue;
+  /** Only test the connection (one light request); always ends as failed so LastRunTime stays. Default false. */
+  testConnection?: ParamValue;
   [key: string]: ParamValue;
 }
 
@@ -106,6 +108,18 @@ export interface Summary {
   elapsedMs: number;
   /** Warnings by kind (e.g. qualysWarning, invalidUtf8): how many occurred, logged or not. */
   warnings: Record<string, number>;
+  /** The connection test's report (testConnection=True), one finding per check; [] for a normal run. */
+  check: CheckFinding[];
+}
+
+/** One line of the connection test's report (Summary.check). */
+export interface CheckFinding {
+  /** What was checked. */
+  check: 'DNS/TCP' | 'proxy' | 'TLS' | 'credentials' | 'endpoint' | 'API version' | 'LastRunTime' | 'limits';
+  /** PASS works; WARN works but deserves a look; FAIL a real run would fail here; INFO nothing to test; SKIP not tested (an earlier check failed). */
+  outcome: 'PASS' | 'WARN' | 'FAIL' | 'INFO' | 'SKIP';
+  /** What was found and, for a failure, what to do. */
+  text: string;
 }
 
 /**
@@ -114,7 +128,7 @@ export interface Summary {
  */
 export type ErrorCode =
   | 'CONFIG_INVALID' | 'TLS_CERTIFICATE' | 'QUALYS_CREDENTIALS' | 'ACCESS_DENIED' | 'URL_NOT_FOUND'
-  | 'PROXY_AUTH_REQUIRED' | 'WRONG_ENDPOINT' | 'QUALYS_BAD_REQUEST' | 'URL_TOO_LONG' | 'QUALYS_ERROR'
+  | 'PROXY_AUTH_REQUIRED' | 'WRONG_ENDPOINT' | 'QUALYS_BAD_REQUEST' | 'URL_TOO_LONG' | 'CONNECTION_TEST_PASSED' | 'QUALYS_ERROR'
   | 'QUALYS_INTERNAL_ERROR' | 'HTTP_202' | 'HTTP_5XX' | 'HTTP_STATUS' | 'HTTP_UNUSABLE_STATUS'
   | 'NETWORK' | 'TRUNCATED_PAGE' | 'EMPTY_RESPONSE' | 'NOT_XML' | 'MALFORMED_XML' | 'XML_TOO_DEEP'
   | 'RECORD_TOO_LARGE' | 'UNEXPECTED_DOCUMENT' | 'INVALID_ID_SET' | 'NEXT_PAGE_URL_MISSING'
@@ -171,6 +185,8 @@ export interface TransportSettings {
   proxy: { url: string; authorization: string | null } | null;
   rootNode: string;
   dataSource: DataSource;
+  /** testConnection=True: a connection test (no output writer is needed; the run always ends as a failure). */
+  testConnection: boolean;
 }
 
 /** A request the core wants started now (without waiting for it). `headers` includes Authorization. */
@@ -202,6 +218,8 @@ export interface ResponseSink {
   body(chunk: Uint8Array): boolean;
   end(): void;
   error(code: string, message: string): void;
+  /** Optional, before head: the issuer of the server's TLS certificate, where the client exposes it. */
+  tls?(issuer: string): void;
 }
 
 export interface HttpAdapter {
@@ -368,6 +386,8 @@ export class Feed {
   summary(): Summary;
   /** The resume checkpoint a failure now would leave ("" when there is nothing to resume). */
   checkpoint(): string;
+  /** The issuer of the server's TLS certificate, when the HTTP client exposes it (shown by the connection test). */
+  noteTlsIssuer(issuer: string): void;
   free(): void;
 }
 

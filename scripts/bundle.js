@@ -6,7 +6,7 @@
 //       the shim's modules inlined behind a tiny CommonJS wrapper, the wasm-bindgen `nodejs` glue
 //       rewritten to take the module from an embedded string (raw DEFLATE + base64, decoded by
 //       js-shim/src/inflate.js: base64 of the raw module alone would pass 400 kB), and
-//       js-shim/archer-entry.js started last; the shim's comments are left out (the sources, with
+//       js-shim/archer-entry.js started last; the shim's comments and indentation are left out (the sources, with
 //       them, are in the repository and the npm package). It needs no require() at all (optional modules are
 //       guarded), ends with a newline so a `// SIG // ...` block can be appended, and is also the
 //       CLI (node qualys-vm-transporter.js run ...) and the library (require()).
@@ -134,6 +134,31 @@ function stripComments(src, id) {
     }
   }
   out += src.slice(at);
+  return out;
+}
+
+/**
+ * The module's source without the indentation of its lines (about 10% of the shim's bytes), except
+ * lines that start inside a template literal or a string (help texts keep their layout): the
+ * literals are found as tokens by a real tokenizer, so no text the code prints changes.
+ */
+function dropIndentation(src, id) {
+  let tokens;
+  try {
+    tokens = Array.from(acorn.tokenizer(src, { ecmaVersion: 'latest', allowHashBang: true, allowReturnOutsideFunction: true }));
+  } catch (e) {
+    return die(`${id}: cannot be tokenized to drop its indentation (${e.message})`);
+  }
+  const keep = tokens.filter((t) => t.type.label === 'template' || t.type.label === 'string').map((t) => [t.start, t.end]);
+  let out = '';
+  let k = 0;
+  let lineStart = 0;
+  for (const line of src.split('\n')) {
+    while (k < keep.length && keep[k][1] <= lineStart) k++;
+    const inside = k < keep.length && keep[k][0] < lineStart;
+    out += (lineStart ? '\n' : '') + (inside ? line : line.replace(/^[ \t]+/, ''));
+    lineStart += line.length + 1;
+  }
   return out;
 }
 
@@ -330,7 +355,7 @@ function buildSingleFile(version) {
   for (const id of ids) {
     let src = mods.get(id).replace(/\r\n/g, '\n');
     if (src.startsWith('#!')) src = src.slice(src.indexOf('\n') + 1);
-    if (id !== DATA_ID) src = stripComments(src, id);
+    if (id !== DATA_ID) src = dropIndentation(stripComments(src, id), id);
     src = renameCommonJs(src, id);
     if (!src.endsWith('\n')) src += '\n';
     out += `\n// ---- ${id} ----\n__defs[${JSON.stringify(id)}] = function (__exports, require, __module, __filename, __dirname) {\n${src}};\n`;

@@ -110,6 +110,7 @@ function publicTransport(t) {
     proxy: t.proxy ? { url: t.proxy.url, authorization: t.proxy.authorization ? '***' : null } : null,
     rootNode: t.rootNode,
     dataSource: t.dataSource,
+    testConnection: Boolean(t.testConnection),
   };
 }
 
@@ -393,6 +394,9 @@ async function runFeed(options) {
       entry.release();
       coreCall('handleResponseEnd', () => feed.handleResponseEnd(now(), id));
       afterSettle();
+    }),
+    tls: guarded('TLS issuer', (/** @type {string} */ issuer) => {
+      if (!finished && !entry.settled && typeof feed.noteTlsIssuer === 'function') coreCall('noteTlsIssuer', () => feed.noteTlsIssuer(secrets.scrub(String(issuer))));
     }),
     error: guarded('transport error', (/** @type {string} */ code, /** @type {string} */ message) => {
       if (finished || entry.settled) return;

@@ -25,14 +25,17 @@
 //! are counted in the summary and warned about once each); a chain of pages that does not
 //! advance, and every wait or claim of the server, is bounded; a failed run never ends in `Done`.
 
+mod check;
 mod classify;
 mod notes;
 mod pacer;
 mod start;
+mod transport;
 mod types;
 
 use std::collections::{BTreeMap, VecDeque};
 
+pub use self::check::{limits_text, Finding, Outcome};
 pub use self::classify::{RateHeaders, Settlement};
 pub use self::notes::{WarningKind, LOGGED_PER_KIND};
 pub use self::types::{Action, Level, LogLine, ProxySettings, Summary, TokenValues, Tokens, TransportSettings};
@@ -84,6 +87,8 @@ enum State {
 
 /// One data-feed run: the state machine (see the module documentation for the protocol).
 pub struct Feed {
+    /// The connection test (`testConnection=True`), when this run is one.
+    check: Option<check::Check>,
     config: Config,
     plan: Plan,
     state: State,
@@ -251,6 +256,9 @@ impl Feed {
             State::Finished => return Action::Done(self.summary.clone()),
             State::Failed(e) => return Action::Fail(e.clone()),
             State::Running => {}
+        }
+        if self.check.is_some() {
+            return self.check_poll(now_ms);
         }
         if self.plan.is_done() && self.in_flight.is_empty() {
             return self.finish(now_ms);
@@ -445,12 +453,12 @@ impl Feed {
             self.misuse("handle_transport_error", request_id);
             return;
         };
+        if let Some(c) = self.check.as_mut() {
+            c.transport = Some((code.to_string(), message.to_string()));
+        }
         let c = code.trim();
         attempt.timed_out = c.eq_ignore_ascii_case("ETIMEDOUT") || c.eq_ignore_ascii_case("ESOCKETTIMEDOUT");
-        let tls = code.contains("CERT")
-            || code.contains("SELF_SIGNED")
-            || code.starts_with("ERR_TLS")
-            || message.contains("certificate");
+        let tls = transport::classify(code, message) == transport::Failure::Tls;
         // The host's words: outside text, shown rendered and capped.
         let (code, message) = (text::server_text(code), text::server_text(message));
         let settlement = if tls {
@@ -460,7 +468,13 @@ impl Feed {
             ))
         } else {
             // Records completed before the failure are already written; the retry skips them.
-            Settlement::Retry(Error::network(ErrorCode::Network, format!("the connection failed ({code}: {message})")))
+            let (host_port, via_proxy) = self.connects_to();
+            let at = transport::Endpoint { host_port: &host_port, via_proxy, url_key: self.config.url_key() };
+            let advice = transport::advice(transport::classify(&code, &message), at);
+            Settlement::Retry(Error::network(
+                ErrorCode::Network,
+                format!("the connection failed ({code}: {message}). {advice}"),
+            ))
         };
         self.settle(now_ms, attempt, settlement);
     }
@@ -526,6 +540,13 @@ impl Feed {
     /// One record of a response: its ID for a discovery, else written unless already written in
     /// this run or outside the IDs its request asked for (see `crate::plan`).
     fn absorb_record(&mut self, request_id: u64, target: Target, tree: &crate::xml::Tree) {
+        if self.check.is_some() {
+            // A connection test writes nothing: the record is only counted.
+            if let Some(a) = self.in_flight.get_mut(&request_id) {
+                a.records = a.records.saturating_add(1);
+            }
+            return;
+        }
         if matches!(target, Target::Lookup(_)) {
             // A lookup answered with host records: their IDs name the host.
             if let Some(id) = tree.root().child_text("ID").and_then(|t| t.trim().parse::<u64>().ok()) {
@@ -616,6 +637,10 @@ impl Feed {
 
     fn settle(&mut self, now_ms: i64, attempt: Attempt, settlement: Settlement) {
         if matches!(self.state, State::Failed(_)) {
+            return;
+        }
+        if self.check.is_some() {
+            self.check_settle(attempt, settlement);
             return;
         }
         let what = self.what(&attempt);
@@ -917,6 +942,9 @@ impl Feed {
     /// nothing to resume: no progress yet, or the run finished). A host may keep the latest one so
     /// that it can still hand Archer a checkpoint if the core itself stops working.
     pub fn checkpoint_now(&self) -> String {
+        if let Some(c) = &self.check {
+            return c.incoming_context.clone();
+        }
         match &self.state {
             State::Running => self.checkpoint().map(|c| c.encode()).unwrap_or_default(),
             State::Failed(_) => self.summary.previous_run_context.clone(),
@@ -949,13 +977,17 @@ impl Feed {
             self.log(Level::Info, text);
         }
         self.summary.highest_id = self.plan.highest_id();
-        self.summary.previous_run_context = self.checkpoint().map(|c| c.encode()).unwrap_or_default();
+        // A connection test hands back the PreviousRunContext it was given, unchanged.
+        self.summary.previous_run_context = match &self.check {
+            Some(c) => c.incoming_context.clone(),
+            None => self.checkpoint().map(|c| c.encode()).unwrap_or_default(),
+        };
         self.log(Level::Error, e.to_string());
         let totals = self.notes.totals();
         if !totals.is_empty() {
             self.log(Level::Info, format!("warnings during this run: {totals}"));
         }
-        if !self.summary.previous_run_context.is_empty() {
+        if !self.summary.previous_run_context.is_empty() && self.check.is_none() {
             self.log(
                 Level::Info,
                 format!("the next run resumes from this checkpoint: {}", self.summary.previous_run_context),

@@ -173,4 +173,7 @@ pub struct Summary {
     /// Warnings by kind (see `WarningKind`): occurrences, logged or not, e.g.
     /// `{"qualysWarning": 20000, "invalidUtf8": 3}`. Empty when there were none.
     pub warnings: BTreeMap<String, u64>,
+    /// The connection test's report (`testConnection=True`), one finding per check; empty for a
+    /// normal run.
+    pub check: Vec<super::Finding>,
 }

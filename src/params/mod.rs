@@ -99,6 +99,9 @@ pub struct Config {
     /// `skipStalledHosts`: skip (and report) a host Qualys cannot deliver even alone, instead of
     /// failing the run; default false.
     pub skip_stalled_hosts: bool,
+    /// `testConnection`: run the connection test (one light request, no record written, always
+    /// ends as a failure) instead of the feed; default false.
+    pub test_connection: bool,
 }
 
 /// `httpMethod`: the HTTP method of the requests to Qualys.

@@ -294,6 +294,15 @@ pub const PARAMS: &[Param] = &[
         summary: "records (default): Archer records with the ARCHER_* key fields; qualys: each VULN / HOST as Qualys sent it.",
         doc: "Shape of each output record: `records` = one `VULN` / `HOST` / `DETECTION` record with the `ARCHER_*` key fields (Output schema); `qualys` = each `VULN` / `HOST` (with its `DETECTION_LIST` for the detection sources) as Qualys sent it, for a feed whose XSLT reads Qualys's own XML",
     },
+    Param {
+        key: "testConnection",
+        kind: Kind::Boolean { default: false },
+        required: Required::No,
+        default_text: "",
+        values_text: "True/False (any case)",
+        summary: "Only test the connection (one light request); always ends as failed so LastRunTime stays.",
+        doc: "Test the connection instead of running: one light request, no record written, a PASS/FAIL line per check (DNS/TCP, proxy, TLS, credentials, endpoint, API version, LastRunTime, limits); always ends as failed on purpose so Archer keeps LastRunTime and PreviousRunContext",
+    },
 ];
 
 /// The row of `key`, if it is a Custom Parameter.

@@ -433,6 +433,7 @@ impl<'a> Validation<'a> {
                 _ => HttpMethod::Auto,
             },
             skip_stalled_hosts: self.bool("skipStalledHosts"),
+            test_connection: self.bool("testConnection"),
         };
         Ok(Parsed { config, warnings })
     }

@@ -325,6 +325,15 @@ fn summary_to_js(s: &feed::Summary) -> JsValue {
         set(&w, kind, num(*n));
     }
     set(&o, "warnings", w);
+    let check = Array::new();
+    for f in &s.check {
+        let fo = Object::new();
+        set(&fo, "check", f.check);
+        set(&fo, "outcome", f.outcome.as_str());
+        set(&fo, "text", f.text.as_str());
+        check.push(&fo);
+    }
+    set(&o, "check", check);
     o.into()
 }
 
@@ -372,7 +381,7 @@ impl JsFeed {
             .map_err(|e| js_error(&e))
     }
 
-    /// `{ socketLimit, requestTimeoutMs, responseTimeoutMs, verifyCerts, caCert, proxy: {url, authorization}|null, rootNode, dataSource }`.
+    /// `{ socketLimit, requestTimeoutMs, responseTimeoutMs, verifyCerts, caCert, proxy: {url, authorization}|null, rootNode, dataSource, testConnection }`.
     pub fn transport(&self) -> JsValue {
         let t = self.inner.transport();
         let o = Object::new();
@@ -383,6 +392,7 @@ impl JsFeed {
         set(&o, "caCert", t.ca_cert.as_deref().map_or(JsValue::NULL, JsValue::from_str));
         set(&o, "rootNode", t.root_node.as_str());
         set(&o, "dataSource", self.inner.data_source().as_str());
+        set(&o, "testConnection", self.inner.is_connection_test());
         match t.proxy {
             Some(p) => {
                 let po = Object::new();
@@ -527,6 +537,15 @@ impl JsFeed {
     /// The counters so far; `warnings` is an object of kind -> count.
     pub fn summary(&self) -> JsValue {
         summary_to_js(self.inner.summary())
+    }
+
+    /// `noteTlsIssuer(issuer)`: the issuer of the server's TLS certificate, when the HTTP client
+    /// exposes it (shown by the connection test; ignored otherwise).
+    #[wasm_bindgen(js_name = noteTlsIssuer)]
+    pub fn note_tls_issuer(&mut self, issuer: JsValue) {
+        if let Some(text) = loose_text(&issuer) {
+            self.inner.note_tls_issuer(&text);
+        }
     }
 
     /// The resume checkpoint a failure at this moment would leave (`""` when there is nothing to

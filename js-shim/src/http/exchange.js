@@ -9,6 +9,8 @@
 //   sink.end()                                the body ended (or reading was stopped)
 //   sink.error(code, message)                 the request failed in transport (before or after
 //                                             the head); code is the platform's (ECONNRESET, ...)
+//   sink.tls(issuer)                          optional, before head: the issuer of the server's
+//                                             TLS certificate, where the client exposes it
 // Exactly one of end/error, once. guardSink makes late or repeated calls harmless and resolves the
 // promise send() returns when the exchange is over.
 //
@@ -35,7 +37,7 @@
 /**
  * The sink an adapter's exchange function reports to: the contract's calls, plus dispatched() and
  * timedOut() (see exchange), and whether the exchange is over or has seen the head.
- * @typedef {ResponseSink & {dispatched(): void, timedOut(): void, readonly over: boolean, readonly headSeen: boolean}} ExchangeSink
+ * @typedef {ResponseSink & {tls(issuer: string): void, dispatched(): void, timedOut(): void, readonly over: boolean, readonly headSeen: boolean}} ExchangeSink
  */
 
 /** The whole-response limit when the core does not say: this many idle limits. */
@@ -166,9 +168,25 @@ function guardSink(sink, done) {
       sink.error(code, message);
       done();
     },
+    /** @param {string} issuer */
+    tls(issuer) {
+      if (!over && !headSeen && sink.tls) sink.tls(issuer);
+    },
     get over() { return over; },
     get headSeen() { return headSeen; },
   };
+}
+
+/**
+ * Reports the issuer of a response's TLS certificate (Node's TLS sockets expose it) to the sink.
+ * @param {any} res the client's response (its socket, when TLS, has getPeerCertificate)
+ * @param {{tls(issuer: string): void}} s
+ */
+function reportIssuer(res, s) {
+  try {
+    const c = res && res.socket && typeof res.socket.getPeerCertificate === 'function' ? res.socket.getPeerCertificate() : null;
+    if (c && c.issuer && typeof c.issuer === 'object') s.tls(Object.entries(c.issuer).map(([k, v]) => `${k}=${v}`).join(', '));
+  } catch (e) { /* no certificate to show */ }
 }
 
 /**
@@ -254,6 +272,10 @@ function exchange(sink, fn, control, limits) {
        */
       error(code, message) {
         if (!closing) g.error(code, message);
+      },
+      /** @param {string} issuer */
+      tls(issuer) {
+        if (!closing) g.tls(issuer);
       },
       /** The client's own timeout fired: settle with the message of the limit that applies. */
       timedOut() {
@@ -359,6 +381,7 @@ function objectFromPairs(pairs) {
 }
 
 module.exports = {
+  reportIssuer,
   guardSink, exchange, limitsOf, describeLimits, duration, usableStatus, pairsFromRaw, pairsFromObject, objectFromPairs,
   requestBody, utf8Length,
   RESPONSE_TIMEOUT_FACTOR,

@@ -18,7 +18,7 @@
 // A 101 Switching Protocols answer (Node's 'upgrade' event) is reported as its status, which the
 // exchange refuses (EUNUSABLESTATUS); other informational 1xx ('information') are ignored.
 
-const { exchange, limitsOf, describeLimits, pairsFromRaw, objectFromPairs, requestBody } = require('./exchange');
+const { exchange, limitsOf, describeLimits, pairsFromRaw, objectFromPairs, requestBody, reportIssuer } = require('./exchange');
 const { transportFailure } = require('../errors');
 const { tlsEnvOverridden, verificationNote } = require('./tls-env');
 
@@ -216,6 +216,7 @@ function createNodeAdapter(transport, mods) {
         s.error('EUNUSABLESTATUS', `the server answered HTTP ${res.statusCode} (an upgrade to another protocol)`);
       });
       req.on('response', (/** @type {any} */ res) => {
+        reportIssuer(res, s);
         s.head(res.statusCode, pairsFromRaw(res.rawHeaders));
         res.on('data', (/** @type {Uint8Array} */ chunk) => {
           if (s.over) return;

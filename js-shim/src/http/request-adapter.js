@@ -20,7 +20,7 @@
 // the underlying Node request, which request itself never handles) is reported as its status,
 // which the exchange refuses (EUNUSABLESTATUS).
 
-const { exchange, limitsOf, describeLimits, pairsFromRaw, pairsFromObject, objectFromPairs, requestBody } = require('./exchange');
+const { exchange, limitsOf, describeLimits, pairsFromRaw, pairsFromObject, objectFromPairs, requestBody, reportIssuer } = require('./exchange');
 const { transportFailure } = require('../errors');
 const { tlsEnvOverridden, verificationNote } = require('./tls-env');
 
@@ -94,6 +94,7 @@ function createRequestAdapter(transport, request, mods = {}) {
         });
       });
       r.on('response', (/** @type {any} */ res) => {
+        reportIssuer(res, s);
         s.head(res.statusCode, res.rawHeaders ? pairsFromRaw(res.rawHeaders) : pairsFromObject(res.headers));
         res.on('aborted', () => s.error('ECONNRESET', 'the connection closed before the response was complete'));
         res.on('close', () => {
