@@ -108,6 +108,14 @@ export interface Summary {
   elapsedMs: number;
   /** Warnings by kind (e.g. qualysWarning, invalidUtf8): how many occurred, logged or not. */
   warnings: Record<string, number>;
+  /** X-RateLimit-Limit: Qualys API calls the subscription allows per window (null: not said). */
+  rateLimit: number | null;
+  /** X-RateLimit-Window-Sec: that window, in seconds. */
+  rateWindowSec: number | null;
+  /** X-RateLimit-Remaining of the last answer: calls left in the window as the run ended (calls used: requests). */
+  callsLeft: number | null;
+  /** X-Concurrency-Limit-Limit: Qualys API calls the subscription allows at once. */
+  concurrencyLimit: number | null;
   /** The connection test's report (testConnection=True), one finding per check; [] for a normal run. */
   check: CheckFinding[];
 }

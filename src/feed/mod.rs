@@ -378,6 +378,16 @@ impl Feed {
             attempt.error.get_or_insert(e);
         }
         let h = attempt.headers;
+        // The subscription's limits, from every answer; logged once, from the first that has them.
+        let s = &mut self.summary;
+        let first = s.rate_limit.or(s.calls_left).or(s.concurrency_limit).is_none();
+        s.rate_limit = h.limit.or(s.rate_limit);
+        s.rate_window_sec = h.window_sec.or(s.rate_window_sec);
+        s.calls_left = h.remaining.or(s.calls_left);
+        s.concurrency_limit = h.concurrency_limit.or(s.concurrency_limit);
+        if first && self.check.is_none() && h.limit.or(h.remaining).or(h.concurrency_limit).is_some() {
+            self.log(Level::Info, limits_text(&h));
+        }
         if let Some(limit) = h.concurrency_limit {
             if self.concurrency_limit != Some(limit)
                 && u64::from(self.config.concurrency) > limit.saturating_sub(1).max(1)
@@ -928,6 +938,12 @@ impl Feed {
                 ids.join(", "),
                 if more > 0 { format!(" and {more} more (see the summary)") } else { String::new() }
             ));
+        }
+        if let Some(left) = s.calls_left {
+            text.push_str(&format!("; Qualys API calls: {} used, {left} left", s.requests));
+            if let (Some(l), Some(w)) = (s.rate_limit, s.rate_window_sec) {
+                text.push_str(&format!(" of {l} / {w} s"));
+            }
         }
         let totals = self.notes.totals();
         if !totals.is_empty() {

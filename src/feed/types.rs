@@ -173,6 +173,14 @@ pub struct Summary {
     /// Warnings by kind (see `WarningKind`): occurrences, logged or not, e.g.
     /// `{"qualysWarning": 20000, "invalidUtf8": 3}`. Empty when there were none.
     pub warnings: BTreeMap<String, u64>,
+    /// `X-RateLimit-Limit`: the API calls the subscription allows per window, once Qualys said it.
+    pub rate_limit: Option<u64>,
+    /// `X-RateLimit-Window-Sec`: that window's length in seconds.
+    pub rate_window_sec: Option<u64>,
+    /// `X-RateLimit-Remaining` of the last answer: the calls left in the window when the run ended.
+    pub calls_left: Option<u64>,
+    /// `X-Concurrency-Limit-Limit`: the API calls the subscription allows at once.
+    pub concurrency_limit: Option<u64>,
     /// The connection test's report (`testConnection=True`), one finding per check; empty for a
     /// normal run.
     pub check: Vec<super::Finding>,

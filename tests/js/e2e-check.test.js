@@ -168,3 +168,22 @@ test('CLI check: exit codes 0 / 1 / 2 / 3 and one PASS/FAIL line per check', { t
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a normal run logs the subscription limits once and sums up the calls used and left', { timeout: 60000 }, async () => {
+  for (const mode of MODES) {
+    const label = `${mode} limits`;
+    const r = await u.runScript(sim, u.paramsFor(sim, 'hosts', { batchSize: '400' }), { mode });
+    u.assertOk(r, label);
+    const limits = r.logs.filter((l) => / :: INFO :: Qualys API limits: /.test(l));
+    assert.equal(limits.length, 1, `${label}: logged once\n${r.logs.join('\n')}`);
+    assert.match(limits[0], /Qualys API limits: 300 calls \/ 3600 s, 2 concurrent; \d+ left$/);
+    const s = r.summary;
+    assert.equal(s.rateLimit, 300, label);
+    assert.equal(s.rateWindowSec, 3600, label);
+    assert.equal(s.concurrencyLimit, 2, label);
+    assert.equal(typeof s.callsLeft, 'number', label);
+    assert.ok(s.requests >= 2, label);
+    const done = r.logs.find((l) => / :: INFO :: done: /.test(l));
+    assert.match(done, new RegExp(`Qualys API calls: ${s.requests} used, ${s.callsLeft} left of 300 / 3600 s`), label);
+  }
+});

@@ -320,6 +320,10 @@ fn summary_to_js(s: &feed::Summary) -> JsValue {
     set(&o, "lastRunTimeUsed", opt_str(s.last_run_time_used.as_deref()));
     set(&o, "previousRunContext", s.previous_run_context.as_str());
     set(&o, "elapsedMs", num(s.elapsed_ms));
+    set(&o, "rateLimit", s.rate_limit.map_or(JsValue::NULL, num));
+    set(&o, "rateWindowSec", s.rate_window_sec.map_or(JsValue::NULL, num));
+    set(&o, "callsLeft", s.calls_left.map_or(JsValue::NULL, num));
+    set(&o, "concurrencyLimit", s.concurrency_limit.map_or(JsValue::NULL, num));
     let w = Object::new();
     for (kind, n) in &s.warnings {
         set(&w, kind, num(*n));
