@@ -29,6 +29,7 @@ fn limits(remaining: u64) -> Vec<(String, String)> {
 
 enum Answer {
     Http(u16, Vec<(String, String)>, String),
+    Bytes(u16, Vec<(String, String)>, Vec<u8>),
     Transport(&'static str, &'static str),
 }
 
@@ -59,6 +60,11 @@ fn run(extra: &[(&str, &str)], tokens: Tokens, answer: impl Fn(usize) -> Answer)
                     Answer::Http(status, headers, body) => {
                         feed.handle_response_head(req.id, now, status, &headers);
                         let _ = feed.handle_body(req.id, body.as_bytes());
+                        feed.handle_response_end(req.id, now);
+                    }
+                    Answer::Bytes(status, headers, body) => {
+                        feed.handle_response_head(req.id, now, status, &headers);
+                        let _ = feed.handle_body(req.id, &body);
                         feed.handle_response_end(req.id, now);
                     }
                     Answer::Transport(code, message) => feed.handle_transport_error(req.id, now, code, message),
@@ -148,4 +154,39 @@ fn network_errors_say_what_to_do_naming_host_and_port() {
         err.message()
     );
     let _ = e.summary;
+}
+
+#[test]
+fn a_failed_run_sums_up_what_it_wrote_what_it_cost_and_what_the_next_run_does() {
+    let e = run(&[("maxRetry", "0")], Tokens::default(), |n| match n {
+        0 => Answer::Http(200, limits(50), host_page(&[1, 2], Some(3))),
+        _ => Answer::Http(503, limits(49), "<html>busy</html>".to_string()),
+    });
+    let err = e.result.expect_err("fails");
+    assert_eq!(err.code(), ErrorCode::Http5xx);
+    let line = e.logs.iter().find(|l| l.starts_with("failed run:")).unwrap_or_else(|| panic!("{:?}", e.logs));
+    assert!(line.contains("records=2 (written before the failure) pages=1 requests=2"), "{line}");
+    assert!(line.contains("Qualys API calls: 2 used, 49 left"), "{line}");
+    assert!(line.contains("checkpoint kept in PreviousRunContext"), "{line}");
+    assert!(!e.summary.previous_run_context.is_empty());
+    assert!(line.contains("up to Archer"), "{line}");
+}
+
+#[test]
+fn a_data_warning_names_the_record_and_the_element() {
+    let page = host_page(&[7], None).replace("<IP>10.0.0.7</IP>", "<IP>10.0.0.7</IP><DNS>bad?name &nbsp; here</DNS>");
+    let mut body = page.into_bytes();
+    // An invalid UTF-8 byte inside <DNS> of host 7.
+    let at = body.windows(4).position(|w| w == b"bad?").expect("marker") + 3;
+    body[at] = 0xFF;
+    let e = run(&[], Tokens::default(), move |_| Answer::Bytes(200, limits(9), body.clone()));
+    assert!(e.result.is_ok(), "{:?}", e.logs);
+    let utf8 = e.logs.iter().find(|l| l.contains("not valid UTF-8")).unwrap_or_else(|| panic!("{:?}", e.logs));
+    // Given at the next tag: the record for sure, the element when it is still open.
+    assert!(utf8.contains("<HOST> record): host ID 7"), "{utf8}");
+    let entity =
+        e.logs.iter().find(|l| l.contains("unknown entity reference &nbsp;")).unwrap_or_else(|| panic!("{:?}", e.logs));
+    assert!(entity.contains("(in <DNS> of a <HOST> record): host ID 7"), "{entity}");
+    assert_eq!(e.summary.warnings.get("invalidUtf8"), Some(&1));
+    assert_eq!(e.summary.warnings.get("unknownEntity"), Some(&1));
 }

@@ -76,6 +76,8 @@ struct Attempt {
     list_closed: bool,
     /// The transport gave up on it (`ETIMEDOUT`: the idle or whole-response limit).
     timed_out: bool,
+    /// Data warnings raised inside a record, logged once the record (and so its ID) is complete.
+    pending_notes: Vec<(WarningKind, String)>,
 }
 
 #[derive(Debug)]
@@ -89,6 +91,9 @@ enum State {
 pub struct Feed {
     /// The connection test (`testConnection=True`), when this run is one.
     check: Option<check::Check>,
+    /// Some response holds data warnings waiting for their record's ID (keeps the per-record path
+    /// free of any lookup otherwise).
+    notes_pending: bool,
     config: Config,
     plan: Plan,
     state: State,
@@ -357,6 +362,7 @@ impl Feed {
                 records: 0,
                 list_closed: false,
                 timed_out: false,
+                pending_notes: Vec::new(),
             },
         );
         Action::Send(request)
@@ -498,6 +504,9 @@ impl Feed {
         for item in items.drain(..) {
             match item {
                 Item::Record(tree) => {
+                    if self.notes_pending {
+                        self.name_pending_notes(request_id, Some(&tree));
+                    }
                     self.absorb_record(request_id, target, &tree);
                     // Give the tree back to the parser that built it, for the next records.
                     if let Some(a) = self.in_flight.get_mut(&request_id) {
@@ -542,8 +551,34 @@ impl Feed {
                         a.qualys = Some(q);
                     }
                 }
-                Item::Notice(text) => self.warn(WarningKind::of_notice(&text), 1, text::server_text(&text)),
+                Item::Notice(text) => {
+                    let (kind, text) = (WarningKind::of_notice(&text), text::server_text(&text));
+                    match self.in_flight.get_mut(&request_id) {
+                        // Inside a record: named with the record's ID once it is complete.
+                        Some(a) if text.ends_with(" record)") && a.pending_notes.len() < 8 => {
+                            a.pending_notes.push((kind, text));
+                            self.notes_pending = true;
+                        }
+                        _ => self.warn(kind, 1, text),
+                    }
+                }
             }
+        }
+    }
+
+    /// Logs the data warnings raised inside a record, naming it by its ID (host ID or QID).
+    fn name_pending_notes(&mut self, request_id: u64, tree: Option<&crate::xml::Tree>) {
+        let Some(a) = self.in_flight.get_mut(&request_id) else { return };
+        if a.pending_notes.is_empty() {
+            return;
+        }
+        let notes = std::mem::take(&mut a.pending_notes);
+        let source = self.config.data_source;
+        let which = if source.info().id_element == "QID" { "QID" } else { "host ID" };
+        let id =
+            tree.and_then(|t| records::id_of(source, t)).map_or_else(|| "unknown".to_string(), |id| id.to_string());
+        for (kind, text) in notes {
+            self.warn(kind, 1, format!("{text}: {which} {id}"));
         }
     }
 
@@ -645,9 +680,13 @@ impl Feed {
         }
     }
 
-    fn settle(&mut self, now_ms: i64, attempt: Attempt, settlement: Settlement) {
+    fn settle(&mut self, now_ms: i64, mut attempt: Attempt, settlement: Settlement) {
         if matches!(self.state, State::Failed(_)) {
             return;
+        }
+        // Data warnings of a record that never completed.
+        for (kind, text) in std::mem::take(&mut attempt.pending_notes) {
+            self.warn(kind, 1, text);
         }
         if self.check.is_some() {
             self.check_settle(attempt, settlement);
@@ -676,7 +715,7 @@ impl Feed {
                 if attempt.target == Target::Discovery {
                     self.log(
                         Level::Info,
-                        format!("listed the matching IDs: {} window(s) to fetch", self.plan.segment_count()),
+                        format!("listed the matching IDs: {} ID range(s) to fetch", self.plan.segment_count()),
                     );
                     return;
                 }
@@ -999,6 +1038,24 @@ impl Feed {
             None => self.checkpoint().map(|c| c.encode()).unwrap_or_default(),
         };
         self.log(Level::Error, e.to_string());
+        if self.check.is_none() {
+            // A failed run sums up too: what reached the writer, what it cost, what the next run does.
+            let s = &self.summary;
+            let mut text = format!(
+                "failed run: dataSource={} records={} (written before the failure) pages={} requests={} retries={} waits={} ({:.1} s)",
+                s.data_source, s.records, s.pages, s.requests, s.retries, s.waits, s.wait_ms as f64 / 1000.0
+            );
+            if let Some(left) = s.calls_left {
+                text.push_str(&format!("; Qualys API calls: {} used, {left} left", s.requests));
+            }
+            text.push_str(if s.previous_run_context.is_empty() {
+                "; no checkpoint: the next run starts again from LastRunTime"
+            } else {
+                "; checkpoint kept in PreviousRunContext: the next run resumes from it"
+            });
+            text.push_str(". Whether Archer keeps or discards the items a failed run wrote is up to Archer; the next run writes what it fetches again, each record once.");
+            self.log(Level::Info, text);
+        }
         let totals = self.notes.totals();
         if !totals.is_empty() {
             self.log(Level::Info, format!("warnings during this run: {totals}"));

@@ -142,13 +142,13 @@ impl Feed {
                         last_run_time::Source::FirstRun => {
                             first_run = true;
                             format!(
-                                "no LastRunTime token: full load since {} minus the offset ({offset} day(s))",
+                                "no LastRunTime token: full load since {} minus the offset, lastRunTimeOffset={offset}",
                                 last_run_time::FIRST_RUN_DEFAULT.get(..10).unwrap_or_default()
                             )
                         }
                         last_run_time::Source::InvalidToken => {
                             first_run = true;
-                            format!("the LastRunTime token is not a date: full load since {} minus the offset ({offset} day(s))", last_run_time::FIRST_RUN_DEFAULT.get(..10).unwrap_or_default())
+                            format!("the LastRunTime token is not a date: full load since {} minus the offset, lastRunTimeOffset={offset}", last_run_time::FIRST_RUN_DEFAULT.get(..10).unwrap_or_default())
                         }
                     };
                     last_run_time::format(resolved.value)
@@ -222,6 +222,7 @@ impl Feed {
         }
         let mut feed = Feed {
             check,
+            notes_pending: false,
             pacer: Pacer::new(config.requests_per_min),
             pipeline: Pipeline::new(
                 config.data_source,
@@ -282,7 +283,7 @@ impl Feed {
         match config.data_source {
             DataSource::Kb if config.kb_chunk_size > 0 && !explicit_ids => {
                 let discovery = urls::kb_discovery_url(&url);
-                log(Level::Info, format!("KnowledgeBase: listing the matching QIDs first, then fetching them in windows of {} QIDs (kbChunkSize)", config.kb_chunk_size));
+                log(Level::Info, format!("KnowledgeBase: listing the matching QIDs first, then fetching them in ID ranges of {} QIDs (kbChunkSize)", config.kb_chunk_size));
                 Plan::with_discovery(config.data_source, url, config.batch_size, discovery, config.kb_chunk_size)
                     .with_concurrency(config.concurrency)
             }
