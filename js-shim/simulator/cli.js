@@ -32,8 +32,11 @@ usage: qualys-vm-transporter simulate [options]
                            types: reset truncate http5xx generic_return expired slow bad_utf8 huge_record delay
                              drip status hang page_cycle overlap ignore_window empty_pages id_range
                              wait_header forged_text warnings_flood big_text slow_page stall_host gzip_bomb
+                             gzip_corrupt
   --keep-alive-every N     keep-alive comment every N records (default 250, 0 = never)
   --max-url-bytes N        answer 414 to a request target longer than N bytes (default 8190, 0 = never)
+  --gzip                   answer gzip (Content-Encoding: gzip, streamed) when the request asks for
+                           it (Accept-Encoding: gzip); off by default
   --no-record-served       do not keep served record IDs in the log (long benchmarks)
   --quiet                  print only the URLs line
   -h, --help               this help
@@ -83,6 +86,7 @@ function parseArgs(argv) {
       }
       case '--keep-alive-every': o.keepAliveEvery = num(val(), a); break;
       case '--max-url-bytes': o.maxUrlBytes = num(val(), a); break;
+      case '--gzip': o.gzip = true; break;
       case '--no-record-served': o.recordServed = false; break;
       case '--quiet': o.quietBanner = true; break;
       default: throw new Error(`unknown option ${a} (see --help)`);
