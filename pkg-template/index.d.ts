@@ -57,6 +57,8 @@ export interface CustomParameters {
   proxy?: ParamValue;
   /** Root element of the output (default per data source). */
   rootNode?: ParamValue;
+  /** detections: what ARCHER_DETECTION_KEY is made of: seed (the old script's key), uniqueVulnId or hostQid. Default seed. */
+  detectionKey?: ParamValue;
   [key: string]: ParamValue;
 }
 
@@ -88,6 +90,10 @@ export interface Summary {
   duplicatesSkipped: number;
   /** Records whose ID lay outside the ID range their request asked for (skipped). */
   outOfWindowSkipped: number;
+  /** Detection records whose ARCHER_DETECTION_KEY an earlier record of the run already had (Archer would merge them: choose another detectionKey). */
+  keyCollisions: number;
+  /** Hosts without a Qualys ID whose ARCHER_DEVICE_LINK (their DNS name) an earlier such host already had. */
+  deviceLinkCollisions: number;
   highestId: number | null;
   /** The LastRunTime substituted into the URL (YYYY-MM-DDTHH:MM:SSZ), if any. */
   lastRunTimeUsed: string | null;
@@ -247,7 +253,12 @@ export interface TransformSummary {
   chunks: number;
   /** The next-page URL the response names (WARNING 1980), if any. */
   nextPage: string | null;
+  /** Parser notices and the first few key collisions, named. */
   notices: string[];
+  /** Detection records whose ARCHER_DETECTION_KEY an earlier record already had. */
+  keyCollisions: number;
+  /** Hosts without a Qualys ID whose ARCHER_DEVICE_LINK an earlier such host already had. */
+  deviceLinkCollisions: number;
   /** The default root node for this source. */
   rootNode: string;
   /** All output chunks joined, when no `write` was given. */
@@ -258,7 +269,7 @@ export interface TransformSummary {
 export function transform(
   source: DataSource,
   input: string | Uint8Array | ArrayBuffer | Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>,
-  options?: { write?: (chunk: string) => void; chunkRecords?: number; chunkBytes?: number },
+  options?: { write?: (chunk: string) => void; chunkRecords?: number; chunkBytes?: number; detectionKey?: 'seed' | 'uniqueVulnId' | 'hostQid' },
 ): Promise<TransformSummary>;
 
 /**
@@ -338,7 +349,7 @@ export class Feed {
 
 /** Offline transform of one saved response, chunk by chunk. */
 export class Transformer {
-  constructor(dataSource: DataSource, chunkRecords?: number | null, chunkBytes?: number | null);
+  constructor(dataSource: DataSource, chunkRecords?: number | null, chunkBytes?: number | null, detectionKey?: 'seed' | 'uniqueVulnId' | 'hostQid' | null);
   push(chunk: Uint8Array): void;
   takeOutput(): string | undefined;
   takeOutputChunk(): OutputChunk | undefined;

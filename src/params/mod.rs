@@ -30,6 +30,7 @@ use crate::url::Url;
 use crate::value::Value;
 
 pub use crate::qualys::DataSource;
+pub use crate::records::keys::DetectionKey;
 
 /// An HTTP proxy (`proxy`). The URL holds no credentials; they are split off into the fields.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -91,6 +92,8 @@ pub struct Config {
     /// `concurrency`: host-ID ranges (or KB windows) fetched in parallel, default 1 (sequential,
     /// like the old script), 1..=10; never above Qualys's concurrency limit minus one.
     pub concurrency: u32,
+    /// `detectionKey`: what `ARCHER_DETECTION_KEY` is made of, default the seed's key.
+    pub detection_key: DetectionKey,
 }
 
 impl Config {

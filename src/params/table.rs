@@ -27,7 +27,8 @@ pub enum Kind {
         /// The value when the parameter is missing or empty.
         default: bool,
     },
-    /// One of these exact (case-sensitive) values.
+    /// One of these exact (case-sensitive) values; when the parameter is optional, the first is
+    /// its default.
     Choice(&'static [&'static str]),
     /// An http(s) URL (https except to the local machine), `<LastRunTime>` allowed.
     Url,
@@ -265,6 +266,15 @@ pub const PARAMS: &[Param] = &[
         values_text: "XML name",
         summary: "Root element of the output (default per data source).",
         doc: "Root element of the output",
+    },
+    Param {
+        key: "detectionKey",
+        kind: Kind::Choice(&["seed", "uniqueVulnId", "hostQid"]),
+        required: Required::No,
+        default_text: "`seed`",
+        values_text: "`seed`, `uniqueVulnId`, `hostQid` (exact)",
+        summary: "detections: what ARCHER_DETECTION_KEY is made of: seed (the old script's key), uniqueVulnId or hostQid.",
+        doc: "detections: what `ARCHER_DETECTION_KEY` is made of: `seed` the old script's key, `uniqueVulnId` Qualys's `UNIQUE_VULN_ID` (API 3.0 and later; else the seed's key, said once in the log), `hostQid` `HOST_ID\\|QID\\|PORT\\|PROTOCOL\\|SSL\\|INSTANCE`; see \"Detection keys\" below",
     },
 ];
 

@@ -17,6 +17,7 @@ use super::{Config, DataSource, Parsed, Proxy, MIB};
 use crate::error::{Error, ErrorCode};
 use crate::last_run_time;
 use crate::qualys::DATA_SOURCE_VALUES;
+use crate::records::keys::DetectionKey;
 use crate::secret::{Redactor, Secret};
 use crate::text;
 use crate::url::Url;
@@ -55,6 +56,8 @@ struct Validation<'a> {
     ca_cert: Option<String>,
     proxy: Option<Proxy>,
     root_node: Option<String>,
+    /// `detectionKey`, when given (checked).
+    detection_key: Option<DetectionKey>,
 }
 
 impl<'a> Validation<'a> {
@@ -108,6 +111,7 @@ impl<'a> Validation<'a> {
             ca_cert: None,
             proxy: None,
             root_node: None,
+            detection_key: None,
         }
     }
 
@@ -138,7 +142,8 @@ impl<'a> Validation<'a> {
     /// Checks one parameter by its kind.
     fn check(&mut self, p: &'static table::Param) {
         match p.kind {
-            Kind::Choice(_) => self.check_data_source(p.key),
+            Kind::Choice(_) if p.key == "dataSource" => self.check_data_source(p.key),
+            Kind::Choice(values) => self.check_choice(p, values),
             Kind::Url => {
                 if let Some(ds) = self.data_source.filter(|d| d.url_key() == p.key) {
                     self.check_url(ds);
@@ -219,6 +224,24 @@ impl<'a> Validation<'a> {
                 }
             }
         }
+    }
+
+    /// A choice other than `dataSource`: one of `values`, exactly (missing or empty: the first).
+    fn check_choice(&mut self, p: &'static table::Param, values: &'static [&'static str]) {
+        let Some(v) = self.value_of(p.key) else { return };
+        if values.contains(&v) {
+            self.detection_key = DetectionKey::from_param(v).or(self.detection_key);
+            return;
+        }
+        let near = values.iter().find(|x| x.eq_ignore_ascii_case(v));
+        let msg = format!(
+            "{} is not one of {}{}{}",
+            shown(v, &self.red),
+            p.values_text,
+            if near.is_some() { "; values are case-sensitive: did you mean " } else { "" },
+            near.unwrap_or(&"")
+        );
+        self.problems.add(p.key, msg);
     }
 
     /// The URL of the chosen data source.
@@ -395,6 +418,7 @@ impl<'a> Validation<'a> {
             output_chunk_bytes: to_usize(self.int("outputChunkMB")).saturating_mul(MIB),
             kb_chunk_size: to_u32(self.int("kbChunkSize")),
             concurrency: to_u32(self.int("concurrency")),
+            detection_key: self.detection_key.unwrap_or_default(),
         };
         Ok(Parsed { config, warnings })
     }
