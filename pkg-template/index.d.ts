@@ -1,5 +1,5 @@
 // Types of the Node API of qualys-vm-transporter (hand-written; checked against the shim's JSDoc).
-// The browser entry ("qualys-vm-transporter/web") has wasm-bindgen's own web/qualys_vm_transporter.d.ts.
+// The browser entry ("qualys-vm-transporter/web") is typed by pkg-template/web.d.ts, with these types.
 
 /**
  * Archer's Custom Parameters: keys as typed on the Transport tab, values strings. Numbers, booleans,
@@ -59,6 +59,8 @@ export interface CustomParameters {
   rootNode?: ParamValue;
   /** detections: what ARCHER_DETECTION_KEY is made of: seed (the old script's key), uniqueVulnId or hostQid. Default seed. */
   detectionKey?: ParamValue;
+  /** records (default): Archer records with the ARCHER_* key fields; qualys: each VULN / HOST as Qualys sent it. Default records. */
+  outputShape?: ParamValue;
   [key: string]: ParamValue;
 }
 
@@ -71,6 +73,8 @@ export interface Tokens {
 }
 
 export type DataSource = 'kb' | 'hosts' | 'hostDetections' | 'detections';
+/** The outputShape Custom Parameter: Archer records with key fields (default), or each Qualys element as sent. */
+export type OutputShape = 'records' | 'qualys';
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 export type HttpClientName = 'node' | 'request' | 'fetch';
 
@@ -118,19 +122,41 @@ export type ErrorCode =
   | 'DISCOVERY_TOO_LARGE' | 'WAIT_BUDGET_EXHAUSTED' | 'BAD_TIME' | 'OUT_OF_ORDER_CALL' | 'STALLED'
   | 'PUSH_AFTER_FINISH' | 'FINISH_TWICE' | 'BAD_ARGUMENT' | 'SHIM_ERROR' | 'INTERNAL'
   | 'OUTPUT_WRITE_FAILED' | 'NO_HTTP_CLIENT' | 'HTTP_OPTION_UNSUPPORTED'
-  | 'TLS_VERIFY_DISABLED_IN_PROCESS' | 'RUNTIME_UNSUPPORTED';
+  | 'TLS_VERIFY_DISABLED_IN_PROCESS' | 'RUNTIME_UNSUPPORTED' | 'NOT_INITIALIZED';
 
-/** Errors from the core and the shim. */
+/** Whose fault an error is: the admin's settings, Qualys, the network, or the calling code. */
+export type Blame = 'configuration' | 'server' | 'network' | 'caller';
+
+/** Errors from the core and the shim (each is `instanceof QualysTransporterError`). */
 export interface TransporterError extends Error {
-  /** Stable code, e.g. CONFIG_INVALID, TLS_CERTIFICATE, QUALYS_CREDENTIALS, WAIT_BUDGET_EXHAUSTED. */
+  /** Stable code, e.g. CONFIG_INVALID, TLS_CERTIFICATE, QUALYS_CREDENTIALS, WAIT_BUDGET_EXHAUSTED (see `codes`). */
   code: string;
   /** Whose fault: the admin's settings, Qualys, the network, or the calling code. */
-  blame: 'configuration' | 'server' | 'network' | 'caller';
+  blame: Blame;
   retryable: boolean;
   /** The counters at the time of the failure (when the run got that far). */
   summary?: Summary;
   /** The resume checkpoint a failed run left (give it to the next run as PreviousRunContext). */
   previousRunContext?: string;
+}
+
+/**
+ * The package's error class. `err instanceof QualysTransporterError` is true for every error the
+ * package gives you: the shim's own (real instances), the wasm core's (plain Errors made inside the
+ * core) and errors from another realm (an Archer-like vm sandbox) or another copy of the package
+ * (the web build). So `instanceof` does not follow the prototype chain: it is true for any Error,
+ * of any realm, with a SCREAMING_SNAKE `code`, a `blame` among the four and a boolean `retryable`.
+ * Compare `code` with the constants in `codes`.
+ */
+export class QualysTransporterError extends Error implements TransporterError {
+  /** Throws a BAD_ARGUMENT QualysTransporterError when code or blame is not valid. */
+  constructor(message: string, options: { code: ErrorCode | (string & Record<never, never>); blame: Blame; retryable?: boolean; cause?: unknown });
+  code: string;
+  blame: Blame;
+  retryable: boolean;
+  summary?: Summary;
+  previousRunContext?: string;
+  static [Symbol.hasInstance](value: unknown): value is TransporterError;
 }
 
 /** How requests are made (validated by the core from the Custom Parameters). */
@@ -269,7 +295,7 @@ export interface TransformSummary {
 export function transform(
   source: DataSource,
   input: string | Uint8Array | ArrayBuffer | Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>,
-  options?: { write?: (chunk: string) => void; chunkRecords?: number; chunkBytes?: number; detectionKey?: 'seed' | 'uniqueVulnId' | 'hostQid' },
+  options?: { write?: (chunk: string) => void; chunkRecords?: number; chunkBytes?: number; outputShape?: OutputShape; detectionKey?: 'seed' | 'uniqueVulnId' | 'hostQid' },
 ): Promise<TransformSummary>;
 
 /**
@@ -349,7 +375,7 @@ export class Feed {
 
 /** Offline transform of one saved response, chunk by chunk. */
 export class Transformer {
-  constructor(dataSource: DataSource, chunkRecords?: number | null, chunkBytes?: number | null, detectionKey?: 'seed' | 'uniqueVulnId' | 'hostQid' | null);
+  constructor(dataSource: DataSource, chunkRecords?: number | null, chunkBytes?: number | null, outputShape?: OutputShape | null, detectionKey?: 'seed' | 'uniqueVulnId' | 'hostQid' | null);
   push(chunk: Uint8Array): void;
   takeOutput(): string | undefined;
   takeOutputChunk(): OutputChunk | undefined;

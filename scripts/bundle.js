@@ -12,7 +12,15 @@
 //       CLI (node qualys-vm-transporter.js run ...) and the library (require()).
 //   dist/qualys-vm-transporter.js.sha256   its sha256 (`sha256sum -c` format), and
 //   dist/THIRD-PARTY-NOTICES        the licences of the crates in the embedded wasm, beside it
-//   dist/npm/                       the npm package, assembled from pkg-template/ (npm pack it)
+//   dist/samples/<source>.xml       complete sample output files for Archer's Source Definition
+//                                   (and <source>.qualys.xml for outputShape=qualys): the built
+//                                   core's output of tests/fixtures/complete/, separate files so the
+//                                   single file stays small (the CLI's `sample` command copies them)
+//   dist/npm/                       the npm package, assembled from pkg-template/ (npm pack it):
+//       the single file and its .sha256, index.mjs (the ES module entry, generated here) with
+//       index.d.ts / index.d.mts, web/ (js-shim/web.js over wasm-bindgen's `web` build, typed by
+//       pkg-template/web.d.ts), the bin script, archer/package.json, samples/, the simulator, README,
+//       LICENSE, notices, CHANGELOG
 //
 // Deterministic: the same inputs (and the same Node, for zlib) give the same bytes; no dates, no
 // absolute paths. Fast: no bundler dependency, well under a second.
@@ -129,6 +137,42 @@ function stripComments(src, id) {
   return out;
 }
 
+/**
+ * The module's source with its CommonJS bindings renamed: `module` -> `__module` and `exports` ->
+ * `__exports`, found as tokens by a real tokenizer. Node reads the named exports of a CommonJS
+ * file it imports from ESM by scanning its text for `module.exports = {...}` and `exports.name =`
+ * (cjs-module-lexer); with the inner modules' bindings renamed, only the file's own hint at its
+ * end (the library's names) is seen, so no bundle internal leaks into an ESM importer's namespace. Every use of either name as a
+ * variable is renamed (the wrapper passes them under the new names); properties (x.module) and
+ * keys ({module: ...}) are left alone, and a shorthand `{ module }` stops the build.
+ */
+function renameCommonJs(src, id) {
+  let tokens;
+  try {
+    tokens = Array.from(acorn.tokenizer(src, { ecmaVersion: 'latest', allowHashBang: true, allowReturnOutsideFunction: true }));
+  } catch (e) {
+    return die(`${id}: cannot be tokenized to rename module/exports (${e.message})`);
+  }
+  const edits = [];
+  tokens.forEach((t, i) => {
+    if (t.type.label !== 'name' || (t.value !== 'module' && t.value !== 'exports')) return;
+    const prev = tokens[i - 1];
+    const next = tokens[i + 1];
+    if (prev && prev.type.label === '.') return; // x.module, x.exports: a property
+    if (next && next.type.label === ':' && prev && (prev.type.label === '{' || prev.type.label === ',')) return; // a key
+    const shorthand = prev && (prev.type.label === '{' || prev.type.label === ',') && next && (next.type.label === '}' || next.type.label === ',');
+    if (shorthand) die(`${id}: uses \`{ ${t.value} }\` (at offset ${t.start}); scripts/bundle.js cannot rename that: write ${t.value}: ${t.value}`);
+    edits.push([t.start, t.end, `__${t.value}`]);
+  });
+  let out = '';
+  let at = 0;
+  for (const [start, end, text] of edits) {
+    out += src.slice(at, start) + text;
+    at = end;
+  }
+  return out + src.slice(at);
+}
+
 /** Resolves a relative require from module `from` to a module id (or null). */
 function resolveId(from, name) {
   const base = path.posix.normalize(path.posix.join(path.posix.dirname(from), name));
@@ -138,6 +182,17 @@ function resolveId(from, name) {
     if (!c.startsWith('..') && fs.existsSync(f) && fs.statSync(f).isFile()) return c;
   }
   return null;
+}
+
+/**
+ * The names of the package namespace (what require() of the single file gives: the library plus
+ * `cli`), read from the shim without loading the core. They become the single file's hint for
+ * Node's ESM import of it and the ES module entry's named exports (index.mjs).
+ */
+function libraryNames() {
+  const names = Object.keys(require(path.join(SHIM, ENTRY)).library());
+  if (names.some((n) => !/^[A-Za-z_$][\w$]*$/.test(n))) die(`a library export is not an identifier: ${names.join(', ')}`);
+  return names;
 }
 
 /** The wasm-bindgen nodejs glue, rewritten to load the embedded module. */
@@ -235,7 +290,7 @@ function __load(id) {
 }
 `;
 
-const WRAPPER_TAIL = `
+const WRAPPER_TAIL = (names) => `
 var __isMain = Boolean(__host.module && __host.require && __host.require.main === __host.module);
 var __entry = __load(${JSON.stringify(ENTRY)});
 var __mode = __entry.start({
@@ -254,6 +309,8 @@ if (__mode === 'library' && __host.module) __host.module.exports = __entry.libra
   filename: typeof __filename === 'string' ? __filename : undefined,
   dirname: typeof __dirname === 'string' ? __dirname : undefined
 });
+// The library's export names, for Node's import of this CommonJS file (never run):
+0 && (module.exports = { ${names.join(', ')} });
 `;
 
 function buildSingleFile(version) {
@@ -274,10 +331,11 @@ function buildSingleFile(version) {
     let src = mods.get(id).replace(/\r\n/g, '\n');
     if (src.startsWith('#!')) src = src.slice(src.indexOf('\n') + 1);
     if (id !== DATA_ID) src = stripComments(src, id);
+    src = renameCommonJs(src, id);
     if (!src.endsWith('\n')) src += '\n';
-    out += `\n// ---- ${id} ----\n__defs[${JSON.stringify(id)}] = function (exports, require, module, __filename, __dirname) {\n${src}};\n`;
+    out += `\n// ---- ${id} ----\n__defs[${JSON.stringify(id)}] = function (__exports, require, __module, __filename, __dirname) {\n${src}};\n`;
   }
-  out += WRAPPER_TAIL;
+  out += WRAPPER_TAIL(libraryNames());
   if (/[^\x09\x0a\x20-\x7e]/.test(out)) { // eslint-disable-line no-control-regex
     // Signing tools and some upload forms are happiest with plain ASCII.
     out = out.replace(/[^\x09\x0a\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`); // eslint-disable-line no-control-regex
@@ -296,29 +354,91 @@ function copyDir(from, to, filter) {
   }
 }
 
+/** The complete Qualys response (tests/fixtures/complete/) each data source's sample comes from. */
+const COMPLETE = { kb: 'kb.xml', hosts: 'hosts.xml', hostDetections: 'detections.xml', detections: 'detections.xml' };
+const SHAPES = { records: '', qualys: '.qualys' };
+
+/**
+ * The sample output files: the just-built single file's core transforms each complete response,
+ * in both output shapes, into the document a feed writes (declaration, root node, records).
+ */
+function buildSamples() {
+  const dir = path.join(DIST, 'samples');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const lib = require(OUT);
+  for (const [source, rootNode] of Object.entries(lib.DEFAULT_ROOT_NODES)) {
+    const input = read(path.join(ROOT, 'tests', 'fixtures', 'complete', COMPLETE[source]), `the complete response of ${source}`);
+    for (const [shape, suffix] of Object.entries(SHAPES)) {
+      const t = new lib.Transformer(source, null, null, shape);
+      let out = `<?xml version="1.0" encoding="UTF-8"?>\n<${rootNode}>`;
+      try {
+        t.push(input);
+        t.finish();
+        for (let c = t.takeOutput(); c !== undefined; c = t.takeOutput()) out += c;
+      } finally {
+        t.free();
+      }
+      out += `</${rootNode}>\n`;
+      fs.writeFileSync(path.join(dir, `${source}${suffix}.xml`), out);
+    }
+  }
+  return dir;
+}
+
+/** The ES module entry: the CommonJS library (one instance) as explicit named exports. */
+function esmEntry(version, names) {
+  return `/*! qualys-vm-transporter ${version} | MIT License */
+// The ES module entry (the "import" condition of "."): the library of qualys-vm-transporter.js (the
+// same instance require() gives, so no dual-package hazard), as explicit named exports. Importing
+// it loads the WebAssembly core at once (require() loads it on first use). Types: index.d.mts.
+import lib from './qualys-vm-transporter.js';
+
+${names.map((n) => `export const ${n} = lib.${n};`).join('\n')}
+`;
+}
+
 function buildNpm(version, single) {
   const tpl = path.join(ROOT, 'pkg-template');
   fs.rmSync(NPM, { recursive: true, force: true });
   fs.mkdirSync(NPM, { recursive: true });
   const pkg = JSON.parse(fs.readFileSync(path.join(tpl, 'package.json'), 'utf8'));
   pkg.version = version;
+  // The changelog (written at the repository root) ships when there is one.
+  const changelog = path.join(ROOT, 'CHANGELOG.md');
+  if (fs.existsSync(changelog)) {
+    fs.copyFileSync(changelog, path.join(NPM, 'CHANGELOG.md'));
+    pkg.files.push('CHANGELOG.md');
+  }
   fs.writeFileSync(path.join(NPM, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
   for (const f of ['README.md', 'LICENSE', 'THIRD-PARTY-NOTICES', 'index.d.ts']) fs.copyFileSync(path.join(tpl, f), path.join(NPM, f));
+  // The same declarations for the ES module entry (a .d.mts is read as ESM types).
+  fs.copyFileSync(path.join(tpl, 'index.d.ts'), path.join(NPM, 'index.d.mts'));
+  fs.writeFileSync(path.join(NPM, 'index.mjs'), esmEntry(version, libraryNames()));
   fs.mkdirSync(path.join(NPM, 'bin'));
   fs.copyFileSync(path.join(tpl, 'bin', 'qualys-vm-transporter.js'), path.join(NPM, 'bin', 'qualys-vm-transporter.js'));
   fs.chmodSync(path.join(NPM, 'bin', 'qualys-vm-transporter.js'), 0o755);
   fs.writeFileSync(path.join(NPM, 'qualys-vm-transporter.js'), single);
-  // The browser API: wasm-bindgen's `web` target (an ES module; web/package.json says so).
+  copyDir(path.join(DIST, 'samples'), path.join(NPM, 'samples'));
+  // "qualys-vm-transporter/archer" for resolvers that ignore "exports" (TypeScript's node10, old
+  // bundlers): the directory's package.json points at the single file and its types.
+  fs.mkdirSync(path.join(NPM, 'archer'));
+  fs.writeFileSync(path.join(NPM, 'archer', 'package.json'), JSON.stringify({ main: '../qualys-vm-transporter.js', types: '../index.d.ts' }, null, 2) + '\n');
+  fs.copyFileSync(`${OUT}.sha256`, path.join(NPM, 'qualys-vm-transporter.js.sha256'));
+  // The browser API: js-shim/web.js (the init() guard, coded errors) as web/index.js over
+  // wasm-bindgen's `web` target (an ES module, as the package.json written beside it says), typed
+  // by pkg-template/web.d.ts (wasm-bindgen's own .d.ts, `any` everywhere, is left out).
   const web = path.join(NPM, 'web');
   fs.mkdirSync(web);
-  for (const f of [`${CRATE_LIB}.js`, `${CRATE_LIB}.d.ts`, `${CRATE_LIB}_bg.wasm`]) {
-    fs.copyFileSync(path.join(WASM_PKG, 'web', f), path.join(web, f));
-  }
+  for (const f of [`${CRATE_LIB}.js`, `${CRATE_LIB}_bg.wasm`]) fs.copyFileSync(path.join(WASM_PKG, 'web', f), path.join(web, f));
+  fs.copyFileSync(path.join(SHIM, 'web.js'), path.join(web, 'index.js'));
+  fs.copyFileSync(path.join(tpl, 'web.d.ts'), path.join(web, 'index.d.ts'));
   fs.writeFileSync(path.join(web, 'package.json'), JSON.stringify({ type: 'module' }, null, 2) + '\n');
-  // The simulator, for `qualys-vm-transporter simulate` (test and demo use).
+  // The simulator, for `qualys-vm-transporter simulate` (test and demo use; no key material: its
+  // certificate is made at start).
   const sim = path.join(SHIM, 'simulator');
   if (fs.existsSync(path.join(sim, 'cli.js'))) {
-    copyDir(sim, path.join(NPM, 'simulator'), (f) => fs.statSync(f).isDirectory() || /\.(js|pem|md)$/.test(f));
+    copyDir(sim, path.join(NPM, 'simulator'), (f) => fs.statSync(f).isDirectory() || /\.(js|md)$/.test(f));
   }
   for (const f of pkg.files || []) {
     if (!fs.existsSync(path.join(NPM, f.replace(/\/\*\*$/, '')))) die(`pkg-template/package.json "files" lists ${f}, which the build did not produce`);
@@ -347,6 +467,7 @@ function main() {
   fs.writeFileSync(`${OUT}.sha256`, `${digest}  ${path.basename(OUT)}\n`);
   fs.copyFileSync(path.join(ROOT, 'pkg-template', 'THIRD-PARTY-NOTICES'), path.join(DIST, 'THIRD-PARTY-NOTICES'));
   log(`${rel(OUT)}.sha256: ${digest}`);
+  log(`${rel(buildSamples())}/: sample output files of every data source, both output shapes`);
   if (!args.has('--no-npm')) {
     buildNpm(version, built.text);
     log(`${rel(NPM)}/: npm package qualys-vm-transporter@${version} (pack it with: cd ${rel(NPM)} && npm pack)`);

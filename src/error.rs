@@ -126,6 +126,8 @@ pub enum ErrorCode {
     TlsVerifyDisabledInProcess,
     /// `RUNTIME_UNSUPPORTED`: This Node.js cannot load the WebAssembly core.
     RuntimeUnsupported,
+    /// `NOT_INITIALIZED`: The web build's WebAssembly module is not loaded: init() (or initSync()) was not called first, or failed.
+    NotInitialized,
 }
 
 impl ErrorCode {
@@ -174,6 +176,7 @@ impl ErrorCode {
         ErrorCode::HttpOptionUnsupported,
         ErrorCode::TlsVerifyDisabledInProcess,
         ErrorCode::RuntimeUnsupported,
+        ErrorCode::NotInitialized,
     ];
 
     /// The stable SCREAMING_SNAKE string, e.g. `"CONFIG_INVALID"`.
@@ -222,6 +225,7 @@ impl ErrorCode {
             ErrorCode::HttpOptionUnsupported => "HTTP_OPTION_UNSUPPORTED",
             ErrorCode::TlsVerifyDisabledInProcess => "TLS_VERIFY_DISABLED_IN_PROCESS",
             ErrorCode::RuntimeUnsupported => "RUNTIME_UNSUPPORTED",
+            ErrorCode::NotInitialized => "NOT_INITIALIZED",
         }
     }
 
@@ -276,6 +280,7 @@ impl ErrorCode {
             ErrorCode::HttpOptionUnsupported => Blame::Configuration,
             ErrorCode::TlsVerifyDisabledInProcess => Blame::Configuration,
             ErrorCode::RuntimeUnsupported => Blame::Configuration,
+            ErrorCode::NotInitialized => Blame::Caller,
         }
     }
 
@@ -341,6 +346,7 @@ impl ErrorCode {
             ErrorCode::HttpOptionUnsupported => "The only HTTP client available (global fetch) cannot honour a parameter (proxy, caCert, verifyCerts=false).",
             ErrorCode::TlsVerifyDisabledInProcess => "verifyCerts is true but NODE_TLS_REJECT_UNAUTHORIZED=0 switches certificate checks off for the whole process.",
             ErrorCode::RuntimeUnsupported => "This Node.js cannot load the WebAssembly core.",
+            ErrorCode::NotInitialized => "The web build's WebAssembly module is not loaded: init() (or initSync()) was not called first, or failed.",
         }
     }
 }

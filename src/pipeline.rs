@@ -2,7 +2,7 @@
 //! (a captured [`Tree`]) is shaped into Archer records (`crate::records`), chunked
 //! (`crate::output::Chunker`) and queued for the host's writer, with the counters of what left.
 //!
-//! In scope: shaping, chunking, the output queue and its counters (records, chunks, bytes), the
+//! In scope: shaping (in the run's [`Shape`]), chunking, the output queue and its counters (records, chunks, bytes), the
 //! replaced-character count of the chunks written, the check for keys written twice
 //! (`crate::records::collisions`, one per run). Out of scope: parsing (`crate::response`),
 //! which records are admitted (`crate::plan`: the feed decides; the transform admits all), logging.
@@ -11,9 +11,9 @@ use std::collections::VecDeque;
 
 use crate::output::{Chunk, Chunker};
 use crate::qualys::DataSource;
-use crate::records;
 use crate::records::collisions::Collisions;
 use crate::records::keys::DetectionKey;
+use crate::records::{self, Shape};
 use crate::xml::Tree;
 
 /// The hash seed of the collision check when none is given (the offline transform).
@@ -23,6 +23,7 @@ pub const DEFAULT_SEED: u64 = 0x5152_5654_2D6B_6579;
 #[derive(Debug)]
 pub struct Pipeline {
     source: DataSource,
+    shape: Shape,
     chunker: Chunker,
     outputs: VecDeque<Chunk>,
     /// Records written.
@@ -36,10 +37,12 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// A pipeline closing a chunk at `chunk_records` records or about `chunk_bytes` bytes.
-    pub fn new(source: DataSource, chunk_records: u32, chunk_bytes: usize) -> Self {
+    /// A pipeline writing `shape` records, closing a chunk at `chunk_records` records or about
+    /// `chunk_bytes` bytes.
+    pub fn new(source: DataSource, shape: Shape, chunk_records: u32, chunk_bytes: usize) -> Self {
         Pipeline {
             source,
+            shape,
             chunker: Chunker::new(chunk_records, chunk_bytes),
             outputs: VecDeque::new(),
             records: 0,
@@ -58,7 +61,7 @@ impl Pipeline {
 
     /// Writes the records of one admitted element; returns how many.
     pub fn write(&mut self, tree: &Tree) -> u64 {
-        let n = records::write(self.source, tree, &mut self.chunker, &mut self.keys);
+        let n = records::write(self.source, self.shape, tree, &mut self.chunker, &mut self.keys);
         self.records += n;
         self.drain();
         n

@@ -15,6 +15,7 @@ use crate::params::DataSource;
 use crate::pipeline::{Pipeline, DEFAULT_SEED};
 use crate::records::collisions::Collisions;
 use crate::records::keys::DetectionKey;
+use crate::records::Shape;
 use crate::response::{DocKind, Item, Limits, QualysReturn, ResponseParser};
 
 /// Defaults for chunking when the caller has no parameters (match the feed's defaults).
@@ -58,9 +59,20 @@ pub struct Transform {
 impl Transform {
     /// A transform of a `source` document into chunks of `chunk_records` records / `chunk_bytes` bytes.
     pub fn new(source: DataSource, chunk_records: u32, chunk_bytes: usize, limits: Limits) -> Self {
+        Transform::with_shape(source, Shape::Records, chunk_records, chunk_bytes, limits)
+    }
+
+    /// [`Transform::new`] writing records in `shape` (`outputShape`).
+    pub fn with_shape(
+        source: DataSource,
+        shape: Shape,
+        chunk_records: u32,
+        chunk_bytes: usize,
+        limits: Limits,
+    ) -> Self {
         Transform {
             parser: ResponseParser::new(DocKind::of(source), limits),
-            pipeline: Pipeline::new(source, chunk_records, chunk_bytes),
+            pipeline: Pipeline::new(source, shape, chunk_records, chunk_bytes),
             items: Vec::new(),
             summary: TransformSummary::default(),
             qualys: None,

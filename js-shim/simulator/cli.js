@@ -3,6 +3,9 @@
 // Command line front end of the Qualys simulator.
 //   node js-shim/simulator/cli.js [--port N] [--https-port N] [--hosts N] [--detections-per-host N] [--kb N]
 //        [--seed S] [--rate-limit N/secs|off] [--concurrency N|off] [--fault spec]... (see --help)
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
 const { startSimulator } = require('./server');
 const { parseFaultSpec, normaliseFault } = require('./faults');
 
@@ -105,13 +108,23 @@ async function main(argv = process.argv.slice(2), io = {}) {
   const o = parseArgs(argv);
   if (o.help) { out.write(HELP + '\n'); return null; }
   const { quietBanner, help, ...simOptions } = o;
-  const sim = await startSimulator(simOptions);
+  // The HTTPS certificate is made fresh at each start; its CA goes to a private temp file that a
+  // client can trust (caCert), removed when the simulator stops.
+  const caDir = simOptions.https === false ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'qvt-simulator-'));
+  const removeCa = () => { if (caDir) fs.rmSync(caDir, { recursive: true, force: true }); };
+  let sim;
+  try {
+    sim = await startSimulator(Object.assign(simOptions, caDir ? { caFile: path.join(caDir, 'ca-cert.pem') } : {}));
+  } catch (e) {
+    removeCa();
+    throw e;
+  }
   const info = sim.control.info();
   if (quietBanner) out.write(`${sim.url} ${sim.httpsUrl || ''}\n`);
   else {
     out.write(`Qualys simulator listening (test/benchmark use only)\n` +
       `  http:   ${sim.url}\n` +
-      (sim.httpsUrl ? `  https:  ${sim.httpsUrl}\n  CA:     ${sim.caPath || '(custom)'}\n` : '') +
+      (sim.httpsUrl ? `  https:  ${sim.httpsUrl}\n  CA:     ${sim.caPath || '(custom)'} (TEST-ONLY, made for this run; trust it as caCert)\n` : '') +
       `  user:   ${sim.options.username} / ${sim.options.password}\n` +
       `  data:   ${info.model.hosts} hosts (IDs ${info.model.firstHostId}..${info.model.lastHostId}), ` +
       `~${info.model.detectionsPerHost} detections/host, ${info.model.kb} QIDs (${info.model.firstQid}..${info.model.lastQid}), seed ${info.model.seed}\n` +
@@ -123,7 +136,7 @@ async function main(argv = process.argv.slice(2), io = {}) {
   }
   let stopping = null;
   const stop = () => {
-    if (!stopping) stopping = sim.close();
+    if (!stopping) stopping = sim.close().finally(removeCa);
     return stopping;
   };
   if (io.signals !== false) {

@@ -5,7 +5,6 @@
 const http = require('http');
 const https = require('https');
 const fs = require('fs');
-const path = require('path');
 const { createModel, toMs } = require('./generate');
 const { ENDPOINTS, ParamError, interpretParams, mergePairs } = require('./params');
 const { renderList, renderEmptyPage, withExtraWarnings, bigSimpleReturn, urlFromPairs, simpleReturn, genericReturn, http5xxBody } = require('./render');
@@ -15,7 +14,7 @@ const { RequestLog, redactParams } = require('./log');
 const { BodyPump, sleep } = require('./stream');
 const { handleControl } = require('./control');
 
-const CERT_DIR = path.join(__dirname, 'certs');
+const { generateTestCertificates } = require('./tls-cert');
 const PATH_TO_ENDPOINT = new Map(Object.entries(ENDPOINTS).map(([k, e]) => [e.path, k]));
 const MAX_BODY = 8 * 1024 * 1024;
 
@@ -83,7 +82,7 @@ function canonicalKey(endpoint, pairs) {
 /**
  * Start the simulator.
  * @param {object} [options] see README.md "Options" (model: seed, hosts, detectionsPerHost, detectionsSpread,
- *   kb, dataEnd, scanHistoryDays, kbHistoryDays; server: host, port, httpsPort, https, tls, username, password,
+ *   kb, dataEnd, scanHistoryDays, kbHistoryDays; server: host, port, httpsPort, https, tls, caFile, username, password,
  *   now, rateLimit, concurrency, faults, keepAliveEvery, evaluationComments, dtdHost, warningBaseUrl,
  *   chunkBytes, recordServed, logLimit, requireRequestedWith)
  * @returns {Promise<{url:string, httpsUrl:string|null, port:number, httpsPort:number|null, caCertPem:string|null,
@@ -316,12 +315,15 @@ async function startSimulator(options = {}) {
   let caCertPem = null;
   let caPath = null;
   if (opts.https !== false) {
-    const tls = opts.tls || {};
-    const key = tls.key || fs.readFileSync(path.join(CERT_DIR, 'server-key.pem'));
-    const cert = tls.cert || fs.readFileSync(path.join(CERT_DIR, 'server-cert.pem'));
-    caPath = tls.ca ? null : path.join(CERT_DIR, 'ca-cert.pem');
-    caCertPem = String(tls.ca || fs.readFileSync(/** @type {string} */ (caPath)));
-    httpsServer = https.createServer({ key, cert }, onRequest('https'));
+    // A fresh throw-away CA and server certificate per start (no key ships: tls-cert.js), unless
+    // the caller brings its own.
+    const tls = opts.tls && opts.tls.key && opts.tls.cert ? opts.tls : generateTestCertificates();
+    caCertPem = String(tls.ca || '') || null;
+    if (opts.caFile && caCertPem) {
+      fs.writeFileSync(opts.caFile, caCertPem);
+      caPath = opts.caFile;
+    }
+    httpsServer = https.createServer({ key: tls.key, cert: tls.cert }, onRequest('https'));
     track(httpsServer);
   }
   const listen = (server, p) => new Promise((resolve, reject) => {
@@ -408,4 +410,4 @@ async function startSimulator(options = {}) {
   };
 }
 
-module.exports = { startSimulator, DEFAULT_OPTIONS, CERT_DIR };
+module.exports = { startSimulator, DEFAULT_OPTIONS };

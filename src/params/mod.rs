@@ -25,6 +25,7 @@ pub mod table;
 mod validate;
 
 use crate::error::Error;
+use crate::records::Shape;
 use crate::secret::Secret;
 use crate::url::Url;
 use crate::value::Value;
@@ -94,6 +95,8 @@ pub struct Config {
     pub concurrency: u32,
     /// `detectionKey`: what `ARCHER_DETECTION_KEY` is made of, default the seed's key.
     pub detection_key: DetectionKey,
+    /// `outputShape`: Archer records with key fields (default) or each Qualys element as sent.
+    pub output_shape: Shape,
 }
 
 impl Config {

@@ -588,10 +588,11 @@ fn known_keys_cover_the_seed_and_ours() {
         "proxy",
         "verifyCerts",
         "detectionKey",
+        "outputShape",
     ] {
         assert!(k.contains(&key), "{key}");
     }
-    assert_eq!(k.len(), 24);
+    assert_eq!(k.len(), 25);
 }
 
 #[test]
@@ -614,9 +615,9 @@ fn detection_key_is_one_of_three_exact_values_default_seed() {
         assert_eq!(parse(&with(base(), "detectionKey", v)).expect("valid").config.detection_key, want, "{v}");
     }
     let m = err(&with(base(), "detectionKey", "uniquevulnid"));
-    assert!(m.contains("detectionKey") && m.contains("did you mean uniqueVulnId"), "{m}");
+    assert!(m.contains("detectionKey") && m.contains("did you mean uniqueVulnId?"), "{m}");
     let m = err(&with(base(), "detectionKey", "dns"));
-    assert!(m.contains("`seed`, `uniqueVulnId`, `hostQid`") && !m.contains("did you mean"), "{m}");
+    assert!(m.contains("seed, uniqueVulnId, hostQid") && !m.contains("did you mean"), "{m}");
     let m = err(&with(base(), "detectionKey", " seed"));
     assert!(m.contains("leading or trailing spaces"), "{m}");
 }

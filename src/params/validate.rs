@@ -18,6 +18,7 @@ use crate::error::{Error, ErrorCode};
 use crate::last_run_time;
 use crate::qualys::DATA_SOURCE_VALUES;
 use crate::records::keys::DetectionKey;
+use crate::records::Shape;
 use crate::secret::{Redactor, Secret};
 use crate::text;
 use crate::url::Url;
@@ -56,8 +57,8 @@ struct Validation<'a> {
     ca_cert: Option<String>,
     proxy: Option<Proxy>,
     root_node: Option<String>,
-    /// `detectionKey`, when given (checked).
-    detection_key: Option<DetectionKey>,
+    /// The value of each optional choice parameter given a valid value.
+    choices: BTreeMap<&'static str, &'a str>,
 }
 
 impl<'a> Validation<'a> {
@@ -111,7 +112,7 @@ impl<'a> Validation<'a> {
             ca_cert: None,
             proxy: None,
             root_node: None,
-            detection_key: None,
+            choices: BTreeMap::new(),
         }
     }
 
@@ -142,8 +143,8 @@ impl<'a> Validation<'a> {
     /// Checks one parameter by its kind.
     fn check(&mut self, p: &'static table::Param) {
         match p.kind {
-            Kind::Choice(_) if p.key == "dataSource" => self.check_data_source(p.key),
-            Kind::Choice(values) => self.check_choice(p, values),
+            Kind::Choice(_) if p.required != table::Required::No => self.check_data_source(p.key),
+            Kind::Choice(values) => self.check_choice(p.key, values),
             Kind::Url => {
                 if let Some(ds) = self.data_source.filter(|d| d.url_key() == p.key) {
                     self.check_url(ds);
@@ -226,22 +227,25 @@ impl<'a> Validation<'a> {
         }
     }
 
-    /// A choice other than `dataSource`: one of `values`, exactly (missing or empty: the first).
-    fn check_choice(&mut self, p: &'static table::Param, values: &'static [&'static str]) {
-        let Some(v) = self.value_of(p.key) else { return };
+    /// An optional choice: one of `values`, exactly (a value that differs only by case gets a hint).
+    fn check_choice(&mut self, key: &'static str, values: &'static [&'static str]) {
+        let Some(v) = self.value_of(key) else { return };
         if values.contains(&v) {
-            self.detection_key = DetectionKey::from_param(v).or(self.detection_key);
+            self.choices.insert(key, v);
             return;
         }
-        let near = values.iter().find(|x| x.eq_ignore_ascii_case(v));
+        let hint = values
+            .iter()
+            .find(|c| c.eq_ignore_ascii_case(v))
+            .map(|c| format!(" (did you mean {c}? values are case-sensitive)"))
+            .unwrap_or_default();
         let msg = format!(
-            "{} is not one of {}{}{}",
+            "{} is not one of {}{hint}; use one of them, or leave it empty for {}",
             shown(v, &self.red),
-            p.values_text,
-            if near.is_some() { "; values are case-sensitive: did you mean " } else { "" },
-            near.unwrap_or(&"")
+            values.join(", "),
+            table::choice_default(key)
         );
-        self.problems.add(p.key, msg);
+        self.problems.add(key, msg);
     }
 
     /// The URL of the chosen data source.
@@ -355,6 +359,11 @@ impl<'a> Validation<'a> {
         self.ints.get(key).copied().unwrap_or_else(|| table::int_spec(key).2)
     }
 
+    /// An optional choice parameter as read (its table default when missing or invalid).
+    fn choice(&self, key: &str) -> &str {
+        self.choices.get(key).copied().unwrap_or_else(|| table::choice_default(key))
+    }
+
     /// A boolean parameter as read (its table default when missing or invalid).
     fn bool(&self, key: &str) -> bool {
         self.bools.get(key).copied().unwrap_or_else(|| table::bool_default(key))
@@ -418,7 +427,8 @@ impl<'a> Validation<'a> {
             output_chunk_bytes: to_usize(self.int("outputChunkMB")).saturating_mul(MIB),
             kb_chunk_size: to_u32(self.int("kbChunkSize")),
             concurrency: to_u32(self.int("concurrency")),
-            detection_key: self.detection_key.unwrap_or_default(),
+            detection_key: DetectionKey::from_param(self.choice("detectionKey")).unwrap_or_default(),
+            output_shape: Shape::from_param(self.choice("outputShape")).unwrap_or_default(),
         };
         Ok(Parsed { config, warnings })
     }

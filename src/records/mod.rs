@@ -1,6 +1,7 @@
 //! Turning captured Qualys elements into Archer records, one data source at a time.
 //!
-//! In scope: which element becomes which record (`kb` -> `VULN`, `hosts` -> `HOST`,
+//! In scope: the two output shapes ([`Shape`], the `outputShape` parameter), which element becomes
+//! which record (`kb` -> `VULN`, `hosts` -> `HOST`,
 //! `hostDetections` -> `HOST` without its `DETECTION_LIST`, `detections` -> one `DETECTION` per
 //! detection carrying its host's identity), the unique-key fields (see [`keys`]: the seed's, or the
 //! detection key `detectionKey` chooses), the check for keys written twice (see [`collisions`]),
@@ -22,6 +23,13 @@
 //!
 //! An element's own text (Qualys records have none) is written before its children.
 //! tests/output_roundtrip.rs checks these shapes against an independent model on owned trees.
+//!
+//! With `outputShape=qualys` ([`Shape::Qualys`]) each captured element is written whole, as Qualys
+//! sent it (text unwrapped from CDATA, trimmed and escaped, as in the records shape), without the
+//! added key fields: `VULN` (kb), `HOST` (hosts), `HOST` with its `DETECTION_LIST` (hostDetections
+//! and detections: one record per host). Which elements are admitted is the same in both shapes.
+//! docs/OUTPUT.md lists every element of every shape, generated from what this module writes
+//! (tests/output_reference.rs).
 
 pub mod collisions;
 pub mod keys;
@@ -30,6 +38,34 @@ use self::collisions::Collisions;
 use crate::output::{self, Chunker};
 use crate::params::DataSource;
 use crate::xml::{Node, Tree};
+
+/// The shape of the output records (`outputShape`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Shape {
+    /// Archer records with the seed's key fields (the default; the shapes listed above).
+    #[default]
+    Records,
+    /// Each top-level Qualys element whole, as Qualys sent it, without key fields.
+    Qualys,
+}
+
+impl Shape {
+    /// Both shapes, the default first (the order of the `outputShape` values).
+    pub const ALL: [Shape; 2] = [Shape::Records, Shape::Qualys];
+
+    /// `"records"` or `"qualys"` (the `outputShape` value).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Shape::Records => "records",
+            Shape::Qualys => "qualys",
+        }
+    }
+
+    /// The `outputShape` value (exact spelling) -> the shape.
+    pub fn from_param(value: &str) -> Option<Shape> {
+        Shape::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+}
 
 /// The default Archer root node for each data source's output.
 pub fn default_root_node(source: DataSource) -> &'static str {
@@ -41,11 +77,15 @@ pub fn id_of(source: DataSource, tree: &Tree) -> Option<u64> {
     tree.root().child_text(source.info().id_element).and_then(|t| t.trim().parse::<u64>().ok())
 }
 
-/// Writes the records of one captured element into `chunker`; returns how many. `checks` sees
-/// every key written (see [`collisions`]).
-pub fn write(source: DataSource, tree: &Tree, chunker: &mut Chunker, checks: &mut Collisions) -> u64 {
+/// Writes the records of one captured element into `chunker` in `shape`; returns how many. `checks`
+/// sees every key written in the `records` shape (see [`collisions`]).
+pub fn write(source: DataSource, shape: Shape, tree: &Tree, chunker: &mut Chunker, checks: &mut Collisions) -> u64 {
     let root = tree.root();
     let ascii = !tree.has_non_ascii_names();
+    if shape == Shape::Qualys {
+        chunker.push_with(ascii, |out| output::write_node(root, out));
+        return 1;
+    }
     match source {
         DataSource::Kb => {
             chunker.push_with(ascii, |out| write_keyed(root, keys::VULN_LINK, keys::vuln_link(root), None, out));
@@ -69,6 +109,7 @@ pub fn write(source: DataSource, tree: &Tree, chunker: &mut Chunker, checks: &mu
         DataSource::Detections => write_detections(root, ascii, chunker, checks),
     }
 }
+
 /// `<NAME attrs>text<KEY>value</KEY>children</NAME>`, leaving out children named `skip`.
 fn write_keyed(el: Node<'_>, key: &str, value: &str, skip: Option<&str>, out: &mut String) -> u64 {
     let mut replaced = output::write_start(el.name(), el.attrs(), false, out);

@@ -61,12 +61,13 @@ test('the package: name, version from Cargo.toml, MIT, repository, bin, files, e
   assert.deepEqual(pkg.bin, { 'qualys-vm-transporter': 'bin/qualys-vm-transporter.js' });
   assert.equal(pkg.dependencies, undefined, 'no runtime dependencies');
   assert.equal(pkg.types, './index.d.ts');
-  assert.ok(pkg.exports['.'].node && pkg.exports['.'].browser);
-  for (const f of ['README.md', 'LICENSE', 'index.d.ts', 'qualys-vm-transporter.js', 'bin/qualys-vm-transporter.js', 'web/qualys_vm_transporter.js', 'web/qualys_vm_transporter_bg.wasm', 'web/qualys_vm_transporter.d.ts', 'simulator/cli.js']) {
+  assert.ok(pkg.exports['.'].import && pkg.exports['.'].require && pkg.exports['.'].browser);
+  for (const f of ['README.md', 'LICENSE', 'index.d.ts', 'index.d.mts', 'index.mjs', 'qualys-vm-transporter.js', 'bin/qualys-vm-transporter.js', 'web/index.js', 'web/index.d.ts', 'web/qualys_vm_transporter.js', 'web/qualys_vm_transporter_bg.wasm', 'simulator/cli.js']) {
     assert.ok(fs.existsSync(path.join(pkgDir, f)), f);
   }
   const readme = fs.readFileSync(path.join(pkgDir, 'README.md'), 'utf8');
-  assert.match(readme, /Node \*\*16, 18, 20 and 22\*\*/, 'the README says which Node versions are tested');
+  assert.match(readme, /Node \*\*18, 20, 22 and 24\*\*/, 'the README says which Node versions are tested');
+  assert.equal(pkg.engines.node, '>=18');
   assert.ok(fs.statSync(tgz).size < 1024 * 1024, `${fs.statSync(tgz).size} bytes packed`);
 });
 
@@ -121,6 +122,22 @@ test('the CLI from node_modules/.bin: --version, run, transform, simulate --help
   assert.match(h.stdout, /Qualys VM API simulator/);
   const bad = await exec(bin, ['transform'], { cwd: project });
   assert.equal(bad.status, 2);
+});
+
+test('the sample files ship in the package: samples/ beside the single file, and the CLI\'s sample command', async () => {
+  const pkgDir = path.join(project, 'node_modules', 'qualys-vm-transporter');
+  const dist = buildBundle();
+  for (const source of ['kb', 'hosts', 'hostDetections', 'detections']) {
+    for (const suffix of ['', '.qualys']) {
+      const name = `${source}${suffix}.xml`;
+      assert.equal(fs.readFileSync(path.join(pkgDir, 'samples', name), 'utf8'), fs.readFileSync(path.join(dist, 'samples', name), 'utf8'), name);
+    }
+  }
+  const bin = path.join(project, 'node_modules', '.bin', 'qualys-vm-transporter');
+  const out = path.join(project, 'sample-detections.xml');
+  const r = await exec(bin, ['sample', '--source', 'detections', '--out', out], { cwd: project });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(fs.readFileSync(out, 'utf8'), fs.readFileSync(path.join(dist, 'samples', 'detections.xml'), 'utf8'));
 });
 
 test('the browser entry: the wasm web build through the "browser" export condition', async () => {

@@ -33,6 +33,7 @@ use qualys_vm_transporter::feed::{self, Action, TokenValues};
 use qualys_vm_transporter::output::Chunk;
 use qualys_vm_transporter::qualys::DataSource;
 use qualys_vm_transporter::records::keys::DetectionKey;
+use qualys_vm_transporter::records::Shape;
 use qualys_vm_transporter::response::Limits;
 use qualys_vm_transporter::transform::{self, Transform};
 use qualys_vm_transporter::value::Value;
@@ -239,6 +240,49 @@ fn opt_u32_arg(v: &JsValue, what: &str) -> Result<Option<u32>, JsValue> {
         Some(n) if n.is_finite() && n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) => Ok(Some(n as u32)),
         _ => Err(bad_argument(format!("{what} must be a whole number, not {}", read_value(v).type_name()))),
     }
+}
+
+/// An optional output shape: `undefined`/`null`/`""` = the default (`records`), else `"records"` or
+/// `"qualys"` exactly.
+fn shape_arg(v: &JsValue) -> Result<Shape, JsValue> {
+    if v.is_null() || v.is_undefined() {
+        return Ok(Shape::default());
+    }
+    let Some(text) = v.as_string() else {
+        return Err(bad_argument(format!("outputShape must be a string, not {}", read_value(v).type_name())));
+    };
+    if text.is_empty() {
+        return Ok(Shape::default());
+    }
+    Shape::from_param(&text).ok_or_else(|| {
+        js_error(&Error::config(
+            ErrorCode::ConfigInvalid,
+            format!("outputShape: {:?} is not one of records, qualys", qualys_vm_transporter::text::server_text(&text)),
+        ))
+    })
+}
+
+/// The `detectionKey` argument: missing, null or empty = the default (`seed`); a string = one of
+/// the parameter's values, exactly.
+fn detection_key_arg(v: &JsValue) -> Result<DetectionKey, JsValue> {
+    if v.is_null() || v.is_undefined() {
+        return Ok(DetectionKey::default());
+    }
+    let Some(text) = v.as_string() else {
+        return Err(bad_argument(format!("detectionKey must be a string, not {}", read_value(v).type_name())));
+    };
+    if text.is_empty() {
+        return Ok(DetectionKey::default());
+    }
+    DetectionKey::from_param(&text).ok_or_else(|| {
+        js_error(&Error::config(
+            ErrorCode::ConfigInvalid,
+            format!(
+                "detectionKey: {:?} is not one of seed, uniqueVulnId, hostQid",
+                qualys_vm_transporter::text::server_text(&text)
+            ),
+        ))
+    })
 }
 
 /// The bytes of a chunk: a `Uint8Array` (a Node `Buffer` too), any other typed array or DataView
@@ -624,41 +668,36 @@ pub struct JsTransformer {
 
 #[wasm_bindgen(js_class = Transformer)]
 impl JsTransformer {
-    /// `new Transformer(dataSource, chunkRecords?, chunkBytes?, detectionKey?)`; throws
-    /// `CONFIG_INVALID` for an unknown data source or detection key.
+    /// `new Transformer(dataSource, chunkRecords?, chunkBytes?, outputShape?, detectionKey?)`
+    /// (`outputShape`: `"records"`, the default, or `"qualys"`; `detectionKey`: `"seed"`, the
+    /// default, `"uniqueVulnId"` or `"hostQid"`; as the Custom Parameters); throws `CONFIG_INVALID`
+    /// for an unknown data source, shape or detection key.
     #[wasm_bindgen(constructor)]
     pub fn new(
         data_source: JsValue,
         chunk_records: JsValue,
         chunk_bytes: JsValue,
+        output_shape: JsValue,
         detection_key: JsValue,
     ) -> Result<JsTransformer, JsValue> {
-        // A value the core does not take, as a message may show it.
-        let bad = |key: &str, v: &JsValue, values: &str| {
-            let shown = match v.as_string() {
+        let source = data_source.as_string().as_deref().and_then(DataSource::from_param).ok_or_else(|| {
+            let shown = match data_source.as_string() {
                 Some(s) => format!("{:?}", qualys_vm_transporter::text::server_text(&s)),
-                None => read_value(v).type_name().to_string(),
+                None => read_value(&data_source).type_name().to_string(),
             };
-            js_error(&Error::config(ErrorCode::ConfigInvalid, format!("{key}: {shown} is not one of {values}")))
-        };
-        let source = data_source
-            .as_string()
-            .as_deref()
-            .and_then(DataSource::from_param)
-            .ok_or_else(|| bad("dataSource", &data_source, "kb, hosts, hostDetections, detections"))?;
+            js_error(&Error::config(
+                ErrorCode::ConfigInvalid,
+                format!("dataSource: {shown} is not one of kb, hosts, hostDetections, detections"),
+            ))
+        })?;
         let records = opt_u32_arg(&chunk_records, "chunkRecords")?.unwrap_or(transform::DEFAULT_CHUNK_RECORDS);
         let bytes = opt_u32_arg(&chunk_bytes, "chunkBytes")?.map_or(transform::DEFAULT_CHUNK_BYTES, |b| b as usize);
-        let key = if detection_key.is_undefined() || detection_key.is_null() {
-            DetectionKey::default()
-        } else {
-            detection_key
-                .as_string()
-                .as_deref()
-                .and_then(DetectionKey::from_param)
-                .ok_or_else(|| bad("detectionKey", &detection_key, "seed, uniqueVulnId, hostQid"))?
-        };
-        let inner = Transform::new(source, records, bytes, Limits::default()).with_detection_key(key);
-        Ok(JsTransformer { inner, viewed: None })
+        let shape = shape_arg(&output_shape)?;
+        let key = detection_key_arg(&detection_key)?;
+        Ok(JsTransformer {
+            inner: Transform::with_shape(source, shape, records, bytes, Limits::default()).with_detection_key(key),
+            viewed: None,
+        })
     }
 
     /// Pushes the next piece of the document (bytes); complete records become output at once.

@@ -238,8 +238,14 @@ fn a_qualys_error_ends_the_feed_with_a_fail_action() {
 fn the_transformer_gives_the_same_output_for_any_chunking() {
     let doc: &[u8] = include_bytes!("../../tests/fixtures/real/demisto_hld_host_list_detections_raw.xml");
     let run = |chunk: usize| {
-        let mut t =
-            JsTransformer::new("detections".into(), num(3.0), JsValue::UNDEFINED, JsValue::UNDEFINED).expect("source");
+        let mut t = JsTransformer::new(
+            "detections".into(),
+            num(3.0),
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+        )
+        .expect("source");
         let mut out = String::new();
         for piece in doc.chunks(chunk) {
             t.push(bytes(piece)).expect("push");
@@ -259,12 +265,12 @@ fn the_transformer_gives_the_same_output_for_any_chunking() {
     for chunk in [1, 2, 3, 64, 1000] {
         assert_eq!(run(chunk).0, whole, "chunk size {chunk}");
     }
-    let err = JsTransformer::new("kb".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED).and_then(
-        |mut t| {
-            t.push(bytes(doc))?;
-            t.finish()
-        },
-    );
+    let err =
+        JsTransformer::new("kb".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)
+            .and_then(|mut t| {
+                t.push(bytes(doc))?;
+                t.finish()
+            });
     assert_eq!(get_str(&err.expect_err("wrong endpoint"), "code"), "WRONG_ENDPOINT");
 }
 
@@ -272,7 +278,9 @@ fn the_transformer_gives_the_same_output_for_any_chunking() {
 fn the_transformer_takes_a_detection_key_and_counts_collisions() {
     let doc: &[u8] = include_bytes!("../../tests/fixtures/real/demisto_hld_host_list_detections_raw.xml");
     let run = |key: JsValue| {
-        let mut t = JsTransformer::new("detections".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, key).expect("key");
+        let mut t =
+            JsTransformer::new("detections".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED, key)
+                .expect("key");
         t.push(bytes(doc)).expect("push");
         let summary = t.finish().expect("finish");
         let mut out = String::new();
@@ -290,12 +298,50 @@ fn the_transformer_takes_a_detection_key_and_counts_collisions() {
 }
 
 #[wasm_bindgen_test]
+fn the_transformer_writes_the_qualys_shape_when_asked() {
+    let doc: &[u8] = include_bytes!("../../tests/fixtures/real/demisto_hld_host_list_detections_raw.xml");
+    let run = |source: &str, shape: JsValue| {
+        let mut t =
+            JsTransformer::new(source.into(), JsValue::UNDEFINED, JsValue::UNDEFINED, shape, JsValue::UNDEFINED)
+                .expect("source");
+        t.push(bytes(doc)).expect("push");
+        let summary = t.finish().expect("finish");
+        let mut out = String::new();
+        while let Some(c) = t.take_output() {
+            out.push_str(&c);
+        }
+        (out, get(&summary, "records").as_f64())
+    };
+    let (qualys, records) = run("detections", "qualys".into());
+    assert_eq!(records, Some(2.0), "one record per HOST");
+    assert_eq!(qualys.matches("<HOST>").count(), 2);
+    assert_eq!(qualys.matches("<DETECTION>").count(), 8, "each HOST keeps its DETECTION_LIST");
+    assert!(!qualys.contains("ARCHER_"));
+    assert_eq!(run("hostDetections", "qualys".into()).0, qualys, "both detection sources write the same HOSTs");
+    assert_eq!(run("detections", "records".into()), run("detections", JsValue::UNDEFINED), "records is the default");
+    assert_eq!(run("detections", JsValue::NULL).0.matches("<DETECTION>").count(), 8);
+    let bad = JsTransformer::new(
+        "detections".into(),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        "Qualys".into(),
+        JsValue::UNDEFINED,
+    );
+    assert_coded(&bad.err().expect("throws"), "CONFIG_INVALID");
+    let bad =
+        JsTransformer::new("detections".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, num(1.0), JsValue::UNDEFINED);
+    assert_coded(&bad.err().expect("throws"), "BAD_ARGUMENT");
+}
+
+#[wasm_bindgen_test]
 fn output_chunks_as_bytes_match_the_strings_and_say_whether_they_are_ascii() {
     let doc: &[u8] = include_bytes!("../../tests/fixtures/real/demisto_hld_host_list_detections_raw.xml");
     let mut strings =
-        JsTransformer::new("detections".into(), num(3.0), JsValue::UNDEFINED, JsValue::UNDEFINED).expect("source");
+        JsTransformer::new("detections".into(), num(3.0), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)
+            .expect("source");
     let mut bytes =
-        JsTransformer::new("detections".into(), num(3.0), JsValue::UNDEFINED, JsValue::UNDEFINED).expect("source");
+        JsTransformer::new("detections".into(), num(3.0), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)
+            .expect("source");
     strings.push(self::bytes(doc)).expect("push");
     bytes.push(self::bytes(doc)).expect("push");
     strings.finish().expect("finish");
@@ -518,29 +564,43 @@ fn every_error_from_the_boundary_is_coded() {
     assert_eq!(get(&summary, "records").as_f64(), Some(1.0));
     // Transformer.
     assert_coded(
-        &JsTransformer::new(num(5.0), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)
+        &JsTransformer::new(num(5.0), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)
             .err()
             .expect("throws"),
         "CONFIG_INVALID",
     );
     assert_coded(
-        &JsTransformer::new("hosts".into(), "3".into(), JsValue::UNDEFINED, JsValue::UNDEFINED).err().expect("throws"),
+        &JsTransformer::new("hosts".into(), "3".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)
+            .err()
+            .expect("throws"),
         "BAD_ARGUMENT",
     );
     assert_coded(
-        &JsTransformer::new("detections".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, num(1.0))
+        &JsTransformer::new("detections".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED, num(1.0))
             .err()
             .expect("throws"),
-        "CONFIG_INVALID",
+        "BAD_ARGUMENT",
     );
     assert_coded(
-        &JsTransformer::new("detections".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, "HostQid".into())
-            .err()
-            .expect("throws"),
+        &JsTransformer::new(
+            "detections".into(),
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+            "HostQid".into(),
+        )
+        .err()
+        .expect("throws"),
         "CONFIG_INVALID",
     );
-    let mut t =
-        JsTransformer::new("hosts".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED).expect("source");
+    let mut t = JsTransformer::new(
+        "hosts".into(),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    )
+    .expect("source");
     assert_coded(&t.push(JsValue::NULL).expect_err("throws"), "BAD_ARGUMENT");
     t.push(js(
         "return new DataView(new TextEncoder().encode('<HOST_LIST_OUTPUT><RESPONSE/></HOST_LIST_OUTPUT>').buffer)",

@@ -132,7 +132,7 @@ let bundleDir = null;
 function buildBundle() {
   if (bundleDir) return bundleDir;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qvt-dist-'));
-  // QVT_WASM_PKG: embed another wasm-bindgen output (e.g. a build without reference types).
+  // QVT_WASM_PKG: embed another wasm-bindgen output (e.g. one built with other flags).
   const extra = process.env.QVT_WASM_PKG ? ['--wasm-pkg', process.env.QVT_WASM_PKG] : [];
   execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'bundle.js'), '--quiet', '--dist', dir, ...extra], { stdio: 'inherit' });
   bundleDir = dir;
