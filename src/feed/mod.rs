@@ -41,6 +41,7 @@ use crate::output::Chunk;
 use crate::params::{Config, DataSource};
 use crate::pipeline::Pipeline;
 use crate::plan::{Admit, Plan, Target};
+use crate::qualys::versions::{self, Retired};
 use crate::records;
 use crate::request::{base64, Request};
 use crate::response::{Item, Limits, QualysReturn, ResponseParser};
@@ -66,6 +67,8 @@ struct Attempt {
     records: u64,
     /// The record list of this response closed (a WARNING followed it): its order is known.
     list_closed: bool,
+    /// The request's URL is on a retired Qualys API version (`crate::qualys::versions`).
+    retired: Option<Retired>,
 }
 
 #[derive(Debug)]
@@ -286,6 +289,7 @@ impl Feed {
     fn send(&mut self, now_ms: i64, a: crate::plan::Assignment) -> Action {
         let id = self.next_request_id;
         self.next_request_id += 1;
+        let retired = versions::retired(&a.url);
         let request = Request::get(id, a.url, &self.config.username, &self.config.password, a.page, a.attempt);
         self.pacer.started(now_ms);
         self.summary.requests = self.summary.requests.saturating_add(1);
@@ -309,6 +313,7 @@ impl Feed {
                 error: None,
                 records: 0,
                 list_closed: false,
+                retired,
             },
         );
         Action::Send(request)
@@ -385,13 +390,20 @@ impl Feed {
         self.absorb(request_id, &mut items);
         self.items = items;
         let Some(attempt) = self.in_flight.remove(&request_id) else { return };
-        let settlement = classify::settle(
-            attempt.status.unwrap_or(0),
-            attempt.headers,
-            finished,
-            attempt.qualys.as_ref(),
-            self.config.url_key(),
-        );
+        let status = attempt.status.unwrap_or(0);
+        let retired = attempt.retired.as_ref().and_then(|r| {
+            classify::retired_version(
+                status,
+                attempt.qualys.as_ref(),
+                r,
+                self.config.data_source,
+                self.config.url_key(),
+            )
+        });
+        let settlement = match retired {
+            Some(e) => Settlement::Fail(e),
+            None => classify::settle(status, attempt.headers, finished, attempt.qualys.as_ref(), self.config.url_key()),
+        };
         self.settle(now_ms, attempt, settlement);
     }
 
