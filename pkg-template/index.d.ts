@@ -49,7 +49,7 @@ export interface CustomParameters {
   kbChunkSize?: ParamValue;
   /** ID ranges fetched in parallel after listing the matching IDs. Default 1; 1-10. */
   concurrency?: ParamValue;
-  /** auto (GET, or POST once a URL is over 2,000 bytes or Qualys answers 414), GET or POST. */
+  /** auto (GET, or POST once a URL is over 2,000 bytes or Qualys answers 414), GET or POST. Default auto. */
   httpMethod?: ParamValue;
   /** Skip a host Qualys cannot deliver even alone (listed in a WARN and the summary) instead of failing. Default false. */
   skipStalledHosts?: ParamValue;
@@ -61,8 +61,10 @@ export interface CustomParameters {
   proxy?: ParamValue;
   /** Root element of the output (default per data source). */
   rootNode?: ParamValue;
-  /** records (default): Archer records with the ARCHER_* key fields; qualys: each VULN / HOST as Qualys sent it. */
+  /** records (default): Archer records with the ARCHER_* key fields; qualys: each VULN / HOST as Qualys sent it. Default records. */
   outputShape?: ParamValue;
+  /** detections: what ARCHER_DETECTION_KEY is made of: seed (the old script's key), uniqueVulnId or hostQid. Default seed. */
+  detectionKey?: ParamValue;
   [key: string]: ParamValue;
 }
 
@@ -77,6 +79,8 @@ export interface Tokens {
 export type DataSource = 'kb' | 'hosts' | 'hostDetections' | 'detections';
 /** The outputShape Custom Parameter: Archer records with key fields (default), or each Qualys element as sent. */
 export type OutputShape = 'records' | 'qualys';
+/** The `detectionKey` parameter: what ARCHER_DETECTION_KEY is made of (detections). */
+export type DetectionKey = 'seed' | 'uniqueVulnId' | 'hostQid';
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 export type HttpClientName = 'node' | 'request' | 'fetch';
 
@@ -98,6 +102,10 @@ export interface Summary {
   outOfWindowSkipped: number;
   /** Hosts skipped because Qualys could not deliver them even alone (skipStalledHosts=True): the first 64; warnings.stalledHost counts all. */
   stalledHostsSkipped: number[];
+  /** Detection records whose ARCHER_DETECTION_KEY an earlier record of the run already had (Archer would merge them: choose another detectionKey). */
+  keyCollisions: number;
+  /** Hosts without a Qualys ID whose ARCHER_DEVICE_LINK (their DNS name) an earlier such host already had. */
+  deviceLinkCollisions: number;
   highestId: number | null;
   /** The LastRunTime substituted into the URL (YYYY-MM-DDTHH:MM:SSZ), if any. */
   lastRunTimeUsed: string | null;
@@ -282,7 +290,12 @@ export interface TransformSummary {
   chunks: number;
   /** The next-page URL the response names (WARNING 1980), if any. */
   nextPage: string | null;
+  /** Parser notices and the first few key collisions, named. */
   notices: string[];
+  /** Detection records whose ARCHER_DETECTION_KEY an earlier record already had. */
+  keyCollisions: number;
+  /** Hosts without a Qualys ID whose ARCHER_DEVICE_LINK an earlier such host already had. */
+  deviceLinkCollisions: number;
   /** The default root node for this source. */
   rootNode: string;
   /** All output chunks joined, when no `write` was given. */
@@ -293,7 +306,7 @@ export interface TransformSummary {
 export function transform(
   source: DataSource,
   input: string | Uint8Array | ArrayBuffer | Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>,
-  options?: { write?: (chunk: string) => void; chunkRecords?: number; chunkBytes?: number; outputShape?: OutputShape },
+  options?: { write?: (chunk: string) => void; chunkRecords?: number; chunkBytes?: number; outputShape?: OutputShape; detectionKey?: DetectionKey },
 ): Promise<TransformSummary>;
 
 /**
@@ -373,7 +386,7 @@ export class Feed {
 
 /** Offline transform of one saved response, chunk by chunk. */
 export class Transformer {
-  constructor(dataSource: DataSource, chunkRecords?: number | null, chunkBytes?: number | null, outputShape?: OutputShape | null);
+  constructor(dataSource: DataSource, chunkRecords?: number | null, chunkBytes?: number | null, outputShape?: OutputShape | null, detectionKey?: DetectionKey | null);
   push(chunk: Uint8Array): void;
   takeOutput(): string | undefined;
   takeOutputChunk(): OutputChunk | undefined;

@@ -581,10 +581,23 @@ impl Feed {
         self.sync_output_counts();
     }
 
-    /// The summary's output counters, from the pipeline.
+    /// The summary's output counters, from the pipeline; what the key check has to say, logged.
     fn sync_output_counts(&mut self) {
         self.summary.chunks = self.pipeline.chunks;
         self.summary.bytes_out = self.pipeline.bytes_out;
+        self.summary.key_collisions = self.pipeline.keys.key_collisions;
+        self.summary.device_link_collisions = self.pipeline.keys.device_link_collisions;
+        // At most a few of each (records::collisions::NAMED) and two one-time notes.
+        for note in self.pipeline.keys.take_notes() {
+            self.log(Level::Warn, note);
+        }
+    }
+
+    /// The collision counts with the advice, once at the end of a run (success or failure).
+    fn log_collisions(&mut self) {
+        if let Some(text) = self.pipeline.keys.summary_text() {
+            self.log(Level::Warn, text);
+        }
     }
 
     fn flush_output(&mut self) {
@@ -886,6 +899,7 @@ impl Feed {
 
     fn finish(&mut self, now_ms: i64) -> Action {
         self.flush_output();
+        self.log_collisions();
         self.summary.highest_id = self.plan.highest_id();
         self.summary.elapsed_ms = u64::try_from(now_ms.saturating_sub(self.started_at)).unwrap_or(0);
         self.summary.previous_run_context = String::new();
@@ -948,6 +962,7 @@ impl Feed {
             );
             self.log(Level::Info, text);
         }
+        self.log_collisions();
         self.summary.highest_id = self.plan.highest_id();
         self.summary.previous_run_context = self.checkpoint().map(|c| c.encode()).unwrap_or_default();
         self.log(Level::Error, e.to_string());

@@ -169,16 +169,22 @@ impl Feed {
                     Shape::Records => "",
                     Shape::Qualys => " outputShape=qualys",
                 }
-            ),
+            ) + &if config.data_source == DataSource::Detections {
+                format!(" detectionKey={}", config.detection_key.as_str())
+            } else {
+                String::new()
+            },
         ));
         let mut feed = Feed {
             pacer: Pacer::new(config.requests_per_min),
+            // The collision check's hash seed: the start time, which a server cannot know ahead.
             pipeline: Pipeline::new(
                 config.data_source,
                 config.output_shape,
                 config.output_chunk_records,
                 config.output_chunk_bytes,
-            ),
+            )
+            .with_detection_key(config.detection_key, (now_ms as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
             retry_base_ms: u64::from(config.retry_delay_sec) * 1000,
             started_iso: resumed.as_ref().map_or_else(|| last_run_time::format(now), |c| c.started.clone()),
             resumed,

@@ -587,10 +587,11 @@ fn known_keys_cover_the_seed_and_ours() {
         "maxRetry",
         "proxy",
         "verifyCerts",
+        "detectionKey",
     ] {
         assert!(k.contains(&key), "{key}");
     }
-    assert_eq!(k.len(), 26);
+    assert_eq!(k.len(), 27);
 }
 
 #[test]
@@ -601,6 +602,23 @@ fn kb_chunk_size_and_concurrency_defaults_and_ranges() {
     assert_eq!((c.kb_chunk_size, c.concurrency), (0, 4));
     let m = err(&with(with(base(), "kbChunkSize", "100001"), "concurrency", "0"));
     assert!(m.contains("kbChunkSize") && m.contains("concurrency"), "{m}");
+}
+
+#[test]
+fn detection_key_is_one_of_three_exact_values_default_seed() {
+    use crate::records::keys::DetectionKey;
+    assert_eq!(parse(&base()).expect("valid").config.detection_key, DetectionKey::Seed);
+    for (v, want) in
+        [("seed", DetectionKey::Seed), ("uniqueVulnId", DetectionKey::UniqueVulnId), ("hostQid", DetectionKey::HostQid)]
+    {
+        assert_eq!(parse(&with(base(), "detectionKey", v)).expect("valid").config.detection_key, want, "{v}");
+    }
+    let m = err(&with(base(), "detectionKey", "uniquevulnid"));
+    assert!(m.contains("detectionKey") && m.contains("did you mean uniqueVulnId"), "{m}");
+    let m = err(&with(base(), "detectionKey", "dns"));
+    assert!(m.contains("seed, uniqueVulnId, hostQid") && !m.contains("did you mean"), "{m}");
+    let m = err(&with(base(), "detectionKey", " seed"));
+    assert!(m.contains("leading or trailing spaces"), "{m}");
 }
 
 #[test]

@@ -17,6 +17,7 @@ use super::{Config, DataSource, HttpMethod, Parsed, Proxy, MIB};
 use crate::error::{Error, ErrorCode};
 use crate::last_run_time;
 use crate::qualys::DATA_SOURCE_VALUES;
+use crate::records::keys::DetectionKey;
 use crate::records::Shape;
 use crate::secret::{Redactor, Secret};
 use crate::text;
@@ -433,6 +434,7 @@ impl<'a> Validation<'a> {
                 _ => HttpMethod::Auto,
             },
             skip_stalled_hosts: self.bool("skipStalledHosts"),
+            detection_key: DetectionKey::from_param(self.choice("detectionKey")).unwrap_or_default(),
         };
         Ok(Parsed { config, warnings })
     }
