@@ -106,7 +106,7 @@ class BodyPump {
       if (this.closed) return { complete: false, bytes: this.sent, aborted: true, cut: false };
       const { value, done } = iter.next();
       if (done) break;
-      if (value === STALL) {
+      if (/** @type {unknown} */ (value) === STALL) {
         await this.flush();
         if (!this.closed) await new Promise((resolve) => res.once('close', resolve));
         return { complete: false, bytes: this.sent, aborted: true, cut: false };

@@ -169,7 +169,7 @@ impl Feed {
                     Shape::Records => "",
                     Shape::Qualys => " outputShape=qualys",
                 }
-            ) + &if config.data_source == DataSource::Detections {
+            ) + &if config.data_source == DataSource::Detections && config.output_shape == Shape::Records {
                 format!(" detectionKey={}", config.detection_key.as_str())
             } else {
                 String::new()
