@@ -139,6 +139,27 @@ function stripComments(src, id) {
 }
 
 /**
+ * The module's source without the indentation of its lines (about 13 kB of the single file). Only
+ * whitespace between tokens goes, found by a real tokenizer: the text of strings and template
+ * literals (help texts, messages) is untouched, and so are the line breaks.
+ */
+function dedent(src, id) {
+  let tokens;
+  try {
+    tokens = Array.from(acorn.tokenizer(src, { ecmaVersion: 'latest', allowHashBang: true, allowReturnOutsideFunction: true }));
+  } catch (e) {
+    return die(`${id}: cannot be tokenized to drop its indentation (${e.message})`);
+  }
+  let out = '';
+  let at = 0;
+  for (const t of tokens) {
+    out += src.slice(at, t.start).replace(/\n[ \t]+/g, '\n') + src.slice(t.start, t.end);
+    at = t.end;
+  }
+  return out + src.slice(at).replace(/\n[ \t]+/g, '\n');
+}
+
+/**
  * The module's source with its CommonJS bindings renamed: `module` -> `__module` and `exports` ->
  * `__exports`, found as tokens by a real tokenizer. Node reads the named exports of a CommonJS
  * file it imports from ESM by scanning its text for `module.exports = {...}` and `exports.name =`
@@ -374,7 +395,7 @@ function buildSingleFile(version) {
   for (const id of ids) {
     let src = mods.get(id).replace(/\r\n/g, '\n');
     if (src.startsWith('#!')) src = src.slice(src.indexOf('\n') + 1);
-    if (id !== DATA_ID) src = stripComments(src, id);
+    if (id !== DATA_ID) src = dedent(stripComments(src, id), id);
     src = renameCommonJs(src, id);
     if (!src.endsWith('\n')) src += '\n';
     out += `\n// ---- ${id} ----\n__defs[${JSON.stringify(id)}] = function (__exports, require, __module, __filename, __dirname) {\n${src}};\n`;
