@@ -2,9 +2,9 @@
 //! (a captured [`Tree`]) is shaped into Archer records (`crate::records`), chunked
 //! (`crate::output::Chunker`) and queued for the host's writer, with the counters of what left.
 //!
-//! In scope: shaping (in the run's [`Shape`]), chunking, the output queue and its counters (records, chunks, bytes), the
-//! replaced-character count of the chunks written, the check for keys written twice
-//! (`crate::records::collisions`, one per run). Out of scope: parsing (`crate::response`),
+//! In scope: shaping (in the run's [`Shape`]), chunking, the output queue and its counters (records,
+//! chunks, bytes), the replaced-character count of the chunks written, the check for keys written
+//! twice (`crate::records::collisions`, one per run). Out of scope: parsing (`crate::response`),
 //! which records are admitted (`crate::plan`: the feed decides; the transform admits all), logging.
 
 use std::collections::VecDeque;

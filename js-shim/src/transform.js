@@ -53,7 +53,7 @@ function toBytes(x) {
 async function transform(source, input, options = {}) {
   const core = options.core || require('./core');
   // Any other value (the CLI passes what it was given) is the core's CONFIG_INVALID.
-  const key = /** @type {'seed' | 'uniqueVulnId' | 'hostQid' | undefined} */ (options.detectionKey);
+  const key = /** @type {import('../../pkg-template/index').DetectionKey | undefined} */ (options.detectionKey);
   const t = new core.Transformer(source, options.chunkRecords, options.chunkBytes, options.outputShape, key);
   /** @type {string[]} */
   const parts = [];

@@ -148,6 +148,10 @@ impl Feed {
                 ),
             ));
         }
+        let first_len = plan.first_url().to_string().len();
+        if config.http_method == params::HttpMethod::Get && first_len > urls::MAX_GET_URL_BYTES {
+            early.push((Level::Warn, Some(WarningKind::Parameter), format!("httpMethod=GET: the {url_key} URL is {first_len} bytes, longer than the {} bytes servers and proxies reliably accept in a GET; if Qualys answers 414 the run fails. httpMethod=auto (the default) would send such requests as POST.", urls::MAX_GET_URL_BYTES)));
+        }
         early.push((
             Level::Info,
             None,
@@ -201,6 +205,8 @@ impl Feed {
             notes: Notes::default(),
             redactor,
             retry_reason: String::new(),
+            post: false,
+            answered: false,
         };
         for (level, kind, text) in early {
             match kind {

@@ -171,6 +171,11 @@ pub struct Summary {
     pub previous_run_context: String,
     /// Milliseconds from the start of the run to its end.
     pub elapsed_ms: u64,
+    /// Hosts skipped because Qualys could not deliver them even in a page of their own
+    /// (`skipStalledHosts=True`), in the order skipped: the first `MAX_LISTED_STALLED` (64; each
+    /// is also named in a warning of its own, and `warnings.stalledHost` counts them all).
+    /// `stalledHostsSkipped` in JavaScript.
+    pub stalled_hosts_skipped: Vec<u64>,
     /// Warnings by kind (see `WarningKind`): occurrences, logged or not, e.g.
     /// `{"qualysWarning": 20000, "invalidUtf8": 3}`. Empty when there were none.
     pub warnings: BTreeMap<String, u64>,

@@ -592,7 +592,7 @@ fn known_keys_cover_the_seed_and_ours() {
     ] {
         assert!(k.contains(&key), "{key}");
     }
-    assert_eq!(k.len(), 25);
+    assert_eq!(k.len(), 27);
 }
 
 #[test]
@@ -627,4 +627,25 @@ fn edit_distance_basics() {
     assert_eq!(edit_distance("", "abc"), 3);
     assert_eq!(edit_distance("kitten", "sitting"), 3);
     assert_eq!(edit_distance("requestpermin", "requestspermin"), 1);
+}
+
+#[test]
+fn http_method_and_skip_stalled_hosts() {
+    let c = ok(&base()).config;
+    assert_eq!(c.http_method, HttpMethod::Auto);
+    assert!(!c.skip_stalled_hosts);
+    for (v, want) in [("auto", HttpMethod::Auto), ("GET", HttpMethod::Get), ("POST", HttpMethod::Post)] {
+        assert_eq!(ok(&with(base(), "httpMethod", v)).config.http_method, want, "{v}");
+    }
+    assert_eq!(ok(&with(base(), "httpMethod", "")).config.http_method, HttpMethod::Auto);
+    let m = err(&with(base(), "httpMethod", "post"));
+    assert!(
+        m.contains("httpMethod: \"post\" is not one of auto, GET, POST (did you mean POST? values are case-sensitive)"),
+        "{m}"
+    );
+    let m = err(&with(base(), "httpMethod", "PUT"));
+    assert!(m.contains("httpMethod: \"PUT\" is not one of auto, GET, POST"), "{m}");
+    assert!(ok(&with(base(), "skipStalledHosts", "True")).config.skip_stalled_hosts);
+    assert!(!ok(&with(base(), "skipStalledHosts", "false")).config.skip_stalled_hosts);
+    assert!(err(&with(base(), "skipStalledHosts", "yes")).contains("skipStalledHosts:"));
 }

@@ -13,7 +13,7 @@ use super::check::{
     check_xml_name, missing, parse_int, parse_proxy, shown, to_u32, to_usize, unknown_key_warning, IntSpec, Problems,
 };
 use super::table::{self, Kind, PARAMS};
-use super::{Config, DataSource, Parsed, Proxy, MIB};
+use super::{Config, DataSource, HttpMethod, Parsed, Proxy, MIB};
 use crate::error::{Error, ErrorCode};
 use crate::last_run_time;
 use crate::qualys::{versions, DATA_SOURCE_VALUES};
@@ -430,8 +430,14 @@ impl<'a> Validation<'a> {
             output_chunk_bytes: to_usize(self.int("outputChunkMB")).saturating_mul(MIB),
             kb_chunk_size: to_u32(self.int("kbChunkSize")),
             concurrency: to_u32(self.int("concurrency")),
-            detection_key: DetectionKey::from_param(self.choice("detectionKey")).unwrap_or_default(),
             output_shape: Shape::from_param(self.choice("outputShape")).unwrap_or_default(),
+            http_method: match self.choice("httpMethod") {
+                "GET" => HttpMethod::Get,
+                "POST" => HttpMethod::Post,
+                _ => HttpMethod::Auto,
+            },
+            skip_stalled_hosts: self.bool("skipStalledHosts"),
+            detection_key: DetectionKey::from_param(self.choice("detectionKey")).unwrap_or_default(),
         };
         Ok(Parsed { config, warnings })
     }

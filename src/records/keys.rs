@@ -30,6 +30,29 @@ pub const DEVICE_LINK: &str = "ARCHER_DEVICE_LINK";
 /// The QID (vulnerability) link element.
 pub const VULN_LINK: &str = "ARCHER_VULN_LINK";
 
+/// A field the `records` shape adds to each record (docs/OUTPUT.md lists them from here).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AddedField {
+    /// The element name.
+    pub name: &'static str,
+    /// What it holds, in an admin's words (Markdown).
+    pub holds: &'static str,
+    /// The data sources whose records it identifies: their key field. In the others it links a
+    /// record to theirs.
+    pub key_of: &'static [DataSource],
+}
+
+/// The fields this feed adds, in the order they come first in a record.
+pub const ADDED_FIELDS: &[AddedField] = &[
+    AddedField {
+        name: DETECTION_KEY,
+        holds: "by default (`detectionKey=seed`) `DNS|QID|PORT|PROTOCOL` when the host has a DNS name, else `HOST_ID|QID|PORT|PROTOCOL|FIRST_FOUND_DATETIME`; with `detectionKey=uniqueVulnId` the `UNIQUE_VULN_ID` (else the seed's key); with `detectionKey=hostQid` `HOST_ID|QID|PORT|PROTOCOL|SSL|INSTANCE` (a missing part is empty)",
+        key_of: &[DataSource::Detections],
+    },
+    AddedField { name: DEVICE_LINK, holds: "the host's `ID`, else its `DNS`", key_of: &[DataSource::Hosts, DataSource::HostDetections] },
+    AddedField { name: VULN_LINK, holds: "the `QID`", key_of: &[DataSource::Kb] },
+];
+
 /// Which `ARCHER_DETECTION_KEY` a run writes (the Custom Parameter `detectionKey`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum DetectionKey {
@@ -75,28 +98,6 @@ impl DetectionKey {
         }
     }
 }
-/// A field the `records` shape adds to each record (docs/OUTPUT.md lists them from here).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct AddedField {
-    /// The element name.
-    pub name: &'static str,
-    /// What it holds, in an admin's words (Markdown).
-    pub holds: &'static str,
-    /// The data sources whose records it identifies: their key field. In the others it links a
-    /// record to theirs.
-    pub key_of: &'static [DataSource],
-}
-
-/// The fields this feed adds, in the order they come first in a record.
-pub const ADDED_FIELDS: &[AddedField] = &[
-    AddedField {
-        name: DETECTION_KEY,
-        holds: "`DNS|QID|PORT|PROTOCOL` when the host has a DNS name, else `HOST_ID|QID|PORT|PROTOCOL|FIRST_FOUND_DATETIME` (a missing part is empty)",
-        key_of: &[DataSource::Detections],
-    },
-    AddedField { name: DEVICE_LINK, holds: "the host's `ID`, else its `DNS`", key_of: &[DataSource::Hosts, DataSource::HostDetections] },
-    AddedField { name: VULN_LINK, holds: "the `QID`", key_of: &[DataSource::Kb] },
-];
 
 /// `ID` when present, else `DNS` (empty when neither is).
 pub fn device_link(host: Node<'_>) -> &str {

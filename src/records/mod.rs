@@ -77,8 +77,8 @@ pub fn id_of(source: DataSource, tree: &Tree) -> Option<u64> {
     tree.root().child_text(source.info().id_element).and_then(|t| t.trim().parse::<u64>().ok())
 }
 
-/// Writes the records of one captured element into `chunker` in `shape`; returns how many. `checks`
-/// sees every key written in the `records` shape (see [`collisions`]).
+/// Writes the records of one captured element into `chunker` in `shape`; returns how many.
+/// `checks` sees every key written (see [`collisions`]; the `qualys` shape writes no keys).
 pub fn write(source: DataSource, shape: Shape, tree: &Tree, chunker: &mut Chunker, checks: &mut Collisions) -> u64 {
     let root = tree.root();
     let ascii = !tree.has_non_ascii_names();
@@ -109,7 +109,6 @@ pub fn write(source: DataSource, shape: Shape, tree: &Tree, chunker: &mut Chunke
         DataSource::Detections => write_detections(root, ascii, chunker, checks),
     }
 }
-
 /// `<NAME attrs>text<KEY>value</KEY>children</NAME>`, leaving out children named `skip`.
 fn write_keyed(el: Node<'_>, key: &str, value: &str, skip: Option<&str>, out: &mut String) -> u64 {
     let mut replaced = output::write_start(el.name(), el.attrs(), false, out);

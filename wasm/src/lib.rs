@@ -262,29 +262,6 @@ fn shape_arg(v: &JsValue) -> Result<Shape, JsValue> {
     })
 }
 
-/// The `detectionKey` argument: missing, null or empty = the default (`seed`); a string = one of
-/// the parameter's values, exactly.
-fn detection_key_arg(v: &JsValue) -> Result<DetectionKey, JsValue> {
-    if v.is_null() || v.is_undefined() {
-        return Ok(DetectionKey::default());
-    }
-    let Some(text) = v.as_string() else {
-        return Err(bad_argument(format!("detectionKey must be a string, not {}", read_value(v).type_name())));
-    };
-    if text.is_empty() {
-        return Ok(DetectionKey::default());
-    }
-    DetectionKey::from_param(&text).ok_or_else(|| {
-        js_error(&Error::config(
-            ErrorCode::ConfigInvalid,
-            format!(
-                "detectionKey: {:?} is not one of seed, uniqueVulnId, hostQid",
-                qualys_vm_transporter::text::server_text(&text)
-            ),
-        ))
-    })
-}
-
 /// The bytes of a chunk: a `Uint8Array` (a Node `Buffer` too), any other typed array or DataView
 /// (its bytes), or an `ArrayBuffer`, of any realm.
 fn bytes_arg(v: &JsValue, what: &str) -> Result<Vec<u8>, JsValue> {
@@ -335,6 +312,11 @@ fn summary_to_js(s: &feed::Summary) -> JsValue {
     set(&o, "chunks", s.chunks);
     set(&o, "duplicatesSkipped", num(s.duplicates_skipped));
     set(&o, "outOfWindowSkipped", num(s.out_of_window_skipped));
+    let stalled = Array::new();
+    for id in &s.stalled_hosts_skipped {
+        stalled.push(&num(*id));
+    }
+    set(&o, "stalledHostsSkipped", stalled);
     set(&o, "keyCollisions", num(s.key_collisions));
     set(&o, "deviceLinkCollisions", num(s.device_link_collisions));
     set(&o, "highestId", s.highest_id.map_or(JsValue::NULL, num));
@@ -422,7 +404,8 @@ impl JsFeed {
         o.into()
     }
 
-    /// `{kind:"send", id, method, url, headers:[[k,v]...], page, attempt}` (start it, poll again) |
+    /// `{kind:"send", id, method, url, body, headers:[[k,v]...], page, attempt}` (start it, poll
+    /// again; `body` is the form body of a POST, `null` for a GET) |
     /// `{kind:"wait", ms, reason}` (sleep up to ms or until a response settles) |
     /// `{kind:"pending"}` (wait until a response settles) | `{kind:"done", summary}` | `{kind:"fail", error}`.
     pub fn poll(&mut self, now_ms: JsValue) -> Result<JsValue, JsValue> {
@@ -434,6 +417,7 @@ impl JsFeed {
                 set(&o, "id", req.id as f64);
                 set(&o, "method", req.method.as_str());
                 set(&o, "url", req.url.as_str());
+                set(&o, "body", req.body.as_deref().map_or(JsValue::NULL, JsValue::from_str));
                 let headers = Array::new();
                 for (k, v) in req.all_headers() {
                     headers.push(&Array::of2(&JsValue::from_str(&k), &JsValue::from_str(&v)));
@@ -670,7 +654,7 @@ pub struct JsTransformer {
 impl JsTransformer {
     /// `new Transformer(dataSource, chunkRecords?, chunkBytes?, outputShape?, detectionKey?)`
     /// (`outputShape`: `"records"`, the default, or `"qualys"`; `detectionKey`: `"seed"`, the
-    /// default, `"uniqueVulnId"` or `"hostQid"`; as the Custom Parameters); throws `CONFIG_INVALID`
+    /// default, `"uniqueVulnId"` or `"hostQid"`, as the Custom Parameters); throws `CONFIG_INVALID`
     /// for an unknown data source, shape or detection key.
     #[wasm_bindgen(constructor)]
     pub fn new(
@@ -680,24 +664,33 @@ impl JsTransformer {
         output_shape: JsValue,
         detection_key: JsValue,
     ) -> Result<JsTransformer, JsValue> {
-        let source = data_source.as_string().as_deref().and_then(DataSource::from_param).ok_or_else(|| {
-            let shown = match data_source.as_string() {
+        // A value the core does not take, as a message may show it.
+        let bad = |key: &str, v: &JsValue, values: &str| {
+            let shown = match v.as_string() {
                 Some(s) => format!("{:?}", qualys_vm_transporter::text::server_text(&s)),
-                None => read_value(&data_source).type_name().to_string(),
+                None => read_value(v).type_name().to_string(),
             };
-            js_error(&Error::config(
-                ErrorCode::ConfigInvalid,
-                format!("dataSource: {shown} is not one of kb, hosts, hostDetections, detections"),
-            ))
-        })?;
+            js_error(&Error::config(ErrorCode::ConfigInvalid, format!("{key}: {shown} is not one of {values}")))
+        };
+        let source = data_source
+            .as_string()
+            .as_deref()
+            .and_then(DataSource::from_param)
+            .ok_or_else(|| bad("dataSource", &data_source, "kb, hosts, hostDetections, detections"))?;
         let records = opt_u32_arg(&chunk_records, "chunkRecords")?.unwrap_or(transform::DEFAULT_CHUNK_RECORDS);
         let bytes = opt_u32_arg(&chunk_bytes, "chunkBytes")?.map_or(transform::DEFAULT_CHUNK_BYTES, |b| b as usize);
         let shape = shape_arg(&output_shape)?;
-        let key = detection_key_arg(&detection_key)?;
-        Ok(JsTransformer {
-            inner: Transform::with_shape(source, shape, records, bytes, Limits::default()).with_detection_key(key),
-            viewed: None,
-        })
+        let key = if detection_key.is_undefined() || detection_key.is_null() {
+            DetectionKey::default()
+        } else {
+            detection_key
+                .as_string()
+                .as_deref()
+                .and_then(DetectionKey::from_param)
+                .ok_or_else(|| bad("detectionKey", &detection_key, "seed, uniqueVulnId, hostQid"))?
+        };
+        let inner = Transform::with_shape(source, shape, records, bytes, Limits::default()).with_detection_key(key);
+        Ok(JsTransformer { inner, viewed: None })
     }
 
     /// Pushes the next piece of the document (bytes); complete records become output at once.

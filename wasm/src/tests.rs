@@ -275,29 +275,6 @@ fn the_transformer_gives_the_same_output_for_any_chunking() {
 }
 
 #[wasm_bindgen_test]
-fn the_transformer_takes_a_detection_key_and_counts_collisions() {
-    let doc: &[u8] = include_bytes!("../../tests/fixtures/real/demisto_hld_host_list_detections_raw.xml");
-    let run = |key: JsValue| {
-        let mut t =
-            JsTransformer::new("detections".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED, key)
-                .expect("key");
-        t.push(bytes(doc)).expect("push");
-        let summary = t.finish().expect("finish");
-        let mut out = String::new();
-        while let Some(c) = t.take_output() {
-            out.push_str(&c);
-        }
-        (out, summary)
-    };
-    let (seed, summary) = run(JsValue::UNDEFINED);
-    assert!(seed.contains("<ARCHER_DETECTION_KEY>one.one.one.one|11827|443|tcp</ARCHER_DETECTION_KEY>"));
-    assert_eq!(get(&summary, "keyCollisions").as_f64(), Some(0.0));
-    assert_eq!(get(&summary, "deviceLinkCollisions").as_f64(), Some(0.0));
-    let (host_qid, _) = run("hostQid".into());
-    assert!(host_qid.contains("<ARCHER_DETECTION_KEY>143111841|11827|443|tcp|0|</ARCHER_DETECTION_KEY>"), "{host_qid}");
-}
-
-#[wasm_bindgen_test]
 fn the_transformer_writes_the_qualys_shape_when_asked() {
     let doc: &[u8] = include_bytes!("../../tests/fixtures/real/demisto_hld_host_list_detections_raw.xml");
     let run = |source: &str, shape: JsValue| {
@@ -320,17 +297,34 @@ fn the_transformer_writes_the_qualys_shape_when_asked() {
     assert_eq!(run("hostDetections", "qualys".into()).0, qualys, "both detection sources write the same HOSTs");
     assert_eq!(run("detections", "records".into()), run("detections", JsValue::UNDEFINED), "records is the default");
     assert_eq!(run("detections", JsValue::NULL).0.matches("<DETECTION>").count(), 8);
-    let bad = JsTransformer::new(
-        "detections".into(),
-        JsValue::UNDEFINED,
-        JsValue::UNDEFINED,
-        "Qualys".into(),
-        JsValue::UNDEFINED,
-    );
+    let u = || JsValue::UNDEFINED;
+    let bad = JsTransformer::new("detections".into(), u(), u(), "Qualys".into(), u());
     assert_coded(&bad.err().expect("throws"), "CONFIG_INVALID");
-    let bad =
-        JsTransformer::new("detections".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, num(1.0), JsValue::UNDEFINED);
+    let bad = JsTransformer::new("detections".into(), u(), u(), num(1.0), u());
     assert_coded(&bad.err().expect("throws"), "BAD_ARGUMENT");
+}
+
+#[wasm_bindgen_test]
+fn the_transformer_takes_a_detection_key_and_counts_collisions() {
+    let doc: &[u8] = include_bytes!("../../tests/fixtures/real/demisto_hld_host_list_detections_raw.xml");
+    let run = |key: JsValue| {
+        let mut t =
+            JsTransformer::new("detections".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED, key)
+                .expect("key");
+        t.push(bytes(doc)).expect("push");
+        let summary = t.finish().expect("finish");
+        let mut out = String::new();
+        while let Some(c) = t.take_output() {
+            out.push_str(&c);
+        }
+        (out, summary)
+    };
+    let (seed, summary) = run(JsValue::UNDEFINED);
+    assert!(seed.contains("<ARCHER_DETECTION_KEY>one.one.one.one|11827|443|tcp</ARCHER_DETECTION_KEY>"));
+    assert_eq!(get(&summary, "keyCollisions").as_f64(), Some(0.0));
+    assert_eq!(get(&summary, "deviceLinkCollisions").as_f64(), Some(0.0));
+    let (host_qid, _) = run("hostQid".into());
+    assert!(host_qid.contains("<ARCHER_DETECTION_KEY>143111841|11827|443|tcp|0|</ARCHER_DETECTION_KEY>"), "{host_qid}");
 }
 
 #[wasm_bindgen_test]
@@ -579,7 +573,7 @@ fn every_error_from_the_boundary_is_coded() {
         &JsTransformer::new("detections".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED, num(1.0))
             .err()
             .expect("throws"),
-        "BAD_ARGUMENT",
+        "CONFIG_INVALID",
     );
     assert_coded(
         &JsTransformer::new(
