@@ -35,6 +35,8 @@ const DEFAULT_OPTIONS = {
   // LimitRequestLine (8190 bytes) does in front of an API; 0 = no limit.
   maxUrlBytes: 8190,
   requireRequestedWith: true,
+  retireVersions: [],
+  retireStatus: 404,
 };
 
 function readBody(req) {
@@ -77,6 +79,24 @@ function writeRawStatus(req, f) {
   if (f.close) sock.end();
 }
 
+/** "2" and "2.0" are one version. */
+function normVersion(v) { return v.includes('.') ? v : `${v}.0`; }
+
+/**
+ * The retired API versions (retireVersions: e.g. ['2.0']) as a set, checked with retireStatus
+ * (404 or 410): every API answers that status on a retired version's paths.
+ */
+function retiredVersions(opts) {
+  const list = opts.retireVersions || [];
+  if (!Array.isArray(list) || !list.every((v) => typeof v === 'string' && /^\d+(\.\d+)?$/.test(v))) {
+    throw new Error(`retireVersions wants API versions like ["2.0"], got ${JSON.stringify(list)}`);
+  }
+  if (opts.retireStatus !== 404 && opts.retireStatus !== 410) {
+    throw new Error(`retireStatus wants 404 or 410, got ${JSON.stringify(opts.retireStatus)}`);
+  }
+  return new Set(list.map(normVersion));
+}
+
 /**
  * The key of a page in its chain: the endpoint and the parameters, sorted, without
  * truncation_limit (a client asking again for fewer hosts from the same place, or growing its
@@ -92,12 +112,13 @@ function canonicalKey(endpoint, pairs) {
  * @param {object} [options] see README.md "Options" (model: seed, hosts, detectionsPerHost, detectionsSpread,
  *   kb, dataEnd, scanHistoryDays, kbHistoryDays; server: host, port, httpsPort, https, tls, caFile, username, password,
  *   now, rateLimit, concurrency, faults, keepAliveEvery, evaluationComments, dtdHost, warningBaseUrl,
- *   chunkBytes, recordServed, logLimit, requireRequestedWith)
+ *   chunkBytes, recordServed, logLimit, requireRequestedWith, retireVersions, retireStatus)
  * @returns {Promise<{url:string, httpsUrl:string|null, port:number, httpsPort:number|null, caCertPem:string|null,
  *   caPath:string|null, close:()=>Promise<void>, log:RequestLog, control:object, model:object, options:object}>}
  */
 async function startSimulator(options = {}) {
   const opts = { ...DEFAULT_OPTIONS, ...options };
+  const retired = retiredVersions(opts);
   const model = createModel(opts);
   const initialNow = opts.now === undefined ? model.dataEndMs : opts.now;
   const state = {
@@ -154,6 +175,16 @@ async function startSimulator(options = {}) {
       res.setHeader('Content-Type', 'text/html; charset=iso-8859-1');
       res.end('<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n<title>404 Not Found</title>\n' +
         '</head><body>\n<h1>Not Found</h1>\n<p>The requested URL was not found on this server.</p>\n</body></html>\n');
+      return;
+    }
+    if (version !== null && retired.has(normVersion(version))) {
+      // A retired API version (retireVersions): the path is gone, whatever the request.
+      entry.status = opts.retireStatus; entry.complete = true;
+      res.statusCode = opts.retireStatus;
+      res.setHeader('Content-Type', 'text/html; charset=iso-8859-1');
+      const title = `${opts.retireStatus} ${http.STATUS_CODES[opts.retireStatus]}`;
+      res.end(`<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n<title>${title}</title>\n` +
+        `</head><body>\n<h1>${http.STATUS_CODES[opts.retireStatus]}</h1>\n<p>The requested URL is no longer available on this server.</p>\n</body></html>\n`);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'POST') {

@@ -43,6 +43,7 @@ use crate::params::{Config, DataSource};
 use crate::pipeline::Pipeline;
 use crate::plan::{Adapted, Admit, FailureKind, Isolation, Plan, Target};
 use crate::qualys::urls::MAX_GET_URL_BYTES;
+use crate::qualys::versions::{self, Retired};
 use crate::records;
 use crate::request::{base64, Method, Request};
 use crate::response::{Item, Limits, QualysReturn, ResponseParser};
@@ -73,6 +74,8 @@ struct Attempt {
     list_closed: bool,
     /// The transport gave up on it (`ETIMEDOUT`: the idle or whole-response limit).
     timed_out: bool,
+    /// The request's URL is on a retired Qualys API version (`crate::qualys::versions`).
+    retired: Option<Retired>,
 }
 
 #[derive(Debug)]
@@ -314,6 +317,7 @@ impl Feed {
     fn send(&mut self, now_ms: i64, a: crate::plan::Assignment) -> Action {
         let id = self.next_request_id;
         self.next_request_id += 1;
+        let retired = versions::retired(&a.url);
         let url_len = a.url.len();
         let post = self.post_for(&a.url);
         let (user, pw) = (&self.config.username, &self.config.password);
@@ -349,6 +353,7 @@ impl Feed {
                 records: 0,
                 list_closed: false,
                 timed_out: false,
+                retired,
             },
         );
         Action::Send(request)
@@ -428,13 +433,20 @@ impl Feed {
         self.absorb(request_id, &mut items);
         self.items = items;
         let Some(attempt) = self.in_flight.remove(&request_id) else { return };
-        let settlement = classify::settle(
-            attempt.status.unwrap_or(0),
-            attempt.headers,
-            finished,
-            attempt.qualys.as_ref(),
-            self.config.url_key(),
-        );
+        let status = attempt.status.unwrap_or(0);
+        let retired = attempt.retired.as_ref().and_then(|r| {
+            classify::retired_version(
+                status,
+                attempt.qualys.as_ref(),
+                r,
+                self.config.data_source,
+                self.config.url_key(),
+            )
+        });
+        let settlement = match retired {
+            Some(e) => Settlement::Fail(e),
+            None => classify::settle(status, attempt.headers, finished, attempt.qualys.as_ref(), self.config.url_key()),
+        };
         self.settle(now_ms, attempt, settlement);
     }
 
