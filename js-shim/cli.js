@@ -1,9 +1,11 @@
 'use strict';
-// The command line: qualys-vm-transporter run | transform | simulate.
+// The command line: qualys-vm-transporter run | transform | sample | simulate.
 //   run        runs a feed exactly as Archer would: same Custom Parameters, same tokens, a mirrored
 //              context (OutputWriter writing to --out), the same callback; prints the next tokens
 //              and a summary; exit 0 only on success
 //   transform  turns a saved Qualys response into the Archer output, offline
+//   sample     writes a complete sample output file for Archer's Source Definition (the shipped
+//              samples/ beside the script: scripts/bundle.js writes them with the core)
 //   simulate   starts the Qualys API simulator (js-shim/simulator/cli.js)
 // Log lines go to stderr (a live progress line under them on a terminal); the final report goes to
 // stdout. Exit codes: 0 success, 1 the run or transform failed, 2 bad command line or input files.
@@ -32,6 +34,7 @@ usage: ${NAME} <command> [options]
 commands:
   run         run a data feed as Archer would (against Qualys or any URL)
   transform   turn a saved Qualys response into the Archer output, offline
+  sample      write a complete sample output file for the data feed's Source Definition
   simulate    start the Qualys API simulator (tests and demos)
 
   ${NAME} <command> --help   details of one command
@@ -41,6 +44,7 @@ Inside Archer, upload qualys-vm-transporter.js as the data feed's transporter sc
 
   get run() { return runHelp(); },
   get transform() { return transformHelp(); },
+  get sample() { return sampleHelp(); },
 
   simulate: `usage: ${NAME} simulate [options]
 
@@ -57,7 +61,7 @@ Archer would store for the next run and a summary. Exit code 0 only on success.
 
 options:
   --params FILE         JSON object of Custom Parameters, e.g. {"dataSource": "detections",
-                        "detectionUrl": "https://.../?action=list&vm_scan_since=<LastRunTime>",
+                        "detectionUrl": "https://qualysapi.qualys.com/api/5.0/fo/asset/host/vm/detection/?action=list&vm_scan_since=<LastRunTime>",
                         "username": "acme_ab12"}; values are given to the feed as they are
                         (numbers and booleans are read as Archer would hold them, by the core)
   --param KEY=VALUE     one parameter (repeatable); wins over --params and the environment
@@ -108,6 +112,7 @@ function parameterText(p) {
   else if (p.required === 'forItsDataSource') facts.push('required for its dataSource');
   if (p.kind === 'integer') facts.push(`${p.min} to ${p.max}, default ${p.default}`);
   else if (p.kind === 'boolean') facts.push(`True or False, default ${p.default ? 'True' : 'False'}`);
+  else if (p.kind === 'choice' && p.values && p.required === 'no') facts.push(`${p.values.join(', ')}; default ${p.default}`);
   return (facts.length ? `(${facts.join('; ')}) ` : '') + p.summary;
 }
 
@@ -133,7 +138,7 @@ function helpEntry(name, text) {
 }
 
 function transformHelp() {
-  return `usage: ${NAME} transform --source ${sourceNames()} RESPONSE.xml [--out out.xml]
+  return `usage: ${NAME} transform --source ${sourceNames()} RESPONSE.xml [--out out.xml] [--output-shape records|qualys]
 
 Turns one saved Qualys response into the Archer output offline: the XML declaration, the root node
 and the records, exactly as a feed run writes them. RESPONSE.xml "-" reads stdin; without --out the
@@ -142,7 +147,26 @@ document goes to stdout. A summary goes to stderr.
 options:
   --source S            kb, hosts, hostDetections or detections (the dataSource parameter)
   --out FILE            write the document to FILE
-  --root-node NAME      the root element (default per source: ${Object.entries(lib.DEFAULT_ROOT_NODES).map(([k, v]) => `${k} ${v}`).join(', ')})`;
+  --output-shape SHAPE  records (the default) or qualys (the outputShape parameter)
+  --root-node NAME      the root element (default per source: ${Object.entries(lib.DEFAULT_ROOT_NODES).map(([k, v]) => `${k} ${v}`).join(', ')})
+  --detection-key K     detections: seed (default), uniqueVulnId or hostQid (the detectionKey parameter);
+                        detection keys written twice are counted and the first few named`;
+}
+
+function sampleHelp() {
+  return `usage: ${NAME} sample --source ${sourceNames()} [--output-shape records|qualys] [--out FILE] [--root-node NAME]
+       ${NAME} sample SOURCE ...   (the same)
+
+Writes a complete sample output file: the XML declaration, the root node and records holding every
+element the data source's output can hold (each repeating element at least twice), exactly as the
+feed writes them. Load it as the sample of the data feed's Source Definition. Without --out the
+document goes to stdout. The element reference is docs/OUTPUT.md.
+
+options:
+  --source S            kb, hosts, hostDetections or detections (the dataSource parameter)
+  --output-shape SHAPE  records (the default) or qualys (the outputShape parameter)
+  --out FILE            write the document to FILE
+  --root-node NAME      the root element (the rootNode parameter; default per source: ${Object.entries(lib.DEFAULT_ROOT_NODES).map(([k, v]) => `${k} ${v}`).join(', ')})`;
 }
 
 /**
@@ -414,8 +438,10 @@ async function cmdRun(argv, io) {
  * @returns {Promise<number>}
  */
 async function cmdTransform(argv, io) {
-  const { opts, positional } = parseArgs(argv, { help: 'flag', source: 'value', out: 'value', 'root-node': 'value' });
+  const { opts, positional } = parseArgs(argv, { help: 'flag', source: 'value', out: 'value', 'root-node': 'value', 'output-shape': 'value', 'detection-key': 'value' });
   if (opts.help) { io.stdout.write(HELP.transform + '\n'); return 0; }
+  const outputShape = /** @type {import('../pkg-template/index').OutputShape | undefined} */ (opts['output-shape']);
+  if (outputShape !== undefined && outputShape !== 'records' && outputShape !== 'qualys') throw new UsageError('--output-shape must be records or qualys');
   if (!opts.source) throw new UsageError(`transform needs --source ${sourceNames()}`);
   if (!lib.DEFAULT_ROOT_NODES[/** @type {import('../pkg-template/index').DataSource} */ (opts.source)]) throw new UsageError(`--source must be one of ${Object.keys(lib.DEFAULT_ROOT_NODES).join(', ')}`);
   if (positional.length !== 1) throw new UsageError(positional.length ? `transform takes one response file, got ${positional.length}` : 'transform needs the response file (or - for stdin)');
@@ -437,7 +463,7 @@ async function cmdTransform(argv, io) {
   file.write(`<?xml version="1.0" encoding="UTF-8"?>\n<${rootNode}>`);
   let summary;
   try {
-    summary = await lib.transform(opts.source, input, { write: (c) => file.write(c) });
+    summary = await lib.transform(opts.source, input, { write: (c) => file.write(c), outputShape, detectionKey: opts['detection-key'] });
   } catch (e) {
     file.abandon();
     io.stderr.write(`${NAME} transform: ${errorText(e)}\n`);
@@ -447,8 +473,56 @@ async function cmdTransform(argv, io) {
   file.commit();
   io.stderr.write(`${NAME} transform: ${summary.records} records, ${fmtBytes(summary.bytesIn)} in, ${fmtBytes(summary.bytesOut)} out` +
     (summary.nextPage ? `; the response names a next page: ${summary.nextPage}` : '') +
+    (summary.keyCollisions ? `; ${summary.keyCollisions} detection key collision(s): choose another --detection-key` : '') +
+    (summary.deviceLinkCollisions ? `; ${summary.deviceLinkCollisions} device link collision(s)` : '') +
     (summary.notices && summary.notices.length ? `; ${summary.notices.length} notice(s): ${summary.notices.slice(0, 3).join(' | ')}` : '') +
     (opts.out ? `; written to ${opts.out}` : '') + '\n');
+  return 0;
+}
+
+/**
+ * The shipped sample files: samples/ beside the single file (dist/, the npm package), or the
+ * checkout's dist/samples/ when run from js-shim/.
+ * @param {string | undefined} baseDir
+ */
+function findSamples(baseDir) {
+  if (!baseDir) return null;
+  for (const c of [path.join(baseDir, 'samples'), path.join(baseDir, '..', 'dist', 'samples')]) {
+    if (fs.existsSync(path.join(c, 'kb.xml'))) return c;
+  }
+  return null;
+}
+
+/**
+ * @param {string[]} argv
+ * @param {IO} io
+ * @returns {Promise<number>}
+ */
+async function cmdSample(argv, io) {
+  const { opts, positional } = parseArgs(argv, { help: 'flag', source: 'value', 'output-shape': 'value', out: 'value', 'root-node': 'value' });
+  if (opts.help) { io.stdout.write(HELP.sample + '\n'); return 0; }
+  // The source may also come as the one positional argument (sample detections).
+  if (positional.length > (opts.source ? 0 : 1)) throw new UsageError('sample takes one data source and no file argument (write to a file with --out)');
+  const roots = lib.DEFAULT_ROOT_NODES;
+  const source = /** @type {import('../pkg-template/index').DataSource} */ (opts.source || positional[0]);
+  if (!source || !roots[source]) throw new UsageError(`sample needs --source ${sourceNames()}`);
+  const shape = opts['output-shape'] || 'records';
+  if (shape !== 'records' && shape !== 'qualys') throw new UsageError('--output-shape must be records or qualys');
+  const rootNode = opts['root-node'] || roots[source];
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(rootNode)) throw new UsageError('--root-node is not an XML element name (letters, digits, _ . -; not starting with a digit)');
+  const dir = findSamples(io.baseDir);
+  if (!dir) throw new UsageError('the sample files are not installed next to this script (samples/ ships beside dist/qualys-vm-transporter.js and in the npm package)');
+  const file = path.join(dir, `${source}${shape === 'qualys' ? '.qualys' : ''}.xml`);
+  let doc = fs.readFileSync(file, 'utf8');
+  const head = `<?xml version="1.0" encoding="UTF-8"?>\n<${roots[source]}>`;
+  const tail = `</${roots[source]}>\n`;
+  if (!doc.startsWith(head) || !doc.endsWith(tail)) throw new UsageError(`${file} is not a sample this version wrote; reinstall the package`);
+  doc = `<?xml version="1.0" encoding="UTF-8"?>\n<${rootNode}>${doc.slice(head.length, doc.length - tail.length)}</${rootNode}>\n`;
+  const out = makeOutputFile(opts.out || '-', io.stdout);
+  if (!out) return 1;
+  out.write(doc);
+  out.commit();
+  io.stderr.write(`${NAME} sample: ${source}, ${shape} shape, root node ${rootNode}${opts.out ? `; written to ${opts.out}` : ''}\n`);
   return 0;
 }
 
@@ -511,8 +585,9 @@ async function main(argv, ioIn = {}) {
     }
     if (cmd === 'run') return await cmdRun(args, io);
     if (cmd === 'transform') return await cmdTransform(args, io);
+    if (cmd === 'sample') return await cmdSample(args, io);
     if (cmd === 'simulate') return await cmdSimulate(args, io);
-    throw new UsageError(`unknown command${/^[a-z][a-z0-9-]{0,19}$/.test(String(cmd)) ? ` "${cmd}"` : ''} (commands: run, transform, simulate; see --help)`);
+    throw new UsageError(`unknown command${/^[a-z][a-z0-9-]{0,19}$/.test(String(cmd)) ? ` "${cmd}"` : ''} (commands: run, transform, sample, simulate; see --help)`);
   } catch (e) {
     if (e instanceof UsageError) {
       io.stderr.write(`${NAME}: ${e.message}\n`);

@@ -1,5 +1,5 @@
 // Types of the Node API of qualys-vm-transporter (hand-written; checked against the shim's JSDoc).
-// The browser entry ("qualys-vm-transporter/web") has wasm-bindgen's own web/qualys_vm_transporter.d.ts.
+// The browser entry ("qualys-vm-transporter/web") is typed by pkg-template/web.d.ts, with these types.
 
 /**
  * Archer's Custom Parameters: keys as typed on the Transport tab, values strings. Numbers, booleans,
@@ -49,7 +49,7 @@ export interface CustomParameters {
   kbChunkSize?: ParamValue;
   /** ID ranges fetched in parallel after listing the matching IDs. Default 1; 1-10. */
   concurrency?: ParamValue;
-  /** auto (GET, or POST once a URL is over 2,000 bytes or Qualys answers 414), GET or POST. */
+  /** auto (GET, or POST once a URL is over 2,000 bytes or Qualys answers 414), GET or POST. Default auto. */
   httpMethod?: ParamValue;
   /** Skip a host Qualys cannot deliver even alone (listed in a WARN and the summary) instead of failing. Default false. */
   skipStalledHosts?: ParamValue;
@@ -61,6 +61,10 @@ export interface CustomParameters {
   proxy?: ParamValue;
   /** Root element of the output (default per data source). */
   rootNode?: ParamValue;
+  /** records (default): Archer records with the ARCHER_* key fields; qualys: each VULN / HOST as Qualys sent it. Default records. */
+  outputShape?: ParamValue;
+  /** detections: what ARCHER_DETECTION_KEY is made of: seed (the old script's key), uniqueVulnId or hostQid. Default seed. */
+  detectionKey?: ParamValue;
   [key: string]: ParamValue;
 }
 
@@ -73,6 +77,10 @@ export interface Tokens {
 }
 
 export type DataSource = 'kb' | 'hosts' | 'hostDetections' | 'detections';
+/** The outputShape Custom Parameter: Archer records with key fields (default), or each Qualys element as sent. */
+export type OutputShape = 'records' | 'qualys';
+/** The `detectionKey` parameter: what ARCHER_DETECTION_KEY is made of (detections). */
+export type DetectionKey = 'seed' | 'uniqueVulnId' | 'hostQid';
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 export type HttpClientName = 'node' | 'request' | 'fetch';
 
@@ -97,6 +105,10 @@ export interface Summary {
   outOfWindowSkipped: number;
   /** Hosts skipped because Qualys could not deliver them even alone (skipStalledHosts=True): the first 64; warnings.stalledHost counts all. */
   stalledHostsSkipped: number[];
+  /** Detection records whose ARCHER_DETECTION_KEY an earlier record of the run already had (Archer would merge them: choose another detectionKey). */
+  keyCollisions: number;
+  /** Hosts without a Qualys ID whose ARCHER_DEVICE_LINK (their DNS name) an earlier such host already had. */
+  deviceLinkCollisions: number;
   highestId: number | null;
   /** The LastRunTime substituted into the URL (YYYY-MM-DDTHH:MM:SSZ), if any. */
   lastRunTimeUsed: string | null;
@@ -112,7 +124,7 @@ export interface Summary {
  * them as constants). tests/js/codes.test.js keeps this list equal to the core's.
  */
 export type ErrorCode =
-  | 'CONFIG_INVALID' | 'TLS_CERTIFICATE' | 'QUALYS_CREDENTIALS' | 'ACCESS_DENIED' | 'URL_NOT_FOUND'
+  | 'CONFIG_INVALID' | 'TLS_CERTIFICATE' | 'QUALYS_CREDENTIALS' | 'ACCESS_DENIED' | 'URL_NOT_FOUND' | 'API_VERSION_RETIRED'
   | 'PROXY_AUTH_REQUIRED' | 'WRONG_ENDPOINT' | 'QUALYS_BAD_REQUEST' | 'URL_TOO_LONG' | 'QUALYS_ERROR'
   | 'QUALYS_INTERNAL_ERROR' | 'HTTP_202' | 'HTTP_5XX' | 'HTTP_STATUS' | 'HTTP_UNUSABLE_STATUS'
   | 'NETWORK' | 'TRUNCATED_PAGE' | 'EMPTY_RESPONSE' | 'NOT_XML' | 'MALFORMED_XML' | 'XML_TOO_DEEP'
@@ -121,19 +133,41 @@ export type ErrorCode =
   | 'DISCOVERY_TOO_LARGE' | 'WAIT_BUDGET_EXHAUSTED' | 'HOST_STALLED' | 'DECOMPRESSED_TOO_LARGE' | 'BAD_TIME' | 'OUT_OF_ORDER_CALL' | 'STALLED'
   | 'PUSH_AFTER_FINISH' | 'FINISH_TWICE' | 'BAD_ARGUMENT' | 'SHIM_ERROR' | 'INTERNAL'
   | 'OUTPUT_WRITE_FAILED' | 'NO_HTTP_CLIENT' | 'HTTP_OPTION_UNSUPPORTED'
-  | 'TLS_VERIFY_DISABLED_IN_PROCESS' | 'RUNTIME_UNSUPPORTED';
+  | 'TLS_VERIFY_DISABLED_IN_PROCESS' | 'RUNTIME_UNSUPPORTED' | 'NOT_INITIALIZED';
 
-/** Errors from the core and the shim. */
+/** Whose fault an error is: the admin's settings, Qualys, the network, or the calling code. */
+export type Blame = 'configuration' | 'server' | 'network' | 'caller';
+
+/** Errors from the core and the shim (each is `instanceof QualysTransporterError`). */
 export interface TransporterError extends Error {
-  /** Stable code, e.g. CONFIG_INVALID, TLS_CERTIFICATE, QUALYS_CREDENTIALS, WAIT_BUDGET_EXHAUSTED. */
+  /** Stable code, e.g. CONFIG_INVALID, TLS_CERTIFICATE, QUALYS_CREDENTIALS, WAIT_BUDGET_EXHAUSTED (see `codes`). */
   code: string;
   /** Whose fault: the admin's settings, Qualys, the network, or the calling code. */
-  blame: 'configuration' | 'server' | 'network' | 'caller';
+  blame: Blame;
   retryable: boolean;
   /** The counters at the time of the failure (when the run got that far). */
   summary?: Summary;
   /** The resume checkpoint a failed run left (give it to the next run as PreviousRunContext). */
   previousRunContext?: string;
+}
+
+/**
+ * The package's error class. `err instanceof QualysTransporterError` is true for every error the
+ * package gives you: the shim's own (real instances), the wasm core's (plain Errors made inside the
+ * core) and errors from another realm (an Archer-like vm sandbox) or another copy of the package
+ * (the web build). So `instanceof` does not follow the prototype chain: it is true for any Error,
+ * of any realm, with a SCREAMING_SNAKE `code`, a `blame` among the four and a boolean `retryable`.
+ * Compare `code` with the constants in `codes`.
+ */
+export class QualysTransporterError extends Error implements TransporterError {
+  /** Throws a BAD_ARGUMENT QualysTransporterError when code or blame is not valid. */
+  constructor(message: string, options: { code: ErrorCode | (string & Record<never, never>); blame: Blame; retryable?: boolean; cause?: unknown });
+  code: string;
+  blame: Blame;
+  retryable: boolean;
+  summary?: Summary;
+  previousRunContext?: string;
+  static [Symbol.hasInstance](value: unknown): value is TransporterError;
 }
 
 /** How requests are made (validated by the core from the Custom Parameters). */
@@ -261,7 +295,12 @@ export interface TransformSummary {
   chunks: number;
   /** The next-page URL the response names (WARNING 1980), if any. */
   nextPage: string | null;
+  /** Parser notices and the first few key collisions, named. */
   notices: string[];
+  /** Detection records whose ARCHER_DETECTION_KEY an earlier record already had. */
+  keyCollisions: number;
+  /** Hosts without a Qualys ID whose ARCHER_DEVICE_LINK an earlier such host already had. */
+  deviceLinkCollisions: number;
   /** The default root node for this source. */
   rootNode: string;
   /** All output chunks joined, when no `write` was given. */
@@ -272,7 +311,7 @@ export interface TransformSummary {
 export function transform(
   source: DataSource,
   input: string | Uint8Array | ArrayBuffer | Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>,
-  options?: { write?: (chunk: string) => void; chunkRecords?: number; chunkBytes?: number },
+  options?: { write?: (chunk: string) => void; chunkRecords?: number; chunkBytes?: number; outputShape?: OutputShape; detectionKey?: DetectionKey },
 ): Promise<TransformSummary>;
 
 /**
@@ -354,7 +393,7 @@ export class Feed {
 
 /** Offline transform of one saved response, chunk by chunk. */
 export class Transformer {
-  constructor(dataSource: DataSource, chunkRecords?: number | null, chunkBytes?: number | null);
+  constructor(dataSource: DataSource, chunkRecords?: number | null, chunkBytes?: number | null, outputShape?: OutputShape | null, detectionKey?: DetectionKey | null);
   push(chunk: Uint8Array): void;
   takeOutput(): string | undefined;
   takeOutputChunk(): OutputChunk | undefined;

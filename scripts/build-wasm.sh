@@ -19,11 +19,9 @@ pkg=target/wasm-pkg
 wasm_opt=node_modules/.bin/wasm-opt
 
 # The boundary crate is a cdylib only, so the release profile's lto = true applies as written.
-# Without wasm reference types (externref): Node 16 has them only behind
-# --experimental-wasm-reftypes, which a script cannot switch on inside Archer's sandbox. Same size.
-# Only for this shipped build: wasm-bindgen-test's runner needs them, so the test build keeps them.
-export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=-reference-types"
-log "cargo build -p qualys-vm-transporter-wasm --release --target $target (reference types off)"
+# rustc's default wasm32 features, reference types (externref) included: every supported Node (18+,
+# see README "In Archer") and browser has them, and the wasm tests run the same module.
+log "cargo build -p qualys-vm-transporter-wasm --release --target $target"
 cargo build -p qualys-vm-transporter-wasm --lib --release --target "$target"
 [ -f "$raw" ] || { echo "[build-wasm] expected $raw after the build" >&2; exit 1; }
 

@@ -4,7 +4,7 @@
 //
 //   dist/qualys-vm-transporter.js   ONE self-contained file for Archer's JavaScript Transporter:
 //       the shim's modules inlined behind a tiny CommonJS wrapper, the wasm-bindgen `nodejs` glue
-//       rewritten to take the module from an embedded string (raw DEFLATE + base64, decoded by
+//       rewritten to take the module from an embedded string (raw DEFLATE + base 85, decoded by
 //       js-shim/src/inflate.js: base64 of the raw module alone would pass 400 kB), and
 //       js-shim/archer-entry.js started last; the shim's comments are left out (the sources, with
 //       them, are in the repository and the npm package). It needs no require() at all (optional modules are
@@ -12,7 +12,15 @@
 //       CLI (node qualys-vm-transporter.js run ...) and the library (require()).
 //   dist/qualys-vm-transporter.js.sha256   its sha256 (`sha256sum -c` format), and
 //   dist/THIRD-PARTY-NOTICES        the licences of the crates in the embedded wasm, beside it
-//   dist/npm/                       the npm package, assembled from pkg-template/ (npm pack it)
+//   dist/samples/<source>.xml       complete sample output files for Archer's Source Definition
+//                                   (and <source>.qualys.xml for outputShape=qualys): the built
+//                                   core's output of tests/fixtures/complete/, separate files so the
+//                                   single file stays small (the CLI's `sample` command copies them)
+//   dist/npm/                       the npm package, assembled from pkg-template/ (npm pack it):
+//       the single file and its .sha256, index.mjs (the ES module entry, generated here) with
+//       index.d.ts / index.d.mts, web/ (js-shim/web.js over wasm-bindgen's `web` build, typed by
+//       pkg-template/web.d.ts), the bin script, archer/package.json, samples/, the simulator, README,
+//       LICENSE, notices, CHANGELOG
 //
 // Deterministic: the same inputs (and the same Node, for zlib) give the same bytes; no dates, no
 // absolute paths. Fast: no bundler dependency, well under a second.
@@ -41,7 +49,8 @@ const WASM_PKG = pkgAt !== -1 && argv[pkgAt + 1] ? path.resolve(argv[pkgAt + 1])
 const DIST = distAt !== -1 && argv[distAt + 1] ? path.resolve(argv[distAt + 1]) : path.join(ROOT, 'dist');
 const OUT = path.join(DIST, 'qualys-vm-transporter.js');
 const NPM = path.join(DIST, 'npm');
-const SIZE_LIMIT = 400 * 1024;
+// 400 kB read strictly (decimal: 400,000 bytes), whichever way a reviewer or an upload form counts.
+const SIZE_LIMIT = 400 * 1000;
 const ENTRY = 'archer-entry.js';
 const CORE_ID = 'src/core.js';
 const DATA_ID = 'src/core-wasm-data.js';
@@ -129,6 +138,63 @@ function stripComments(src, id) {
   return out;
 }
 
+/**
+ * The module's source without the indentation of its lines (about 13 kB of the single file). Only
+ * whitespace between tokens goes, found by a real tokenizer: the text of strings and template
+ * literals (help texts, messages) is untouched, and so are the line breaks.
+ */
+function dedent(src, id) {
+  let tokens;
+  try {
+    tokens = Array.from(acorn.tokenizer(src, { ecmaVersion: 'latest', allowHashBang: true, allowReturnOutsideFunction: true }));
+  } catch (e) {
+    return die(`${id}: cannot be tokenized to drop its indentation (${e.message})`);
+  }
+  let out = '';
+  let at = 0;
+  for (const t of tokens) {
+    out += src.slice(at, t.start).replace(/\n[ \t]+/g, '\n') + src.slice(t.start, t.end);
+    at = t.end;
+  }
+  return out + src.slice(at).replace(/\n[ \t]+/g, '\n');
+}
+
+/**
+ * The module's source with its CommonJS bindings renamed: `module` -> `__module` and `exports` ->
+ * `__exports`, found as tokens by a real tokenizer. Node reads the named exports of a CommonJS
+ * file it imports from ESM by scanning its text for `module.exports = {...}` and `exports.name =`
+ * (cjs-module-lexer); with the inner modules' bindings renamed, only the file's own hint at its
+ * end (the library's names) is seen, so no bundle internal leaks into an ESM importer's namespace. Every use of either name as a
+ * variable is renamed (the wrapper passes them under the new names); properties (x.module) and
+ * keys ({module: ...}) are left alone, and a shorthand `{ module }` stops the build.
+ */
+function renameCommonJs(src, id) {
+  let tokens;
+  try {
+    tokens = Array.from(acorn.tokenizer(src, { ecmaVersion: 'latest', allowHashBang: true, allowReturnOutsideFunction: true }));
+  } catch (e) {
+    return die(`${id}: cannot be tokenized to rename module/exports (${e.message})`);
+  }
+  const edits = [];
+  tokens.forEach((t, i) => {
+    if (t.type.label !== 'name' || (t.value !== 'module' && t.value !== 'exports')) return;
+    const prev = tokens[i - 1];
+    const next = tokens[i + 1];
+    if (prev && prev.type.label === '.') return; // x.module, x.exports: a property
+    if (next && next.type.label === ':' && prev && (prev.type.label === '{' || prev.type.label === ',')) return; // a key
+    const shorthand = prev && (prev.type.label === '{' || prev.type.label === ',') && next && (next.type.label === '}' || next.type.label === ',');
+    if (shorthand) die(`${id}: uses \`{ ${t.value} }\` (at offset ${t.start}); scripts/bundle.js cannot rename that: write ${t.value}: ${t.value}`);
+    edits.push([t.start, t.end, `__${t.value}`]);
+  });
+  let out = '';
+  let at = 0;
+  for (const [start, end, text] of edits) {
+    out += src.slice(at, start) + text;
+    at = end;
+  }
+  return out + src.slice(at);
+}
+
 /** Resolves a relative require from module `from` to a module id (or null). */
 function resolveId(from, name) {
   const base = path.posix.normalize(path.posix.join(path.posix.dirname(from), name));
@@ -138,6 +204,17 @@ function resolveId(from, name) {
     if (!c.startsWith('..') && fs.existsSync(f) && fs.statSync(f).isFile()) return c;
   }
   return null;
+}
+
+/**
+ * The names of the package namespace (what require() of the single file gives: the library plus
+ * `cli`), read from the shim without loading the core. They become the single file's hint for
+ * Node's ESM import of it and the ES module entry's named exports (index.mjs).
+ */
+function libraryNames() {
+  const names = Object.keys(require(path.join(SHIM, ENTRY)).library());
+  if (names.some((n) => !/^[A-Za-z_$][\w$]*$/.test(n))) die(`a library export is not an identifier: ${names.join(', ')}`);
+  return names;
 }
 
 /** The wasm-bindgen nodejs glue, rewritten to load the embedded module. */
@@ -159,34 +236,77 @@ function coreModule(glue) {
   return `${prelude}\n${src}`;
 }
 
-/** The data module: the deflated wasm as base64, in lines of 1,000 characters. */
+/**
+ * The 85 characters of the embedded data: printable ASCII without the nine that need escaping or
+ * could mean something to a reader of the file (quotes, backslash, backtick, `$`, `<`, `>`, `&`,
+ * `/`: so the data never holds a `//` or a `*\/` either).
+ */
+const DIGITS = (() => {
+  let d = '';
+  for (let c = 0x21; c < 0x7f; c++) if (!'"\'\\`$<>&/'.includes(String.fromCharCode(c))) d += String.fromCharCode(c);
+  if (d.length !== 85) die(`the data alphabet has ${d.length} characters, not 85`);
+  return d;
+})();
+
+/** Base 85: each 4 bytes (the last group zero-padded) as 5 digits, most significant first. */
+function encode85(bytes) {
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 4) {
+    let v = (((bytes[i] << 24) >>> 0) + ((bytes[i + 1] || 0) << 16) + ((bytes[i + 2] || 0) << 8) + (bytes[i + 3] || 0));
+    let group = '';
+    for (let k = 0; k < 5; k++) {
+      group = DIGITS[v % 85] + group;
+      v = Math.floor(v / 85);
+    }
+    out += group;
+  }
+  return out;
+}
+
+/**
+ * The data module: the deflated wasm in base 85 (5 characters per 4 bytes: about 21 kB less than
+ * base64's 4 per 3), in lines of 1,000 characters, decoded by a dozen lines that need no Buffer or
+ * atob. The build decodes it again and compares before it writes anything.
+ */
 function dataModule(wasm) {
   const deflated = zlib.deflateRawSync(wasm, { level: 9, memLevel: 9 });
-  const b64 = deflated.toString('base64');
+  const text = encode85(deflated);
   const lines = [];
-  for (let i = 0; i < b64.length; i += 1000) lines.push(JSON.stringify(b64.slice(i, i + 1000)));
+  for (let i = 0; i < text.length; i += 1000) lines.push(JSON.stringify(text.slice(i, i + 1000)));
   const src = `'use strict';
-// The Rust core's wasm module (${wasm.length} bytes), raw DEFLATE (${deflated.length} bytes), base64.
-/* global Buffer, atob */
+// The Rust core's wasm module (${wasm.length} bytes), raw DEFLATE (${deflated.length} bytes), base 85.
 const { inflateRaw } = require('./inflate.js');
 const SIZE = ${wasm.length};
+const DEFLATED = ${deflated.length};
+const DIGITS = ${JSON.stringify(DIGITS)};
 const DATA = [
 ${lines.join(',\n')},
 ].join('');
-function decodeBase64(s) {
-  if (typeof Buffer === 'function') return Buffer.from(s, 'base64');
-  const bin = atob(s);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
+function decode85(s, n) {
+  const value = new Uint8Array(128);
+  for (let i = 0; i < DIGITS.length; i++) value[DIGITS.charCodeAt(i)] = i;
+  const out = new Uint8Array(Math.ceil(n / 4) * 4);
+  for (let i = 0, o = 0; i + 5 <= s.length; i += 5, o += 4) {
+    let v = 0;
+    for (let k = 0; k < 5; k++) v = v * 85 + value[s.charCodeAt(i + k) & 127];
+    out[o] = v >>> 24;
+    out[o + 1] = (v >>> 16) & 255;
+    out[o + 2] = (v >>> 8) & 255;
+    out[o + 3] = v & 255;
+  }
+  return out.subarray(0, n);
 }
 function bytes() {
-  const out = inflateRaw(decodeBase64(DATA), SIZE);
+  const out = inflateRaw(decode85(DATA, DEFLATED), SIZE);
   if (out.length !== SIZE) throw new Error('the embedded wasm module is damaged (size ' + out.length + ', expected ' + SIZE + ')');
   return out;
 }
 module.exports = { bytes, SIZE };
 `;
+  // The round trip, checked here rather than trusted: the same decoder, run on what was written.
+  const check = { exports: {} };
+  new Function('module', 'require', src)(check, () => ({ inflateRaw: (d) => zlib.inflateRawSync(d) }));
+  if (!Buffer.from(check.exports.bytes()).equals(wasm)) die('the embedded wasm data does not decode to the module; scripts/bundle.js encode85 is broken');
   return { src, deflated: deflated.length };
 }
 
@@ -235,7 +355,7 @@ function __load(id) {
 }
 `;
 
-const WRAPPER_TAIL = `
+const WRAPPER_TAIL = (names) => `
 var __isMain = Boolean(__host.module && __host.require && __host.require.main === __host.module);
 var __entry = __load(${JSON.stringify(ENTRY)});
 var __mode = __entry.start({
@@ -254,6 +374,8 @@ if (__mode === 'library' && __host.module) __host.module.exports = __entry.libra
   filename: typeof __filename === 'string' ? __filename : undefined,
   dirname: typeof __dirname === 'string' ? __dirname : undefined
 });
+// The library's export names, for Node's import of this CommonJS file (never run):
+0 && (module.exports = { ${names.join(', ')} });
 `;
 
 function buildSingleFile(version) {
@@ -273,11 +395,12 @@ function buildSingleFile(version) {
   for (const id of ids) {
     let src = mods.get(id).replace(/\r\n/g, '\n');
     if (src.startsWith('#!')) src = src.slice(src.indexOf('\n') + 1);
-    if (id !== DATA_ID) src = stripComments(src, id);
+    if (id !== DATA_ID) src = dedent(stripComments(src, id), id);
+    src = renameCommonJs(src, id);
     if (!src.endsWith('\n')) src += '\n';
-    out += `\n// ---- ${id} ----\n__defs[${JSON.stringify(id)}] = function (exports, require, module, __filename, __dirname) {\n${src}};\n`;
+    out += `\n// ---- ${id} ----\n__defs[${JSON.stringify(id)}] = function (__exports, require, __module, __filename, __dirname) {\n${src}};\n`;
   }
-  out += WRAPPER_TAIL;
+  out += WRAPPER_TAIL(libraryNames());
   if (/[^\x09\x0a\x20-\x7e]/.test(out)) { // eslint-disable-line no-control-regex
     // Signing tools and some upload forms are happiest with plain ASCII.
     out = out.replace(/[^\x09\x0a\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`); // eslint-disable-line no-control-regex
@@ -296,29 +419,91 @@ function copyDir(from, to, filter) {
   }
 }
 
+/** The complete Qualys response (tests/fixtures/complete/) each data source's sample comes from. */
+const COMPLETE = { kb: 'kb.xml', hosts: 'hosts.xml', hostDetections: 'detections.xml', detections: 'detections.xml' };
+const SHAPES = { records: '', qualys: '.qualys' };
+
+/**
+ * The sample output files: the just-built single file's core transforms each complete response,
+ * in both output shapes, into the document a feed writes (declaration, root node, records).
+ */
+function buildSamples() {
+  const dir = path.join(DIST, 'samples');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const lib = require(OUT);
+  for (const [source, rootNode] of Object.entries(lib.DEFAULT_ROOT_NODES)) {
+    const input = read(path.join(ROOT, 'tests', 'fixtures', 'complete', COMPLETE[source]), `the complete response of ${source}`);
+    for (const [shape, suffix] of Object.entries(SHAPES)) {
+      const t = new lib.Transformer(source, null, null, shape);
+      let out = `<?xml version="1.0" encoding="UTF-8"?>\n<${rootNode}>`;
+      try {
+        t.push(input);
+        t.finish();
+        for (let c = t.takeOutput(); c !== undefined; c = t.takeOutput()) out += c;
+      } finally {
+        t.free();
+      }
+      out += `</${rootNode}>\n`;
+      fs.writeFileSync(path.join(dir, `${source}${suffix}.xml`), out);
+    }
+  }
+  return dir;
+}
+
+/** The ES module entry: the CommonJS library (one instance) as explicit named exports. */
+function esmEntry(version, names) {
+  return `/*! qualys-vm-transporter ${version} | MIT License */
+// The ES module entry (the "import" condition of "."): the library of qualys-vm-transporter.js (the
+// same instance require() gives, so no dual-package hazard), as explicit named exports. Importing
+// it loads the WebAssembly core at once (require() loads it on first use). Types: index.d.mts.
+import lib from './qualys-vm-transporter.js';
+
+${names.map((n) => `export const ${n} = lib.${n};`).join('\n')}
+`;
+}
+
 function buildNpm(version, single) {
   const tpl = path.join(ROOT, 'pkg-template');
   fs.rmSync(NPM, { recursive: true, force: true });
   fs.mkdirSync(NPM, { recursive: true });
   const pkg = JSON.parse(fs.readFileSync(path.join(tpl, 'package.json'), 'utf8'));
   pkg.version = version;
+  // The changelog (written at the repository root) ships when there is one.
+  const changelog = path.join(ROOT, 'CHANGELOG.md');
+  if (fs.existsSync(changelog)) {
+    fs.copyFileSync(changelog, path.join(NPM, 'CHANGELOG.md'));
+    pkg.files.push('CHANGELOG.md');
+  }
   fs.writeFileSync(path.join(NPM, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
   for (const f of ['README.md', 'LICENSE', 'THIRD-PARTY-NOTICES', 'index.d.ts']) fs.copyFileSync(path.join(tpl, f), path.join(NPM, f));
+  // The same declarations for the ES module entry (a .d.mts is read as ESM types).
+  fs.copyFileSync(path.join(tpl, 'index.d.ts'), path.join(NPM, 'index.d.mts'));
+  fs.writeFileSync(path.join(NPM, 'index.mjs'), esmEntry(version, libraryNames()));
   fs.mkdirSync(path.join(NPM, 'bin'));
   fs.copyFileSync(path.join(tpl, 'bin', 'qualys-vm-transporter.js'), path.join(NPM, 'bin', 'qualys-vm-transporter.js'));
   fs.chmodSync(path.join(NPM, 'bin', 'qualys-vm-transporter.js'), 0o755);
   fs.writeFileSync(path.join(NPM, 'qualys-vm-transporter.js'), single);
-  // The browser API: wasm-bindgen's `web` target (an ES module; web/package.json says so).
+  copyDir(path.join(DIST, 'samples'), path.join(NPM, 'samples'));
+  // "qualys-vm-transporter/archer" for resolvers that ignore "exports" (TypeScript's node10, old
+  // bundlers): the directory's package.json points at the single file and its types.
+  fs.mkdirSync(path.join(NPM, 'archer'));
+  fs.writeFileSync(path.join(NPM, 'archer', 'package.json'), JSON.stringify({ main: '../qualys-vm-transporter.js', types: '../index.d.ts' }, null, 2) + '\n');
+  fs.copyFileSync(`${OUT}.sha256`, path.join(NPM, 'qualys-vm-transporter.js.sha256'));
+  // The browser API: js-shim/web.js (the init() guard, coded errors) as web/index.js over
+  // wasm-bindgen's `web` target (an ES module, as the package.json written beside it says), typed
+  // by pkg-template/web.d.ts (wasm-bindgen's own .d.ts, `any` everywhere, is left out).
   const web = path.join(NPM, 'web');
   fs.mkdirSync(web);
-  for (const f of [`${CRATE_LIB}.js`, `${CRATE_LIB}.d.ts`, `${CRATE_LIB}_bg.wasm`]) {
-    fs.copyFileSync(path.join(WASM_PKG, 'web', f), path.join(web, f));
-  }
+  for (const f of [`${CRATE_LIB}.js`, `${CRATE_LIB}_bg.wasm`]) fs.copyFileSync(path.join(WASM_PKG, 'web', f), path.join(web, f));
+  fs.copyFileSync(path.join(SHIM, 'web.js'), path.join(web, 'index.js'));
+  fs.copyFileSync(path.join(tpl, 'web.d.ts'), path.join(web, 'index.d.ts'));
   fs.writeFileSync(path.join(web, 'package.json'), JSON.stringify({ type: 'module' }, null, 2) + '\n');
-  // The simulator, for `qualys-vm-transporter simulate` (test and demo use).
+  // The simulator, for `qualys-vm-transporter simulate` (test and demo use; no key material: its
+  // certificate is made at start).
   const sim = path.join(SHIM, 'simulator');
   if (fs.existsSync(path.join(sim, 'cli.js'))) {
-    copyDir(sim, path.join(NPM, 'simulator'), (f) => fs.statSync(f).isDirectory() || /\.(js|pem|md)$/.test(f));
+    copyDir(sim, path.join(NPM, 'simulator'), (f) => fs.statSync(f).isDirectory() || /\.(js|md)$/.test(f));
   }
   for (const f of pkg.files || []) {
     if (!fs.existsSync(path.join(NPM, f.replace(/\/\*\*$/, '')))) die(`pkg-template/package.json "files" lists ${f}, which the build did not produce`);
@@ -339,7 +524,7 @@ function main() {
   fs.writeFileSync(tmp, built.text);
   fs.renameSync(tmp, OUT); // readers never see a half-written file
   const size = Buffer.byteLength(built.text);
-  log(`${rel(OUT)}: ${size} bytes (${(size / 1024).toFixed(1)} kB; limit ${SIZE_LIMIT / 1024} kB), ` +
+  log(`${rel(OUT)}: ${size} bytes (${(size / 1000).toFixed(1)} kB; limit ${SIZE_LIMIT / 1000} kB), ` +
     `${built.modules.length} modules, wasm ${built.wasmBytes} bytes -> ${built.deflated} deflated`);
   if (size >= SIZE_LIMIT) die(`${rel(OUT)} is ${size} bytes, over the ${SIZE_LIMIT}-byte limit`);
   // Beside the single file: its checksum (sha256sum -c format) and the third-party licences.
@@ -347,6 +532,7 @@ function main() {
   fs.writeFileSync(`${OUT}.sha256`, `${digest}  ${path.basename(OUT)}\n`);
   fs.copyFileSync(path.join(ROOT, 'pkg-template', 'THIRD-PARTY-NOTICES'), path.join(DIST, 'THIRD-PARTY-NOTICES'));
   log(`${rel(OUT)}.sha256: ${digest}`);
+  log(`${rel(buildSamples())}/: sample output files of every data source, both output shapes`);
   if (!args.has('--no-npm')) {
     buildNpm(version, built.text);
     log(`${rel(NPM)}/: npm package qualys-vm-transporter@${version} (pack it with: cd ${rel(NPM)} && npm pack)`);

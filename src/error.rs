@@ -50,6 +50,8 @@ pub enum ErrorCode {
     AccessDenied,
     /// `URL_NOT_FOUND`: Qualys answered 404: the URL parameter's host or path is wrong.
     UrlNotFound,
+    /// `API_VERSION_RETIRED`: The URL's Qualys API version is retired and Qualys no longer answers it: use the active version.
+    ApiVersionRetired,
     /// `PROXY_AUTH_REQUIRED`: The proxy answered 407: the proxy parameter needs credentials.
     ProxyAuthRequired,
     /// `WRONG_ENDPOINT`: The URL returned another Qualys output than the data source expects.
@@ -132,6 +134,8 @@ pub enum ErrorCode {
     TlsVerifyDisabledInProcess,
     /// `RUNTIME_UNSUPPORTED`: This Node.js cannot load the WebAssembly core.
     RuntimeUnsupported,
+    /// `NOT_INITIALIZED`: The web build's WebAssembly module is not loaded: init() (or initSync()) was not called first, or failed.
+    NotInitialized,
 }
 
 impl ErrorCode {
@@ -142,6 +146,7 @@ impl ErrorCode {
         ErrorCode::QualysCredentials,
         ErrorCode::AccessDenied,
         ErrorCode::UrlNotFound,
+        ErrorCode::ApiVersionRetired,
         ErrorCode::ProxyAuthRequired,
         ErrorCode::WrongEndpoint,
         ErrorCode::QualysBadRequest,
@@ -183,6 +188,7 @@ impl ErrorCode {
         ErrorCode::HttpOptionUnsupported,
         ErrorCode::TlsVerifyDisabledInProcess,
         ErrorCode::RuntimeUnsupported,
+        ErrorCode::NotInitialized,
     ];
 
     /// The stable SCREAMING_SNAKE string, e.g. `"CONFIG_INVALID"`.
@@ -193,6 +199,7 @@ impl ErrorCode {
             ErrorCode::QualysCredentials => "QUALYS_CREDENTIALS",
             ErrorCode::AccessDenied => "ACCESS_DENIED",
             ErrorCode::UrlNotFound => "URL_NOT_FOUND",
+            ErrorCode::ApiVersionRetired => "API_VERSION_RETIRED",
             ErrorCode::ProxyAuthRequired => "PROXY_AUTH_REQUIRED",
             ErrorCode::WrongEndpoint => "WRONG_ENDPOINT",
             ErrorCode::QualysBadRequest => "QUALYS_BAD_REQUEST",
@@ -234,6 +241,7 @@ impl ErrorCode {
             ErrorCode::HttpOptionUnsupported => "HTTP_OPTION_UNSUPPORTED",
             ErrorCode::TlsVerifyDisabledInProcess => "TLS_VERIFY_DISABLED_IN_PROCESS",
             ErrorCode::RuntimeUnsupported => "RUNTIME_UNSUPPORTED",
+            ErrorCode::NotInitialized => "NOT_INITIALIZED",
         }
     }
 
@@ -250,6 +258,7 @@ impl ErrorCode {
             ErrorCode::QualysCredentials => Blame::Configuration,
             ErrorCode::AccessDenied => Blame::Configuration,
             ErrorCode::UrlNotFound => Blame::Configuration,
+            ErrorCode::ApiVersionRetired => Blame::Configuration,
             ErrorCode::ProxyAuthRequired => Blame::Configuration,
             ErrorCode::WrongEndpoint => Blame::Configuration,
             ErrorCode::QualysBadRequest => Blame::Configuration,
@@ -291,6 +300,7 @@ impl ErrorCode {
             ErrorCode::HttpOptionUnsupported => Blame::Configuration,
             ErrorCode::TlsVerifyDisabledInProcess => Blame::Configuration,
             ErrorCode::RuntimeUnsupported => Blame::Configuration,
+            ErrorCode::NotInitialized => Blame::Caller,
         }
     }
 
@@ -319,6 +329,7 @@ impl ErrorCode {
             ErrorCode::QualysCredentials => "Qualys refused the user name or password, or the account is locked.",
             ErrorCode::AccessDenied => "Qualys answered 403: the account may not use this API.",
             ErrorCode::UrlNotFound => "Qualys answered 404: the URL parameter's host or path is wrong.",
+            ErrorCode::ApiVersionRetired => "The URL's Qualys API version is retired and Qualys no longer answers it: use the active version.",
             ErrorCode::ProxyAuthRequired => "The proxy answered 407: the proxy parameter needs credentials.",
             ErrorCode::WrongEndpoint => "The URL returned another Qualys output than the data source expects.",
             ErrorCode::QualysBadRequest => "Qualys rejected the request's parameters (a SIMPLE_RETURN error about the URL).",
@@ -360,6 +371,7 @@ impl ErrorCode {
             ErrorCode::HttpOptionUnsupported => "The only HTTP client available (global fetch) cannot honour a parameter (proxy, caCert, verifyCerts=false).",
             ErrorCode::TlsVerifyDisabledInProcess => "verifyCerts is true but NODE_TLS_REJECT_UNAUTHORIZED=0 switches certificate checks off for the whole process.",
             ErrorCode::RuntimeUnsupported => "This Node.js cannot load the WebAssembly core.",
+            ErrorCode::NotInitialized => "The web build's WebAssembly module is not loaded: init() (or initSync()) was not called first, or failed.",
         }
     }
 }

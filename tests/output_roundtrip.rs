@@ -1,6 +1,7 @@
 //! Archer output parsed back gives exactly the records the seed's shapes call for, for every real
-//! fixture and every data source it feeds: escaping, CDATA unwrapping, entities and nesting
-//! survive the trip.
+//! fixture and every data source it feeds, in both output shapes (`outputShape`: `records`, and
+//! `qualys`, each Qualys element whole): escaping, CDATA unwrapping, entities and nesting survive
+//! the trip.
 //!
 //! The expected records come from [`reference`], a deliberately plain model of the record shapes
 //! on owned [`Element`] trees (the core writes records straight from its flat parse tree instead;
@@ -11,7 +12,7 @@ use std::path::Path;
 
 use qualys_vm_transporter::output::write_element;
 use qualys_vm_transporter::params::DataSource;
-use qualys_vm_transporter::records;
+use qualys_vm_transporter::records::{self, Shape};
 use qualys_vm_transporter::response::{DocKind, Item, Limits, ResponseParser};
 use qualys_vm_transporter::transform::Transform;
 use qualys_vm_transporter::xml::push_reader::{Capture, PushReader, Sink};
@@ -22,6 +23,7 @@ use qualys_vm_transporter::Error;
 mod reference {
     use qualys_vm_transporter::params::DataSource;
     use qualys_vm_transporter::records::keys::{DETECTION_KEY, DEVICE_LINK, VULN_LINK};
+    use qualys_vm_transporter::records::Shape;
     use qualys_vm_transporter::xml::Element;
 
     fn text<'a>(el: &'a Element, name: &str) -> &'a str {
@@ -37,10 +39,14 @@ mod reference {
         el
     }
 
-    /// The records one captured Qualys element gives, as Archer reads them back: characters XML
-    /// 1.0 forbids come back as U+FFFD (the output replaces them and counts them).
-    pub fn shape(source: DataSource, element: Element) -> Vec<Element> {
-        let mut records = shape_raw(source, element);
+    /// The records one captured Qualys element gives in `shape`, as Archer reads them back:
+    /// characters XML 1.0 forbids come back as U+FFFD (the output replaces them and counts them).
+    /// The qualys shape is the element itself, whatever the data source.
+    pub fn shape(source: DataSource, shape: Shape, element: Element) -> Vec<Element> {
+        let mut records = match shape {
+            Shape::Records => shape_raw(source, element),
+            Shape::Qualys => vec![element],
+        };
         records.iter_mut().for_each(replace_forbidden);
         records
     }
@@ -151,8 +157,14 @@ fn kind(source: DataSource) -> DocKind {
 /// Pushes `bytes` through a [`Transform`] for `source` in pieces of `piece` bytes, with output
 /// chunks of 3 records, and checks the output against the reference shapes: parsed back it gives
 /// exactly the reference records, serialised again it gives exactly the same bytes, and each
-/// chunk's `ascii` flag is true. Returns how many records were checked.
+/// chunk's `ascii` flag is true. Both shapes; returns how many records were checked.
 fn round_trip(what: &str, bytes: &[u8], source: DataSource, piece: usize) -> usize {
+    Shape::ALL.into_iter().map(|shape| round_trip_in(what, bytes, source, shape, piece)).sum()
+}
+
+/// [`round_trip`] in one shape.
+fn round_trip_in(what: &str, bytes: &[u8], source: DataSource, shape: Shape, piece: usize) -> usize {
+    let what = &format!("{what} {shape:?}");
     // What the seed's shapes give for the parser's records.
     let mut parser = ResponseParser::new(kind(source), Limits::default());
     let mut items = Vec::new();
@@ -161,12 +173,12 @@ fn round_trip(what: &str, bytes: &[u8], source: DataSource, piece: usize) -> usi
     let shaped: Vec<Element> = items
         .into_iter()
         .filter_map(|i| if let Item::Record(el) = i { Some(el.to_element()) } else { None })
-        .flat_map(|el| reference::shape(source, el))
+        .flat_map(|el| reference::shape(source, shape, el))
         .collect();
 
     // What Archer receives, through the same Transform the CLI and benchmarks use, with small
     // chunks so records span several writeItem calls.
-    let mut t = Transform::new(source, 3, 1 << 20, Limits::default());
+    let mut t = Transform::with_shape(source, shape, 3, 1 << 20, Limits::default());
     for p in bytes.chunks(piece) {
         t.push(p).expect("push");
     }
@@ -228,9 +240,29 @@ fn every_fixture_round_trips_through_the_output() {
         }
     }
     // kb: 4 documents (2 + 42 + 1 + 0 VULNs); hosts: 2 (ID_SET and empty, no HOST);
-    // detection output: 2 documents x (hostDetections, detections) = 2 HOSTs + 8 DETECTIONs.
+    // detection output: 2 documents x (hostDetections, detections) = 2 HOSTs + 8 DETECTIONs;
+    // in the qualys shape the same VULNs, and 2 HOSTs for each detection source.
     assert_eq!(checked, 10, "fixture/source pairs checked");
-    assert_eq!(records_checked, 45 + 2 + 8, "records checked");
+    assert_eq!(records_checked, (45 + 2 + 8) + (45 + 2 + 2), "records checked");
+}
+
+#[test]
+fn every_complete_response_round_trips_through_the_output() {
+    // tests/fixtures/complete: every element a record can hold (docs/OUTPUT.md is generated from them).
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/complete");
+    let mut records_checked = 0;
+    for name in ["kb.xml", "hosts.xml", "detections.xml"] {
+        let bytes = fs::read(dir.join(name)).expect("complete response");
+        let text = String::from_utf8_lossy(&bytes);
+        for &source in sources_for(&text) {
+            for piece in [7, 1 << 20] {
+                records_checked += round_trip(name, &bytes, source, piece);
+            }
+        }
+    }
+    // kb 2 VULNs, hosts 3 HOSTs, hostDetections 2 HOSTs, detections 4 DETECTIONs (records shape);
+    // the qualys shape: 2 + 3 + 2 + 2; each at two piece sizes.
+    assert_eq!(records_checked, 2 * ((2 + 3 + 2 + 4) + (2 + 3 + 2 + 2)));
 }
 
 #[test]
@@ -380,5 +412,5 @@ fn generated_edge_cases_round_trip_through_the_output() {
             }
         }
     }
-    assert!(records > 3 * 12 * 4 * 40, "records checked: {records}");
+    assert!(records > 2 * 3 * 12 * 4 * 40, "records checked: {records}");
 }

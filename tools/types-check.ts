@@ -19,6 +19,7 @@ export const checks = {
   codes: ns.codes satisfies typeof declared.codes,
   version: ns.version satisfies typeof declared.version,
   cli: ns.cli satisfies typeof declared.cli,
+  QualysTransporterError: ns.QualysTransporterError satisfies typeof declared.QualysTransporterError,
 };
 
 // Nothing exported that index.d.ts does not declare, and nothing declared that is not exported

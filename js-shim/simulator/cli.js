@@ -3,6 +3,9 @@
 // Command line front end of the Qualys simulator.
 //   node js-shim/simulator/cli.js [--port N] [--https-port N] [--hosts N] [--detections-per-host N] [--kb N]
 //        [--seed S] [--rate-limit N/secs|off] [--concurrency N|off] [--fault spec]... (see --help)
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
 const { startSimulator } = require('./server');
 const { parseFaultSpec, normaliseFault } = require('./faults');
 
@@ -33,6 +36,9 @@ usage: qualys-vm-transporter simulate [options]
                              drip status hang page_cycle overlap ignore_window empty_pages id_range
                              wait_header forged_text warnings_flood big_text slow_page stall_host gzip_bomb
                              gzip_corrupt
+  --retire-version V       answer --retire-status on /api/V/ of every API (a retired version,
+                           e.g. 2.0); repeatable
+  --retire-status N        404 (default) or 410
   --keep-alive-every N     keep-alive comment every N records (default 250, 0 = never)
   --max-url-bytes N        answer 414 to a request target longer than N bytes (default 8190, 0 = never)
   --gzip                   answer gzip (Content-Encoding: gzip, streamed) when the request asks for
@@ -84,6 +90,8 @@ function parseArgs(argv) {
         o.faults.push(spec);
         break;
       }
+      case '--retire-version': (o.retireVersions = o.retireVersions || []).push(val()); break;
+      case '--retire-status': o.retireStatus = num(val(), a); break;
       case '--keep-alive-every': o.keepAliveEvery = num(val(), a); break;
       case '--max-url-bytes': o.maxUrlBytes = num(val(), a); break;
       case '--gzip': o.gzip = true; break;
@@ -113,25 +121,35 @@ async function main(argv = process.argv.slice(2), io = {}) {
   const o = parseArgs(argv);
   if (o.help) { out.write(HELP + '\n'); return null; }
   const { quietBanner, help, ...simOptions } = o;
-  const sim = await startSimulator(simOptions);
+  // The HTTPS certificate is made fresh at each start; its CA goes to a private temp file that a
+  // client can trust (caCert), removed when the simulator stops.
+  const caDir = simOptions.https === false ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'qvt-simulator-'));
+  const removeCa = () => { if (caDir) fs.rmSync(caDir, { recursive: true, force: true }); };
+  let sim;
+  try {
+    sim = await startSimulator(Object.assign(simOptions, caDir ? { caFile: path.join(caDir, 'ca-cert.pem') } : {}));
+  } catch (e) {
+    removeCa();
+    throw e;
+  }
   const info = sim.control.info();
   if (quietBanner) out.write(`${sim.url} ${sim.httpsUrl || ''}\n`);
   else {
     out.write(`Qualys simulator listening (test/benchmark use only)\n` +
       `  http:   ${sim.url}\n` +
-      (sim.httpsUrl ? `  https:  ${sim.httpsUrl}\n  CA:     ${sim.caPath || '(custom)'}\n` : '') +
+      (sim.httpsUrl ? `  https:  ${sim.httpsUrl}\n  CA:     ${sim.caPath || '(custom)'} (TEST-ONLY, made for this run; trust it as caCert)\n` : '') +
       `  user:   ${sim.options.username} / ${sim.options.password}\n` +
       `  data:   ${info.model.hosts} hosts (IDs ${info.model.firstHostId}..${info.model.lastHostId}), ` +
       `~${info.model.detectionsPerHost} detections/host, ${info.model.kb} QIDs (${info.model.firstQid}..${info.model.lastQid}), seed ${info.model.seed}\n` +
       `  limits: ${JSON.stringify(info.limits)}\n` +
       (info.faults.length ? `  faults: ${info.faults.map((f) => f.type).join(', ')}\n` : '') +
       `  try:    curl -s -u ${sim.options.username}:${sim.options.password} -H 'X-Requested-With: curl' ` +
-      `'${sim.url}/api/2.0/fo/asset/host/vm/detection/?action=list&truncation_limit=10'\n` +
+      `'${sim.url}/api/5.0/fo/asset/host/vm/detection/?action=list&truncation_limit=10'\n` +
       `  control: ${sim.url}/__control\n`);
   }
   let stopping = null;
   const stop = () => {
-    if (!stopping) stopping = sim.close();
+    if (!stopping) stopping = sim.close().finally(removeCa);
     return stopping;
   };
   if (io.signals !== false) {

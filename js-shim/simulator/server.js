@@ -6,7 +6,6 @@ const http = require('http');
 const https = require('https');
 const fs = require('fs');
 const zlib = require('zlib');
-const path = require('path');
 const { createModel, toMs } = require('./generate');
 const { ENDPOINTS, ParamError, interpretParams, mergePairs } = require('./params');
 const { renderList, renderEmptyPage, withExtraWarnings, bigSimpleReturn, urlFromPairs, simpleReturn, genericReturn, http5xxBody, pageHosts, header, footer } = require('./render');
@@ -16,7 +15,7 @@ const { RequestLog, redactParams } = require('./log');
 const { BodyPump, sleep, waitDrain } = require('./stream');
 const { handleControl } = require('./control');
 
-const CERT_DIR = path.join(__dirname, 'certs');
+const { generateTestCertificates } = require('./tls-cert');
 const PATH_TO_ENDPOINT = new Map(Object.entries(ENDPOINTS).map(([k, e]) => [e.path, k]));
 const MAX_BODY = 8 * 1024 * 1024;
 
@@ -39,6 +38,8 @@ const DEFAULT_OPTIONS = {
   // Compress list answers with gzip when the request asks for it (Accept-Encoding: gzip).
   gzip: false,
   requireRequestedWith: true,
+  retireVersions: [],
+  retireStatus: 404,
 };
 
 function readBody(req) {
@@ -79,6 +80,24 @@ function writeRawStatus(req, f) {
   const sock = req.socket;
   sock.write(`${head}\r\n${body}`);
   if (f.close) sock.end();
+}
+
+/** "2" and "2.0" are one version. */
+function normVersion(v) { return v.includes('.') ? v : `${v}.0`; }
+
+/**
+ * The retired API versions (retireVersions: e.g. ['2.0']) as a set, checked with retireStatus
+ * (404 or 410): every API answers that status on a retired version's paths.
+ */
+function retiredVersions(opts) {
+  const list = opts.retireVersions || [];
+  if (!Array.isArray(list) || !list.every((v) => typeof v === 'string' && /^\d+(\.\d+)?$/.test(v))) {
+    throw new Error(`retireVersions wants API versions like ["2.0"], got ${JSON.stringify(list)}`);
+  }
+  if (opts.retireStatus !== 404 && opts.retireStatus !== 410) {
+    throw new Error(`retireStatus wants 404 or 410, got ${JSON.stringify(opts.retireStatus)}`);
+  }
+  return new Set(list.map(normVersion));
 }
 
 /**
@@ -142,14 +161,15 @@ function canonicalKey(endpoint, pairs) {
 /**
  * Start the simulator.
  * @param {object} [options] see README.md "Options" (model: seed, hosts, detectionsPerHost, detectionsSpread,
- *   kb, dataEnd, scanHistoryDays, kbHistoryDays; server: host, port, httpsPort, https, tls, username, password,
+ *   kb, dataEnd, scanHistoryDays, kbHistoryDays; server: host, port, httpsPort, https, tls, caFile, username, password,
  *   now, rateLimit, concurrency, faults, keepAliveEvery, evaluationComments, dtdHost, warningBaseUrl,
- *   chunkBytes, recordServed, logLimit, requireRequestedWith)
+ *   chunkBytes, recordServed, logLimit, requireRequestedWith, retireVersions, retireStatus)
  * @returns {Promise<{url:string, httpsUrl:string|null, port:number, httpsPort:number|null, caCertPem:string|null,
  *   caPath:string|null, close:()=>Promise<void>, log:RequestLog, control:object, model:object, options:object}>}
  */
 async function startSimulator(options = {}) {
   const opts = { ...DEFAULT_OPTIONS, ...options };
+  const retired = retiredVersions(opts);
   const model = createModel(opts);
   const initialNow = opts.now === undefined ? model.dataEndMs : opts.now;
   const state = {
@@ -206,6 +226,16 @@ async function startSimulator(options = {}) {
       res.setHeader('Content-Type', 'text/html; charset=iso-8859-1');
       res.end('<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n<title>404 Not Found</title>\n' +
         '</head><body>\n<h1>Not Found</h1>\n<p>The requested URL was not found on this server.</p>\n</body></html>\n');
+      return;
+    }
+    if (version !== null && retired.has(normVersion(version))) {
+      // A retired API version (retireVersions): the path is gone, whatever the request.
+      entry.status = opts.retireStatus; entry.complete = true;
+      res.statusCode = opts.retireStatus;
+      res.setHeader('Content-Type', 'text/html; charset=iso-8859-1');
+      const title = `${opts.retireStatus} ${http.STATUS_CODES[opts.retireStatus]}`;
+      res.end(`<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n<title>${title}</title>\n` +
+        `</head><body>\n<h1>${http.STATUS_CODES[opts.retireStatus]}</h1>\n<p>The requested URL is no longer available on this server.</p>\n</body></html>\n`);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'POST') {
@@ -408,12 +438,15 @@ async function startSimulator(options = {}) {
   let caCertPem = null;
   let caPath = null;
   if (opts.https !== false) {
-    const tls = opts.tls || {};
-    const key = tls.key || fs.readFileSync(path.join(CERT_DIR, 'server-key.pem'));
-    const cert = tls.cert || fs.readFileSync(path.join(CERT_DIR, 'server-cert.pem'));
-    caPath = tls.ca ? null : path.join(CERT_DIR, 'ca-cert.pem');
-    caCertPem = String(tls.ca || fs.readFileSync(/** @type {string} */ (caPath)));
-    httpsServer = https.createServer({ key, cert }, onRequest('https'));
+    // A fresh throw-away CA and server certificate per start (no key ships: tls-cert.js), unless
+    // the caller brings its own.
+    const tls = opts.tls && opts.tls.key && opts.tls.cert ? opts.tls : generateTestCertificates();
+    caCertPem = String(tls.ca || '') || null;
+    if (opts.caFile && caCertPem) {
+      fs.writeFileSync(opts.caFile, caCertPem);
+      caPath = opts.caFile;
+    }
+    httpsServer = https.createServer({ key: tls.key, cert: tls.cert }, onRequest('https'));
     track(httpsServer);
   }
   const listen = (server, p) => new Promise((resolve, reject) => {
@@ -500,4 +533,4 @@ async function startSimulator(options = {}) {
   };
 }
 
-module.exports = { startSimulator, DEFAULT_OPTIONS, CERT_DIR };
+module.exports = { startSimulator, DEFAULT_OPTIONS };

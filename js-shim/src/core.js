@@ -1,9 +1,9 @@
 'use strict';
 // The Rust core compiled to wasm: { Feed, Transformer, version }. In a source checkout this loads
 // the wasm-bindgen `nodejs` output built by scripts/build-wasm.sh; scripts/bundle.js replaces this
-// module with the same glue reading the module from an embedded string (see wasm-compat.js for
-// the Node 16 fallback both use).
-const { isRefTypesError, enableRefTypes, unsupported } = require('./wasm-compat');
+// module with the same glue reading the module from an embedded string (wasm-compat.js: the clear
+// error both give on a runtime without WebAssembly reference types).
+const { isRefTypesError, unsupported } = require('./wasm-compat');
 
 const GLUE = '../../target/wasm-pkg/nodejs/qualys_vm_transporter.js';
 
@@ -26,9 +26,10 @@ const GLUE = '../../target/wasm-pkg/nodejs/qualys_vm_transporter.js';
  */
 /**
  * A Custom Parameter as the core's table describes it (src/params/table.rs): kind integer, boolean,
- * choice, url, secret, pem, proxy, xmlName or text; default/min/max for integers and booleans,
- * values for a choice (else null); required always, forItsDataSource or no.
- * @typedef {{key: string, kind: string, default: number | boolean | null, min: number | null, max: number | null,
+ * choice, url, secret, pem, proxy, xmlName or text; default/min/max for integers and booleans (an
+ * optional choice's default is its first value), values for a choice (else null); required always,
+ * forItsDataSource or no.
+ * @typedef {{key: string, kind: string, default: number | boolean | string | null, min: number | null, max: number | null,
  *   values: string[] | null, required: string, summary: string, doc: string}} ParameterInfo
  */
 
@@ -37,9 +38,8 @@ function load() {
   try {
     return require(GLUE);
   } catch (e) {
-    if (!isRefTypesError(e)) throw e;
-    if (!enableRefTypes()) throw unsupported(e);
-    return require(GLUE);
+    if (isRefTypesError(e)) throw unsupported(e);
+    throw e;
   }
 }
 

@@ -9,21 +9,78 @@
  * checkpoint.
  * @typedef {import('../../pkg-template/index').TransporterError & {cause?: unknown}} CodedError
  */
+/** @typedef {import('../../pkg-template/index').Blame} Blame */
+
+const { codes } = require('./codes');
+
+const BLAMES = ['configuration', 'server', 'network', 'caller'];
+const CODE_SHAPE = /^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$/;
+
+/**
+ * Whether a value is an error of this package: an Error (of any realm: Object.prototype.toString
+ * reads the internal error slot) with a SCREAMING_SNAKE `code`, a `blame` among the four and a
+ * boolean `retryable`. What `instanceof QualysTransporterError` answers.
+ * @param {unknown} value
+ * @returns {value is CodedError}
+ */
+function isTransporterError(value) {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return false;
+  try {
+    const v = /** @type {any} */ (value);
+    return Object.prototype.toString.call(v) === '[object Error]' && typeof v.code === 'string' && CODE_SHAPE.test(v.code) &&
+      BLAMES.indexOf(v.blame) !== -1 && typeof v.retryable === 'boolean';
+  } catch (e) {
+    return false; // a hostile getter or proxy: not ours
+  }
+}
+
+/**
+ * The package's error class. Every error the library, the Archer entry, the CLI's library calls
+ * and the wasm core give a user has `code`, `blame` and `retryable`; the core's errors are made
+ * inside the wasm and errors from an Archer-like vm sandbox come from another realm, so
+ * `instanceof` does not follow the prototype chain: it is true for any Error with those three
+ * properties (isTransporterError). The web build's class answers the same.
+ */
+class QualysTransporterError extends Error {
+  /**
+   * @param {string} message what happened and what to do, in an Archer admin's words
+   * @param {{code: string, blame: Blame, retryable?: boolean, cause?: unknown}} options
+   */
+  constructor(message, options) {
+    const o = options || /** @type {any} */ ({});
+    super(String(message));
+    this.name = 'QualysTransporterError';
+    if (typeof o.code !== 'string' || !CODE_SHAPE.test(o.code) || BLAMES.indexOf(o.blame) === -1) {
+      // The class is public: a caller's mistake is itself a coded caller error.
+      throw new QualysTransporterError(`new QualysTransporterError(message, {code, blame, retryable}): code must be an error code (CAPITALS_AND_UNDERSCORES) and blame one of ${BLAMES.join(', ')}; got code ${JSON.stringify(String(o.code))} and blame ${JSON.stringify(String(o.blame))}`, { code: codes.BAD_ARGUMENT, blame: 'caller' });
+    }
+    /** @type {string} */
+    this.code = o.code;
+    /** @type {Blame} */
+    this.blame = o.blame;
+    /** @type {boolean} */
+    this.retryable = o.retryable === true;
+    if (o.cause !== undefined) this.cause = o.cause;
+  }
+
+  /**
+   * @param {unknown} value
+   * @returns {value is CodedError}
+   */
+  static [Symbol.hasInstance](value) {
+    return isTransporterError(value);
+  }
+}
 
 /**
  * @param {string} code stable code, e.g. HTTP_OPTION_UNSUPPORTED
- * @param {'configuration'|'server'|'network'|'caller'} blame
+ * @param {Blame} blame
  * @param {string} message for an Archer admin: what happened and what to do
  * @param {boolean} [retryable]
  * @returns {CodedError}
  */
 function shimError(code, blame, message, retryable = false) {
-  const e = /** @type {CodedError} */ (new Error(message));
-  e.name = 'QualysTransporterError';
-  e.code = code;
-  e.blame = blame;
-  e.retryable = retryable;
-  return e;
+  return new QualysTransporterError(message, { code, blame, retryable });
 }
 
 /**
@@ -51,4 +108,4 @@ function transportFailure(err) {
   return { code: 'ETRANSPORT', message: text };
 }
 
-module.exports = { shimError, transportFailure };
+module.exports = { shimError, transportFailure, QualysTransporterError, isTransporterError };

@@ -6,6 +6,8 @@
 //   Feed, Transformer, version         the core itself (wasm)
 //   createHttp, availableHttp          the HTTP adapters (for custom hosts and diagnostics)
 //   codes                              every stable error code as a constant (codes.js)
+//   QualysTransporterError             the error class; instanceof holds for every coded error
+//                                      (the core's, another realm's: errors.js)
 // The package's namespace adds `cli` (the command line); archer-entry.js's library() builds it, so
 // the library never requires the CLI, which requires the library.
 
@@ -15,6 +17,7 @@ const { transform, defaultRootNodes } = require('./transform');
 const { createHttp, availableHttp } = require('./http');
 const { createLogger, Secrets } = require('./log');
 const { loadedCodes } = require('./codes');
+const { QualysTransporterError } = require('./errors');
 
 const core = () => require('./core');
 
@@ -26,6 +29,7 @@ module.exports = {
   availableHttp,
   createLogger,
   Secrets,
+  QualysTransporterError,
   /** Every stable error code as a constant: compare err.code with codes.CONFIG_INVALID, ... */
   get codes() { return loadedCodes(); },
   /** The root node each data source writes by default (the core's), {kb: 'QUALYS_KB_VULNS', ...}. */

@@ -43,6 +43,7 @@ use crate::params::{Config, DataSource};
 use crate::pipeline::Pipeline;
 use crate::plan::{Adapted, Admit, FailureKind, Isolation, Plan, Target};
 use crate::qualys::urls::MAX_GET_URL_BYTES;
+use crate::qualys::versions::{self, Retired};
 use crate::records;
 use crate::request::{base64, Method, Request};
 use crate::response::{Item, Limits, QualysReturn, ResponseParser};
@@ -79,6 +80,8 @@ struct Attempt {
     wire: u64,
     /// Decoded body bytes read.
     body_bytes: u64,
+    /// The request's URL is on a retired Qualys API version (`crate::qualys::versions`).
+    retired: Option<Retired>,
 }
 
 #[derive(Debug)]
@@ -324,6 +327,7 @@ impl Feed {
     fn send(&mut self, now_ms: i64, a: crate::plan::Assignment) -> Action {
         let id = self.next_request_id;
         self.next_request_id += 1;
+        let retired = versions::retired(&a.url);
         let url_len = a.url.len();
         let post = self.post_for(&a.url);
         let (user, pw) = (&self.config.username, &self.config.password);
@@ -362,6 +366,7 @@ impl Feed {
                 compressed: false,
                 wire: 0,
                 body_bytes: 0,
+                retired,
             },
         );
         Action::Send(request)
@@ -481,13 +486,20 @@ impl Feed {
         self.items = items;
         let Some(attempt) = self.in_flight.remove(&request_id) else { return };
         self.settle_wire(&attempt);
-        let settlement = classify::settle(
-            attempt.status.unwrap_or(0),
-            attempt.headers,
-            finished,
-            attempt.qualys.as_ref(),
-            self.config.url_key(),
-        );
+        let status = attempt.status.unwrap_or(0);
+        let retired = attempt.retired.as_ref().and_then(|r| {
+            classify::retired_version(
+                status,
+                attempt.qualys.as_ref(),
+                r,
+                self.config.data_source,
+                self.config.url_key(),
+            )
+        });
+        let settlement = match retired {
+            Some(e) => Settlement::Fail(e),
+            None => classify::settle(status, attempt.headers, finished, attempt.qualys.as_ref(), self.config.url_key()),
+        };
         self.settle(now_ms, attempt, settlement);
     }
 
@@ -643,10 +655,23 @@ impl Feed {
         self.sync_output_counts();
     }
 
-    /// The summary's output counters, from the pipeline.
+    /// The summary's output counters, from the pipeline; what the key check has to say, logged.
     fn sync_output_counts(&mut self) {
         self.summary.chunks = self.pipeline.chunks;
         self.summary.bytes_out = self.pipeline.bytes_out;
+        self.summary.key_collisions = self.pipeline.keys.key_collisions;
+        self.summary.device_link_collisions = self.pipeline.keys.device_link_collisions;
+        // At most a few of each (records::collisions::NAMED) and two one-time notes.
+        for note in self.pipeline.keys.take_notes() {
+            self.log(Level::Warn, note);
+        }
+    }
+
+    /// The collision counts with the advice, once at the end of a run (success or failure).
+    fn log_collisions(&mut self) {
+        if let Some(text) = self.pipeline.keys.summary_text() {
+            self.log(Level::Warn, text);
+        }
     }
 
     fn flush_output(&mut self) {
@@ -949,6 +974,7 @@ impl Feed {
 
     fn finish(&mut self, now_ms: i64) -> Action {
         self.flush_output();
+        self.log_collisions();
         self.summary.highest_id = self.plan.highest_id();
         self.summary.elapsed_ms = u64::try_from(now_ms.saturating_sub(self.started_at)).unwrap_or(0);
         self.summary.previous_run_context = String::new();
@@ -1020,6 +1046,7 @@ impl Feed {
             );
             self.log(Level::Info, text);
         }
+        self.log_collisions();
         self.summary.highest_id = self.plan.highest_id();
         self.summary.previous_run_context = self.checkpoint().map(|c| c.encode()).unwrap_or_default();
         self.log(Level::Error, e.to_string());

@@ -19,6 +19,7 @@ use crate::params::{self, Config, DataSource};
 use crate::pipeline::Pipeline;
 use crate::plan::Plan;
 use crate::qualys::urls;
+use crate::records::Shape;
 use crate::resume::{self, Checkpoint, Situation};
 use crate::secret::Redactor;
 use crate::text;
@@ -156,7 +157,7 @@ impl Feed {
             Level::Info,
             None,
             format!(
-                "starting dataSource={} url={} LastRunTime={} batchSize={} requestsPerMin={} maxRetry={} concurrency={} verifyCerts={}",
+                "starting dataSource={} url={} LastRunTime={} batchSize={} requestsPerMin={} maxRetry={} concurrency={} verifyCerts={}{}",
                 config.data_source.as_str(),
                 text::mask_url(&plan.first_url().to_string(), &redactor),
                 summary.last_run_time_used.as_deref().unwrap_or("(not used)"),
@@ -164,12 +165,27 @@ impl Feed {
                 config.requests_per_min,
                 config.max_retry,
                 config.concurrency,
-                config.verify_certs
-            ),
+                config.verify_certs,
+                match config.output_shape {
+                    Shape::Records => "",
+                    Shape::Qualys => " outputShape=qualys",
+                }
+            ) + &if config.data_source == DataSource::Detections && config.output_shape == Shape::Records {
+                format!(" detectionKey={}", config.detection_key.as_str())
+            } else {
+                String::new()
+            },
         ));
         let mut feed = Feed {
             pacer: Pacer::new(config.requests_per_min),
-            pipeline: Pipeline::new(config.data_source, config.output_chunk_records, config.output_chunk_bytes),
+            // The collision check's hash seed: the start time, which a server cannot know ahead.
+            pipeline: Pipeline::new(
+                config.data_source,
+                config.output_shape,
+                config.output_chunk_records,
+                config.output_chunk_bytes,
+            )
+            .with_detection_key(config.detection_key, (now_ms as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
             retry_base_ms: u64::from(config.retry_delay_sec) * 1000,
             started_iso: resumed.as_ref().map_or_else(|| last_run_time::format(now), |c| c.started.clone()),
             resumed,

@@ -161,6 +161,12 @@ pub struct Summary {
     /// Records skipped because their ID lies outside the ID range their request asked for
     /// (`id_min`/`id_max`: a server ignoring the range); `outOfWindowSkipped` in JavaScript.
     pub out_of_window_skipped: u64,
+    /// Detection records whose `ARCHER_DETECTION_KEY` an earlier record of the run already had:
+    /// Archer would merge them (`keyCollisions` in JavaScript; choose another `detectionKey`).
+    pub key_collisions: u64,
+    /// Host records (or detection hosts) without a Qualys ID whose `ARCHER_DEVICE_LINK` (their
+    /// DNS name) an earlier such host already had (`deviceLinkCollisions` in JavaScript).
+    pub device_link_collisions: u64,
     /// The highest record ID seen.
     pub highest_id: Option<u64>,
     /// The LastRunTime value substituted into the URL (`YYYY-MM-DDTHH:MM:SSZ`), if any.

@@ -25,11 +25,13 @@ pub mod table;
 mod validate;
 
 use crate::error::Error;
+use crate::records::Shape;
 use crate::secret::Secret;
 use crate::url::Url;
 use crate::value::Value;
 
 pub use crate::qualys::DataSource;
+pub use crate::records::keys::DetectionKey;
 
 /// An HTTP proxy (`proxy`). The URL holds no credentials; they are split off into the fields.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -91,11 +93,15 @@ pub struct Config {
     /// `concurrency`: host-ID ranges (or KB windows) fetched in parallel, default 1 (sequential,
     /// like the old script), 1..=10; never above Qualys's concurrency limit minus one.
     pub concurrency: u32,
+    /// `outputShape`: Archer records with key fields (default) or each Qualys element as sent.
+    pub output_shape: Shape,
     /// `httpMethod`: how requests are sent (default `auto`).
     pub http_method: HttpMethod,
     /// `skipStalledHosts`: skip (and report) a host Qualys cannot deliver even alone, instead of
     /// failing the run; default false.
     pub skip_stalled_hosts: bool,
+    /// `detectionKey`: what `ARCHER_DETECTION_KEY` is made of, default the seed's key.
+    pub detection_key: DetectionKey,
 }
 
 /// `httpMethod`: the HTTP method of the requests to Qualys.

@@ -27,7 +27,8 @@ pub enum Kind {
         /// The value when the parameter is missing or empty.
         default: bool,
     },
-    /// One of these exact (case-sensitive) values.
+    /// One of these exact (case-sensitive) values; when the parameter is optional, the first value
+    /// is its default.
     Choice(&'static [&'static str]),
     /// An http(s) URL (https except to the local machine), `<LastRunTime>` allowed.
     Url,
@@ -284,6 +285,24 @@ pub const PARAMS: &[Param] = &[
         summary: "Root element of the output (default per data source).",
         doc: "Root element of the output",
     },
+    Param {
+        key: "outputShape",
+        kind: Kind::Choice(&["records", "qualys"]),
+        required: Required::No,
+        default_text: "`records`",
+        values_text: "`records`, `qualys` (exact)",
+        summary: "records (default): Archer records with the ARCHER_* key fields; qualys: each VULN / HOST as Qualys sent it.",
+        doc: "Shape of each output record: `records` = one `VULN` / `HOST` / `DETECTION` record with the `ARCHER_*` key fields (Output schema); `qualys` = each `VULN` / `HOST` (with its `DETECTION_LIST` for the detection sources) as Qualys sent it, for a feed whose XSLT reads Qualys's own XML",
+    },
+    Param {
+        key: "detectionKey",
+        kind: Kind::Choice(&["seed", "uniqueVulnId", "hostQid"]),
+        required: Required::No,
+        default_text: "`seed`",
+        values_text: "`seed`, `uniqueVulnId`, `hostQid` (exact)",
+        summary: "detections: what ARCHER_DETECTION_KEY is made of: seed (the old script's key), uniqueVulnId or hostQid.",
+        doc: "detections: what `ARCHER_DETECTION_KEY` is made of: `seed` the old script's key, `uniqueVulnId` Qualys's `UNIQUE_VULN_ID` (API 3.0 and later; else the seed's key, said once in the log), `hostQid` `HOST_ID\\|QID\\|PORT\\|PROTOCOL\\|SSL\\|INSTANCE`; see \"Detection keys\" below",
+    },
 ];
 
 /// The row of `key`, if it is a Custom Parameter.
@@ -297,6 +316,15 @@ pub fn int_spec(key: &str) -> (i64, i64, i64) {
     match find(key).map(|p| p.kind) {
         Some(Kind::Integer { min, max, default }) => (min, max, default),
         _ => (0, 0, 0),
+    }
+}
+
+/// The value of an optional choice parameter when it is missing or empty: its first value (`""` for
+/// any other key).
+pub fn choice_default(key: &str) -> &'static str {
+    match find(key).map(|p| (p.kind, p.required)) {
+        Some((Kind::Choice(values), Required::No)) => values.first().copied().unwrap_or(""),
+        _ => "",
     }
 }
 
@@ -318,6 +346,11 @@ mod tests {
             }
             assert!(!p.summary.is_empty() && !p.doc.is_empty(), "{}", p.key);
         }
+        assert_eq!(choice_default("outputShape"), "records");
+        assert_eq!(choice_default("dataSource"), "", "a required choice has no default");
+        let shapes: Vec<&str> = crate::records::Shape::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(find("outputShape").map(|p| p.kind), Some(Kind::Choice(&["records", "qualys"])));
+        assert_eq!(shapes, ["records", "qualys"], "the outputShape values are the shapes, default first");
         assert_eq!(grouped(1_000_000), "1,000,000");
         assert_eq!(grouped(-3650), "-3650");
         assert_eq!(grouped(86_400), "86,400");

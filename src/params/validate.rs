@@ -16,7 +16,9 @@ use super::table::{self, Kind, PARAMS};
 use super::{Config, DataSource, HttpMethod, Parsed, Proxy, MIB};
 use crate::error::{Error, ErrorCode};
 use crate::last_run_time;
-use crate::qualys::DATA_SOURCE_VALUES;
+use crate::qualys::{versions, DATA_SOURCE_VALUES};
+use crate::records::keys::DetectionKey;
+use crate::records::Shape;
 use crate::secret::{Redactor, Secret};
 use crate::text;
 use crate::url::Url;
@@ -55,8 +57,8 @@ struct Validation<'a> {
     ca_cert: Option<String>,
     proxy: Option<Proxy>,
     root_node: Option<String>,
-    /// The value of each choice parameter other than `dataSource`, when valid.
-    choices: BTreeMap<&'static str, &'static str>,
+    /// The value of each optional choice parameter given a valid value.
+    choices: BTreeMap<&'static str, &'a str>,
 }
 
 impl<'a> Validation<'a> {
@@ -141,7 +143,7 @@ impl<'a> Validation<'a> {
     /// Checks one parameter by its kind.
     fn check(&mut self, p: &'static table::Param) {
         match p.kind {
-            Kind::Choice(_) if p.key == "dataSource" => self.check_data_source(p.key),
+            Kind::Choice(_) if p.required != table::Required::No => self.check_data_source(p.key),
             Kind::Choice(values) => self.check_choice(p.key, values),
             Kind::Url => {
                 if let Some(ds) = self.data_source.filter(|d| d.url_key() == p.key) {
@@ -225,23 +227,25 @@ impl<'a> Validation<'a> {
         }
     }
 
-    /// A choice parameter: one of `values`, exactly (missing or empty: the default, the first).
+    /// An optional choice: one of `values`, exactly (a value that differs only by case gets a hint).
     fn check_choice(&mut self, key: &'static str, values: &'static [&'static str]) {
         let Some(v) = self.value_of(key) else { return };
-        match values.iter().find(|x| **x == v) {
-            Some(x) => {
-                self.choices.insert(key, x);
-            }
-            None => {
-                let hint = values
-                    .iter()
-                    .find(|x| x.eq_ignore_ascii_case(v))
-                    .map(|x| format!(" (did you mean {x}? values are case-sensitive)"))
-                    .unwrap_or_default();
-                let msg = format!("{} is not one of {}{hint}", shown(v, &self.red), values.join(", "));
-                self.problems.add(key, msg);
-            }
+        if values.contains(&v) {
+            self.choices.insert(key, v);
+            return;
         }
+        let hint = values
+            .iter()
+            .find(|c| c.eq_ignore_ascii_case(v))
+            .map(|c| format!(" (did you mean {c}? values are case-sensitive)"))
+            .unwrap_or_default();
+        let msg = format!(
+            "{} is not one of {}{hint}; use one of them, or leave it empty for {}",
+            shown(v, &self.red),
+            values.join(", "),
+            table::choice_default(key)
+        );
+        self.problems.add(key, msg);
     }
 
     /// The URL of the chosen data source.
@@ -276,6 +280,9 @@ impl<'a> Validation<'a> {
                         "{key}: the URL is a detection URL but dataSource=hosts expects the host list, e.g. {}",
                         ds.example_url()
                     ));
+                }
+                if let Some(r) = versions::retired(u.path()) {
+                    self.warnings.push(versions::retired_warning(key, ds, &r));
                 }
                 self.url_template = v.to_string();
                 self.parsed_url = Some(u);
@@ -355,6 +362,11 @@ impl<'a> Validation<'a> {
         self.ints.get(key).copied().unwrap_or_else(|| table::int_spec(key).2)
     }
 
+    /// An optional choice parameter as read (its table default when missing or invalid).
+    fn choice(&self, key: &str) -> &str {
+        self.choices.get(key).copied().unwrap_or_else(|| table::choice_default(key))
+    }
+
     /// A boolean parameter as read (its table default when missing or invalid).
     fn bool(&self, key: &str) -> bool {
         self.bools.get(key).copied().unwrap_or_else(|| table::bool_default(key))
@@ -418,12 +430,14 @@ impl<'a> Validation<'a> {
             output_chunk_bytes: to_usize(self.int("outputChunkMB")).saturating_mul(MIB),
             kb_chunk_size: to_u32(self.int("kbChunkSize")),
             concurrency: to_u32(self.int("concurrency")),
-            http_method: match self.choices.get("httpMethod").copied() {
-                Some("GET") => HttpMethod::Get,
-                Some("POST") => HttpMethod::Post,
+            output_shape: Shape::from_param(self.choice("outputShape")).unwrap_or_default(),
+            http_method: match self.choice("httpMethod") {
+                "GET" => HttpMethod::Get,
+                "POST" => HttpMethod::Post,
                 _ => HttpMethod::Auto,
             },
             skip_stalled_hosts: self.bool("skipStalledHosts"),
+            detection_key: DetectionKey::from_param(self.choice("detectionKey")).unwrap_or_default(),
         };
         Ok(Parsed { config, warnings })
     }

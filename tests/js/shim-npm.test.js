@@ -61,12 +61,13 @@ test('the package: name, version from Cargo.toml, MIT, repository, bin, files, e
   assert.deepEqual(pkg.bin, { 'qualys-vm-transporter': 'bin/qualys-vm-transporter.js' });
   assert.equal(pkg.dependencies, undefined, 'no runtime dependencies');
   assert.equal(pkg.types, './index.d.ts');
-  assert.ok(pkg.exports['.'].node && pkg.exports['.'].browser);
-  for (const f of ['README.md', 'LICENSE', 'index.d.ts', 'qualys-vm-transporter.js', 'bin/qualys-vm-transporter.js', 'web/qualys_vm_transporter.js', 'web/qualys_vm_transporter_bg.wasm', 'web/qualys_vm_transporter.d.ts', 'simulator/cli.js']) {
+  assert.ok(pkg.exports['.'].import && pkg.exports['.'].require && pkg.exports['.'].browser);
+  for (const f of ['README.md', 'LICENSE', 'index.d.ts', 'index.d.mts', 'index.mjs', 'qualys-vm-transporter.js', 'bin/qualys-vm-transporter.js', 'web/index.js', 'web/index.d.ts', 'web/qualys_vm_transporter.js', 'web/qualys_vm_transporter_bg.wasm', 'simulator/cli.js']) {
     assert.ok(fs.existsSync(path.join(pkgDir, f)), f);
   }
   const readme = fs.readFileSync(path.join(pkgDir, 'README.md'), 'utf8');
-  assert.match(readme, /Node \*\*16, 18, 20 and 22\*\*/, 'the README says which Node versions are tested');
+  assert.match(readme, /Node \*\*18, 20, 22 and 24\*\*/, 'the README says which Node versions are tested');
+  assert.equal(pkg.engines.node, '>=18');
   assert.ok(fs.statSync(tgz).size < 1024 * 1024, `${fs.statSync(tgz).size} bytes packed`);
 });
 
@@ -87,7 +88,7 @@ test('library API from the installed package: runFeed against the simulator, tra
     })().catch((e) => { console.error(e); process.exit(1); });
   `);
   const body = path.join(work, 'hosts.xml');
-  const page = await require('./helpers/shim-util').fetchWhole(`${s.url}/api/2.0/fo/asset/host/?action=list&details=All&truncation_limit=5`);
+  const page = await require('./helpers/shim-util').fetchWhole(`${s.url}/api/5.0/fo/asset/host/?action=list&details=All&truncation_limit=5`);
   fs.writeFileSync(body, page.body);
   const r = await exec(process.execPath, [script, body], { cwd: project });
   assert.equal(r.status, 0, r.stderr);
@@ -123,6 +124,22 @@ test('the CLI from node_modules/.bin: --version, run, transform, simulate --help
   assert.equal(bad.status, 2);
 });
 
+test('the sample files ship in the package: samples/ beside the single file, and the CLI\'s sample command', async () => {
+  const pkgDir = path.join(project, 'node_modules', 'qualys-vm-transporter');
+  const dist = buildBundle();
+  for (const source of ['kb', 'hosts', 'hostDetections', 'detections']) {
+    for (const suffix of ['', '.qualys']) {
+      const name = `${source}${suffix}.xml`;
+      assert.equal(fs.readFileSync(path.join(pkgDir, 'samples', name), 'utf8'), fs.readFileSync(path.join(dist, 'samples', name), 'utf8'), name);
+    }
+  }
+  const bin = path.join(project, 'node_modules', '.bin', 'qualys-vm-transporter');
+  const out = path.join(project, 'sample-detections.xml');
+  const r = await exec(bin, ['sample', '--source', 'detections', '--out', out], { cwd: project });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(fs.readFileSync(out, 'utf8'), fs.readFileSync(path.join(dist, 'samples', 'detections.xml'), 'utf8'));
+});
+
 test('the browser entry: the wasm web build through the "browser" export condition', async () => {
   const script = `
     import * as web from 'qualys-vm-transporter';
@@ -151,7 +168,7 @@ test('the types check with tsc against a consumer', { skip: !tscPath && 'the typ
     import { runFeed, runArcher, transform, Feed, Transformer, version, DEFAULT_ROOT_NODES, cli, createLogger, type Summary, type TransporterError, type Action } from 'qualys-vm-transporter';
     import initWeb, * as web from 'qualys-vm-transporter/web';
     async function main(): Promise<void> {
-      const r = await runFeed({ params: { dataSource: 'kb', kbUrl: 'https://q.example/api/2.0/fo/knowledge_base/vuln/?action=list', username: 'u', password: 'p' },
+      const r = await runFeed({ params: { dataSource: 'kb', kbUrl: 'https://q.example/api/4.0/fo/knowledge_base/vuln/?action=list', username: 'u', password: 'p' },
         tokens: { LastRunTime: null }, writer: { writeItem: (c: string) => c.length }, http: 'node', now: Date.now, sleep: async (ms: number) => { void ms; },
         onAction: (a) => { if (a.kind === 'wait') { const ms: number = a.ms; void ms; } } });
       const s: Summary = r.summary;

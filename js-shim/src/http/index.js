@@ -96,7 +96,7 @@ function createHttp(transport, options = {}) {
   throw shimError(
     codes.NO_HTTP_CLIENT,
     'configuration',
-    'No HTTP client is available to this script: Node\'s https module, the request package and the global fetch all failed to load. Run the feed on Archer 6.x (request) or 2025.04+ (fetch), or with Node 16 or later.',
+    'No HTTP client is available to this script: Node\'s https module, the request package and the global fetch all failed to load. Run the feed on Archer 6.x (request) or 2025.04+ (fetch), or with Node 18 or later.',
   );
 }
 

@@ -187,9 +187,14 @@ function expected(model, ds, sinceMs, o = {}) {
   return { keys, byKey };
 }
 
-/** Field-by-field comparison of one output record with the model; returns mismatch texts. */
-function compareRecord(model, ds, rec, exp, { version = '2.0' } = {}) {
+/**
+ * Field-by-field comparison of one output record with the model; returns mismatch texts. With
+ * shape 'qualys' (outputShape=qualys) there are no ARCHER_* fields, and for detections `rec` is one
+ * DETECTION of the DETECTION_LIST of `host`, the HOST record holding it.
+ */
+function compareRecord(model, ds, rec, exp, { version = '2.0', shape = 'records', host, showQds = false } = {}) {
   const bad = [];
+  const records = shape === 'records';
   const v3 = parseFloat(version) >= 3;
   const v4 = parseFloat(version) >= 4;
   const eq = (what, got, want) => {
@@ -198,8 +203,8 @@ function compareRecord(model, ds, rec, exp, { version = '2.0' } = {}) {
   const opt = (x) => (x === undefined || x === null ? undefined : String(x).trim());
   if (ds === 'kb') {
     const v = model.vuln(exp.k);
-    eq('ARCHER_VULN_LINK', textOf(rec, 'ARCHER_VULN_LINK'), String(v.qid));
-    eq('first child', rec.children[0] && rec.children[0].name, 'ARCHER_VULN_LINK');
+    eq('ARCHER_VULN_LINK', textOf(rec, 'ARCHER_VULN_LINK'), records ? String(v.qid) : undefined);
+    eq('first child', rec.children[0] && rec.children[0].name, records ? 'ARCHER_VULN_LINK' : 'QID');
     eq('QID', textOf(rec, 'QID'), String(v.qid));
     eq('VULN_TYPE', textOf(rec, 'VULN_TYPE'), v.vulnType);
     eq('SEVERITY_LEVEL', textOf(rec, 'SEVERITY_LEVEL'), String(v.severity));
@@ -212,9 +217,9 @@ function compareRecord(model, ds, rec, exp, { version = '2.0' } = {}) {
     eq('PATCH_PUBLISHED_DATE', textOf(rec, 'PATCH_PUBLISHED_DATE'), v4 && v.patchPublishedMs !== undefined ? iso(v.patchPublishedMs) : undefined);
     return bad;
   }
-  const hostNode = ds === 'detections' ? child(rec, 'HOST') : rec;
+  const hostNode = ds === 'detections' ? (records ? child(rec, 'HOST') : host) : rec;
   const h = exp.host || model.host(exp.i);
-  eq('ARCHER_DEVICE_LINK', textOf(rec, 'ARCHER_DEVICE_LINK'), String(h.id));
+  eq('ARCHER_DEVICE_LINK', textOf(rec, 'ARCHER_DEVICE_LINK'), records ? String(h.id) : undefined);
   eq('HOST ID', textOf(hostNode, 'ID'), String(h.id));
   eq('IP', textOf(hostNode, 'IP'), h.ip);
   eq('TRACKING_METHOD', textOf(hostNode, 'TRACKING_METHOD'), h.trackingMethod);
@@ -224,22 +229,27 @@ function compareRecord(model, ds, rec, exp, { version = '2.0' } = {}) {
   eq('OS', textOf(hostNode, 'OS'), h.os.trim());
   eq('QG_HOSTID', textOf(hostNode, 'QG_HOSTID'), opt(h.qgHostId));
   eq('LAST_VM_SCANNED_DATE', textOf(hostNode, 'LAST_VM_SCANNED_DATE'), iso(h.scanMs));
-  eq('TRURISK_SCORE', textOf(hostNode, 'TRURISK_SCORE'), v3 ? String(h.truriskScore) : undefined);
-  eq('ASSET_CRITICALITY_SCORE', textOf(hostNode, 'ASSET_CRITICALITY_SCORE'), v3 ? String(h.assetCriticalityScore) : undefined);
+  // TruRisk and asset criticality belong to the host list (v3+), not to a detection host.
+  eq('TRURISK_SCORE', textOf(hostNode, 'TRURISK_SCORE'), v3 && ds === 'hosts' ? String(h.truriskScore) : undefined);
+  eq('ASSET_CRITICALITY_SCORE', textOf(hostNode, 'ASSET_CRITICALITY_SCORE'), v3 && ds === 'hosts' ? String(h.assetCriticalityScore) : undefined);
   if (ds === 'hosts') {
     eq('OWNER', textOf(rec, 'OWNER'), opt(h.owner));
     eq('COMMENTS', textOf(rec, 'COMMENTS'), opt(h.comments));
   }
-  if (ds === 'hostDetections') eq('DETECTION_LIST', child(rec, 'DETECTION_LIST'), undefined);
+  if (ds === 'hostDetections' && records) eq('DETECTION_LIST', child(rec, 'DETECTION_LIST'), undefined);
   if (ds === 'detections') {
     const d = exp.detection;
     const names = rec.children.slice(0, 4).map((c) => c.name).join(',');
-    eq('first children', names, 'ARCHER_DETECTION_KEY,ARCHER_DEVICE_LINK,ARCHER_VULN_LINK,HOST');
     const dkey = h.dns
       ? `${h.dns}|${d.qid}|${d.port === undefined ? '' : d.port}|${d.protocol || ''}`
       : `${h.id}|${d.qid}|${d.port === undefined ? '' : d.port}|${d.protocol || ''}|${iso(d.firstFoundMs)}`;
-    eq('ARCHER_DETECTION_KEY', textOf(rec, 'ARCHER_DETECTION_KEY'), dkey);
-    eq('ARCHER_VULN_LINK', textOf(rec, 'ARCHER_VULN_LINK'), String(d.qid));
+    if (records) {
+      eq('first children', names, 'ARCHER_DETECTION_KEY,ARCHER_DEVICE_LINK,ARCHER_VULN_LINK,HOST');
+      eq('ARCHER_DETECTION_KEY', textOf(rec, 'ARCHER_DETECTION_KEY'), dkey);
+      eq('ARCHER_VULN_LINK', textOf(rec, 'ARCHER_VULN_LINK'), String(d.qid));
+    } else {
+      eq('ARCHER_* fields', rec.children.filter((c) => c.name.startsWith('ARCHER_')).length, 0);
+    }
     eq('QID', textOf(rec, 'QID'), String(d.qid));
     eq('TYPE', textOf(rec, 'TYPE'), d.type);
     eq('SEVERITY', textOf(rec, 'SEVERITY'), String(d.severity));
@@ -250,7 +260,8 @@ function compareRecord(model, ds, rec, exp, { version = '2.0' } = {}) {
     eq('TIMES_FOUND', textOf(rec, 'TIMES_FOUND'), String(d.timesFound));
     eq('RESULTS', textOf(rec, 'RESULTS'), opt(d.results));
     eq('UNIQUE_VULN_ID', textOf(rec, 'UNIQUE_VULN_ID'), v3 ? String(d.uniqueVulnId) : undefined);
-    eq('QDS', textOf(rec, 'QDS'), v3 && d.qds !== undefined ? String(d.qds) : undefined);
+    // QDS only when the URL asks for it (show_qds=1), in any version.
+    eq('QDS', textOf(rec, 'QDS'), showQds && d.qds !== undefined ? String(d.qds) : undefined);
   }
   return bad;
 }
@@ -259,7 +270,7 @@ function compareRecord(model, ds, rec, exp, { version = '2.0' } = {}) {
  * Asserts that an output holds exactly the expected records: each key once, no other, and the
  * field values of each record equal the model's. Returns the parsed records.
  */
-function assertExactOutput(model, ds, text, exp, { version, label = ds, fields = true } = {}) {
+function assertExactOutput(model, ds, text, exp, { version, label = ds, fields = true, showQds = false } = {}) {
   const recs = parseFragments(text);
   const wrong = recs.filter((r) => r.name !== RECORD[ds]);
   assert.equal(wrong.length, 0, `${label}: records other than <${RECORD[ds]}>: ${wrong.slice(0, 3).map((r) => r.name)}`);
@@ -267,7 +278,7 @@ function assertExactOutput(model, ds, text, exp, { version, label = ds, fields =
   assertSameKeys(keys, exp.keys, label);
   if (fields) {
     const bad = [];
-    for (const r of recs) bad.push(...compareRecord(model, ds, r, exp.byKey.get(recordKey(ds, r)), { version }));
+    for (const r of recs) bad.push(...compareRecord(model, ds, r, exp.byKey.get(recordKey(ds, r)), { version, showQds }));
     assert.equal(bad.length, 0, `${label}: ${bad.length} field mismatches, e.g.\n${bad.slice(0, 10).join('\n')}`);
   }
   return recs;

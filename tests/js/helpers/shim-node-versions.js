@@ -2,8 +2,10 @@
 // The Node-versions smoke test (run by scripts/node-versions.sh): builds the single file into a
 // temp dir, starts the Qualys simulator here (under the project's Node), then runs
 // shim-smoke-child.js under each given Node binary: the file in Archer-like vm sandboxes (6.x
-// with request; 2025.04 with fetch where that Node has it), as a library and as a CLI, each a
-// full feed against the simulator. Prints one line per version and exits non-zero on any failure.
+// with request; 2025.04 with fetch), as a library and as a CLI, each a full feed against the
+// simulator. A Node older than 18 (the package's engines) must refuse each of the three clearly:
+// RUNTIME_UNSUPPORTED naming Node 18, never a bare CompileError or a success. Prints one line per
+// version and exits non-zero on any failure.
 //
 // usage: node tests/js/helpers/shim-node-versions.js /path/to/node [/path/to/node ...]
 
@@ -12,6 +14,9 @@ const os = require('os');
 const path = require('path');
 const { spawn } = require('child_process');
 const { sim, paramsFor, buildBundle, bundlePath } = require('./shim-util');
+
+/** The oldest supported Node major (pkg-template/package.json engines). */
+const MIN_NODE = Number(/>=\s*(\d+)/.exec(require('../../../pkg-template/package.json').engines.node)[1]);
 
 function runChild(node, args) {
   return new Promise((resolve) => {
@@ -50,11 +55,21 @@ async function main() {
       const problems = [];
       if (r.status !== 0 || !res) problems.push(`exit ${r.status}: ${r.out.slice(-1500)} ${r.err.slice(-1500)}`);
       else if (res.crash) problems.push(res.crash);
-      else {
+      else if (Number(/^v(\d+)/.exec(res.node)[1]) < MIN_NODE) {
+        // Unsupported: every use must say so with RUNTIME_UNSUPPORTED and what to do.
+        const refused = /^RUNTIME_UNSUPPORTED: .*Node 18 or later/;
+        if (res.sandbox6x.ok || !refused.test(String(res.sandbox6x.err))) problems.push(`6.x sandbox must refuse: ${JSON.stringify(res.sandbox6x)}`);
+        if (res.library.ok || res.library.code !== 'RUNTIME_UNSUPPORTED' || !res.library.instance || !/Node 18 or later/.test(res.library.message)) problems.push(`library must refuse: ${JSON.stringify(res.library)}`);
+        if (res.cli.status === 0 || !/RUNTIME_UNSUPPORTED: .*Node 18 or later/.test(res.cli.stderr)) problems.push(`CLI must refuse: ${JSON.stringify(res.cli)}`);
+        if (!problems.length) {
+          console.log(`ok   ${res.node}: unsupported (engines >=${MIN_NODE}), refused clearly with RUNTIME_UNSUPPORTED in the 6.x sandbox, as a library and as the CLI (${Date.now() - t0} ms)`);
+          continue;
+        }
+      } else {
         const sx = res.sandbox6x;
         if (!sx.ok || sx.records !== 25 || sx.creates !== 1 || sx.adapter.trim() !== 'request package') problems.push(`6.x sandbox: ${JSON.stringify(sx)}`);
         const s25 = res.sandbox2025;
-        if (!s25.skipped && (!s25.ok || s25.records !== 25 || s25.adapter.trim() !== 'global fetch')) problems.push(`2025.04 sandbox: ${JSON.stringify(s25)}`);
+        if (s25.skipped || (!s25.ok || s25.records !== 25 || s25.adapter.trim() !== 'global fetch')) problems.push(`2025.04 sandbox: ${JSON.stringify(s25)}`);
         if (res.library.records !== 25) problems.push(`library: ${JSON.stringify(res.library)}`);
         if (res.cli.status !== 0 || res.cli.records !== 25) problems.push(`cli: ${JSON.stringify(res.cli)}`);
       }
@@ -63,7 +78,7 @@ async function main() {
         failed++;
         console.log(`FAIL ${label} (${node}): ${problems.join('; ')}`);
       } else {
-        console.log(`ok   ${label}: 6.x sandbox (request) 25 records; 2025.04 sandbox (fetch) ${res.sandbox2025.skipped ? `skipped: ${res.sandbox2025.skipped}` : '25 records'}; library 25; CLI 25 (${Date.now() - t0} ms)`);
+        console.log(`ok   ${label}: 6.x sandbox (request) 25 records; 2025.04 sandbox (fetch) 25 records; library 25; CLI 25 (${Date.now() - t0} ms)`);
       }
     }
   } finally {

@@ -1,9 +1,9 @@
 'use strict';
-// Runs under the Node version being checked (16, 18, 20, 22; started by shim-node-versions.js):
-// the single file with a signature block appended, as Archer would run it (a vm sandbox with the
-// 6.x whitelist; with global fetch and no request when this Node has fetch), as a library
-// (require + runFeed over the Node adapter) and as a CLI. Prints one JSON line of results.
-// Plain Node 16 syntax and APIs only.
+// Runs under the Node version being checked (18, 20, 22, 24, and 16 which must be refused;
+// started by shim-node-versions.js): the single file with a signature block appended, as Archer
+// would run it (a vm sandbox with the 6.x whitelist; with global fetch and no request when this
+// Node has fetch), as a library (require + runFeed over the Node adapter) and as a CLI. Prints one
+// JSON line of results, failures included (code and message). Plain Node 16 syntax and APIs only.
 //
 // usage: node shim-smoke-child.js BUNDLE.js CONFIG.json
 
@@ -52,14 +52,18 @@ async function main() {
   fs.writeFileSync(signed, code);
   const lib = require(signed);
   const items = [];
-  const r = await lib.runFeed({ params: config.httpsParams, tokens: { LastRunTime: '2000-01-01T00:00:00Z' }, writer: { writeItem: (c) => items.push(c) }, log: () => {}, http: 'node' });
-  results.library = { ok: true, records: r.summary.records, version: lib.version() };
+  try {
+    const r = await lib.runFeed({ params: config.httpsParams, tokens: { LastRunTime: '2000-01-01T00:00:00Z' }, writer: { writeItem: (c) => items.push(c) }, log: () => {}, http: 'node' });
+    results.library = { ok: true, records: r.summary.records, version: lib.version() };
+  } catch (e) {
+    results.library = { ok: false, code: e && e.code, message: String(e && e.message), instance: e instanceof lib.QualysTransporterError };
+  }
   // As a CLI (no server in this process, so a synchronous child is fine).
   const paramsFile = path.join(path.dirname(configFile), `params-${process.version}.json`);
   fs.writeFileSync(paramsFile, JSON.stringify(config.httpParams));
   const cli = spawnSync(process.execPath, [signed, 'run', '--params', paramsFile, '--last-run-time', '2000-01-01T00:00:00Z'], { encoding: 'utf8' });
   const m = /records=(\d+) /.exec(cli.stdout || '');
-  results.cli = { status: cli.status, records: m ? Number(m[1]) : null };
+  results.cli = { status: cli.status, records: m ? Number(m[1]) : null, stderr: (cli.stderr || '').slice(-2000) };
   process.stdout.write(JSON.stringify(results) + '\n');
 }
 

@@ -20,9 +20,9 @@ const USER = 'simuser';
 const PASS = 'simpass';
 
 const API = {
-  kb: '/api/2.0/fo/knowledge_base/vuln/?action=list&details=All&last_modified_after=<LastRunTime>',
-  hosts: '/api/2.0/fo/asset/host/?action=list&details=All&vm_scan_since=<LastRunTime>',
-  detections: '/api/2.0/fo/asset/host/vm/detection/?action=list&vm_scan_since=<LastRunTime>',
+  kb: '/api/4.0/fo/knowledge_base/vuln/?action=list&details=All&last_modified_after=<LastRunTime>',
+  hosts: '/api/5.0/fo/asset/host/?action=list&details=All&vm_scan_since=<LastRunTime>',
+  detections: '/api/5.0/fo/asset/host/vm/detection/?action=list&vm_scan_since=<LastRunTime>',
 };
 const URL_KEY = { kb: 'kbUrl', hosts: 'hostsUrl', hostDetections: 'detectionUrl', detections: 'detectionUrl' };
 
@@ -132,7 +132,7 @@ let bundleDir = null;
 function buildBundle() {
   if (bundleDir) return bundleDir;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qvt-dist-'));
-  // QVT_WASM_PKG: embed another wasm-bindgen output (e.g. a build without reference types).
+  // QVT_WASM_PKG: embed another wasm-bindgen output (e.g. one built with other flags).
   const extra = process.env.QVT_WASM_PKG ? ['--wasm-pkg', process.env.QVT_WASM_PKG] : [];
   execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'bundle.js'), '--quiet', '--dist', dir, ...extra], { stdio: 'inherit' });
   bundleDir = dir;
