@@ -174,3 +174,56 @@ test('a damaged or cut gzip stream is retried; an encoding nobody asked for is a
     assert.match(r.error.message, /EBADENCODING: the server answered with Content-Encoding: "compress"/, http);
   }
 });
+
+test('the bomb caps leave real pages alone: a 100 MB page at 20x passes, past 100x + 1 MiB or 4 GiB it stops', () => {
+  const { bombGuard, MAX_RATIO, RATIO_SLACK, MAX_DECODED } = require('../../js-shim/src/http/decode');
+  const MB = 1024 * 1024;
+  // Fed as a client sees it: compressed bytes first, then what they decode to, 64 KiB at a time.
+  const feed = (guard, wire, decoded) => {
+    const steps = Math.ceil(decoded / (64 * 1024));
+    for (let i = 0; i < steps; i++) {
+      guard.wire(wire / steps);
+      const why = guard.decoded(Math.min(64 * 1024, decoded - i * 64 * 1024));
+      if (why) return why;
+    }
+    return null;
+  };
+  assert.equal(feed(bombGuard('gzip', null), 5 * MB, 100 * MB), null, 'a 100 MB page at 20x');
+  assert.equal(feed(bombGuard('gzip', null), MB, 99 * MB), null, '99x');
+  assert.match(feed(bombGuard('gzip', null), MB, 102 * MB), /more than 100 times its compressed size/);
+  // fetch knows the compressed size from a Content-Length up front.
+  assert.equal(bombGuard('gzip', 5 * MB).decoded(100 * MB), null);
+  assert.match(bombGuard('gzip', MB).decoded(MAX_RATIO * MB + RATIO_SLACK + 1), /100 times/);
+  // Without any compressed size (fetch, no Content-Length), only the absolute cap.
+  const blind = bombGuard('gzip', null);
+  assert.equal(blind.decoded(MAX_DECODED), null);
+  assert.match(blind.decoded(1), /more than 4096\.0 MB, more than any page may hold/);
+});
+
+test('a large compressed detection page (17x, as the simulator\'s and Qualys\'s XML compress) passes in every client', { timeout: 120000 }, async (t) => {
+  const s = await sim({ gzip: true, rateLimit: 'off', concurrency: 'off', hosts: 800, detectionsPerHost: 10 });
+  t.after(() => s.close());
+  for (const http of ADAPTERS) {
+    s.log.clear();
+    const r = await run({ params: paramsFor(s.url, 'detections', { batchSize: '800', retryDelaySec: '0' }), http });
+    assert.equal(r.ok, true, `${http}: ${r.error && r.error.message}`);
+    const [page] = s.log.entries.filter((e) => e.endpoint === 'detections');
+    assert.ok(page.encoding === 'gzip' && page.bytes > 5 * 1024 * 1024 && page.bytes / page.wireBytes > 10, `${http}: one large compressed page (${page.bytes} / ${page.wireBytes})`);
+    assert.equal(r.summary.records, detectionKeys(r.text).length, http);
+    assert.ok(r.summary.records >= 4000, `${http}: ${r.summary.records}`);
+  }
+});
+
+test('an empty answer labelled gzip is read as empty, not as a damaged stream: a 401 stays a credentials error', async (t) => {
+  const srv = await scriptedServer((req, res) => {
+    res.writeHead(401, { 'Content-Type': 'text/html', 'Content-Encoding': 'gzip', 'Content-Length': '0' });
+    res.end();
+  });
+  t.after(() => srv.close());
+  for (const http of ADAPTERS) {
+    const r = await run({ params: paramsFor(srv.url, 'hosts', { maxRetry: '2', retryDelaySec: '0' }), http });
+    assert.equal(r.ok, false, http);
+    assert.equal(r.error.code, codes.QUALYS_CREDENTIALS, `${http}: ${r.error.message}`);
+    assert.equal(r.summary.retries, 0, `${http}: not retried`);
+  }
+});

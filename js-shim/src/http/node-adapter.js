@@ -274,7 +274,11 @@ function createNodeAdapter(transport, mods) {
         });
         res.on('end', () => {
           if (res.complete === false) s.error('ECONNRESET', 'the connection closed before the response was complete');
-          else if (decoder) decoder.end(); // the decoder's 'end' settles, after its last bytes
+          else if (decoder && guard.wireBytes === 0) {
+            // An empty body labelled compressed (a 401 or a proxy's error page): nothing to decode.
+            decoder.destroy();
+            s.end();
+          } else if (decoder) decoder.end(); // the decoder's 'end' settles, after its last bytes
           else s.end();
         });
         res.on('error', (/** @type {unknown} */ e) => {
