@@ -255,6 +255,17 @@ test('compressed answers give the same output byte for byte: every data source, 
       }
       assert.match(gz.logs.join('\n'), mode === '2025' ? /gzip asked for and decoded by fetch/ : mode === 'node' ? /gzip asked for and decoded with zlib/ : /gzip asked for and decoded by request/, `${label}: the client line says so`);
     }
+    // A host that lets the script load http/https but not zlib: Node's client cannot decode, so it
+    // does not ask, and the same simulator answers uncompressed.
+    const label = `${ds} (node without zlib)`;
+    const r = await u.runScript(gzSim, u.paramsFor(gzSim, ds, SMALL), { mode: 'node', withoutModules: ['zlib'] });
+    u.assertOk(r, label);
+    u.assertExactOutput(gzSim.model, ds, r.text, exp, { label });
+    assert.ok(r.requires.includes('zlib'), `${label}: the script tried to load zlib`);
+    assert.ok(r.entries.length >= 2 && r.entries.every((e) => e.encoding === null), `${label}: gzip not asked for`);
+    assert.match(r.logs.join('\n'), /HTTP client: Node http\/https .*gzip not asked for \(zlib is not available to the script\)/, label);
+    assert.equal(r.logs.filter((l) => / :: INFO :: Qualys answered uncompressed/.test(l)).length, 1, label);
+    assert.equal(r.summary.bytesWire, r.summary.bytesIn, label);
   }
 });
 
