@@ -93,7 +93,10 @@ export interface Summary {
   retries: number;
   waits: number;
   waitMs: number;
+  /** Body bytes the parser read: decoded bytes when an answer came compressed. */
   bytesIn: number;
+  /** Body bytes as received on the wire (compressed where the answer was); null when the client decoded a compressed answer without saying its size (fetch without Content-Length). */
+  bytesWire: number | null;
   bytesOut: number;
   chunks: number;
   /** Records whose ID was already written in this run (skipped, not written twice). */
@@ -208,6 +211,8 @@ export interface ResponseSink {
   head(status: number, headers: Array<[string, string]>): void;
   /** Returns false when the response is already known bad: abort the request, then end(). */
   body(chunk: Uint8Array): boolean;
+  /** Optional: bytes of a compressed answer as received on the wire (body chunks are then the decoded bytes). */
+  wire?(bytes: number): void;
   end(): void;
   error(code: string, message: string): void;
 }
@@ -372,6 +377,8 @@ export class Feed {
   /** false: the response is already known bad; abort the request, then handleResponseEnd. */
   handleBody(chunk: Uint8Array, requestId?: number): boolean;
   handleResponseEnd(nowMs: number, requestId?: number): void;
+  /** Bytes of a compressed answer as received on the wire (its body chunks are the decoded bytes). */
+  handleWireBytes(bytes: number, requestId?: number): void;
   handleTransportError(nowMs: number, code: string, message: string, requestId?: number): void;
   /** The next output chunk as a string (sibling record fragments), or undefined. */
   takeOutput(): string | undefined;

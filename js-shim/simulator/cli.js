@@ -35,11 +35,14 @@ usage: qualys-vm-transporter simulate [options]
                            types: reset truncate http5xx generic_return expired slow bad_utf8 huge_record delay
                              drip status hang page_cycle overlap ignore_window empty_pages id_range
                              wait_header forged_text warnings_flood big_text slow_page stall_host gzip_bomb
+                             gzip_corrupt
   --retire-version V       answer --retire-status on /api/V/ of every API (a retired version,
                            e.g. 2.0); repeatable
   --retire-status N        404 (default) or 410
   --keep-alive-every N     keep-alive comment every N records (default 250, 0 = never)
   --max-url-bytes N        answer 414 to a request target longer than N bytes (default 8190, 0 = never)
+  --gzip                   answer gzip (Content-Encoding: gzip, streamed) when the request asks for
+                           it (Accept-Encoding: gzip); off by default
   --no-record-served       do not keep served record IDs in the log (long benchmarks)
   --quiet                  print only the URLs line
   -h, --help               this help
@@ -91,6 +94,7 @@ function parseArgs(argv) {
       case '--retire-status': o.retireStatus = num(val(), a); break;
       case '--keep-alive-every': o.keepAliveEvery = num(val(), a); break;
       case '--max-url-bytes': o.maxUrlBytes = num(val(), a); break;
+      case '--gzip': o.gzip = true; break;
       case '--no-record-served': o.recordServed = false; break;
       case '--quiet': o.quietBanner = true; break;
       default: throw new Error(`unknown option ${a} (see --help)`);

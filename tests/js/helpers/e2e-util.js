@@ -344,11 +344,12 @@ function assertNoSecret(text, label) {
  * entries (the simulator's log entries of this run), errText (the failure callback's last line)
  * and previousRunContext (from the callback's second argument). Checks for the password in every
  * log line, the output, both callback arguments and the simulator's log of the run.
- * outputWriter=false: a host without context.OutputWriter (Archer 6.4/6.5).
+ * outputWriter=false: a host without context.OutputWriter (Archer 6.4/6.5); withoutModules: modules
+ * the host refuses on top of its mode's list (tools/archer-host.js).
  */
-async function runScript(sim, params, { tokens, mode = '6x', timeoutMs = 120000, outputWriter = true } = {}) {
+async function runScript(sim, params, { tokens, mode = '6x', timeoutMs = 120000, outputWriter = true, withoutModules } = {}) {
   const since = lastSeq(sim);
-  const r = await runArcherScript({ script: bundlePath(), params, tokens, mode, timeoutMs, outputWriter });
+  const r = await runArcherScript({ script: bundlePath(), params, tokens, mode, timeoutMs, outputWriter, withoutModules });
   r.text = r.items.join('');
   r.entries = sim.log.since(since);
   r.calls = r.calls || [];
