@@ -48,10 +48,9 @@ commands:
 Inside Archer, upload qualys-vm-transporter.js as the data feed's transporter script.`,
 
   get run() { return runHelp(); },
-  check: `usage: ${NAME} check --params FILE [--param, --tokens, --http, --quiet as for run]
+  check: `usage: ${NAME} check --params FILE [options of run]
 
-The connection test (testConnection=True) of each data source whose URL is given: one light
-request each, nothing written, a PASS/WARN/FAIL/INFO/SKIP line per check.
+The connection test (testConnection=True) of each data source whose URL is given.
 Exit codes: 0 all passed, 1 a check failed, 2 wrong command line, 3 invalid Custom Parameters.`,
   get transform() { return transformHelp(); },
   get sample() { return sampleHelp(); },
@@ -71,7 +70,7 @@ Archer would store for the next run and a summary. Exit code 0 only on success.
 
 options:
   --params FILE         JSON object of Custom Parameters, e.g. {"dataSource": "detections",
-                        "detectionUrl": "https://.../?action=list&vm_scan_since=<LastRunTime>",
+                        "detectionUrl": "https://qualysapi.qualys.com/api/5.0/fo/asset/host/vm/detection/?action=list&vm_scan_since=<LastRunTime>",
                         "username": "acme_ab12"}; values are given to the feed as they are
                         (numbers and booleans are read as Archer would hold them, by the core)
   --param KEY=VALUE     one parameter (repeatable); wins over --params and the environment
@@ -122,6 +121,7 @@ function parameterText(p) {
   else if (p.required === 'forItsDataSource') facts.push('required for its dataSource');
   if (p.kind === 'integer') facts.push(`${p.min} to ${p.max}, default ${p.default}`);
   else if (p.kind === 'boolean') facts.push(`True or False, default ${p.default ? 'True' : 'False'}`);
+  else if (p.kind === 'choice' && p.values && p.required === 'no') facts.push(`${p.values.join(', ')}; default ${p.default}`);
   return (facts.length ? `(${facts.join('; ')}) ` : '') + p.summary;
 }
 
@@ -157,7 +157,9 @@ options:
   --source S            kb, hosts, hostDetections or detections (the dataSource parameter)
   --out FILE            write the document to FILE
   --output-shape SHAPE  records (the default) or qualys (the outputShape parameter)
-  --root-node NAME      the root element (default per source: ${Object.entries(lib.DEFAULT_ROOT_NODES).map(([k, v]) => `${k} ${v}`).join(', ')})`;
+  --root-node NAME      the root element (default per source: ${Object.entries(lib.DEFAULT_ROOT_NODES).map(([k, v]) => `${k} ${v}`).join(', ')})
+  --detection-key K     detections: seed (default), uniqueVulnId or hostQid (the detectionKey parameter);
+                        detection keys written twice are counted and the first few named`;
 }
 
 function sampleHelp() {
@@ -474,7 +476,7 @@ async function cmdCheck(argv, io) {
  * @returns {Promise<number>}
  */
 async function cmdTransform(argv, io) {
-  const { opts, positional } = parseArgs(argv, { help: 'flag', source: 'value', out: 'value', 'root-node': 'value', 'output-shape': 'value' });
+  const { opts, positional } = parseArgs(argv, { help: 'flag', source: 'value', out: 'value', 'root-node': 'value', 'output-shape': 'value', 'detection-key': 'value' });
   if (opts.help) { io.stdout.write(HELP.transform + '\n'); return 0; }
   const outputShape = /** @type {import('../pkg-template/index').OutputShape | undefined} */ (opts['output-shape']);
   if (outputShape !== undefined && outputShape !== 'records' && outputShape !== 'qualys') throw new UsageError('--output-shape must be records or qualys');
@@ -499,7 +501,7 @@ async function cmdTransform(argv, io) {
   file.write(`<?xml version="1.0" encoding="UTF-8"?>\n<${rootNode}>`);
   let summary;
   try {
-    summary = await lib.transform(opts.source, input, { write: (c) => file.write(c), outputShape });
+    summary = await lib.transform(opts.source, input, { write: (c) => file.write(c), outputShape, detectionKey: opts['detection-key'] });
   } catch (e) {
     file.abandon();
     io.stderr.write(`${NAME} transform: ${errorText(e)}\n`);
@@ -509,6 +511,8 @@ async function cmdTransform(argv, io) {
   file.commit();
   io.stderr.write(`${NAME} transform: ${summary.records} records, ${fmtBytes(summary.bytesIn)} in, ${fmtBytes(summary.bytesOut)} out` +
     (summary.nextPage ? `; the response names a next page: ${summary.nextPage}` : '') +
+    (summary.keyCollisions ? `; ${summary.keyCollisions} detection key collision(s): choose another --detection-key` : '') +
+    (summary.deviceLinkCollisions ? `; ${summary.deviceLinkCollisions} device link collision(s)` : '') +
     (summary.notices && summary.notices.length ? `; ${summary.notices.length} notice(s): ${summary.notices.slice(0, 3).join(' | ')}` : '') +
     (opts.out ? `; written to ${opts.out}` : '') + '\n');
   return 0;

@@ -49,7 +49,7 @@ export interface CustomParameters {
   kbChunkSize?: ParamValue;
   /** ID ranges fetched in parallel after listing the matching IDs. Default 1; 1-10. */
   concurrency?: ParamValue;
-  /** auto (GET, or POST once a URL is over 2,000 bytes or Qualys answers 414), GET or POST. */
+  /** auto (GET, or POST once a URL is over 2,000 bytes or Qualys answers 414), GET or POST. Default auto. */
   httpMethod?: ParamValue;
   /** Skip a host Qualys cannot deliver even alone (listed in a WARN and the summary) instead of failing. Default false. */
   skipStalledHosts?: ParamValue;
@@ -61,8 +61,10 @@ export interface CustomParameters {
   proxy?: ParamValue;
   /** Root element of the output (default per data source). */
   rootNode?: ParamValue;
-  /** records (default): Archer records with the ARCHER_* key fields; qualys: each VULN / HOST as Qualys sent it. */
+  /** records (default): Archer records with the ARCHER_* key fields; qualys: each VULN / HOST as Qualys sent it. Default records. */
   outputShape?: ParamValue;
+  /** detections: what ARCHER_DETECTION_KEY is made of: seed (the old script's key), uniqueVulnId or hostQid. Default seed. */
+  detectionKey?: ParamValue;
   /** Only test the connection (one light request); always ends as failed so LastRunTime stays. Default false. */
   testConnection?: ParamValue;
   [key: string]: ParamValue;
@@ -79,6 +81,8 @@ export interface Tokens {
 export type DataSource = 'kb' | 'hosts' | 'hostDetections' | 'detections';
 /** The outputShape Custom Parameter: Archer records with key fields (default), or each Qualys element as sent. */
 export type OutputShape = 'records' | 'qualys';
+/** The `detectionKey` parameter: what ARCHER_DETECTION_KEY is made of (detections). */
+export type DetectionKey = 'seed' | 'uniqueVulnId' | 'hostQid';
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 export type HttpClientName = 'node' | 'request' | 'fetch';
 
@@ -91,7 +95,10 @@ export interface Summary {
   retries: number;
   waits: number;
   waitMs: number;
+  /** Body bytes the parser read: decoded bytes when an answer came compressed. */
   bytesIn: number;
+  /** Body bytes as received on the wire (compressed where the answer was); null when the client decoded a compressed answer without saying its size (fetch without Content-Length). */
+  bytesWire: number | null;
   bytesOut: number;
   chunks: number;
   /** Records whose ID was already written in this run (skipped, not written twice). */
@@ -100,6 +107,10 @@ export interface Summary {
   outOfWindowSkipped: number;
   /** Hosts skipped because Qualys could not deliver them even alone (skipStalledHosts=True): the first 64; warnings.stalledHost counts all. */
   stalledHostsSkipped: number[];
+  /** Detection records whose ARCHER_DETECTION_KEY an earlier record of the run already had (Archer would merge them: choose another detectionKey). */
+  keyCollisions: number;
+  /** Hosts without a Qualys ID whose ARCHER_DEVICE_LINK (their DNS name) an earlier such host already had. */
+  deviceLinkCollisions: number;
   highestId: number | null;
   /** The LastRunTime substituted into the URL (YYYY-MM-DDTHH:MM:SSZ), if any. */
   lastRunTimeUsed: string | null;
@@ -135,7 +146,7 @@ export interface CheckFinding {
  * them as constants). tests/js/codes.test.js keeps this list equal to the core's.
  */
 export type ErrorCode =
-  | 'CONFIG_INVALID' | 'TLS_CERTIFICATE' | 'QUALYS_CREDENTIALS' | 'ACCESS_DENIED' | 'URL_NOT_FOUND'
+  | 'CONFIG_INVALID' | 'TLS_CERTIFICATE' | 'QUALYS_CREDENTIALS' | 'ACCESS_DENIED' | 'URL_NOT_FOUND' | 'API_VERSION_RETIRED'
   | 'PROXY_AUTH_REQUIRED' | 'WRONG_ENDPOINT' | 'QUALYS_BAD_REQUEST' | 'URL_TOO_LONG' | 'CONNECTION_TEST_PASSED' | 'QUALYS_ERROR'
   | 'QUALYS_INTERNAL_ERROR' | 'HTTP_202' | 'HTTP_5XX' | 'HTTP_STATUS' | 'HTTP_UNUSABLE_STATUS'
   | 'NETWORK' | 'TRUNCATED_PAGE' | 'EMPTY_RESPONSE' | 'NOT_XML' | 'MALFORMED_XML' | 'XML_TOO_DEEP'
@@ -224,10 +235,10 @@ export interface ResponseSink {
   head(status: number, headers: Array<[string, string]>): void;
   /** Returns false when the response is already known bad: abort the request, then end(). */
   body(chunk: Uint8Array): boolean;
+  /** Optional: bytes of a compressed answer as received on the wire (body chunks are then the decoded bytes). */
+  wire?(bytes: number): void;
   end(): void;
   error(code: string, message: string): void;
-  /** Optional, before head: the issuer of the server's TLS certificate, where the client exposes it. */
-  tls?(issuer: string): void;
 }
 
 export interface HttpAdapter {
@@ -308,7 +319,12 @@ export interface TransformSummary {
   chunks: number;
   /** The next-page URL the response names (WARNING 1980), if any. */
   nextPage: string | null;
+  /** Parser notices and the first few key collisions, named. */
   notices: string[];
+  /** Detection records whose ARCHER_DETECTION_KEY an earlier record already had. */
+  keyCollisions: number;
+  /** Hosts without a Qualys ID whose ARCHER_DEVICE_LINK an earlier such host already had. */
+  deviceLinkCollisions: number;
   /** The default root node for this source. */
   rootNode: string;
   /** All output chunks joined, when no `write` was given. */
@@ -319,7 +335,7 @@ export interface TransformSummary {
 export function transform(
   source: DataSource,
   input: string | Uint8Array | ArrayBuffer | Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>,
-  options?: { write?: (chunk: string) => void; chunkRecords?: number; chunkBytes?: number; outputShape?: OutputShape },
+  options?: { write?: (chunk: string) => void; chunkRecords?: number; chunkBytes?: number; outputShape?: OutputShape; detectionKey?: DetectionKey },
 ): Promise<TransformSummary>;
 
 /**
@@ -385,6 +401,8 @@ export class Feed {
   /** false: the response is already known bad; abort the request, then handleResponseEnd. */
   handleBody(chunk: Uint8Array, requestId?: number): boolean;
   handleResponseEnd(nowMs: number, requestId?: number): void;
+  /** Bytes of a compressed answer as received on the wire (its body chunks are the decoded bytes). */
+  handleWireBytes(bytes: number, requestId?: number): void;
   handleTransportError(nowMs: number, code: string, message: string, requestId?: number): void;
   /** The next output chunk as a string (sibling record fragments), or undefined. */
   takeOutput(): string | undefined;
@@ -394,14 +412,12 @@ export class Feed {
   summary(): Summary;
   /** The resume checkpoint a failure now would leave ("" when there is nothing to resume). */
   checkpoint(): string;
-  /** The issuer of the server's TLS certificate, when the HTTP client exposes it (shown by the connection test). */
-  noteTlsIssuer(issuer: string): void;
   free(): void;
 }
 
 /** Offline transform of one saved response, chunk by chunk. */
 export class Transformer {
-  constructor(dataSource: DataSource, chunkRecords?: number | null, chunkBytes?: number | null, outputShape?: OutputShape | null);
+  constructor(dataSource: DataSource, chunkRecords?: number | null, chunkBytes?: number | null, outputShape?: OutputShape | null, detectionKey?: DetectionKey | null);
   push(chunk: Uint8Array): void;
   takeOutput(): string | undefined;
   takeOutputChunk(): OutputChunk | undefined;

@@ -35,8 +35,14 @@ usage: qualys-vm-transporter simulate [options]
                            types: reset truncate http5xx generic_return expired slow bad_utf8 huge_record delay
                              drip status hang page_cycle overlap ignore_window empty_pages id_range
                              wait_header forged_text warnings_flood big_text slow_page stall_host gzip_bomb
+                             gzip_corrupt
+  --retire-version V       answer --retire-status on /api/V/ of every API (a retired version,
+                           e.g. 2.0); repeatable
+  --retire-status N        404 (default) or 410
   --keep-alive-every N     keep-alive comment every N records (default 250, 0 = never)
   --max-url-bytes N        answer 414 to a request target longer than N bytes (default 8190, 0 = never)
+  --gzip                   answer gzip (Content-Encoding: gzip, streamed) when the request asks for
+                           it (Accept-Encoding: gzip); off by default
   --no-record-served       do not keep served record IDs in the log (long benchmarks)
   --quiet                  print only the URLs line
   -h, --help               this help
@@ -84,8 +90,11 @@ function parseArgs(argv) {
         o.faults.push(spec);
         break;
       }
+      case '--retire-version': (o.retireVersions = o.retireVersions || []).push(val()); break;
+      case '--retire-status': o.retireStatus = num(val(), a); break;
       case '--keep-alive-every': o.keepAliveEvery = num(val(), a); break;
       case '--max-url-bytes': o.maxUrlBytes = num(val(), a); break;
+      case '--gzip': o.gzip = true; break;
       case '--no-record-served': o.recordServed = false; break;
       case '--quiet': o.quietBanner = true; break;
       default: throw new Error(`unknown option ${a} (see --help)`);
@@ -135,7 +144,7 @@ async function main(argv = process.argv.slice(2), io = {}) {
       `  limits: ${JSON.stringify(info.limits)}\n` +
       (info.faults.length ? `  faults: ${info.faults.map((f) => f.type).join(', ')}\n` : '') +
       `  try:    curl -s -u ${sim.options.username}:${sim.options.password} -H 'X-Requested-With: curl' ` +
-      `'${sim.url}/api/2.0/fo/asset/host/vm/detection/?action=list&truncation_limit=10'\n` +
+      `'${sim.url}/api/5.0/fo/asset/host/vm/detection/?action=list&truncation_limit=10'\n` +
       `  control: ${sim.url}/__control\n`);
   }
   let stopping = null;

@@ -23,10 +23,9 @@ const { codes } = require('./codes');
  */
 function sourcesToCheck(params) {
   const ds = String(params.dataSource || '');
-  const byKey = { kbUrl: 'kb', hostsUrl: 'hosts', detectionUrl: 'detections' };
-  const own = { kb: 'kbUrl', hosts: 'hostsUrl', hostDetections: 'detectionUrl', detections: 'detectionUrl' }[ds];
-  const out = Object.entries(byKey).filter(([k]) => k !== own && typeof params[k] === 'string' && String(params[k]).trim()).map(([, v]) => v);
-  return own || !out.length ? [ds].concat(out) : out;
+  const own = /^(hostD|d)etections$/.test(ds) ? 'detectionUrl' : `${ds}Url`;
+  const out = [['kbUrl', 'kb'], ['hostsUrl', 'hosts'], ['detectionUrl', 'detections']].filter(([k]) => k !== own && String(params[k] || '').trim()).map(([, v]) => v);
+  return params[own] || !out.length ? [ds].concat(out) : out;
 }
 
 /**
@@ -36,21 +35,18 @@ function sourcesToCheck(params) {
  */
 async function runCheck(o) {
   const runs = [];
+  const t = o.tokens || {};
   for (const dataSource of sourcesToCheck(o.params)) {
-    const params = Object.assign({}, o.params, { testConnection: 'True' }, dataSource ? { dataSource } : {});
-    const t = o.tokens || {};
-    const mirror = archerContext({ params, tokens: { LastRunTime: t.LastRunTime == null ? null : t.LastRunTime, PreviousRunContext: t.PreviousRunContext == null ? null : t.PreviousRunContext, LastFileProcessed: null } });
-    const outcome = await runArcher({ context: /** @type {any} */ (mirror.context), callback: mirror.callback, print: o.print, run: { http: /** @type {any} */ (o.http) } });
-    const err = /** @type {any} */ (outcome.error) || {};
-    const summary = outcome.summary || err.summary;
-    const findings = summary && Array.isArray(summary.check) ? summary.check : [];
+    const mirror = archerContext({ params: Object.assign({}, o.params, { testConnection: 'True' }, dataSource && { dataSource }), tokens: { LastRunTime: t.LastRunTime, PreviousRunContext: t.PreviousRunContext, LastFileProcessed: null } });
+    const r = await runArcher({ context: /** @type {any} */ (mirror.context), callback: mirror.callback, print: o.print, run: { http: /** @type {any} */ (o.http) } });
+    const err = /** @type {any} */ (r.error) || {};
+    const findings = (r.summary || err.summary || {}).check || [];
     const code = String(err.code || '');
     const passed = code === codes.CONNECTION_TEST_PASSED && !findings.some((/** @type {CheckFinding} */ f) => f.outcome === 'FAIL');
     runs.push({ dataSource, exitCode: passed ? 0 : code === codes.CONFIG_INVALID ? 3 : 1, findings, code, message: String(err.message || '') });
   }
   // The worst outcome decides: invalid parameters (3) over a failed check (1) over success (0).
-  const exitCode = runs.some((r) => r.exitCode === 3) ? 3 : runs.some((r) => r.exitCode) ? 1 : 0;
-  return { exitCode, runs };
+  return { exitCode: Math.max(0, ...runs.map((r) => r.exitCode)), runs };
 }
 
 /**

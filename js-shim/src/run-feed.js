@@ -388,15 +388,16 @@ async function runFeed(options) {
       progress();
       return more && !state.fatal;
     }),
+    wire: guarded('wire bytes', (/** @type {number} */ bytes) => {
+      if (finished || entry.settled || typeof feed.handleWireBytes !== 'function') return;
+      coreCall('handleWireBytes', () => feed.handleWireBytes(bytes, id));
+    }),
     end: guarded('response end', () => {
       if (finished || entry.settled) return;
       entry.settled = true;
       entry.release();
       coreCall('handleResponseEnd', () => feed.handleResponseEnd(now(), id));
       afterSettle();
-    }),
-    tls: guarded('TLS issuer', (/** @type {string} */ issuer) => {
-      if (!finished && !entry.settled && typeof feed.noteTlsIssuer === 'function') coreCall('noteTlsIssuer', () => feed.noteTlsIssuer(secrets.scrub(String(issuer))));
     }),
     error: guarded('transport error', (/** @type {string} */ code, /** @type {string} */ message) => {
       if (finished || entry.settled) return;

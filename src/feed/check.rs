@@ -14,7 +14,7 @@ use super::transport::{self, Endpoint, Failure};
 use super::{Attempt, Feed, Level, Settlement};
 use crate::error::{Error, ErrorCode};
 use crate::plan::{Assignment, Target};
-use crate::qualys;
+use crate::qualys::versions;
 use crate::text;
 use crate::url::Url;
 
@@ -93,6 +93,7 @@ impl Feed {
     }
 
     /// The test's poll: its one request, then wait for it.
+    #[inline(never)]
     pub(super) fn check_poll(&mut self, now_ms: i64) -> super::Action {
         let Some(c) = self.check.as_mut() else { return super::Action::Pending };
         if !c.sent {
@@ -110,6 +111,7 @@ impl Feed {
     }
 
     /// Where the feed connects first: the proxy when there is one, else the URL's host.
+    #[inline(never)]
     pub(super) fn connects_to(&self) -> (String, bool) {
         match &self.config.proxy {
             Some(p) => (format!("{}:{}", p.url.host(), p.url.port()), true),
@@ -121,6 +123,7 @@ impl Feed {
     }
 
     /// The findings of the request's outcome, then the run's end (always a failure).
+    #[inline(never)]
     pub(super) fn check_settle(&mut self, attempt: Attempt, settlement: Settlement) {
         use Outcome::{Fail, Info, Pass, Skip, Warn};
         let Some(mut c) = self.check.take() else { return };
@@ -132,9 +135,7 @@ impl Feed {
         let connected =
             if via_proxy { format!("connected to the proxy {host_port}") } else { format!("connected to {host_port}") };
         let mut found: Vec<Finding> = Vec::new();
-        let mut add = |check: &'static str, outcome: Outcome, text: &str| {
-            found.push(Finding { check, outcome, text: text.to_string() })
-        };
+        let mut add = |check: &'static str, outcome: Outcome, text: &str| push(&mut found, check, outcome, text);
         let skip = "not tested: an earlier check failed";
         let ca = match (self.config.verify_certs, self.config.ca_cert.is_some()) {
             (false, _) => "NOT verified (verifyCerts=False)",
@@ -280,15 +281,20 @@ impl Feed {
         }
 
         // The API version: read from the URL whatever the answer.
-        let active = qualys::active_api_version(source);
-        let (outcome, text) = match qualys::api_version(first.path()) {
-            Some(v) if qualys::api_version_retired(source, v) => (
+        let api = versions::api_of(source);
+        let (outcome, text) = match (versions::retired(first.path()), versions::api_version(first.path())) {
+            (Some(r), _) => (
                 Warn,
-                format!("API {v}, retired by Qualys: move {url_key} to /api/{active}/ (docs/UPGRADE-FROM-RSA.md)"),
+                format!(
+                    "API {}, retired by Qualys ({}): move {url_key} to {} (docs/UPGRADE-FROM-RSA.md)",
+                    r.version,
+                    r.api.retired_note,
+                    api.active_path()
+                ),
             ),
-            Some(v) if v == active => (Pass, format!("API {v}, the active version")),
-            Some(v) => (Warn, format!("API {v}; the active version is {active}")),
-            None => (Warn, format!("{url_key} names no API version (like /api/{active}/)")),
+            (None, Some((_, _, v))) if v == api.active => (Pass, format!("API {v}, the active version")),
+            (None, Some((_, _, v))) => (Warn, format!("API {v}; the active version is {}", api.active)),
+            (None, None) => (Warn, format!("{url_key} names no API version (like {})", api.active_path())),
         };
         add("API version", outcome, &text);
 
@@ -330,7 +336,14 @@ impl Feed {
     }
 }
 
+/// One finding (not inlined: the report adds a dozen).
+#[inline(never)]
+fn push(found: &mut Vec<Finding>, check: &'static str, outcome: Outcome, text: &str) {
+    found.push(Finding { check, outcome, text: text.to_string() });
+}
+
 /// `Qualys API limits: 300 calls / 3600 s, 2 concurrent; 287 left` (the parts the headers gave).
+#[inline(never)]
 pub fn limits_text(h: &super::RateHeaders) -> String {
     let mut parts = Vec::new();
     match (h.limit, h.window_sec) {

@@ -46,6 +46,7 @@ use crate::params::{Config, DataSource};
 use crate::pipeline::Pipeline;
 use crate::plan::{Adapted, Admit, FailureKind, Isolation, Plan, Target};
 use crate::qualys::urls::MAX_GET_URL_BYTES;
+use crate::qualys::versions::{self, Retired};
 use crate::records;
 use crate::request::{base64, Method, Request};
 use crate::response::{Item, Limits, QualysReturn, ResponseParser};
@@ -78,6 +79,14 @@ struct Attempt {
     timed_out: bool,
     /// Data warnings raised inside a record, logged once the record (and so its ID) is complete.
     pending_notes: Vec<(WarningKind, String)>,
+    /// The answer came compressed (`Content-Encoding` other than identity): the HTTP layer decodes
+    /// it, the body chunks are the decoded bytes, and `wire` the compressed bytes it reported.
+    compressed: bool,
+    wire: u64,
+    /// Decoded body bytes read.
+    body_bytes: u64,
+    /// The request's URL is on a retired Qualys API version (`crate::qualys::versions`).
+    retired: Option<Retired>,
 }
 
 #[derive(Debug)]
@@ -126,6 +135,10 @@ pub struct Feed {
     retry_base_ms: u64,
     /// Why the last failed page waits before it is fetched again (for `Action::Wait`).
     retry_reason: String,
+    /// Whether the first answer's compression was logged (once per run), and whether any answer
+    /// came compressed (the done line then says which side each byte count measures).
+    encoding_logged: bool,
+    compressed_seen: bool,
     /// Some response with a usable status arrived in this run: from then on a timeout may mean a
     /// page too large (before, it means nothing answers: a dead proxy or network).
     answered: bool,
@@ -193,6 +206,7 @@ impl Feed {
 
     /// Logs a line. Every line the feed emits goes through here: one bounded line (control
     /// characters escaped, see `crate::text`), with the run's secrets masked in any form.
+    #[inline(never)]
     fn log(&mut self, level: Level, text: impl Into<String>) {
         let text = self.safe(&text.into());
         self.logs.push_back(LogLine { level, text });
@@ -218,6 +232,7 @@ impl Feed {
 
     /// A warning of a kind (`n` occurrences): counted in `Summary.warnings`; logged only for the
     /// first [`LOGGED_PER_KIND`] warnings of its kind.
+    #[inline(never)]
     fn warn(&mut self, kind: WarningKind, n: u64, text: impl Into<String>) {
         let verdict = self.notes.note(kind, n);
         match self.summary.warnings.get_mut(kind.as_str()) {
@@ -324,9 +339,11 @@ impl Feed {
         }
     }
 
+    #[inline(never)]
     fn send(&mut self, now_ms: i64, a: crate::plan::Assignment) -> Action {
         let id = self.next_request_id;
         self.next_request_id += 1;
+        let retired = versions::retired(&a.url);
         let url_len = a.url.len();
         let post = self.post_for(&a.url);
         let (user, pw) = (&self.config.username, &self.config.password);
@@ -363,6 +380,10 @@ impl Feed {
                 list_closed: false,
                 timed_out: false,
                 pending_notes: Vec::new(),
+                compressed: false,
+                wire: 0,
+                body_bytes: 0,
+                retired,
             },
         );
         Action::Send(request)
@@ -379,20 +400,28 @@ impl Feed {
         if (200..=599).contains(&status) {
             self.answered = true;
         }
+        let encoding = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("Content-Encoding"))
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("identity"));
+        attempt.compressed = encoding.is_some();
         if let Some(e) = classify::unusable_status(status) {
             // The body of such a response is not a page: not read at all.
             attempt.error.get_or_insert(e);
         }
         let h = attempt.headers;
-        // The subscription's limits, from every answer; logged once, from the first that has them.
-        let s = &mut self.summary;
-        let first = s.rate_limit.or(s.calls_left).or(s.concurrency_limit).is_none();
-        s.rate_limit = h.limit.or(s.rate_limit);
-        s.rate_window_sec = h.window_sec.or(s.rate_window_sec);
-        s.calls_left = h.remaining.or(s.calls_left);
-        s.concurrency_limit = h.concurrency_limit.or(s.concurrency_limit);
-        if first && self.check.is_none() && h.limit.or(h.remaining).or(h.concurrency_limit).is_some() {
-            self.log(Level::Info, limits_text(&h));
+        self.note_limits(&h);
+        if encoding.is_some() {
+            self.compressed_seen = true;
+        }
+        if (200..=299).contains(&status) && !self.encoding_logged {
+            self.encoding_logged = true;
+            let text = match encoding {
+                Some(e) => format!("Qualys answered compressed (Content-Encoding: {}), decoded by the HTTP client as it streams in: byte counts say which side they measure (decoded, what the parser read; on the wire, as received)", text::server_text(e)),
+                None => "Qualys answered uncompressed: bytes read = bytes received".to_string(),
+            };
+            self.log(Level::Info, text);
         }
         if let Some(limit) = h.concurrency_limit {
             if self.concurrency_limit != Some(limit)
@@ -427,6 +456,10 @@ impl Feed {
             return false;
         }
         self.summary.bytes_in += chunk.len() as u64;
+        attempt.body_bytes += chunk.len() as u64;
+        if !attempt.compressed {
+            self.summary.bytes_wire = self.summary.bytes_wire.map(|w| w.saturating_add(chunk.len() as u64));
+        }
         let mut items = std::mem::take(&mut self.items);
         let pushed = attempt.parser.push(chunk, &mut items);
         self.absorb(request_id, &mut items);
@@ -436,6 +469,24 @@ impl Feed {
             attempt.error.get_or_insert(e);
         }
         attempt.error.is_none()
+    }
+
+    /// Bytes of a compressed answer as received on the wire (the HTTP layer decodes it and hands
+    /// the decoded bytes to [`Feed::handle_body`]); may be called several times per response.
+    pub fn handle_wire_bytes(&mut self, request_id: u64, bytes: u64) {
+        let Some(attempt) = self.in_flight.get_mut(&request_id) else {
+            self.misuse("handle_wire_bytes", request_id);
+            return;
+        };
+        attempt.wire = attempt.wire.saturating_add(bytes);
+        self.summary.bytes_wire = self.summary.bytes_wire.map(|w| w.saturating_add(bytes));
+    }
+
+    /// A compressed answer whose HTTP layer did not say how large it was on the wire.
+    fn settle_wire(&mut self, attempt: &Attempt) {
+        if attempt.compressed && attempt.wire == 0 && attempt.body_bytes > 0 {
+            self.summary.bytes_wire = None;
+        }
     }
 
     /// The response body ended (cleanly from the transport's point of view).
@@ -452,13 +503,21 @@ impl Feed {
         self.absorb(request_id, &mut items);
         self.items = items;
         let Some(attempt) = self.in_flight.remove(&request_id) else { return };
-        let settlement = classify::settle(
-            attempt.status.unwrap_or(0),
-            attempt.headers,
-            finished,
-            attempt.qualys.as_ref(),
-            self.config.url_key(),
-        );
+        self.settle_wire(&attempt);
+        let status = attempt.status.unwrap_or(0);
+        let retired = attempt.retired.as_ref().and_then(|r| {
+            classify::retired_version(
+                status,
+                attempt.qualys.as_ref(),
+                r,
+                self.config.data_source,
+                self.config.url_key(),
+            )
+        });
+        let settlement = match retired {
+            Some(e) => Settlement::Fail(e),
+            None => classify::settle(status, attempt.headers, finished, attempt.qualys.as_ref(), self.config.url_key()),
+        };
         self.settle(now_ms, attempt, settlement);
     }
 
@@ -474,6 +533,14 @@ impl Feed {
         }
         let c = code.trim();
         attempt.timed_out = c.eq_ignore_ascii_case("ETIMEDOUT") || c.eq_ignore_ascii_case("ESOCKETTIMEDOUT");
+        self.settle_wire(&attempt);
+        if c == ErrorCode::DecompressedTooLarge.as_str() {
+            // The HTTP layer stopped decoding a compressed answer that grew beyond its cap: a
+            // decompression bomb or a broken proxy. Fetching it again would do the same.
+            let e = Error::server(ErrorCode::DecompressedTooLarge, false, format!("{}. The answer was not read further; if it persists, check whatever sits between the feed and Qualys (a proxy rewriting answers).", text::server_text(message)));
+            self.settle(now_ms, attempt, Settlement::Fail(e));
+            return;
+        }
         let tls = transport::classify(code, message) == transport::Failure::Tls;
         // The host's words: outside text, shown rendered and capped.
         let (code, message) = (text::server_text(code), text::server_text(message));
@@ -484,13 +551,11 @@ impl Feed {
             ))
         } else {
             // Records completed before the failure are already written; the retry skips them.
+            let what = if c == "EDECOMPRESS" { "a compressed answer arrived damaged" } else { "the connection failed" };
             let (host_port, via_proxy) = self.connects_to();
             let at = transport::Endpoint { host_port: &host_port, via_proxy, url_key: self.config.url_key() };
             let advice = transport::advice(transport::classify(&code, &message), at);
-            Settlement::Retry(Error::network(
-                ErrorCode::Network,
-                format!("the connection failed ({code}: {message}). {advice}"),
-            ))
+            Settlement::Retry(Error::network(ErrorCode::Network, format!("{what} ({code}: {message}). {advice}")))
         };
         self.settle(now_ms, attempt, settlement);
     }
@@ -566,7 +631,22 @@ impl Feed {
         }
     }
 
+    /// The subscription's limits, from every answer; logged once, from the first that has them.
+    #[inline(never)]
+    fn note_limits(&mut self, h: &RateHeaders) {
+        let s = &mut self.summary;
+        let first = s.rate_limit.or(s.calls_left).or(s.concurrency_limit).is_none();
+        s.rate_limit = h.limit.or(s.rate_limit);
+        s.rate_window_sec = h.window_sec.or(s.rate_window_sec);
+        s.calls_left = h.remaining.or(s.calls_left);
+        s.concurrency_limit = h.concurrency_limit.or(s.concurrency_limit);
+        if first && self.check.is_none() && h.limit.or(h.remaining).or(h.concurrency_limit).is_some() {
+            self.log(Level::Info, limits_text(h));
+        }
+    }
+
     /// Logs the data warnings raised inside a record, naming it by its ID (host ID or QID).
+    #[inline(never)]
     fn name_pending_notes(&mut self, request_id: u64, tree: Option<&crate::xml::Tree>) {
         let Some(a) = self.in_flight.get_mut(&request_id) else { return };
         if a.pending_notes.is_empty() {
@@ -647,10 +727,23 @@ impl Feed {
         self.sync_output_counts();
     }
 
-    /// The summary's output counters, from the pipeline.
+    /// The summary's output counters, from the pipeline; what the key check has to say, logged.
     fn sync_output_counts(&mut self) {
         self.summary.chunks = self.pipeline.chunks;
         self.summary.bytes_out = self.pipeline.bytes_out;
+        self.summary.key_collisions = self.pipeline.keys.key_collisions;
+        self.summary.device_link_collisions = self.pipeline.keys.device_link_collisions;
+        // At most a few of each (records::collisions::NAMED) and two one-time notes.
+        for note in self.pipeline.keys.take_notes() {
+            self.log(Level::Warn, note);
+        }
+    }
+
+    /// The collision counts with the advice, once at the end of a run (success or failure).
+    fn log_collisions(&mut self) {
+        if let Some(text) = self.pipeline.keys.summary_text() {
+            self.log(Level::Warn, text);
+        }
     }
 
     fn flush_output(&mut self) {
@@ -680,6 +773,7 @@ impl Feed {
         }
     }
 
+    #[inline(never)]
     fn settle(&mut self, now_ms: i64, mut attempt: Attempt, settlement: Settlement) {
         if matches!(self.state, State::Failed(_)) {
             return;
@@ -734,10 +828,11 @@ impl Feed {
                 self.log(
                     Level::Info,
                     format!(
-                        "{what} done: {} records in page, {} so far, {:.1} MB in, {:.1} s elapsed, {:.0} records/s{}",
+                        "{what} done: {} records in page, {} so far, {:.1} MB in{}, {:.1} s elapsed, {:.0} records/s{}",
                         attempt.records,
                         self.summary.records,
                         self.summary.bytes_in as f64 / 1_048_576.0,
+                        if self.compressed_seen { " (decoded)" } else { "" },
                         elapsed,
                         self.summary.records as f64 / elapsed,
                         if self.plan.is_done() {
@@ -958,14 +1053,25 @@ impl Feed {
         )
     }
 
+    #[inline(never)]
     fn finish(&mut self, now_ms: i64) -> Action {
         self.flush_output();
+        self.log_collisions();
         self.summary.highest_id = self.plan.highest_id();
         self.summary.elapsed_ms = u64::try_from(now_ms.saturating_sub(self.started_at)).unwrap_or(0);
         self.summary.previous_run_context = String::new();
         let s = &self.summary;
+        // Which side the byte count measures, when some answer came compressed (runs without
+        // compression log as before: what the parser read is what came over the wire).
+        let wire = match (self.compressed_seen, s.bytes_wire) {
+            (false, _) => String::new(),
+            (true, Some(w)) => format!(" decoded ({:.1} MB on the wire)", w as f64 / 1_048_576.0),
+            (true, None) => {
+                " decoded (wire size unknown: the HTTP client decodes compressed answers itself)".to_string()
+            }
+        };
         let mut text = format!(
-            "done: dataSource={} records={} pages={} requests={} retries={} waits={} ({:.1} s) in={:.1} MB out={:.1} MB duplicates_skipped={} out_of_window_skipped={} elapsed={:.1} s",
+            "done: dataSource={} records={} pages={} requests={} retries={} waits={} ({:.1} s) in={:.1} MB{wire} out={:.1} MB duplicates_skipped={} out_of_window_skipped={} elapsed={:.1} s",
             s.data_source, s.records, s.pages, s.requests, s.retries, s.waits, s.wait_ms as f64 / 1000.0, s.bytes_in as f64 / 1_048_576.0, s.bytes_out as f64 / 1_048_576.0, s.duplicates_skipped, s.out_of_window_skipped, s.elapsed_ms as f64 / 1000.0
         );
         if !s.stalled_hosts_skipped.is_empty() {
@@ -1019,6 +1125,7 @@ impl Feed {
         resume::leave(&self.plan, self.resumed.as_ref(), &run)
     }
 
+    #[inline(never)]
     fn fail(&mut self, e: Error) -> Action {
         // The message may quote server text or a URL: one bounded line, no secret.
         let e = e.map_message(|m| self.safe(m));
@@ -1031,6 +1138,7 @@ impl Feed {
             );
             self.log(Level::Info, text);
         }
+        self.log_collisions();
         self.summary.highest_id = self.plan.highest_id();
         // A connection test hands back the PreviousRunContext it was given, unchanged.
         self.summary.previous_run_context = match &self.check {

@@ -109,7 +109,8 @@ impl Feed {
             }
         };
 
-        let mut summary = Summary { data_source: config.data_source.as_str().to_string(), ..Default::default() };
+        let mut summary =
+            Summary { data_source: config.data_source.as_str().to_string(), bytes_wire: Some(0), ..Default::default() };
         let parse_url = |text: &str| {
             Url::parse(text).map_err(|why| Error::config(ErrorCode::ConfigInvalid, format!("{url_key}: {why}")))
         };
@@ -195,7 +196,11 @@ impl Feed {
                     Shape::Records => "",
                     Shape::Qualys => " outputShape=qualys",
                 }
-            ),
+            ) + &if config.data_source == DataSource::Detections && config.output_shape == Shape::Records {
+                format!(" detectionKey={}", config.detection_key.as_str())
+            } else {
+                String::new()
+            },
         ));
         let check = config.test_connection.then(|| {
             let since = last_run_time::format(now.checked_sub_signed(chrono::TimeDelta::days(1)).unwrap_or(now));
@@ -224,12 +229,14 @@ impl Feed {
             check,
             notes_pending: false,
             pacer: Pacer::new(config.requests_per_min),
+            // The collision check's hash seed: the start time, which a server cannot know ahead.
             pipeline: Pipeline::new(
                 config.data_source,
                 config.output_shape,
                 config.output_chunk_records,
                 config.output_chunk_bytes,
-            ),
+            )
+            .with_detection_key(config.detection_key, (now_ms as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
             retry_base_ms: u64::from(config.retry_delay_sec) * 1000,
             started_iso: resumed.as_ref().map_or_else(|| last_run_time::format(now), |c| c.started.clone()),
             resumed,
@@ -252,6 +259,8 @@ impl Feed {
             retry_reason: String::new(),
             post: false,
             answered: false,
+            encoding_logged: false,
+            compressed_seen: false,
         };
         for (level, kind, text) in early {
             match kind {

@@ -29,6 +29,7 @@ pub enum Failure {
 }
 
 /// Classifies a transport failure by its code (and, for TLS, its message).
+#[inline(never)]
 pub fn classify(code: &str, message: &str) -> Failure {
     let c = code.trim().to_ascii_uppercase();
     let m = message.to_ascii_lowercase();
@@ -75,18 +76,19 @@ impl Endpoint<'_> {
 }
 
 /// What failed and what to do, for a log line or an error message (one sentence or two).
+#[inline(never)]
 pub fn advice(failure: Failure, at: Endpoint<'_>) -> String {
     let what = at.what();
-    let more = if at.via_proxy { "the proxy's logs" } else { "whether a proxy is needed (the proxy parameter)" };
+    let more = if at.via_proxy { "the proxy's logs" } else { "the proxy parameter" };
     match failure {
-        Failure::Dns => format!("DNS: the name of {what} does not resolve here: check it for typos and the Archer server's DNS."),
-        Failure::Refused => format!("TCP: {what} refused the connection (nothing listens there, or a firewall rejects it): check the port, the firewall from the Archer server and {more}."),
-        Failure::NoAnswer => format!("No answer from {what} in time (a firewall dropping traffic, an unreachable host, or a slow server): check the firewall from the Archer server, {more}, and requestTimeoutSec."),
-        Failure::Reset => format!("The connection to {what} was cut (by a firewall, proxy or load balancer?): if it keeps happening check those devices and {more}."),
-        Failure::ProxyAuth => format!("Proxy: {what} refused the credentials (407): give them in the proxy parameter as http://user:password@host:port (%40 %3A %2F for @ : / in them)."),
-        Failure::Proxy => format!("Proxy: {what} could not connect to Qualys (CONNECT failed): check that it allows the host of {} and the proxy parameter.", at.url_key),
-        Failure::Tls => "TLS: the server's certificate was not accepted: behind a TLS-inspecting proxy or a private CA put that CA's PEM in the caCert parameter; as a last resort verifyCerts=False.".to_string(),
-        Failure::Other => format!("Check host and port of {what}, DNS, the firewall from the Archer server and {more}."),
+        Failure::Dns => format!("DNS: the name of {what} does not resolve here: check it and the Archer server's DNS."),
+        Failure::Refused => format!("TCP: {what} refused the connection: check the port, the firewall from the Archer server and {more}."),
+        Failure::NoAnswer => format!("No answer from {what} in time: check the firewall from the Archer server, {more}, and requestTimeoutSec."),
+        Failure::Reset => format!("The connection to {what} was cut (a firewall, proxy or load balancer?): if it persists check them and {more}."),
+        Failure::ProxyAuth => format!("Proxy: {what} refused the credentials (407): set them in the proxy parameter, http://user:password@host:port."),
+        Failure::Proxy => format!("Proxy: {what} could not connect to Qualys (CONNECT failed): check that it allows the host of {}.", at.url_key),
+        Failure::Tls => "TLS: the server's certificate was not accepted: behind a TLS-inspecting proxy or a private CA, put that CA's PEM in caCert (last resort: verifyCerts=False).".to_string(),
+        Failure::Other => format!("Check host and port of {what}, DNS, the firewall and {more}."),
     }
 }
 

@@ -43,6 +43,8 @@ impl From<&Tokens> for TokenValues {
 }
 
 /// What the caller must do next.
+// `Done` carries the whole Summary, once per run: not worth a Box on every `Send`/`Wait`.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Action {
     /// Start this request now (without waiting for it), then report its response
@@ -145,8 +147,12 @@ pub struct Summary {
     pub waits: u32,
     /// Milliseconds spent in those waits.
     pub wait_ms: u64,
-    /// Response body bytes received.
+    /// Response body bytes the parser read: decoded bytes when an answer came compressed.
     pub bytes_in: u64,
+    /// Response body bytes as received on the wire (compressed where the answer was); `None` when
+    /// the HTTP client decoded a compressed answer without saying its size (fetch without a
+    /// Content-Length). `bytesWire` (`null`) in JavaScript.
+    pub bytes_wire: Option<u64>,
     /// Output bytes written.
     pub bytes_out: u64,
     /// Output chunks written.
@@ -157,6 +163,12 @@ pub struct Summary {
     /// Records skipped because their ID lies outside the ID range their request asked for
     /// (`id_min`/`id_max`: a server ignoring the range); `outOfWindowSkipped` in JavaScript.
     pub out_of_window_skipped: u64,
+    /// Detection records whose `ARCHER_DETECTION_KEY` an earlier record of the run already had:
+    /// Archer would merge them (`keyCollisions` in JavaScript; choose another `detectionKey`).
+    pub key_collisions: u64,
+    /// Host records (or detection hosts) without a Qualys ID whose `ARCHER_DEVICE_LINK` (their
+    /// DNS name) an earlier such host already had (`deviceLinkCollisions` in JavaScript).
+    pub device_link_collisions: u64,
     /// The highest record ID seen.
     pub highest_id: Option<u64>,
     /// The LastRunTime value substituted into the URL (`YYYY-MM-DDTHH:MM:SSZ`), if any.

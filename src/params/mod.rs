@@ -31,6 +31,7 @@ use crate::url::Url;
 use crate::value::Value;
 
 pub use crate::qualys::DataSource;
+pub use crate::records::keys::DetectionKey;
 
 /// An HTTP proxy (`proxy`). The URL holds no credentials; they are split off into the fields.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,6 +100,8 @@ pub struct Config {
     /// `skipStalledHosts`: skip (and report) a host Qualys cannot deliver even alone, instead of
     /// failing the run; default false.
     pub skip_stalled_hosts: bool,
+    /// `detectionKey`: what `ARCHER_DETECTION_KEY` is made of, default the seed's key.
+    pub detection_key: DetectionKey,
     /// `testConnection`: run the connection test (one light request, no record written, always
     /// ends as a failure) instead of the feed; default false.
     pub test_connection: bool,

@@ -295,6 +295,15 @@ pub const PARAMS: &[Param] = &[
         doc: "Shape of each output record: `records` = one `VULN` / `HOST` / `DETECTION` record with the `ARCHER_*` key fields (Output schema); `qualys` = each `VULN` / `HOST` (with its `DETECTION_LIST` for the detection sources) as Qualys sent it, for a feed whose XSLT reads Qualys's own XML",
     },
     Param {
+        key: "detectionKey",
+        kind: Kind::Choice(&["seed", "uniqueVulnId", "hostQid"]),
+        required: Required::No,
+        default_text: "`seed`",
+        values_text: "`seed`, `uniqueVulnId`, `hostQid` (exact)",
+        summary: "detections: what ARCHER_DETECTION_KEY is made of: seed (the old script's key), uniqueVulnId or hostQid.",
+        doc: "detections: what `ARCHER_DETECTION_KEY` is made of: `seed` the old script's key, `uniqueVulnId` Qualys's `UNIQUE_VULN_ID` (API 3.0 and later; else the seed's key, said once in the log), `hostQid` `HOST_ID\\|QID\\|PORT\\|PROTOCOL\\|SSL\\|INSTANCE`; see \"Detection keys\" below",
+    },
+    Param {
         key: "testConnection",
         kind: Kind::Boolean { default: false },
         required: Required::No,

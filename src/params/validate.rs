@@ -16,7 +16,8 @@ use super::table::{self, Kind, PARAMS};
 use super::{Config, DataSource, HttpMethod, Parsed, Proxy, MIB};
 use crate::error::{Error, ErrorCode};
 use crate::last_run_time;
-use crate::qualys::DATA_SOURCE_VALUES;
+use crate::qualys::{versions, DATA_SOURCE_VALUES};
+use crate::records::keys::DetectionKey;
 use crate::records::Shape;
 use crate::secret::{Redactor, Secret};
 use crate::text;
@@ -280,6 +281,9 @@ impl<'a> Validation<'a> {
                         ds.example_url()
                     ));
                 }
+                if let Some(r) = versions::retired(u.path()) {
+                    self.warnings.push(versions::retired_warning(key, ds, &r));
+                }
                 self.url_template = v.to_string();
                 self.parsed_url = Some(u);
             }
@@ -433,6 +437,7 @@ impl<'a> Validation<'a> {
                 _ => HttpMethod::Auto,
             },
             skip_stalled_hosts: self.bool("skipStalledHosts"),
+            detection_key: DetectionKey::from_param(self.choice("detectionKey")).unwrap_or_default(),
             test_connection: self.bool("testConnection"),
         };
         Ok(Parsed { config, warnings })

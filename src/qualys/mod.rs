@@ -2,7 +2,8 @@
 //! holding each one's URL, the path that URL normally has, example URLs for messages, the document
 //! each returns ([`DocKind`]: root element, record list and record element), the Archer root node
 //! and record element of each output, and (in [`urls`]) every rule that builds a URL: the page URL
-//! (`truncation_limit`), ID windows (`id_min`/`id_max`), the host-ID discovery request, resumed runs.
+//! (`truncation_limit`), ID windows (`id_min`/`id_max`), the host-ID discovery request, resumed runs,
+//! and (in [`versions`]) which API versions are active or retired and the path to use instead.
 //!
 //! In scope: facts about the Qualys VM API and how this feed addresses it. Out of scope: parsing
 //! (`crate::response`), record shapes (`crate::records`), paging decisions (`crate::plan`),
@@ -13,6 +14,7 @@
 //! `dataSources()` hands the JavaScript side everything it needs.
 
 pub mod urls;
+pub mod versions;
 
 /// Which Qualys data the feed extracts (`dataSource`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -160,31 +162,6 @@ impl DataSource {
     }
 }
 
-/// The API version a URL path names (`/api/5.0/fo/...` -> `"5.0"`), if it names one.
-pub fn api_version(path: &str) -> Option<&str> {
-    let rest = path.strip_prefix("/api/")?;
-    let version = rest.split('/').next()?;
-    let valid = !version.is_empty()
-        && version.len() <= 8
-        && version.split('.').count() == 2
-        && version.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-    valid.then_some(version)
-}
-
-/// The version Qualys keeps active for a data source's API (`docs/QUALYS-API.md`).
-pub fn active_api_version(source: DataSource) -> &'static str {
-    match source {
-        DataSource::Kb => "4.0",
-        _ => "5.0",
-    }
-}
-
-/// Whether Qualys has retired this API version for the data source: `/api/2.0/` for every API
-/// (notice of August 2025), and 3.0 for the KnowledgeBase (end of life June 2026).
-pub fn api_version_retired(source: DataSource, version: &str) -> bool {
-    version == "2.0" || (source == DataSource::Kb && version == "3.0")
-}
-
 /// The `dataSource` values as messages list them: `kb, hosts, hostDetections, detections`.
 pub const DATA_SOURCE_VALUES: &str = "kb, hosts, hostDetections, detections";
 
@@ -272,19 +249,5 @@ mod tests {
             assert_eq!(DocKind::from_root(d.doc_kind().root_element()), Some(d.doc_kind()));
         }
         assert_eq!(DataSource::from_param("Detections"), None);
-    }
-
-    #[test]
-    fn api_versions_are_read_from_the_path_only_when_well_formed() {
-        assert_eq!(api_version("/api/5.0/fo/asset/host/"), Some("5.0"));
-        assert_eq!(api_version("/api/2.0/fo/knowledge_base/vuln/"), Some("2.0"));
-        for bad in ["/fo/asset/host/", "/api//fo/", "/api/5/fo/", "/api/v5.0/", "/api/5.0.1/", "/api/.0/", "", "/api/"]
-        {
-            assert_eq!(api_version(bad), None, "{bad}");
-        }
-        assert!(api_version_retired(DataSource::Hosts, "2.0"));
-        assert!(api_version_retired(DataSource::Kb, "3.0"));
-        assert!(!api_version_retired(DataSource::Detections, "5.0"));
-        assert!(!api_version_retired(DataSource::Kb, active_api_version(DataSource::Kb)));
     }
 }

@@ -32,6 +32,7 @@ use qualys_vm_transporter::error::{Error, ErrorCode};
 use qualys_vm_transporter::feed::{self, Action, TokenValues};
 use qualys_vm_transporter::output::Chunk;
 use qualys_vm_transporter::qualys::DataSource;
+use qualys_vm_transporter::records::keys::DetectionKey;
 use qualys_vm_transporter::records::Shape;
 use qualys_vm_transporter::response::Limits;
 use qualys_vm_transporter::transform::{self, Transform};
@@ -307,6 +308,7 @@ fn summary_to_js(s: &feed::Summary) -> JsValue {
     set(&o, "waits", s.waits);
     set(&o, "waitMs", num(s.wait_ms));
     set(&o, "bytesIn", num(s.bytes_in));
+    set(&o, "bytesWire", s.bytes_wire.map_or(JsValue::NULL, num));
     set(&o, "bytesOut", num(s.bytes_out));
     set(&o, "chunks", s.chunks);
     set(&o, "duplicatesSkipped", num(s.duplicates_skipped));
@@ -316,6 +318,8 @@ fn summary_to_js(s: &feed::Summary) -> JsValue {
         stalled.push(&num(*id));
     }
     set(&o, "stalledHostsSkipped", stalled);
+    set(&o, "keyCollisions", num(s.key_collisions));
+    set(&o, "deviceLinkCollisions", num(s.device_link_collisions));
     set(&o, "highestId", s.highest_id.map_or(JsValue::NULL, num));
     set(&o, "lastRunTimeUsed", opt_str(s.last_run_time_used.as_deref()));
     set(&o, "previousRunContext", s.previous_run_context.as_str());
@@ -354,6 +358,8 @@ fn transform_summary_to_js(s: &transform::TransformSummary) -> JsValue {
         notices.push(&JsValue::from_str(n));
     }
     set(&o, "notices", notices);
+    set(&o, "keyCollisions", num(s.key_collisions));
+    set(&o, "deviceLinkCollisions", num(s.device_link_collisions));
     o.into()
 }
 
@@ -484,6 +490,24 @@ impl JsFeed {
         Ok(self.inner.handle_body(id, &bytes))
     }
 
+    /// `handleWireBytes(bytes, requestId?)`: bytes of a compressed answer as received on the wire
+    /// (the body chunks are the decoded bytes); a client that decodes inside may not call it.
+    #[wasm_bindgen(js_name = handleWireBytes)]
+    pub fn handle_wire_bytes(&mut self, bytes: JsValue, request_id: JsValue) -> Result<(), JsValue> {
+        let n = match bytes.as_f64() {
+            Some(n) if n.is_finite() && n >= 0.0 && n.fract() == 0.0 => n as u64,
+            _ => {
+                return Err(bad_argument(format!(
+                    "bytes must be a whole number >= 0, not {}",
+                    read_value(&bytes).type_name()
+                )))
+            }
+        };
+        let id = self.request_id(&request_id)?;
+        self.inner.handle_wire_bytes(id, n);
+        Ok(())
+    }
+
     /// `handleResponseEnd(nowMs, requestId?)`: the response body ended.
     #[wasm_bindgen(js_name = handleResponseEnd)]
     pub fn handle_response_end(&mut self, now_ms: JsValue, request_id: JsValue) -> Result<(), JsValue> {
@@ -543,15 +567,6 @@ impl JsFeed {
         summary_to_js(self.inner.summary())
     }
 
-    /// `noteTlsIssuer(issuer)`: the issuer of the server's TLS certificate, when the HTTP client
-    /// exposes it (shown by the connection test; ignored otherwise).
-    #[wasm_bindgen(js_name = noteTlsIssuer)]
-    pub fn note_tls_issuer(&mut self, issuer: JsValue) {
-        if let Some(text) = loose_text(&issuer) {
-            self.inner.note_tls_issuer(&text);
-        }
-    }
-
     /// The resume checkpoint a failure at this moment would leave (`""` when there is nothing to
     /// resume). A host may keep the latest one, so that it can still hand Archer a checkpoint if
     /// the core stops working.
@@ -587,13 +602,13 @@ pub fn data_sources() -> Array {
 
 /// The Custom Parameters in table order (`qualys_vm_transporter::params::table`), each
 /// `{key, kind, default, min, max, values, required, summary, doc}`: `kind` is `integer`, `boolean`,
-/// `choice`, `url`, `secret`, `pem`, `proxy`, `xmlName` or `text`; `default` a number or boolean
-/// (`null` when the kind has none); `min`/`max` numbers for integers (else `null`); `values` the
+/// `choice`, `url`, `secret`, `pem`, `proxy`, `xmlName` or `text`; `default` a number, boolean or
+/// (an optional choice) string (`null` when the kind has none); `min`/`max` numbers for integers (else `null`); `values` the
 /// allowed values of a choice (else `null`); `required` `always`, `forItsDataSource` or `no`;
 /// `summary` one line for help texts; `doc` the README's "Meaning" text.
 #[wasm_bindgen]
 pub fn parameters() -> Array {
-    use qualys_vm_transporter::params::table::{Kind, PARAMS};
+    use qualys_vm_transporter::params::table::{Kind, Required, PARAMS};
     let out = Array::new();
     for p in PARAMS {
         let o = Object::new();
@@ -612,7 +627,12 @@ pub fn parameters() -> Array {
                 for v in values {
                     list.push(&JsValue::from_str(v));
                 }
-                (JsValue::NULL, JsValue::NULL, JsValue::NULL, list.into())
+                // An optional choice defaults to its first value.
+                let default = match (p.required, values.first()) {
+                    (Required::No, Some(first)) => JsValue::from_str(first),
+                    _ => JsValue::NULL,
+                };
+                (default, JsValue::NULL, JsValue::NULL, list.into())
             }
             _ => (JsValue::NULL, JsValue::NULL, JsValue::NULL, JsValue::NULL),
         };
@@ -665,33 +685,45 @@ pub struct JsTransformer {
 
 #[wasm_bindgen(js_class = Transformer)]
 impl JsTransformer {
-    /// `new Transformer(dataSource, chunkRecords?, chunkBytes?, outputShape?)` (`outputShape`:
-    /// `"records"`, the default, or `"qualys"`, as the Custom Parameter); throws `CONFIG_INVALID`
-    /// for an unknown data source or shape.
+    /// `new Transformer(dataSource, chunkRecords?, chunkBytes?, outputShape?, detectionKey?)`
+    /// (`outputShape`: `"records"`, the default, or `"qualys"`; `detectionKey`: `"seed"`, the
+    /// default, `"uniqueVulnId"` or `"hostQid"`, as the Custom Parameters); throws `CONFIG_INVALID`
+    /// for an unknown data source, shape or detection key.
     #[wasm_bindgen(constructor)]
     pub fn new(
         data_source: JsValue,
         chunk_records: JsValue,
         chunk_bytes: JsValue,
         output_shape: JsValue,
+        detection_key: JsValue,
     ) -> Result<JsTransformer, JsValue> {
-        let source = data_source.as_string().as_deref().and_then(DataSource::from_param).ok_or_else(|| {
-            let shown = match data_source.as_string() {
+        // A value the core does not take, as a message may show it.
+        let bad = |key: &str, v: &JsValue, values: &str| {
+            let shown = match v.as_string() {
                 Some(s) => format!("{:?}", qualys_vm_transporter::text::server_text(&s)),
-                None => read_value(&data_source).type_name().to_string(),
+                None => read_value(v).type_name().to_string(),
             };
-            js_error(&Error::config(
-                ErrorCode::ConfigInvalid,
-                format!("dataSource: {shown} is not one of kb, hosts, hostDetections, detections"),
-            ))
-        })?;
+            js_error(&Error::config(ErrorCode::ConfigInvalid, format!("{key}: {shown} is not one of {values}")))
+        };
+        let source = data_source
+            .as_string()
+            .as_deref()
+            .and_then(DataSource::from_param)
+            .ok_or_else(|| bad("dataSource", &data_source, "kb, hosts, hostDetections, detections"))?;
         let records = opt_u32_arg(&chunk_records, "chunkRecords")?.unwrap_or(transform::DEFAULT_CHUNK_RECORDS);
         let bytes = opt_u32_arg(&chunk_bytes, "chunkBytes")?.map_or(transform::DEFAULT_CHUNK_BYTES, |b| b as usize);
         let shape = shape_arg(&output_shape)?;
-        Ok(JsTransformer {
-            inner: Transform::with_shape(source, shape, records, bytes, Limits::default()),
-            viewed: None,
-        })
+        let key = if detection_key.is_undefined() || detection_key.is_null() {
+            DetectionKey::default()
+        } else {
+            detection_key
+                .as_string()
+                .as_deref()
+                .and_then(DetectionKey::from_param)
+                .ok_or_else(|| bad("detectionKey", &detection_key, "seed, uniqueVulnId, hostQid"))?
+        };
+        let inner = Transform::with_shape(source, shape, records, bytes, Limits::default()).with_detection_key(key);
+        Ok(JsTransformer { inner, viewed: None })
     }
 
     /// Pushes the next piece of the document (bytes); complete records become output at once.
@@ -700,7 +732,8 @@ impl JsTransformer {
         self.inner.push(&bytes).map_err(|e| js_error(&e))
     }
 
-    /// Ends the document; returns `{records, bytesIn, bytesOut, chunks, nextPage, notices}`.
+    /// Ends the document; returns `{records, bytesIn, bytesOut, chunks, nextPage, notices,
+    /// keyCollisions, deviceLinkCollisions}`.
     pub fn finish(&mut self) -> Result<JsValue, JsValue> {
         let s = self.inner.finish().map_err(|e| js_error(&e))?;
         Ok(transform_summary_to_js(&s))

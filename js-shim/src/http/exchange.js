@@ -6,11 +6,11 @@
 //   sink.head(status, [[name, value], ...])   once, when the status line and headers arrived
 //   sink.body(uint8Array) -> boolean          per body chunk, in order; false = stop reading: the
 //                                             adapter aborts the request, then calls sink.end()
+//   sink.wire(bytes)                          optional: bytes of a compressed answer as received
+//                                             (the body chunks are then the decoded bytes)
 //   sink.end()                                the body ended (or reading was stopped)
 //   sink.error(code, message)                 the request failed in transport (before or after
 //                                             the head); code is the platform's (ECONNRESET, ...)
-//   sink.tls(issuer)                          optional, before head: the issuer of the server's
-//                                             TLS certificate, where the client exposes it
 // Exactly one of end/error, once. guardSink makes late or repeated calls harmless and resolves the
 // promise send() returns when the exchange is over.
 //
@@ -37,7 +37,7 @@
 /**
  * The sink an adapter's exchange function reports to: the contract's calls, plus dispatched() and
  * timedOut() (see exchange), and whether the exchange is over or has seen the head.
- * @typedef {ResponseSink & {tls(issuer: string): void, dispatched(): void, timedOut(): void, readonly over: boolean, readonly headSeen: boolean}} ExchangeSink
+ * @typedef {ResponseSink & {wire(bytes: number): void, dispatched(): void, timedOut(): void, readonly over: boolean, readonly headSeen: boolean}} ExchangeSink
  */
 
 /** The whole-response limit when the core does not say: this many idle limits. */
@@ -152,6 +152,11 @@ function guardSink(sink, done) {
       if (!headSeen) return false;
       return sink.body(chunk) !== false;
     },
+    /** @param {number} bytes */
+    wire(bytes) {
+      if (over || !headSeen || typeof sink.wire !== 'function') return;
+      sink.wire(bytes);
+    },
     end() {
       if (over) return;
       over = true;
@@ -168,25 +173,9 @@ function guardSink(sink, done) {
       sink.error(code, message);
       done();
     },
-    /** @param {string} issuer */
-    tls(issuer) {
-      if (!over && !headSeen && sink.tls) sink.tls(issuer);
-    },
     get over() { return over; },
     get headSeen() { return headSeen; },
   };
-}
-
-/**
- * Reports the issuer of a response's TLS certificate (Node's TLS sockets expose it) to the sink.
- * @param {any} res the client's response (its socket, when TLS, has getPeerCertificate)
- * @param {{tls(issuer: string): void}} s
- */
-function reportIssuer(res, s) {
-  try {
-    const c = res && res.socket && typeof res.socket.getPeerCertificate === 'function' ? res.socket.getPeerCertificate() : null;
-    if (c && c.issuer && typeof c.issuer === 'object') s.tls(Object.entries(c.issuer).map(([k, v]) => `${k}=${v}`).join(', '));
-  } catch (e) { /* no certificate to show */ }
 }
 
 /**
@@ -263,6 +252,12 @@ function exchange(sink, fn, control, limits) {
         armIdle();
         return g.body(chunk);
       },
+      /** Compressed bytes arrived (the server is not idle, whatever the decoder has produced). */
+      wire(bytes) {
+        if (closing || g.over) return;
+        armIdle();
+        g.wire(bytes);
+      },
       end() {
         if (!closing) g.end();
       },
@@ -272,10 +267,6 @@ function exchange(sink, fn, control, limits) {
        */
       error(code, message) {
         if (!closing) g.error(code, message);
-      },
-      /** @param {string} issuer */
-      tls(issuer) {
-        if (!closing) g.tls(issuer);
       },
       /** The client's own timeout fired: settle with the message of the limit that applies. */
       timedOut() {
@@ -381,7 +372,6 @@ function objectFromPairs(pairs) {
 }
 
 module.exports = {
-  reportIssuer,
   guardSink, exchange, limitsOf, describeLimits, duration, usableStatus, pairsFromRaw, pairsFromObject, objectFromPairs,
   requestBody, utf8Length,
   RESPONSE_TIMEOUT_FACTOR,
