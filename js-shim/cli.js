@@ -8,7 +8,11 @@
 //              samples/ beside the script: scripts/bundle.js writes them with the core)
 //   simulate   starts the Qualys API simulator (js-shim/simulator/cli.js)
 // Log lines go to stderr (a live progress line under them on a terminal); the final report goes to
-// stdout. Exit codes: 0 success, 1 the run or transform failed, 2 bad command line or input files.
+// stdout. Exit codes (EXIT, in the main help): 0 success, 1 the run or transform failed, 2 bad
+// command line or input files, 130/143 `run` stopped by SIGINT/SIGTERM (the request in flight
+// ended through the run's AbortSignal, the resume checkpoint printed and saved; a second signal
+// exits at once), 141 `run --out -` whose reader closed the pipe (EPIPE). The output file is
+// FILE.part until the run succeeds, created by the first record only.
 // Secrets: no message echoes the value of an argument the CLI rejects (a mistyped --param
 // password:..., a positional, a bad --params file: JSON.parse's own message would quote it), and
 // whatever the run prints or saves (--save-tokens) is scrubbed like the log (src/log.js Secrets).
@@ -24,6 +28,9 @@ const { parseArgs, UsageError } = require('./src/cli-args');
 
 const NAME = 'qualys-vm-transporter';
 
+/** The exit codes (documented in the main help). */
+const EXIT = { OK: 0, FAILED: 1, USAGE: 2, SIGINT: 130, EPIPE: 141, SIGTERM: 143 };
+
 // The help texts. `run` and `transform` name what the core knows (data sources, root nodes): they
 // are built when shown, so loading the CLI does not instantiate the wasm core.
 const HELP = {
@@ -38,7 +45,15 @@ commands:
   simulate    start the Qualys API simulator (tests and demos)
 
   ${NAME} <command> --help   details of one command
-  ${NAME} --version          the version
+  ${NAME} --version, -v      the version
+
+exit codes:
+  0    success
+  1    the run (or transform) failed; a resume checkpoint, when the run left one, is printed
+  2    bad command line or input files
+  130  run stopped by SIGINT (Ctrl-C); 143: by SIGTERM. The request in flight is ended, the resume
+       checkpoint printed (and saved with --save-tokens); a second signal exits at once
+  141  run --out -: the reader closed the pipe (EPIPE, e.g. | head); the run was stopped
 
 Inside Archer, upload qualys-vm-transporter.js as the data feed's transporter script.`,
 
@@ -167,14 +182,20 @@ options:
 }
 
 /**
- * Where the CLI reads and writes (process's streams by default; tests pass their own).
+ * Where the CLI reads and writes (process's streams by default; tests pass their own); signals:
+ * where SIGINT/SIGTERM come from (default process); exit: how a second signal exits at once.
  * @typedef {{stdout: {write(text: string): unknown, isTTY?: boolean, columns?: number},
  *   stderr: {write(text: string): unknown, isTTY?: boolean, columns?: number}, stdin: any,
- *   env: Record<string, string | undefined>, baseDir: string}} IO
+ *   env: Record<string, string | undefined>, baseDir: string,
+ *   signals: {on: Function, removeListener: Function} | null, exit: (code: number) => void}} IO
  */
 /**
- * The output document: written to FILE.part, renamed to FILE on success (or to stdout).
- * @typedef {{write(text: string): void, commit(): void, abandon(): void, where: string, part?: string}} OutputFile
+ * The output document: written to FILE.part, renamed to FILE on success (or to stdout). begin()
+ * holds the document's start until the first record is written, so a run that fails before any
+ * record (a configuration or credential error) creates no FILE.part; write() may return a Promise
+ * (stdout's backpressure: wait for 'drain'); abandon(true) also removes FILE.part.
+ * @typedef {{begin(text: string): void, write(text: string): void | Promise<void>, commit(): void,
+ *   abandon(remove?: boolean): void, readonly opened: boolean, where: string, part?: string}} OutputFile
  */
 
 /**
@@ -287,28 +308,119 @@ function fmtBytes(n) {
 /**
  * The output document writer behind the mirrored OutputWriter (or the legacy result.output).
  * @param {string | undefined} out
- * @param {{write(text: string): unknown}} stdout
+ * @param {{write(text: string): unknown, once?: Function, removeListener?: Function}} stdout
  * @returns {OutputFile | null}
  */
 function makeOutputFile(out, stdout) {
   if (!out) return null;
+  let head = '';
   if (out === '-') {
-    return { write: (s) => stdout.write(s), commit() {}, abandon() {}, where: 'stdout' };
+    let started = false;
+    /** @param {string} s */
+    const put = (s) => {
+      const text = started ? s : head + s;
+      started = true;
+      head = '';
+      if (stdout.write(text) !== false || typeof stdout.once !== 'function') return undefined;
+      // A pipe that is full: the run waits for 'drain' (or the pipe's end) before the next chunk.
+      const o = /** @type {any} */ (stdout);
+      return /** @type {Promise<void>} */ (new Promise((resolve) => {
+        const done = () => { o.removeListener('drain', done); o.removeListener('error', done); o.removeListener('close', done); resolve(); };
+        o.once('drain', done); o.once('error', done); o.once('close', done);
+      }));
+    };
+    return {
+      begin(s) { head += s; },
+      write: (s) => (s === '' && !started ? undefined : put(s)),
+      commit() { if (!started) put(''); },
+      abandon() {},
+      get opened() { return started; },
+      where: 'stdout',
+    };
   }
   const part = `${out}.part`;
-  let fd;
+  // Checked now, so that a place that cannot be written is a command-line error before the run;
+  // the file itself is created when the first record arrives.
   try {
-    fd = fs.openSync(part, 'w');
+    fs.accessSync(path.dirname(path.resolve(out)), fs.constants.W_OK);
+    if (fs.existsSync(out) && fs.statSync(out).isDirectory()) throw Object.assign(new Error('a directory'), { code: 'EISDIR' });
   } catch (e) {
     throw new UsageError(`cannot write the output file (--out): ${/** @type {any} */ (e).code || 'not writable'}`);
   }
+  /** @type {number | null} */
+  let fd = null;
+  const open = () => {
+    const f = fs.openSync(part, 'w');
+    fd = f;
+    if (head) fs.writeSync(f, head);
+    head = '';
+    return f;
+  };
   return {
-    write: (s) => { fs.writeSync(fd, s); },
-    commit() { fs.closeSync(fd); fs.renameSync(part, out); },
-    abandon() { try { fs.closeSync(fd); } catch (e) { /* closed */ } },
+    begin(s) { head += s; },
+    write: (s) => {
+      if (fd === null && s === '') return; // the "" of a run without records opens nothing
+      fs.writeSync(fd === null ? open() : fd, s);
+    },
+    commit() {
+      const f = fd === null ? open() : fd;
+      fs.closeSync(f);
+      fs.renameSync(part, out);
+    },
+    abandon(remove) {
+      if (fd === null) return;
+      try { fs.closeSync(fd); } catch (e) { /* closed */ }
+      if (remove) try { fs.unlinkSync(part); } catch (e) { /* gone */ }
+    },
+    get opened() { return fd !== null; },
     where: out,
     part,
   };
+}
+
+/**
+ * Stops a run cleanly on SIGINT/SIGTERM (abort through the run's signal: the core's checkpoint is
+ * kept) and on a closed output pipe (EPIPE on stdout); a second signal exits at once. release()
+ * removes the handlers when the run is over.
+ * @param {IO} io
+ * @param {{log(text: string): void}} display
+ */
+function stopOnSignals(io, display) {
+  const ac = new AbortController();
+  const state = { signal: ac.signal, reason: /** @type {string | null} */ (null), pipeClosed: false, release: () => {} };
+  const proc = io.signals;
+  /** @param {NodeJS.Signals} sig */
+  const onSignal = (sig) => {
+    if (state.reason) {
+      io.stderr.write(`${NAME}: ${sig} again: exiting at once\n`);
+      io.exit(sig === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM);
+      return;
+    }
+    state.reason = sig;
+    display.log(`${NAME}: ${sig} received: stopping the run (no new request; the resume checkpoint follows). Send it again to exit at once.`);
+    ac.abort(`${sig} received`);
+  };
+  /** @param {any} e */
+  const onPipeError = (e) => {
+    if (state.pipeClosed) return;
+    state.pipeClosed = true;
+    if (!state.reason) state.reason = 'EPIPE';
+    ac.abort(`the output pipe was closed (${e && e.code ? e.code : 'EPIPE'})`);
+  };
+  if (proc && typeof proc.on === 'function') {
+    proc.on('SIGINT', onSignal);
+    proc.on('SIGTERM', onSignal);
+  }
+  const out = /** @type {any} */ (io.stdout);
+  if (out && typeof out.on === 'function') out.on('error', onPipeError);
+  state.release = () => {
+    if (proc && typeof proc.removeListener === 'function') {
+      proc.removeListener('SIGINT', onSignal);
+      proc.removeListener('SIGTERM', onSignal);
+    }
+    // The error handler stays: a late EPIPE from a write still queued must not crash the process.
+  };
+  return state;
 }
 
 /**
@@ -348,14 +460,15 @@ async function cmdRun(argv, io) {
   const display = makeDisplay(io.stderr, isTTY && !opts.quiet);
   const file = makeOutputFile(opts.out, io.stdout);
   const startedAt = new Date();
+  const stop = stopOnSignals(io, display);
 
   // The mirrored Archer context (src/archer-context.js), writing to the output file.
   const mirror = archerContext({
     params,
     tokens: { LastRunTime: tokens.LastRunTime === undefined ? null : tokens.LastRunTime, PreviousRunContext: tokens.PreviousRunContext === undefined ? null : tokens.PreviousRunContext, LastFileProcessed: null },
     outputWriter: !opts['legacy-output'],
-    onCreate: (root) => { if (file) file.write(`<?xml version="1.0" encoding="UTF-8"?>\n<${root}>`); },
-    onItem: (chunk) => { if (file) file.write(typeof chunk === 'string' ? chunk : String(chunk)); },
+    onCreate: (root) => { if (file) file.begin(`<?xml version="1.0" encoding="UTF-8"?>\n<${root}>`); },
+    onItem: (chunk) => (file && !stop.pipeClosed ? file.write(typeof chunk === 'string' ? chunk : String(chunk)) : undefined),
   });
 
   const stats = { pages: 0, records: 0, bytesIn: 0, waits: 0, waitMs: 0, state: 'starting' };
@@ -372,10 +485,12 @@ async function cmdRun(argv, io) {
     callback: mirror.callback,
     print: (line) => {
       if (opts.quiet && !/ :: ERROR :: /.test(line)) return;
+      if (stop.reason === 'EPIPE' && / :: ERROR :: ABORTED: /.test(line)) return; // one line says it
       display.log(line);
     },
     run: {
       http: opts.http,
+      signal: stop.signal,
       onProgress: (s) => {
         stats.pages = s.pages; stats.records = s.records; stats.bytesIn = s.bytesIn; stats.waits = s.waits; stats.waitMs = s.waitMs;
         drawProgress(false);
@@ -387,23 +502,34 @@ async function cmdRun(argv, io) {
     },
   });
   if (ticker) clearInterval(ticker);
+  stop.release();
   display.done();
 
   const [err, result] = mirror.state.calls.length ? mirror.state.calls[mirror.state.calls.length - 1] : [['the run ended without calling back'], null];
   if (err) {
     if (file) file.abandon();
     const lines = Array.isArray(err) ? err : [String(err)];
-    report.write(`${NAME}: the run FAILED: ${secrets.scrub(lines[lines.length - 1])}\n`);
-    if (file && file.part) report.write(`partial output left in ${file.part}\n`);
     const checkpoint = safe(result && result.previousRunContext ? result.previousRunContext : '') || '';
-    if (checkpoint) {
-      // Archer does not advance LastRunTime after a failure; the checkpoint lets the next run resume.
-      // (A LastRunTime that holds a secret was never a date: it is not saved.)
+    // Archer does not advance LastRunTime after a failure; the checkpoint lets the next run resume.
+    // (A LastRunTime that holds a secret was never a date: it is not saved.)
+    const saveCheckpoint = () => {
+      if (!checkpoint || !opts['save-tokens']) return;
       const nextFail = { LastRunTime: tokens.LastRunTime === undefined ? null : safe(tokens.LastRunTime), PreviousRunContext: checkpoint };
-      report.write(`resume checkpoint (give it to the next run as PreviousRunContext; LastRunTime stays as it was):\n  PreviousRunContext: ${JSON.stringify(checkpoint)}\n`);
-      if (opts['save-tokens']) fs.writeFileSync(opts['save-tokens'], JSON.stringify(nextFail, null, 2) + '\n');
+      fs.writeFileSync(opts['save-tokens'], JSON.stringify(nextFail, null, 2) + '\n');
+    };
+    if (stop.reason === 'EPIPE') {
+      // `--out - | head`: the reader has what it wanted. One line, no failure report.
+      io.stderr.write(`${NAME}: the output pipe was closed (EPIPE); the run was stopped\n`);
+      saveCheckpoint();
+      return EXIT.EPIPE;
     }
-    return 1;
+    if (stop.reason) report.write(`${NAME}: the run was STOPPED by ${stop.reason}${checkpoint ? '' : ' (no checkpoint: the next run starts again from LastRunTime)'}\n`);
+    else report.write(`${NAME}: the run FAILED: ${secrets.scrub(lines[lines.length - 1])}\n`);
+    if (file && file.part && file.opened) report.write(`partial output left in ${file.part}\n`);
+    if (checkpoint) report.write(`resume checkpoint (give it to the next run as PreviousRunContext; LastRunTime stays as it was):\n  PreviousRunContext: ${JSON.stringify(checkpoint)}\n`);
+    saveCheckpoint();
+    if (checkpoint && opts['save-tokens']) report.write(`saved to ${opts['save-tokens']}\n`);
+    return stop.reason === 'SIGINT' ? EXIT.SIGINT : stop.reason === 'SIGTERM' ? EXIT.SIGTERM : EXIT.FAILED;
   }
   if (file) {
     if (opts['legacy-output']) {
@@ -457,12 +583,12 @@ async function cmdTransform(argv, io) {
     input = fs.createReadStream(inputPath, { highWaterMark: 65536 });
   }
   const file = /** @type {OutputFile} */ (opts.out ? makeOutputFile(opts.out, io.stdout) : makeOutputFile('-', io.stdout));
-  file.write(`<?xml version="1.0" encoding="UTF-8"?>\n<${rootNode}>`);
+  file.begin(`<?xml version="1.0" encoding="UTF-8"?>\n<${rootNode}>`);
   let summary;
   try {
-    summary = await lib.transform(opts.source, input, { write: (c) => file.write(c), outputShape });
+    summary = await lib.transform(opts.source, input, { write: (c) => { file.write(c); }, outputShape });
   } catch (e) {
-    file.abandon();
+    file.abandon(true); // a failed transform leaves no FILE.part
     io.stderr.write(`${NAME} transform: ${errorText(e)}\n`);
     return 1;
   }
@@ -565,6 +691,8 @@ async function main(argv, ioIn = {}) {
     stdin: ioIn.stdin || process.stdin,
     env: ioIn.env || process.env,
     baseDir: ioIn.baseDir || __dirname,
+    signals: ioIn.signals === undefined ? process : ioIn.signals,
+    exit: ioIn.exit || ((/** @type {number} */ code) => process.exit(code)),
   };
   const args = Array.isArray(argv) ? argv.slice() : [];
   const cmd = args.shift();

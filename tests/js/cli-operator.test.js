@@ -1,0 +1,188 @@
+'use strict';
+// The CLI as an operator runs it from cron or systemd (issue #14 point 5): the installed command of
+// the packed package (node_modules/.bin/qualys-vm-transporter) as a child process, against the
+// Qualys simulator on 127.0.0.1.
+//   - SIGINT / SIGTERM during `run`: the request in flight is ended, the resume checkpoint printed
+//     and saved (--save-tokens), exit 130 / 143; a second signal exits at once
+//   - FILE.part is created by the first record only: a credential or configuration error, or a
+//     failed transform, leaves none
+//   - `--out -` piped into `head`: the run stops on EPIPE with one line and exit 141, no stack trace
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawn } = require('child_process');
+const { EventEmitter } = require('events');
+const { sim, paramsFor, SHIM } = require('./helpers/shim-util');
+const { packedPackage } = require('./helpers/packed');
+
+let s;
+let dir;
+let bin;
+test.before(async () => {
+  const p = await packedPackage();
+  bin = path.join(p.project, 'node_modules', 'qualys-vm-transporter', 'bin', 'qualys-vm-transporter.js');
+  s = await sim({ hosts: 40, detectionsPerHost: 3, rateLimit: 'off', concurrency: 'off' });
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qvt-cli-op-'));
+});
+test.after(async () => {
+  if (s) await s.close();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const delay = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function writeJson(name, value) {
+  const p = path.join(dir, name);
+  fs.writeFileSync(p, JSON.stringify(value));
+  return p;
+}
+
+/**
+ * Starts the installed command; resolves {status, signal, stdout, stderr} when it exits (killed
+ * after timeoutMs). `onStderr(text, child)` sees the stderr so far after each chunk.
+ */
+function start(args, options = {}) {
+  const child = spawn(process.execPath, [bin, ...args], { cwd: dir, env: Object.assign({}, process.env, options.env || {}) });
+  let stdout = '';
+  let stderr = '';
+  const done = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`timed out: ${args.join(' ')}\n${stderr}`)); }, options.timeoutMs || 30000);
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; if (options.onStderr) options.onStderr(stderr, child); });
+    child.on('close', (status, signal) => { clearTimeout(timer); resolve({ status, signal, stdout, stderr }); });
+  });
+  return { child, done };
+}
+
+/** Runs the command until a delayed page 3 is in flight, then sends `sig`. */
+async function stopDuringPage3(sig, name) {
+  s.control.reset();
+  s.control.setFaults([{ type: 'delay', endpoint: 'hosts', page: 3, ms: 20000 }]);
+  const pfile = writeJson(`params-${name}.json`, paramsFor(s.url, 'hosts', { batchSize: 10, maxRetry: 0 }));
+  const out = path.join(dir, `${name}.xml`);
+  const saved = path.join(dir, `${name}-tokens.json`);
+  let sent = 0;
+  let stderr = '';
+  const t0 = Date.now();
+  const run = start(['run', '--params', pfile, '--last-run-time', '2004-04-04T00:00:00Z', '--out', out, '--save-tokens', saved], {
+    onStderr: (text) => { stderr = text; },
+  });
+  // Once page 2 is done and page 3 (delayed 20 s) has been asked for: the signal.
+  const poll = setInterval(() => {
+    if (!sent && /page 2 done/.test(stderr) && s.log.entries.some((e) => e.endpoint === 'hosts' && e.page === 3)) {
+      sent = Date.now();
+      run.child.kill(sig);
+    }
+  }, 50);
+  const r = await run.done.finally(() => clearInterval(poll));
+  const entry = s.log.entries.find((e) => e.endpoint === 'hosts' && e.page === 3);
+  for (let i = 0; i < 50 && entry && entry.durationMs === null; i++) await delay(100);
+  s.control.reset();
+  return { r, out, saved, sent, ms: Date.now() - t0, entry };
+}
+
+for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
+  test(`run: ${sig} stops cleanly: the request in flight is ended, the checkpoint printed and saved, exit ${code}`, { timeout: 60000 }, async () => {
+    const { r, out, saved, sent, entry } = await stopDuringPage3(sig, sig.toLowerCase());
+    assert.ok(sent, `the signal was sent: ${r.stderr}`);
+    assert.equal(r.signal, null, 'the process exited by itself, not killed by the signal');
+    assert.equal(r.status, code, r.stdout + r.stderr);
+    assert.match(r.stderr, new RegExp(`${sig} received: stopping the run`));
+    assert.match(r.stdout, new RegExp(`the run was STOPPED by ${sig}`));
+    assert.match(r.stdout, /resume checkpoint .*\n {2}PreviousRunContext: "qvt2;ds=hosts;/);
+    assert.doesNotMatch(r.stdout + r.stderr, /\n\s+at .*\(.*:\d+:\d+\)/, 'no stack trace');
+    const tokens = JSON.parse(fs.readFileSync(saved, 'utf8'));
+    assert.equal(tokens.LastRunTime, '2004-04-04T00:00:00Z', 'LastRunTime is not advanced');
+    assert.match(tokens.PreviousRunContext, /^qvt2;ds=hosts;/);
+    assert.ok(entry && entry.durationMs !== null && entry.durationMs < 10000 && !entry.complete, `the delayed request was ended, not waited for: ${JSON.stringify(entry && { d: entry.durationMs, c: entry.complete, f: entry.fault })} ${JSON.stringify(s.log.entries.length)}`);
+    assert.ok(!fs.existsSync(out), 'no finished document');
+    assert.equal((fs.readFileSync(`${out}.part`, 'utf8').match(/<HOST>/g) || []).length, 20, 'the partial output holds pages 1 and 2');
+    // The next run resumes from the checkpoint: only the 20 hosts not yet written.
+    const next = await start(['run', '--params', path.join(dir, `params-${sig.toLowerCase()}.json`), '--tokens', saved, '--quiet']).done;
+    assert.equal(next.status, 0, next.stderr);
+    assert.match(next.stdout, /records=20 /);
+  });
+}
+
+test('run: a second signal exits at once while the first one is still stopping the run', { timeout: 60000 }, async () => {
+  // In process, with the CLI's own signal source and exit: the first SIGINT aborts the run, whose
+  // stop then waits (up to 5 s) for a stdout write that never drains; a second SIGINT exits at once.
+  s.control.reset();
+  const { main } = require(path.join(SHIM, 'cli.js'));
+  const signals = new EventEmitter();
+  const exits = [];
+  let stderr = '';
+  const stdout = new EventEmitter();
+  let writes = 0;
+  stdout.write = () => { writes++; return false; }; // a full pipe: never 'drain'
+  const pfile = writeJson('params-twice.json', paramsFor(s.url, 'hosts', { batchSize: 10 }));
+  const t0 = Date.now();
+  const running = main(['run', '--params', pfile, '--out', '-'], { stdout, stderr: { write: (t) => { stderr += t; } }, signals, exit: (c) => exits.push({ c, at: Date.now() - t0 }), env: {} });
+  for (let i = 0; i < 100 && writes === 0; i++) await delay(50);
+  assert.ok(writes > 0, 'the run is writing');
+  signals.emit('SIGINT', 'SIGINT');
+  await delay(200);
+  assert.deepEqual(exits, [], 'the first signal only stops the run');
+  signals.emit('SIGINT', 'SIGINT');
+  assert.equal(exits.length, 1, 'the second signal exits at once');
+  assert.equal(exits[0].c, 130);
+  assert.match(stderr, /SIGINT again: exiting at once/);
+  assert.equal(await running, 130, 'the stopped run ends with 130 too');
+  assert.equal(writes, 1, 'nothing more was written after the stalled write');
+  assert.equal(signals.listenerCount('SIGINT'), 0, 'the handlers are removed after the run');
+});
+
+test('run: a credential or configuration error leaves no FILE.part', { timeout: 60000 }, async () => {
+  s.control.reset();
+  const cases = [
+    ['credentials', paramsFor(s.url, 'hosts', { password: 'wrong-password' }), /QUALYS_CREDENTIALS/],
+    ['config', { dataSource: 'hosts' }, /CONFIG_INVALID/],
+  ];
+  for (const [name, params, want] of cases) {
+    const out = path.join(dir, `nopart-${name}.xml`);
+    const r = await start(['run', '--params', writeJson(`params-nopart-${name}.json`, params), '--out', out]).done;
+    assert.equal(r.status, 1, `${name}: ${r.stderr}`);
+    assert.match(r.stdout, want);
+    assert.ok(!fs.existsSync(`${out}.part`), `${name}: no ${out}.part`);
+    assert.ok(!fs.existsSync(out), `${name}: no ${out}`);
+    assert.doesNotMatch(r.stdout, /partial output left/);
+  }
+  // A run without records still writes the (empty) document.
+  const empty = path.join(dir, 'empty.xml');
+  const r = await start(['run', '--params', writeJson('params-empty.json', paramsFor(s.url, 'hosts')), '--last-run-time', '2025-01-01T00:00:00Z', '--out', empty]).done;
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(fs.readFileSync(empty, 'utf8'), '<?xml version="1.0" encoding="UTF-8"?>\n<QUALYS_HOSTS></QUALYS_HOSTS>\n');
+  assert.ok(!fs.existsSync(`${empty}.part`));
+});
+
+test('transform: a failure leaves no FILE.part', { timeout: 30000 }, async () => {
+  const bad = path.join(dir, 'truncated.xml');
+  fs.writeFileSync(bad, '<?xml version="1.0"?><KNOWLEDGE_BASE_VULN_LIST_OUTPUT><RESPONSE><VULN_LIST><VULN><QID>1</QID></VULN><VULN><QID>2');
+  const out = path.join(dir, 'transform-out.xml');
+  const r = await start(['transform', '--source', 'kb', bad, '--out', out]).done;
+  assert.equal(r.status, 1, r.stderr);
+  assert.ok(!fs.existsSync(`${out}.part`), 'no .part');
+  assert.ok(!fs.existsSync(out));
+});
+
+test('run --out - piped into head: stops on EPIPE with one line, exit 141, no stack trace', { timeout: 60000 }, async () => {
+  s.control.reset();
+  // Page 2 comes 1.5 s late: head has read its bytes and exited by then.
+  s.control.setFaults([{ type: 'delay', endpoint: 'detections', page: 2, ms: 1500 }]);
+  const pfile = writeJson('params-head.json', paramsFor(s.url, 'detections', { batchSize: 10 }));
+  const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} run --params ${JSON.stringify(pfile)} --out - --quiet 2>${JSON.stringify(path.join(dir, 'head-err.txt'))} | head -c 100 >/dev/null; echo "status=\${PIPESTATUS[0]}"`;
+  const r = await new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', cmd], { cwd: dir });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('timed out')); }, 30000);
+    child.on('close', () => { clearTimeout(timer); resolve(out); });
+  });
+  s.control.reset();
+  const err = fs.readFileSync(path.join(dir, 'head-err.txt'), 'utf8');
+  assert.match(r, /status=141/, `${r} ${err}`);
+  assert.equal(err, 'qualys-vm-transporter: the output pipe was closed (EPIPE); the run was stopped\n');
+});
