@@ -51,11 +51,15 @@ exit codes:
   0    success
   1    the run (or transform) failed; a resume checkpoint, when the run left one, is printed
   2    bad command line or input files
-  130  run stopped by SIGINT (Ctrl-C); 143: by SIGTERM. The request in flight is ended, the resume
-       checkpoint printed (and saved with --save-tokens); a second signal exits at once
+  130  run stopped by SIGINT (Ctrl-C)
+  143  run stopped by SIGTERM
+       (either way the request in flight is ended and the resume checkpoint printed, and saved
+       with --save-tokens; a second signal exits at once)
   141  run --out -: the reader closed the pipe (EPIPE, e.g. | head); the run was stopped
 
-Inside Archer, upload qualys-vm-transporter.js as the data feed's transporter script.`,
+Inside Archer, upload qualys-vm-transporter.js as the data feed's transporter script. Installed
+with npm it is node_modules/qualys-vm-transporter/qualys-vm-transporter.js, beside its checksum
+qualys-vm-transporter.js.sha256 (and samples/, the Source Definition's sample files).`,
 
   get run() { return runHelp(); },
   get transform() { return transformHelp(); },
@@ -679,6 +683,16 @@ async function cmdSimulate(argv, io) {
 }
 
 /**
+ * The uploadable file of this installation, when it is beside the command (the npm package, the
+ * release directory): a line for the main help.
+ * @param {string} baseDir
+ */
+function uploadableHere(baseDir) {
+  const file = path.resolve(baseDir, 'qualys-vm-transporter.js');
+  return fs.existsSync(file) && fs.existsSync(`${file}.sha256`) ? `\nThis installation's file: ${file}` : '';
+}
+
+/**
  * Runs the CLI.
  * @param {string[]} argv arguments after the program name
  * @param {Partial<IO>} [ioIn]
@@ -699,10 +713,10 @@ async function main(argv, ioIn = {}) {
   try {
     if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
       if (cmd === 'help' && args[0] && /** @type {Record<string, string>} */ (HELP)[args[0]]) io.stdout.write(/** @type {Record<string, string>} */ (HELP)[args[0]] + '\n');
-      else io.stdout.write(HELP.main + '\n');
+      else io.stdout.write(HELP.main + uploadableHere(io.baseDir) + '\n');
       return cmd === undefined ? 2 : 0;
     }
-    if (cmd === '--version' || cmd === '-V' || cmd === 'version') {
+    if (cmd === '--version' || cmd === '-v' || cmd === '-V' || cmd === 'version') {
       io.stdout.write(`${NAME} ${lib.version()}\n`);
       return 0;
     }

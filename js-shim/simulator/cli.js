@@ -12,7 +12,6 @@ const { parseFaultSpec, normaliseFault } = require('./faults');
 const HELP = `Qualys VM API simulator (test/benchmark use only)
 
 usage: qualys-vm-transporter simulate [options]
-       node js-shim/simulator/cli.js [options]
 
   --port N                 HTTP port on 127.0.0.1 (default 0 = random)
   --https-port N           HTTPS port on 127.0.0.1 (default 0 = random)

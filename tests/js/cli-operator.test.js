@@ -186,3 +186,29 @@ test('run --out - piped into head: stops on EPIPE with one line, exit 141, no st
   assert.match(r, /status=141/, `${r} ${err}`);
   assert.equal(err, 'qualys-vm-transporter: the output pipe was closed (EPIPE); the run was stopped\n');
 });
+
+test('help: -v is the version; the main help names the exit codes and the uploadable file of the installed package; simulate --help names the command', { timeout: 30000 }, async () => {
+  const p = await packedPackage();
+  const version = require(p.pkgDir).version();
+  for (const flag of ['-v', '--version']) {
+    const r = await start([flag]).done;
+    assert.equal(r.status, 0, `${flag}: ${r.stderr}`);
+    assert.equal(r.stdout, `qualys-vm-transporter ${version}\n`, flag);
+  }
+  const h = await start(['--help']).done;
+  assert.equal(h.status, 0);
+  for (const code of ['0', '1', '2', '130', '141', '143']) assert.match(h.stdout, new RegExp(`^ {2}${code} +\\S`, 'm'), `exit code ${code} documented`);
+  assert.match(h.stdout, /node_modules\/qualys-vm-transporter\/qualys-vm-transporter\.js/);
+  assert.match(h.stdout, /qualys-vm-transporter\.js\.sha256/);
+  // This installation's own file, named where it is; it and its checksum exist.
+  const here = path.join(p.pkgDir, 'qualys-vm-transporter.js');
+  assert.ok(h.stdout.includes(here), `the installed path ${here} is named:\n${h.stdout}`);
+  assert.ok(fs.existsSync(here) && fs.existsSync(`${here}.sha256`));
+  const sh = await start(['simulate', '--help']).done;
+  assert.equal(sh.status, 0, sh.stderr);
+  assert.match(sh.stdout, /usage: qualys-vm-transporter simulate \[options\]/);
+  assert.doesNotMatch(sh.stdout, /js-shim|simulator\/cli\.js|node /, 'no repository path');
+  const rh = await start(['run', '--help']).done;
+  assert.match(rh.stdout, /\n {2}batchSize {2,}/, 'run --help lists the Custom Parameters');
+  assert.match(rh.stdout, /\n {2}hostDetections {2,}detectionUrl/, 'and the data sources');
+});
