@@ -268,6 +268,60 @@ function stringValues(obj, what) {
 }
 
 /**
+ * What the progress line shows (cmdRun keeps it up to date from the run's hooks).
+ * @typedef {{pages: number, records: number, bytesIn: number, waits: number, waitMs: number,
+ *   state: string, waitUntil: number, windows: number, windowsDone: number, windowsSince: number,
+ *   startedMs: number}} Progress
+ */
+
+/**
+ * 75 -> "1m 15s", 3700 -> "1h 2m", 9 -> "9s".
+ * @param {number} secs
+ */
+function fmtDuration(secs) {
+  const t = Math.max(0, Math.round(secs));
+  if (t < 60) return `${t}s`;
+  if (t < 3600) return `${Math.floor(t / 60)}m ${t % 60}s`;
+  return `${Math.floor(t / 3600)}h ${Math.floor((t % 3600) / 60)}m`;
+}
+
+/**
+ * The progress line: "[state] pages P | records R | N rec/s | in B | waits W (S s) | elapsed",
+ * plus "windows D/T, ~ETA left" once the run listed the matching IDs first. A wait counts down in
+ * the state. Fitted to `width` columns: the least useful parts are left out first (elapsed, then
+ * waits, bytes in, the rate, the page count), and only what still does not fit is cut.
+ * @param {Progress} p
+ * @param {number} nowMs
+ * @param {number} width
+ * @returns {string}
+ */
+function progressLine(p, nowMs, width) {
+  const secs = Math.max(0.001, (nowMs - p.startedMs) / 1000);
+  const state = p.state === 'waiting' ? `waiting ${fmtDuration(Math.max(0, (p.waitUntil - nowMs) / 1000))}` : p.state;
+  /** @type {Array<[string, number]>} [text, priority: the lower, the sooner it is left out] */
+  const parts = [
+    [`pages ${p.pages}`, 4],
+    [`records ${p.records}`, 8],
+    [`${Math.round(p.records / secs)} rec/s`, 3],
+    [`in ${fmtBytes(p.bytesIn)}`, 2],
+    [`waits ${p.waits} (${(p.waitMs / 1000).toFixed(1)} s)`, 1],
+  ];
+  if (p.windows > 0) {
+    const done = Math.min(p.windowsDone, p.windows);
+    const spent = (nowMs - (p.windowsSince || p.startedMs)) / 1000;
+    const eta = done > 0 && done < p.windows ? `, ~${fmtDuration((spent / done) * (p.windows - done))} left` : '';
+    parts.push([`windows ${done}/${p.windows}${eta}`, 7]);
+  }
+  parts.push([fmtDuration(secs), 0]);
+  const max = Math.max(20, width - 1);
+  const text = (/** @type {Array<[string, number]>} */ xs) => `[${state}] ${xs.map((x) => x[0]).join(' | ')}`;
+  let shown = parts;
+  for (let level = 0; level <= 4 && text(shown).length > max; level++) shown = shown.filter((x) => x[1] > level);
+  const line = text(shown);
+  return line.length > max ? line.slice(0, max).trimEnd() : line;
+}
+
+/**
  * A progress line on a terminal, kept below the log lines.
  * @param {{write(text: string): unknown, columns?: number}} stream
  * @param {boolean} enabled
@@ -276,9 +330,11 @@ function makeDisplay(stream, enabled) {
   let line = '';
   let last = 0;
   const clear = () => { if (enabled && line) stream.write('\r\x1b[2K'); };
-  const draw = () => { if (enabled && line) stream.write(line.length > (stream.columns || 120) - 1 ? line.slice(0, (stream.columns || 120) - 1) : line); };
+  const draw = () => { if (enabled && line) stream.write(line); };
   return {
     enabled,
+    /** The terminal's width (80 when it does not say: a forced --progress into a file or pipe). */
+    width: () => (stream.columns && stream.columns > 0 ? stream.columns : 80),
     log(/** @type {string} */ text) {
       clear();
       stream.write(text + '\n');
@@ -304,6 +360,7 @@ function makeDisplay(stream, enabled) {
  * @param {number} n
  */
 function fmtBytes(n) {
+  if (n >= 1073741824) return `${(n / 1073741824).toFixed(1)} GB`;
   if (n >= 1048576) return `${(n / 1048576).toFixed(1)} MB`;
   if (n >= 1024) return `${(n / 1024).toFixed(1)} kB`;
   return `${n} B`;
@@ -475,11 +532,10 @@ async function cmdRun(argv, io) {
     onItem: (chunk) => (file && !stop.pipeClosed ? file.write(typeof chunk === 'string' ? chunk : String(chunk)) : undefined),
   });
 
-  const stats = { pages: 0, records: 0, bytesIn: 0, waits: 0, waitMs: 0, state: 'starting' };
+  /** @type {Progress} */
+  const stats = { pages: 0, records: 0, bytesIn: 0, waits: 0, waitMs: 0, state: 'starting', waitUntil: 0, windows: 0, windowsDone: 0, windowsSince: 0, startedMs: startedAt.getTime() };
   const drawProgress = (/** @type {boolean} */ force) => {
-    const secs = Math.max(0.001, (Date.now() - startedAt.getTime()) / 1000);
-    const rate = Math.round(stats.records / secs);
-    display.progress(`[${stats.state}] pages ${stats.pages} | records ${stats.records} | ${rate} rec/s | in ${fmtBytes(stats.bytesIn)} | waits ${stats.waits} (${(stats.waitMs / 1000).toFixed(1)} s) | ${secs.toFixed(0)} s`, force);
+    display.progress(progressLine(stats, Date.now(), display.width()), force);
   };
   // On a terminal the line also ticks during long waits.
   const ticker = display.enabled ? setInterval(() => drawProgress(true), 1000) : null;
@@ -497,10 +553,18 @@ async function cmdRun(argv, io) {
       signal: stop.signal,
       onProgress: (s) => {
         stats.pages = s.pages; stats.records = s.records; stats.bytesIn = s.bytesIn; stats.waits = s.waits; stats.waitMs = s.waitMs;
+        if (s.windows > 0 && !stats.windows) stats.windowsSince = Date.now();
+        stats.windows = s.windows || 0; stats.windowsDone = s.windowsDone || 0;
         drawProgress(false);
       },
       onAction: (a) => {
-        stats.state = a.kind === 'send' ? `page ${a.page}${a.attempt ? ` retry ${a.attempt}` : ''}` : a.kind === 'wait' ? `waiting ${(a.ms / 1000).toFixed(1)} s` : a.kind;
+        // What the operator sees: the page being fetched, a wait counting down, done. The core's
+        // "pending" (a response is still coming) keeps the page's label.
+        if (a.kind === 'send') stats.state = `page ${a.page}${a.attempt ? ` retry ${a.attempt}` : ''}`;
+        else if (a.kind === 'wait') { stats.state = 'waiting'; stats.waitUntil = Date.now() + a.ms; }
+        else if (a.kind === 'done') stats.state = 'done';
+        else if (a.kind === 'fail') stats.state = 'failed';
+        else return;
         drawProgress(true);
       },
     },
@@ -735,7 +799,7 @@ async function main(argv, ioIn = {}) {
   }
 }
 
-module.exports = { main, HELP, parseArgs };
+module.exports = { main, HELP, parseArgs, progressLine };
 
 if (typeof require !== 'undefined' && typeof module !== 'undefined' && require.main === module) {
   main(process.argv.slice(2)).then((code) => {

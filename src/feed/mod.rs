@@ -577,6 +577,7 @@ impl Feed {
                     }
                 };
                 if attempt.target == Target::Discovery {
+                    self.summary.windows = u64::try_from(self.plan.segment_count()).unwrap_or(u64::MAX);
                     self.log(
                         Level::Info,
                         format!("listed the matching IDs: {} window(s) to fetch", self.plan.segment_count()),
@@ -585,6 +586,9 @@ impl Feed {
                 }
                 self.flush_output();
                 self.summary.pages = self.summary.pages.saturating_add(1);
+                if finished && self.summary.windows > 0 {
+                    self.summary.windows_done = self.summary.windows_done.saturating_add(1);
+                }
                 let elapsed = now_ms.saturating_sub(self.started_at).max(1) as f64 / 1000.0;
                 self.log(
                     Level::Info,

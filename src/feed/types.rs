@@ -165,6 +165,12 @@ pub struct Summary {
     pub previous_run_context: String,
     /// Milliseconds from the start of the run to its end.
     pub elapsed_ms: u64,
+    /// ID windows the run fetches, known once it has listed the matching IDs first (a discovery,
+    /// e.g. the KnowledgeBase's QIDs); 0 when it does not list them (or not yet). For progress
+    /// displays: `windows_done` of `windows`.
+    pub windows: u64,
+    /// Of those windows, how many are finished (`windowsDone` in JavaScript).
+    pub windows_done: u64,
     /// Warnings by kind (see `WarningKind`): occurrences, logged or not, e.g.
     /// `{"qualysWarning": 20000, "invalidUtf8": 3}`. Empty when there were none.
     pub warnings: BTreeMap<String, u64>,

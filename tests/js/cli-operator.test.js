@@ -212,3 +212,77 @@ test('help: -v is the version; the main help names the exit codes and the upload
   assert.match(rh.stdout, /\n {2}batchSize {2,}/, 'run --help lists the Custom Parameters');
   assert.match(rh.stdout, /\n {2}hostDetections {2,}detectionUrl/, 'and the data sources');
 });
+
+/** The progress lines drawn in a stderr text (each drawn after "\r\x1b[2K"). */
+function progressLines(text) {
+  return text.split('\r\x1b[2K').slice(1).map((x) => x.split('\n').pop()).filter(Boolean);
+}
+
+test('progress line: no internal words, the windows and an estimate after the IDs were listed, lines fit 80 columns', { timeout: 60000 }, async () => {
+  s.control.reset();
+  // kb lists the matching QIDs first (30 QIDs, 10 per window: 3 windows); each window comes 1.2 s late.
+  s.control.setFaults([{ type: 'delay', endpoint: 'kb', ms: 1200 }]);
+  const pfile = writeJson('params-progress.json', paramsFor(s.url, 'kb', { kbChunkSize: 10 }));
+  const r = await start(['run', '--params', pfile, '--progress']).done;
+  s.control.reset();
+  assert.equal(r.status, 0, r.stderr);
+  const lines = progressLines(r.stderr);
+  assert.ok(lines.length > 3, r.stderr);
+  assert.doesNotMatch(r.stderr, /pending/, 'no internal word');
+  for (const l of lines) assert.ok(l.length <= 79, `fits 80 columns (${l.length}): ${l}`);
+  assert.ok(lines.some((l) => /windows 0\/3/.test(l)), `the total once listed: ${lines.join('\n')}`);
+  assert.ok(lines.some((l) => /windows [12]\/3, ~\d+s left/.test(l)), `an estimate: ${lines.join('\n')}`);
+  assert.ok(lines.some((l) => /^\[done\].*windows 3\/3/.test(l)), 'all windows done');
+});
+
+test('progress line: a wait counts down', { timeout: 60000 }, async () => {
+  s.control.reset();
+  s.control.setFaults([{ type: 'http5xx', endpoint: 'hosts', page: 2, status: 503, times: 1 }]);
+  const pfile = writeJson('params-countdown.json', paramsFor(s.url, 'hosts', { batchSize: 20, retryDelaySec: 4, maxRetry: 1 }));
+  const r = await start(['run', '--params', pfile, '--progress']).done;
+  s.control.reset();
+  assert.equal(r.status, 0, r.stderr);
+  const waits = progressLines(r.stderr).map((l) => /^\[waiting (\d+)s\]/.exec(l)).filter(Boolean).map((m) => Number(m[1]));
+  assert.ok(waits.length >= 3, `several draws during the 4 s wait: ${waits}`);
+  assert.ok(waits[0] >= 3 && waits[waits.length - 1] <= 1, `counts down: ${waits}`);
+  for (let i = 1; i < waits.length; i++) assert.ok(waits[i] <= waits[i - 1], `never counts up: ${waits}`);
+});
+
+test('progress line on a 60-column terminal (a pty from script(1)): every line fits', { timeout: 60000, skip: !hasScript() && 'script(1) is not installed' }, async () => {
+  s.control.reset();
+  const pfile = writeJson('params-pty.json', paramsFor(s.url, 'detections', { batchSize: 10 }));
+  const cmd = `stty cols 60 rows 24; ${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} run --params ${JSON.stringify(pfile)}`;
+  const out = await new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qefc', cmd, '/dev/null'], { cwd: dir });
+    let text = '';
+    child.stdout.on('data', (d) => { text += d; });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('script timed out')); }, 30000);
+    child.on('close', (status) => { clearTimeout(timer); resolve({ status, text }); });
+  });
+  assert.equal(out.status, 0, out.text);
+  const lines = progressLines(out.text.replace(/\r\n/g, '\n'));
+  assert.ok(lines.length > 0, out.text);
+  for (const l of lines) assert.ok(l.length <= 59, `fits 60 columns (${l.length}): ${l}`);
+  assert.ok(lines.some((l) => /^\[[^\]]+\] pages \d+ \| records \d+/.test(l)));
+});
+
+test('progress line: fitted to the width, the least useful parts left out first', () => {
+  const { progressLine } = require(path.join(SHIM, 'cli.js'));
+  const p = { pages: 12345, records: 123456789, bytesIn: 12345678901, waits: 123, waitMs: 1234567, state: 'page 12345 retry 3', waitUntil: 0, windows: 20000, windowsDone: 5000, windowsSince: 1000, startedMs: 0 };
+  const wide = progressLine(p, 3601000, 200);
+  assert.match(wide, /^\[page 12345 retry 3\] pages 12345 \| records 123456789 \| \d+ rec\/s \| in [\d.]+ GB \| waits 123 \(1234\.6 s\) \| windows 5000\/20000, ~3h 0m left \| 1h 0m$/);
+  const narrow = progressLine(p, 3601000, 80);
+  assert.ok(narrow.length <= 79, narrow);
+  assert.match(narrow, /^\[page 12345 retry 3\] (pages 12345 \| )?records 123456789 \| (.* \| )?windows 5000\/20000, ~3h 0m left$/);
+  assert.doesNotMatch(narrow, /waits|1h 0m$/, 'elapsed and waits go first');
+  assert.equal(progressLine(Object.assign({}, p, { state: 'waiting', waitUntil: 3601000 + 65000 }), 3601000, 200).slice(0, 18), '[waiting 1m 5s] pa');
+});
+
+function hasScript() {
+  try {
+    require('child_process').execFileSync('script', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch (e) {
+    return false;
+  }
+}
