@@ -286,3 +286,20 @@ function hasScript() {
     return false;
   }
 }
+
+test('command lines are read by node:util parseArgs: a flag given a value, an unknown short option, the simulator as strict as the CLI', { timeout: 30000 }, async () => {
+  for (const [args, want] of [
+    [['run', '--quiet=yes'], /^qualys-vm-transporter: --quiet takes no value\n$/],
+    [['run', '-x'], /^qualys-vm-transporter: unknown option an option \(see --help\)\n$/],
+    [['run', '--params'], /^qualys-vm-transporter: --params needs a value\n$/],
+    [['simulate', '--quiet=1'], /^qualys-vm-transporter: simulate: --quiet takes no value \(see --help\)\n$/],
+    [['simulate', 'extra'], /^qualys-vm-transporter: simulate: unexpected argument extra \(see --help\)\n$/],
+  ]) {
+    const r = await start(args).done;
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, want, args.join(' '));
+  }
+  // What the CLI and the dev tools share (js-shim/src/cli-args.js): repeatable options, "--", "-".
+  const { parseArgs } = require(path.join(SHIM, 'src', 'cli-args.js'));
+  assert.deepEqual(parseArgs(['--param=a=b', '--param', 'c=d', '-', '--', '--x'], { param: 'list' }), { opts: { param: ['a=b', 'c=d'] }, positional: ['-', '--x'] });
+});
