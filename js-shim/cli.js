@@ -131,6 +131,7 @@ function parameterText(p) {
   else if (p.required === 'forItsDataSource') facts.push('required for its dataSource');
   if (p.kind === 'integer') facts.push(`${p.min} to ${p.max}, default ${p.default}`);
   else if (p.kind === 'boolean') facts.push(`True or False, default ${p.default ? 'True' : 'False'}`);
+  else if (p.kind === 'choice' && p.values && p.required === 'no') facts.push(`${p.values.join(', ')}; default ${p.default}`);
   return (facts.length ? `(${facts.join('; ')}) ` : '') + p.summary;
 }
 
@@ -166,7 +167,9 @@ options:
   --source S            kb, hosts, hostDetections or detections (the dataSource parameter)
   --out FILE            write the document to FILE
   --output-shape SHAPE  records (the default) or qualys (the outputShape parameter)
-  --root-node NAME      the root element (default per source: ${Object.entries(lib.DEFAULT_ROOT_NODES).map(([k, v]) => `${k} ${v}`).join(', ')})`;
+  --root-node NAME      the root element (default per source: ${Object.entries(lib.DEFAULT_ROOT_NODES).map(([k, v]) => `${k} ${v}`).join(', ')})
+  --detection-key K     detections: seed (default), uniqueVulnId or hostQid (the detectionKey parameter);
+                        detection keys written twice are counted and the first few named`;
 }
 
 function sampleHelp() {
@@ -629,7 +632,7 @@ async function cmdRun(argv, io) {
  * @returns {Promise<number>}
  */
 async function cmdTransform(argv, io) {
-  const { opts, positional } = parseArgs(argv, { help: 'flag', source: 'value', out: 'value', 'root-node': 'value', 'output-shape': 'value' });
+  const { opts, positional } = parseArgs(argv, { help: 'flag', source: 'value', out: 'value', 'root-node': 'value', 'output-shape': 'value', 'detection-key': 'value' });
   if (opts.help) { io.stdout.write(HELP.transform + '\n'); return 0; }
   const outputShape = /** @type {import('../pkg-template/index').OutputShape | undefined} */ (opts['output-shape']);
   if (outputShape !== undefined && outputShape !== 'records' && outputShape !== 'qualys') throw new UsageError('--output-shape must be records or qualys');
@@ -654,7 +657,7 @@ async function cmdTransform(argv, io) {
   file.begin(`<?xml version="1.0" encoding="UTF-8"?>\n<${rootNode}>`);
   let summary;
   try {
-    summary = await lib.transform(opts.source, input, { write: (c) => { file.write(c); }, outputShape });
+    summary = await lib.transform(opts.source, input, { write: (c) => { file.write(c); }, outputShape, detectionKey: opts['detection-key'] });
   } catch (e) {
     file.abandon(true); // a failed transform leaves no FILE.part
     io.stderr.write(`${NAME} transform: ${errorText(e)}\n`);
@@ -664,6 +667,8 @@ async function cmdTransform(argv, io) {
   file.commit();
   io.stderr.write(`${NAME} transform: ${summary.records} records, ${fmtBytes(summary.bytesIn)} in, ${fmtBytes(summary.bytesOut)} out` +
     (summary.nextPage ? `; the response names a next page: ${summary.nextPage}` : '') +
+    (summary.keyCollisions ? `; ${summary.keyCollisions} detection key collision(s): choose another --detection-key` : '') +
+    (summary.deviceLinkCollisions ? `; ${summary.deviceLinkCollisions} device link collision(s)` : '') +
     (summary.notices && summary.notices.length ? `; ${summary.notices.length} notice(s): ${summary.notices.slice(0, 3).join(' | ')}` : '') +
     (opts.out ? `; written to ${opts.out}` : '') + '\n');
   return 0;

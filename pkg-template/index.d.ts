@@ -49,6 +49,10 @@ export interface CustomParameters {
   kbChunkSize?: ParamValue;
   /** ID ranges fetched in parallel after listing the matching IDs. Default 1; 1-10. */
   concurrency?: ParamValue;
+  /** auto (GET, or POST once a URL is over 2,000 bytes or Qualys answers 414), GET or POST. Default auto. */
+  httpMethod?: ParamValue;
+  /** Skip a host Qualys cannot deliver even alone (listed in a WARN and the summary) instead of failing. Default false. */
+  skipStalledHosts?: ParamValue;
   /** Check Qualys's TLS certificate (default true). Default true. */
   verifyCerts?: ParamValue;
   /** Extra CA certificate (PEM) to trust. */
@@ -57,8 +61,10 @@ export interface CustomParameters {
   proxy?: ParamValue;
   /** Root element of the output (default per data source). */
   rootNode?: ParamValue;
-  /** records (default): Archer records with the ARCHER_* key fields; qualys: each VULN / HOST as Qualys sent it. */
+  /** records (default): Archer records with the ARCHER_* key fields; qualys: each VULN / HOST as Qualys sent it. Default records. */
   outputShape?: ParamValue;
+  /** detections: what ARCHER_DETECTION_KEY is made of: seed (the old script's key), uniqueVulnId or hostQid. Default seed. */
+  detectionKey?: ParamValue;
   [key: string]: ParamValue;
 }
 
@@ -73,6 +79,8 @@ export interface Tokens {
 export type DataSource = 'kb' | 'hosts' | 'hostDetections' | 'detections';
 /** The outputShape Custom Parameter: Archer records with key fields (default), or each Qualys element as sent. */
 export type OutputShape = 'records' | 'qualys';
+/** The `detectionKey` parameter: what ARCHER_DETECTION_KEY is made of (detections). */
+export type DetectionKey = 'seed' | 'uniqueVulnId' | 'hostQid';
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 export type HttpClientName = 'node' | 'request' | 'fetch';
 
@@ -92,6 +100,12 @@ export interface Summary {
   duplicatesSkipped: number;
   /** Records whose ID lay outside the ID range their request asked for (skipped). */
   outOfWindowSkipped: number;
+  /** Hosts skipped because Qualys could not deliver them even alone (skipStalledHosts=True): the first 64; warnings.stalledHost counts all. */
+  stalledHostsSkipped: number[];
+  /** Detection records whose ARCHER_DETECTION_KEY an earlier record of the run already had (Archer would merge them: choose another detectionKey). */
+  keyCollisions: number;
+  /** Hosts without a Qualys ID whose ARCHER_DEVICE_LINK (their DNS name) an earlier such host already had. */
+  deviceLinkCollisions: number;
   highestId: number | null;
   /** The LastRunTime substituted into the URL (YYYY-MM-DDTHH:MM:SSZ), if any. */
   lastRunTimeUsed: string | null;
@@ -112,12 +126,12 @@ export interface Summary {
  */
 export type ErrorCode =
   | 'CONFIG_INVALID' | 'TLS_CERTIFICATE' | 'QUALYS_CREDENTIALS' | 'ACCESS_DENIED' | 'URL_NOT_FOUND'
-  | 'PROXY_AUTH_REQUIRED' | 'WRONG_ENDPOINT' | 'QUALYS_BAD_REQUEST' | 'QUALYS_ERROR'
+  | 'PROXY_AUTH_REQUIRED' | 'WRONG_ENDPOINT' | 'QUALYS_BAD_REQUEST' | 'URL_TOO_LONG' | 'QUALYS_ERROR'
   | 'QUALYS_INTERNAL_ERROR' | 'HTTP_202' | 'HTTP_5XX' | 'HTTP_STATUS' | 'HTTP_UNUSABLE_STATUS'
   | 'NETWORK' | 'TRUNCATED_PAGE' | 'EMPTY_RESPONSE' | 'NOT_XML' | 'MALFORMED_XML' | 'XML_TOO_DEEP'
   | 'RECORD_TOO_LARGE' | 'UNEXPECTED_DOCUMENT' | 'INVALID_ID_SET' | 'NEXT_PAGE_URL_MISSING'
   | 'BAD_NEXT_PAGE_URL' | 'FOREIGN_NEXT_PAGE_URL' | 'NEXT_PAGE_LOOP' | 'TOO_MANY_PAGES'
-  | 'DISCOVERY_TOO_LARGE' | 'WAIT_BUDGET_EXHAUSTED' | 'BAD_TIME' | 'OUT_OF_ORDER_CALL' | 'STALLED'
+  | 'DISCOVERY_TOO_LARGE' | 'WAIT_BUDGET_EXHAUSTED' | 'HOST_STALLED' | 'DECOMPRESSED_TOO_LARGE' | 'BAD_TIME' | 'OUT_OF_ORDER_CALL' | 'STALLED'
   | 'PUSH_AFTER_FINISH' | 'FINISH_TWICE' | 'BAD_ARGUMENT' | 'SHIM_ERROR' | 'INTERNAL'
   | 'OUTPUT_WRITE_FAILED' | 'NO_HTTP_CLIENT' | 'HTTP_OPTION_UNSUPPORTED'
   | 'TLS_VERIFY_DISABLED_IN_PROCESS' | 'RUNTIME_UNSUPPORTED' | 'NOT_INITIALIZED' | 'ABORTED';
@@ -177,7 +191,10 @@ export interface SendAction {
   /** Report the response under this id (optional while only one request is in flight). */
   id: number;
   method: 'GET' | 'POST';
+  /** For a POST the URL without its query; for a GET the page URL. */
   url: string;
+  /** A POST's application/x-www-form-urlencoded body (the page URL's query; never credentials); null for a GET. */
+  body: string | null;
   headers: Array<[string, string]>;
   page: number;
   attempt: number;
@@ -296,7 +313,12 @@ export interface TransformSummary {
   chunks: number;
   /** The next-page URL the response names (WARNING 1980), if any. */
   nextPage: string | null;
+  /** Parser notices and the first few key collisions, named. */
   notices: string[];
+  /** Detection records whose ARCHER_DETECTION_KEY an earlier record already had. */
+  keyCollisions: number;
+  /** Hosts without a Qualys ID whose ARCHER_DEVICE_LINK an earlier such host already had. */
+  deviceLinkCollisions: number;
   /** The default root node for this source. */
   rootNode: string;
   /** All output chunks joined, when no `write` was given. */
@@ -307,7 +329,7 @@ export interface TransformSummary {
 export function transform(
   source: DataSource,
   input: string | Uint8Array | ArrayBuffer | Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>,
-  options?: { write?: (chunk: string) => void; chunkRecords?: number; chunkBytes?: number; outputShape?: OutputShape },
+  options?: { write?: (chunk: string) => void; chunkRecords?: number; chunkBytes?: number; outputShape?: OutputShape; detectionKey?: DetectionKey },
 ): Promise<TransformSummary>;
 
 /**
@@ -393,7 +415,7 @@ export class Feed {
  * at the end.
  */
 export class Transformer {
-  constructor(dataSource: DataSource, chunkRecords?: number | null, chunkBytes?: number | null, outputShape?: OutputShape | null);
+  constructor(dataSource: DataSource, chunkRecords?: number | null, chunkBytes?: number | null, outputShape?: OutputShape | null, detectionKey?: DetectionKey | null);
   push(chunk: Uint8Array): void;
   takeOutput(): string | undefined;
   takeOutputChunk(): OutputChunk | undefined;

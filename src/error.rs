@@ -56,6 +56,8 @@ pub enum ErrorCode {
     WrongEndpoint,
     /// `QUALYS_BAD_REQUEST`: Qualys rejected the request's parameters (a SIMPLE_RETURN error about the URL).
     QualysBadRequest,
+    /// `URL_TOO_LONG`: The request URL was refused as too long (HTTP 414) and the run may not switch to POST (httpMethod=GET).
+    UrlTooLong,
     /// `QUALYS_ERROR`: Qualys answered with an error document (SIMPLE_RETURN) that retrying does not fix.
     QualysError,
     /// `QUALYS_INTERNAL_ERROR`: Qualys reported an internal error (GENERIC_RETURN or its internal-error codes); the page is fetched again.
@@ -100,6 +102,10 @@ pub enum ErrorCode {
     DiscoveryTooLarge,
     /// `WAIT_BUDGET_EXHAUSTED`: Waiting for Qualys rate or concurrency limits would exceed waitBudgetSec.
     WaitBudgetExhausted,
+    /// `HOST_STALLED`: Qualys could not deliver one host even in a page of its own (timeouts or 5xx); the message names it (skipStalledHosts=True skips such hosts).
+    HostStalled,
+    /// `DECOMPRESSED_TOO_LARGE`: A compressed answer decoded to more bytes than a page may (a decompression bomb or a broken proxy).
+    DecompressedTooLarge,
     /// `BAD_TIME`: The caller passed a current time out of range.
     BadTime,
     /// `OUT_OF_ORDER_CALL`: The caller reported a response for a request that is not in flight.
@@ -143,6 +149,7 @@ impl ErrorCode {
         ErrorCode::ProxyAuthRequired,
         ErrorCode::WrongEndpoint,
         ErrorCode::QualysBadRequest,
+        ErrorCode::UrlTooLong,
         ErrorCode::QualysError,
         ErrorCode::QualysInternalError,
         ErrorCode::Http202,
@@ -165,6 +172,8 @@ impl ErrorCode {
         ErrorCode::TooManyPages,
         ErrorCode::DiscoveryTooLarge,
         ErrorCode::WaitBudgetExhausted,
+        ErrorCode::HostStalled,
+        ErrorCode::DecompressedTooLarge,
         ErrorCode::BadTime,
         ErrorCode::OutOfOrderCall,
         ErrorCode::Stalled,
@@ -193,6 +202,7 @@ impl ErrorCode {
             ErrorCode::ProxyAuthRequired => "PROXY_AUTH_REQUIRED",
             ErrorCode::WrongEndpoint => "WRONG_ENDPOINT",
             ErrorCode::QualysBadRequest => "QUALYS_BAD_REQUEST",
+            ErrorCode::UrlTooLong => "URL_TOO_LONG",
             ErrorCode::QualysError => "QUALYS_ERROR",
             ErrorCode::QualysInternalError => "QUALYS_INTERNAL_ERROR",
             ErrorCode::Http202 => "HTTP_202",
@@ -215,6 +225,8 @@ impl ErrorCode {
             ErrorCode::TooManyPages => "TOO_MANY_PAGES",
             ErrorCode::DiscoveryTooLarge => "DISCOVERY_TOO_LARGE",
             ErrorCode::WaitBudgetExhausted => "WAIT_BUDGET_EXHAUSTED",
+            ErrorCode::HostStalled => "HOST_STALLED",
+            ErrorCode::DecompressedTooLarge => "DECOMPRESSED_TOO_LARGE",
             ErrorCode::BadTime => "BAD_TIME",
             ErrorCode::OutOfOrderCall => "OUT_OF_ORDER_CALL",
             ErrorCode::Stalled => "STALLED",
@@ -249,6 +261,7 @@ impl ErrorCode {
             ErrorCode::ProxyAuthRequired => Blame::Configuration,
             ErrorCode::WrongEndpoint => Blame::Configuration,
             ErrorCode::QualysBadRequest => Blame::Configuration,
+            ErrorCode::UrlTooLong => Blame::Configuration,
             ErrorCode::QualysError => Blame::Server,
             ErrorCode::QualysInternalError => Blame::Server,
             ErrorCode::Http202 => Blame::Server,
@@ -271,6 +284,8 @@ impl ErrorCode {
             ErrorCode::TooManyPages => Blame::Server,
             ErrorCode::DiscoveryTooLarge => Blame::Server,
             ErrorCode::WaitBudgetExhausted => Blame::Server,
+            ErrorCode::HostStalled => Blame::Server,
+            ErrorCode::DecompressedTooLarge => Blame::Server,
             ErrorCode::BadTime => Blame::Caller,
             ErrorCode::OutOfOrderCall => Blame::Caller,
             ErrorCode::Stalled => Blame::Caller,
@@ -302,6 +317,7 @@ impl ErrorCode {
                 | ErrorCode::TruncatedPage
                 | ErrorCode::EmptyResponse
                 | ErrorCode::NextPageUrlMissing
+                | ErrorCode::HostStalled
         )
     }
 
@@ -316,6 +332,7 @@ impl ErrorCode {
             ErrorCode::ProxyAuthRequired => "The proxy answered 407: the proxy parameter needs credentials.",
             ErrorCode::WrongEndpoint => "The URL returned another Qualys output than the data source expects.",
             ErrorCode::QualysBadRequest => "Qualys rejected the request's parameters (a SIMPLE_RETURN error about the URL).",
+            ErrorCode::UrlTooLong => "The request URL was refused as too long (HTTP 414) and the run may not switch to POST (httpMethod=GET).",
             ErrorCode::QualysError => "Qualys answered with an error document (SIMPLE_RETURN) that retrying does not fix.",
             ErrorCode::QualysInternalError => "Qualys reported an internal error (GENERIC_RETURN or its internal-error codes); the page is fetched again.",
             ErrorCode::Http202 => "Qualys answered 202 Accepted (the result is not ready yet); the page is fetched again.",
@@ -338,6 +355,8 @@ impl ErrorCode {
             ErrorCode::TooManyPages => "Qualys kept returning pages beyond the run's page limit.",
             ErrorCode::DiscoveryTooLarge => "The listing of matching IDs is larger than the feed keeps or may fetch in one run.",
             ErrorCode::WaitBudgetExhausted => "Waiting for Qualys rate or concurrency limits would exceed waitBudgetSec.",
+            ErrorCode::HostStalled => "Qualys could not deliver one host even in a page of its own (timeouts or 5xx); the message names it (skipStalledHosts=True skips such hosts).",
+            ErrorCode::DecompressedTooLarge => "A compressed answer decoded to more bytes than a page may (a decompression bomb or a broken proxy).",
             ErrorCode::BadTime => "The caller passed a current time out of range.",
             ErrorCode::OutOfOrderCall => "The caller reported a response for a request that is not in flight.",
             ErrorCode::Stalled => "The feed had nothing to do but was not finished (a bug).",

@@ -2,16 +2,22 @@
 //! (a captured [`Tree`]) is shaped into Archer records (`crate::records`), chunked
 //! (`crate::output::Chunker`) and queued for the host's writer, with the counters of what left.
 //!
-//! In scope: shaping (in the run's [`Shape`]), chunking, the output queue and its counters (records, chunks, bytes), the
-//! replaced-character count of the chunks written. Out of scope: parsing (`crate::response`),
+//! In scope: shaping (in the run's [`Shape`]), chunking, the output queue and its counters (records,
+//! chunks, bytes), the replaced-character count of the chunks written, the check for keys written
+//! twice (`crate::records::collisions`, one per run). Out of scope: parsing (`crate::response`),
 //! which records are admitted (`crate::plan`: the feed decides; the transform admits all), logging.
 
 use std::collections::VecDeque;
 
 use crate::output::{Chunk, Chunker};
 use crate::qualys::DataSource;
+use crate::records::collisions::Collisions;
+use crate::records::keys::DetectionKey;
 use crate::records::{self, Shape};
 use crate::xml::Tree;
+
+/// The hash seed of the collision check when none is given (the offline transform).
+pub const DEFAULT_SEED: u64 = 0x5152_5654_2D6B_6579;
 
 /// Records of one data source on their way to the host's writer.
 #[derive(Debug)]
@@ -26,6 +32,8 @@ pub struct Pipeline {
     pub chunks: u32,
     /// Bytes of the completed chunks.
     pub bytes_out: u64,
+    /// Every key written, checked for collisions.
+    pub keys: Collisions,
 }
 
 impl Pipeline {
@@ -40,12 +48,20 @@ impl Pipeline {
             records: 0,
             chunks: 0,
             bytes_out: 0,
+            keys: Collisions::new(DetectionKey::Seed, DEFAULT_SEED),
         }
+    }
+
+    /// The same pipeline writing `kind` detection keys, hashing them with `seed` (for the
+    /// collision check; a feed takes it from its start time, so a server cannot aim at it).
+    pub fn with_detection_key(mut self, kind: DetectionKey, seed: u64) -> Self {
+        self.keys = Collisions::new(kind, seed);
+        self
     }
 
     /// Writes the records of one admitted element; returns how many.
     pub fn write(&mut self, tree: &Tree) -> u64 {
-        let n = records::write(self.source, self.shape, tree, &mut self.chunker);
+        let n = records::write(self.source, self.shape, tree, &mut self.chunker, &mut self.keys);
         self.records += n;
         self.drain();
         n

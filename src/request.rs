@@ -1,8 +1,9 @@
 //! HTTP requests the core hands to its caller.
 //!
-//! In scope: the request value (method, URL, headers), Basic-auth header construction, and
-//! redaction: the password appears only inside the `Authorization` header value and never in
-//! `Debug` output. Out of scope: sending anything (the shim does HTTP), proxies and TLS settings
+//! In scope: the request value (method, URL, headers, the form body of a POST), Basic-auth header
+//! construction, and redaction: the password appears only inside the `Authorization` header value
+//! and never in `Debug` output (nor in a POST body: the body is the page URL's query, credentials
+//! are never added to it). Out of scope: sending anything (the shim does HTTP), proxies and TLS settings
 //! (see [`crate::feed::TransportSettings`]).
 
 use std::fmt;
@@ -31,6 +32,9 @@ impl Method {
     }
 }
 
+/// The `Content-Type` of a POST body.
+pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
+
 /// One request to make. `Debug` shows `Authorization: Basic ***`.
 #[derive(Clone)]
 pub struct Request {
@@ -38,8 +42,12 @@ pub struct Request {
     pub id: u64,
     /// The HTTP method.
     pub method: Method,
-    /// The full URL.
+    /// The URL to send the request to: the page URL for a GET; for a POST the page URL without its
+    /// query (the query is the body).
     pub url: String,
+    /// The body of a POST: the page URL's query as it is (`application/x-www-form-urlencoded`,
+    /// percent-encoded, so ASCII); `None` for a GET.
+    pub body: Option<String>,
     /// Non-secret headers, in order.
     pub headers: Vec<(String, String)>,
     authorization: Secret,
@@ -55,11 +63,31 @@ impl Request {
             id,
             method: Method::Get,
             url,
+            body: None,
             headers: vec![("X-Requested-With".to_string(), REQUESTED_WITH.to_string())],
             authorization: basic_auth(username, password),
             page,
             attempt,
         }
+    }
+
+    /// The same page as a POST: `url` without its query, the query as the form body (a server
+    /// reads a form body exactly as it reads a query string: same names, same percent-decoding,
+    /// `+` as a space), `Content-Type: application/x-www-form-urlencoded`. The HTTP layer adds
+    /// `Content-Length`.
+    pub(crate) fn post(
+        id: u64,
+        url: &crate::url::Url,
+        username: &str,
+        password: &Secret,
+        page: u32,
+        attempt: u32,
+    ) -> Self {
+        let mut r = Request::get(id, url.without_query().to_string(), username, password, page, attempt);
+        r.method = Method::Post;
+        r.body = Some(url.query_string());
+        r.headers.push(("Content-Type".to_string(), FORM_CONTENT_TYPE.to_string()));
+        r
     }
 
     /// The `Authorization` header value (`Basic <base64>`). Only the HTTP layer should read this.
@@ -81,6 +109,7 @@ impl fmt::Debug for Request {
             .field("id", &self.id)
             .field("method", &self.method)
             .field("url", &self.url)
+            .field("body", &self.body)
             .field("headers", &self.headers)
             .field("authorization", &"Basic ***")
             .field("page", &self.page)
@@ -145,5 +174,23 @@ mod tests {
         assert!(!dbg.contains(&base64(b"alice:Pa55-w0rd!")), "{dbg}");
         assert!(r.headers.iter().any(|(k, v)| k == "X-Requested-With" && v.starts_with("qualys-vm-transporter/")));
         assert!(r.all_headers().iter().any(|(k, _)| k == "Authorization"));
+        assert_eq!(r.body, None);
+    }
+
+    #[test]
+    fn a_post_carries_the_query_as_a_form_body_and_no_credentials() {
+        let pw = Secret::new("Pa55-w0rd!".to_string());
+        let url = crate::url::Url::parse(
+            "https://q.example/api/5.0/fo/asset/host/?action=list&ips=10.0.0.1,10.0.0.2&os_pattern=a%2Bb+c",
+        )
+        .expect("url");
+        let r = Request::post(7, &url, "alice", &pw, 2, 1);
+        assert_eq!(r.method, Method::Post);
+        assert_eq!(r.url, "https://q.example/api/5.0/fo/asset/host/");
+        assert_eq!(r.body.as_deref(), Some("action=list&ips=10.0.0.1,10.0.0.2&os_pattern=a%2Bb+c"));
+        assert!(r.headers.iter().any(|(k, v)| k == "Content-Type" && v == FORM_CONTENT_TYPE));
+        assert_eq!(r.authorization(), format!("Basic {}", base64(b"alice:Pa55-w0rd!")));
+        assert!(!r.body.as_deref().unwrap_or("").contains("Pa55"));
+        assert_eq!((r.id, r.page, r.attempt), (7, 2, 1));
     }
 }

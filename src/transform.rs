@@ -3,11 +3,18 @@
 //! In scope: the same parsing, record shaping and chunking the feed uses, for a single document
 //! with no paging, retries or HTTP (the CLI's `transform` command, the benchmarks, and the
 //! offline main job). Out of scope: following next-page URLs (reported, not fetched).
+//!
+//! Keys written twice are checked here as in a feed (`crate::records::collisions`): a saved
+//! response is often how an admin tries a `detectionKey` before changing the feed, and the check
+//! costs about 1% of the transform (bench/KEYS.md). The counts are in the summary; the first few
+//! collisions, named, are among the notices.
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::output::Chunk;
 use crate::params::DataSource;
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Pipeline, DEFAULT_SEED};
+use crate::records::collisions::Collisions;
+use crate::records::keys::DetectionKey;
 use crate::records::Shape;
 use crate::response::{DocKind, Item, Limits, QualysReturn, ResponseParser};
 
@@ -29,8 +36,13 @@ pub struct TransformSummary {
     pub chunks: u32,
     /// The WARNING 1980 URL, when the document was one page of several.
     pub next_page: Option<String>,
-    /// Parser notices (invalid UTF-8 replaced, unknown entities, ...).
+    /// Parser notices (invalid UTF-8 replaced, unknown entities, ...) and the first few key
+    /// collisions, named.
     pub notices: Vec<String>,
+    /// Detection records whose `ARCHER_DETECTION_KEY` an earlier record already had.
+    pub key_collisions: u64,
+    /// Host records without an ID whose `ARCHER_DEVICE_LINK` an earlier such host already had.
+    pub device_link_collisions: u64,
 }
 
 /// An offline transform of one saved Qualys response.
@@ -67,6 +79,12 @@ impl Transform {
         }
     }
 
+    /// The same transform writing `kind` detection keys (`detectionKey`; the seed's by default).
+    pub fn with_detection_key(mut self, kind: DetectionKey) -> Self {
+        self.pipeline.keys = Collisions::new(kind, DEFAULT_SEED);
+        self
+    }
+
     /// Pushes the next piece of the document; complete records become output right away.
     pub fn push(&mut self, chunk: &[u8]) -> Result<()> {
         self.summary.bytes_in += chunk.len() as u64;
@@ -84,6 +102,9 @@ impl Transform {
         self.absorb(&mut items);
         self.pipeline.flush();
         self.sync_output_counts();
+        if let Some(advice) = self.pipeline.keys.summary_text() {
+            self.summary.notices.push(advice);
+        }
         r?;
         if let Some(q) = &self.qualys {
             return Err(Error::server(
@@ -115,6 +136,9 @@ impl Transform {
         self.summary.records = self.pipeline.records;
         self.summary.chunks = self.pipeline.chunks;
         self.summary.bytes_out = self.pipeline.bytes_out;
+        self.summary.key_collisions = self.pipeline.keys.key_collisions;
+        self.summary.device_link_collisions = self.pipeline.keys.device_link_collisions;
+        self.summary.notices.extend(self.pipeline.keys.take_notes());
     }
 
     fn absorb(&mut self, items: &mut Vec<Item>) {

@@ -24,6 +24,7 @@ fn dts_comment(p: &Param) -> String {
         (Required::ForItsDataSource, _) => " Required for its data source.".to_string(),
         (_, Kind::Integer { .. }) => format!(" Default {}; {}.", p.readme_default(), p.readme_values()),
         (_, Kind::Boolean { default }) => format!(" Default {default}."),
+        (_, Kind::Choice(values)) => values.first().map(|v| format!(" Default {v}.")).unwrap_or_default(),
         _ => String::new(),
     };
     format!("/** {}{tail} */", p.summary)

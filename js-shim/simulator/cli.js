@@ -32,7 +32,10 @@ usage: qualys-vm-transporter simulate [options]
                              http5xx:status=503,probability=0.1,seed=7
                              delay:ms=100-500
                            types: reset truncate http5xx generic_return expired slow bad_utf8 huge_record delay
+                             drip status hang page_cycle overlap ignore_window empty_pages id_range
+                             wait_header forged_text warnings_flood big_text slow_page stall_host gzip_bomb
   --keep-alive-every N     keep-alive comment every N records (default 250, 0 = never)
+  --max-url-bytes N        answer 414 to a request target longer than N bytes (default 8190, 0 = never)
   --no-record-served       do not keep served record IDs in the log (long benchmarks)
   --quiet                  print only the URLs line
   -h, --help               this help
@@ -59,6 +62,7 @@ const OPTIONS = {
   password: { type: 'string' },
   fault: { type: 'string', multiple: true },
   'keep-alive-every': { type: 'string' },
+  'max-url-bytes': { type: 'string' },
   'no-record-served': { type: 'boolean' },
   quiet: { type: 'boolean' },
 };
@@ -87,7 +91,7 @@ function parseArgs(argv) {
   const o = { faults: [] };
   if (v.help) o.help = true;
   for (const [name, key] of [['port', 'port'], ['https-port', 'httpsPort'], ['hosts', 'hosts'], ['detections-per-host', 'detectionsPerHost'],
-    ['detections-spread', 'detectionsSpread'], ['kb', 'kb'], ['keep-alive-every', 'keepAliveEvery']]) {
+    ['detections-spread', 'detectionsSpread'], ['kb', 'kb'], ['keep-alive-every', 'keepAliveEvery'], ['max-url-bytes', 'maxUrlBytes']]) {
     if (v[name] !== undefined) o[key] = num(name);
   }
   for (const [name, key] of [['seed', 'seed'], ['data-end', 'dataEnd'], ['now', 'now'], ['rate-limit', 'rateLimit'], ['concurrency', 'concurrency'],

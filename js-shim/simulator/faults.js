@@ -28,12 +28,18 @@ const TYPES = {
   forged_text: { status: 200, code: 999 },
   warnings_flood: { count: 1000, code: 1999, text: 'Simulated warning', numbered: false },
   big_text: { bytes: 1024 * 1024, status: 200, code: 999 },
+  // Adaptive page size (issue #13): a page of N hosts takes N x msPerHost before its first byte;
+  // a host (hostId, else the model's host at index) that never arrives.
+  slow_page: { msPerHost: 1000 },
+  stall_host: { index: 0 },
+  // Compressed answers (issue #13): a small gzip stream that decodes to `bytes` (a bomb).
+  gzip_bomb: { bytes: 1024 * 1024 * 1024 },
 };
 /** The default TEXT of forged_text: a line break, then what a forged "done" log line looks like. */
 const FORGED_TEXT = 'Temporary problem, please retry.\n2024-06-01T00:00:00.000Z :: INFO :: done: dataSource=detections records=999999 pages=1 requests=1 retries=0 waits=0 (0.0 s)';
 const ENDPOINT_NAMES = ['kb', 'hosts', 'detections', '*'];
 const NUMERIC = ['afterBytes', 'status', 'chunkBytes', 'intervalMs', 'record', 'probability', 'times', 'minMs', 'maxMs',
-  'hosts', 'pages', 'toWaitSec', 'count'];
+  'hosts', 'pages', 'toWaitSec', 'count', 'msPerHost', 'index', 'hostId'];
 const BOOLEAN = ['close', 'numbered'];
 
 /** "Upgrade: websocket|Connection: upgrade" (CLI) or {Upgrade: 'websocket'} -> [[name, value]]. */
@@ -109,6 +115,15 @@ function normaliseFault(spec, index = 0) {
     if (!/^\d+-\d+$/.test(f.range)) throw new Error(`id_range range must be "A-B" (digits), got ${f.range}`);
   }
   if (type === 'wait_header') wholeAtLeast(f, 'toWaitSec', 0);
+  if (type === 'slow_page') wholeAtLeast(f, 'msPerHost', 0);
+  if (type === 'stall_host') {
+    wholeAtLeast(f, 'index', 0);
+    if (f.hostId !== undefined) wholeAtLeast(f, 'hostId', 0);
+  }
+  if (type === 'gzip_bomb') {
+    f.bytes = Number(f.bytes);
+    wholeAtLeast(f, 'bytes', 0);
+  }
   if (type === 'warnings_flood') wholeAtLeast(f, 'count', 0);
   if (type === 'forged_text' && f.text === undefined) f.text = FORGED_TEXT;
   if (type === 'forged_text' || type === 'warnings_flood' || type === 'big_text') f.code = String(f.code);

@@ -48,6 +48,9 @@ class Served {
  * ('kb'|'hosts'|'detections'|'control'|null), params (password-like values redacted), status,
  * code (Qualys CODE of an error body, or null), fault (type or null), page, requestNo,
  * complete (body fully sent, closing root tag included), bytes, nextIdMin, nextUrl, durationMs,
+ * urlBytes (length of the request target: path and query), contentType and contentLength (request
+ * headers, or null), bodyBytes (bytes of a POST body received, or null), slowMs (the wait of a
+ * slow_page fault, or null),
  * served (Served: hostIds, qids, detections).
  */
 class Entry {
@@ -59,6 +62,11 @@ class Entry {
     this.version = fields.version || null;
     this.endpoint = fields.endpoint || null;
     this.params = fields.params || {};
+    this.urlBytes = fields.urlBytes === undefined ? null : fields.urlBytes;
+    this.contentType = fields.contentType || null;
+    this.contentLength = fields.contentLength === undefined ? null : fields.contentLength;
+    this.bodyBytes = null;
+    this.slowMs = null;
     this.status = null;
     this.code = null;
     this.fault = null;

@@ -5,6 +5,7 @@
 const { escapeText: esc, cdata, isoSeconds: dt } = require('./xml');
 const { ENDPOINTS } = require('./params');
 const { indicesInWindow, hostPasses, detectionPasses, vulnPasses } = require('./select');
+const { STALL } = require('./stream');
 
 const EVAL_COMMENT = '<!-- This report was generated with an evaluation version of Qualys //--> \n';
 const BAD = '\u0000SIM_BAD_UTF8\u0000';
@@ -32,6 +33,7 @@ const HUGE_CHUNK = 65536;
  * @property {string} [idRange] a details=None answer claims this ID_RANGE instead of the real IDs (id_range)
  * @property {boolean} [kbNextPage] a KB list page with records ends with a WARNING 1980 (page_cycle, overlap:
  *           Qualys does not page the KB, a hostile server might)
+ * @property {number} [stallHost] a page reaching this host stops before its record (STALL: stall_host)
  */
 
 function versionAtLeast(v, major) { return parseFloat(v) >= major; }
@@ -248,6 +250,7 @@ function* renderHostList(ctx) {
       yield footer(ctx);
       return;
     }
+    if (model.hostIdAt(i) === ctx.stallHost) { yield STALL; return; }
     if (!open) { yield '    <HOST_LIST>\n'; open = true; }
     count++;
     const h = model.host(i);
@@ -346,6 +349,7 @@ function* renderDetections(ctx) {
       yield footer(ctx);
       return;
     }
+    if (h.id === ctx.stallHost) { yield STALL; return; }
     if (!open) { yield '    <HOST_LIST>\n'; open = true; }
     count++;
     back.push(h.id);
@@ -488,6 +492,14 @@ function* renderKb(ctx) {
   yield footer(ctx);
 }
 
+/** How many hosts the page `ctx` asks for holds (a dry run of its renderer; slow_page). */
+function pageHosts(ctx) {
+  let n = 0;
+  const dry = { ...ctx, inject: undefined, stallHost: undefined, onNextPage: () => {}, mark: (kind) => { if (kind === 'host') n++; } };
+  for (const piece of renderList(dry)) void piece;
+  return n;
+}
+
 /** Generator of the body pieces of a list response. */
 function renderList(ctx) {
   if (ctx.endpoint === 'kb') return renderKb(ctx);
@@ -581,7 +593,7 @@ function http5xxBody(status, kind) {
 }
 
 module.exports = {
-  renderList, renderHostList, renderDetections, renderKb, renderEmptyPage, urlFromPairs, withExtraWarnings, bigSimpleReturn,
+  renderList, renderHostList, renderDetections, renderKb, renderEmptyPage, urlFromPairs, withExtraWarnings, bigSimpleReturn, pageHosts,
   simpleReturn, genericReturn, http5xxBody,
   nextPageUrl, header, footer, hostListRecord, detectionRecord, vulnRecord,
 };

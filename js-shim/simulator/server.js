@@ -7,7 +7,7 @@ const https = require('https');
 const fs = require('fs');
 const { createModel, toMs } = require('./generate');
 const { ENDPOINTS, ParamError, interpretParams, mergePairs } = require('./params');
-const { renderList, renderEmptyPage, withExtraWarnings, bigSimpleReturn, urlFromPairs, simpleReturn, genericReturn, http5xxBody } = require('./render');
+const { renderList, renderEmptyPage, withExtraWarnings, bigSimpleReturn, urlFromPairs, simpleReturn, genericReturn, http5xxBody, pageHosts } = require('./render');
 const { Limits } = require('./limits');
 const { Faults, delayMs } = require('./faults');
 const { RequestLog, redactParams } = require('./log');
@@ -31,6 +31,9 @@ const DEFAULT_OPTIONS = {
   chunkBytes: 65536,
   recordServed: true,
   logLimit: 100000,
+  // A request target (path and query) longer than this is answered 414, as Apache's default
+  // LimitRequestLine (8190 bytes) does in front of an API; 0 = no limit.
+  maxUrlBytes: 8190,
   requireRequestedWith: true,
 };
 
@@ -74,8 +77,13 @@ function writeRawStatus(req, f) {
   if (f.close) sock.end();
 }
 
+/**
+ * The key of a page in its chain: the endpoint and the parameters, sorted, without
+ * truncation_limit (a client asking again for fewer hosts from the same place, or growing its
+ * pages back, is at the same place in the chain).
+ */
 function canonicalKey(endpoint, pairs) {
-  return endpoint + '?' + pairs.slice().sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+  return endpoint + '?' + pairs.filter(([k]) => k !== 'truncation_limit').sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
     .map(([k, v]) => `${k}=${v}`).join('&');
 }
 
@@ -118,9 +126,20 @@ async function startSimulator(options = {}) {
     const m = /^\/api\/(\d+(?:\.\d+)?)\/(.+?)\/?$/.exec(u.pathname);
     const endpoint = m ? PATH_TO_ENDPOINT.get(m[2]) : undefined;
     const version = m ? m[1] : null;
-    const entry = state.log.start({ method: req.method, path: u.pathname, version, endpoint });
+    const urlBytes = Buffer.byteLength(req.url || '');
+    const entry = state.log.start({ method: req.method, path: u.pathname, version, endpoint, urlBytes,
+      contentType: req.headers['content-type'], contentLength: req.headers['content-length'] });
     res.on('close', () => entry.finish());
     res.setHeader('Server', 'Qualys');
+    if (opts.maxUrlBytes > 0 && urlBytes > opts.maxUrlBytes) {
+      // Like Apache in front of the API (LimitRequestLine): refused before anything else.
+      entry.status = 414; entry.complete = true;
+      res.statusCode = 414;
+      res.setHeader('Content-Type', 'text/html; charset=iso-8859-1');
+      res.end('<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n<title>414 Request-URI Too Long</title>\n' +
+        '</head><body>\n<h1>Request-URI Too Long</h1>\n<p>The requested URL\'s length exceeds the capacity\nlimit for this server.<br />\n</p>\n</body></html>\n');
+      return;
+    }
     const fail = (status, code, text, extra = {}) => {
       entry.status = status; entry.code = code; entry.complete = true;
       res.statusCode = status;
@@ -144,6 +163,7 @@ async function startSimulator(options = {}) {
     let pairs;
     try {
       const body = req.method === 'POST' ? await readBody(req) : '';
+      if (req.method === 'POST') entry.bodyBytes = Buffer.byteLength(body);
       const ct = String(req.headers['content-type'] || '');
       const bodyPairs = body && (ct === '' || /x-www-form-urlencoded/i.test(ct)) ? pairsOf(new URLSearchParams(body)) : [];
       pairs = mergePairs(pairsOf(u.searchParams), bodyPairs);
@@ -278,6 +298,9 @@ async function startSimulator(options = {}) {
       keepAliveEvery: opts.keepAliveEvery,
       evaluationComments: opts.evaluationComments,
       inject: f && (f.type === 'bad_utf8' || f.type === 'huge_record') ? f : undefined,
+      // stall_host: on the record pages of the host list and detections, not the ID listings
+      // (details=None), which a client asks to find out which host it is.
+      stallHost: f && f.type === 'stall_host' && p.details !== 'None' ? (f.hostId !== undefined ? f.hostId : model.hostIdAt(Math.min(f.index, model.hostCount - 1))) : undefined,
       mark: pump.mark,
       onNextPage: (nextId, url) => {
         entry.nextIdMin = nextId; entry.nextUrl = url;
@@ -288,6 +311,13 @@ async function startSimulator(options = {}) {
         state.chainOf.set(nextKey, firstPairs);
       },
     };
+    if (f && f.type === 'slow_page' && endpoint !== 'kb' && p.details !== 'None' && !empty) {
+      // A page of N hosts takes N x msPerHost before its first byte, holding its concurrency slot.
+      const ms = pageHosts(ctx) * f.msPerHost;
+      entry.slowMs = ms;
+      await sleep(ms);
+      if (res.destroyed || res.writableEnded) return;
+    }
     entry.status = 200;
     res.statusCode = 200;
     res.setHeader('Content-Type', 'application/xml');

@@ -4,6 +4,9 @@
 // and committing "served record" marks only once the bytes carrying them were handed over.
 
 const CLOSE_TAG = '</RESPONSE>';
+/** A body piece that stops the response where it stands: nothing more is sent, the response never
+ * ends, until the client gives up (stall_host). */
+const STALL = Object.freeze({ stall: true });
 
 function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
 
@@ -103,6 +106,11 @@ class BodyPump {
       if (this.closed) return { complete: false, bytes: this.sent, aborted: true, cut: false };
       const { value, done } = iter.next();
       if (done) break;
+      if (/** @type {unknown} */ (value) === STALL) {
+        await this.flush();
+        if (!this.closed) await new Promise((resolve) => res.once('close', resolve));
+        return { complete: false, bytes: this.sent, aborted: true, cut: false };
+      }
       if (this.cut !== null) {
         let buf = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
         let stopAt = this.cut - this.appended; // bytes of this piece we may still send
@@ -155,4 +163,4 @@ class BodyPump {
   }
 }
 
-module.exports = { BodyPump, sleep, waitDrain };
+module.exports = { BodyPump, sleep, waitDrain, STALL };

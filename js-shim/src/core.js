@@ -26,9 +26,10 @@ const GLUE = '../../target/wasm-pkg/nodejs/qualys_vm_transporter.js';
  */
 /**
  * A Custom Parameter as the core's table describes it (src/params/table.rs): kind integer, boolean,
- * choice, url, secret, pem, proxy, xmlName or text; default/min/max for integers and booleans,
- * values for a choice (else null); required always, forItsDataSource or no.
- * @typedef {{key: string, kind: string, default: number | boolean | null, min: number | null, max: number | null,
+ * choice, url, secret, pem, proxy, xmlName or text; default/min/max for integers and booleans (an
+ * optional choice's default is its first value), values for a choice (else null); required always,
+ * forItsDataSource or no.
+ * @typedef {{key: string, kind: string, default: number | boolean | string | null, min: number | null, max: number | null,
  *   values: string[] | null, required: string, summary: string, doc: string}} ParameterInfo
  */
 

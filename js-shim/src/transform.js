@@ -44,14 +44,17 @@ function toBytes(x) {
  * @param {import('../../pkg-template/index').DataSource} source
  * @param {string|Uint8Array|ArrayBuffer|Iterable<string|Uint8Array>|AsyncIterable<string|Uint8Array>} input
  *        the response: whole, or in chunks (a Node Readable stream is an async iterable)
- * @param {{write?: (chunk: string) => void, chunkRecords?: number, chunkBytes?: number, outputShape?: 'records' | 'qualys', core?: import('./core').CoreModule}} [options]
+ * @param {{write?: (chunk: string) => void, chunkRecords?: number, chunkBytes?: number, outputShape?: 'records' | 'qualys', detectionKey?: string, core?: import('./core').CoreModule}} [options]
  *        write: receives each output chunk; without it the chunks are joined into `output`;
- *        outputShape: as the Custom Parameter (records, the default, or qualys)
+ *        outputShape: as the Custom Parameter (records, the default, or qualys);
+ *        detectionKey: seed (default), uniqueVulnId or hostQid (as the Custom Parameter)
  * @returns {Promise<TransformSummary>}
  */
 async function transform(source, input, options = {}) {
   const core = options.core || require('./core');
-  const t = new core.Transformer(source, options.chunkRecords, options.chunkBytes, options.outputShape);
+  // Any other value (the CLI passes what it was given) is the core's CONFIG_INVALID.
+  const key = /** @type {import('../../pkg-template/index').DetectionKey | undefined} */ (options.detectionKey);
+  const t = new core.Transformer(source, options.chunkRecords, options.chunkBytes, options.outputShape, key);
   /** @type {string[]} */
   const parts = [];
   const write = options.write || ((c) => parts.push(c));

@@ -52,6 +52,9 @@ pub enum Settlement {
         /// Why, for the log.
         reason: String,
     },
+    /// HTTP 414 URI Too Long: the feed decides (POST instead, or fail with `URL_TOO_LONG`:
+    /// `httpMethod`).
+    UrlTooLong,
     /// Retrying cannot help.
     Fail(Error),
 }
@@ -77,6 +80,10 @@ pub fn settle(
 ) -> Settlement {
     if let Some(e) = unusable_status(status) {
         return Settlement::Retry(e);
+    }
+    if status == 414 {
+        // Whatever the body (a proxy's or Qualys's front end's HTML page).
+        return Settlement::UrlTooLong;
     }
     if let Some(q) = qualys {
         return settle_qualys_return(status, headers, q, url_key);
@@ -250,6 +257,16 @@ mod tests {
         );
         let r = ret("GENERIC_RETURN", "", "Internal error", &[]);
         assert!(matches!(settle(500, RateHeaders::default(), Ok(()), Some(&r), "kbUrl"), Settlement::Retry(_)));
+    }
+
+    #[test]
+    fn a_414_is_for_the_feed_to_decide_whatever_the_body() {
+        let r = ret("SIMPLE_RETURN", "1905", "parameter too long", &[]);
+        for qualys in [None, Some(&r)] {
+            let parsed = Err(Error::server(ErrorCode::NotXml, false, "html"));
+            assert_eq!(settle(414, RateHeaders::default(), parsed, qualys, "hostsUrl"), Settlement::UrlTooLong);
+        }
+        assert!(matches!(settle(413, RateHeaders::default(), Ok(()), None, "hostsUrl"), Settlement::Fail(_)));
     }
 
     #[test]

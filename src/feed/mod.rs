@@ -38,11 +38,13 @@ pub use self::notes::{WarningKind, LOGGED_PER_KIND};
 pub use self::types::{Action, Level, LogLine, ProxySettings, Summary, TokenValues, Tokens, TransportSettings};
 use crate::error::{Error, ErrorCode};
 use crate::output::Chunk;
+use crate::params::HttpMethod;
 use crate::params::{Config, DataSource};
 use crate::pipeline::Pipeline;
-use crate::plan::{Admit, Plan, Target};
+use crate::plan::{Adapted, Admit, FailureKind, Isolation, Plan, Target};
+use crate::qualys::urls::MAX_GET_URL_BYTES;
 use crate::records;
-use crate::request::{base64, Request};
+use crate::request::{base64, Method, Request};
 use crate::response::{Item, Limits, QualysReturn, ResponseParser};
 use crate::resume;
 pub use crate::resume::{Checkpoint, Situation};
@@ -57,6 +59,9 @@ use self::pacer::Pacer;
 struct Attempt {
     target: Target,
     page: u32,
+    /// How it was sent, and the length of the page URL (query included) in bytes.
+    method: Method,
+    url_len: usize,
     status: Option<u16>,
     headers: RateHeaders,
     parser: ResponseParser,
@@ -66,6 +71,8 @@ struct Attempt {
     records: u64,
     /// The record list of this response closed (a WARNING followed it): its order is known.
     list_closed: bool,
+    /// The transport gave up on it (`ETIMEDOUT`: the idle or whole-response limit).
+    timed_out: bool,
 }
 
 #[derive(Debug)]
@@ -109,6 +116,12 @@ pub struct Feed {
     retry_base_ms: u64,
     /// Why the last failed page waits before it is fetched again (for `Action::Wait`).
     retry_reason: String,
+    /// Some response with a usable status arrived in this run: from then on a timeout may mean a
+    /// page too large (before, it means nothing answers: a dead proxy or network).
+    answered: bool,
+    /// `httpMethod=auto` switched to POST (a URL over [`MAX_GET_URL_BYTES`], or a 414): every
+    /// later request of the run is a POST.
+    post: bool,
 }
 
 impl std::fmt::Debug for Feed {
@@ -283,14 +296,38 @@ impl Feed {
         Action::Pending
     }
 
+    /// Whether a request to `url` goes as a POST (`httpMethod`; see [`MAX_GET_URL_BYTES`]).
+    fn post_for(&mut self, url: &str) -> bool {
+        match self.config.http_method {
+            HttpMethod::Get => false,
+            HttpMethod::Post => true,
+            HttpMethod::Auto => {
+                if !self.post && url.len() > MAX_GET_URL_BYTES {
+                    self.post = true;
+                    self.log(Level::Info, format!("httpMethod=auto: a request URL is {} bytes, longer than the {MAX_GET_URL_BYTES} bytes servers and proxies reliably accept in a GET; this request and every later one of the run is sent as POST, its query as an application/x-www-form-urlencoded body (pages, exactly-once and resume work the same)", url.len()));
+                }
+                self.post
+            }
+        }
+    }
+
     fn send(&mut self, now_ms: i64, a: crate::plan::Assignment) -> Action {
         let id = self.next_request_id;
         self.next_request_id += 1;
-        let request = Request::get(id, a.url, &self.config.username, &self.config.password, a.page, a.attempt);
+        let url_len = a.url.len();
+        let post = self.post_for(&a.url);
+        let (user, pw) = (&self.config.username, &self.config.password);
+        let request = match crate::url::Url::parse(&a.url) {
+            Ok(url) if post => Request::post(id, &url, user, pw, a.page, a.attempt),
+            // The plan's URLs always parse; a GET is the safe fallback.
+            _ => Request::get(id, a.url, user, pw, a.page, a.attempt),
+        };
+        let method = request.method;
         self.pacer.started(now_ms);
         self.summary.requests = self.summary.requests.saturating_add(1);
-        // Host-ID discovery for the detection feeds asks the host list API.
-        let kind = if a.target == Target::Discovery {
+        // Host-ID discovery (and the lookup of a stalled host) for the detection feeds asks the
+        // host list API.
+        let kind = if matches!(a.target, Target::Discovery | Target::Lookup(_)) {
             self.config.data_source.discovery_doc_kind()
         } else {
             self.config.data_source.doc_kind()
@@ -301,6 +338,8 @@ impl Feed {
             Attempt {
                 target: a.target,
                 page: a.page,
+                method,
+                url_len,
                 status: None,
                 headers: RateHeaders::default(),
                 parser,
@@ -309,6 +348,7 @@ impl Feed {
                 error: None,
                 records: 0,
                 list_closed: false,
+                timed_out: false,
             },
         );
         Action::Send(request)
@@ -322,6 +362,9 @@ impl Feed {
         };
         attempt.status = Some(status);
         attempt.headers = RateHeaders::read(headers);
+        if (200..=599).contains(&status) {
+            self.answered = true;
+        }
         if let Some(e) = classify::unusable_status(status) {
             // The body of such a response is not a page: not read at all.
             attempt.error.get_or_insert(e);
@@ -398,10 +441,12 @@ impl Feed {
     /// The request failed in transport (connection reset, timeout, DNS, TLS, proxy).
     /// `code` is the platform's error code (e.g. `ECONNRESET`), `message` its text.
     pub fn handle_transport_error(&mut self, request_id: u64, now_ms: i64, code: &str, message: &str) {
-        let Some(attempt) = self.in_flight.remove(&request_id) else {
+        let Some(mut attempt) = self.in_flight.remove(&request_id) else {
             self.misuse("handle_transport_error", request_id);
             return;
         };
+        let c = code.trim();
+        attempt.timed_out = c.eq_ignore_ascii_case("ETIMEDOUT") || c.eq_ignore_ascii_case("ESOCKETTIMEDOUT");
         let tls = code.contains("CERT")
             || code.contains("SELF_SIGNED")
             || code.starts_with("ERR_TLS")
@@ -456,6 +501,7 @@ impl Feed {
                         self.warn(WarningKind::QualysWarning, 1, format!("Qualys warning {code}: {text}"));
                     }
                 }
+                Item::IdRange { min, .. } if matches!(target, Target::Lookup(_)) => self.plan.looked_up(target, min),
                 Item::IdRange { min, max } => {
                     if target == Target::Discovery {
                         if let Err(e) = self.plan.discovered(min, max) {
@@ -480,6 +526,13 @@ impl Feed {
     /// One record of a response: its ID for a discovery, else written unless already written in
     /// this run or outside the IDs its request asked for (see `crate::plan`).
     fn absorb_record(&mut self, request_id: u64, target: Target, tree: &crate::xml::Tree) {
+        if matches!(target, Target::Lookup(_)) {
+            // A lookup answered with host records: their IDs name the host.
+            if let Some(id) = tree.root().child_text("ID").and_then(|t| t.trim().parse::<u64>().ok()) {
+                self.plan.looked_up(target, id);
+            }
+            return;
+        }
         let id = records::id_of(self.config.data_source, tree);
         if target == Target::Discovery {
             // A discovery answered with records (e.g. KB details=None): take their IDs.
@@ -528,10 +581,23 @@ impl Feed {
         self.sync_output_counts();
     }
 
-    /// The summary's output counters, from the pipeline.
+    /// The summary's output counters, from the pipeline; what the key check has to say, logged.
     fn sync_output_counts(&mut self) {
         self.summary.chunks = self.pipeline.chunks;
         self.summary.bytes_out = self.pipeline.bytes_out;
+        self.summary.key_collisions = self.pipeline.keys.key_collisions;
+        self.summary.device_link_collisions = self.pipeline.keys.device_link_collisions;
+        // At most a few of each (records::collisions::NAMED) and two one-time notes.
+        for note in self.pipeline.keys.take_notes() {
+            self.log(Level::Warn, note);
+        }
+    }
+
+    /// The collision counts with the advice, once at the end of a run (success or failure).
+    fn log_collisions(&mut self) {
+        if let Some(text) = self.pipeline.keys.summary_text() {
+            self.log(Level::Warn, text);
+        }
     }
 
     fn flush_output(&mut self) {
@@ -547,12 +613,17 @@ impl Feed {
     }
 
     fn what(&self, attempt: &Attempt) -> String {
-        match attempt.target {
+        self.describe(attempt.target, attempt.page)
+    }
+
+    fn describe(&self, target: Target, page: u32) -> String {
+        match target {
             Target::Discovery => "listing the matching IDs".to_string(),
             Target::Segment(_) if self.plan.segment_count() > 1 => {
-                format!("range {} page {}", segment_no(attempt.target), attempt.page)
+                format!("range {} page {}", segment_no(target), page)
             }
-            Target::Segment(_) => format!("page {}", attempt.page),
+            Target::Segment(_) => format!("page {page}"),
+            Target::Lookup(no) => format!("{} (naming its host)", self.describe(Target::Segment(no), page)),
         }
     }
 
@@ -568,7 +639,11 @@ impl Feed {
             self.log(Level::Warn, format!("{what}: record IDs were not in ascending order; exactly-once writing still holds, but a retried page is fetched from its start"));
         }
         match settlement {
+            Settlement::PageDone if matches!(attempt.target, Target::Lookup(_)) => {
+                self.lookup_done(&attempt);
+            }
             Settlement::PageDone => {
+                let smaller = self.plan.page_size(attempt.target).filter(|(now, base)| now < base);
                 let finished = match self.plan.page_complete(attempt.target, attempt.next_url.as_deref()) {
                     Ok(f) => f,
                     Err(e) => {
@@ -588,6 +663,15 @@ impl Feed {
                 self.summary.pages = self.summary.pages.saturating_add(1);
                 if finished && self.summary.windows > 0 {
                     self.summary.windows_done = self.summary.windows_done.saturating_add(1);
+                }
+                if let Some((was, base)) = smaller {
+                    let next = if finished { None } else { self.plan.page_size(attempt.target).map(|p| p.0) };
+                    if next == Some(base) {
+                        self.log(
+                            Level::Info,
+                            format!("{what} completed with {was} hosts: the next pages ask for {base} again"),
+                        );
+                    }
                 }
                 let elapsed = now_ms.saturating_sub(self.started_at).max(1) as f64 / 1000.0;
                 self.log(
@@ -610,12 +694,62 @@ impl Feed {
                 );
             }
             Settlement::Retry(e) => {
+                let kind = if attempt.timed_out {
+                    FailureKind::Timeout
+                } else if matches!(e.code(), ErrorCode::Http5xx | ErrorCode::QualysInternalError) {
+                    FailureKind::ServerError
+                } else {
+                    FailureKind::Other
+                };
+                if self.plan.is_check(attempt.target) {
+                    // Nothing answers at all: smaller pages would not help.
+                    let cause = self.plan.lookup_cause(attempt.target).cloned().unwrap_or_else(|| e.clone());
+                    self.fail(cause.context(format!("{what}: the page timed out before Qualys had answered anything in this run, and a small request to the same server failed too ({}: {}); nothing answers: check the network, the proxy parameter and the URL's host. The page's failure: ", e.code(), e.message())));
+                    return;
+                }
+                if matches!(attempt.target, Target::Segment(_)) {
+                    // A timeout before anything answered in this run may be a proxy or network that
+                    // never answers: a small request tells (see `crate::plan` adapt.rs).
+                    if kind == FailureKind::Timeout && !self.answered {
+                        if let Some(url) = self.plan.check(attempt.target, e.clone()) {
+                            self.plan.attempt_failed(attempt.target, now_ms, false);
+                            let url = text::mask_url(&url, &self.redactor);
+                            self.log(Level::Warn, format!("{what} timed out ({e}) before Qualys answered anything in this run: asking the host list for one host ID first, to tell a page too large from a server or proxy that does not answer at all: {url}"));
+                            return;
+                        }
+                    }
+                    if let Some(host) = self.plan.probing(attempt.target).filter(|_| kind.adaptive()) {
+                        self.stalled(attempt.target, host, &what, &e);
+                        return;
+                    }
+                    if let Adapted::Shrunk { from, to } = self.plan.adapt(attempt.target, kind) {
+                        self.summary.retries = self.summary.retries.saturating_add(1);
+                        let delay = self.retry_base_ms;
+                        let not_before = now_ms.saturating_add(i64::try_from(delay).unwrap_or(i64::MAX));
+                        self.plan.attempt_failed(attempt.target, not_before, false);
+                        let why =
+                            if kind == FailureKind::Timeout { "timed out" } else { "failed again with a server error" };
+                        self.retry_reason =
+                            format!("{what} {why} ({}); asking for {to} hosts instead of {from}", e.code());
+                        self.log(Level::Warn, format!("{what} {why} ({e}); asking again for {to} hosts instead of {from}, from the same place, in {:.1} s (a smaller page: does not count against maxRetry); later pages grow back", delay as f64 / 1000.0));
+                        return;
+                    }
+                }
                 let used = self.plan.retries(attempt.target);
                 if !self.plan.may_retry(attempt.target) {
                     self.fail(e.context(format!("{what} failed and cannot be fetched again: it held more records without an ID than the feed can remember, so a retry could write some twice: ")));
                     return;
                 }
                 if used >= self.config.max_retry {
+                    // Only once Qualys has answered in the run: before, nothing answers at all.
+                    if kind.adaptive() && self.answered && self.plan.can_isolate(attempt.target) {
+                        self.isolate(now_ms, attempt.target, &what, e, used + 1);
+                        return;
+                    }
+                    if let Some(cause) = self.plan.lookup_cause(attempt.target).cloned() {
+                        self.fail(cause.context(format!("{what}: the page of one host failed and the host-list request to name its host failed too after {} attempt(s) ({e}); the page's failure: ", used + 1)));
+                        return;
+                    }
                     self.fail(e.context(format!(
                         "{what} failed after {} attempt(s) (maxRetry={}): ",
                         used + 1,
@@ -661,10 +795,102 @@ impl Feed {
                     ),
                 );
             }
+            Settlement::UrlTooLong => {
+                if attempt.method == Method::Get && self.config.http_method == HttpMethod::Auto {
+                    self.post = true;
+                    self.plan.attempt_failed(attempt.target, now_ms, false);
+                    self.retry_reason = format!("{what}: switching to POST after HTTP 414");
+                    self.log(Level::Warn, format!("{what}: Qualys (or a proxy on the way) answered HTTP 414 URI Too Long to a GET of {} bytes; httpMethod=auto: fetching it again as POST (does not count against maxRetry), and every later request of the run too", attempt.url_len));
+                } else {
+                    let e = if attempt.method == Method::Get {
+                        format!("Qualys (or a proxy on the way) answered HTTP 414 URI Too Long: the request URL is {} bytes, more than it accepts in a GET, and httpMethod=GET forbids sending it another way. Set httpMethod to auto (the default: POST once a URL is too long) or POST, which send the query in the request body; or shorten the filters of the {} parameter.", attempt.url_len, self.config.url_key())
+                    } else {
+                        format!("Qualys (or a proxy on the way) answered HTTP 414 URI Too Long to a POST, whose URL holds only the path; check the {} parameter (host and path) and whatever sits between the feed and Qualys.", self.config.url_key())
+                    };
+                    self.fail(Error::config(ErrorCode::UrlTooLong, e).context(format!("{what}: ")));
+                }
+            }
             Settlement::Fail(e) => {
                 self.fail(e.context(format!("{what}: ")));
             }
         }
+    }
+
+    /// A page of one host failed `attempts` times with `e` (timeouts or 5xx): find its host.
+    fn isolate(&mut self, now_ms: i64, target: Target, what: &str, e: Error, attempts: u32) {
+        match self.plan.isolate(target, e.clone()) {
+            Isolation::Stalled(host) => self.stalled(target, host, what, &e),
+            Isolation::Probe(host) => {
+                self.plan.attempt_failed(target, now_ms, false);
+                self.log(Level::Warn, format!("{what}: a page of one host still failed after {attempts} attempt(s) ({e}); host ID {host} is the first the discovery lists there: asking once more for a page that can hold only that host, to tell whether it is the one"));
+            }
+            Isolation::Lookup(url) => {
+                self.plan.attempt_failed(target, now_ms, false);
+                let url = text::mask_url(&url, &self.redactor);
+                self.log(Level::Warn, format!("{what}: a page of one host still failed after {attempts} attempt(s) ({e}); asking the host list which host that is: {url}"));
+            }
+            Isolation::Nothing => {
+                self.fail(e.context(format!(
+                    "{what} failed after {attempts} attempt(s) (maxRetry={}): ",
+                    self.config.max_retry
+                )));
+            }
+        }
+    }
+
+    /// The host-list lookup of a stalled page completed.
+    fn lookup_done(&mut self, attempt: &Attempt) {
+        let Target::Lookup(no) = attempt.target else { return };
+        let page = Target::Segment(no);
+        let what = self.describe(page, attempt.page);
+        let cause = self.plan.lookup_cause(attempt.target).cloned();
+        if self.plan.is_check(attempt.target) {
+            // Qualys answers: the page's timeout was its size.
+            let _ = self.plan.lookup_done(attempt.target);
+            if let Adapted::Shrunk { from, to } = self.plan.adapt(page, FailureKind::Timeout) {
+                self.summary.retries = self.summary.retries.saturating_add(1);
+                let e = cause.map_or_else(String::new, |c| format!(" ({c})"));
+                self.log(Level::Warn, format!("{what} timed out{e} but Qualys answers: asking again for {to} hosts instead of {from}, from the same place (a smaller page: does not count against maxRetry); later pages grow back"));
+            }
+            return;
+        }
+        match self.plan.lookup_done(attempt.target) {
+            Ok(Isolation::Stalled(host)) => {
+                let e = cause.unwrap_or_else(|| Error::network(ErrorCode::Network, "the page of one host failed"));
+                self.stalled(page, host, &what, &e);
+            }
+            Ok(Isolation::Probe(host)) => {
+                self.log(Level::Warn, format!("{what}: the host list names host ID {host} as the first there; the detection list leaves out hosts without a matching detection, so the page is asked once more, narrowed to end at that host, to tell whether it is the one"));
+            }
+            Ok(_) => {}
+            Err(cause) => {
+                self.fail(cause.context(format!("{what}: the host list names no host from where the page starts, so its failure cannot be put down to one host: ")));
+            }
+        }
+    }
+
+    /// `host` cannot be delivered even alone (`e` the last failure): skipped with
+    /// `skipStalledHosts`, else the run fails naming it.
+    fn stalled(&mut self, target: Target, host: u64, what: &str, e: &Error) {
+        if !self.config.skip_stalled_hosts {
+            let err = Error::server(
+                ErrorCode::HostStalled,
+                true,
+                format!("Qualys could not deliver host ID {host} even in a page of its own (the last attempt: {}: {}). The run stops with a checkpoint before this host: the next run resumes there. Set skipStalledHosts=True to skip such hosts (each is named in a warning and listed in the summary as stalledHostsSkipped), raise requestTimeoutSec if Qualys is only slow for it, or ask Qualys support about host ID {host}.", e.code(), e.message()),
+            );
+            self.fail(err.context(format!("{what}: ")));
+            return;
+        }
+        self.plan.skip_host(target, host);
+        if self.summary.stalled_hosts_skipped.len() < MAX_LISTED_STALLED {
+            self.summary.stalled_hosts_skipped.push(host);
+        }
+        // Every skipped host is named in its own warning (never collapsed: each one cost several
+        // timed-out attempts, so there are few), and counted in `warnings.stalledHost`.
+        self.notes.note(WarningKind::StalledHost, 1);
+        let count = self.summary.warnings.entry(WarningKind::StalledHost.as_str().to_string()).or_insert(0);
+        *count = count.saturating_add(1);
+        self.log(Level::Warn, format!("{what}: Qualys could not deliver host ID {host} even in a page of its own ({}: {}); skipStalledHosts=True: the host is skipped, not written (listed in the summary as stalledHostsSkipped; a resumed run would try it again), and the run goes on after it", e.code(), e.message()));
     }
 
     fn budget_error(&self, reason: &str, more_ms: u64) -> Error {
@@ -677,6 +903,7 @@ impl Feed {
 
     fn finish(&mut self, now_ms: i64) -> Action {
         self.flush_output();
+        self.log_collisions();
         self.summary.highest_id = self.plan.highest_id();
         self.summary.elapsed_ms = u64::try_from(now_ms.saturating_sub(self.started_at)).unwrap_or(0);
         self.summary.previous_run_context = String::new();
@@ -685,6 +912,16 @@ impl Feed {
             "done: dataSource={} records={} pages={} requests={} retries={} waits={} ({:.1} s) in={:.1} MB out={:.1} MB duplicates_skipped={} out_of_window_skipped={} elapsed={:.1} s",
             s.data_source, s.records, s.pages, s.requests, s.retries, s.waits, s.wait_ms as f64 / 1000.0, s.bytes_in as f64 / 1_048_576.0, s.bytes_out as f64 / 1_048_576.0, s.duplicates_skipped, s.out_of_window_skipped, s.elapsed_ms as f64 / 1000.0
         );
+        if !s.stalled_hosts_skipped.is_empty() {
+            let ids: Vec<String> = s.stalled_hosts_skipped.iter().take(20).map(u64::to_string).collect();
+            let total = s.warnings.get(WarningKind::StalledHost.as_str()).copied().unwrap_or(0);
+            let more = total.saturating_sub(ids.len() as u64);
+            text.push_str(&format!(
+                "; stalled hosts skipped (not written): {}{}",
+                ids.join(", "),
+                if more > 0 { format!(" and {more} more (see the summary)") } else { String::new() }
+            ));
+        }
         let totals = self.notes.totals();
         if !totals.is_empty() {
             text.push_str(&format!("; warnings: {totals}"));
@@ -729,6 +966,7 @@ impl Feed {
             );
             self.log(Level::Info, text);
         }
+        self.log_collisions();
         self.summary.highest_id = self.plan.highest_id();
         self.summary.previous_run_context = self.checkpoint().map(|c| c.encode()).unwrap_or_default();
         self.log(Level::Error, e.to_string());
@@ -755,7 +993,11 @@ impl Feed {
 
 fn segment_no(target: Target) -> usize {
     match target {
-        Target::Segment(i) => i + 1,
+        Target::Segment(i) | Target::Lookup(i) => i + 1,
         Target::Discovery => 0,
     }
 }
+
+/// Most stalled host IDs listed in `Summary.stalled_hosts_skipped`, so the JSON summary line stays
+/// within a log line (all are named in a warning each and counted in `warnings.stalledHost`).
+pub const MAX_LISTED_STALLED: usize = 64;

@@ -35,11 +35,14 @@ pub enum WarningKind {
     ParserNotice,
     /// `replacedCharacters`: characters XML 1.0 does not allow, replaced by U+FFFD in the output.
     ReplacedCharacters,
+    /// `stalledHost`: a host Qualys could not deliver even alone, skipped (`skipStalledHosts`);
+    /// each is logged, none collapsed.
+    StalledHost,
 }
 
 impl WarningKind {
     /// Every kind, in the order the totals list them.
-    pub const ALL: [WarningKind; 9] = [
+    pub const ALL: [WarningKind; 10] = [
         WarningKind::Parameter,
         WarningKind::LastRunTime,
         WarningKind::Checkpoint,
@@ -49,6 +52,7 @@ impl WarningKind {
         WarningKind::ContentAfterRoot,
         WarningKind::ParserNotice,
         WarningKind::ReplacedCharacters,
+        WarningKind::StalledHost,
     ];
 
     fn index(self) -> usize {
@@ -67,6 +71,7 @@ impl WarningKind {
             WarningKind::ContentAfterRoot => "contentAfterRoot",
             WarningKind::ParserNotice => "parserNotice",
             WarningKind::ReplacedCharacters => "replacedCharacters",
+            WarningKind::StalledHost => "stalledHost",
         }
     }
 

@@ -148,6 +148,10 @@ impl Feed {
                 ),
             ));
         }
+        let first_len = plan.first_url().to_string().len();
+        if config.http_method == params::HttpMethod::Get && first_len > urls::MAX_GET_URL_BYTES {
+            early.push((Level::Warn, Some(WarningKind::Parameter), format!("httpMethod=GET: the {url_key} URL is {first_len} bytes, longer than the {} bytes servers and proxies reliably accept in a GET; if Qualys answers 414 the run fails. httpMethod=auto (the default) would send such requests as POST.", urls::MAX_GET_URL_BYTES)));
+        }
         early.push((
             Level::Info,
             None,
@@ -165,16 +169,22 @@ impl Feed {
                     Shape::Records => "",
                     Shape::Qualys => " outputShape=qualys",
                 }
-            ),
+            ) + &if config.data_source == DataSource::Detections && config.output_shape == Shape::Records {
+                format!(" detectionKey={}", config.detection_key.as_str())
+            } else {
+                String::new()
+            },
         ));
         let mut feed = Feed {
             pacer: Pacer::new(config.requests_per_min),
+            // The collision check's hash seed: the start time, which a server cannot know ahead.
             pipeline: Pipeline::new(
                 config.data_source,
                 config.output_shape,
                 config.output_chunk_records,
                 config.output_chunk_bytes,
-            ),
+            )
+            .with_detection_key(config.detection_key, (now_ms as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
             retry_base_ms: u64::from(config.retry_delay_sec) * 1000,
             started_iso: resumed.as_ref().map_or_else(|| last_run_time::format(now), |c| c.started.clone()),
             resumed,
@@ -195,6 +205,8 @@ impl Feed {
             notes: Notes::default(),
             redactor,
             retry_reason: String::new(),
+            post: false,
+            answered: false,
         };
         for (level, kind, text) in early {
             match kind {

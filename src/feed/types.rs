@@ -157,6 +157,12 @@ pub struct Summary {
     /// Records skipped because their ID lies outside the ID range their request asked for
     /// (`id_min`/`id_max`: a server ignoring the range); `outOfWindowSkipped` in JavaScript.
     pub out_of_window_skipped: u64,
+    /// Detection records whose `ARCHER_DETECTION_KEY` an earlier record of the run already had:
+    /// Archer would merge them (`keyCollisions` in JavaScript; choose another `detectionKey`).
+    pub key_collisions: u64,
+    /// Host records (or detection hosts) without a Qualys ID whose `ARCHER_DEVICE_LINK` (their
+    /// DNS name) an earlier such host already had (`deviceLinkCollisions` in JavaScript).
+    pub device_link_collisions: u64,
     /// The highest record ID seen.
     pub highest_id: Option<u64>,
     /// The LastRunTime value substituted into the URL (`YYYY-MM-DDTHH:MM:SSZ`), if any.
@@ -171,6 +177,11 @@ pub struct Summary {
     pub windows: u64,
     /// Of those windows, how many are finished (`windowsDone` in JavaScript).
     pub windows_done: u64,
+    /// Hosts skipped because Qualys could not deliver them even in a page of their own
+    /// (`skipStalledHosts=True`), in the order skipped: the first `MAX_LISTED_STALLED` (64; each
+    /// is also named in a warning of its own, and `warnings.stalledHost` counts them all).
+    /// `stalledHostsSkipped` in JavaScript.
+    pub stalled_hosts_skipped: Vec<u64>,
     /// Warnings by kind (see `WarningKind`): occurrences, logged or not, e.g.
     /// `{"qualysWarning": 20000, "invalidUtf8": 3}`. Empty when there were none.
     pub warnings: BTreeMap<String, u64>,

@@ -31,6 +31,7 @@ use crate::url::Url;
 use crate::value::Value;
 
 pub use crate::qualys::DataSource;
+pub use crate::records::keys::DetectionKey;
 
 /// An HTTP proxy (`proxy`). The URL holds no credentials; they are split off into the fields.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,6 +95,36 @@ pub struct Config {
     pub concurrency: u32,
     /// `outputShape`: Archer records with key fields (default) or each Qualys element as sent.
     pub output_shape: Shape,
+    /// `httpMethod`: how requests are sent (default `auto`).
+    pub http_method: HttpMethod,
+    /// `skipStalledHosts`: skip (and report) a host Qualys cannot deliver even alone, instead of
+    /// failing the run; default false.
+    pub skip_stalled_hosts: bool,
+    /// `detectionKey`: what `ARCHER_DETECTION_KEY` is made of, default the seed's key.
+    pub detection_key: DetectionKey,
+}
+
+/// `httpMethod`: the HTTP method of the requests to Qualys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HttpMethod {
+    /// GET as the old script did; POST for the rest of the run once a request URL is longer than
+    /// [`crate::qualys::urls::MAX_GET_URL_BYTES`] or Qualys answered 414 (the default).
+    Auto,
+    /// Always GET (a 414 then fails the run with `URL_TOO_LONG`).
+    Get,
+    /// Always POST, the query as an `application/x-www-form-urlencoded` body.
+    Post,
+}
+
+impl HttpMethod {
+    /// The parameter value: `auto`, `GET` or `POST`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Auto => "auto",
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+        }
+    }
 }
 
 impl Config {

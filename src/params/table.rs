@@ -232,6 +232,24 @@ pub const PARAMS: &[Param] = &[
     int("kbChunkSize", 0, 100_000, 1000, "kb: QIDs per request after listing them first; 0 = one request.", "kb: list the matching QIDs first (`details=None`), then fetch them in windows of this many QIDs, each retried on its own; `0` = one request as the old script did; a `kbUrl` with `ids`/`id_min`/`id_max` is used as given"),
     int("concurrency", 1, 10, 1, "ID ranges fetched in parallel after listing the matching IDs.", "hosts/detections (and KB windows): fetch this many ID ranges in parallel after listing the matching host IDs; never above Qualys's `X-Concurrency-Limit-Limit` minus one; `requestsPerMin` still counts all of them together"),
     Param {
+        key: "httpMethod",
+        kind: Kind::Choice(&["auto", "GET", "POST"]),
+        required: Required::No,
+        default_text: "`auto`",
+        values_text: "`auto`, `GET`, `POST` (exact)",
+        summary: "auto (GET, or POST once a URL is over 2,000 bytes or Qualys answers 414), GET or POST.",
+        doc: "`auto`: GET as the old script did, switching to POST (the query as an `application/x-www-form-urlencoded` body) for the rest of the run once a request URL is longer than 2,000 bytes or Qualys answers 414; `GET` / `POST`: always that method",
+    },
+    Param {
+        key: "skipStalledHosts",
+        kind: Kind::Boolean { default: false },
+        required: Required::No,
+        default_text: "",
+        values_text: "True/False (any case)",
+        summary: "Skip a host Qualys cannot deliver even alone (listed in a WARN and the summary) instead of failing.",
+        doc: "hosts/detections: a host that Qualys cannot deliver even in a page of its own (timeouts, 5xx) is skipped, named in a WARN and listed in the summary (`stalledHostsSkipped`), instead of failing the run",
+    },
+    Param {
         key: "verifyCerts",
         kind: Kind::Boolean { default: true },
         required: Required::No,
@@ -275,6 +293,15 @@ pub const PARAMS: &[Param] = &[
         values_text: "`records`, `qualys` (exact)",
         summary: "records (default): Archer records with the ARCHER_* key fields; qualys: each VULN / HOST as Qualys sent it.",
         doc: "Shape of each output record: `records` = one `VULN` / `HOST` / `DETECTION` record with the `ARCHER_*` key fields (Output schema); `qualys` = each `VULN` / `HOST` (with its `DETECTION_LIST` for the detection sources) as Qualys sent it, for a feed whose XSLT reads Qualys's own XML",
+    },
+    Param {
+        key: "detectionKey",
+        kind: Kind::Choice(&["seed", "uniqueVulnId", "hostQid"]),
+        required: Required::No,
+        default_text: "`seed`",
+        values_text: "`seed`, `uniqueVulnId`, `hostQid` (exact)",
+        summary: "detections: what ARCHER_DETECTION_KEY is made of: seed (the old script's key), uniqueVulnId or hostQid.",
+        doc: "detections: what `ARCHER_DETECTION_KEY` is made of: `seed` the old script's key, `uniqueVulnId` Qualys's `UNIQUE_VULN_ID` (API 3.0 and later; else the seed's key, said once in the log), `hostQid` `HOST_ID\\|QID\\|PORT\\|PROTOCOL\\|SSL\\|INSTANCE`; see \"Detection keys\" below",
     },
 ];
 

@@ -587,10 +587,11 @@ fn known_keys_cover_the_seed_and_ours() {
         "maxRetry",
         "proxy",
         "verifyCerts",
+        "detectionKey",
     ] {
         assert!(k.contains(&key), "{key}");
     }
-    assert_eq!(k.len(), 24);
+    assert_eq!(k.len(), 27);
 }
 
 #[test]
@@ -604,8 +605,46 @@ fn kb_chunk_size_and_concurrency_defaults_and_ranges() {
 }
 
 #[test]
+fn detection_key_is_one_of_three_exact_values_default_seed() {
+    use crate::records::keys::DetectionKey;
+    assert_eq!(parse(&base()).expect("valid").config.detection_key, DetectionKey::Seed);
+    for (v, want) in
+        [("seed", DetectionKey::Seed), ("uniqueVulnId", DetectionKey::UniqueVulnId), ("hostQid", DetectionKey::HostQid)]
+    {
+        assert_eq!(parse(&with(base(), "detectionKey", v)).expect("valid").config.detection_key, want, "{v}");
+    }
+    let m = err(&with(base(), "detectionKey", "uniquevulnid"));
+    assert!(m.contains("detectionKey") && m.contains("did you mean uniqueVulnId"), "{m}");
+    let m = err(&with(base(), "detectionKey", "dns"));
+    assert!(m.contains("seed, uniqueVulnId, hostQid") && !m.contains("did you mean"), "{m}");
+    let m = err(&with(base(), "detectionKey", " seed"));
+    assert!(m.contains("leading or trailing spaces"), "{m}");
+}
+
+#[test]
 fn edit_distance_basics() {
     assert_eq!(edit_distance("", "abc"), 3);
     assert_eq!(edit_distance("kitten", "sitting"), 3);
     assert_eq!(edit_distance("requestpermin", "requestspermin"), 1);
+}
+
+#[test]
+fn http_method_and_skip_stalled_hosts() {
+    let c = ok(&base()).config;
+    assert_eq!(c.http_method, HttpMethod::Auto);
+    assert!(!c.skip_stalled_hosts);
+    for (v, want) in [("auto", HttpMethod::Auto), ("GET", HttpMethod::Get), ("POST", HttpMethod::Post)] {
+        assert_eq!(ok(&with(base(), "httpMethod", v)).config.http_method, want, "{v}");
+    }
+    assert_eq!(ok(&with(base(), "httpMethod", "")).config.http_method, HttpMethod::Auto);
+    let m = err(&with(base(), "httpMethod", "post"));
+    assert!(
+        m.contains("httpMethod: \"post\" is not one of auto, GET, POST (did you mean POST? values are case-sensitive)"),
+        "{m}"
+    );
+    let m = err(&with(base(), "httpMethod", "PUT"));
+    assert!(m.contains("httpMethod: \"PUT\" is not one of auto, GET, POST"), "{m}");
+    assert!(ok(&with(base(), "skipStalledHosts", "True")).config.skip_stalled_hosts);
+    assert!(!ok(&with(base(), "skipStalledHosts", "false")).config.skip_stalled_hosts);
+    assert!(err(&with(base(), "skipStalledHosts", "yes")).contains("skipStalledHosts:"));
 }

@@ -13,10 +13,11 @@ use super::check::{
     check_xml_name, missing, parse_int, parse_proxy, shown, to_u32, to_usize, unknown_key_warning, IntSpec, Problems,
 };
 use super::table::{self, Kind, PARAMS};
-use super::{Config, DataSource, Parsed, Proxy, MIB};
+use super::{Config, DataSource, HttpMethod, Parsed, Proxy, MIB};
 use crate::error::{Error, ErrorCode};
 use crate::last_run_time;
 use crate::qualys::DATA_SOURCE_VALUES;
+use crate::records::keys::DetectionKey;
 use crate::records::Shape;
 use crate::secret::{Redactor, Secret};
 use crate::text;
@@ -427,6 +428,13 @@ impl<'a> Validation<'a> {
             kb_chunk_size: to_u32(self.int("kbChunkSize")),
             concurrency: to_u32(self.int("concurrency")),
             output_shape: Shape::from_param(self.choice("outputShape")).unwrap_or_default(),
+            http_method: match self.choice("httpMethod") {
+                "GET" => HttpMethod::Get,
+                "POST" => HttpMethod::Post,
+                _ => HttpMethod::Auto,
+            },
+            skip_stalled_hosts: self.bool("skipStalledHosts"),
+            detection_key: DetectionKey::from_param(self.choice("detectionKey")).unwrap_or_default(),
         };
         Ok(Parsed { config, warnings })
     }

@@ -22,6 +22,12 @@
 //!   this server has already delivered a whole page in ascending order and never one out of order
 //!   (real pages are not always sorted; a page cut after a high ID may still hold lower ones).
 //!   Otherwise it starts from its beginning and the set skips what was written.
+//! - **Adaptive page size** (`adapt.rs`). A page of hosts that times out, or fails with 5xx /
+//!   GENERIC_RETURN twice in a row, is asked again for half as many hosts; later pages grow back;
+//!   a host that cannot be delivered even alone is named (from the discovery, a host-list lookup
+//!   [`Target::Lookup`], and for the detection APIs a page narrowed to end at it), then skipped
+//!   ([`Plan::skip_host`]) or the run fails (the feed decides). A skipped host is never counted as
+//!   written: the resume watermark stays below it and no finished window holding it is claimed.
 //! - **Origin.** A next-page URL on another scheme/host/port is refused.
 //! - **Progress.** The watermark (every ID up to it is written) and completed windows above it,
 //!   for the resume checkpoint. Finished windows are merged as they finish, so what is kept stays
@@ -35,11 +41,13 @@
 //! Invariants: a record ID is written at most once per run; a page is complete only when its
 //! document closed; a segment's pages raise `id_min`; memory is bounded whatever the server claims.
 
+mod adapt;
 mod advance;
 mod idless;
 mod windows;
 mod written;
 
+pub use self::adapt::{Adapted, FailureKind, Isolation};
 pub use self::advance::{url_hash, MAX_IDLE_PAGES};
 pub use self::idless::content_hash;
 pub use self::windows::MAX_RANGES as MAX_DISCOVERED_RANGES;
@@ -50,6 +58,7 @@ use crate::params::DataSource;
 use crate::qualys::urls;
 use crate::url::Url;
 
+use self::adapt::{Hunt, Size};
 use self::advance::Fetched;
 use self::windows::{Discovered, Windows};
 
@@ -77,6 +86,9 @@ pub enum Target {
     Discovery,
     /// A page of the segment with this number (0-based, in the order segments were made).
     Segment(usize),
+    /// The host-list request that names the first host of this segment's page, which Qualys
+    /// cannot deliver even alone (see `adapt.rs`).
+    Lookup(usize),
 }
 
 /// A request the plan wants made now.
@@ -104,6 +116,8 @@ struct Page {
     max: Option<u64>,
     /// The last in-window ID of the current attempt.
     attempt_last: Option<u64>,
+    /// Where the current attempt started (its `id_min`, or the page's lower end).
+    attempt_lo: u64,
     /// Every attempt so far listed its in-window IDs in ascending order.
     sorted: bool,
     /// Records newly written from this page.
@@ -129,6 +143,7 @@ impl Page {
             hi,
             max: None,
             attempt_last: None,
+            attempt_lo: lo,
             sorted: true,
             fresh: 0,
             idless: None,
@@ -156,14 +171,20 @@ struct Segment {
     retries: u32,
     /// Not before this time (ms), after a failed attempt.
     not_before: i64,
+    /// The page size (`truncation_limit`) of the next attempt: see `adapt.rs`.
+    size: Size,
+    /// Looking for the host this segment's page cannot deliver.
+    hunt: Option<Hunt>,
 }
 
 impl Segment {
-    fn new(no: usize, url: Url, lo: Option<u64>, hi: Option<u64>) -> Self {
+    fn new(no: usize, url: Url, lo: Option<u64>, hi: Option<u64>, adaptive: bool) -> Self {
         Segment {
             no,
             lo,
             hi,
+            size: Size::of(&url, adaptive),
+            hunt: None,
             page: Page::new(url, lo, hi),
             pages_done: 0,
             covered: None,
@@ -230,6 +251,8 @@ pub struct Plan {
     seen_sorted: bool,
     /// This server listed a page out of ID order.
     seen_unsorted: bool,
+    /// Hosts skipped because Qualys could not deliver them even alone, ascending.
+    skipped: Vec<u64>,
 }
 
 /// Unfinished segments at most when no concurrency was given (twice the largest `concurrency`).
@@ -253,7 +276,13 @@ impl Plan {
             fetched: Fetched::default(),
             seen_sorted: false,
             seen_unsorted: false,
+            skipped: Vec::new(),
         }
+    }
+
+    /// Whether this source's pages are sized by a number of hosts (`truncation_limit`).
+    fn adaptive(&self) -> bool {
+        self.source != DataSource::Kb
     }
 
     /// A plan with one open segment over `url`. Adds `truncation_limit` where paging applies.
@@ -261,7 +290,8 @@ impl Plan {
         let fetch = urls::page_url(source, url.clone(), batch_size);
         let (lo, hi) = (urls::id_min(&url), urls::id_max(&url));
         let mut plan = Plan::empty(source, url);
-        plan.segments.push(Segment::new(0, fetch, lo, hi));
+        let adaptive = plan.adaptive();
+        plan.segments.push(Segment::new(0, fetch, lo, hi, adaptive));
         plan.next_no = 1;
         plan
     }
@@ -308,7 +338,8 @@ impl Plan {
     /// Adds a segment fetched before the others (used for a resumed run's catch-up window).
     pub fn prepend_segment(&mut self, url: Url, batch_size: u32, lo: Option<u64>, hi: Option<u64>) {
         let fetch = urls::page_url(self.source, url, batch_size);
-        self.segments.insert(0, Segment::new(0, fetch, lo, hi));
+        let adaptive = self.adaptive();
+        self.segments.insert(0, Segment::new(0, fetch, lo, hi, adaptive));
         self.renumber();
     }
 
@@ -369,7 +400,8 @@ impl Plan {
             }
             let no = self.next_no;
             self.next_no += 1;
-            self.segments.push(Segment::new(no, url, plo, phi));
+            let adaptive = self.adaptive();
+            self.segments.push(Segment::new(no, url, plo, phi, adaptive));
         }
     }
 
@@ -465,6 +497,16 @@ impl Plan {
         let trust = self.trusts_order();
         let source = self.source;
         let seg = self.segments.iter_mut().find(|s| ready(s))?;
+        if let Some(Hunt::Lookup { url, .. }) = &seg.hunt {
+            let url = url.to_string();
+            seg.busy = true;
+            return Some(Assignment {
+                target: Target::Lookup(seg.no),
+                url,
+                page: seg.pages_done.saturating_add(1),
+                attempt: seg.retries,
+            });
+        }
         let page = &mut seg.page;
         if !page.recorded {
             self.fetched.insert(&page.url);
@@ -477,14 +519,26 @@ impl Plan {
         // A retry after some records of this page were written starts after the last of them,
         // when that cannot skip one (see the module documentation).
         let restart = trust && page.sorted && page.idless.is_none() && source != DataSource::Kb;
-        let url = match page.max.filter(|_| restart) {
-            Some(last) => {
-                let mut u = page.url.clone();
-                urls::raise_id_min(&mut u, last.saturating_add(1).min(page.hi));
-                u.to_string()
+        let mut u = page.url.clone();
+        page.attempt_lo = page.lo;
+        if let Some(last) = page.max.filter(|_| restart) {
+            let from = last.saturating_add(1).min(page.hi);
+            urls::raise_id_min(&mut u, from);
+            page.attempt_lo = from.max(page.lo);
+        }
+        // The page's identity stays its URL; the request asks for the adaptive size, and a probe
+        // ends at the host it confirms (see `adapt.rs`).
+        let asked = u.query_get("truncation_limit").and_then(|v| v.trim().parse::<u32>().ok());
+        let (now, base) = (seg.size.now, seg.size.base);
+        if seg.size.adaptive() && (asked.is_some_and(|a| a != now) || (asked.is_none() && now != base)) {
+            u.set_query("truncation_limit", &now.to_string());
+        }
+        if let Some(Hunt::Probe(host)) = seg.hunt {
+            if host < page.hi {
+                u.set_query("id_max", &host.to_string());
             }
-            None => page.url.to_string(),
-        };
+        }
+        let url = u.to_string();
         seg.busy = true;
         Some(Assignment {
             target: Target::Segment(seg.no),
@@ -610,6 +664,13 @@ impl Plan {
                     d.retries = d.retries.saturating_add(u32::from(counts_as_retry));
                 }
             }
+            Target::Lookup(no) => {
+                if let Some(s) = find_mut(&mut self.segments, Target::Segment(no)) {
+                    s.busy = false;
+                    s.not_before = not_before;
+                    s.retries = s.retries.saturating_add(u32::from(counts_as_retry));
+                }
+            }
             Target::Segment(_) => {
                 if let Some(s) = self.segment_mut(target) {
                     s.busy = false;
@@ -634,6 +695,7 @@ impl Plan {
         match target {
             Target::Discovery => self.discovery.as_ref().map_or(0, |d| d.retries),
             Target::Segment(_) => self.segment(target).map_or(0, |s| s.retries),
+            Target::Lookup(no) => self.segment(Target::Segment(no)).map_or(0, |s| s.retries),
         }
     }
 
@@ -656,6 +718,23 @@ impl Plan {
         seg.retries = 0;
         seg.not_before = i64::MIN;
         seg.pages_done = seg.pages_done.saturating_add(1);
+        seg.size.completed();
+        // A page narrowed to end at a host it confirms (see `adapt.rs`) completed: the host was
+        // delivered after all; the segment goes on after it.
+        let probe = match seg.hunt {
+            Some(Hunt::Probe(host)) => Some(host),
+            _ => None,
+        };
+        seg.hunt = None;
+        if let (None, Some(host)) = (next, probe) {
+            if host < seg.page.hi {
+                let covered = seg.page.max.map(|m| m.min(host));
+                seg.covered = seg.covered.max(covered);
+                let url = continuation(&seg.page.url, host, seg.hi);
+                seg.page = Page::new(url, seg.lo, seg.hi);
+                return Ok(false);
+            }
+        }
         let Some(next) = next else {
             self.finish_segment(target);
             return Ok(true);
@@ -690,6 +769,159 @@ impl Plan {
         advance::check(&seg.page.url, &next_url, &self.fetched, idle)?;
         seg.page = Page::new(next_url, lo, hi);
         Ok(false)
+    }
+
+    /// A failed attempt at the target's page, as far as its size goes: shrink it (a retry that does
+    /// not use `maxRetry`), or not (see `adapt.rs`).
+    pub fn adapt(&mut self, target: Target, kind: FailureKind) -> Adapted {
+        let Some(seg) = self.segment_mut(target) else { return Adapted::Same };
+        if seg.hunt.is_some() {
+            return Adapted::Same;
+        }
+        let adapted = seg.size.failed(kind);
+        if let Adapted::Shrunk { .. } = adapted {
+            seg.retries = 0;
+        }
+        adapted
+    }
+
+    /// The page size the target's segment asks for next (`None`: not adaptive).
+    pub fn page_size(&self, target: Target) -> Option<(u32, u32)> {
+        self.segment(target).filter(|s| s.size.adaptive()).map(|s| (s.size.now, s.size.base))
+    }
+
+    /// Whether the target's page holds one host and is sized adaptively, so a failure there may
+    /// be that host's (see [`Plan::isolate`]).
+    pub fn can_isolate(&self, target: Target) -> bool {
+        self.segment(target)
+            .is_some_and(|s| s.size.adaptive() && s.size.now <= 1 && !matches!(s.hunt, Some(Hunt::Lookup { .. })))
+    }
+
+    /// The host the target's page is narrowed to, to confirm it stalls, if it is.
+    pub fn probing(&self, target: Target) -> Option<u64> {
+        match self.segment(target)?.hunt {
+            Some(Hunt::Probe(host)) => Some(host),
+            _ => None,
+        }
+    }
+
+    /// The target's page of one host failed with `cause` and `maxRetry` is used up: find its host.
+    pub fn isolate(&mut self, target: Target, cause: Error) -> Isolation {
+        if let Some(host) = self.probing(target) {
+            return Isolation::Stalled(host);
+        }
+        if !self.can_isolate(target) {
+            return Isolation::Nothing;
+        }
+        let source = self.source;
+        let Some((from, hi)) = self.segment(target).map(|s| (s.page.attempt_lo, s.page.hi)) else {
+            return Isolation::Nothing;
+        };
+        let known = self.windows.as_ref().and_then(|w| w.first_at_or_after(from)).filter(|id| *id <= hi);
+        let Some(seg) = self.segment_mut(target) else { return Isolation::Nothing };
+        seg.retries = 0;
+        match known {
+            Some(host) if source == DataSource::Hosts => Isolation::Stalled(host),
+            Some(host) => {
+                seg.hunt = Some(Hunt::Probe(host));
+                Isolation::Probe(host)
+            }
+            None => {
+                let url = urls::host_lookup_url(source, &seg.page.url, from, hi);
+                let text = url.to_string();
+                seg.hunt = Some(Hunt::Lookup { url, cause, found: None, check: false });
+                Isolation::Lookup(text)
+            }
+        }
+    }
+
+    /// The target's page timed out before anything answered in the run: its host-list lookup is
+    /// sent once first, to tell a page too large (it answers) from nothing answering (see
+    /// `adapt.rs`). Returns the lookup's URL, or `None` when the page cannot shrink anyway.
+    pub fn check(&mut self, target: Target, cause: Error) -> Option<String> {
+        let source = self.source;
+        let seg = self.segment_mut(target).filter(|s| s.size.adaptive() && s.size.now > 1 && s.hunt.is_none())?;
+        let url = urls::host_lookup_url(source, &seg.page.url, seg.page.attempt_lo, seg.page.hi);
+        let text = url.to_string();
+        seg.hunt = Some(Hunt::Lookup { url, cause, found: None, check: true });
+        Some(text)
+    }
+
+    /// Whether the target (a lookup) is the check after a first timeout.
+    pub fn is_check(&self, target: Target) -> bool {
+        let Target::Lookup(no) = target else { return false };
+        matches!(
+            self.segment(Target::Segment(no)).and_then(|s| s.hunt.as_ref()),
+            Some(Hunt::Lookup { check: true, .. })
+        )
+    }
+
+    /// An ID the target's host-list lookup listed.
+    pub fn looked_up(&mut self, target: Target, id: u64) {
+        let Target::Lookup(no) = target else { return };
+        if let Some(Some(Hunt::Lookup { found, .. })) = self.segment_mut(Target::Segment(no)).map(|s| &mut s.hunt) {
+            *found = Some(found.map_or(id, |f| f.min(id)));
+        }
+    }
+
+    /// The target's host-list lookup completed: the host it names (stalled for the host list, to
+    /// be confirmed for the detection APIs), or the page's failure when it names none.
+    pub fn lookup_done(&mut self, target: Target) -> Result<Isolation> {
+        let Target::Lookup(no) = target else { return Ok(Isolation::Nothing) };
+        let source = self.source;
+        let Some(seg) = self.segment_mut(Target::Segment(no)) else { return Ok(Isolation::Nothing) };
+        seg.busy = false;
+        seg.retries = 0;
+        seg.not_before = i64::MIN;
+        match seg.hunt.take() {
+            // The check answered: the page's timeout was its size.
+            Some(Hunt::Lookup { check: true, .. }) => Ok(Isolation::Nothing),
+            Some(Hunt::Lookup { found: Some(host), .. }) if source == DataSource::Hosts => Ok(Isolation::Stalled(host)),
+            Some(Hunt::Lookup { found: Some(host), .. }) => {
+                seg.hunt = Some(Hunt::Probe(host));
+                Ok(Isolation::Probe(host))
+            }
+            Some(Hunt::Lookup { cause, found: None, .. }) => Err(cause),
+            other => {
+                seg.hunt = other;
+                Ok(Isolation::Nothing)
+            }
+        }
+    }
+
+    /// The page failure a host-list lookup of the target is looking into, if any.
+    pub fn lookup_cause(&self, target: Target) -> Option<&Error> {
+        let Target::Lookup(no) = target else { return None };
+        match &self.segment(Target::Segment(no))?.hunt {
+            Some(Hunt::Lookup { cause, .. }) => Some(cause),
+            _ => None,
+        }
+    }
+
+    /// Skips `host`, which Qualys cannot deliver even alone: the target's segment goes on after
+    /// it. The host is never counted as written (the resume watermark stays below it). Returns
+    /// whether the segment is finished.
+    pub fn skip_host(&mut self, target: Target, host: u64) -> bool {
+        if let Err(at) = self.skipped.binary_search(&host) {
+            self.skipped.insert(at, host);
+        }
+        let Some(seg) = self.segment_mut(target) else { return true };
+        seg.busy = false;
+        seg.retries = 0;
+        seg.not_before = i64::MIN;
+        seg.hunt = None;
+        if host >= seg.page.hi {
+            self.finish_segment(target);
+            return true;
+        }
+        let url = continuation(&seg.page.url, host, seg.hi);
+        seg.page = Page::new(url, seg.lo, seg.hi);
+        false
+    }
+
+    /// The hosts skipped so far (ascending).
+    pub fn skipped(&self) -> &[u64] {
+        &self.skipped
     }
 
     /// Moves a finished segment to the finished windows (merged with its neighbours).
@@ -768,7 +1000,7 @@ impl Plan {
         while let Some((_, entry)) = order.get(i) {
             i += 1;
             match entry {
-                Entry::Done(u64::MAX) => return (None, Vec::new()), // everything done
+                Entry::Done(u64::MAX) if self.skipped.is_empty() => return (None, Vec::new()), // everything done
                 Entry::Done(hi) => watermark = Some(watermark.map_or(*hi, |w| w.max(*hi))),
                 Entry::Active(s) => {
                     if let Some(l) = s.progress(trust) {
@@ -779,17 +1011,41 @@ impl Plan {
                 Entry::Pending => break,
             }
         }
+        // A skipped host was never written: nothing at or above it counts as done up to it, and no
+        // finished window holding it is claimed (a resumed run fetches them again).
+        let skipped = &self.skipped;
+        let holds_skipped = |lo: u64, hi: u64| {
+            let at = skipped.partition_point(|s| *s < lo);
+            skipped.get(at).is_some_and(|s| *s <= hi)
+        };
+        if let Some(&first) = skipped.first() {
+            watermark =
+                watermark.filter(|w| *w < first).or_else(|| first.checked_sub(1).filter(|_| watermark.is_some()));
+        }
         let done_above = order
             .get(i..)
             .unwrap_or(&[])
             .iter()
             .filter_map(|(lo, e)| match e {
-                Entry::Done(hi) if *hi != u64::MAX => Some((*lo, *hi)),
+                Entry::Done(hi) if *hi != u64::MAX && !holds_skipped(*lo, *hi) => Some((*lo, *hi)),
                 _ => None,
             })
             .collect();
         (watermark, done_above)
     }
+}
+
+/// The page after `host`: `url` with `id_min=host+1` and the segment's own upper end (`hi`).
+fn continuation(url: &Url, host: u64, hi: Option<u64>) -> Url {
+    let mut next = url.clone();
+    next.set_query("id_min", &host.saturating_add(1).to_string());
+    match hi {
+        Some(h) => next.set_query("id_max", &h.to_string()),
+        None => {
+            next.remove_query("id_max");
+        }
+    }
+    next
 }
 
 /// The unfinished segment a target names (segments are ordered by number).

@@ -457,3 +457,116 @@ fn a_retry_rereading_its_own_records_is_told_from_a_server_duplicate() {
     assert_eq!(p.admit(a.target, 13), Admit::Write);
     assert_eq!(p.admit(a.target, 12), Admit::OutOfWindow, "below the page's id_min");
 }
+
+#[test]
+fn a_skipped_host_is_never_counted_as_written() {
+    // One chain: 10, 11 | 12, (13 skipped) | 14, 15.
+    let mut p = Plan::new(DataSource::Hosts, url("https://q.example/h/?action=list"), 2);
+    let a = take(&mut p);
+    p.admit(a.target, 10);
+    p.admit(a.target, 11);
+    assert!(!p
+        .page_complete(a.target, Some("https://q.example/h/?action=list&truncation_limit=2&id_min=12"))
+        .expect("next"));
+    let a = take(&mut p);
+    p.admit(a.target, 12);
+    assert_eq!(p.adapt(a.target, FailureKind::Timeout), Adapted::Shrunk { from: 2, to: 1 });
+    p.attempt_failed(a.target, 0, false);
+    let a = take(&mut p);
+    assert_eq!(
+        a.url, "https://q.example/h/?action=list&truncation_limit=1&id_min=13",
+        "one host, after the last written"
+    );
+    assert!(p.can_isolate(a.target));
+    p.attempt_failed(a.target, 0, true);
+    let e = Error::network(ErrorCode::Network, "timed out");
+    match p.isolate(a.target, e.clone()) {
+        Isolation::Lookup(u) => {
+            assert_eq!(u, "https://q.example/h/?action=list&truncation_limit=1&id_min=13&details=None")
+        }
+        other => panic!("{other:?}"),
+    }
+    let l = take(&mut p);
+    assert_eq!(l.target, Target::Lookup(0));
+    p.looked_up(l.target, 13);
+    assert_eq!(p.lookup_done(l.target).expect("found"), Isolation::Stalled(13));
+    assert_eq!(p.progress(), (Some(12), vec![]));
+    assert!(!p.skip_host(Target::Segment(0), 13));
+    let a = take(&mut p);
+    assert_eq!(a.url, "https://q.example/h/?action=list&truncation_limit=1&id_min=14", "on after it, still small");
+    p.admit(a.target, 14);
+    assert!(!p
+        .page_complete(a.target, Some("https://q.example/h/?action=list&truncation_limit=1&id_min=15"))
+        .expect("next"));
+    let a = take(&mut p);
+    assert_eq!(a.url, "https://q.example/h/?action=list&truncation_limit=2&id_min=15", "grows back");
+    p.admit(a.target, 15);
+    assert!(p.page_complete(a.target, None).expect("done"));
+    assert!(p.is_done());
+    // Everything after 13 is done, but the watermark stays below it.
+    assert_eq!(p.progress(), (Some(12), vec![]));
+    assert_eq!(p.skipped(), [13]);
+}
+
+#[test]
+fn a_finished_window_holding_a_skipped_host_is_not_claimed() {
+    let mut p = Plan::with_discovery(
+        DataSource::Hosts,
+        url("https://q.example/h/?action=list"),
+        5,
+        url("https://q.example/h/?action=list&details=None"),
+        5,
+    )
+    .with_concurrency(1);
+    let d = take(&mut p);
+    p.discovered(1, 20).expect("few");
+    p.page_complete(d.target, None).expect("windows");
+    let mut windows = vec![];
+    for _ in 0..4 {
+        let a = take(&mut p);
+        windows.push(a.target);
+        let lo = crate::qualys::urls::id_min(&url(&a.url)).unwrap_or(1);
+        for id in lo..lo + 5 {
+            if id != 7 {
+                p.admit(a.target, id);
+            }
+        }
+        if lo == 6 {
+            // The second window's host 7 was skipped (found from the discovery's IDs).
+            p.skip_host(a.target, 7);
+            let b = take(&mut p);
+            assert!(b.url.contains("id_min=8"), "{}", b.url);
+            assert!(p.page_complete(b.target, None).expect("done"));
+        } else {
+            assert!(p.page_complete(a.target, None).expect("done"));
+        }
+        if lo == 11 {
+            // Windows 1 to 3 finished (merged into one), 2 with a skipped host: nothing at or
+            // above it is claimed (a resumed run fetches from 7 again).
+            assert_eq!(p.progress(), (Some(6), vec![]));
+        }
+    }
+    assert!(p.is_done());
+    assert_eq!(p.progress(), (Some(6), vec![]));
+    // With a discovery, a page of one host finds its host among the listed IDs.
+    let mut p = Plan::with_discovery(
+        DataSource::Detections,
+        url("https://q.example/api/5.0/fo/asset/host/vm/detection/?action=list"),
+        2,
+        url("https://q.example/api/5.0/fo/asset/host/?action=list&details=None"),
+        2,
+    );
+    let d = take(&mut p);
+    p.discovered(30, 31).expect("few");
+    p.discovered(40, 41).expect("few");
+    p.page_complete(d.target, None).expect("windows");
+    let a = take(&mut p);
+    p.adapt(a.target, FailureKind::Timeout);
+    p.attempt_failed(a.target, 0, false);
+    let a = take(&mut p);
+    p.attempt_failed(a.target, 0, true);
+    assert_eq!(p.isolate(a.target, Error::network(ErrorCode::Network, "x")), Isolation::Probe(30));
+    let a = take(&mut p);
+    assert!(a.url.contains("truncation_limit=1") && a.url.contains("id_max=30"), "{}", a.url);
+    assert_eq!(p.probing(a.target), Some(30));
+}

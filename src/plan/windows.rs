@@ -123,6 +123,12 @@ impl Windows {
         }
     }
 
+    /// The first discovered ID at or after `id`, if any (a binary search over the ranges).
+    pub fn first_at_or_after(&self, id: u64) -> Option<u64> {
+        let at = self.ranges.partition_point(|&(_, b)| b < id);
+        self.ranges.get(at).map(|&(a, _)| a.max(id))
+    }
+
     /// Whether every window was handed out.
     pub fn is_exhausted(&self) -> bool {
         self.exhausted
@@ -182,6 +188,14 @@ mod tests {
 
     fn all(mut w: Windows) -> Vec<(Option<u64>, Option<u64>)> {
         std::iter::from_fn(|| w.next_window()).take(10_000).collect()
+    }
+
+    #[test]
+    fn the_first_discovered_id_from_anywhere() {
+        let w = Windows::new(vec![(5, 5), (10, 13), (20, 21)], 3, None, None);
+        let got: Vec<Option<u64>> =
+            [0, 5, 6, 11, 13, 14, 21, 22, u64::MAX].iter().map(|&x| w.first_at_or_after(x)).collect();
+        assert_eq!(got, [Some(5), Some(5), Some(10), Some(11), Some(13), Some(20), Some(21), None, None]);
     }
 
     #[test]

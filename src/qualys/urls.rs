@@ -9,6 +9,19 @@
 use super::DataSource;
 use crate::url::Url;
 
+/// The longest request URL (scheme, host, path and query, in bytes) that `httpMethod=auto` sends as
+/// a GET; a longer one goes as a POST with the query as an `application/x-www-form-urlencoded` body.
+///
+/// Why 2,000: it is the common safe bound for a URL anywhere on the way. HTTP itself sets none
+/// (RFC 9110 only recommends accepting at least 8,000 octets), but what sits in between does:
+/// Apache's default `LimitRequestLine` is 8,190 bytes and nginx's header buffer 8 KiB, some API
+/// gateways, TLS-inspecting proxies and load balancers cut at 4 KiB or less, and clients and
+/// sitemaps have long used ~2,000 (2,083 in old browsers, 2,048 in the sitemap protocol); Qualys's
+/// own front end answered 414 to long GETs (elastic issue 12731). The old script's URLs are
+/// 100-400 bytes, so a normal run never switches; a POST costs nothing extra, so switching early
+/// is safe.
+pub const MAX_GET_URL_BYTES: usize = 2000;
+
 /// Query parameters that select an explicit ID set: a URL carrying one is used as given.
 pub const ID_SELECTORS: [&str; 3] = ["ids", "id_min", "id_max"];
 
@@ -118,6 +131,24 @@ pub fn host_discovery_url(source: DataSource, url: &Url) -> Url {
     discovery
 }
 
+/// The host-list request naming the first host a page of `url` would hold from `from` (up to
+/// `hi`): the host discovery URL ([`host_discovery_url`]: the host list API with the URL's host
+/// filters, `details=None`) with `truncation_limit=1`, `id_min=from` (when above 0) and `id_max=hi`
+/// (when bounded).
+pub fn host_lookup_url(source: DataSource, url: &Url, from: u64, hi: u64) -> Url {
+    let mut lookup = host_discovery_url(source, url);
+    lookup.set_query("truncation_limit", "1");
+    if from > 0 {
+        lookup.set_query("id_min", &from.to_string());
+    } else {
+        lookup.remove_query("id_min");
+    }
+    if hi < u64::MAX {
+        lookup.set_query("id_max", &hi.to_string());
+    }
+    lookup
+}
+
 /// A resumed run's catch-up window: the records up to `watermark` changed since the failed run
 /// started are fetched with `since_url` (the URL with that time substituted) up to `id_max`.
 pub fn catch_up_url(mut since_url: Url, watermark: u64) -> Url {
@@ -144,6 +175,20 @@ mod tests {
         assert_eq!(
             host_discovery_url(DataSource::Hosts, &h).to_string(),
             "https://q.example/api/5.0/fo/asset/host/?action=list&details=None&truncation_limit=0"
+        );
+    }
+
+    #[test]
+    fn a_host_lookup_asks_the_host_list_for_one_host_id_from_where_the_page_started() {
+        let u = url("https://q.example/api/5.0/fo/asset/host/vm/detection/?action=list&status=New&ips=10.0.0.1&truncation_limit=1&id_min=40&show_results=1");
+        assert_eq!(
+            host_lookup_url(DataSource::Detections, &u, 57, u64::MAX).to_string(),
+            "https://q.example/api/5.0/fo/asset/host/?action=list&ips=10.0.0.1&id_min=57&details=None&truncation_limit=1"
+        );
+        let h = url("https://q.example/api/5.0/fo/asset/host/?action=list&show_tags=1&details=All&truncation_limit=3");
+        assert_eq!(
+            host_lookup_url(DataSource::Hosts, &h, 0, 99).to_string(),
+            "https://q.example/api/5.0/fo/asset/host/?action=list&details=None&truncation_limit=1&id_max=99"
         );
     }
 

@@ -3,8 +3,9 @@
 //! In scope: the two output shapes ([`Shape`], the `outputShape` parameter), which element becomes
 //! which record (`kb` -> `VULN`, `hosts` -> `HOST`,
 //! `hostDetections` -> `HOST` without its `DETECTION_LIST`, `detections` -> one `DETECTION` per
-//! detection carrying its host's identity), the unique-key fields of the seed (see [`keys`]), the
-//! record ID the paging plan uses as its checkpoint, and writing the records straight from the
+//! detection carrying its host's identity), the unique-key fields (see [`keys`]: the seed's, or the
+//! detection key `detectionKey` chooses), the check for keys written twice (see [`collisions`]),
+//! the record ID the paging plan uses as its checkpoint, and writing the records straight from the
 //! parser's [`Tree`] into the output chunks. Out of scope: parsing (see `crate::response`) and
 //! escaping and chunking (see `crate::output`).
 //!
@@ -30,8 +31,10 @@
 //! docs/OUTPUT.md lists every element of every shape, generated from what this module writes
 //! (tests/output_reference.rs).
 
+pub mod collisions;
 pub mod keys;
 
+use self::collisions::Collisions;
 use crate::output::{self, Chunker};
 use crate::params::DataSource;
 use crate::xml::{Node, Tree};
@@ -75,7 +78,8 @@ pub fn id_of(source: DataSource, tree: &Tree) -> Option<u64> {
 }
 
 /// Writes the records of one captured element into `chunker` in `shape`; returns how many.
-pub fn write(source: DataSource, shape: Shape, tree: &Tree, chunker: &mut Chunker) -> u64 {
+/// `checks` sees every key written (see [`collisions`]; the `qualys` shape writes no keys).
+pub fn write(source: DataSource, shape: Shape, tree: &Tree, chunker: &mut Chunker, checks: &mut Collisions) -> u64 {
     let root = tree.root();
     let ascii = !tree.has_non_ascii_names();
     if shape == Shape::Qualys {
@@ -87,20 +91,24 @@ pub fn write(source: DataSource, shape: Shape, tree: &Tree, chunker: &mut Chunke
             chunker.push_with(ascii, |out| write_keyed(root, keys::VULN_LINK, keys::vuln_link(root), None, out));
             1
         }
-        DataSource::Hosts => {
-            chunker.push_with(ascii, |out| write_keyed(root, keys::DEVICE_LINK, keys::device_link(root), None, out));
+        DataSource::Hosts | DataSource::HostDetections => {
+            let skip = (source == DataSource::HostDetections).then_some("DETECTION_LIST");
+            let link = match root.child_text("ID") {
+                Some(id) => id,
+                None => {
+                    // No ID: the link is the DNS name, which another host may have too.
+                    let dns = root.child_text("DNS");
+                    let host = keys::HostKey { id: "", dns };
+                    checks.host_record(host, root.child_text("IP").unwrap_or(""));
+                    dns.unwrap_or("")
+                }
+            };
+            chunker.push_with(ascii, |out| write_keyed(root, keys::DEVICE_LINK, link, skip, out));
             1
         }
-        DataSource::HostDetections => {
-            chunker.push_with(ascii, |out| {
-                write_keyed(root, keys::DEVICE_LINK, keys::device_link(root), Some("DETECTION_LIST"), out)
-            });
-            1
-        }
-        DataSource::Detections => write_detections(root, ascii, chunker),
+        DataSource::Detections => write_detections(root, ascii, chunker, checks),
     }
 }
-
 /// `<NAME attrs>text<KEY>value</KEY>children</NAME>`, leaving out children named `skip`.
 fn write_keyed(el: Node<'_>, key: &str, value: &str, skip: Option<&str>, out: &mut String) -> u64 {
     let mut replaced = output::write_start(el.name(), el.attrs(), false, out);
@@ -117,7 +125,7 @@ fn write_keyed(el: Node<'_>, key: &str, value: &str, skip: Option<&str>, out: &m
 
 /// One `DETECTION` record per detection of a detection-output `HOST`. The host's identity is
 /// serialised once and copied into each record.
-fn write_detections(host: Node<'_>, ascii: bool, chunker: &mut Chunker) -> u64 {
+fn write_detections(host: Node<'_>, ascii: bool, chunker: &mut Chunker, checks: &mut Collisions) -> u64 {
     // The identity: the host's leaf children and DNS_DATA, except the (first) DETECTION_LIST.
     // Walked twice (it is ~15 children) rather than collected, and serialised into one buffer
     // sized for a typical host: no allocation per child, no regrowth (both showed in the wasm
@@ -127,6 +135,7 @@ fn write_detections(host: Node<'_>, ascii: bool, chunker: &mut Chunker) -> u64 {
     let first_text = |name: &str| identity().find(|c| c.name() == name).map(|c| c.text()).filter(|t| !t.is_empty());
     let host_key = keys::HostKey { id: first_text("ID").unwrap_or(""), dns: first_text("DNS") };
     let device = host_key.device_link();
+    let kind = checks.kind();
     let mut identity_xml = String::with_capacity(1024);
     let no_identity = identity().next().is_none();
     let mut identity_replaced = output::write_start("HOST", [], no_identity, &mut identity_xml);
@@ -136,13 +145,18 @@ fn write_detections(host: Node<'_>, ascii: bool, chunker: &mut Chunker) -> u64 {
         }
         output::write_end("HOST", &mut identity_xml);
     }
+    let mut seen = None;
     let mut written = 0;
-    for d in list.children().filter(|d| d.name() == "DETECTION") {
-        let fields = keys::DetectionFields::of(d);
+    for (index, d) in list.children().filter(|d| d.name() == "DETECTION").enumerate() {
+        let fields = keys::DetectionFields::of(d, kind);
+        let host_seen = *seen.get_or_insert_with(|| checks.host(host_key, first_text("IP").unwrap_or("")));
+        let mut hit = None;
         chunker.push_with(ascii, |out| {
             let mut replaced = identity_replaced;
             replaced += output::write_start("DETECTION", d.attrs(), false, out);
-            replaced += keys::write_detection_key(host_key, &fields, out);
+            let (key_replaced, key, basis) = keys::write_detection_key(kind, host_key, &fields, out);
+            replaced += key_replaced;
+            hit = checks.detection(out.get(key).unwrap_or(""), basis, host_seen, host_key, fields.qid);
             replaced += output::write_leaf(keys::DEVICE_LINK, device, out);
             replaced += output::write_leaf(keys::VULN_LINK, fields.qid, out);
             out.push_str(&identity_xml);
@@ -152,9 +166,37 @@ fn write_detections(host: Node<'_>, ascii: bool, chunker: &mut Chunker) -> u64 {
             output::write_end("DETECTION", out);
             replaced
         });
+        if let Some(hit) = hit {
+            // Rare (the first few collisions of a run): name the other side.
+            let mut key = String::new();
+            let (_, range, _) = keys::write_detection_key(kind, host_key, &fields, &mut key);
+            let earlier = earlier_in_host(list, index, kind, host_key, checks.seed(), hit.hash());
+            checks.name_key_collision(hit, key.get(range).unwrap_or(""), host_key, fields.qid, earlier);
+        }
         written += 1;
     }
     written
+}
+
+/// The QID of the first of the host's first `upto` detections whose key hashes to `hash`.
+fn earlier_in_host<'a>(
+    list: Node<'a>,
+    upto: usize,
+    kind: keys::DetectionKey,
+    host_key: keys::HostKey<'_>,
+    seed: u64,
+    hash: u64,
+) -> Option<&'a str> {
+    let mut scratch = String::new();
+    for d in list.children().filter(|d| d.name() == "DETECTION").take(upto) {
+        scratch.clear();
+        let fields = keys::DetectionFields::of(d, kind);
+        let (_, range, _) = keys::write_detection_key(kind, host_key, &fields, &mut scratch);
+        if collisions::hash_key(seed, scratch.get(range).unwrap_or("").as_bytes()) == hash {
+            return Some(fields.qid);
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -202,6 +244,41 @@ mod tests {
                  <FIRST_FOUND_DATETIME>2020-01-02T03:04:05Z</FIRST_FOUND_DATETIME></DETECTION>"
             )
         );
+    }
+
+    #[test]
+    fn the_offline_transform_writes_the_chosen_key_and_names_collisions() {
+        // Host 42 has QID 100 on port 443 twice (another INSTANCE): one seed key, two hostQid keys.
+        let doc = DETECTIONS.replace(
+            "<DETECTION><QID>200</QID></DETECTION>",
+            "<DETECTION><QID>100</QID><PORT>443</PORT><PROTOCOL>tcp</PROTOCOL><INSTANCE>b</INSTANCE></DETECTION>",
+        );
+        let run = |key: keys::DetectionKey| {
+            let mut t =
+                Transform::new(DataSource::Detections, 1000, 1 << 20, Limits::default()).with_detection_key(key);
+            t.push(doc.as_bytes()).expect("push");
+            let s = t.finish().expect("finish");
+            let mut out = String::new();
+            while let Some(c) = t.take_output() {
+                out.push_str(&c.xml);
+            }
+            (out, s)
+        };
+        let (out, s) = run(keys::DetectionKey::Seed);
+        assert_eq!(out.matches("<ARCHER_DETECTION_KEY>web.example.com|100|443|tcp</ARCHER_DETECTION_KEY>").count(), 2);
+        assert_eq!((s.records, s.key_collisions, s.device_link_collisions), (3, 1, 0));
+        assert!(
+            s.notices.iter().any(|n| n.contains("detection QID 100 of host 42") && n.contains("of the same host")),
+            "{:?}",
+            s.notices
+        );
+        assert!(s.notices.iter().any(|n| n.contains("key_collisions=1")), "{:?}", s.notices);
+        let (out, s) = run(keys::DetectionKey::HostQid);
+        assert!(out.contains("<ARCHER_DETECTION_KEY>42|100|443|tcp||</ARCHER_DETECTION_KEY>"), "{out}");
+        assert!(out.contains("<ARCHER_DETECTION_KEY>42|100|443|tcp||b</ARCHER_DETECTION_KEY>"), "{out}");
+        assert!(out.contains("<ARCHER_DETECTION_KEY>7|100|22|tcp||</ARCHER_DETECTION_KEY>"), "{out}");
+        assert_eq!(s.key_collisions, 0);
+        assert!(s.notices.is_empty(), "{:?}", s.notices);
     }
 
     #[test]

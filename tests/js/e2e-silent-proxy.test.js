@@ -30,7 +30,9 @@ test('a silent proxy: every data source fails after (maxRetry + 1) idle limits w
       assert.ok(ms < 5000, `${label}: refused at once (${ms} ms)`);
     } else {
       const text = u.assertFailed(r, label, /^NETWORK: /);
-      assert.match(text, /failed after 2 attempt\(s\) \(maxRetry=1\)/, `${label}: retried once: ${text}`);
+      // Two attempts either way: the page retried once, or (adaptive page size, before anything
+      // answered) the page and one small probe to the same server.
+      assert.match(text, /failed after 2 attempt\(s\) \(maxRetry=1\)|timed out before Qualys had answered anything in this run, and a small request to the same server failed too/, `${label}: two attempts: ${text}`);
       assert.match(text, /ETIMEDOUT: no response from the server within 5 s/, `${label}: the idle limit ended it: ${text}`);
       assert.ok(ms >= 2 * TIMEOUT_SEC * 1000 - 500 && ms < 2 * TIMEOUT_SEC * 1000 + 15000, `${label}: ${ms} ms`);
     }

@@ -27,6 +27,8 @@ test('the tarball holds exactly what ships', () => {
     'index.mjs', 'index.d.ts', 'index.d.mts', 'archer/package.json', 'bin/qualys-vm-transporter.js',
     'web/index.js', 'web/index.d.ts', 'web/package.json', 'web/qualys_vm_transporter.js', 'web/qualys_vm_transporter_bg.wasm',
     ...simulatorSources(),
+    // The sample output files: every data source, both output shapes.
+    ...['kb', 'hosts', 'hostDetections', 'detections'].flatMap((s) => [`samples/${s}.xml`, `samples/${s}.qualys.xml`]),
   ];
   if (fs.existsSync(path.join(ROOT, 'CHANGELOG.md'))) expected.push('CHANGELOG.md');
   assert.deepEqual(pkg.files.slice().sort(), expected.sort());

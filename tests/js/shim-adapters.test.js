@@ -165,7 +165,9 @@ test('every adapter times out a silent server after requestTimeoutSec', async ()
     assert.equal(r.ok, false, http);
     assert.equal(r.error.code, codes.NETWORK, `${http}: ${r.error.message}`);
     assert.match(r.error.message, /ETIMEDOUT/, http);
-    assert.ok(took >= 4900 && took < 9000, `${http}: took ${took} ms`);
+    // One idle limit, or two when the page's timeout is checked with one small request before
+    // anything answered (adaptive page size: a timeout may mean a page too large).
+    assert.ok(took >= 4900 && took < 14000, `${http}: took ${took} ms`);
   }
 });
 

@@ -259,6 +259,30 @@ test('GET and POST (form body) both work and merge', async () => {
   assert.equal(next.searchParams.get('details'), 'All', 'POSTed parameters are in the next-page URL');
 });
 
+test('a request target over maxUrlBytes gets 414 (GET or POST), a long query as a POST body does not', async () => {
+  const s = await sim({ hosts: 30 });
+  assert.equal(s.options.maxUrlBytes, 8190, 'on by default at Apache\'s LimitRequestLine');
+  const ids = Array.from({ length: 1200 }, (_, i) => 9000000 + i).join(',');
+  const query = `action=list&details=All&ids=${s.model.hostIdAt(3)},${ids}`;
+  const get = await request(`${s.url}${HOSTS}?${query}`);
+  assert.equal(get.status, 414);
+  assert.match(get.text, /Request-URI Too Long/);
+  const post = await request(`${s.url}${HOSTS}`, { body: query });
+  assert.equal(post.status, 200);
+  assert.deepEqual(hostIdsOf(post.text), [s.model.hostIdAt(3)]);
+  const entries = s.log.entries.slice(-2);
+  assert.deepEqual(entries.map((e) => [e.method, e.status]), [['GET', 414], ['POST', 200]]);
+  assert.ok(entries[0].urlBytes > 8190 && entries[0].bodyBytes === null);
+  assert.equal(entries[1].bodyBytes, Buffer.byteLength(query));
+  assert.equal(Number(entries[1].contentLength), Buffer.byteLength(query));
+  assert.equal(entries[1].contentType, 'application/x-www-form-urlencoded');
+  // The limit is an option; 0 switches it off.
+  const low = await sim({ hosts: 5, maxUrlBytes: 60 });
+  assert.equal((await request(`${low.url}${HOSTS}?action=list&details=All&truncation_limit=4&x=${'1'.repeat(40)}`)).status, 414);
+  const off = await sim({ hosts: 5, maxUrlBytes: 0 });
+  assert.equal((await request(`${off.url}${HOSTS}?${query}`)).status, 200);
+});
+
 test('errors: unknown parameter 1901, bad values 1905, missing action 1903', async () => {
   const s = await sim({ hosts: 5, kb: 10 });
   const r = await request(`${s.url}${DET}?action=list&foo=1&bar=2`);
@@ -884,4 +908,52 @@ test('new fault specs parse and validate', () => {
   assert.throws(() => normaliseFault('status:headers=nocolon'), /headers/);
   assert.throws(() => normaliseFault('overlap:hosts=0'), /hosts/);
   assert.throws(() => normaliseFault('id_range:range=abc'), /range/);
+});
+
+test('faults for adaptive page size: slow_page (N hosts take N x msPerHost) and stall_host (a host that never arrives)', async () => {
+  const s = await sim({ hosts: 30, detectionsPerHost: 2, detectionsSpread: 0 });
+  const m = s.model;
+  const last = () => s.log.entries[s.log.entries.length - 1];
+  // slow_page: silence of N x msPerHost before the first byte, N the hosts the page holds.
+  s.control.setFaults([{ type: 'slow_page', msPerHost: 60 }]);
+  for (const [path, n] of [[HOSTS, 6], [DET, 2], [HOSTS, 5]]) {
+    const from = m.hostIdAt(25);
+    const url = `${s.url}${path}?action=list&truncation_limit=${n}${n === 5 ? `&id_min=${from}` : ''}`;
+    const r = await request(url);
+    assert.equal(r.status, 200);
+    const held = n === 5 ? 5 : n; // from host 25 on there are 5 hosts
+    assert.equal(hostIdsOf(r.text).length, held);
+    assert.equal(last().slowMs, held * 60, `${path} truncation_limit=${n}`);
+    assert.ok(r.firstByteMs >= held * 60 - 5, `${path}: first byte after ${r.firstByteMs} ms`);
+    assert.equal(last().fault, 'slow_page');
+  }
+  const listing = await request(`${s.url}${HOSTS}?action=list&details=None&truncation_limit=20`);
+  assert.ok(listing.firstByteMs < 500 && last().slowMs === null, 'an ID listing is not slowed');
+  // stall_host: the hosts before it arrive, then nothing; the response never ends.
+  const bad = m.hostIdAt(4);
+  const clean = {};
+  for (const path of [HOSTS, DET]) clean[path] = hostIdsOf((await request(`${s.url}${path}?action=list&truncation_limit=10`)).text);
+  s.control.setFaults([{ type: 'stall_host', hostId: bad }]);
+  for (const path of [HOSTS, DET]) {
+    const got = await rawGet(`${s.url}${path}?action=list&truncation_limit=10`, 500);
+    const ids = (got.text.match(/<ID>(\d+)<\/ID>/g) || []).map((x) => Number(/\d+/.exec(x)[0]));
+    assert.deepEqual(ids, clean[path].filter((id) => id < bad), `${path}: the hosts before it, then silence`);
+    assert.ok(ids.length >= 2, `${path}: some hosts came first`);
+    assert.ok(!got.closed && !/<\/RESPONSE>/.test(got.text), `${path}: never ends`);
+  }
+  // A page without it, and the host list's ID listing (how a client finds out which host it
+  // is), are answered as usual.
+  const after = await request(`${s.url}${DET}?action=list&truncation_limit=3&id_min=${bad + 1}`);
+  assert.equal(hostIdsOf(after.text).length, 3);
+  const lookup = await request(`${s.url}${HOSTS}?action=list&details=None&truncation_limit=1&id_min=${m.hostIdAt(3) + 1}`);
+  assert.deepEqual(idSetOf(lookup.text), [bad]);
+  s.control.setFaults([{ type: 'stall_host', index: 0, endpoint: 'hosts' }]);
+  const first = await rawGet(`${s.url}${HOSTS}?action=list&truncation_limit=3`, 300);
+  assert.ok(/<DATETIME>/.test(first.text) && !/<HOST>/.test(first.text), 'index 0: the first host stalls at once');
+  assert.equal(normaliseFault('slow_page').msPerHost, 1000);
+  assert.equal(normaliseFault('slow_page:msPerHost=250').msPerHost, 250);
+  assert.equal(normaliseFault('stall_host:hostId=123').hostId, 123);
+  assert.throws(() => normaliseFault('stall_host:index=-1'), /index/);
+  assert.throws(() => normaliseFault('slow_page:msPerHost=x'), /msPerHost/);
+  s.control.clearFaults();
 });

@@ -32,6 +32,7 @@ use qualys_vm_transporter::error::{Error, ErrorCode};
 use qualys_vm_transporter::feed::{self, Action, TokenValues};
 use qualys_vm_transporter::output::Chunk;
 use qualys_vm_transporter::qualys::DataSource;
+use qualys_vm_transporter::records::keys::DetectionKey;
 use qualys_vm_transporter::records::Shape;
 use qualys_vm_transporter::response::Limits;
 use qualys_vm_transporter::transform::{self, Transform};
@@ -311,6 +312,13 @@ fn summary_to_js(s: &feed::Summary) -> JsValue {
     set(&o, "chunks", s.chunks);
     set(&o, "duplicatesSkipped", num(s.duplicates_skipped));
     set(&o, "outOfWindowSkipped", num(s.out_of_window_skipped));
+    let stalled = Array::new();
+    for id in &s.stalled_hosts_skipped {
+        stalled.push(&num(*id));
+    }
+    set(&o, "stalledHostsSkipped", stalled);
+    set(&o, "keyCollisions", num(s.key_collisions));
+    set(&o, "deviceLinkCollisions", num(s.device_link_collisions));
     set(&o, "highestId", s.highest_id.map_or(JsValue::NULL, num));
     set(&o, "lastRunTimeUsed", opt_str(s.last_run_time_used.as_deref()));
     set(&o, "previousRunContext", s.previous_run_context.as_str());
@@ -338,6 +346,8 @@ fn transform_summary_to_js(s: &transform::TransformSummary) -> JsValue {
         notices.push(&JsValue::from_str(n));
     }
     set(&o, "notices", notices);
+    set(&o, "keyCollisions", num(s.key_collisions));
+    set(&o, "deviceLinkCollisions", num(s.device_link_collisions));
     o.into()
 }
 
@@ -396,7 +406,8 @@ impl JsFeed {
         o.into()
     }
 
-    /// `{kind:"send", id, method, url, headers:[[k,v]...], page, attempt}` (start it, poll again) |
+    /// `{kind:"send", id, method, url, body, headers:[[k,v]...], page, attempt}` (start it, poll
+    /// again; `body` is the form body of a POST, `null` for a GET) |
     /// `{kind:"wait", ms, reason}` (sleep up to ms or until a response settles) |
     /// `{kind:"pending"}` (wait until a response settles) | `{kind:"done", summary}` | `{kind:"fail", error}`.
     pub fn poll(&mut self, now_ms: JsValue) -> Result<JsValue, JsValue> {
@@ -408,6 +419,7 @@ impl JsFeed {
                 set(&o, "id", req.id as f64);
                 set(&o, "method", req.method.as_str());
                 set(&o, "url", req.url.as_str());
+                set(&o, "body", req.body.as_deref().map_or(JsValue::NULL, JsValue::from_str));
                 let headers = Array::new();
                 for (k, v) in req.all_headers() {
                     headers.push(&Array::of2(&JsValue::from_str(&k), &JsValue::from_str(&v)));
@@ -559,13 +571,13 @@ pub fn data_sources() -> Array {
 
 /// The Custom Parameters in table order (`qualys_vm_transporter::params::table`), each
 /// `{key, kind, default, min, max, values, required, summary, doc}`: `kind` is `integer`, `boolean`,
-/// `choice`, `url`, `secret`, `pem`, `proxy`, `xmlName` or `text`; `default` a number or boolean
-/// (`null` when the kind has none); `min`/`max` numbers for integers (else `null`); `values` the
+/// `choice`, `url`, `secret`, `pem`, `proxy`, `xmlName` or `text`; `default` a number, boolean or
+/// (an optional choice) string (`null` when the kind has none); `min`/`max` numbers for integers (else `null`); `values` the
 /// allowed values of a choice (else `null`); `required` `always`, `forItsDataSource` or `no`;
 /// `summary` one line for help texts; `doc` the README's "Meaning" text.
 #[wasm_bindgen]
 pub fn parameters() -> Array {
-    use qualys_vm_transporter::params::table::{Kind, PARAMS};
+    use qualys_vm_transporter::params::table::{Kind, Required, PARAMS};
     let out = Array::new();
     for p in PARAMS {
         let o = Object::new();
@@ -584,7 +596,12 @@ pub fn parameters() -> Array {
                 for v in values {
                     list.push(&JsValue::from_str(v));
                 }
-                (JsValue::NULL, JsValue::NULL, JsValue::NULL, list.into())
+                // An optional choice defaults to its first value.
+                let default = match (p.required, values.first()) {
+                    (Required::No, Some(first)) => JsValue::from_str(first),
+                    _ => JsValue::NULL,
+                };
+                (default, JsValue::NULL, JsValue::NULL, list.into())
             }
             _ => (JsValue::NULL, JsValue::NULL, JsValue::NULL, JsValue::NULL),
         };
@@ -637,33 +654,45 @@ pub struct JsTransformer {
 
 #[wasm_bindgen(js_class = Transformer)]
 impl JsTransformer {
-    /// `new Transformer(dataSource, chunkRecords?, chunkBytes?, outputShape?)` (`outputShape`:
-    /// `"records"`, the default, or `"qualys"`, as the Custom Parameter); throws `CONFIG_INVALID`
-    /// for an unknown data source or shape.
+    /// `new Transformer(dataSource, chunkRecords?, chunkBytes?, outputShape?, detectionKey?)`
+    /// (`outputShape`: `"records"`, the default, or `"qualys"`; `detectionKey`: `"seed"`, the
+    /// default, `"uniqueVulnId"` or `"hostQid"`, as the Custom Parameters); throws `CONFIG_INVALID`
+    /// for an unknown data source, shape or detection key.
     #[wasm_bindgen(constructor)]
     pub fn new(
         data_source: JsValue,
         chunk_records: JsValue,
         chunk_bytes: JsValue,
         output_shape: JsValue,
+        detection_key: JsValue,
     ) -> Result<JsTransformer, JsValue> {
-        let source = data_source.as_string().as_deref().and_then(DataSource::from_param).ok_or_else(|| {
-            let shown = match data_source.as_string() {
+        // A value the core does not take, as a message may show it.
+        let bad = |key: &str, v: &JsValue, values: &str| {
+            let shown = match v.as_string() {
                 Some(s) => format!("{:?}", qualys_vm_transporter::text::server_text(&s)),
-                None => read_value(&data_source).type_name().to_string(),
+                None => read_value(v).type_name().to_string(),
             };
-            js_error(&Error::config(
-                ErrorCode::ConfigInvalid,
-                format!("dataSource: {shown} is not one of kb, hosts, hostDetections, detections"),
-            ))
-        })?;
+            js_error(&Error::config(ErrorCode::ConfigInvalid, format!("{key}: {shown} is not one of {values}")))
+        };
+        let source = data_source
+            .as_string()
+            .as_deref()
+            .and_then(DataSource::from_param)
+            .ok_or_else(|| bad("dataSource", &data_source, "kb, hosts, hostDetections, detections"))?;
         let records = opt_u32_arg(&chunk_records, "chunkRecords")?.unwrap_or(transform::DEFAULT_CHUNK_RECORDS);
         let bytes = opt_u32_arg(&chunk_bytes, "chunkBytes")?.map_or(transform::DEFAULT_CHUNK_BYTES, |b| b as usize);
         let shape = shape_arg(&output_shape)?;
-        Ok(JsTransformer {
-            inner: Transform::with_shape(source, shape, records, bytes, Limits::default()),
-            viewed: None,
-        })
+        let key = if detection_key.is_undefined() || detection_key.is_null() {
+            DetectionKey::default()
+        } else {
+            detection_key
+                .as_string()
+                .as_deref()
+                .and_then(DetectionKey::from_param)
+                .ok_or_else(|| bad("detectionKey", &detection_key, "seed, uniqueVulnId, hostQid"))?
+        };
+        let inner = Transform::with_shape(source, shape, records, bytes, Limits::default()).with_detection_key(key);
+        Ok(JsTransformer { inner, viewed: None })
     }
 
     /// Pushes the next piece of the document (bytes); complete records become output at once.
@@ -672,7 +701,8 @@ impl JsTransformer {
         self.inner.push(&bytes).map_err(|e| js_error(&e))
     }
 
-    /// Ends the document; returns `{records, bytesIn, bytesOut, chunks, nextPage, notices}`.
+    /// Ends the document; returns `{records, bytesIn, bytesOut, chunks, nextPage, notices,
+    /// keyCollisions, deviceLinkCollisions}`.
     pub fn finish(&mut self) -> Result<JsValue, JsValue> {
         let s = self.inner.finish().map_err(|e| js_error(&e))?;
         Ok(transform_summary_to_js(&s))

@@ -238,8 +238,14 @@ fn a_qualys_error_ends_the_feed_with_a_fail_action() {
 fn the_transformer_gives_the_same_output_for_any_chunking() {
     let doc: &[u8] = include_bytes!("../../tests/fixtures/real/demisto_hld_host_list_detections_raw.xml");
     let run = |chunk: usize| {
-        let mut t =
-            JsTransformer::new("detections".into(), num(3.0), JsValue::UNDEFINED, JsValue::UNDEFINED).expect("source");
+        let mut t = JsTransformer::new(
+            "detections".into(),
+            num(3.0),
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+        )
+        .expect("source");
         let mut out = String::new();
         for piece in doc.chunks(chunk) {
             t.push(bytes(piece)).expect("push");
@@ -259,12 +265,12 @@ fn the_transformer_gives_the_same_output_for_any_chunking() {
     for chunk in [1, 2, 3, 64, 1000] {
         assert_eq!(run(chunk).0, whole, "chunk size {chunk}");
     }
-    let err = JsTransformer::new("kb".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED).and_then(
-        |mut t| {
-            t.push(bytes(doc))?;
-            t.finish()
-        },
-    );
+    let err =
+        JsTransformer::new("kb".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)
+            .and_then(|mut t| {
+                t.push(bytes(doc))?;
+                t.finish()
+            });
     assert_eq!(get_str(&err.expect_err("wrong endpoint"), "code"), "WRONG_ENDPOINT");
 }
 
@@ -272,7 +278,9 @@ fn the_transformer_gives_the_same_output_for_any_chunking() {
 fn the_transformer_writes_the_qualys_shape_when_asked() {
     let doc: &[u8] = include_bytes!("../../tests/fixtures/real/demisto_hld_host_list_detections_raw.xml");
     let run = |source: &str, shape: JsValue| {
-        let mut t = JsTransformer::new(source.into(), JsValue::UNDEFINED, JsValue::UNDEFINED, shape).expect("source");
+        let mut t =
+            JsTransformer::new(source.into(), JsValue::UNDEFINED, JsValue::UNDEFINED, shape, JsValue::UNDEFINED)
+                .expect("source");
         t.push(bytes(doc)).expect("push");
         let summary = t.finish().expect("finish");
         let mut out = String::new();
@@ -289,19 +297,45 @@ fn the_transformer_writes_the_qualys_shape_when_asked() {
     assert_eq!(run("hostDetections", "qualys".into()).0, qualys, "both detection sources write the same HOSTs");
     assert_eq!(run("detections", "records".into()), run("detections", JsValue::UNDEFINED), "records is the default");
     assert_eq!(run("detections", JsValue::NULL).0.matches("<DETECTION>").count(), 8);
-    let bad = JsTransformer::new("detections".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, "Qualys".into());
+    let u = || JsValue::UNDEFINED;
+    let bad = JsTransformer::new("detections".into(), u(), u(), "Qualys".into(), u());
     assert_coded(&bad.err().expect("throws"), "CONFIG_INVALID");
-    let bad = JsTransformer::new("detections".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, num(1.0));
+    let bad = JsTransformer::new("detections".into(), u(), u(), num(1.0), u());
     assert_coded(&bad.err().expect("throws"), "BAD_ARGUMENT");
+}
+
+#[wasm_bindgen_test]
+fn the_transformer_takes_a_detection_key_and_counts_collisions() {
+    let doc: &[u8] = include_bytes!("../../tests/fixtures/real/demisto_hld_host_list_detections_raw.xml");
+    let run = |key: JsValue| {
+        let mut t =
+            JsTransformer::new("detections".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED, key)
+                .expect("key");
+        t.push(bytes(doc)).expect("push");
+        let summary = t.finish().expect("finish");
+        let mut out = String::new();
+        while let Some(c) = t.take_output() {
+            out.push_str(&c);
+        }
+        (out, summary)
+    };
+    let (seed, summary) = run(JsValue::UNDEFINED);
+    assert!(seed.contains("<ARCHER_DETECTION_KEY>one.one.one.one|11827|443|tcp</ARCHER_DETECTION_KEY>"));
+    assert_eq!(get(&summary, "keyCollisions").as_f64(), Some(0.0));
+    assert_eq!(get(&summary, "deviceLinkCollisions").as_f64(), Some(0.0));
+    let (host_qid, _) = run("hostQid".into());
+    assert!(host_qid.contains("<ARCHER_DETECTION_KEY>143111841|11827|443|tcp|0|</ARCHER_DETECTION_KEY>"), "{host_qid}");
 }
 
 #[wasm_bindgen_test]
 fn output_chunks_as_bytes_match_the_strings_and_say_whether_they_are_ascii() {
     let doc: &[u8] = include_bytes!("../../tests/fixtures/real/demisto_hld_host_list_detections_raw.xml");
     let mut strings =
-        JsTransformer::new("detections".into(), num(3.0), JsValue::UNDEFINED, JsValue::UNDEFINED).expect("source");
+        JsTransformer::new("detections".into(), num(3.0), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)
+            .expect("source");
     let mut bytes =
-        JsTransformer::new("detections".into(), num(3.0), JsValue::UNDEFINED, JsValue::UNDEFINED).expect("source");
+        JsTransformer::new("detections".into(), num(3.0), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)
+            .expect("source");
     strings.push(self::bytes(doc)).expect("push");
     bytes.push(self::bytes(doc)).expect("push");
     strings.finish().expect("finish");
@@ -524,17 +558,43 @@ fn every_error_from_the_boundary_is_coded() {
     assert_eq!(get(&summary, "records").as_f64(), Some(1.0));
     // Transformer.
     assert_coded(
-        &JsTransformer::new(num(5.0), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)
+        &JsTransformer::new(num(5.0), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)
             .err()
             .expect("throws"),
         "CONFIG_INVALID",
     );
     assert_coded(
-        &JsTransformer::new("hosts".into(), "3".into(), JsValue::UNDEFINED, JsValue::UNDEFINED).err().expect("throws"),
+        &JsTransformer::new("hosts".into(), "3".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)
+            .err()
+            .expect("throws"),
         "BAD_ARGUMENT",
     );
-    let mut t =
-        JsTransformer::new("hosts".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED).expect("source");
+    assert_coded(
+        &JsTransformer::new("detections".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED, num(1.0))
+            .err()
+            .expect("throws"),
+        "CONFIG_INVALID",
+    );
+    assert_coded(
+        &JsTransformer::new(
+            "detections".into(),
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+            "HostQid".into(),
+        )
+        .err()
+        .expect("throws"),
+        "CONFIG_INVALID",
+    );
+    let mut t = JsTransformer::new(
+        "hosts".into(),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    )
+    .expect("source");
     assert_coded(&t.push(JsValue::NULL).expect_err("throws"), "BAD_ARGUMENT");
     t.push(js(
         "return new DataView(new TextEncoder().encode('<HOST_LIST_OUTPUT><RESPONSE/></HOST_LIST_OUTPUT>').buffer)",
@@ -609,6 +669,9 @@ fn the_tables_are_exported_as_plain_data() {
     assert_eq!(get_str(&ds, "required"), "always");
     assert_eq!(Array::from(&get(&ds, "values")).length(), 4);
     assert!(get(&ds, "default").is_null());
+    let dk = params.iter().find(|p| get_str(p, "key") == "detectionKey").expect("detectionKey");
+    assert_eq!((get_str(&dk, "kind"), get_str(&dk, "default")), ("choice".to_string(), "seed".to_string()));
+    assert_eq!(Array::from(&get(&dk, "values")).length(), 3);
 
     let codes = wasm::error_codes();
     let info = wasm::error_code_info();

@@ -290,6 +290,35 @@ function exchange(sink, fn, control, limits) {
 }
 
 /**
+ * UTF-8 byte length of a string (a POST body is percent-encoded ASCII, but count bytes anyway).
+ * @param {string} text
+ * @returns {number}
+ */
+function utf8Length(text) {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) { n += 4; i++; } else n += 3;
+  }
+  return n;
+}
+
+/**
+ * The body of a send action (a POST's form body, the core's Content-Type among its headers) and
+ * its Content-Length; null for a GET.
+ * @param {{body?: string | null}} request
+ * @returns {{text: string, length: number} | null}
+ */
+function requestBody(request) {
+  const b = request.body;
+  if (b === null || b === undefined) return null;
+  const text = String(b);
+  return { text, length: utf8Length(text) };
+}
+
+/**
  * Node's rawHeaders ([k, v, k, v, ...]) -> [[k, v], ...].
  * @param {unknown[]} raw
  * @returns {HeaderPairs}
@@ -331,5 +360,6 @@ function objectFromPairs(pairs) {
 
 module.exports = {
   guardSink, exchange, limitsOf, describeLimits, duration, usableStatus, pairsFromRaw, pairsFromObject, objectFromPairs,
+  requestBody, utf8Length,
   RESPONSE_TIMEOUT_FACTOR,
 };

@@ -3,7 +3,7 @@
 // neither Node's http/https nor `request` can be loaded, because fetch in Node 18-22 takes no
 // per-request agent, proxy or CA without the undici package, which a transporter script cannot
 // load. What it honours and what it cannot:
-//   honoured:  method, headers (Basic auth, X-Requested-With), requestTimeoutMs and
+//   honoured:  method, headers (Basic auth, X-Requested-With), a POST's form body, requestTimeoutMs and
 //              responseTimeoutMs (the idle and whole-response limits of exchange.js; on expiry
 //              the request is aborted through AbortController when the host has one, else
 //              abandoned), streaming (body read chunk by chunk from response.body), certificate
@@ -16,7 +16,7 @@
 //              verifyCerts=True while the process has NODE_TLS_REJECT_UNAUTHORIZED=0 (fetch would
 //              not check the certificate) -> TLS_VERIFY_DISABLED_IN_PROCESS, see tls-env.js
 
-const { exchange, limitsOf, describeLimits } = require('./exchange');
+const { exchange, limitsOf, describeLimits, requestBody } = require('./exchange');
 const { shimError, transportFailure } = require('../errors');
 const { codes } = require('../codes');
 const { processTlsProblem } = require('./tls-env');
@@ -77,9 +77,12 @@ function createFetchAdapter(transport, fetchFn, globals = {}) {
         if (reader) try { Promise.resolve(reader.cancel()).catch(() => {}); } catch (e) { /* closed */ }
       };
       onAbort(abort);
-      /** @type {{method: string, headers: string[][], redirect: string, signal?: any}} */
+      /** @type {{method: string, headers: string[][], redirect: string, signal?: any, body?: string}} */
       const init = { method: req.method, headers: req.headers.map(([k, v]) => [k, v]), redirect: 'manual' };
       if (ctrl) init.signal = ctrl.signal;
+      // A POST's form body: fetch sets Content-Length itself (the core's headers carry Content-Type).
+      const body = requestBody(req);
+      if (body) init.body = body.text;
       /** @param {unknown} e */
       const fail = (e) => {
         if (isUpgradeRefusal(e) && !s.headSeen) {

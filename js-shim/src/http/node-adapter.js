@@ -12,11 +12,13 @@
 //   proxy             https:// targets through an HTTP CONNECT tunnel (Proxy-Authorization on the
 //                     CONNECT only); http:// targets (loopback test servers) as absolute-form
 //                     requests to the proxy
+// A POST's form body (send action `body`) goes with Content-Length; its Content-Type comes from the
+// core's headers.
 // Bodies are streamed: each 'data' chunk goes to the sink synchronously before the next is read.
 // A 101 Switching Protocols answer (Node's 'upgrade' event) is reported as its status, which the
 // exchange refuses (EUNUSABLESTATUS); other informational 1xx ('information') are ignored.
 
-const { exchange, limitsOf, describeLimits, pairsFromRaw, objectFromPairs } = require('./exchange');
+const { exchange, limitsOf, describeLimits, pairsFromRaw, objectFromPairs, requestBody } = require('./exchange');
 const { transportFailure } = require('../errors');
 const { tlsEnvOverridden, verificationNote } = require('./tls-env');
 
@@ -178,6 +180,8 @@ function createNodeAdapter(transport, mods) {
       const u = new URLClass(request.url);
       const isHttps = u.protocol === 'https:';
       const headers = objectFromPairs(request.headers);
+      const body = requestBody(request);
+      if (body) headers['Content-Length'] = String(body.length);
       /** @type {any} */
       let options;
       /** @type {any} */
@@ -246,7 +250,7 @@ function createNodeAdapter(transport, mods) {
         const f = transportFailure(e);
         s.error(f.code, f.message);
       });
-      req.end();
+      req.end(body ? body.text : undefined);
     }, control, limits);
   }
 

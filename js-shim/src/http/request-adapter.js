@@ -13,12 +13,14 @@
 //                     is available to the script, else caCert alone)
 //   proxy             proxy: the proxy URL; Proxy-Authorization as a header, which request sends
 //                     only on the CONNECT for https targets (its proxyHeaderExclusiveList)
+// A POST's form body (send action `body`) is request's `body`, with Content-Length; its Content-Type
+// comes from the core's headers.
 // Redirects are not followed (credentials stay with the configured host) and the body is streamed
 // from request's 'data' events, never buffered. A 101 Switching Protocols answer (an 'upgrade' on
 // the underlying Node request, which request itself never handles) is reported as its status,
 // which the exchange refuses (EUNUSABLESTATUS).
 
-const { exchange, limitsOf, describeLimits, pairsFromRaw, pairsFromObject, objectFromPairs } = require('./exchange');
+const { exchange, limitsOf, describeLimits, pairsFromRaw, pairsFromObject, objectFromPairs, requestBody } = require('./exchange');
 const { transportFailure } = require('../errors');
 const { tlsEnvOverridden, verificationNote } = require('./tls-env');
 
@@ -68,6 +70,11 @@ function createRequestAdapter(transport, request, mods = {}) {
         strictSSL: verify,
       };
       if (ca) options.ca = ca;
+      const body = requestBody(req);
+      if (body) {
+        options.body = body.text;
+        headers['Content-Length'] = String(body.length);
+      }
       if (transport.proxy) {
         options.proxy = transport.proxy.url;
         if (transport.proxy.authorization) headers['Proxy-Authorization'] = transport.proxy.authorization;
