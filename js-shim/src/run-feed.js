@@ -492,16 +492,16 @@ async function runFeed(options) {
    * @param {string} reason
    */
   const sleepOrSettle = async (ms, reason) => {
-    if (!inflight.size) {
-      await sleep(ms, reason);
-      return;
-    }
+    // An abort or a fatal error (wakeUp) ends any wait at once.
+    const settled = inflight.size ? [anySettled()] : [];
     if (o.sleep) {
-      await Promise.race([sleep(ms, reason), anySettled(), wakeUp]);
+      await Promise.race([sleep(ms, reason), ...settled, wakeUp]);
       return;
     }
+    // The default sleep, cancelled when the race is over (no timer keeps the process alive after
+    // an abort). A wait beyond setTimeout's limit ends early: the core then asks for the rest.
     const t = timer(ms);
-    await Promise.race([t.promise, anySettled(), wakeUp]);
+    await Promise.race([t.promise, ...settled, wakeUp]);
     t.cancel();
   };
   /** The error of an aborted run (options.signal). */

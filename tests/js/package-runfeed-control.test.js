@@ -171,3 +171,48 @@ test('the package documents the Transformer call order and the new options', () 
     assert.match(readme, /ABORTED/);
   });
 });
+
+test('options.signal: aborting during a wait (a retry delay of 60 s) rejects at once with ABORTED', { timeout: 30000 }, async () => {
+  s.control.reset();
+  s.control.setFaults([{ type: 'http5xx', endpoint: 'hosts', page: 2, status: 503, times: 1 }]);
+  const ac = new AbortController();
+  const waits = [];
+  const t0 = Date.now();
+  const err = await pkg.runFeed({
+    params: params({ retryDelaySec: 60, maxRetry: 2 }),
+    tokens: TOKENS,
+    log: quiet,
+    signal: ac.signal,
+    writer: { writeItem: () => {} },
+    onAction: (a) => {
+      if (a.kind !== 'wait') return;
+      waits.push(a.ms);
+      if (a.ms > 30000) setTimeout(() => ac.abort(), 200);
+    },
+  }).then(() => null, (e) => e);
+  s.control.reset();
+  assert.ok(waits.some((ms) => ms > 30000), `the retry waited: ${waits}`);
+  assert.ok(err, 'the run was stopped');
+  assert.equal(err.code, pkg.codes.ABORTED, err.message);
+  assert.ok(Date.now() - t0 < 10000, `rejected soon after the abort (${Date.now() - t0} ms), not after the wait`);
+  assert.match(err.previousRunContext || '', /^qvt2;ds=hosts;/, 'the checkpoint after page 1');
+});
+
+test('options.signal: aborting while a write never settles rejects within a few seconds with ABORTED', { timeout: 30000 }, async () => {
+  s.control.reset();
+  const ac = new AbortController();
+  const t0 = Date.now();
+  let calls = 0;
+  const err = await pkg.runFeed({
+    params: params(),
+    tokens: TOKENS,
+    log: quiet,
+    signal: ac.signal,
+    writer: { writeItem: () => { calls++; setTimeout(() => ac.abort(), 100); return new Promise(() => {}); } },
+  }).then(() => null, (e) => e);
+  assert.ok(err);
+  assert.equal(err.code, pkg.codes.ABORTED, err.message);
+  assert.equal(calls, 1, 'nothing more is handed over while the write is pending');
+  assert.ok(Date.now() - t0 < 15000, `${Date.now() - t0} ms`);
+  assert.equal(err.previousRunContext, '', 'no checkpoint: the write of page 1 was never accepted');
+});
