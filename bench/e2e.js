@@ -148,7 +148,7 @@ async function main() {
     log(`simulator ${sim.url} (pid ${sim.child.pid}): ${o.hosts} hosts x ${o.detections} detections`);
     const params = {
       dataSource: 'detections',
-      detectionUrl: `${sim.url}/api/2.0/fo/asset/host/vm/detection/?action=list&status=New,Active,Re-Opened,Fixed&show_igs=1&include_ignored=1&include_disabled=1&show_results=1`,
+      detectionUrl: `${sim.url}/api/5.0/fo/asset/host/vm/detection/?action=list&status=New,Active,Re-Opened,Fixed&show_igs=1&include_ignored=1&include_disabled=1&show_results=1`,
       username: 'simuser',
       password: 'simpass',
       batchSize: String(o.batch),

@@ -25,7 +25,7 @@ const arg = (name, fallback) => (opts[name] !== undefined && opts[name] !== '' ?
 function runOnce(dir, url, concurrency, batch) {
   const params = {
     dataSource: 'detections',
-    detectionUrl: `${url}/api/2.0/fo/asset/host/vm/detection/?action=list&status=Active,New,Fixed,Re-Opened&vm_scan_since=<LastRunTime>`,
+    detectionUrl: `${url}/api/5.0/fo/asset/host/vm/detection/?action=list&status=Active,New,Fixed,Re-Opened&vm_scan_since=<LastRunTime>`,
     username: 'simuser',
     password: 'simpass',
     batchSize: String(batch),

@@ -80,7 +80,7 @@ Archer would store for the next run and a summary. Exit code 0 only on success.
 
 options:
   --params FILE         JSON object of Custom Parameters, e.g. {"dataSource": "detections",
-                        "detectionUrl": "https://.../?action=list&vm_scan_since=<LastRunTime>",
+                        "detectionUrl": "https://qualysapi.qualys.com/api/5.0/fo/asset/host/vm/detection/?action=list&vm_scan_since=<LastRunTime>",
                         "username": "acme_ab12"}; values are given to the feed as they are
                         (numbers and booleans are read as Archer would hold them, by the core)
   --param KEY=VALUE     one parameter (repeatable); wins over --params and the environment

@@ -93,7 +93,10 @@ export interface Summary {
   retries: number;
   waits: number;
   waitMs: number;
+  /** Body bytes the parser read: decoded bytes when an answer came compressed. */
   bytesIn: number;
+  /** Body bytes as received on the wire (compressed where the answer was); null when the client decoded a compressed answer without saying its size (fetch without Content-Length). */
+  bytesWire: number | null;
   bytesOut: number;
   chunks: number;
   /** Records whose ID was already written in this run (skipped, not written twice). */
@@ -125,7 +128,7 @@ export interface Summary {
  * them as constants). tests/js/codes.test.js keeps this list equal to the core's.
  */
 export type ErrorCode =
-  | 'CONFIG_INVALID' | 'TLS_CERTIFICATE' | 'QUALYS_CREDENTIALS' | 'ACCESS_DENIED' | 'URL_NOT_FOUND'
+  | 'CONFIG_INVALID' | 'TLS_CERTIFICATE' | 'QUALYS_CREDENTIALS' | 'ACCESS_DENIED' | 'URL_NOT_FOUND' | 'API_VERSION_RETIRED'
   | 'PROXY_AUTH_REQUIRED' | 'WRONG_ENDPOINT' | 'QUALYS_BAD_REQUEST' | 'URL_TOO_LONG' | 'QUALYS_ERROR'
   | 'QUALYS_INTERNAL_ERROR' | 'HTTP_202' | 'HTTP_5XX' | 'HTTP_STATUS' | 'HTTP_UNUSABLE_STATUS'
   | 'NETWORK' | 'TRUNCATED_PAGE' | 'EMPTY_RESPONSE' | 'NOT_XML' | 'MALFORMED_XML' | 'XML_TOO_DEEP'
@@ -212,6 +215,8 @@ export interface ResponseSink {
   head(status: number, headers: Array<[string, string]>): void;
   /** Returns false when the response is already known bad: abort the request, then end(). */
   body(chunk: Uint8Array): boolean;
+  /** Optional: bytes of a compressed answer as received on the wire (body chunks are then the decoded bytes). */
+  wire?(bytes: number): void;
   end(): void;
   error(code: string, message: string): void;
 }
@@ -395,6 +400,8 @@ export class Feed {
   /** false: the response is already known bad; abort the request, then handleResponseEnd. */
   handleBody(chunk: Uint8Array, requestId?: number): boolean;
   handleResponseEnd(nowMs: number, requestId?: number): void;
+  /** Bytes of a compressed answer as received on the wire (its body chunks are the decoded bytes). */
+  handleWireBytes(bytes: number, requestId?: number): void;
   handleTransportError(nowMs: number, code: string, message: string, requestId?: number): void;
   /** The next output chunk as a string (sibling record fragments), or undefined. */
   takeOutput(): string | undefined;

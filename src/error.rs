@@ -50,6 +50,8 @@ pub enum ErrorCode {
     AccessDenied,
     /// `URL_NOT_FOUND`: Qualys answered 404: the URL parameter's host or path is wrong.
     UrlNotFound,
+    /// `API_VERSION_RETIRED`: The URL's Qualys API version is retired and Qualys no longer answers it: use the active version.
+    ApiVersionRetired,
     /// `PROXY_AUTH_REQUIRED`: The proxy answered 407: the proxy parameter needs credentials.
     ProxyAuthRequired,
     /// `WRONG_ENDPOINT`: The URL returned another Qualys output than the data source expects.
@@ -146,6 +148,7 @@ impl ErrorCode {
         ErrorCode::QualysCredentials,
         ErrorCode::AccessDenied,
         ErrorCode::UrlNotFound,
+        ErrorCode::ApiVersionRetired,
         ErrorCode::ProxyAuthRequired,
         ErrorCode::WrongEndpoint,
         ErrorCode::QualysBadRequest,
@@ -199,6 +202,7 @@ impl ErrorCode {
             ErrorCode::QualysCredentials => "QUALYS_CREDENTIALS",
             ErrorCode::AccessDenied => "ACCESS_DENIED",
             ErrorCode::UrlNotFound => "URL_NOT_FOUND",
+            ErrorCode::ApiVersionRetired => "API_VERSION_RETIRED",
             ErrorCode::ProxyAuthRequired => "PROXY_AUTH_REQUIRED",
             ErrorCode::WrongEndpoint => "WRONG_ENDPOINT",
             ErrorCode::QualysBadRequest => "QUALYS_BAD_REQUEST",
@@ -258,6 +262,7 @@ impl ErrorCode {
             ErrorCode::QualysCredentials => Blame::Configuration,
             ErrorCode::AccessDenied => Blame::Configuration,
             ErrorCode::UrlNotFound => Blame::Configuration,
+            ErrorCode::ApiVersionRetired => Blame::Configuration,
             ErrorCode::ProxyAuthRequired => Blame::Configuration,
             ErrorCode::WrongEndpoint => Blame::Configuration,
             ErrorCode::QualysBadRequest => Blame::Configuration,
@@ -329,6 +334,7 @@ impl ErrorCode {
             ErrorCode::QualysCredentials => "Qualys refused the user name or password, or the account is locked.",
             ErrorCode::AccessDenied => "Qualys answered 403: the account may not use this API.",
             ErrorCode::UrlNotFound => "Qualys answered 404: the URL parameter's host or path is wrong.",
+            ErrorCode::ApiVersionRetired => "The URL's Qualys API version is retired and Qualys no longer answers it: use the active version.",
             ErrorCode::ProxyAuthRequired => "The proxy answered 407: the proxy parameter needs credentials.",
             ErrorCode::WrongEndpoint => "The URL returned another Qualys output than the data source expects.",
             ErrorCode::QualysBadRequest => "Qualys rejected the request's parameters (a SIMPLE_RETURN error about the URL).",

@@ -642,10 +642,10 @@ mod tests {
 
     #[test]
     fn substitute_replaces_every_placeholder() {
-        let t = "https://q.example/api/2.0/fo/knowledge_base/vuln/?action=list&details=All&last_modified_after=<LastRunTime>";
+        let t = "https://q.example/api/4.0/fo/knowledge_base/vuln/?action=list&details=All&last_modified_after=<LastRunTime>";
         assert_eq!(
             substitute(t, "2024-01-02T00:00:00Z"),
-            "https://q.example/api/2.0/fo/knowledge_base/vuln/?action=list&details=All&last_modified_after=2024-01-02T00:00:00Z"
+            "https://q.example/api/4.0/fo/knowledge_base/vuln/?action=list&details=All&last_modified_after=2024-01-02T00:00:00Z"
         );
         let two = "https://q.example/?a=<LastRunTime>&b=<LastRunTime>";
         assert_eq!(
@@ -666,11 +666,11 @@ mod tests {
 
     #[test]
     fn end_to_end_with_the_seed_default() {
-        let t = "https://qualysapi.qualys.com/api/2.0/fo/asset/host/vm/detection/?action=list&status=Active,New,Fixed,Re-Opened&vm_scan_since=<LastRunTime>";
+        let t = "https://qualysapi.qualys.com/api/5.0/fo/asset/host/vm/detection/?action=list&status=Active,New,Fixed,Re-Opened&vm_scan_since=<LastRunTime>";
         let r = resolve(Some("2018-06-13T18:31:41Z"), -1, now());
         assert_eq!(
             substitute(t, &format(r.value)),
-            "https://qualysapi.qualys.com/api/2.0/fo/asset/host/vm/detection/?action=list&status=Active,New,Fixed,Re-Opened&vm_scan_since=2018-06-12T18:31:41Z"
+            "https://qualysapi.qualys.com/api/5.0/fo/asset/host/vm/detection/?action=list&status=Active,New,Fixed,Re-Opened&vm_scan_since=2018-06-12T18:31:41Z"
         );
     }
 }

@@ -167,7 +167,7 @@ mod tests {
     #[test]
     fn authorization_is_basic_and_debug_hides_it() {
         let pw = Secret::new("Pa55-w0rd!".to_string());
-        let r = Request::get(1, "https://q.example/api/2.0/fo/asset/host/?action=list".into(), "alice", &pw, 1, 0);
+        let r = Request::get(1, "https://q.example/api/5.0/fo/asset/host/?action=list".into(), "alice", &pw, 1, 0);
         assert_eq!(r.authorization(), format!("Basic {}", base64(b"alice:Pa55-w0rd!")));
         let dbg = format!("{r:?}");
         assert!(!dbg.contains("Pa55"), "{dbg}");

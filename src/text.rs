@@ -211,10 +211,10 @@ mod tests {
     fn urls_lose_secret_query_values_only() {
         let mut red = Redactor::default();
         red.add("Hunter2-secret");
-        let u = "https://q.example/api/2.0/fo/asset/host/?action=list&password=x&vm_scan_since=<LastRunTime>&note=Hunter2-secret&n2=Hunter2%2Dsecret&Token=t#frag";
+        let u = "https://q.example/api/5.0/fo/asset/host/?action=list&password=x&vm_scan_since=<LastRunTime>&note=Hunter2-secret&n2=Hunter2%2Dsecret&Token=t#frag";
         assert_eq!(
             mask_url(u, &red),
-            "https://q.example/api/2.0/fo/asset/host/?action=list&password=***&vm_scan_since=<LastRunTime>&note=***&n2=***&Token=***#frag"
+            "https://q.example/api/5.0/fo/asset/host/?action=list&password=***&vm_scan_since=<LastRunTime>&note=***&n2=***&Token=***#frag"
         );
         assert_eq!(mask_url("https://q.example/", &red), "https://q.example/");
     }

@@ -605,7 +605,7 @@ fn validate_host(host: &str) -> Result<HostKind, String> {
 mod tests {
     use super::*;
 
-    const DETECTION: &str = "https://qualysapi.qualys.com/api/2.0/fo/asset/host/vm/detection/?action=list&status=Active,New,Fixed,Re-Opened&vm_scan_since=2024-01-02T00:00:00Z&truncation_limit=500&id_min=5641289";
+    const DETECTION: &str = "https://qualysapi.qualys.com/api/5.0/fo/asset/host/vm/detection/?action=list&status=Active,New,Fixed,Re-Opened&vm_scan_since=2024-01-02T00:00:00Z&truncation_limit=500&id_min=5641289";
 
     fn p(s: &str) -> Url {
         match Url::parse(s) {
@@ -629,7 +629,7 @@ mod tests {
         assert_eq!(u.host(), "qualysapi.qualys.com");
         assert_eq!(u.port(), 443);
         assert_eq!(u.explicit_port(), None);
-        assert_eq!(u.path(), "/api/2.0/fo/asset/host/vm/detection/");
+        assert_eq!(u.path(), "/api/5.0/fo/asset/host/vm/detection/");
         assert_eq!(u.query_get("action").as_deref(), Some("list"));
         assert_eq!(u.query_get("status").as_deref(), Some("Active,New,Fixed,Re-Opened"));
         assert_eq!(u.query_get("vm_scan_since").as_deref(), Some("2024-01-02T00:00:00Z"));
@@ -642,15 +642,15 @@ mod tests {
     #[test]
     fn round_trips_other_qualys_urls_unchanged() {
         for s in [
-            "https://qualysapi.qualys.com/api/2.0/fo/knowledge_base/vuln/?action=list&details=All&last_modified_after=2024-01-01T00:00:00Z",
+            "https://qualysapi.qualys.com/api/4.0/fo/knowledge_base/vuln/?action=list&details=All&last_modified_after=2024-01-01T00:00:00Z",
             "https://qualysapi.qg2.apps.qualys.com/api/5.0/fo/asset/host/?action=list&details=All&show_tags=1&vm_scan_since=2024-01-02",
             "https://qualysapi.qualys.eu:443/api/4.0/fo/knowledge_base/vuln/?action=list&ids=1,2,3",
-            "https://qualysapi.qualys.com/api/2.0/fo/asset/host/?action=list&flag&=x&&a=b=c",
-            "https://qualysapi.qualys.com/api/2.0/fo/asset/host/?action=list&q=%20a%2Bb+c",
+            "https://qualysapi.qualys.com/api/5.0/fo/asset/host/?action=list&flag&=x&&a=b=c",
+            "https://qualysapi.qualys.com/api/5.0/fo/asset/host/?action=list&q=%20a%2Bb+c",
             "https://qualysapi.qualys.com/path?",
-            "http://127.0.0.1:8080/api/2.0/fo/asset/host/?action=list",
+            "http://127.0.0.1:8080/api/5.0/fo/asset/host/?action=list",
             "https://[2001:db8::1]:8443/api/?a=1",
-            "https://qualysapi.qualys.com/api/2.0/fo/asset/host/vm/detection/?action=list&vm_scan_since=<LastRunTime>",
+            "https://qualysapi.qualys.com/api/5.0/fo/asset/host/vm/detection/?action=list&vm_scan_since=<LastRunTime>",
         ] {
             assert_eq!(p(s).to_string(), s);
         }
@@ -760,7 +760,7 @@ mod tests {
         assert!(!a.same_origin(&p("http://qualysapi.qualys.com/")));
         assert!(!a.same_origin(&p("https://qualysapi.qualys.com:8443/")));
         assert!(!a.same_origin(&p("https://qualysapi.qualys.com.evil.example/")));
-        assert!(!a.same_origin(&p("https://evil.example/api/2.0/fo/asset/host/vm/detection/")));
+        assert!(!a.same_origin(&p("https://evil.example/api/5.0/fo/asset/host/vm/detection/")));
         assert!(p("https://[::1]/").same_origin(&p("https://[0:0:0:0:0:0:0:1]:443/")));
         assert!(p("http://127.0.0.1/").same_origin(&p("http://127.0.0.1:80/x")));
         assert!(!p("http://127.0.0.1/").same_origin(&p("http://localhost/")));
@@ -851,7 +851,7 @@ mod tests {
 
     #[test]
     fn parse_next_page_accepts_escaped_or_unescaped_ampersands() {
-        let escaped = "\n  https://qualysapi.qualys.com/api/2.0/fo/asset/host/vm/detection/?action=list&amp;status=Active,New,Fixed,Re-Opened&amp;vm_scan_since=2024-01-02T00:00:00Z&amp;truncation_limit=500&amp;id_min=5641289  \n";
+        let escaped = "\n  https://qualysapi.qualys.com/api/5.0/fo/asset/host/vm/detection/?action=list&amp;status=Active,New,Fixed,Re-Opened&amp;vm_scan_since=2024-01-02T00:00:00Z&amp;truncation_limit=500&amp;id_min=5641289  \n";
         let a = Url::parse_next_page(escaped).unwrap_or_else(|e| panic!("{e}"));
         let b = Url::parse_next_page(DETECTION).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(a, b);
@@ -862,7 +862,7 @@ mod tests {
         let hex = DETECTION.replace('&', "&#X26;");
         assert_eq!(Url::parse_next_page(&hex).map(|u| u.to_string()), Ok(DETECTION.to_string()));
         let original =
-            p("https://qualysapi.qualys.com/api/2.0/fo/asset/host/vm/detection/?action=list&truncation_limit=500");
+            p("https://qualysapi.qualys.com/api/5.0/fo/asset/host/vm/detection/?action=list&truncation_limit=500");
         assert!(original.same_origin(&a));
     }
 
@@ -910,10 +910,10 @@ mod tests {
     #[test]
     fn with_path_keeps_origin_and_query() {
         let u =
-            Url::parse("https://qualysapi.example.com:8443/api/2.0/fo/asset/host/vm/detection/?action=list&ids=1-5")
+            Url::parse("https://qualysapi.example.com:8443/api/5.0/fo/asset/host/vm/detection/?action=list&ids=1-5")
                 .expect("url");
-        let h = u.with_path("/api/2.0/fo/asset/host/");
-        assert_eq!(h.to_string(), "https://qualysapi.example.com:8443/api/2.0/fo/asset/host/?action=list&ids=1-5");
+        let h = u.with_path("/api/5.0/fo/asset/host/");
+        assert_eq!(h.to_string(), "https://qualysapi.example.com:8443/api/5.0/fo/asset/host/?action=list&ids=1-5");
         assert!(h.same_origin(&u));
     }
 }

@@ -218,7 +218,7 @@ fn expected(ids: &[u64], per_host: u64) -> Vec<(u64, u64)> {
 }
 
 const URL: &str =
-    "https://qualysapi.example.com/api/2.0/fo/asset/host/vm/detection/?action=list&vm_scan_since=<LastRunTime>";
+    "https://qualysapi.example.com/api/5.0/fo/asset/host/vm/detection/?action=list&vm_scan_since=<LastRunTime>";
 
 #[test]
 fn pages_through_everything_exactly_once() {
@@ -556,7 +556,7 @@ fn the_kb_base_load_runs_in_qid_windows_in_one_run() {
     }
     // A kbUrl that selects QIDs itself is used as given.
     let run = drive(
-        &params("kb", "https://q.example/api/2.0/fo/knowledge_base/vuln/?action=list&ids=10000-10100", &[]),
+        &params("kb", "https://q.example/api/4.0/fo/knowledge_base/vuln/?action=list&ids=10000-10100", &[]),
         &Tokens::default(),
         |req, _| (200, vec![], kb_page(&req.url, &qids), Fault::None),
         8192,
@@ -608,7 +608,7 @@ fn parallel_ranges_stay_exactly_once_and_within_the_qualys_concurrency_limit() {
 #[test]
 fn a_failed_run_leaves_a_checkpoint_and_the_next_run_resumes_from_it() {
     let ids = host_ids(30);
-    let url = "https://qualysapi.example.com/api/2.0/fo/asset/host/vm/detection/?action=list&status=New,Active&vm_scan_since=<LastRunTime>";
+    let url = "https://qualysapi.example.com/api/5.0/fo/asset/host/vm/detection/?action=list&status=New,Active&vm_scan_since=<LastRunTime>";
     let tokens = Tokens { last_run_time: Some("2024-03-15T00:00:00Z".into()), previous_run_context: None };
     // Run 1 dies on page 4 (no retries allowed).
     let run1 = drive(
@@ -706,7 +706,7 @@ fn a_rate_limit_hold_longer_than_the_wait_budget_fails_instead_of_sleeping() {
 // Hostile and broken servers (issue #11): paging must advance, every record exactly once, what the
 // server says is bounded.
 
-const D_BASE: &str = "https://qualysapi.example.com/api/2.0/fo/asset/host/vm/detection/";
+const D_BASE: &str = "https://qualysapi.example.com/api/5.0/fo/asset/host/vm/detection/";
 
 /// One host of a hand-made page: with an ID, or without one (`NoId(k)`: IP 10.9.0.k, so two
 /// `NoId` with the same k are the same content).
@@ -1088,7 +1088,7 @@ fn written_ids(source: &str, output: &str) -> Vec<u64> {
     }
 }
 
-const HOSTS_URL: &str = "https://qualysapi.example.com/api/2.0/fo/asset/host/?action=list&vm_scan_since=<LastRunTime>";
+const HOSTS_URL: &str = "https://qualysapi.example.com/api/5.0/fo/asset/host/?action=list&vm_scan_since=<LastRunTime>";
 
 #[test]
 fn every_request_kind_survives_every_retryable_failure() {

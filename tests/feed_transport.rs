@@ -860,3 +860,178 @@ fn a_timeout_before_anything_answered_is_checked_with_one_small_request_before_a
         assert!(run.summary.stalled_hosts_skipped.is_empty());
     }
 }
+
+// ---- compressed answers --------------------------------------------------------------------------
+
+/// Runs one page whose answer the HTTP layer decoded: the head carries `encoding`, the body the
+/// decoded bytes, and the layer reports `wire` compressed bytes (when it can).
+fn one_compressed_page(encoding: Option<&str>, wire: Option<u64>) -> (Feed, Vec<(Level, String)>, Summary) {
+    let q = Qualys::new(3, 1);
+    let now = 1_700_000_000_000;
+    let mut feed = Feed::new(&params("hosts", HOSTS_URL, &[]), &Tokens::default(), now).expect("valid");
+    let Action::Send(req) = feed.poll(now) else { panic!("a request") };
+    let body = q.answer(&Sent::of(&req, 1, now));
+    let headers: Vec<(String, String)> =
+        encoding.iter().map(|e| ("Content-Encoding".to_string(), e.to_string())).collect();
+    feed.handle_response_head(req.id, now, 200, &headers);
+    assert!(feed.handle_body(req.id, body.as_bytes()));
+    if let Some(w) = wire {
+        feed.handle_wire_bytes(req.id, w);
+    }
+    feed.handle_response_end(req.id, now + 10);
+    let Action::Done(s) = feed.poll(now + 10) else { panic!("done") };
+    let mut logs = vec![];
+    while let Some(l) = feed.take_log() {
+        logs.push((l.level, l.text));
+    }
+    (feed, logs, s)
+}
+
+#[test]
+fn byte_counts_say_which_side_they_measure_and_a_compressed_answer_is_said_once() {
+    // Uncompressed: what the parser read is what came over the wire; the log lines as before.
+    let (_, logs, s) = one_compressed_page(None, None);
+    assert!(s.bytes_in > 300);
+    assert_eq!(s.bytes_wire, Some(s.bytes_in));
+    assert!(logs.iter().any(|(_, t)| t.contains("Qualys answered uncompressed")), "{logs:?}");
+    let done = &logs.iter().find(|(_, t)| t.starts_with("done: ")).expect("done line").1;
+    assert!(!done.contains("wire"), "{done}");
+    // gzip, decoded by the client, which reports the compressed size.
+    let (_, logs, s) = one_compressed_page(Some("gzip"), Some(123));
+    assert_eq!(s.bytes_wire, Some(123));
+    assert_eq!(
+        logs.iter().filter(|(_, t)| t.contains("Qualys answered compressed (Content-Encoding: gzip")).count(),
+        1
+    );
+    let done = &logs.iter().find(|(_, t)| t.starts_with("done: ")).expect("done line").1;
+    assert!(done.contains("MB decoded (0.0 MB on the wire)"), "{done}");
+    // A client that decodes inside and cannot tell the compressed size (fetch without a length).
+    let (_, logs, s) = one_compressed_page(Some("GZIP"), None);
+    assert_eq!(s.bytes_wire, None);
+    let done = &logs.iter().find(|(_, t)| t.starts_with("done: ")).expect("done line").1;
+    assert!(done.contains("wire size unknown"), "{done}");
+    // "identity" is no compression.
+    let (_, _, s) = one_compressed_page(Some("identity"), None);
+    assert_eq!(s.bytes_wire, Some(s.bytes_in));
+}
+
+#[test]
+fn a_decompression_bomb_reported_by_the_http_layer_fails_the_run_without_a_retry() {
+    let q = Qualys::new(12, 1);
+    let now = 1_700_000_000_000;
+    let mut feed =
+        Feed::new(&params("hosts", HOSTS_URL, &[("batchSize", "4"), ("maxRetry", "2")]), &Tokens::default(), now)
+            .expect("valid");
+    let mut sent = 0;
+    loop {
+        match feed.poll(now) {
+            Action::Send(req) => {
+                sent += 1;
+                if sent == 2 {
+                    feed.handle_response_head(req.id, now, 200, &[("Content-Encoding".into(), "gzip".into())]);
+                    feed.handle_transport_error(
+                        req.id,
+                        now,
+                        "DECOMPRESSED_TOO_LARGE",
+                        "decoded to more than 100 times its compressed size",
+                    );
+                } else {
+                    feed.handle_response_head(req.id, now, 200, &[]);
+                    feed.handle_body(req.id, q.answer(&Sent::of(&req, sent, now)).as_bytes());
+                    feed.handle_response_end(req.id, now);
+                }
+            }
+            Action::Fail(e) => {
+                assert_eq!(e.code(), ErrorCode::DecompressedTooLarge);
+                assert_eq!(e.blame(), qualys_vm_transporter::Blame::Server);
+                assert!(!e.is_retryable());
+                assert!(e.message().contains("100 times"), "{e}");
+                assert_eq!(sent, 2, "no retry");
+                assert!(
+                    feed.checkpoint_now().starts_with("qvt2;ds=hosts;"),
+                    "the checkpoint is kept: {}",
+                    feed.checkpoint_now()
+                );
+                return;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn wire_and_decoded_bytes_add_up_over_compressed_and_plain_pages_and_a_damaged_stream_is_retried() {
+    let q = Qualys::new(12, 1);
+    let now = 1_700_000_000_000;
+    let mut feed =
+        Feed::new(&params("hosts", HOSTS_URL, &[("batchSize", "4"), ("maxRetry", "1")]), &Tokens::default(), now)
+            .expect("valid");
+    let (mut sent, mut decoded, mut wire) = (0usize, 0u64, 0u64);
+    let mut polls = 0;
+    let mut now = now;
+    let summary = loop {
+        polls += 1;
+        assert!(polls < 200, "bounded");
+        match feed.poll(now) {
+            Action::Send(req) => {
+                sent += 1;
+                let body = q.answer(&Sent::of(&req, sent, now));
+                match sent {
+                    // Page 2's gzip stream is damaged half-way: the HTTP layer reports EDECOMPRESS.
+                    2 => {
+                        feed.handle_response_head(req.id, now, 200, &[("Content-Encoding".into(), "gzip".into())]);
+                        let half = &body.as_bytes()[..body.len() / 2];
+                        feed.handle_wire_bytes(req.id, 40);
+                        assert!(feed.handle_body(req.id, half));
+                        decoded += half.len() as u64;
+                        wire += 40;
+                        feed.handle_transport_error(
+                            req.id,
+                            now,
+                            "EDECOMPRESS",
+                            "the compressed answer could not be decoded (invalid block type): it is cut off or damaged",
+                        );
+                    }
+                    // Odd requests come compressed, reported in two wire pieces; the others plain.
+                    n if n % 2 == 1 => {
+                        feed.handle_response_head(req.id, now, 200, &[("content-encoding".into(), " gzip ".into())]);
+                        feed.handle_wire_bytes(req.id, 100);
+                        assert!(feed.handle_body(req.id, body.as_bytes()));
+                        feed.handle_wire_bytes(req.id, 23);
+                        feed.handle_response_end(req.id, now);
+                        decoded += body.len() as u64;
+                        wire += 123;
+                    }
+                    _ => {
+                        feed.handle_response_head(req.id, now, 200, &[]);
+                        assert!(feed.handle_body(req.id, body.as_bytes()));
+                        feed.handle_response_end(req.id, now);
+                        decoded += body.len() as u64;
+                        wire += body.len() as u64;
+                    }
+                }
+            }
+            Action::Wait { ms, .. } => now += i64::try_from(ms).expect("small"),
+            Action::Pending => panic!("nothing is in flight"),
+            Action::Done(s) => break s,
+            Action::Fail(e) => panic!("{e}"),
+        }
+    };
+    assert_eq!(summary.records, 12);
+    assert_eq!(summary.retries, 1, "the damaged page was fetched again");
+    assert_eq!(summary.bytes_in, decoded, "what the parser read, decoded");
+    assert_eq!(summary.bytes_wire, Some(wire), "what came over the wire");
+    let mut logs = vec![];
+    while let Some(l) = feed.take_log() {
+        logs.push(l.text);
+    }
+    assert!(
+        logs.iter().any(
+            |t| t.contains("failed (NETWORK (network problem): a compressed answer arrived damaged (EDECOMPRESS: ")
+        ),
+        "{logs:?}"
+    );
+    assert_eq!(logs.iter().filter(|t| t.starts_with("Qualys answered ")).count(), 1, "{logs:?}");
+    let done = logs.iter().find(|t| t.starts_with("done: ")).expect("done line");
+    assert!(done.contains(&format!(" MB decoded ({:.1} MB on the wire) out=", wire as f64 / 1_048_576.0)), "{done}");
+}

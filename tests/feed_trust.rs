@@ -19,7 +19,7 @@ fn params(source: &str, url: &str, extra: &[(&str, &str)]) -> Vec<(String, Strin
 }
 
 const HOSTS_URL: &str =
-    "https://qualysapi.example.com/api/2.0/fo/asset/host/?action=list&details=All&vm_scan_since=<LastRunTime>";
+    "https://qualysapi.example.com/api/5.0/fo/asset/host/?action=list&details=All&vm_scan_since=<LastRunTime>";
 
 /// A fake host: ID and last scan time (seconds since the epoch).
 #[derive(Clone, Copy)]

@@ -448,8 +448,8 @@ fn a_hostile_server_never_panics_the_feed_nor_keeps_it_running() {
         let source = ["kb", "hosts", "hostDetections", "detections"][rng.below(4)];
         let (key, url) = match source {
             "kb" => ("kbUrl", "https://q.example/api/4.0/fo/knowledge_base/vuln/?action=list&details=All&last_modified_after=<LastRunTime>"),
-            "hosts" => ("hostsUrl", "https://q.example/api/2.0/fo/asset/host/?action=list&vm_scan_since=<LastRunTime>"),
-            _ => ("detectionUrl", "https://q.example/api/2.0/fo/asset/host/vm/detection/?action=list&vm_scan_since=<LastRunTime>"),
+            "hosts" => ("hostsUrl", "https://q.example/api/5.0/fo/asset/host/?action=list&vm_scan_since=<LastRunTime>"),
+            _ => ("detectionUrl", "https://q.example/api/5.0/fo/asset/host/vm/detection/?action=list&vm_scan_since=<LastRunTime>"),
         };
         let num = |rng: &mut XorShift, v: &[&str]| v[rng.below(v.len())].to_string();
         let params: Vec<(String, String)> = vec![

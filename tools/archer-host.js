@@ -53,6 +53,8 @@ const summaryFromLogs = summaryFromLines;
  * @param {Record<string,string>} o.params CustomParameters (strings, as Archer passes them)
  * @param {object} [o.tokens] {LastRunTime, PreviousRunContext, LastFileProcessed}
  * @param {'6x'|'node'|'2025'} [o.mode='6x']
+ * @param {string[]} [o.withoutModules] modules this host refuses on top of its mode's list (e.g.
+ *        ['zlib']: a node host whose sandbox does not let scripts load zlib)
  * @param {string} [o.out] file the OutputWriter streams items to; without it items are kept
  * @param {boolean} [o.outputWriter=true] false: a 6.4/6.5 host without OutputWriter
  * @param {(line: string) => void} [o.onLog] every console line, as it is written
@@ -78,7 +80,7 @@ function runArcherScript(o) {
   };
   const sandboxRequire = (name) => {
     requires.push(name);
-    if (!HOST_MODULES[mode].includes(name)) {
+    if (!HOST_MODULES[mode].includes(name) || (o.withoutModules || []).includes(name)) {
       const e = new Error(`Cannot find module '${name}' (not allowed by this host)`);
       e.code = 'MODULE_NOT_FOUND';
       throw e;

@@ -34,8 +34,14 @@ usage: qualys-vm-transporter simulate [options]
                            types: reset truncate http5xx generic_return expired slow bad_utf8 huge_record delay
                              drip status hang page_cycle overlap ignore_window empty_pages id_range
                              wait_header forged_text warnings_flood big_text slow_page stall_host gzip_bomb
+                             gzip_corrupt
+  --retire-version V       answer --retire-status on /api/V/ of every API (a retired version,
+                           e.g. 2.0); repeatable
+  --retire-status N        404 (default) or 410
   --keep-alive-every N     keep-alive comment every N records (default 250, 0 = never)
   --max-url-bytes N        answer 414 to a request target longer than N bytes (default 8190, 0 = never)
+  --gzip                   answer gzip (Content-Encoding: gzip, streamed) when the request asks for
+                           it (Accept-Encoding: gzip); off by default
   --no-record-served       do not keep served record IDs in the log (long benchmarks)
   --quiet                  print only the URLs line
   -h, --help               this help
@@ -63,6 +69,9 @@ const OPTIONS = {
   fault: { type: 'string', multiple: true },
   'keep-alive-every': { type: 'string' },
   'max-url-bytes': { type: 'string' },
+  'retire-version': { type: 'string', multiple: true },
+  'retire-status': { type: 'string' },
+  gzip: { type: 'boolean' },
   'no-record-served': { type: 'boolean' },
   quiet: { type: 'boolean' },
 };
@@ -91,13 +100,16 @@ function parseArgs(argv) {
   const o = { faults: [] };
   if (v.help) o.help = true;
   for (const [name, key] of [['port', 'port'], ['https-port', 'httpsPort'], ['hosts', 'hosts'], ['detections-per-host', 'detectionsPerHost'],
-    ['detections-spread', 'detectionsSpread'], ['kb', 'kb'], ['keep-alive-every', 'keepAliveEvery'], ['max-url-bytes', 'maxUrlBytes']]) {
+    ['detections-spread', 'detectionsSpread'], ['kb', 'kb'], ['keep-alive-every', 'keepAliveEvery'], ['max-url-bytes', 'maxUrlBytes'],
+    ['retire-status', 'retireStatus']]) {
     if (v[name] !== undefined) o[key] = num(name);
   }
   for (const [name, key] of [['seed', 'seed'], ['data-end', 'dataEnd'], ['now', 'now'], ['rate-limit', 'rateLimit'], ['concurrency', 'concurrency'],
     ['user', 'username'], ['password', 'password']]) {
     if (v[name] !== undefined) o[key] = v[name];
   }
+  if (v['retire-version']) o.retireVersions = v['retire-version'];
+  if (v.gzip) o.gzip = true;
   if (v['no-https']) o.https = false;
   if (v['no-record-served']) o.recordServed = false;
   if (v.quiet) o.quietBanner = true;
@@ -150,7 +162,7 @@ async function main(argv = process.argv.slice(2), io = {}) {
       `  limits: ${JSON.stringify(info.limits)}\n` +
       (info.faults.length ? `  faults: ${info.faults.map((f) => f.type).join(', ')}\n` : '') +
       `  try:    curl -s -u ${sim.options.username}:${sim.options.password} -H 'X-Requested-With: curl' ` +
-      `'${sim.url}/api/2.0/fo/asset/host/vm/detection/?action=list&truncation_limit=10'\n` +
+      `'${sim.url}/api/5.0/fo/asset/host/vm/detection/?action=list&truncation_limit=10'\n` +
       `  control: ${sim.url}/__control\n`);
   }
   let stopping = null;

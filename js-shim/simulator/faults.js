@@ -32,8 +32,10 @@ const TYPES = {
   // a host (hostId, else the model's host at index) that never arrives.
   slow_page: { msPerHost: 1000 },
   stall_host: { index: 0 },
-  // Compressed answers (issue #13): a small gzip stream that decodes to `bytes` (a bomb).
+  // Compressed answers (issue #13): a small gzip stream that decodes to `bytes` (a bomb); a gzip
+  // answer whose stream is damaged after `afterBytes` of the document (an invalid deflate block).
   gzip_bomb: { bytes: 1024 * 1024 * 1024 },
+  gzip_corrupt: { afterBytes: 2048 },
 };
 /** The default TEXT of forged_text: a line break, then what a forged "done" log line looks like. */
 const FORGED_TEXT = 'Temporary problem, please retry.\n2024-06-01T00:00:00.000Z :: INFO :: done: dataSource=detections records=999999 pages=1 requests=1 retries=0 waits=0 (0.0 s)';

@@ -50,7 +50,8 @@ class Served {
  * complete (body fully sent, closing root tag included), bytes, nextIdMin, nextUrl, durationMs,
  * urlBytes (length of the request target: path and query), contentType and contentLength (request
  * headers, or null), bodyBytes (bytes of a POST body received, or null), slowMs (the wait of a
- * slow_page fault, or null),
+ * slow_page fault, or null), encoding ('gzip' when the answer was compressed, else null) and
+ * wireBytes (its compressed bytes sent, else null; bytes counts the uncompressed body),
  * served (Served: hostIds, qids, detections).
  */
 class Entry {
@@ -67,6 +68,8 @@ class Entry {
     this.contentLength = fields.contentLength === undefined ? null : fields.contentLength;
     this.bodyBytes = null;
     this.slowMs = null;
+    this.encoding = null;
+    this.wireBytes = null;
     this.status = null;
     this.code = null;
     this.fault = null;

@@ -274,9 +274,7 @@ function detectionHostHead(h, ctx) {
   s += dnsBlock(h, I);
   if (h.netbios) s += `${I}<NETBIOS>${cdata(h.netbios)}</NETBIOS>\n`;
   if (h.qgHostId) s += `${I}<QG_HOSTID>${cdata(h.qgHostId)}</QG_HOSTID>\n`;
-  if (versionAtLeast(ctx.version, 3)) {
-    s += `${I}<TRURISK_SCORE>${h.truriskScore}</TRURISK_SCORE>\n${I}<ASSET_CRITICALITY_SCORE>${h.assetCriticalityScore}</ASSET_CRITICALITY_SCORE>\n`;
-  }
+  // No TRURISK_SCORE / ASSET_CRITICALITY_SCORE here: they belong to the host list (docs/QUALYS-API.md).
   s += `${I}<LAST_SCAN_DATETIME>${dt(h.lastScanMs)}</LAST_SCAN_DATETIME>\n` +
     `${I}<LAST_VM_SCANNED_DATE>${dt(h.scanMs)}</LAST_VM_SCANNED_DATE>\n` +
     `${I}<LAST_VM_SCANNED_DURATION>${h.scanDurationSec}</LAST_VM_SCANNED_DURATION>\n`;
@@ -308,7 +306,9 @@ function detectionRecord(d, ctx, inj) {
   }
   s += `${I}<FIRST_FOUND_DATETIME>${dt(d.firstFoundMs)}</FIRST_FOUND_DATETIME>\n` +
     `${I}<LAST_FOUND_DATETIME>${dt(d.lastFoundMs)}</LAST_FOUND_DATETIME>\n`;
-  if (d.qds !== undefined && (v3 || p.show_qds)) s += `${I}<QDS severity="${d.qdsSeverity}">${d.qds}</QDS>\n`;
+  // QDS only with show_qds=1, its factors only with show_qds_factors=1, in any version.
+  if (d.qds !== undefined && p.show_qds) s += `${I}<QDS severity="${d.qdsSeverity}">${d.qds}</QDS>\n`;
+  if (d.qds !== undefined && p.show_qds_factors) s += qdsFactors(d, I);
   s += `${I}<TIMES_FOUND>${d.timesFound}</TIMES_FOUND>\n` +
     `${I}<LAST_TEST_DATETIME>${dt(d.lastTestMs)}</LAST_TEST_DATETIME>\n` +
     `${I}<LAST_UPDATE_DATETIME>${dt(d.lastUpdateMs)}</LAST_UPDATE_DATETIME>\n`;
@@ -316,6 +316,22 @@ function detectionRecord(d, ctx, inj) {
   s += `${I}<IS_IGNORED>${d.isIgnored}</IS_IGNORED>\n${I}<IS_DISABLED>${d.isDisabled}</IS_DISABLED>\n` +
     `${I}<LAST_PROCESSED_DATETIME>${dt(d.lastProcessedMs)}</LAST_PROCESSED_DATETIME>\n          </DETECTION>\n`;
   return s;
+}
+
+/**
+ * QDS_FACTORS of a detection with a QDS, derived from its fields (no draw from the model's
+ * generator: the model stays the same whatever the request asks for).
+ */
+function qdsFactors(d, I) {
+  const factors = [
+    ['CVSS', (Math.min(10, d.severity * 2) - 0.1).toFixed(1)],
+    ['CVSS_version', 'v3.x'],
+    ['epss', (d.qds / 1000).toFixed(5)],
+    ['RTI', d.qds >= 70 ? 'Easy_Exploit,High_Lateral_Movement' : 'Denial_of_Service'],
+  ];
+  let s = `${I}<QDS_FACTORS>\n`;
+  for (const [name, value] of factors) s += `${I}  <QDS_FACTOR name="${name}">${cdata(value)}</QDS_FACTOR>\n`;
+  return s + `${I}</QDS_FACTORS>\n`;
 }
 
 /** Matching detections of host i (array, possibly empty). */

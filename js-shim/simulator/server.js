@@ -5,13 +5,14 @@
 const http = require('http');
 const https = require('https');
 const fs = require('fs');
+const zlib = require('zlib');
 const { createModel, toMs } = require('./generate');
 const { ENDPOINTS, ParamError, interpretParams, mergePairs } = require('./params');
-const { renderList, renderEmptyPage, withExtraWarnings, bigSimpleReturn, urlFromPairs, simpleReturn, genericReturn, http5xxBody, pageHosts } = require('./render');
+const { renderList, renderEmptyPage, withExtraWarnings, bigSimpleReturn, urlFromPairs, simpleReturn, genericReturn, http5xxBody, pageHosts, header, footer } = require('./render');
 const { Limits } = require('./limits');
 const { Faults, delayMs } = require('./faults');
 const { RequestLog, redactParams } = require('./log');
-const { BodyPump, sleep } = require('./stream');
+const { BodyPump, sleep, waitDrain } = require('./stream');
 const { handleControl } = require('./control');
 
 const { generateTestCertificates } = require('./tls-cert');
@@ -34,7 +35,11 @@ const DEFAULT_OPTIONS = {
   // A request target (path and query) longer than this is answered 414, as Apache's default
   // LimitRequestLine (8190 bytes) does in front of an API; 0 = no limit.
   maxUrlBytes: 8190,
+  // Compress list answers with gzip when the request asks for it (Accept-Encoding: gzip).
+  gzip: false,
   requireRequestedWith: true,
+  retireVersions: [],
+  retireStatus: 404,
 };
 
 function readBody(req) {
@@ -77,11 +82,77 @@ function writeRawStatus(req, f) {
   if (f.close) sock.end();
 }
 
+/** "2" and "2.0" are one version. */
+function normVersion(v) { return v.includes('.') ? v : `${v}.0`; }
+
+/**
+ * The retired API versions (retireVersions: e.g. ['2.0']) as a set, checked with retireStatus
+ * (404 or 410): every API answers that status on a retired version's paths.
+ */
+function retiredVersions(opts) {
+  const list = opts.retireVersions || [];
+  if (!Array.isArray(list) || !list.every((v) => typeof v === 'string' && /^\d+(\.\d+)?$/.test(v))) {
+    throw new Error(`retireVersions wants API versions like ["2.0"], got ${JSON.stringify(list)}`);
+  }
+  if (opts.retireStatus !== 404 && opts.retireStatus !== 410) {
+    throw new Error(`retireStatus wants 404 or 410, got ${JSON.stringify(opts.retireStatus)}`);
+  }
+  return new Set(list.map(normVersion));
+}
+
 /**
  * The key of a page in its chain: the endpoint and the parameters, sorted, without
  * truncation_limit (a client asking again for fewer hosts from the same place, or growing its
  * pages back, is at the same place in the chain).
  */
+/**
+ * A gzip stream piped into `res` (Content-Encoding: gzip); the compressed bytes are counted in the
+ * log entry's wireBytes. Destroyed when the client goes away.
+ */
+function gzipTo(res, entry) {
+  const gz = zlib.createGzip();
+  res.setHeader('Content-Encoding', 'gzip');
+  res.setHeader('Vary', 'Accept-Encoding');
+  entry.encoding = 'gzip';
+  entry.wireBytes = 0;
+  gz.on('data', (c) => { entry.wireBytes += c.length; });
+  gz.pipe(res);
+  res.on('close', () => gz.destroy());
+  return gz;
+}
+
+/** One gzip member of 16 MiB of spaces (about 16 KiB), built once: the bomb's repeated part. */
+let bombMember = null;
+const BOMB_MEMBER_BYTES = 16 * 1024 * 1024;
+
+/**
+ * gzip_bomb: 200, Content-Encoding: gzip, Content-Length, a body of concatenated gzip members (a
+ * valid gzip stream) that decodes to the start of a document, then `decoded` bytes of spaces,
+ * then its end. Resolves to the bytes sent and what they decode to.
+ */
+async function sendGzipBomb(res, decoded, ctx) {
+  const start = header(ctx);
+  if (!bombMember) bombMember = zlib.gzipSync(Buffer.alloc(BOMB_MEMBER_BYTES, 0x20), { level: 9 });
+  const head = zlib.gzipSync(Buffer.from(start));
+  const tail = zlib.gzipSync(Buffer.from(footer(ctx)));
+  const members = Math.max(1, Math.ceil(decoded / BOMB_MEMBER_BYTES));
+  res.setHeader('Content-Encoding', 'gzip');
+  res.setHeader('Content-Length', String(head.length + members * bombMember.length + tail.length));
+  let wire = 0;
+  let closed = false;
+  res.on('close', () => { closed = true; });
+  const write = async (b) => {
+    wire += b.length;
+    if (!res.write(b)) await waitDrain(res);
+  };
+  await write(head);
+  for (let i = 0; i < members && !closed; i++) await write(bombMember);
+  if (closed) return { complete: false, wire, decoded: 0 };
+  await write(tail);
+  await new Promise((resolve) => res.end(resolve));
+  return { complete: true, wire, decoded: members * BOMB_MEMBER_BYTES };
+}
+
 function canonicalKey(endpoint, pairs) {
   return endpoint + '?' + pairs.filter(([k]) => k !== 'truncation_limit').sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
     .map(([k, v]) => `${k}=${v}`).join('&');
@@ -92,12 +163,13 @@ function canonicalKey(endpoint, pairs) {
  * @param {object} [options] see README.md "Options" (model: seed, hosts, detectionsPerHost, detectionsSpread,
  *   kb, dataEnd, scanHistoryDays, kbHistoryDays; server: host, port, httpsPort, https, tls, caFile, username, password,
  *   now, rateLimit, concurrency, faults, keepAliveEvery, evaluationComments, dtdHost, warningBaseUrl,
- *   chunkBytes, recordServed, logLimit, requireRequestedWith)
+ *   chunkBytes, recordServed, logLimit, requireRequestedWith, retireVersions, retireStatus)
  * @returns {Promise<{url:string, httpsUrl:string|null, port:number, httpsPort:number|null, caCertPem:string|null,
  *   caPath:string|null, close:()=>Promise<void>, log:RequestLog, control:object, model:object, options:object}>}
  */
 async function startSimulator(options = {}) {
   const opts = { ...DEFAULT_OPTIONS, ...options };
+  const retired = retiredVersions(opts);
   const model = createModel(opts);
   const initialNow = opts.now === undefined ? model.dataEndMs : opts.now;
   const state = {
@@ -154,6 +226,16 @@ async function startSimulator(options = {}) {
       res.setHeader('Content-Type', 'text/html; charset=iso-8859-1');
       res.end('<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n<title>404 Not Found</title>\n' +
         '</head><body>\n<h1>Not Found</h1>\n<p>The requested URL was not found on this server.</p>\n</body></html>\n');
+      return;
+    }
+    if (version !== null && retired.has(normVersion(version))) {
+      // A retired API version (retireVersions): the path is gone, whatever the request.
+      entry.status = opts.retireStatus; entry.complete = true;
+      res.statusCode = opts.retireStatus;
+      res.setHeader('Content-Type', 'text/html; charset=iso-8859-1');
+      const title = `${opts.retireStatus} ${http.STATUS_CODES[opts.retireStatus]}`;
+      res.end(`<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n<title>${title}</title>\n` +
+        `</head><body>\n<h1>${http.STATUS_CODES[opts.retireStatus]}</h1>\n<p>The requested URL is no longer available on this server.</p>\n</body></html>\n`);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'POST') {
@@ -267,8 +349,19 @@ async function startSimulator(options = {}) {
     const base = opts.warningBaseUrl ? opts.warningBaseUrl.replace(/\/$/, '')
       : `${scheme}://${req.headers.host || `${opts.host}:${scheme === 'https' ? httpsPort : port}`}`;
     const served = entry.served;
+    if (f && f.type === 'gzip_bomb') {
+      entry.status = 200;
+      res.statusCode = 200;
+      res.setHeader('Content-Type', 'application/xml');
+      const bomb = await sendGzipBomb(res, f.bytes, { endpoint, version, now, dtdHost: opts.dtdHost, evaluationComments: opts.evaluationComments });
+      entry.complete = bomb.complete; entry.bytes = bomb.decoded; entry.wireBytes = bomb.wire; entry.encoding = 'gzip';
+      return;
+    }
+    // gzip when asked (and the simulator compresses), or always for a damaged gzip stream.
+    const asked = opts.gzip && /\bgzip\b/i.test(String(req.headers['accept-encoding'] || ''));
+    const out = asked || (f && f.type === 'gzip_corrupt') ? gzipTo(res, entry) : undefined;
     const pump = new BodyPump(res, {
-      fault: f, chunkBytes: opts.chunkBytes,
+      fault: f, chunkBytes: opts.chunkBytes, out,
       onCommit: opts.recordServed ? (kind, a, b) => served.add(kind, a, b) : () => {},
     });
     const urlBase = base + u.pathname;

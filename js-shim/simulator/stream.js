@@ -10,12 +10,22 @@ const STALL = Object.freeze({ stall: true });
 
 function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
 
-/** Resolve on 'drain' or when the response/connection closes. */
-function waitDrain(res) {
+/**
+ * Resolve on 'drain' of `out` or when it, or the response `res` it feeds, closes.
+ * @param {any} out
+ * @param {any} [res]
+ */
+function waitDrain(out, res) {
   return new Promise((/** @type {(value?: undefined) => void} */ resolve) => {
-    const done = () => { res.removeListener('drain', done); res.removeListener('close', done); resolve(); };
-    res.on('drain', done);
-    res.on('close', done);
+    const done = () => {
+      out.removeListener('drain', done);
+      out.removeListener('close', done);
+      if (res && res !== out) res.removeListener('close', done);
+      resolve();
+    };
+    out.on('drain', done);
+    out.on('close', done);
+    if (res && res !== out) res.on('close', done);
   });
 }
 
@@ -31,14 +41,17 @@ function writeWithCallback(res, data) {
 class BodyPump {
   /**
    * @param {import('http').ServerResponse} res
-   * @param {{fault?: object, chunkBytes?: number, onCommit?: (kind:string, a:number, b?:number)=>void}} o
+   * @param {{fault?: object, chunkBytes?: number, onCommit?: (kind:string, a:number, b?:number)=>void, out?: any}} o
+   *        out: where the body goes instead of res (a zlib gzip stream piped into res), flushed
+   *        after every write so the records still stream
    */
   constructor(res, o = {}) {
     this.res = res;
+    this.out = o.out || res;
     this.fault = o.fault || null;
     this.chunkBytes = o.chunkBytes || 65536;
     this.onCommit = o.onCommit || (() => {});
-    this.cut = this.fault && (this.fault.type === 'truncate' || this.fault.type === 'reset') ? Math.max(0, this.fault.afterBytes) : null;
+    this.cut = this.fault && ['truncate', 'reset', 'gzip_corrupt'].includes(this.fault.type) ? Math.max(0, this.fault.afterBytes) : null;
     this.slow = this.fault && this.fault.type === 'slow' ? this.fault : null;
     // drip: the same trickle, `bytes` at a time (the head goes out at once: see run()).
     if (this.fault && this.fault.type === 'drip') this.slow = { chunkBytes: this.fault.bytes, intervalMs: this.fault.intervalMs };
@@ -69,6 +82,22 @@ class BodyPump {
     else this.pendingMarks = m.slice(i);
   }
 
+  /** A compressing `out` hands what it has to the client now (Z_SYNC_FLUSH). */
+  flushOut() {
+    if (this.out !== this.res && typeof this.out.flush === 'function') this.out.flush();
+  }
+
+  /** Ends the body (through `out`) and resolves once the response is finished or closed. */
+  endBody() {
+    const res = this.res;
+    if (this.out === res) return new Promise((resolve) => res.end(resolve));
+    return new Promise((resolve) => {
+      res.once('finish', resolve);
+      res.once('close', resolve);
+      this.out.end();
+    });
+  }
+
   async flush() {
     if (this.pending.length === 0) return;
     const parts = this.pending;
@@ -80,14 +109,17 @@ class BodyPump {
     if (this.slow) {
       for (let off = 0; off < data.length && !this.closed; off += this.chunkBytes) {
         const piece = data.subarray(off, off + this.chunkBytes);
-        if (!this.res.write(piece)) await waitDrain(this.res);
+        const ok = this.out.write(piece);
+        this.flushOut();
+        if (!ok) await waitDrain(this.out, this.res);
         this.sent += piece.length;
         await sleep(this.slow.intervalMs);
       }
     } else if (!this.closed) {
-      const ok = this.res.write(data);
+      const ok = this.out.write(data);
+      this.flushOut();
       this.sent += data.length;
-      if (!ok) await waitDrain(this.res);
+      if (!ok) await waitDrain(this.out, this.res);
     }
     if (this.cut === null) this.commitMarks(Infinity);
     else this.commitMarks(this.sent);
@@ -95,7 +127,7 @@ class BodyPump {
 
   /**
    * Pump the whole body.
-   * @param {Iterator<string|Buffer>} iter
+   * @param {Iterator<string|Buffer>} iter (or STALL: stop sending, never end)
    * @returns {Promise<{complete:boolean, bytes:number, aborted:boolean, cut:boolean}>}
    */
   async run(iter) {
@@ -139,7 +171,7 @@ class BodyPump {
     }
     await this.flush();
     if (this.closed) return { complete: false, bytes: this.sent, aborted: true, cut: false };
-    await new Promise((resolve) => res.end(resolve));
+    await this.endBody();
     return { complete: true, bytes: this.sent, aborted: false, cut: false };
   }
 
@@ -149,16 +181,31 @@ class BodyPump {
     this.pending = [];
     const data = Buffer.concat(parts);
     if (data.length && !this.closed) {
-      await writeWithCallback(res, data);
+      await writeWithCallback(this.out, data);
+      this.flushOut();
       this.sent += data.length;
     }
     this.commitMarks(this.sent);
+    if (this.fault.type === 'gzip_corrupt') {
+      // What was compressed so far goes out whole (Z_SYNC_FLUSH), then bytes no gzip decoder
+      // accepts (0xff: a deflate block of the reserved type), and the HTTP body ends cleanly.
+      if (this.out !== res && !this.closed) {
+        const out = this.out;
+        await new Promise((r) => out.flush(r));
+        for (let i = 0; i < 100 && out.readableLength > 0 && !this.closed; i++) await new Promise((r) => setImmediate(r));
+        out.unpipe(res);
+      }
+      if (!this.closed) await new Promise((/** @type {(v?: unknown) => void} */ resolve) => { res.end(Buffer.alloc(16, 0xff), () => resolve()); });
+      return { complete: false, bytes: this.sent, aborted: false, cut: true };
+    }
     if (this.fault.type === 'reset') {
+      // Let a compressing `out` hand its flushed bytes to the socket first.
+      if (this.out !== res) await new Promise((r) => setImmediate(r));
       const sock = res.socket;
       if (sock && !sock.destroyed) sock.destroy();
       return { complete: false, bytes: this.sent, aborted: false, cut: true };
     }
-    if (!this.closed) await new Promise((resolve) => res.end(resolve));
+    if (!this.closed) await this.endBody();
     return { complete: false, bytes: this.sent, aborted: false, cut: true };
   }
 }

@@ -451,6 +451,10 @@ async function runFeed(options) {
       progress();
       return more && !state.fatal;
     }),
+    wire: guarded('wire bytes', (/** @type {number} */ bytes) => {
+      if (finished || entry.settled || typeof feed.handleWireBytes !== 'function') return;
+      coreCall('handleWireBytes', () => feed.handleWireBytes(bytes, id));
+    }),
     end: guarded('response end', () => {
       if (finished || entry.settled) return;
       entry.settled = true;

@@ -1,12 +1,15 @@
 //! What a finished (or failed) response means: page done, retry, wait and retry, or fail.
 //!
 //! In scope: the mapping from HTTP status, Qualys `SIMPLE_RETURN`/`GENERIC_RETURN` codes, rate
-//! headers and parse outcomes to a [`Settlement`], with admin-facing messages; the cap on how long
+//! headers and parse outcomes to a [`Settlement`], with admin-facing messages (for a request on a
+//! retired API version first [`retired_version`]: the answers that say the version is gone); the cap on how long
 //! any wait the server asks for may be ([`MAX_WAIT_SEC`]: every wait is computed saturating, so a
 //! huge header value neither overflows nor skips the wait). Out of scope: counting retries and
 //! waits against their budgets (the feed does that).
 
 use crate::error::{Error, ErrorCode};
+use crate::qualys::versions::{self, Retired};
+use crate::qualys::DataSource;
 use crate::response::QualysReturn;
 
 /// Qualys headers that matter for pacing, read from one response.
@@ -153,6 +156,46 @@ fn settle_qualys_return(status: u16, headers: RateHeaders, q: &QualysReturn, url
         _ => Settlement::Fail(Error::server(ErrorCode::QualysError, false, format!("Qualys answered with an error (HTTP {status}): {said}"))),
     }
 }
+
+/// A response that says the request's retired API version is gone: HTTP 404 or 410 (whatever the
+/// body), or a Qualys error whose text says the API or its version is not available (except the
+/// answers that mean what they always mean: waits, credentials). `None` for anything else, which
+/// [`settle`] then classifies as on any version. Only asked for a request on a retired version
+/// (`crate::qualys::versions::retired`); the advice names the data source's active path.
+pub fn retired_version(
+    status: u16,
+    qualys: Option<&QualysReturn>,
+    retired: &Retired,
+    source: DataSource,
+    url_key: &str,
+) -> Option<Error> {
+    let what = if matches!(status, 404 | 410) {
+        format!("Qualys answered HTTP {status} {}", if status == 404 { "Not Found" } else { "Gone" })
+    } else {
+        let q = qualys?;
+        let code: Option<u32> = q.code.as_deref().and_then(|c| c.trim().parse().ok());
+        let lower = q.text.to_ascii_lowercase();
+        let waits_or_credentials = matches!(code, Some(1960 | 1965 | 2000..=2099)) || lower.contains("bad login");
+        if waits_or_credentials || !RETIRED_WORDS.iter().any(|w| lower.contains(w)) {
+            return None;
+        }
+        format!("Qualys answered (HTTP {status}): {}", q.text)
+    };
+    Some(Error::config(ErrorCode::ApiVersionRetired, versions::retired_failure(&what, url_key, source, retired)))
+}
+
+/// Words of a Qualys error saying an API or a version is gone (lower case).
+const RETIRED_WORDS: &[&str] = &[
+    "version",
+    "deprecated",
+    "retired",
+    "no longer",
+    "not available",
+    "not supported",
+    "unsupported",
+    "end of life",
+    "decommission",
+];
 
 fn credentials_error(said: &str) -> Error {
     Error::config(

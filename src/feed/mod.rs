@@ -43,6 +43,7 @@ use crate::params::{Config, DataSource};
 use crate::pipeline::Pipeline;
 use crate::plan::{Adapted, Admit, FailureKind, Isolation, Plan, Target};
 use crate::qualys::urls::MAX_GET_URL_BYTES;
+use crate::qualys::versions::{self, Retired};
 use crate::records;
 use crate::request::{base64, Method, Request};
 use crate::response::{Item, Limits, QualysReturn, ResponseParser};
@@ -73,6 +74,14 @@ struct Attempt {
     list_closed: bool,
     /// The transport gave up on it (`ETIMEDOUT`: the idle or whole-response limit).
     timed_out: bool,
+    /// The answer came compressed (`Content-Encoding` other than identity): the HTTP layer decodes
+    /// it, the body chunks are the decoded bytes, and `wire` the compressed bytes it reported.
+    compressed: bool,
+    wire: u64,
+    /// Decoded body bytes read.
+    body_bytes: u64,
+    /// The request's URL is on a retired Qualys API version (`crate::qualys::versions`).
+    retired: Option<Retired>,
 }
 
 #[derive(Debug)]
@@ -116,6 +125,10 @@ pub struct Feed {
     retry_base_ms: u64,
     /// Why the last failed page waits before it is fetched again (for `Action::Wait`).
     retry_reason: String,
+    /// Whether the first answer's compression was logged (once per run), and whether any answer
+    /// came compressed (the done line then says which side each byte count measures).
+    encoding_logged: bool,
+    compressed_seen: bool,
     /// Some response with a usable status arrived in this run: from then on a timeout may mean a
     /// page too large (before, it means nothing answers: a dead proxy or network).
     answered: bool,
@@ -314,6 +327,7 @@ impl Feed {
     fn send(&mut self, now_ms: i64, a: crate::plan::Assignment) -> Action {
         let id = self.next_request_id;
         self.next_request_id += 1;
+        let retired = versions::retired(&a.url);
         let url_len = a.url.len();
         let post = self.post_for(&a.url);
         let (user, pw) = (&self.config.username, &self.config.password);
@@ -349,6 +363,10 @@ impl Feed {
                 records: 0,
                 list_closed: false,
                 timed_out: false,
+                compressed: false,
+                wire: 0,
+                body_bytes: 0,
+                retired,
             },
         );
         Action::Send(request)
@@ -365,11 +383,28 @@ impl Feed {
         if (200..=599).contains(&status) {
             self.answered = true;
         }
+        let encoding = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("Content-Encoding"))
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("identity"));
+        attempt.compressed = encoding.is_some();
         if let Some(e) = classify::unusable_status(status) {
             // The body of such a response is not a page: not read at all.
             attempt.error.get_or_insert(e);
         }
         let h = attempt.headers;
+        if encoding.is_some() {
+            self.compressed_seen = true;
+        }
+        if (200..=299).contains(&status) && !self.encoding_logged {
+            self.encoding_logged = true;
+            let text = match encoding {
+                Some(e) => format!("Qualys answered compressed (Content-Encoding: {}), decoded by the HTTP client as it streams in: byte counts say which side they measure (decoded, what the parser read; on the wire, as received)", text::server_text(e)),
+                None => "Qualys answered uncompressed: bytes read = bytes received".to_string(),
+            };
+            self.log(Level::Info, text);
+        }
         if let Some(limit) = h.concurrency_limit {
             if self.concurrency_limit != Some(limit)
                 && u64::from(self.config.concurrency) > limit.saturating_sub(1).max(1)
@@ -403,6 +438,10 @@ impl Feed {
             return false;
         }
         self.summary.bytes_in += chunk.len() as u64;
+        attempt.body_bytes += chunk.len() as u64;
+        if !attempt.compressed {
+            self.summary.bytes_wire = self.summary.bytes_wire.map(|w| w.saturating_add(chunk.len() as u64));
+        }
         let mut items = std::mem::take(&mut self.items);
         let pushed = attempt.parser.push(chunk, &mut items);
         self.absorb(request_id, &mut items);
@@ -412,6 +451,24 @@ impl Feed {
             attempt.error.get_or_insert(e);
         }
         attempt.error.is_none()
+    }
+
+    /// Bytes of a compressed answer as received on the wire (the HTTP layer decodes it and hands
+    /// the decoded bytes to [`Feed::handle_body`]); may be called several times per response.
+    pub fn handle_wire_bytes(&mut self, request_id: u64, bytes: u64) {
+        let Some(attempt) = self.in_flight.get_mut(&request_id) else {
+            self.misuse("handle_wire_bytes", request_id);
+            return;
+        };
+        attempt.wire = attempt.wire.saturating_add(bytes);
+        self.summary.bytes_wire = self.summary.bytes_wire.map(|w| w.saturating_add(bytes));
+    }
+
+    /// A compressed answer whose HTTP layer did not say how large it was on the wire.
+    fn settle_wire(&mut self, attempt: &Attempt) {
+        if attempt.compressed && attempt.wire == 0 && attempt.body_bytes > 0 {
+            self.summary.bytes_wire = None;
+        }
     }
 
     /// The response body ended (cleanly from the transport's point of view).
@@ -428,13 +485,21 @@ impl Feed {
         self.absorb(request_id, &mut items);
         self.items = items;
         let Some(attempt) = self.in_flight.remove(&request_id) else { return };
-        let settlement = classify::settle(
-            attempt.status.unwrap_or(0),
-            attempt.headers,
-            finished,
-            attempt.qualys.as_ref(),
-            self.config.url_key(),
-        );
+        self.settle_wire(&attempt);
+        let status = attempt.status.unwrap_or(0);
+        let retired = attempt.retired.as_ref().and_then(|r| {
+            classify::retired_version(
+                status,
+                attempt.qualys.as_ref(),
+                r,
+                self.config.data_source,
+                self.config.url_key(),
+            )
+        });
+        let settlement = match retired {
+            Some(e) => Settlement::Fail(e),
+            None => classify::settle(status, attempt.headers, finished, attempt.qualys.as_ref(), self.config.url_key()),
+        };
         self.settle(now_ms, attempt, settlement);
     }
 
@@ -447,6 +512,14 @@ impl Feed {
         };
         let c = code.trim();
         attempt.timed_out = c.eq_ignore_ascii_case("ETIMEDOUT") || c.eq_ignore_ascii_case("ESOCKETTIMEDOUT");
+        self.settle_wire(&attempt);
+        if c == ErrorCode::DecompressedTooLarge.as_str() {
+            // The HTTP layer stopped decoding a compressed answer that grew beyond its cap: a
+            // decompression bomb or a broken proxy. Fetching it again would do the same.
+            let e = Error::server(ErrorCode::DecompressedTooLarge, false, format!("{}. The answer was not read further; if it persists, check whatever sits between the feed and Qualys (a proxy rewriting answers).", text::server_text(message)));
+            self.settle(now_ms, attempt, Settlement::Fail(e));
+            return;
+        }
         let tls = code.contains("CERT")
             || code.contains("SELF_SIGNED")
             || code.starts_with("ERR_TLS")
@@ -460,7 +533,8 @@ impl Feed {
             ))
         } else {
             // Records completed before the failure are already written; the retry skips them.
-            Settlement::Retry(Error::network(ErrorCode::Network, format!("the connection failed ({code}: {message})")))
+            let what = if c == "EDECOMPRESS" { "a compressed answer arrived damaged" } else { "the connection failed" };
+            Settlement::Retry(Error::network(ErrorCode::Network, format!("{what} ({code}: {message})")))
         };
         self.settle(now_ms, attempt, settlement);
     }
@@ -677,10 +751,11 @@ impl Feed {
                 self.log(
                     Level::Info,
                     format!(
-                        "{what} done: {} records in page, {} so far, {:.1} MB in, {:.1} s elapsed, {:.0} records/s{}",
+                        "{what} done: {} records in page, {} so far, {:.1} MB in{}, {:.1} s elapsed, {:.0} records/s{}",
                         attempt.records,
                         self.summary.records,
                         self.summary.bytes_in as f64 / 1_048_576.0,
+                        if self.compressed_seen { " (decoded)" } else { "" },
                         elapsed,
                         self.summary.records as f64 / elapsed,
                         if self.plan.is_done() {
@@ -908,8 +983,17 @@ impl Feed {
         self.summary.elapsed_ms = u64::try_from(now_ms.saturating_sub(self.started_at)).unwrap_or(0);
         self.summary.previous_run_context = String::new();
         let s = &self.summary;
+        // Which side the byte count measures, when some answer came compressed (runs without
+        // compression log as before: what the parser read is what came over the wire).
+        let wire = match (self.compressed_seen, s.bytes_wire) {
+            (false, _) => String::new(),
+            (true, Some(w)) => format!(" decoded ({:.1} MB on the wire)", w as f64 / 1_048_576.0),
+            (true, None) => {
+                " decoded (wire size unknown: the HTTP client decodes compressed answers itself)".to_string()
+            }
+        };
         let mut text = format!(
-            "done: dataSource={} records={} pages={} requests={} retries={} waits={} ({:.1} s) in={:.1} MB out={:.1} MB duplicates_skipped={} out_of_window_skipped={} elapsed={:.1} s",
+            "done: dataSource={} records={} pages={} requests={} retries={} waits={} ({:.1} s) in={:.1} MB{wire} out={:.1} MB duplicates_skipped={} out_of_window_skipped={} elapsed={:.1} s",
             s.data_source, s.records, s.pages, s.requests, s.retries, s.waits, s.wait_ms as f64 / 1000.0, s.bytes_in as f64 / 1_048_576.0, s.bytes_out as f64 / 1_048_576.0, s.duplicates_skipped, s.out_of_window_skipped, s.elapsed_ms as f64 / 1000.0
         );
         if !s.stalled_hosts_skipped.is_empty() {

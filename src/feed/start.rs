@@ -108,7 +108,8 @@ impl Feed {
             }
         };
 
-        let mut summary = Summary { data_source: config.data_source.as_str().to_string(), ..Default::default() };
+        let mut summary =
+            Summary { data_source: config.data_source.as_str().to_string(), bytes_wire: Some(0), ..Default::default() };
         let parse_url = |text: &str| {
             Url::parse(text).map_err(|why| Error::config(ErrorCode::ConfigInvalid, format!("{url_key}: {why}")))
         };
@@ -207,6 +208,8 @@ impl Feed {
             retry_reason: String::new(),
             post: false,
             answered: false,
+            encoding_logged: false,
+            compressed_seen: false,
         };
         for (level, kind, text) in early {
             match kind {

@@ -145,8 +145,12 @@ pub struct Summary {
     pub waits: u32,
     /// Milliseconds spent in those waits.
     pub wait_ms: u64,
-    /// Response body bytes received.
+    /// Response body bytes the parser read: decoded bytes when an answer came compressed.
     pub bytes_in: u64,
+    /// Response body bytes as received on the wire (compressed where the answer was); `None` when
+    /// the HTTP client decoded a compressed answer without saying its size (fetch without a
+    /// Content-Length). `bytesWire` (`null`) in JavaScript.
+    pub bytes_wire: Option<u64>,
     /// Output bytes written.
     pub bytes_out: u64,
     /// Output chunks written.

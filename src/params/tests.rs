@@ -4,9 +4,9 @@ use super::check::edit_distance;
 use super::*;
 use crate::error::ErrorCode;
 
-const DET: &str = "https://qualysapi.qualys.com/api/2.0/fo/asset/host/vm/detection/?action=list&status=Active,New,Fixed,Re-Opened&vm_scan_since=<LastRunTime>";
-const KB: &str = "https://qualysapi.qualys.com/api/2.0/fo/knowledge_base/vuln/?action=list&details=All&last_modified_after=<LastRunTime>";
-const HOSTS: &str = "https://qualysapi.qualys.com/api/2.0/fo/asset/host/?action=list&details=All&show_tags=1&vm_scan_since=<LastRunTime>";
+const DET: &str = "https://qualysapi.qualys.com/api/5.0/fo/asset/host/vm/detection/?action=list&status=Active,New,Fixed,Re-Opened&vm_scan_since=<LastRunTime>";
+const KB: &str = "https://qualysapi.qualys.com/api/4.0/fo/knowledge_base/vuln/?action=list&details=All&last_modified_after=<LastRunTime>";
+const HOSTS: &str = "https://qualysapi.qualys.com/api/5.0/fo/asset/host/?action=list&details=All&show_tags=1&vm_scan_since=<LastRunTime>";
 const PW: &str = "Zq9-Marker-Pw!";
 const PROXY_PW: &str = "Px7-Proxy-Secret";
 
@@ -305,13 +305,13 @@ fn url_checks() {
     let m = err(&with(
         base(),
         "detectionUrl",
-        "http://qualysapi.qualys.com/api/2.0/fo/asset/host/vm/detection/?action=list",
+        "http://qualysapi.qualys.com/api/5.0/fo/asset/host/vm/detection/?action=list",
     ));
     assert!(m.contains("detectionUrl: uses plain http://"), "{m}");
     // Plain http to loopback is fine (a local test server).
     for u in [
-        "http://127.0.0.1:8080/api/2.0/fo/asset/host/vm/detection/?action=list",
-        "http://localhost/api/2.0/fo/asset/host/vm/detection/",
+        "http://127.0.0.1:8080/api/5.0/fo/asset/host/vm/detection/?action=list",
+        "http://localhost/api/5.0/fo/asset/host/vm/detection/",
         "http://[::1]:9/api/5.0/fo/asset/host/vm/detection/",
     ] {
         assert_eq!(ok(&with(base(), "detectionUrl", u)).config.url_template, u);
@@ -324,7 +324,7 @@ fn url_checks() {
         assert!(m.contains("expected e.g. https://"), "{m}");
     }
     // Without the placeholder: fine, used as given.
-    let fixed = "https://qualysapi.qualys.com/api/2.0/fo/asset/host/vm/detection/?action=list&vm_scan_since=2024-01-01";
+    let fixed = "https://qualysapi.qualys.com/api/5.0/fo/asset/host/vm/detection/?action=list&vm_scan_since=2024-01-01";
     let p = ok(&with(base(), "detectionUrl", fixed));
     assert_eq!(p.config.url_template, fixed);
     assert!(p.warnings.is_empty());
@@ -343,7 +343,7 @@ fn url_checks() {
 
 #[test]
 fn batch_size_with_truncation_limit_in_url_warns() {
-    let url = "https://qualysapi.qualys.com/api/2.0/fo/asset/host/vm/detection/?action=list&truncation_limit=100";
+    let url = "https://qualysapi.qualys.com/api/5.0/fo/asset/host/vm/detection/?action=list&truncation_limit=100";
     let p = ok(&with(with(base(), "detectionUrl", url), "batchSize", "200"));
     assert!(p.warnings.iter().any(|w| w.starts_with("batchSize: ignored")), "{:?}", p.warnings);
     assert!(ok(&with(base(), "detectionUrl", url)).warnings.is_empty());
@@ -488,7 +488,7 @@ fn passwords_never_appear_in_errors_or_warnings() {
         with(
             base(),
             "detectionUrl",
-            &format!("https://acme_ab12:{PW}@qualysapi.qualys.com/api/2.0/fo/asset/host/vm/detection/"),
+            &format!("https://acme_ab12:{PW}@qualysapi.qualys.com/api/5.0/fo/asset/host/vm/detection/"),
         ),
         with(base(), "detectionUrl", &format!("http://qualysapi.qualys.com/?password={PW}")),
         with(base(), "detectionUrl", &format!("https://q.example/{PW} x")),
@@ -588,6 +588,7 @@ fn known_keys_cover_the_seed_and_ours() {
         "proxy",
         "verifyCerts",
         "detectionKey",
+        "outputShape",
     ] {
         assert!(k.contains(&key), "{key}");
     }
@@ -614,7 +615,7 @@ fn detection_key_is_one_of_three_exact_values_default_seed() {
         assert_eq!(parse(&with(base(), "detectionKey", v)).expect("valid").config.detection_key, want, "{v}");
     }
     let m = err(&with(base(), "detectionKey", "uniquevulnid"));
-    assert!(m.contains("detectionKey") && m.contains("did you mean uniqueVulnId"), "{m}");
+    assert!(m.contains("detectionKey") && m.contains("did you mean uniqueVulnId?"), "{m}");
     let m = err(&with(base(), "detectionKey", "dns"));
     assert!(m.contains("seed, uniqueVulnId, hostQid") && !m.contains("did you mean"), "{m}");
     let m = err(&with(base(), "detectionKey", " seed"));

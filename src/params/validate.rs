@@ -16,7 +16,7 @@ use super::table::{self, Kind, PARAMS};
 use super::{Config, DataSource, HttpMethod, Parsed, Proxy, MIB};
 use crate::error::{Error, ErrorCode};
 use crate::last_run_time;
-use crate::qualys::DATA_SOURCE_VALUES;
+use crate::qualys::{versions, DATA_SOURCE_VALUES};
 use crate::records::keys::DetectionKey;
 use crate::records::Shape;
 use crate::secret::{Redactor, Secret};
@@ -280,6 +280,9 @@ impl<'a> Validation<'a> {
                         "{key}: the URL is a detection URL but dataSource=hosts expects the host list, e.g. {}",
                         ds.example_url()
                     ));
+                }
+                if let Some(r) = versions::retired(u.path()) {
+                    self.warnings.push(versions::retired_warning(key, ds, &r));
                 }
                 self.url_template = v.to_string();
                 self.parsed_url = Some(u);

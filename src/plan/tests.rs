@@ -12,8 +12,8 @@ fn take(p: &mut Plan) -> Assignment {
 
 #[test]
 fn adds_truncation_limit_for_paged_sources_only() {
-    let mut p = Plan::new(DataSource::Hosts, url("https://q.example/api/2.0/fo/asset/host/?action=list"), 250);
-    assert_eq!(take(&mut p).url, "https://q.example/api/2.0/fo/asset/host/?action=list&truncation_limit=250");
+    let mut p = Plan::new(DataSource::Hosts, url("https://q.example/api/5.0/fo/asset/host/?action=list"), 250);
+    assert_eq!(take(&mut p).url, "https://q.example/api/5.0/fo/asset/host/?action=list&truncation_limit=250");
     let mut p = Plan::new(DataSource::Detections, url("https://q.example/d/?action=list&truncation_limit=10"), 250);
     assert_eq!(take(&mut p).url, "https://q.example/d/?action=list&truncation_limit=10");
     let mut p = Plan::new(DataSource::Kb, url("https://q.example/kb/?action=list"), 250);

@@ -2,7 +2,8 @@
 //! holding each one's URL, the path that URL normally has, example URLs for messages, the document
 //! each returns ([`DocKind`]: root element, record list and record element), the Archer root node
 //! and record element of each output, and (in [`urls`]) every rule that builds a URL: the page URL
-//! (`truncation_limit`), ID windows (`id_min`/`id_max`), the host-ID discovery request, resumed runs.
+//! (`truncation_limit`), ID windows (`id_min`/`id_max`), the host-ID discovery request, resumed runs,
+//! and (in [`versions`]) which API versions are active or retired and the path to use instead.
 //!
 //! In scope: facts about the Qualys VM API and how this feed addresses it. Out of scope: parsing
 //! (`crate::response`), record shapes (`crate::records`), paging decisions (`crate::plan`),
@@ -13,6 +14,7 @@
 //! `dataSources()` hands the JavaScript side everything it needs.
 
 pub mod urls;
+pub mod versions;
 
 /// Which Qualys data the feed extracts (`dataSource`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

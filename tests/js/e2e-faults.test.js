@@ -49,6 +49,10 @@ const FAULTS = [
   { row: 'page_cycle (paging cycle: next page leads back to the first)', spec: { type: 'page_cycle' } },
   { row: 'overlap (duplicate IDs: next page starts 2 records back)', spec: { type: 'overlap', hosts: 2 } },
   { row: 'ignore_window (out-of-window IDs: id_min/id_max ignored)', spec: { type: 'ignore_window' } },
+  // Compressed answers (issue #13): the fault answers gzip whether asked or not. Node's fetch can
+  // lose its decoder's error at the end of a chunked body: requestTimeoutSec=5 bounds that wait.
+  { row: 'gzip_corrupt (gzip stream damaged after 5,000 bytes)', spec: { type: 'gzip_corrupt', afterBytes: 5000 }, params: { requestTimeoutSec: 5 } },
+  { row: 'gzip_bomb (2 GiB of spaces in about 2 MB of gzip)', spec: { type: 'gzip_bomb', bytes: 2 * 1024 * 1024 * 1024 } },
   // No simulator fault: every request goes to a proxy that accepts the connection and never answers.
   { row: 'silent proxy (never answers; requestTimeoutSec=5)', silentProxy: true, params: { requestTimeoutSec: 5 } },
   // A first run fails at the fault's page (maxRetry=0) and leaves a checkpoint; the next run gets

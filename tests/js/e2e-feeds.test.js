@@ -34,10 +34,10 @@ function pagedCount(exp, ds) {
 }
 
 /** Checks one successful run: exact output, served log, pages, root node. */
-function checkRun(sim, ds, r, exp, { label, size, version = '2.0' }) {
+function checkRun(sim, ds, r, exp, { label, size, version = '2.0', showQds = false }) {
   u.assertOk(r, label);
   assert.equal(r.rootNode, u.ROOT_NODE[ds], `${label}: root node`);
-  u.assertExactOutput(sim.model, ds, r.text, exp, { label, version });
+  u.assertExactOutput(sim.model, ds, r.text, exp, { label, version, showQds });
   // What the output holds is exactly what the simulator served, and nothing was served twice.
   const served = u.servedKeys(r.entries, ds, { complete: false });
   u.assertSameKeys(served, exp.keys, `${label}: served log`);
@@ -253,19 +253,25 @@ test('LastRunTime: the first run fetches everything; the next fetches exactly wh
 test('API versions 2.0, 3.0, 4.0, 5.0: all four feeds exact, with the fields newer versions add', { timeout: 60000 }, async (t) => {
   const sim = await u.startSim({ hosts: 25, detectionsPerHost: 3, kb: 40, seed: 44 });
   t.after(() => sim.close());
+  // [field, the first version that has it (99: none)]. The detection URLs ask for QDS and its
+  // factors (show_qds=1&show_qds_factors=1), which any version sends only when asked for; TruRisk
+  // and asset criticality belong to the host list, never to a detection host.
+  const NEVER = 99;
   const extras = {
     kb: [['CVSS_V4', 4], ['PATCH_PUBLISHED_DATE', 4]],
     hosts: [['TRURISK_SCORE', 3], ['ASSET_CRITICALITY_SCORE', 3]],
-    hostDetections: [['TRURISK_SCORE', 3], ['ASSET_CRITICALITY_SCORE', 3]],
-    detections: [['UNIQUE_VULN_ID', 3], ['QDS', 3], ['HOST/TRURISK_SCORE', 3]],
+    hostDetections: [['TRURISK_SCORE', NEVER], ['ASSET_CRITICALITY_SCORE', NEVER]],
+    detections: [['UNIQUE_VULN_ID', 3], ['QDS', 2], ['QDS_FACTORS', 2], ['HOST/TRURISK_SCORE', NEVER]],
   };
+  const QDS_QUERY = '&show_qds=1&show_qds_factors=1';
   const rows = [];
   for (const version of ['2.0', '3.0', '4.0', '5.0']) {
     for (const ds of u.FEEDS) {
       const label = `${ds} /api/${version}/`;
       const exp = u.expected(sim.model, ds, FIRST_RUN_SINCE);
-      const r = await u.runScript(sim, u.paramsFor(sim, ds, { batchSize: 6, kbChunkSize: 9 }, { version }));
-      checkRun(sim, ds, r, exp, { label, size: ds === 'kb' ? 9 : 6, version });
+      const showQds = ds === 'detections' || ds === 'hostDetections';
+      const r = await u.runScript(sim, u.paramsFor(sim, ds, { batchSize: 6, kbChunkSize: 9 }, { version, extraQuery: showQds ? QDS_QUERY : '' }));
+      checkRun(sim, ds, r, exp, { label, size: ds === 'kb' ? 9 : 6, version, showQds: ds === 'detections' });
       assert.ok(r.entries.filter((e) => e.endpoint).every((e) => e.version === version), `${label}: every request on /api/${version}/`);
       const recs = u.parseFragments(r.text);
       const seen = [];
@@ -279,9 +285,12 @@ test('API versions 2.0, 3.0, 4.0, 5.0: all four feeds exact, with the fields new
           assert.equal(count, 0, `${label}: no ${field} before ${since}.0`);
         }
       }
-      if (ds === 'detections' && parseFloat(version) >= 3) {
+      if (ds === 'detections') {
+        // The attributes of newer responses are kept: QDS@severity, QDS_FACTOR@name.
         const qds = recs.map((rec) => u.child(rec, 'QDS')).filter(Boolean);
-        assert.ok(qds.every((q) => /^(LOW|MEDIUM|HIGH|CRITICAL)$/.test(q.attrs.severity)), `${label}: QDS keeps its severity attribute`);
+        assert.ok(qds.length && qds.every((q) => /^(LOW|MEDIUM|HIGH|CRITICAL)$/.test(q.attrs.severity)), `${label}: QDS keeps its severity attribute`);
+        const factors = recs.flatMap((rec) => (u.child(rec, 'QDS_FACTORS') || { children: [] }).children);
+        assert.ok(factors.length && factors.every((f) => f.name === 'QDS_FACTOR' && /^[A-Za-z_]+$/.test(f.attrs.name)), `${label}: QDS_FACTOR keeps its name attribute`);
       }
       rows.push(`${version} ${ds}: ${recs.length} records${seen.length ? `, ${seen.join(', ')}` : ''}`);
     }

@@ -25,7 +25,7 @@ const without = (n, names) => ({ ...n, children: n.children.filter((c) => !names
  * (detections: the hosts, and every detection inside them), field values equal to the model's.
  * Returns the parsed records.
  */
-function assertExactQualys(model, ds, text, label) {
+function assertExactQualys(model, ds, text, label, { showQds = false } = {}) {
   const recs = u.parseFragments(text);
   const wrong = recs.filter((r) => r.name !== QUALYS_RECORD[ds]);
   assert.equal(wrong.length, 0, `${label}: records other than <${QUALYS_RECORD[ds]}>: ${wrong.slice(0, 3).map((r) => r.name)}`);
@@ -47,7 +47,7 @@ function assertExactQualys(model, ds, text, label) {
         const key = `${u.textOf(host, 'ID')}:${u.textOf(d, 'QID')}`;
         keys.push(key);
         const exp = dets.byKey.get(key);
-        if (exp) bad.push(...u.compareRecord(model, 'detections', d, exp, { version: VERSION, shape: 'qualys', host }));
+        if (exp) bad.push(...u.compareRecord(model, 'detections', d, exp, { version: VERSION, shape: 'qualys', host, showQds }));
       }
     }
     u.assertSameKeys(keys, dets.keys, `${label} detections`);
@@ -96,11 +96,14 @@ test('outputShape=qualys: all four data sources exact against the model, the sam
     for (const mode of ds === 'detections' ? ['6x', '2025', 'node'] : ['6x']) {
       const label = `${ds} qualys shape (${mode})`;
       const params = { batchSize: 8, kbChunkSize: 12 };
-      const q = await u.runScript(sim, u.paramsFor(sim, ds, { ...params, outputShape: 'qualys' }, { version: VERSION, extraQuery: ds === 'kb' ? '' : '&show_tags=1' }), { mode });
+      // The detection URLs ask for QDS (show_qds=1), to check its severity attribute is kept.
+      const extraQuery = ds === 'kb' ? '' : ds === 'hosts' ? '&show_tags=1' : '&show_tags=1&show_qds=1';
+      const showQds = ds === 'detections' || ds === 'hostDetections';
+      const q = await u.runScript(sim, u.paramsFor(sim, ds, { ...params, outputShape: 'qualys' }, { version: VERSION, extraQuery }), { mode });
       u.assertOk(q, label);
       assert.equal(q.rootNode, u.ROOT_NODE[ds], `${label}: the root node of the data source`);
       assert.ok(q.logs.some((l) => / :: INFO :: starting .* outputShape=qualys$/.test(l)), `${label}: the start line names the shape`);
-      const qualysRecs = assertExactQualys(sim.model, ds, q.text, label);
+      const qualysRecs = assertExactQualys(sim.model, ds, q.text, label, { showQds });
       assert.equal(q.summary.records, qualysRecs.length, `${label}: summary records = records written`);
       // Each writeItem holds whole records.
       for (const item of q.items) assert.doesNotThrow(() => u.parseFragments(item), `${label}: whole records per writeItem`);
@@ -110,9 +113,9 @@ test('outputShape=qualys: all four data sources exact against the model, the sam
         assert.ok(qds.length && qds.every((x) => /^(LOW|MEDIUM|HIGH|CRITICAL)$/.test(x.attrs.severity)), `${label}: QDS keeps its severity attribute`);
       }
       if (mode !== '6x') continue;
-      const r = await u.runScript(sim, u.paramsFor(sim, ds, params, { version: VERSION, extraQuery: ds === 'kb' ? '' : '&show_tags=1' }), { mode });
+      const r = await u.runScript(sim, u.paramsFor(sim, ds, params, { version: VERSION, extraQuery }), { mode });
       u.assertOk(r, `${ds} records shape`);
-      u.assertExactOutput(sim.model, ds, r.text, u.expected(sim.model, ds, FIRST_RUN_SINCE), { version: VERSION, label: `${ds} records shape` });
+      u.assertExactOutput(sim.model, ds, r.text, u.expected(sim.model, ds, FIRST_RUN_SINCE), { version: VERSION, label: `${ds} records shape`, showQds: ds === 'detections' });
       assertOnlyTheShapingDiffers(ds, qualysRecs, u.parseFragments(r.text), `${ds}: records vs qualys`);
       assert.equal(q.entries.length, r.entries.length, `${ds}: the same requests in both shapes`);
     }

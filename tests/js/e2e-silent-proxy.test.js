@@ -2,7 +2,8 @@
 // End-to-end: a proxy that accepts TCP connections and never answers CONNECT (issue #11, class
 // 3). The single file in the mirrored Archer host, for every data source, on the hosts whose HTTP
 // client supports a proxy (6x: request, node: Node's https): each request fails at the idle limit
-// (requestTimeoutSec=5), is retried maxRetry times, and the run calls back once with a NETWORK
+// (requestTimeoutSec=5), is retried maxRetry times (a page of hosts: checked once with a small
+// host-list request instead, issue #13 point 3), and the run calls back once with a NETWORK
 // error, writes nothing and never reports success. Archer 2025 (fetch) refuses the proxy before
 // any request. No run waits longer than the bound.
 

@@ -5,6 +5,8 @@
 //   - POST when a GET would be too long: a very long filter list on every data source runs exactly
 //     over POST in all three host modes; a 414 switches an auto run to POST; httpMethod=GET fails
 //     with a clear configuration error after the 414.
+//   - compressed answers: the same output byte for byte in every host mode, a decompression bomb
+//     failing with its code and the checkpoint, a damaged gzip stream retried.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -210,4 +212,112 @@ test('a host that never arrives: the run fails naming it (checkpoint kept), or s
     assert.ok(r.logs.some((l) => new RegExp(`done: .*stalled hosts skipped \\(not written\\): ${bad}`).test(l)), `${label}: on the done line`);
     if (ds !== 'hosts') assert.ok(r.entries.some((e) => e.params.id_max === String(bad)), `${label}: confirmed with a page ending at it`);
   });
+});
+
+// ---- compressed answers ------------------------------------------------------------------------
+
+/** Where a fault hits the second page of a data source (the KB: its second chunk request). */
+function secondPage(ds) {
+  return ds === 'kb' ? { endpoint: 'kb', request: 2 } : { endpoint: u.ENDPOINT[ds], page: 2 };
+}
+const SMALL = { batchSize: 7, kbChunkSize: 11 };
+
+test('compressed answers give the same output byte for byte: every data source, every host kind, said once', { timeout: 120000 }, async (t) => {
+  // Two simulators on the same data: one never compresses, one answers gzip when asked.
+  const simOptions = { hosts: 30, detectionsPerHost: 3, kb: 40, seed: 51 };
+  const [plainSim, gzSim] = await Promise.all([u.startSim(simOptions), u.startSim({ ...simOptions, gzip: true })]);
+  t.after(() => Promise.all([plainSim.close(), gzSim.close()]));
+  for (const ds of u.FEEDS) {
+    const exp = u.expected(gzSim.model, ds, FIRST_RUN_SINCE);
+    for (const mode of MODES) {
+      const label = `${ds} (${mode})`;
+      const plain = await u.runScript(plainSim, u.paramsFor(plainSim, ds, SMALL), { mode });
+      const gz = await u.runScript(gzSim, u.paramsFor(gzSim, ds, SMALL), { mode });
+      u.assertOk(plain, `${label} uncompressed`);
+      u.assertOk(gz, `${label} gzip`);
+      u.assertExactOutput(gzSim.model, ds, gz.text, exp, { label });
+      assert.equal(gz.text, plain.text, `${label}: byte-identical to the uncompressed run`);
+      assert.ok(plain.entries.every((e) => e.encoding === null), `${label}: the plain simulator never compresses`);
+      const pages = gz.entries.filter((e) => e.status === 200);
+      assert.ok(pages.length >= 2 && pages.every((e) => e.encoding === 'gzip' && e.wireBytes > 0 && e.wireBytes < e.bytes), `${label}: every answer asked for and sent compressed`);
+      assert.equal(gz.logs.filter((l) => / :: INFO :: Qualys answered compressed \(Content-Encoding: gzip\)/.test(l)).length, 1, `${label}: said once`);
+      assert.equal(plain.logs.filter((l) => / :: INFO :: Qualys answered uncompressed/.test(l)).length, 1, `${label}: said once`);
+      assert.equal(gz.summary.bytesIn, plain.summary.bytesIn, `${label}: bytesIn counts what the parser read (decoded)`);
+      assert.equal(plain.summary.bytesWire, plain.summary.bytesIn, `${label}: uncompressed, both sides the same`);
+      const done = gz.logs.find((l) => / :: INFO :: done: dataSource=/.test(l));
+      if (mode === '2025') {
+        // fetch decodes inside; the simulator streams its answers without a Content-Length.
+        assert.equal(gz.summary.bytesWire, null, label);
+        assert.match(done, / MB decoded \(wire size unknown/, label);
+      } else {
+        assert.equal(gz.summary.bytesWire, pages.reduce((n, e) => n + e.wireBytes, 0), `${label}: bytesWire counts what came over the wire`);
+        assert.match(done, / MB decoded \([\d.]+ MB on the wire\)/, label);
+      }
+      assert.match(gz.logs.join('\n'), mode === '2025' ? /gzip asked for and decoded by fetch/ : mode === 'node' ? /gzip asked for and decoded with zlib/ : /gzip asked for and decoded by request/, `${label}: the client line says so`);
+    }
+    // A host that lets the script load http/https but not zlib: Node's client cannot decode, so it
+    // does not ask, and the same simulator answers uncompressed.
+    const label = `${ds} (node without zlib)`;
+    const r = await u.runScript(gzSim, u.paramsFor(gzSim, ds, SMALL), { mode: 'node', withoutModules: ['zlib'] });
+    u.assertOk(r, label);
+    u.assertExactOutput(gzSim.model, ds, r.text, exp, { label });
+    assert.ok(r.requires.includes('zlib'), `${label}: the script tried to load zlib`);
+    assert.ok(r.entries.length >= 2 && r.entries.every((e) => e.encoding === null), `${label}: gzip not asked for`);
+    assert.match(r.logs.join('\n'), /HTTP client: Node http\/https .*gzip not asked for \(zlib is not available to the script\)/, label);
+    assert.equal(r.logs.filter((l) => / :: INFO :: Qualys answered uncompressed/.test(l)).length, 1, label);
+    assert.equal(r.summary.bytesWire, r.summary.bytesIn, label);
+  }
+});
+
+test('a decompression bomb fails the run with DECOMPRESSED_TOO_LARGE, checkpoint kept; the next run resumes', { timeout: 120000 }, async (t) => {
+  const sim = await u.startSim({ hosts: 30, detectionsPerHost: 3, kb: 40, seed: 52, gzip: true });
+  t.after(() => sim.close());
+  for (const ds of u.FEEDS) {
+    const exp = u.expected(sim.model, ds, FIRST_RUN_SINCE);
+    for (const mode of ds === 'detections' ? MODES : ['6x']) {
+      const label = `${ds} (${mode})`;
+      sim.control.reset(); // request numbers count from 1 again (the KB's fault is on request 2)
+      sim.control.setFaults([{ type: 'gzip_bomb', bytes: 2 * 1024 * 1024 * 1024, ...secondPage(ds), times: 1 }]);
+      const started = Date.now();
+      const r = await u.runScript(sim, u.paramsFor(sim, ds, { ...SMALL, maxRetry: 2 }), { mode });
+      const text = u.assertFailed(r, label, /DECOMPRESSED_TOO_LARGE/);
+      assert.match(text, /decoded to more than 100 times its compressed size/, label);
+      assert.equal(sim.control.faults()[0].used, 1, `${label}: not fetched again`);
+      assert.ok(Date.now() - started < 30000, `${label}: stopped at once`);
+      assert.ok(r.entries.some((e) => e.fault === 'gzip_bomb' && e.encoding === 'gzip'), `${label}: the bomb was served`);
+      sim.control.clearFaults();
+      if (ds === 'kb') continue; // the KB keeps no checkpoint inside a run (its next run starts over)
+      const firstRecords = u.parseFragments(r.text).length;
+      assert.ok(firstRecords > 0 && firstRecords < exp.keys.length, `${label}: page 1 written (${firstRecords})`);
+      assert.ok(r.previousRunContext, `${label}: the checkpoint is kept`);
+      const r2 = await u.runScript(sim, u.paramsFor(sim, ds, SMALL), { mode, tokens: { LastRunTime: null, PreviousRunContext: r.previousRunContext, LastFileProcessed: null } });
+      u.assertOk(r2, `${label}: resumed`);
+      u.assertExactOutput(sim.model, ds, r.text + r2.text, exp, { label: `${label}: both runs together` });
+    }
+  }
+});
+
+test('a damaged gzip stream is a network error: the page is fetched again and the output stays exact', { timeout: 120000 }, async (t) => {
+  const sim = await u.startSim({ hosts: 30, detectionsPerHost: 3, kb: 40, seed: 53, gzip: true });
+  t.after(() => sim.close());
+  for (const ds of u.FEEDS) {
+    const exp = u.expected(sim.model, ds, FIRST_RUN_SINCE);
+    for (const mode of MODES) {
+      const label = `${ds} (${mode})`;
+      sim.control.reset();
+      sim.control.setFaults([{ type: 'gzip_corrupt', afterBytes: 3000, ...secondPage(ds), times: 1 }]);
+      // requestTimeoutSec=5: Node's fetch (undici) can lose its decoder's error when the damaged
+      // bytes come with the end of a chunked body and then never ends the body: the idle limit
+      // settles such a page (ETIMEDOUT), fetched again too.
+      const r = await u.runScript(sim, u.paramsFor(sim, ds, { ...SMALL, maxRetry: 1, requestTimeoutSec: 5 }), { mode });
+      u.assertOk(r, label);
+      u.assertExactOutput(sim.model, ds, r.text, exp, { label });
+      assert.equal(sim.control.faults()[0].used, 1, label);
+      assert.equal(r.summary.retries, 1, `${label}: fetched again once`);
+      const warns = r.logs.filter((l) => / :: WARN :: .*(failed \(NETWORK|timed out \(NETWORK)/.test(l));
+      const decoded = warns.filter((l) => /failed \(NETWORK \(network problem\): a compressed answer arrived damaged .*EDECOMPRESS/.test(l));
+      if (mode === '2025') assert.equal(warns.length, 1, `${label}: ${warns.join('\n')}`);
+      else assert.equal(decoded.length, 1, `${label}: ${r.logs.filter((l) => /WARN/.test(l)).join('\n')}`);
+    }
+  }
 });

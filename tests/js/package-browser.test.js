@@ -62,7 +62,7 @@ try {
   t.free();
   result.records = sum.records;
   result.vulns = (out.match(/<VULN>/g) || []).length;
-  const f = new Feed({ dataSource: 'kb', kbUrl: 'https://qualysapi.qualys.com/api/2.0/fo/knowledge_base/vuln/?action=list', username: 'u', password: 'p' }, {}, Date.now());
+  const f = new Feed({ dataSource: 'kb', kbUrl: 'https://qualysapi.qualys.com/api/4.0/fo/knowledge_base/vuln/?action=list', username: 'u', password: 'p' }, {}, Date.now());
   const a = f.poll(Date.now());
   result.first = { kind: a.kind, method: a.method, url: a.url };
   f.free();

@@ -35,7 +35,7 @@ const CASES = `
   const quiet = { log: () => {} };
   const writer = { writeItem: () => {} };
   const good = JSON.parse(process.argv[2]);
-  const closed = 'http://127.0.0.1:9/api/2.0/fo/asset/host/?action=list';
+  const closed = 'http://127.0.0.1:9/api/5.0/fo/asset/host/?action=list';
   const cases = {
     'runFeed: bad Custom Parameters (core)': () => q.runFeed(Object.assign({ params: { dataSource: 'nope' }, writer }, quiet)),
     'runFeed: no writer (shim)': () => q.runFeed(Object.assign({ params: good }, quiet)),

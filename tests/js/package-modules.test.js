@@ -103,7 +103,7 @@ import * as archer from 'qualys-vm-transporter/archer';
 export type AllPublicTypes = [${typeNames.join(', ')}, Feed, Transformer, Secrets, QualysTransporterError];
 
 export async function main(): Promise<void> {
-  const params: CustomParameters = { dataSource: 'kb', kbUrl: 'https://q.example/api/2.0/fo/knowledge_base/vuln/?action=list', username: 'u', password: 'p', batchSize: 500, verifyCerts: true };
+  const params: CustomParameters = { dataSource: 'kb', kbUrl: 'https://q.example/api/4.0/fo/knowledge_base/vuln/?action=list', username: 'u', password: 'p', batchSize: 500, verifyCerts: true };
   const value: ParamValue = new Date();
   const tokens: Tokens = { LastRunTime: new Date(0), PreviousRunContext: null };
   const writer: OutputItemWriter = { writeItem: (c: string | Uint8Array) => c.length };

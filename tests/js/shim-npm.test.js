@@ -88,7 +88,7 @@ test('library API from the installed package: runFeed against the simulator, tra
     })().catch((e) => { console.error(e); process.exit(1); });
   `);
   const body = path.join(work, 'hosts.xml');
-  const page = await require('./helpers/shim-util').fetchWhole(`${s.url}/api/2.0/fo/asset/host/?action=list&details=All&truncation_limit=5`);
+  const page = await require('./helpers/shim-util').fetchWhole(`${s.url}/api/5.0/fo/asset/host/?action=list&details=All&truncation_limit=5`);
   fs.writeFileSync(body, page.body);
   const r = await exec(process.execPath, [script, body], { cwd: project });
   assert.equal(r.status, 0, r.stderr);
@@ -168,7 +168,7 @@ test('the types check with tsc against a consumer', { skip: !tscPath && 'the typ
     import { runFeed, runArcher, transform, Feed, Transformer, version, DEFAULT_ROOT_NODES, cli, createLogger, type Summary, type TransporterError, type Action } from 'qualys-vm-transporter';
     import initWeb, * as web from 'qualys-vm-transporter/web';
     async function main(): Promise<void> {
-      const r = await runFeed({ params: { dataSource: 'kb', kbUrl: 'https://q.example/api/2.0/fo/knowledge_base/vuln/?action=list', username: 'u', password: 'p' },
+      const r = await runFeed({ params: { dataSource: 'kb', kbUrl: 'https://q.example/api/4.0/fo/knowledge_base/vuln/?action=list', username: 'u', password: 'p' },
         tokens: { LastRunTime: null }, writer: { writeItem: (c: string) => c.length }, http: 'node', now: Date.now, sleep: async (ms: number) => { void ms; },
         onAction: (a) => { if (a.kind === 'wait') { const ms: number = a.ms; void ms; } } });
       const s: Summary = r.summary;

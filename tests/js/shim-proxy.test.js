@@ -53,7 +53,7 @@ for (const http of ['node', 'request']) {
     assert.equal(seen.length, r.summary.requests, 'every request went through the proxy');
     for (const e of seen) {
       assert.equal(e.method, 'GET');
-      assert.ok(e.target.startsWith(`${simulator.url}/api/2.0/fo/knowledge_base/vuln/`), e.target);
+      assert.ok(e.target.startsWith(`${simulator.url}/api/4.0/fo/knowledge_base/vuln/`), e.target);
       assert.equal(e.auth, true);
     }
   });

@@ -513,20 +513,40 @@ test('HTTPS with the shipped CA is accepted and rejected without it', async () =
   assert.ok(nextUrlOf(paged.text).startsWith(s.httpsUrl));
 });
 
-test('/api/2.0 vs newer versions: extra fields only in newer versions', async () => {
+test('/api/2.0 vs newer versions: the fields of real v4/v5 responses, each where and when Qualys sends it', async () => {
   const s = await sim({ hosts: 20, kb: 300, detectionsPerHost: 5 });
+  const D5 = '/api/5.0/fo/asset/host/vm/detection/';
   const d2 = await request(`${s.url}${DET}?action=list&truncation_limit=5`);
-  const d5 = await request(`${s.url}/api/5.0/fo/asset/host/vm/detection/?action=list&truncation_limit=5`);
-  for (const tag of ['UNIQUE_VULN_ID', 'QDS', 'TRURISK_SCORE', 'ASSET_CRITICALITY_SCORE']) {
-    assert.ok(!d2.text.includes(`<${tag}`), `${tag} absent in 2.0`);
-    assert.ok(d5.text.includes(`<${tag}`), `${tag} present in 5.0`);
+  const d5 = await request(`${s.url}${D5}?action=list&truncation_limit=5`);
+  // UNIQUE_VULN_ID on v3+ detections, not opt-in.
+  assert.ok(!d2.text.includes('<UNIQUE_VULN_ID>'), 'UNIQUE_VULN_ID absent in 2.0');
+  assert.ok(d5.text.includes('<UNIQUE_VULN_ID>'), 'UNIQUE_VULN_ID present in 5.0');
+  // QDS only with show_qds=1, QDS_FACTORS only with show_qds_factors=1 (any version); ASSET_ID only with show_asset_id=1.
+  for (const tag of ['QDS', 'QDS_FACTORS', 'ASSET_ID']) {
+    assert.ok(!d2.text.includes(`<${tag}`) && !d5.text.includes(`<${tag}`), `${tag} only when asked for`);
   }
-  assert.match(d5.text, /<QDS severity="(LOW|MEDIUM|HIGH|CRITICAL)">\d+<\/QDS>/);
+  // TruRisk and asset criticality belong to the host list, never to a detection host.
+  for (const tag of ['TRURISK_SCORE', 'ASSET_CRITICALITY_SCORE']) {
+    assert.ok(!d2.text.includes(`<${tag}`) && !d5.text.includes(`<${tag}`), `${tag} not in the detection list`);
+  }
+  const q = await request(`${s.url}${D5}?action=list&truncation_limit=5&show_qds=1&show_qds_factors=1&show_asset_id=1`);
+  assert.equal(q.status, 200, q.text);
+  assert.match(q.text, /<QDS severity="(LOW|MEDIUM|HIGH|CRITICAL)">\d+<\/QDS>/);
+  assert.match(q.text, /<QDS_FACTORS>\s*<QDS_FACTOR name="[A-Za-z_]+">(<!\[CDATA\[[^\]]*\]\]>|[^<]*)<\/QDS_FACTOR>/);
+  assert.ok(tagTexts(q.text, 'ASSET_ID').length > 0, 'ASSET_ID with show_asset_id=1');
+  const qdsOnly = await request(`${s.url}${D5}?action=list&truncation_limit=5&show_qds=1`);
+  assert.ok(qdsOnly.text.includes('<QDS ') && !qdsOnly.text.includes('<QDS_FACTORS>'), 'QDS_FACTORS only with show_qds_factors=1');
   assert.match(d5.text, /api\/5\.0\/fo\/asset\/host\/vm\/detection\/host_list_vm_detection_output\.dtd/);
   assert.ok(nextUrlOf(d5.text).includes('/api/5.0/'));
   assert.deepEqual(detectionPairsOf(d5.text), detectionPairsOf(d2.text), 'same records in every version');
-  const h3 = await request(`${s.url}/api/3.0/fo/asset/host/?action=list&details=All&truncation_limit=0`);
-  assert.ok(h3.text.includes('<TRURISK_SCORE>'));
+  assert.deepEqual(detectionPairsOf(q.text), detectionPairsOf(d2.text), 'the show_* options add fields, not records');
+  const h2 = await request(`${s.url}${HOSTS}?action=list&details=All&truncation_limit=0`);
+  const h5 = await request(`${s.url}/api/5.0/fo/asset/host/?action=list&details=All&truncation_limit=0`);
+  assert.ok(!h2.text.includes('<TRURISK_SCORE>'));
+  for (const tag of ['TRURISK_SCORE', 'ASSET_CRITICALITY_SCORE']) assert.ok(h5.text.includes(`<${tag}>`), `${tag} in the 5.0 host list`);
+  assert.ok(!h5.text.includes('<ASSET_ID>'));
+  const h5a = await request(`${s.url}/api/5.0/fo/asset/host/?action=list&details=All&truncation_limit=0&show_asset_id=1`);
+  assert.ok(h5a.text.includes('<ASSET_ID>'));
   const k2 = await request(`${s.url}${KB}?action=list&details=All`);
   const k4 = await request(`${s.url}/api/4.0/fo/knowledge_base/vuln/?action=list&details=All`);
   for (const tag of ['CVSS_V4', 'PATCH_PUBLISHED_DATE']) {
@@ -534,6 +554,27 @@ test('/api/2.0 vs newer versions: extra fields only in newer versions', async ()
     assert.ok(k4.text.includes(`<${tag}>`), `${tag} present in 4.0`);
   }
   assert.ok(k2.text.includes('<CVSS_V3>'));
+});
+
+test('retireVersions: a retired version answers 404 or 410 on every API; the active ones still answer', async () => {
+  for (const status of [404, 410]) {
+    const s = await sim({ hosts: 5, kb: 10, retireVersions: ['2.0', '3.0'], retireStatus: status });
+    for (const p of [DET, HOSTS, KB, '/api/3.0/fo/knowledge_base/vuln/']) {
+      const r = await request(`${s.url}${p}?action=list`);
+      assert.equal(r.status, status, `${p}: ${r.text}`);
+      assert.ok(!r.text.includes('<RESPONSE>'), 'no Qualys document');
+    }
+    for (const p of ['/api/5.0/fo/asset/host/vm/detection/', '/api/5.0/fo/asset/host/', '/api/4.0/fo/knowledge_base/vuln/']) {
+      const r = await request(`${s.url}${p}?action=list`);
+      assert.equal(r.status, 200, `${p}: ${r.text}`);
+    }
+    const e = s.log.entries.find((x) => x.version === '2.0');
+    assert.equal(e.status, status, 'the log records the refusal');
+  }
+  await assert.rejects(sim({ retireVersions: ['2.0'], retireStatus: 500 }), /retireStatus/);
+  await assert.rejects(sim({ retireVersions: ['v2'] }), /retireVersions/);
+  const cliOpts = cli.parseArgs(['--retire-version', '2.0', '--retire-version=3.0', '--retire-status', '410']);
+  assert.deepEqual([cliOpts.retireVersions, cliOpts.retireStatus], [['2.0', '3.0'], 410]);
 });
 
 test('determinism: same seed gives byte-identical pages; another seed differs', async () => {

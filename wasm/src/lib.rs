@@ -308,6 +308,7 @@ fn summary_to_js(s: &feed::Summary) -> JsValue {
     set(&o, "waits", s.waits);
     set(&o, "waitMs", num(s.wait_ms));
     set(&o, "bytesIn", num(s.bytes_in));
+    set(&o, "bytesWire", s.bytes_wire.map_or(JsValue::NULL, num));
     set(&o, "bytesOut", num(s.bytes_out));
     set(&o, "chunks", s.chunks);
     set(&o, "duplicatesSkipped", num(s.duplicates_skipped));
@@ -475,6 +476,24 @@ impl JsFeed {
         let bytes = bytes_arg(&chunk, "the body chunk")?;
         let id = self.request_id(&request_id)?;
         Ok(self.inner.handle_body(id, &bytes))
+    }
+
+    /// `handleWireBytes(bytes, requestId?)`: bytes of a compressed answer as received on the wire
+    /// (the body chunks are the decoded bytes); a client that decodes inside may not call it.
+    #[wasm_bindgen(js_name = handleWireBytes)]
+    pub fn handle_wire_bytes(&mut self, bytes: JsValue, request_id: JsValue) -> Result<(), JsValue> {
+        let n = match bytes.as_f64() {
+            Some(n) if n.is_finite() && n >= 0.0 && n.fract() == 0.0 => n as u64,
+            _ => {
+                return Err(bad_argument(format!(
+                    "bytes must be a whole number >= 0, not {}",
+                    read_value(&bytes).type_name()
+                )))
+            }
+        };
+        let id = self.request_id(&request_id)?;
+        self.inner.handle_wire_bytes(id, n);
+        Ok(())
     }
 
     /// `handleResponseEnd(nowMs, requestId?)`: the response body ended.

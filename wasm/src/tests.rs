@@ -92,7 +92,7 @@ fn host_page(ids: &[u64], next_id_min: Option<u64>) -> String {
     }
     s.push_str("</HOST_LIST>");
     if let Some(n) = next_id_min {
-        s.push_str(&format!("<WARNING><CODE>1980</CODE><TEXT>limit exceeded</TEXT><URL><![CDATA[https://q.example/api/2.0/fo/asset/host/?action=list&truncation_limit=2&id_min={n}]]></URL></WARNING>"));
+        s.push_str(&format!("<WARNING><CODE>1980</CODE><TEXT>limit exceeded</TEXT><URL><![CDATA[https://q.example/api/5.0/fo/asset/host/?action=list&truncation_limit=2&id_min={n}]]></URL></WARNING>"));
     }
     s.push_str("</RESPONSE></HOST_LIST_OUTPUT>\n");
     s
@@ -111,7 +111,7 @@ fn drain(feed: &mut JsFeed, out: &mut String, logs: &mut Vec<String>) {
 fn a_feed_runs_through_the_js_api_with_a_retry_and_no_duplicates() {
     let params = obj(&[
         ("dataSource", "hosts"),
-        ("hostsUrl", "https://q.example/api/2.0/fo/asset/host/?action=list&vm_scan_since=<LastRunTime>"),
+        ("hostsUrl", "https://q.example/api/5.0/fo/asset/host/?action=list&vm_scan_since=<LastRunTime>"),
         ("username", "u"),
         ("password", PASSWORD),
         ("batchSize", "2"),
@@ -214,7 +214,7 @@ fn configuration_errors_are_js_errors_with_code_and_blame() {
 fn a_qualys_error_ends_the_feed_with_a_fail_action() {
     let params = obj(&[
         ("dataSource", "detections"),
-        ("detectionUrl", "https://q.example/api/2.0/fo/asset/host/vm/detection/?action=list"),
+        ("detectionUrl", "https://q.example/api/5.0/fo/asset/host/vm/detection/?action=list"),
         ("username", "u"),
         ("password", PASSWORD),
     ]);
@@ -370,7 +370,7 @@ fn with(o: &JsValue, key: &str, v: JsValue) -> JsValue {
     o.clone()
 }
 
-const HOSTS: &str = "https://q.example/api/2.0/fo/asset/host/?action=list&vm_scan_since=<LastRunTime>";
+const HOSTS: &str = "https://q.example/api/5.0/fo/asset/host/?action=list&vm_scan_since=<LastRunTime>";
 
 fn hosts_params() -> JsValue {
     obj(&[("dataSource", "hosts"), ("hostsUrl", HOSTS), ("username", "u"), ("password", PASSWORD)])

@@ -6,6 +6,8 @@
 //   sink.head(status, [[name, value], ...])   once, when the status line and headers arrived
 //   sink.body(uint8Array) -> boolean          per body chunk, in order; false = stop reading: the
 //                                             adapter aborts the request, then calls sink.end()
+//   sink.wire(bytes)                          optional: bytes of a compressed answer as received
+//                                             (the body chunks are then the decoded bytes)
 //   sink.end()                                the body ended (or reading was stopped)
 //   sink.error(code, message)                 the request failed in transport (before or after
 //                                             the head); code is the platform's (ECONNRESET, ...)
@@ -35,7 +37,7 @@
 /**
  * The sink an adapter's exchange function reports to: the contract's calls, plus dispatched() and
  * timedOut() (see exchange), and whether the exchange is over or has seen the head.
- * @typedef {ResponseSink & {dispatched(): void, timedOut(): void, readonly over: boolean, readonly headSeen: boolean}} ExchangeSink
+ * @typedef {ResponseSink & {wire(bytes: number): void, dispatched(): void, timedOut(): void, readonly over: boolean, readonly headSeen: boolean}} ExchangeSink
  */
 
 /** The whole-response limit when the core does not say: this many idle limits. */
@@ -150,6 +152,11 @@ function guardSink(sink, done) {
       if (!headSeen) return false;
       return sink.body(chunk) !== false;
     },
+    /** @param {number} bytes */
+    wire(bytes) {
+      if (over || !headSeen || typeof sink.wire !== 'function') return;
+      sink.wire(bytes);
+    },
     end() {
       if (over) return;
       over = true;
@@ -244,6 +251,12 @@ function exchange(sink, fn, control, limits) {
         if (closing || g.over) return false;
         armIdle();
         return g.body(chunk);
+      },
+      /** Compressed bytes arrived (the server is not idle, whatever the decoder has produced). */
+      wire(bytes) {
+        if (closing || g.over) return;
+        armIdle();
+        g.wire(bytes);
       },
       end() {
         if (!closing) g.end();

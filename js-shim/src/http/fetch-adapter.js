@@ -3,7 +3,9 @@
 // neither Node's http/https nor `request` can be loaded, because fetch in Node 18-22 takes no
 // per-request agent, proxy or CA without the undici package, which a transporter script cannot
 // load. What it honours and what it cannot:
-//   honoured:  method, headers (Basic auth, X-Requested-With), a POST's form body, requestTimeoutMs and
+//   honoured:  method, headers (Basic auth, X-Requested-With), a POST's form body, gzip (asked for;
+//              fetch decodes it: the compressed size is known only from a Content-Length, the
+//              decompression-bomb bounds of decode.js apply to the decoded bytes), requestTimeoutMs and
 //              responseTimeoutMs (the idle and whole-response limits of exchange.js; on expiry
 //              the request is aborted through AbortController when the host has one, else
 //              abandoned), streaming (body read chunk by chunk from response.body), certificate
@@ -20,6 +22,7 @@ const { exchange, limitsOf, describeLimits, requestBody } = require('./exchange'
 const { shimError, transportFailure } = require('../errors');
 const { codes } = require('../codes');
 const { processTlsProblem } = require('./tls-env');
+const { contentEncoding, bombGuard, bombError, badEncodingMessage, decodeFailure, isDecodeFailure } = require('./decode');
 
 /**
  * The settings fetch cannot honour, as a configuration error, or null.
@@ -79,6 +82,7 @@ function createFetchAdapter(transport, fetchFn, globals = {}) {
       onAbort(abort);
       /** @type {{method: string, headers: string[][], redirect: string, signal?: any, body?: string}} */
       const init = { method: req.method, headers: req.headers.map(([k, v]) => [k, v]), redirect: 'manual' };
+      if (!init.headers.some(([k]) => /^accept-encoding$/i.test(k))) init.headers.push(['Accept-Encoding', 'gzip']);
       if (ctrl) init.signal = ctrl.signal;
       // A POST's form body: fetch sets Content-Length itself (the core's headers carry Content-Type).
       const body = requestBody(req);
@@ -89,7 +93,9 @@ function createFetchAdapter(transport, fetchFn, globals = {}) {
           s.head(101, []);
           return;
         }
-        const f = transportFailure(e);
+        let f = transportFailure(e);
+        // fetch's decoder failing ("terminated", caused by zlib's Z_DATA_ERROR): a damaged answer.
+        if (isDecodeFailure(f)) f = decodeFailure(f.message);
         s.error(f.code, f.message);
       };
       (async () => {
@@ -109,6 +115,15 @@ function createFetchAdapter(transport, fetchFn, globals = {}) {
         if (res.headers && typeof res.headers.forEach === 'function') res.headers.forEach((/** @type {string} */ v, /** @type {string} */ k) => headers.push([k, v]));
         s.head(res.status, headers);
         if (s.over) return; // refused (an unusable status)
+        const encoding = contentEncoding(headers);
+        if (encoding && !/^(x-)?gzip$|^deflate$|^br$/.test(encoding)) {
+          abort();
+          s.error('EBADENCODING', badEncodingMessage(encoding, true));
+          return;
+        }
+        // fetch hands out decoded bytes; the compressed size is the Content-Length, when sent.
+        const length = encoding ? Number((headers.find(([k]) => /^content-length$/i.test(k)) || [])[1]) : NaN;
+        const guard = bombGuard(encoding, Number.isFinite(length) && length >= 0 ? length : null);
         if (!res.body || typeof res.body.getReader !== 'function') {
           s.end();
           return;
@@ -125,17 +140,24 @@ function createFetchAdapter(transport, fetchFn, globals = {}) {
           }
           if (s.over) return; // the exchange ended it (a limit)
           if (r.done) break;
+          const why = encoding ? guard.decoded(r.value.length) : null;
+          if (why) {
+            abort();
+            bombError(s, why);
+            return;
+          }
           if (!s.body(r.value)) {
             abort();
             break;
           }
         }
+        if (encoding && Number.isFinite(length) && length >= 0) s.wire(length);
         s.end();
       })().catch(fail);
     }, control, limits);
   }
 
-  const features = [`${describeLimits(limits)}${Abort ? '' : ' (no AbortController: a timed-out request is abandoned)'}`, 'certificate verification: the runtime\'s default roots'];
+  const features = [`${describeLimits(limits)}${Abort ? '' : ' (no AbortController: a timed-out request is abandoned)'}`, 'certificate verification: the runtime\'s default roots', 'gzip asked for and decoded by fetch'];
   return { name: 'fetch', describe: `global fetch (${features.join(', ')})`, send, close() {} };
 }
 

@@ -37,7 +37,7 @@ const loaders = {
     const url = env.require('url');
     const URLClass = (url && url.URL) || (typeof env.global.URL === 'function' ? env.global.URL : null);
     if (!URLClass) return null;
-    return (t) => createNodeAdapter(t, { http, https, tls: env.require('tls'), url: { URL: URLClass }, env: env.vars });
+    return (t) => createNodeAdapter(t, { http, https, tls: env.require('tls'), url: { URL: URLClass }, zlib: env.require('zlib'), env: env.vars });
   },
   request: (env) => {
     const request = env.require('request');

@@ -14,6 +14,9 @@
 //                     requests to the proxy
 // A POST's form body (send action `body`) goes with Content-Length; its Content-Type comes from the
 // core's headers.
+// Compressed answers: `Accept-Encoding: gzip` only when the host lets the script load zlib; a
+// gzip (or deflate) body is decoded as it streams in (zlib, with backpressure), its compressed
+// bytes reported to sink.wire and bounded against decompression bombs (decode.js).
 // Bodies are streamed: each 'data' chunk goes to the sink synchronously before the next is read.
 // A 101 Switching Protocols answer (Node's 'upgrade' event) is reported as its status, which the
 // exchange refuses (EUNUSABLESTATUS); other informational 1xx ('information') are ignored.
@@ -21,6 +24,7 @@
 const { exchange, limitsOf, describeLimits, pairsFromRaw, objectFromPairs, requestBody } = require('./exchange');
 const { transportFailure } = require('../errors');
 const { tlsEnvOverridden, verificationNote } = require('./tls-env');
+const { contentEncoding, bombGuard, bombError, badEncodingMessage, decodeFailure } = require('./decode');
 
 /** @typedef {import('../../../pkg-template/index').TransportSettings} TransportSettings */
 /** @typedef {import('../../../pkg-template/index').HttpAdapter} HttpAdapter */
@@ -131,7 +135,8 @@ function makeTunnelAgentClass(https, http, tls) {
 
 /**
  * @param {TransportSettings} transport Feed.transport()
- * @param {{http: any, https: any, tls?: any, url?: any, env?: Record<string, string | undefined> | null}} mods Node modules
+ * @param {{http: any, https: any, tls?: any, url?: any, zlib?: any, env?: Record<string, string | undefined> | null}} mods Node modules
+ *        (zlib: when given, gzip is asked for and decoded)
  *        (and env: the host's environment variables, for the start line)
  * @returns {HttpAdapter & {name: string, describe: string, close(): void}}
  */
@@ -143,6 +148,7 @@ function createNodeAdapter(transport, mods) {
   const limits = limitsOf(transport);
   const timeoutMs = limits.idleMs;
   const envTls = tlsEnvOverridden(transport, mods.env);
+  const zlib = mods.zlib && typeof mods.zlib.createGunzip === 'function' ? mods.zlib : null;
 
   /** @type {{rejectUnauthorized: boolean, ca?: string[]}} */
   const tlsOptions = { rejectUnauthorized: transport.verifyCerts !== false };
@@ -182,6 +188,7 @@ function createNodeAdapter(transport, mods) {
       const headers = objectFromPairs(request.headers);
       const body = requestBody(request);
       if (body) headers['Content-Length'] = String(body.length);
+      if (zlib) headers['Accept-Encoding'] = 'gzip';
       /** @type {any} */
       let options;
       /** @type {any} */
@@ -216,9 +223,49 @@ function createNodeAdapter(transport, mods) {
         s.error('EUNUSABLESTATUS', `the server answered HTTP ${res.statusCode} (an upgrade to another protocol)`);
       });
       req.on('response', (/** @type {any} */ res) => {
-        s.head(res.statusCode, pairsFromRaw(res.rawHeaders));
+        const head = pairsFromRaw(res.rawHeaders);
+        const encoding = contentEncoding(head);
+        s.head(res.statusCode, head);
+        /** @type {any} */
+        let decoder = null;
+        const guard = bombGuard(encoding, null);
+        if (encoding && !s.over) {
+          if (!zlib || !/^(x-)?gzip$|^deflate$/.test(encoding)) {
+            s.error('EBADENCODING', badEncodingMessage(encoding, Boolean(zlib)));
+            req.destroy();
+            return;
+          }
+          decoder = encoding === 'deflate' ? zlib.createInflate() : zlib.createGunzip();
+          onAbort(() => { req.destroy(); decoder.destroy(); });
+          decoder.on('data', (/** @type {Uint8Array} */ chunk) => {
+            if (s.over) return;
+            const why = guard.decoded(chunk.length);
+            if (why) {
+              bombError(s, why);
+              req.destroy();
+              decoder.destroy();
+            } else if (!s.body(chunk)) {
+              s.end();
+              req.destroy();
+              decoder.destroy();
+            }
+          });
+          decoder.on('drain', () => res.resume());
+          decoder.on('end', () => s.end());
+          decoder.on('error', (/** @type {any} */ e) => {
+            const f = decodeFailure(e && e.message ? String(e.message) : String(e));
+            s.error(f.code, f.message);
+            req.destroy();
+          });
+        }
         res.on('data', (/** @type {Uint8Array} */ chunk) => {
           if (s.over) return;
+          if (decoder) {
+            guard.wire(chunk.length);
+            s.wire(chunk.length);
+            if (!decoder.write(chunk)) res.pause();
+            return;
+          }
           if (!s.body(chunk)) {
             // The core knows the response is bad: stop reading, drop the connection, settle.
             s.end();
@@ -227,6 +274,11 @@ function createNodeAdapter(transport, mods) {
         });
         res.on('end', () => {
           if (res.complete === false) s.error('ECONNRESET', 'the connection closed before the response was complete');
+          else if (decoder && guard.wireBytes === 0) {
+            // An empty body labelled compressed (a 401 or a proxy's error page): nothing to decode.
+            decoder.destroy();
+            s.end();
+          } else if (decoder) decoder.end(); // the decoder's 'end' settles, after its last bytes
           else s.end();
         });
         res.on('error', (/** @type {unknown} */ e) => {
@@ -236,7 +288,7 @@ function createNodeAdapter(transport, mods) {
         res.on('aborted', () => s.error('ECONNRESET', 'the connection closed before the response was complete'));
         res.on('close', () => {
           if (!res.complete) s.error('ECONNRESET', 'the connection closed before the response was complete');
-          else s.end();
+          else if (!decoder) s.end();
         });
       });
       req.on('error', (/** @type {any} */ e) => {
@@ -263,6 +315,7 @@ function createNodeAdapter(transport, mods) {
   features.push(verificationNote(transport, envTls));
   if (transport.caCert) features.push('extra CA from caCert');
   if (proxy) features.push(`proxy ${proxy.url}`);
+  features.push(zlib ? 'gzip asked for and decoded with zlib' : 'gzip not asked for (zlib is not available to the script)');
   return { name: 'node', describe: `Node http/https (${features.join(', ')})`, send, close };
 }
 

@@ -15,6 +15,9 @@
 //                     only on the CONNECT for https targets (its proxyHeaderExclusiveList)
 // A POST's form body (send action `body`) is request's `body`, with Content-Length; its Content-Type
 // comes from the core's headers.
+// Compressed answers: request's gzip option asks for gzip/deflate and decodes as the body streams;
+// the compressed bytes (counted on the raw response) go to sink.wire, bounded against decompression
+// bombs (decode.js).
 // Redirects are not followed (credentials stay with the configured host) and the body is streamed
 // from request's 'data' events, never buffered. A 101 Switching Protocols answer (an 'upgrade' on
 // the underlying Node request, which request itself never handles) is reported as its status,
@@ -23,6 +26,7 @@
 const { exchange, limitsOf, describeLimits, pairsFromRaw, pairsFromObject, objectFromPairs, requestBody } = require('./exchange');
 const { transportFailure } = require('../errors');
 const { tlsEnvOverridden, verificationNote } = require('./tls-env');
+const { contentEncoding, bombGuard, bombError, badEncodingMessage, decodeFailure, isDecodeFailure } = require('./decode');
 
 /**
  * @param {import('../../../pkg-template/index').TransportSettings} transport Feed.transport()
@@ -62,7 +66,7 @@ function createRequestAdapter(transport, request, mods = {}) {
         url: req.url,
         headers,
         encoding: null,
-        gzip: false,
+        gzip: true,
         followRedirect: false,
         timeout: timeoutMs,
         pool,
@@ -93,8 +97,24 @@ function createRequestAdapter(transport, request, mods = {}) {
           s.error('EUNUSABLESTATUS', `the server answered HTTP ${res.statusCode} (an upgrade to another protocol)`);
         });
       });
+      let guard = bombGuard('', null);
       r.on('response', (/** @type {any} */ res) => {
-        s.head(res.statusCode, res.rawHeaders ? pairsFromRaw(res.rawHeaders) : pairsFromObject(res.headers));
+        const head = res.rawHeaders ? pairsFromRaw(res.rawHeaders) : pairsFromObject(res.headers);
+        const encoding = contentEncoding(head);
+        s.head(res.statusCode, head);
+        if (encoding && !s.over) {
+          if (!/^(x-)?gzip$|^deflate$/.test(encoding)) {
+            s.error('EBADENCODING', badEncodingMessage(encoding, true));
+            r.abort();
+            return;
+          }
+          guard = bombGuard(encoding, null);
+          // request decodes it: the raw response's bytes are the compressed ones.
+          res.on('data', (/** @type {Uint8Array} */ chunk) => {
+            guard.wire(chunk.length);
+            s.wire(chunk.length);
+          });
+        }
         res.on('aborted', () => s.error('ECONNRESET', 'the connection closed before the response was complete'));
         res.on('close', () => {
           if (res.complete === false) s.error('ECONNRESET', 'the connection closed before the response was complete');
@@ -102,6 +122,12 @@ function createRequestAdapter(transport, request, mods = {}) {
       });
       r.on('data', (/** @type {Uint8Array} */ chunk) => {
         if (s.over) return;
+        const why = guard.decoded(chunk.length);
+        if (why) {
+          bombError(s, why);
+          r.abort();
+          return;
+        }
         if (!s.body(chunk)) {
           s.end();
           r.abort();
@@ -117,7 +143,8 @@ function createRequestAdapter(transport, request, mods = {}) {
           s.end();
           return;
         }
-        const f = transportFailure(e);
+        let f = transportFailure(e);
+        if (isDecodeFailure(f)) f = decodeFailure(f.message);
         if (m && f.code === 'ECONNRESET') f.code = 'EPROXYCONNECT';
         // request's own timeout: the same limit as the exchange's, said the same way.
         if (f.code === 'ESOCKETTIMEDOUT' || (f.code === 'ETIMEDOUT' && /^E(SOCKET)?TIMEDOUT$/.test(f.message))) {
@@ -140,6 +167,7 @@ function createRequestAdapter(transport, request, mods = {}) {
   features.push(verificationNote(transport, tlsEnvOverridden(transport, mods.env)));
   if (ca) features.push(mods.tls ? 'extra CA from caCert' : 'caCert as the only trusted CA (the tls module is not available to add it to the defaults)');
   if (transport.proxy) features.push(`proxy ${transport.proxy.url}`);
+  features.push('gzip asked for and decoded by request');
   return { name: 'request', describe: `request package (${features.join(', ')})`, send, close };
 }
 

@@ -192,7 +192,7 @@ function expected(model, ds, sinceMs, o = {}) {
  * shape 'qualys' (outputShape=qualys) there are no ARCHER_* fields, and for detections `rec` is one
  * DETECTION of the DETECTION_LIST of `host`, the HOST record holding it.
  */
-function compareRecord(model, ds, rec, exp, { version = '2.0', shape = 'records', host } = {}) {
+function compareRecord(model, ds, rec, exp, { version = '2.0', shape = 'records', host, showQds = false } = {}) {
   const bad = [];
   const records = shape === 'records';
   const v3 = parseFloat(version) >= 3;
@@ -229,8 +229,9 @@ function compareRecord(model, ds, rec, exp, { version = '2.0', shape = 'records'
   eq('OS', textOf(hostNode, 'OS'), h.os.trim());
   eq('QG_HOSTID', textOf(hostNode, 'QG_HOSTID'), opt(h.qgHostId));
   eq('LAST_VM_SCANNED_DATE', textOf(hostNode, 'LAST_VM_SCANNED_DATE'), iso(h.scanMs));
-  eq('TRURISK_SCORE', textOf(hostNode, 'TRURISK_SCORE'), v3 ? String(h.truriskScore) : undefined);
-  eq('ASSET_CRITICALITY_SCORE', textOf(hostNode, 'ASSET_CRITICALITY_SCORE'), v3 ? String(h.assetCriticalityScore) : undefined);
+  // TruRisk and asset criticality belong to the host list (v3+), not to a detection host.
+  eq('TRURISK_SCORE', textOf(hostNode, 'TRURISK_SCORE'), v3 && ds === 'hosts' ? String(h.truriskScore) : undefined);
+  eq('ASSET_CRITICALITY_SCORE', textOf(hostNode, 'ASSET_CRITICALITY_SCORE'), v3 && ds === 'hosts' ? String(h.assetCriticalityScore) : undefined);
   if (ds === 'hosts') {
     eq('OWNER', textOf(rec, 'OWNER'), opt(h.owner));
     eq('COMMENTS', textOf(rec, 'COMMENTS'), opt(h.comments));
@@ -259,7 +260,8 @@ function compareRecord(model, ds, rec, exp, { version = '2.0', shape = 'records'
     eq('TIMES_FOUND', textOf(rec, 'TIMES_FOUND'), String(d.timesFound));
     eq('RESULTS', textOf(rec, 'RESULTS'), opt(d.results));
     eq('UNIQUE_VULN_ID', textOf(rec, 'UNIQUE_VULN_ID'), v3 ? String(d.uniqueVulnId) : undefined);
-    eq('QDS', textOf(rec, 'QDS'), v3 && d.qds !== undefined ? String(d.qds) : undefined);
+    // QDS only when the URL asks for it (show_qds=1), in any version.
+    eq('QDS', textOf(rec, 'QDS'), showQds && d.qds !== undefined ? String(d.qds) : undefined);
   }
   return bad;
 }
@@ -268,7 +270,7 @@ function compareRecord(model, ds, rec, exp, { version = '2.0', shape = 'records'
  * Asserts that an output holds exactly the expected records: each key once, no other, and the
  * field values of each record equal the model's. Returns the parsed records.
  */
-function assertExactOutput(model, ds, text, exp, { version, label = ds, fields = true } = {}) {
+function assertExactOutput(model, ds, text, exp, { version, label = ds, fields = true, showQds = false } = {}) {
   const recs = parseFragments(text);
   const wrong = recs.filter((r) => r.name !== RECORD[ds]);
   assert.equal(wrong.length, 0, `${label}: records other than <${RECORD[ds]}>: ${wrong.slice(0, 3).map((r) => r.name)}`);
@@ -276,7 +278,7 @@ function assertExactOutput(model, ds, text, exp, { version, label = ds, fields =
   assertSameKeys(keys, exp.keys, label);
   if (fields) {
     const bad = [];
-    for (const r of recs) bad.push(...compareRecord(model, ds, r, exp.byKey.get(recordKey(ds, r)), { version }));
+    for (const r of recs) bad.push(...compareRecord(model, ds, r, exp.byKey.get(recordKey(ds, r)), { version, showQds }));
     assert.equal(bad.length, 0, `${label}: ${bad.length} field mismatches, e.g.\n${bad.slice(0, 10).join('\n')}`);
   }
   return recs;
@@ -342,11 +344,12 @@ function assertNoSecret(text, label) {
  * entries (the simulator's log entries of this run), errText (the failure callback's last line)
  * and previousRunContext (from the callback's second argument). Checks for the password in every
  * log line, the output, both callback arguments and the simulator's log of the run.
- * outputWriter=false: a host without context.OutputWriter (Archer 6.4/6.5).
+ * outputWriter=false: a host without context.OutputWriter (Archer 6.4/6.5); withoutModules: modules
+ * the host refuses on top of its mode's list (tools/archer-host.js).
  */
-async function runScript(sim, params, { tokens, mode = '6x', timeoutMs = 120000, outputWriter = true } = {}) {
+async function runScript(sim, params, { tokens, mode = '6x', timeoutMs = 120000, outputWriter = true, withoutModules } = {}) {
   const since = lastSeq(sim);
-  const r = await runArcherScript({ script: bundlePath(), params, tokens, mode, timeoutMs, outputWriter });
+  const r = await runArcherScript({ script: bundlePath(), params, tokens, mode, timeoutMs, outputWriter, withoutModules });
   r.text = r.items.join('');
   r.entries = sim.log.since(since);
   r.calls = r.calls || [];

@@ -20,9 +20,9 @@ const USER = 'simuser';
 const PASS = 'simpass';
 
 const API = {
-  kb: '/api/2.0/fo/knowledge_base/vuln/?action=list&details=All&last_modified_after=<LastRunTime>',
-  hosts: '/api/2.0/fo/asset/host/?action=list&details=All&vm_scan_since=<LastRunTime>',
-  detections: '/api/2.0/fo/asset/host/vm/detection/?action=list&vm_scan_since=<LastRunTime>',
+  kb: '/api/4.0/fo/knowledge_base/vuln/?action=list&details=All&last_modified_after=<LastRunTime>',
+  hosts: '/api/5.0/fo/asset/host/?action=list&details=All&vm_scan_since=<LastRunTime>',
+  detections: '/api/5.0/fo/asset/host/vm/detection/?action=list&vm_scan_since=<LastRunTime>',
 };
 const URL_KEY = { kb: 'kbUrl', hosts: 'hostsUrl', hostDetections: 'detectionUrl', detections: 'detectionUrl' };
 
