@@ -136,6 +136,8 @@ pub enum ErrorCode {
     RuntimeUnsupported,
     /// `NOT_INITIALIZED`: The web build's WebAssembly module is not loaded: init() (or initSync()) was not called first, or failed.
     NotInitialized,
+    /// `ABORTED`: The caller stopped the run (an AbortSignal, Ctrl-C or SIGTERM in the CLI); what it wrote stays and the resume checkpoint comes with the error.
+    Aborted,
 }
 
 impl ErrorCode {
@@ -189,6 +191,7 @@ impl ErrorCode {
         ErrorCode::TlsVerifyDisabledInProcess,
         ErrorCode::RuntimeUnsupported,
         ErrorCode::NotInitialized,
+        ErrorCode::Aborted,
     ];
 
     /// The stable SCREAMING_SNAKE string, e.g. `"CONFIG_INVALID"`.
@@ -242,6 +245,7 @@ impl ErrorCode {
             ErrorCode::TlsVerifyDisabledInProcess => "TLS_VERIFY_DISABLED_IN_PROCESS",
             ErrorCode::RuntimeUnsupported => "RUNTIME_UNSUPPORTED",
             ErrorCode::NotInitialized => "NOT_INITIALIZED",
+            ErrorCode::Aborted => "ABORTED",
         }
     }
 
@@ -301,6 +305,7 @@ impl ErrorCode {
             ErrorCode::TlsVerifyDisabledInProcess => Blame::Configuration,
             ErrorCode::RuntimeUnsupported => Blame::Configuration,
             ErrorCode::NotInitialized => Blame::Caller,
+            ErrorCode::Aborted => Blame::Caller,
         }
     }
 
@@ -372,6 +377,7 @@ impl ErrorCode {
             ErrorCode::TlsVerifyDisabledInProcess => "verifyCerts is true but NODE_TLS_REJECT_UNAUTHORIZED=0 switches certificate checks off for the whole process.",
             ErrorCode::RuntimeUnsupported => "This Node.js cannot load the WebAssembly core.",
             ErrorCode::NotInitialized => "The web build's WebAssembly module is not loaded: init() (or initSync()) was not called first, or failed.",
+            ErrorCode::Aborted => "The caller stopped the run (an AbortSignal; Ctrl-C or SIGTERM in the CLI); the error carries the resume checkpoint.",
         }
     }
 }

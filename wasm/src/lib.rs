@@ -324,6 +324,8 @@ fn summary_to_js(s: &feed::Summary) -> JsValue {
     set(&o, "lastRunTimeUsed", opt_str(s.last_run_time_used.as_deref()));
     set(&o, "previousRunContext", s.previous_run_context.as_str());
     set(&o, "elapsedMs", num(s.elapsed_ms));
+    set(&o, "windows", num(s.windows));
+    set(&o, "windowsDone", num(s.windows_done));
     let w = Object::new();
     for (kind, n) in &s.warnings {
         set(&w, kind, num(*n));
