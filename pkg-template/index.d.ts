@@ -432,5 +432,19 @@ export class Transformer {
 
 /** The command line (what the qualys-vm-transporter command runs). */
 export const cli: {
-  main(argv: string[], io?: { stdout?: { write(text: string): unknown }; stderr?: { write(text: string): unknown }; env?: Record<string, string | undefined> }): Promise<number | null>;
+  /**
+   * Runs one command line; resolves to its exit code (documented in `--help`). `signals`: where
+   * SIGINT/SIGTERM come from during `run` (default `process`; `null`: none are listened to);
+   * `exit`: how a second signal exits at once (default `process.exit`).
+   */
+  main(
+    argv: string[],
+    io?: {
+      stdout?: { write(text: string): unknown };
+      stderr?: { write(text: string): unknown };
+      env?: Record<string, string | undefined>;
+      signals?: { on(event: 'SIGINT' | 'SIGTERM', listener: () => void): unknown; removeListener(event: 'SIGINT' | 'SIGTERM', listener: () => void): unknown } | null;
+      exit?: (code: number) => void;
+    },
+  ): Promise<number | null>;
 };
