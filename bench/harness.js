@@ -40,38 +40,43 @@ function parseArgs(argv) {
     timeoutSec: 900, wholeHeapMb: 8192, e2e: true, e2eOnly: false, e2eHosts: 20000, e2eDetections: 50,
     results: null, chunk: 65536, quietWait: 120,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const val = () => {
-      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    const flag = a.split('=')[0];
-    switch (flag) {
-      case '--quick': o.quick = true; break;
-      case '--sizes': o.sizes = val().split(',').map((s) => parseSize(s)); break;
-      case '--kinds': o.kinds = val().split(','); break;
-      case '--contenders': o.contenders = val().split(','); break;
-      case '--repeat': o.repeat = Math.max(1, Number(val())); break;
-      case '--timeout': o.timeoutSec = Number(val()); break;
-      case '--whole-heap-mb': o.wholeHeapMb = Number(val()); break;
-      case '--no-e2e': o.e2e = false; break;
-      case '--e2e-only': o.e2eOnly = true; break;
-      case '--e2e-hosts': o.e2eHosts = Number(val()); break;
-      case '--e2e-detections': o.e2eDetections = Number(val()); break;
-      case '--results': o.results = path.resolve(val()); break;
-      case '--chunk': o.chunk = Number(val()); break;
-      case '--quiet-wait': o.quietWait = Number(val()); break;
-      case '--wasm-pkg': o.wasmPkg = path.resolve(val()); break;
-      case '--render-only': o.renderOnly = path.resolve(val()); break;
-      case '-h': case '--help':
-        console.log(fs.readFileSync(__filename, 'utf8').split('\n').filter((l) => /^\/\/ (usage| {2})/.test(l)).join('\n').replace(/^\/\/ ?/gm, ''));
-        process.exit(0);
-        break;
-      default: throw new Error(`unknown option ${a} (see --help)`);
-    }
+  let values;
+  try {
+    ({ values } = require('util').parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        quick: { type: 'boolean' }, sizes: { type: 'string' }, kinds: { type: 'string' }, contenders: { type: 'string' },
+        repeat: { type: 'string' }, timeout: { type: 'string' }, 'whole-heap-mb': { type: 'string' }, 'no-e2e': { type: 'boolean' },
+        'e2e-only': { type: 'boolean' }, 'e2e-hosts': { type: 'string' }, 'e2e-detections': { type: 'string' }, results: { type: 'string' },
+        chunk: { type: 'string' }, 'quiet-wait': { type: 'string' }, 'wasm-pkg': { type: 'string' }, 'render-only': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (e) {
+    throw new Error(`${e.message} (see --help)`);
   }
+  if (values.help) {
+    console.log(fs.readFileSync(__filename, 'utf8').split('\n').filter((l) => /^\/\/ (usage| {2})/.test(l)).join('\n').replace(/^\/\/ ?/gm, ''));
+    process.exit(0);
+  }
+  if (values.quick) o.quick = true;
+  if (values.sizes !== undefined) o.sizes = values.sizes.split(',').map((s) => parseSize(s));
+  if (values.kinds !== undefined) o.kinds = values.kinds.split(',');
+  if (values.contenders !== undefined) o.contenders = values.contenders.split(',');
+  if (values.repeat !== undefined) o.repeat = Math.max(1, Number(values.repeat));
+  if (values.timeout !== undefined) o.timeoutSec = Number(values.timeout);
+  if (values['whole-heap-mb'] !== undefined) o.wholeHeapMb = Number(values['whole-heap-mb']);
+  if (values['no-e2e']) o.e2e = false;
+  if (values['e2e-only']) o.e2eOnly = true;
+  if (values['e2e-hosts'] !== undefined) o.e2eHosts = Number(values['e2e-hosts']);
+  if (values['e2e-detections'] !== undefined) o.e2eDetections = Number(values['e2e-detections']);
+  if (values.results !== undefined) o.results = path.resolve(values.results);
+  if (values.chunk !== undefined) o.chunk = Number(values.chunk);
+  if (values['quiet-wait'] !== undefined) o.quietWait = Number(values['quiet-wait']);
+  if (values['wasm-pkg'] !== undefined) o.wasmPkg = path.resolve(values['wasm-pkg']);
+  if (values['render-only'] !== undefined) o.renderOnly = path.resolve(values['render-only']);
   if (!o.sizes) o.sizes = o.quick ? [10e6] : [10e6, 100e6, 1e9];
   if (o.quick && !process.argv.some((x) => x.startsWith('--e2e-hosts'))) o.e2eHosts = 2000;
   // Only a complete default run replaces bench/RESULTS.md; a partial one goes to bench/data/.

@@ -11,8 +11,12 @@
 //              samples/ beside the script: scripts/bundle.js writes them with the core)
 //   simulate   starts the Qualys API simulator (js-shim/simulator/cli.js)
 // Log lines go to stderr (a live progress line under them on a terminal); the final report goes to
-// stdout. Exit codes: 0 success, 1 the run or transform failed (check: a check failed), 2 bad
-// command line or input files, 3 (check) invalid Custom Parameters.
+// stdout. Exit codes (EXIT, in the main help): 0 success, 1 the run or transform failed (check: a
+// check failed), 2 bad command line or input files, 3 (check) invalid Custom Parameters, 130/143
+// `run` stopped by SIGINT/SIGTERM (the request in flight
+// ended through the run's AbortSignal, the resume checkpoint printed and saved; a second signal
+// exits at once), 141 `run --out -` whose reader closed the pipe (EPIPE). The output file is
+// FILE.part until the run succeeds, created by the first record only.
 // Secrets: no message echoes the value of an argument the CLI rejects (a mistyped --param
 // password:..., a positional, a bad --params file: JSON.parse's own message would quote it), and
 // whatever the run prints or saves (--save-tokens) is scrubbed like the log (src/log.js Secrets).
@@ -27,6 +31,9 @@ const { archerContext } = require('./src/archer-context');
 const { parseArgs, UsageError } = require('./src/cli-args');
 
 const NAME = 'qualys-vm-transporter';
+
+/** The exit codes (documented in the main help). */
+const EXIT = { OK: 0, FAILED: 1, USAGE: 2, SIGINT: 130, EPIPE: 141, SIGTERM: 143 };
 
 // The help texts. `run` and `transform` name what the core knows (data sources, root nodes): they
 // are built when shown, so loading the CLI does not instantiate the wasm core.
@@ -43,9 +50,23 @@ commands:
   simulate    start the Qualys API simulator (tests and demos)
 
   ${NAME} <command> --help   details of one command
-  ${NAME} --version          the version
+  ${NAME} --version, -v      the version
 
-Inside Archer, upload qualys-vm-transporter.js as the data feed's transporter script.`,
+exit codes:
+  0    success
+  1    the run (or transform) failed; a resume checkpoint, when the run left one, is printed;
+       check: a check failed
+  2    bad command line or input files
+  3    check: invalid Custom Parameters (no request made)
+  130  run stopped by SIGINT (Ctrl-C)
+  143  run stopped by SIGTERM
+       (either way the request in flight is ended and the resume checkpoint printed, and saved
+       with --save-tokens; a second signal exits at once)
+  141  run --out -: the reader closed the pipe (EPIPE, e.g. | head); the run was stopped
+
+Inside Archer, upload qualys-vm-transporter.js as the data feed's transporter script. Installed
+with npm it is node_modules/qualys-vm-transporter/qualys-vm-transporter.js, beside its checksum
+qualys-vm-transporter.js.sha256 (and samples/, the Source Definition's sample files).`,
 
   get run() { return runHelp(); },
   check: `usage: ${NAME} check --params FILE [options of run]
@@ -179,14 +200,20 @@ options:
 }
 
 /**
- * Where the CLI reads and writes (process's streams by default; tests pass their own).
+ * Where the CLI reads and writes (process's streams by default; tests pass their own); signals:
+ * where SIGINT/SIGTERM come from (default process); exit: how a second signal exits at once.
  * @typedef {{stdout: {write(text: string): unknown, isTTY?: boolean, columns?: number},
  *   stderr: {write(text: string): unknown, isTTY?: boolean, columns?: number}, stdin: any,
- *   env: Record<string, string | undefined>, baseDir: string}} IO
+ *   env: Record<string, string | undefined>, baseDir: string,
+ *   signals: {on: Function, removeListener: Function} | null, exit: (code: number) => void}} IO
  */
 /**
- * The output document: written to FILE.part, renamed to FILE on success (or to stdout).
- * @typedef {{write(text: string): void, commit(): void, abandon(): void, where: string, part?: string}} OutputFile
+ * The output document: written to FILE.part, renamed to FILE on success (or to stdout). begin()
+ * holds the document's start until the first record is written, so a run that fails before any
+ * record (a configuration or credential error) creates no FILE.part; write() may return a Promise
+ * (stdout's backpressure: wait for 'drain'); abandon(true) also removes FILE.part.
+ * @typedef {{begin(text: string): void, write(text: string): void | Promise<void>, commit(): void,
+ *   abandon(remove?: boolean): void, readonly opened: boolean, where: string, part?: string}} OutputFile
  */
 
 /**
@@ -255,6 +282,60 @@ function stringValues(obj, what) {
 }
 
 /**
+ * What the progress line shows (cmdRun keeps it up to date from the run's hooks).
+ * @typedef {{pages: number, records: number, bytesIn: number, waits: number, waitMs: number,
+ *   state: string, waitUntil: number, windows: number, windowsDone: number, windowsSince: number,
+ *   startedMs: number}} Progress
+ */
+
+/**
+ * 75 -> "1m 15s", 3700 -> "1h 2m", 9 -> "9s".
+ * @param {number} secs
+ */
+function fmtDuration(secs) {
+  const t = Math.max(0, Math.round(secs));
+  if (t < 60) return `${t}s`;
+  if (t < 3600) return `${Math.floor(t / 60)}m ${t % 60}s`;
+  return `${Math.floor(t / 3600)}h ${Math.floor((t % 3600) / 60)}m`;
+}
+
+/**
+ * The progress line: "[state] pages P | records R | N rec/s | in B | waits W (S s) | elapsed",
+ * plus "windows D/T, ~ETA left" once the run listed the matching IDs first. A wait counts down in
+ * the state. Fitted to `width` columns: the least useful parts are left out first (elapsed, then
+ * waits, bytes in, the rate, the page count), and only what still does not fit is cut.
+ * @param {Progress} p
+ * @param {number} nowMs
+ * @param {number} width
+ * @returns {string}
+ */
+function progressLine(p, nowMs, width) {
+  const secs = Math.max(0.001, (nowMs - p.startedMs) / 1000);
+  const state = p.state === 'waiting' ? `waiting ${fmtDuration(Math.max(0, (p.waitUntil - nowMs) / 1000))}` : p.state;
+  /** @type {Array<[string, number]>} [text, priority: the lower, the sooner it is left out] */
+  const parts = [
+    [`pages ${p.pages}`, 4],
+    [`records ${p.records}`, 8],
+    [`${Math.round(p.records / secs)} rec/s`, 3],
+    [`in ${fmtBytes(p.bytesIn)}`, 2],
+    [`waits ${p.waits} (${(p.waitMs / 1000).toFixed(1)} s)`, 1],
+  ];
+  if (p.windows > 0) {
+    const done = Math.min(p.windowsDone, p.windows);
+    const spent = (nowMs - (p.windowsSince || p.startedMs)) / 1000;
+    const eta = done > 0 && done < p.windows ? `, ~${fmtDuration((spent / done) * (p.windows - done))} left` : '';
+    parts.push([`windows ${done}/${p.windows}${eta}`, 7]);
+  }
+  parts.push([fmtDuration(secs), 0]);
+  const max = Math.max(20, width - 1);
+  const text = (/** @type {Array<[string, number]>} */ xs) => `[${state}] ${xs.map((x) => x[0]).join(' | ')}`;
+  let shown = parts;
+  for (let level = 0; level <= 4 && text(shown).length > max; level++) shown = shown.filter((x) => x[1] > level);
+  const line = text(shown);
+  return line.length > max ? line.slice(0, max).trimEnd() : line;
+}
+
+/**
  * A progress line on a terminal, kept below the log lines.
  * @param {{write(text: string): unknown, columns?: number}} stream
  * @param {boolean} enabled
@@ -263,9 +344,11 @@ function makeDisplay(stream, enabled) {
   let line = '';
   let last = 0;
   const clear = () => { if (enabled && line) stream.write('\r\x1b[2K'); };
-  const draw = () => { if (enabled && line) stream.write(line.length > (stream.columns || 120) - 1 ? line.slice(0, (stream.columns || 120) - 1) : line); };
+  const draw = () => { if (enabled && line) stream.write(line); };
   return {
     enabled,
+    /** The terminal's width (80 when it does not say: a forced --progress into a file or pipe). */
+    width: () => (stream.columns && stream.columns > 0 ? stream.columns : 80),
     log(/** @type {string} */ text) {
       clear();
       stream.write(text + '\n');
@@ -291,6 +374,7 @@ function makeDisplay(stream, enabled) {
  * @param {number} n
  */
 function fmtBytes(n) {
+  if (n >= 1073741824) return `${(n / 1073741824).toFixed(1)} GB`;
   if (n >= 1048576) return `${(n / 1048576).toFixed(1)} MB`;
   if (n >= 1024) return `${(n / 1024).toFixed(1)} kB`;
   return `${n} B`;
@@ -299,25 +383,71 @@ function fmtBytes(n) {
 /**
  * The output document writer behind the mirrored OutputWriter (or the legacy result.output).
  * @param {string | undefined} out
- * @param {{write(text: string): unknown}} stdout
+ * @param {{write(text: string): unknown, once?: Function, removeListener?: Function}} stdout
  * @returns {OutputFile | null}
  */
 function makeOutputFile(out, stdout) {
   if (!out) return null;
+  let head = '';
   if (out === '-') {
-    return { write: (s) => stdout.write(s), commit() {}, abandon() {}, where: 'stdout' };
+    let started = false;
+    /** @param {string} s */
+    const put = (s) => {
+      const text = started ? s : head + s;
+      started = true;
+      head = '';
+      if (stdout.write(text) !== false || typeof stdout.once !== 'function') return undefined;
+      // A pipe that is full: the run waits for 'drain' (or the pipe's end) before the next chunk.
+      const o = /** @type {any} */ (stdout);
+      return /** @type {Promise<void>} */ (new Promise((resolve) => {
+        const done = () => { o.removeListener('drain', done); o.removeListener('error', done); o.removeListener('close', done); resolve(); };
+        o.once('drain', done); o.once('error', done); o.once('close', done);
+      }));
+    };
+    return {
+      begin(s) { head += s; },
+      write: (s) => (s === '' && !started ? undefined : put(s)),
+      commit() { if (!started) put(''); },
+      abandon() {},
+      get opened() { return started; },
+      where: 'stdout',
+    };
   }
   const part = `${out}.part`;
-  let fd;
+  // Checked now, so that a place that cannot be written is a command-line error before the run;
+  // the file itself is created when the first record arrives.
   try {
-    fd = fs.openSync(part, 'w');
+    fs.accessSync(path.dirname(path.resolve(out)), fs.constants.W_OK);
+    if (fs.existsSync(out) && fs.statSync(out).isDirectory()) throw Object.assign(new Error('a directory'), { code: 'EISDIR' });
   } catch (e) {
     throw new UsageError(`cannot write the output file (--out): ${/** @type {any} */ (e).code || 'not writable'}`);
   }
+  /** @type {number | null} */
+  let fd = null;
+  const open = () => {
+    const f = fs.openSync(part, 'w');
+    fd = f;
+    if (head) fs.writeSync(f, head);
+    head = '';
+    return f;
+  };
   return {
-    write: (s) => { fs.writeSync(fd, s); },
-    commit() { fs.closeSync(fd); fs.renameSync(part, out); },
-    abandon() { try { fs.closeSync(fd); } catch (e) { /* closed */ } },
+    begin(s) { head += s; },
+    write: (s) => {
+      if (fd === null && s === '') return; // the "" of a run without records opens nothing
+      fs.writeSync(fd === null ? open() : fd, s);
+    },
+    commit() {
+      const f = fd === null ? open() : fd;
+      fs.closeSync(f);
+      fs.renameSync(part, out);
+    },
+    abandon(remove) {
+      if (fd === null) return;
+      try { fs.closeSync(fd); } catch (e) { /* closed */ }
+      if (remove) try { fs.unlinkSync(part); } catch (e) { /* gone */ }
+    },
+    get opened() { return fd !== null; },
     where: out,
     part,
   };
@@ -346,6 +476,51 @@ function paramsAndTokens(opts, env) {
 }
 
 /**
+ * Stops a run cleanly on SIGINT/SIGTERM (abort through the run's signal: the core's checkpoint is
+ * kept) and on a closed output pipe (EPIPE on stdout); a second signal exits at once. release()
+ * removes the handlers when the run is over.
+ * @param {IO} io
+ * @param {{log(text: string): void}} display
+ */
+function stopOnSignals(io, display) {
+  const ac = new AbortController();
+  const state = { signal: ac.signal, reason: /** @type {string | null} */ (null), pipeClosed: false, release: () => {} };
+  const proc = io.signals;
+  /** @param {NodeJS.Signals} sig */
+  const onSignal = (sig) => {
+    if (state.reason) {
+      io.stderr.write(`${NAME}: ${sig} again: exiting at once\n`);
+      io.exit(sig === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM);
+      return;
+    }
+    state.reason = sig;
+    display.log(`${NAME}: ${sig} received: stopping the run (no new request; the resume checkpoint follows). Send it again to exit at once.`);
+    ac.abort(`${sig} received`);
+  };
+  /** @param {any} e */
+  const onPipeError = (e) => {
+    if (state.pipeClosed) return;
+    state.pipeClosed = true;
+    if (!state.reason) state.reason = 'EPIPE';
+    ac.abort(`the output pipe was closed (${e && e.code ? e.code : 'EPIPE'})`);
+  };
+  if (proc && typeof proc.on === 'function') {
+    proc.on('SIGINT', onSignal);
+    proc.on('SIGTERM', onSignal);
+  }
+  const out = /** @type {any} */ (io.stdout);
+  if (out && typeof out.on === 'function') out.on('error', onPipeError);
+  state.release = () => {
+    if (proc && typeof proc.removeListener === 'function') {
+      proc.removeListener('SIGINT', onSignal);
+      proc.removeListener('SIGTERM', onSignal);
+    }
+    // The error handler stays: a late EPIPE from a write still queued must not crash the process.
+  };
+  return state;
+}
+
+/**
  * @param {string[]} argv
  * @param {IO} io
  * @returns {Promise<number>}
@@ -370,21 +545,21 @@ async function cmdRun(argv, io) {
   const display = makeDisplay(io.stderr, isTTY && !opts.quiet);
   const file = makeOutputFile(opts.out, io.stdout);
   const startedAt = new Date();
+  const stop = stopOnSignals(io, display);
 
   // The mirrored Archer context (src/archer-context.js), writing to the output file.
   const mirror = archerContext({
     params,
     tokens: { LastRunTime: tokens.LastRunTime === undefined ? null : tokens.LastRunTime, PreviousRunContext: tokens.PreviousRunContext === undefined ? null : tokens.PreviousRunContext, LastFileProcessed: null },
     outputWriter: !opts['legacy-output'],
-    onCreate: (root) => { if (file) file.write(`<?xml version="1.0" encoding="UTF-8"?>\n<${root}>`); },
-    onItem: (chunk) => { if (file) file.write(typeof chunk === 'string' ? chunk : String(chunk)); },
+    onCreate: (root) => { if (file) file.begin(`<?xml version="1.0" encoding="UTF-8"?>\n<${root}>`); },
+    onItem: (chunk) => (file && !stop.pipeClosed ? file.write(typeof chunk === 'string' ? chunk : String(chunk)) : undefined),
   });
 
-  const stats = { pages: 0, records: 0, bytesIn: 0, waits: 0, waitMs: 0, state: 'starting' };
+  /** @type {Progress} */
+  const stats = { pages: 0, records: 0, bytesIn: 0, waits: 0, waitMs: 0, state: 'starting', waitUntil: 0, windows: 0, windowsDone: 0, windowsSince: 0, startedMs: startedAt.getTime() };
   const drawProgress = (/** @type {boolean} */ force) => {
-    const secs = Math.max(0.001, (Date.now() - startedAt.getTime()) / 1000);
-    const rate = Math.round(stats.records / secs);
-    display.progress(`[${stats.state}] pages ${stats.pages} | records ${stats.records} | ${rate} rec/s | in ${fmtBytes(stats.bytesIn)} | waits ${stats.waits} (${(stats.waitMs / 1000).toFixed(1)} s) | ${secs.toFixed(0)} s`, force);
+    display.progress(progressLine(stats, Date.now(), display.width()), force);
   };
   // On a terminal the line also ticks during long waits.
   const ticker = display.enabled ? setInterval(() => drawProgress(true), 1000) : null;
@@ -394,38 +569,59 @@ async function cmdRun(argv, io) {
     callback: mirror.callback,
     print: (line) => {
       if (opts.quiet && !/ :: ERROR :: /.test(line)) return;
+      if (stop.reason === 'EPIPE' && / :: ERROR :: ABORTED: /.test(line)) return; // one line says it
       display.log(line);
     },
     run: {
       http: opts.http,
+      signal: stop.signal,
       onProgress: (s) => {
         stats.pages = s.pages; stats.records = s.records; stats.bytesIn = s.bytesIn; stats.waits = s.waits; stats.waitMs = s.waitMs;
+        if (s.windows > 0 && !stats.windows) stats.windowsSince = Date.now();
+        stats.windows = s.windows || 0; stats.windowsDone = s.windowsDone || 0;
         drawProgress(false);
       },
       onAction: (a) => {
-        stats.state = a.kind === 'send' ? `page ${a.page}${a.attempt ? ` retry ${a.attempt}` : ''}` : a.kind === 'wait' ? `waiting ${(a.ms / 1000).toFixed(1)} s` : a.kind;
+        // What the operator sees: the page being fetched, a wait counting down, done. The core's
+        // "pending" (a response is still coming) keeps the page's label.
+        if (a.kind === 'send') stats.state = `page ${a.page}${a.attempt ? ` retry ${a.attempt}` : ''}`;
+        else if (a.kind === 'wait') { stats.state = 'waiting'; stats.waitUntil = Date.now() + a.ms; }
+        else if (a.kind === 'done') stats.state = 'done';
+        else if (a.kind === 'fail') stats.state = 'failed';
+        else return;
         drawProgress(true);
       },
     },
   });
   if (ticker) clearInterval(ticker);
+  stop.release();
   display.done();
 
   const [err, result] = mirror.state.calls.length ? mirror.state.calls[mirror.state.calls.length - 1] : [['the run ended without calling back'], null];
   if (err) {
     if (file) file.abandon();
     const lines = Array.isArray(err) ? err : [String(err)];
-    report.write(`${NAME}: the run FAILED: ${secrets.scrub(lines[lines.length - 1])}\n`);
-    if (file && file.part) report.write(`partial output left in ${file.part}\n`);
     const checkpoint = safe(result && result.previousRunContext ? result.previousRunContext : '') || '';
-    if (checkpoint) {
-      // Archer does not advance LastRunTime after a failure; the checkpoint lets the next run resume.
-      // (A LastRunTime that holds a secret was never a date: it is not saved.)
+    // Archer does not advance LastRunTime after a failure; the checkpoint lets the next run resume.
+    // (A LastRunTime that holds a secret was never a date: it is not saved.)
+    const saveCheckpoint = () => {
+      if (!checkpoint || !opts['save-tokens']) return;
       const nextFail = { LastRunTime: tokens.LastRunTime === undefined ? null : safe(tokens.LastRunTime), PreviousRunContext: checkpoint };
-      report.write(`resume checkpoint (give it to the next run as PreviousRunContext; LastRunTime stays as it was):\n  PreviousRunContext: ${JSON.stringify(checkpoint)}\n`);
-      if (opts['save-tokens']) fs.writeFileSync(opts['save-tokens'], JSON.stringify(nextFail, null, 2) + '\n');
+      fs.writeFileSync(opts['save-tokens'], JSON.stringify(nextFail, null, 2) + '\n');
+    };
+    if (stop.reason === 'EPIPE') {
+      // `--out - | head`: the reader has what it wanted. One line, no failure report.
+      io.stderr.write(`${NAME}: the output pipe was closed (EPIPE); the run was stopped\n`);
+      saveCheckpoint();
+      return EXIT.EPIPE;
     }
-    return 1;
+    if (stop.reason) report.write(`${NAME}: the run was STOPPED by ${stop.reason}${checkpoint ? '' : ' (no checkpoint: the next run starts again from LastRunTime)'}\n`);
+    else report.write(`${NAME}: the run FAILED: ${secrets.scrub(lines[lines.length - 1])}\n`);
+    if (file && file.part && file.opened) report.write(`partial output left in ${file.part}\n`);
+    if (checkpoint) report.write(`resume checkpoint (give it to the next run as PreviousRunContext; LastRunTime stays as it was):\n  PreviousRunContext: ${JSON.stringify(checkpoint)}\n`);
+    saveCheckpoint();
+    if (checkpoint && opts['save-tokens']) report.write(`saved to ${opts['save-tokens']}\n`);
+    return stop.reason === 'SIGINT' ? EXIT.SIGINT : stop.reason === 'SIGTERM' ? EXIT.SIGTERM : EXIT.FAILED;
   }
   if (file) {
     if (opts['legacy-output']) {
@@ -498,12 +694,12 @@ async function cmdTransform(argv, io) {
     input = fs.createReadStream(inputPath, { highWaterMark: 65536 });
   }
   const file = /** @type {OutputFile} */ (opts.out ? makeOutputFile(opts.out, io.stdout) : makeOutputFile('-', io.stdout));
-  file.write(`<?xml version="1.0" encoding="UTF-8"?>\n<${rootNode}>`);
+  file.begin(`<?xml version="1.0" encoding="UTF-8"?>\n<${rootNode}>`);
   let summary;
   try {
-    summary = await lib.transform(opts.source, input, { write: (c) => file.write(c), outputShape, detectionKey: opts['detection-key'] });
+    summary = await lib.transform(opts.source, input, { write: (c) => { file.write(c); }, outputShape, detectionKey: opts['detection-key'] });
   } catch (e) {
-    file.abandon();
+    file.abandon(true); // a failed transform leaves no FILE.part
     io.stderr.write(`${NAME} transform: ${errorText(e)}\n`);
     return 1;
   }
@@ -596,6 +792,16 @@ async function cmdSimulate(argv, io) {
 }
 
 /**
+ * The uploadable file of this installation, when it is beside the command (the npm package, the
+ * release directory): a line for the main help.
+ * @param {string} baseDir
+ */
+function uploadableHere(baseDir) {
+  const file = path.resolve(baseDir, 'qualys-vm-transporter.js');
+  return fs.existsSync(file) && fs.existsSync(`${file}.sha256`) ? `\nThis installation's file: ${file}` : '';
+}
+
+/**
  * Runs the CLI.
  * @param {string[]} argv arguments after the program name
  * @param {Partial<IO>} [ioIn]
@@ -608,16 +814,18 @@ async function main(argv, ioIn = {}) {
     stdin: ioIn.stdin || process.stdin,
     env: ioIn.env || process.env,
     baseDir: ioIn.baseDir || __dirname,
+    signals: ioIn.signals === undefined ? process : ioIn.signals,
+    exit: ioIn.exit || ((/** @type {number} */ code) => process.exit(code)),
   };
   const args = Array.isArray(argv) ? argv.slice() : [];
   const cmd = args.shift();
   try {
     if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
       if (cmd === 'help' && args[0] && /** @type {Record<string, string>} */ (HELP)[args[0]]) io.stdout.write(/** @type {Record<string, string>} */ (HELP)[args[0]] + '\n');
-      else io.stdout.write(HELP.main + '\n');
+      else io.stdout.write(HELP.main + uploadableHere(io.baseDir) + '\n');
       return cmd === undefined ? 2 : 0;
     }
-    if (cmd === '--version' || cmd === '-V' || cmd === 'version') {
+    if (cmd === '--version' || cmd === '-v' || cmd === '-V' || cmd === 'version') {
       io.stdout.write(`${NAME} ${lib.version()}\n`);
       return 0;
     }
@@ -637,7 +845,7 @@ async function main(argv, ioIn = {}) {
   }
 }
 
-module.exports = { main, HELP, parseArgs };
+module.exports = { main, HELP, parseArgs, progressLine };
 
 if (typeof require !== 'undefined' && typeof module !== 'undefined' && require.main === module) {
   main(process.argv.slice(2)).then((code) => {

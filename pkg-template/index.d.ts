@@ -117,6 +117,10 @@ export interface Summary {
   /** The token to hand back to Archer (at most 256 characters; "" clears it). */
   previousRunContext: string;
   elapsedMs: number;
+  /** ID windows to fetch, known once the run listed the matching IDs first; 0 otherwise (or not yet). */
+  windows: number;
+  /** Windows finished so far (progress: windowsDone of windows). */
+  windowsDone: number;
   /** Warnings by kind (e.g. qualysWarning, invalidUtf8): how many occurred, logged or not. */
   warnings: Record<string, number>;
   /** X-RateLimit-Limit: Qualys API calls the subscription allows per window (null: not said). */
@@ -155,7 +159,7 @@ export type ErrorCode =
   | 'DISCOVERY_TOO_LARGE' | 'WAIT_BUDGET_EXHAUSTED' | 'HOST_STALLED' | 'DECOMPRESSED_TOO_LARGE' | 'BAD_TIME' | 'OUT_OF_ORDER_CALL' | 'STALLED'
   | 'PUSH_AFTER_FINISH' | 'FINISH_TWICE' | 'BAD_ARGUMENT' | 'SHIM_ERROR' | 'INTERNAL'
   | 'OUTPUT_WRITE_FAILED' | 'NO_HTTP_CLIENT' | 'HTTP_OPTION_UNSUPPORTED'
-  | 'TLS_VERIFY_DISABLED_IN_PROCESS' | 'RUNTIME_UNSUPPORTED' | 'NOT_INITIALIZED';
+  | 'TLS_VERIFY_DISABLED_IN_PROCESS' | 'RUNTIME_UNSUPPORTED' | 'NOT_INITIALIZED' | 'ABORTED';
 
 /** Whose fault an error is: the admin's settings, Qualys, the network, or the calling code. */
 export type Blame = 'configuration' | 'server' | 'network' | 'caller';
@@ -251,8 +255,21 @@ export interface HttpAdapter {
 }
 
 export interface OutputItemWriter {
-  /** A string, or a Buffer of UTF-8 bytes when RunFeedOptions.outputBytes is set. */
+  /**
+   * A string, or a Buffer of UTF-8 bytes when RunFeedOptions.outputBytes is set. Return a Promise
+   * for backpressure: runFeed awaits it before it hands over the next chunk, polls the core again
+   * or starts a new request (the response already in flight keeps being read). A rejected Promise
+   * fails the run with OUTPUT_WRITE_FAILED (the checkpoint of the writes accepted so far is kept).
+   */
   writeItem(chunk: string | Uint8Array): unknown;
+}
+
+/** What runFeed needs of an AbortSignal (Node's and the browsers' AbortSignal are one). */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
 }
 
 export interface RunFeedOptions {
@@ -278,6 +295,12 @@ export interface RunFeedOptions {
   /** Every action the core returns (send actions without their headers). */
   onAction?: (action: Omit<SendAction, 'headers'> | WaitAction | PendingAction | DoneAction | FailAction) => void;
   onProgress?: (summary: Summary) => void;
+  /**
+   * Stops the run when aborted: no new request is started, the ones in flight are ended, and
+   * runFeed rejects with code ABORTED; the error's previousRunContext is the resume checkpoint
+   * ("" when there is nothing to resume: the next run starts again from LastRunTime).
+   */
+  signal?: AbortSignalLike;
 }
 
 export interface RunFeedResult {
@@ -415,7 +438,13 @@ export class Feed {
   free(): void;
 }
 
-/** Offline transform of one saved response, chunk by chunk. */
+/**
+ * Offline transform of one saved response, chunk by chunk. Call order: push(bytes) for each
+ * chunk of the response, taking the output (takeOutput/takeOutputChunk until undefined) after each
+ * push; then finish() once, and take the output again after finish(): the last records are only
+ * released by it. push after finish throws PUSH_AFTER_FINISH, a second finish FINISH_TWICE. free()
+ * at the end.
+ */
 export class Transformer {
   constructor(dataSource: DataSource, chunkRecords?: number | null, chunkBytes?: number | null, outputShape?: OutputShape | null, detectionKey?: DetectionKey | null);
   push(chunk: Uint8Array): void;
@@ -427,5 +456,19 @@ export class Transformer {
 
 /** The command line (what the qualys-vm-transporter command runs). */
 export const cli: {
-  main(argv: string[], io?: { stdout?: { write(text: string): unknown }; stderr?: { write(text: string): unknown }; env?: Record<string, string | undefined> }): Promise<number | null>;
+  /**
+   * Runs one command line; resolves to its exit code (documented in `--help`). `signals`: where
+   * SIGINT/SIGTERM come from during `run` (default `process`; `null`: none are listened to);
+   * `exit`: how a second signal exits at once (default `process.exit`).
+   */
+  main(
+    argv: string[],
+    io?: {
+      stdout?: { write(text: string): unknown };
+      stderr?: { write(text: string): unknown };
+      env?: Record<string, string | undefined>;
+      signals?: { on(event: 'SIGINT' | 'SIGTERM', listener: () => void): unknown; removeListener(event: 'SIGINT' | 'SIGTERM', listener: () => void): unknown } | null;
+      exit?: (code: number) => void;
+    },
+  ): Promise<number | null>;
 };

@@ -23,7 +23,8 @@
 //       LICENSE, notices, CHANGELOG
 //
 // Deterministic: the same inputs (and the same Node, for zlib) give the same bytes; no dates, no
-// absolute paths. Fast: no bundler dependency, well under a second.
+// absolute paths. Fast: no bundler dependency, well under a second (a few seconds more when the wasm
+// changed: zopfli, cached in target/bundle-cache/).
 //
 // usage: node scripts/bundle.js [--no-npm] [--quiet] [--dist DIR] [--wasm-pkg DIR]
 //   --dist DIR      where to write (default dist/); tests build into a temp dir so parallel test
@@ -264,12 +265,48 @@ function encode85(bytes) {
 }
 
 /**
+ * The wasm module as raw DEFLATE, as small as the format allows: Google's zopfli (the npm package
+ * @gfx/zopfli, a wasm build of it; a dev dependency, used only here) makes a stream any inflater
+ * reads, ours included, about 5% smaller than zlib's level 9 (11 kB of the single file). It takes
+ * a few seconds, so its output is kept in target/bundle-cache/ under the module's sha256; the
+ * result is deterministic either way. Without the package (setup.sh not run) zlib's level 9 is
+ * used, said loudly.
+ */
+function deflateBest(wasm) {
+  const key = crypto.createHash('sha256').update(wasm).digest('hex');
+  const cacheDir = path.join(ROOT, 'target', 'bundle-cache');
+  const cached = path.join(cacheDir, `${key}.zopfli`);
+  if (fs.existsSync(cached)) return fs.readFileSync(cached);
+  let zopfli;
+  try {
+    zopfli = require.resolve('@gfx/zopfli');
+  } catch {
+    log('NOTE: the npm package @gfx/zopfli is missing (run bash scripts/setup.sh): the wasm is deflated by zlib, about 11 kB larger');
+    return zlib.deflateRawSync(wasm, { level: 9, memLevel: 9 });
+  }
+  const script = `const { deflate } = require(${JSON.stringify(zopfli)});
+const chunks = [];
+process.stdin.on('data', (c) => chunks.push(c)).on('end', () => {
+  deflate(Buffer.concat(chunks), { numiterations: 15 }, (err, out) => {
+    if (err) { console.error(String(err)); process.exit(1); }
+    process.stdout.write(Buffer.from(out));
+  });
+});`;
+  const out = require('child_process').execFileSync(process.execPath, ['-e', script], { input: wasm, maxBuffer: 64 << 20 });
+  if (!zlib.inflateRawSync(out).equals(wasm)) die('zopfli\'s stream does not inflate to the module');
+  fs.mkdirSync(cacheDir, { recursive: true });
+  fs.writeFileSync(`${cached}.tmp`, out);
+  fs.renameSync(`${cached}.tmp`, cached);
+  return out;
+}
+
+/**
  * The data module: the deflated wasm in base 85 (5 characters per 4 bytes: about 21 kB less than
  * base64's 4 per 3), in lines of 1,000 characters, decoded by a dozen lines that need no Buffer or
  * atob. The build decodes it again and compares before it writes anything.
  */
 function dataModule(wasm) {
-  const deflated = zlib.deflateRawSync(wasm, { level: 9, memLevel: 9 });
+  const deflated = deflateBest(wasm);
   const text = encode85(deflated);
   const lines = [];
   for (let i = 0; i < text.length; i += 1000) lines.push(JSON.stringify(text.slice(i, i + 1000)));

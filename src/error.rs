@@ -138,6 +138,8 @@ pub enum ErrorCode {
     RuntimeUnsupported,
     /// `NOT_INITIALIZED`: The web build's WebAssembly module is not loaded: init() (or initSync()) was not called first, or failed.
     NotInitialized,
+    /// `ABORTED`: The caller stopped the run (an AbortSignal, Ctrl-C or SIGTERM in the CLI); what it wrote stays and the resume checkpoint comes with the error.
+    Aborted,
 }
 
 impl ErrorCode {
@@ -192,6 +194,7 @@ impl ErrorCode {
         ErrorCode::TlsVerifyDisabledInProcess,
         ErrorCode::RuntimeUnsupported,
         ErrorCode::NotInitialized,
+        ErrorCode::Aborted,
     ];
 
     /// The stable SCREAMING_SNAKE string, e.g. `"CONFIG_INVALID"`.
@@ -246,6 +249,7 @@ impl ErrorCode {
             ErrorCode::TlsVerifyDisabledInProcess => "TLS_VERIFY_DISABLED_IN_PROCESS",
             ErrorCode::RuntimeUnsupported => "RUNTIME_UNSUPPORTED",
             ErrorCode::NotInitialized => "NOT_INITIALIZED",
+            ErrorCode::Aborted => "ABORTED",
         }
     }
 
@@ -306,6 +310,7 @@ impl ErrorCode {
             ErrorCode::TlsVerifyDisabledInProcess => Blame::Configuration,
             ErrorCode::RuntimeUnsupported => Blame::Configuration,
             ErrorCode::NotInitialized => Blame::Caller,
+            ErrorCode::Aborted => Blame::Caller,
         }
     }
 
@@ -378,6 +383,7 @@ impl ErrorCode {
             ErrorCode::TlsVerifyDisabledInProcess => "verifyCerts is true but NODE_TLS_REJECT_UNAUTHORIZED=0 switches certificate checks off for the whole process.",
             ErrorCode::RuntimeUnsupported => "This Node.js cannot load the WebAssembly core.",
             ErrorCode::NotInitialized => "The web build's WebAssembly module is not loaded: init() (or initSync()) was not called first, or failed.",
+            ErrorCode::Aborted => "The caller stopped the run (an AbortSignal; Ctrl-C or SIGTERM in the CLI); the error carries the resume checkpoint.",
         }
     }
 }

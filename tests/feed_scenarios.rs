@@ -545,8 +545,10 @@ fn the_kb_base_load_runs_in_qid_windows_in_one_run() {
         let urls: Vec<&str> = run.requests.iter().map(|(_, u)| u.as_str()).collect();
         if chunk == "0" {
             assert_eq!(urls.len(), 1, "one request, as the old script");
+            assert_eq!((s.windows, s.windows_done), (0, 0), "no listing: no windows to show");
             continue;
         }
+        assert_eq!((s.windows, s.windows_done), (5, 5), "the windows the listing made, all done");
         assert!(urls[0].contains("details=None"), "{}", urls[0]);
         let windows = urls.iter().filter(|u| u.contains("details=All")).count();
         assert_eq!(windows, 5 + usize::from(fault_at.is_some()), "{urls:?}");

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// Command line front end of the Qualys simulator.
+// Command line front end of the Qualys simulator (its options read by node:util parseArgs).
 //   node js-shim/simulator/cli.js [--port N] [--https-port N] [--hosts N] [--detections-per-host N] [--kb N]
 //        [--seed S] [--rate-limit N/secs|off] [--concurrency N|off] [--fault spec]... (see --help)
 const fs = require('fs');
@@ -12,7 +12,6 @@ const { parseFaultSpec, normaliseFault } = require('./faults');
 const HELP = `Qualys VM API simulator (test/benchmark use only)
 
 usage: qualys-vm-transporter simulate [options]
-       node js-shim/simulator/cli.js [options]
 
   --port N                 HTTP port on 127.0.0.1 (default 0 = random)
   --https-port N           HTTPS port on 127.0.0.1 (default 0 = random)
@@ -50,55 +49,74 @@ usage: qualys-vm-transporter simulate [options]
 Control endpoints (no auth): GET /__control, GET /__control/log, POST /__control/faults,
 POST /__control/touch, POST /__control/now, POST /__control/limits, POST /__control/reset.`;
 
-/** Parse argv (without node and script) into startSimulator options. */
+/** The options, for util.parseArgs: name -> [type, where it goes in the startSimulator options]. */
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  port: { type: 'string' },
+  'https-port': { type: 'string' },
+  'no-https': { type: 'boolean' },
+  hosts: { type: 'string' },
+  'detections-per-host': { type: 'string' },
+  'detections-spread': { type: 'string' },
+  kb: { type: 'string' },
+  seed: { type: 'string' },
+  'data-end': { type: 'string' },
+  now: { type: 'string' },
+  'rate-limit': { type: 'string' },
+  concurrency: { type: 'string' },
+  user: { type: 'string' },
+  password: { type: 'string' },
+  fault: { type: 'string', multiple: true },
+  'keep-alive-every': { type: 'string' },
+  'max-url-bytes': { type: 'string' },
+  'retire-version': { type: 'string', multiple: true },
+  'retire-status': { type: 'string' },
+  gzip: { type: 'boolean' },
+  'no-record-served': { type: 'boolean' },
+  quiet: { type: 'boolean' },
+};
+
+/** Parse argv (without node and script) into startSimulator options (node:util parseArgs). */
 function parseArgs(argv) {
-  /** @type {Record<string, any>} */
-  const o = { faults: [] };
-  const need = (i, name) => {
-    if (i + 1 >= argv.length) throw new Error(`${name} needs a value`);
-    return argv[i + 1];
-  };
-  const num = (v, name) => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new Error(`${name}: not a number: ${v}`);
+  let values;
+  try {
+    ({ values } = require('util').parseArgs({ args: argv, options: /** @type {any} */ (OPTIONS), strict: true, allowPositionals: false }));
+  } catch (e) {
+    const err = /** @type {any} */ (e);
+    const m = /'([^']*)'/.exec(String(err && err.message));
+    const name = m ? m[1].split(' ')[0] : 'an argument';
+    if (err && err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new Error(`unknown option ${name} (see --help)`);
+    if (err && err.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new Error(`unexpected argument ${name} (see --help)`);
+    if (err && err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new Error(`${name} ${/does not take/.test(err.message) ? 'takes no value' : 'needs a value'} (see --help)`);
+    throw new Error(`${err && err.message ? err.message : String(e)} (see --help)`);
+  }
+  const v = /** @type {Record<string, any>} */ (values);
+  const num = (/** @type {string} */ name) => {
+    const n = Number(v[name]);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`--${name}: not a number: ${v[name]}`);
     return n;
   };
-  for (let i = 0; i < argv.length; i++) {
-    let a = argv[i];
-    let inline;
-    if (a.startsWith('--') && a.includes('=')) { inline = a.slice(a.indexOf('=') + 1); a = a.slice(0, a.indexOf('=')); }
-    const val = () => { if (inline !== undefined) return inline; const v = need(i, a); i++; return v; };
-    switch (a) {
-      case '-h': case '--help': o.help = true; break;
-      case '--port': o.port = num(val(), a); break;
-      case '--https-port': o.httpsPort = num(val(), a); break;
-      case '--no-https': o.https = false; break;
-      case '--hosts': o.hosts = num(val(), a); break;
-      case '--detections-per-host': o.detectionsPerHost = num(val(), a); break;
-      case '--detections-spread': o.detectionsSpread = num(val(), a); break;
-      case '--kb': o.kb = num(val(), a); break;
-      case '--seed': o.seed = val(); break;
-      case '--data-end': o.dataEnd = val(); break;
-      case '--now': o.now = val(); break;
-      case '--rate-limit': o.rateLimit = val(); break;
-      case '--concurrency': o.concurrency = val(); break;
-      case '--user': o.username = val(); break;
-      case '--password': o.password = val(); break;
-      case '--fault': {
-        const spec = parseFaultSpec(val());
-        normaliseFault(spec); // validate now, fail early
-        o.faults.push(spec);
-        break;
-      }
-      case '--retire-version': (o.retireVersions = o.retireVersions || []).push(val()); break;
-      case '--retire-status': o.retireStatus = num(val(), a); break;
-      case '--keep-alive-every': o.keepAliveEvery = num(val(), a); break;
-      case '--max-url-bytes': o.maxUrlBytes = num(val(), a); break;
-      case '--gzip': o.gzip = true; break;
-      case '--no-record-served': o.recordServed = false; break;
-      case '--quiet': o.quietBanner = true; break;
-      default: throw new Error(`unknown option ${a} (see --help)`);
-    }
+  /** @type {Record<string, any>} */
+  const o = { faults: [] };
+  if (v.help) o.help = true;
+  for (const [name, key] of [['port', 'port'], ['https-port', 'httpsPort'], ['hosts', 'hosts'], ['detections-per-host', 'detectionsPerHost'],
+    ['detections-spread', 'detectionsSpread'], ['kb', 'kb'], ['keep-alive-every', 'keepAliveEvery'], ['max-url-bytes', 'maxUrlBytes'],
+    ['retire-status', 'retireStatus']]) {
+    if (v[name] !== undefined) o[key] = num(name);
+  }
+  for (const [name, key] of [['seed', 'seed'], ['data-end', 'dataEnd'], ['now', 'now'], ['rate-limit', 'rateLimit'], ['concurrency', 'concurrency'],
+    ['user', 'username'], ['password', 'password']]) {
+    if (v[name] !== undefined) o[key] = v[name];
+  }
+  if (v['retire-version']) o.retireVersions = v['retire-version'];
+  if (v.gzip) o.gzip = true;
+  if (v['no-https']) o.https = false;
+  if (v['no-record-served']) o.recordServed = false;
+  if (v.quiet) o.quietBanner = true;
+  for (const text of v.fault || []) {
+    const spec = parseFaultSpec(text);
+    normaliseFault(spec); // validate now, fail early
+    o.faults.push(spec);
   }
   if (o.rateLimit !== undefined && o.rateLimit !== 'off' && !/^\d+\s*\/\s*\d+(\.\d+)?$/.test(o.rateLimit)) {
     throw new Error(`--rate-limit wants N/secs or off, got ${o.rateLimit}`);

@@ -15,7 +15,8 @@
  * @property {boolean} [outputWriter] false: no context.OutputWriter (Archer 6.4/6.5); default true
  * @property {(rootNode: string | null, type: string, options: any) => void} [onCreate] after
  *           OutputWriter.create was accepted
- * @property {(item: any) => void} [onItem] every writeItem call's argument (a string or a Buffer)
+ * @property {(item: any) => unknown} [onItem] every writeItem call's argument (a string or a Buffer);
+ *           what it returns, writeItem returns
  * @property {(err: any, result: any) => void} [onCallback] every callback call
  */
 
@@ -55,7 +56,8 @@ function archerContext(o) {
           /** @param {any} item */
           writeItem(item) {
             state.writeItems++;
-            if (o.onItem) o.onItem(item);
+            // The sink's answer goes back (a Promise: the CLI's stdout waiting for 'drain').
+            return o.onItem ? o.onItem(item) : undefined;
           },
         };
       },

@@ -88,10 +88,11 @@ function runArcher(options) {
       writeItem(chunk) {
         if (outputWriter) {
           if (!writer) writer = outputWriter.create('XML', { RootNode: /** @type {string} */ (rootNode) });
-          /** @type {{writeItem(chunk: any): unknown}} */ (writer).writeItem(chunk);
-        } else {
-          /** @type {any[]} */ (memory).push(chunk);
+          // What the host's writeItem returns goes to runFeed (a Promise is awaited: backpressure).
+          return /** @type {{writeItem(chunk: any): unknown}} */ (writer).writeItem(chunk);
         }
+        /** @type {any[]} */ (memory).push(chunk);
+        return undefined;
       },
     };
 

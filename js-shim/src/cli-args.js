@@ -1,8 +1,11 @@
 'use strict';
 // The command line's arguments: one parser for the CLI (js-shim/cli.js) and the development tools
-// (tools/archer-host.js, scripts/main-run.js, bench/). `--name value`, `--name=value`, flags,
-// repeatable options, `--` ends the options; `-h` is `--help`. Errors are UsageErrors whose
-// message never shows a value (a password pasted in place of an option name stays unprinted).
+// (tools/archer-host.js, scripts/main-run.js, bench/), over Node's own util.parseArgs (Node 18.7+;
+// its `tokens` are what lets the messages below name the option and never its value). `--name
+// value`, `--name=value`, flags, repeatable options, `--` ends the options; `-h` is `--help`.
+// Errors are UsageErrors whose message never shows a value (a password pasted in place of an
+// option name stays unprinted): util.parseArgs's own messages quote what was typed, so it runs
+// non-strict and this module checks each option itself.
 
 /** A wrong command line (exit code 2), as opposed to a failed run. */
 class UsageError extends Error {}
@@ -16,39 +19,57 @@ function shownOption(a) {
 }
 
 /**
+ * Node's util.parseArgs, with tokens (Node 18.7 and later; the package needs 18 or later).
+ * @returns {typeof import('util').parseArgs}
+ */
+function nodeParseArgs() {
+  const u = require('util');
+  if (typeof u.parseArgs !== 'function') throw new UsageError('this Node.js cannot read a command line (no util.parseArgs): qualys-vm-transporter needs Node.js 18.7 or later');
+  return u.parseArgs;
+}
+
+/**
  * Splits argv into options (with values) and positionals. `spec` maps option -> 'value'|'flag'|'list'.
  * @param {string[]} argv
  * @param {Record<string, 'value' | 'flag' | 'list'>} spec
  * @returns {{opts: Record<string, any>, positional: string[]}}
  */
 function parseArgs(argv, spec) {
+  /** @type {Record<string, {type: 'string' | 'boolean', multiple?: boolean, short?: string}>} */
+  const options = {};
+  for (const [name, kind] of Object.entries(spec)) {
+    options[name] = kind === 'flag' ? { type: 'boolean' } : { type: 'string', multiple: kind === 'list' };
+    if (name === 'help') options[name].short = 'h';
+  }
+  let tokens;
+  try {
+    tokens = nodeParseArgs()({ args: argv, options, strict: false, allowPositionals: true, tokens: true }).tokens;
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError('the command line could not be read (see --help)');
+  }
+  if (!Array.isArray(tokens)) throw new UsageError('this Node.js cannot read a command line (util.parseArgs has no tokens): qualys-vm-transporter needs Node.js 18.7 or later');
   /** @type {Record<string, any>} */
   const opts = {};
   /** @type {string[]} */
   const positional = [];
-  for (let i = 0; i < argv.length; i++) {
-    let a = argv[i];
-    if (a === '--') { positional.push(...argv.slice(i + 1)); break; }
-    if (a === '-h') a = '--help';
-    if (!a.startsWith('--') || a === '-') { positional.push(a); continue; }
-    let inline;
-    const eq = a.indexOf('=');
-    if (eq !== -1) { inline = a.slice(eq + 1); a = a.slice(0, eq); }
-    const key = a.slice(2);
-    const kind = spec[key];
-    if (!kind) throw new UsageError(`unknown option ${shownOption(a)} (see --help)`);
-    if (kind === 'flag') {
-      if (inline !== undefined) throw new UsageError(`${shownOption(a)} takes no value`);
-      opts[key] = true;
+  for (const t of tokens) {
+    if (t.kind === 'positional') {
+      positional.push(t.value);
       continue;
     }
-    let value = inline;
-    if (value === undefined) {
-      if (i + 1 >= argv.length) throw new UsageError(`${shownOption(a)} needs a value`);
-      value = argv[++i];
+    if (t.kind !== 'option') continue; // the "--" that ends the options
+    const kind = Object.prototype.hasOwnProperty.call(spec, t.name) ? spec[t.name] : undefined;
+    if (!kind) throw new UsageError(`unknown option ${shownOption(t.rawName)} (see --help)`);
+    const shown = t.rawName === '-h' ? '-h' : shownOption(t.rawName);
+    if (kind === 'flag') {
+      if (t.value !== undefined) throw new UsageError(`${shown} takes no value`);
+      opts[t.name] = true;
+      continue;
     }
-    if (kind === 'list') (opts[key] = opts[key] || []).push(value);
-    else opts[key] = value;
+    if (t.value === undefined) throw new UsageError(`${shown} needs a value`);
+    if (kind === 'list') (opts[t.name] = opts[t.name] || []).push(t.value);
+    else opts[t.name] = t.value;
   }
   return { opts, positional };
 }

@@ -12,6 +12,18 @@
 //   the logger; on done, the core's Summary once more as one JSON line (log.js summaryText). Nothing here decides anything about paging, retries, pacing, concurrency or what a
 //   response means: the core does. With concurrency=1 (the default) one request is in flight.
 //
+// Backpressure: a writeItem that returns a Promise (a thenable) is awaited. While it is pending
+// no further output chunk is taken from the core (they stay in the core's queue, in order), the
+// core is not polled (so no new request starts and no wait begins), and no checkpoint is adopted
+// (a checkpoint counts as resumable only once every chunk it counts as written has been
+// accepted). What does NOT wait: the body of a response already in flight keeps flowing into the
+// core (the HTTP exchange has no pause; the core's queue then holds at most that response's
+// output), and log lines. A rejected write fails the run with OUTPUT_WRITE_FAILED and the last
+// adopted checkpoint.
+// Cancellation: options.signal (an AbortSignal). Aborting wakes the loop at once, starts no new
+// request, ends the requests in flight through their exchange's abort hook (control.abort), and
+// rejects with ABORTED carrying summary and previousRunContext (the last adopted checkpoint).
+//
 // Two guards keep the promise of one callback, whatever the adapter or the core does:
 //   watchdog  a request that has not settled within the whole-response limit (responseTimeoutMs,
 //             times the queue depth when more requests are in flight than sockets) plus a grace
@@ -189,7 +201,8 @@ function ensureCoded(e, fallback) {
  *   params      Archer's CustomParameters (strings, or any value the core converts)
  *   tokens      {LastRunTime, PreviousRunContext}
  *   writer      receives each output chunk (sibling XML record fragments), in order; "" once when
- *               no record was written ({writeItem(chunk)} or a function)
+ *               no record was written ({writeItem(chunk)} or a function); a returned Promise is
+ *               awaited before the next chunk (backpressure, see the top of this file)
  *   outputBytes chunks as Buffers of UTF-8 bytes instead of strings
  *   log         log sink (level, text) or {log(level, text)}; default: console.log in RSA's format.
  *               Every text is scrubbed of secrets before it gets here.
@@ -205,6 +218,7 @@ function ensureCoded(e, fallback) {
  *   core        the core module ({Feed, version}); default: the embedded wasm
  *   watchdogGraceMs  how long after its whole-response limit a request that has not settled is
  *               given up on (default 30000)
+ *   signal      an AbortSignal: aborting stops the run (ABORTED, with the resume checkpoint)
  *
  * @param {RunFeedOptions} options
  * @returns {Promise<RunFeedResult>} rejects with an Error carrying code, blame, retryable, summary
@@ -218,6 +232,7 @@ async function runFeed(options) {
   const secrets = o.secrets || (o.log && /** @type {any} */ (o.log).secrets) || new Secrets();
   secrets.addFromParams(o.params);
   const graceMs = Number(o.watchdogGraceMs) >= 0 ? Number(o.watchdogGraceMs) : WATCHDOG_GRACE_MS;
+  const signal = o.signal && typeof o.signal === 'object' && typeof o.signal.aborted === 'boolean' ? o.signal : null;
 
   /** @type {(level: any, text: string) => void} */
   let emitLine;
@@ -261,8 +276,13 @@ async function runFeed(options) {
   };
 
   // Every call into the core goes through core(): after a trap the core is never called again.
-  /** @type {{written: number, fatal: CodedError | null, trap: CodedError | null}} */
-  const state = { written: 0, fatal: null, trap: null };
+  /** @type {{written: number, fatal: CodedError | null, trap: CodedError | null, freed: boolean}} */
+  const state = { written: 0, fatal: null, trap: null, freed: false };
+  // What the loop awaits also races `wakeUp`: it resolves when the run must stop (a fatal error,
+  // an abort) so that a pending response, sleep or write does not hold the failure back.
+  /** @type {() => void} */
+  let wake = () => {};
+  const wakeUp = /** @type {Promise<void>} */ (new Promise((r) => { wake = r; }));
   /**
    * @template T
    * @param {string} what
@@ -304,24 +324,66 @@ async function runFeed(options) {
     if (state.fatal) return;
     const err = isCoded(e) ? e : shimError(code, code === codes.OUTPUT_WRITE_FAILED ? 'configuration' : 'caller', `${what}: ${e && e.message ? e.message : String(e)}`);
     state.fatal = err;
+    wake();
+  };
+  // The write in progress (a writeItem that returned a Promise), and the checkpoint waiting for
+  // the chunks it counts to be written (see saveCheckpoint).
+  /** @type {Promise<void> | null} */
+  let pendingWrite = null;
+  /** @type {string | null} */
+  let pendingCheckpoint = null;
+  let lastCheckpoint = '';
+  const writeFailed = (/** @type {unknown} */ e) => fatal(e, codes.OUTPUT_WRITE_FAILED, "the host's output writer failed (writeItem)");
+  /**
+   * Hands one chunk to the writer; a returned thenable becomes the pending write.
+   * @param {string | Uint8Array} chunk
+   */
+  const write = (chunk) => {
+    let r;
+    try {
+      r = writeFn(chunk);
+      state.written++;
+    } catch (e) {
+      writeFailed(e);
+      return;
+    }
+    if (r && (typeof r === 'object' || typeof r === 'function') && typeof (/** @type {any} */ (r).then) === 'function') {
+      const p = /** @type {Promise<void>} */ (new Promise((resolve) => {
+        try {
+          /** @type {PromiseLike<unknown>} */ (r).then(() => resolve(), (e) => { writeFailed(e); resolve(); });
+        } catch (e) {
+          writeFailed(e);
+          resolve();
+        }
+      }));
+      pendingWrite = p.then(() => {
+        pendingWrite = null;
+        if (!state.freed) try { drain(); } catch (e) { /* a trap: state.fatal holds it */ }
+      });
+    }
   };
   const drain = () => {
     for (const line of coreCall('takeLogs', () => feed.takeLogs())) emit(line.level, line.text);
-    let chunk;
-    while ((chunk = coreCall('takeOutputChunk', () => takeOutput(feed))) !== undefined) {
-      if (state.fatal) continue; // the run is failing; nothing more is written
-      try {
-        writeFn(chunk);
-        state.written++;
-      } catch (e) {
-        fatal(e, codes.OUTPUT_WRITE_FAILED, "the host's output writer failed (writeItem)");
+    // While a write is pending, the chunks stay in the core's queue (backpressure).
+    while (!pendingWrite) {
+      const chunk = coreCall('takeOutputChunk', () => takeOutput(feed));
+      if (chunk === undefined) {
+        // Everything the core produced has been accepted: the checkpoint read before is good.
+        if (pendingCheckpoint !== null && !state.fatal) lastCheckpoint = pendingCheckpoint;
+        pendingCheckpoint = null;
+        break;
       }
+      if (state.fatal) continue; // the run is failing; nothing more is written
+      write(chunk);
     }
+  };
+  /** Waits until no write is pending (or the run must stop). */
+  const flushWrites = async () => {
+    while (pendingWrite && !state.fatal && !(signal && signal.aborted)) await Promise.race([pendingWrite, wakeUp]);
   };
   // The last counters and checkpoint read from the core, for a run the core can no longer answer.
   /** @type {Summary | undefined} */
   let lastSummary;
-  let lastCheckpoint = '';
   const hasCheckpoint = typeof feed.checkpoint === 'function';
   const readSummary = () => {
     lastSummary = coreCall('summary', () => feed.summary());
@@ -330,8 +392,10 @@ async function runFeed(options) {
   const saveCheckpoint = () => {
     if (!hasCheckpoint || state.fatal) return;
     const c = coreCall('checkpoint', () => feed.checkpoint());
-    drain(); // what the checkpoint counts as written must reach the writer first
-    if (!state.fatal && typeof c === 'string') lastCheckpoint = c.slice(0, 256);
+    // What the checkpoint counts as written must reach the writer first: drain adopts it once the
+    // core's queue is empty and no write is pending (at once with a synchronous writer).
+    if (typeof c === 'string') pendingCheckpoint = c.slice(0, 256);
+    drain();
   };
   // The counters are read per response event only for an onProgress hook (a summary per body
   // chunk costs), else once per settled response (what a trap leaves in err.summary).
@@ -433,17 +497,35 @@ async function runFeed(options) {
    * @param {string} reason
    */
   const sleepOrSettle = async (ms, reason) => {
-    if (!inflight.size) {
-      await sleep(ms, reason);
-      return;
-    }
+    // An abort or a fatal error (wakeUp) ends any wait at once.
+    const settled = inflight.size ? [anySettled()] : [];
     if (o.sleep) {
-      await Promise.race([sleep(ms, reason), anySettled()]);
+      await Promise.race([sleep(ms, reason), ...settled, wakeUp]);
       return;
     }
+    // The default sleep, cancelled when the race is over (no timer keeps the process alive after
+    // an abort). A wait beyond setTimeout's limit ends early: the core then asks for the rest.
     const t = timer(ms);
-    await Promise.race([t.promise, anySettled()]);
+    await Promise.race([t.promise, ...settled, wakeUp]);
     t.cancel();
+  };
+  /** The error of an aborted run (options.signal). */
+  const abortedError = () => {
+    let why = '';
+    try {
+      const r = /** @type {any} */ (signal && signal.reason);
+      why = typeof r === 'string' ? r : r && typeof r.message === 'string' ? r.message : '';
+    } catch (x) { /* a reason that cannot be shown */ }
+    why = why.replace(/\s+/g, ' ').trim().slice(0, 200);
+    return shimError(codes.ABORTED, 'caller', `the run was stopped before it finished${why ? ` (${why})` : ''}: no new request was started and the ones in flight were ended. ` +
+      'What it wrote so far stays. Give previousRunContext to the next run to resume from the checkpoint; when it is empty the next run starts again from LastRunTime.');
+  };
+  const onAbort = () => wake();
+  if (signal && typeof signal.addEventListener === 'function') signal.addEventListener('abort', onAbort, { once: true });
+  /** Throws what stops the run now: its fatal error, or ABORTED. */
+  const check = () => {
+    if (state.fatal) throw state.fatal;
+    if (signal && signal.aborted) throw abortedError();
   };
 
   /**
@@ -525,7 +607,10 @@ async function runFeed(options) {
     };
 
     for (;;) {
-      if (state.fatal) throw state.fatal;
+      check();
+      // Backpressure: the core is polled (and a new request started) only once every write is done.
+      await flushWrites();
+      check();
       const action = coreCall('poll', () => feed.poll(now()));
       drain();
       const onAction = o.onAction;
@@ -539,20 +624,18 @@ async function runFeed(options) {
         // Poll again at once: the core answers with another send, a wait, or pending.
       } else if (action.kind === 'pending') {
         if (!inflight.size) throw shimError(codes.SHIM_ERROR, 'caller', 'the core is waiting for a response, but none is in flight');
-        await anySettled();
+        await Promise.race([anySettled(), wakeUp]);
       } else if (action.kind === 'wait') {
         await sleepOrSettle(action.ms, action.reason);
       } else if (action.kind === 'done') {
-        if (state.fatal) throw state.fatal;
+        await flushWrites();
+        check();
         finished = true;
         if (inflight.size) await abandonAll();
         if (state.written === 0) {
-          try {
-            writeFn('');
-          } catch (e) {
-            fatal(e, codes.OUTPUT_WRITE_FAILED, "the host's output writer failed (writeItem)");
-            throw state.fatal;
-          }
+          write('');
+          await flushWrites();
+          check();
         }
         const summary = action.summary || readSummary();
         emit('INFO', summaryText(summary)); // after the core's "done: ..." line (drained above)
@@ -574,6 +657,12 @@ async function runFeed(options) {
   } catch (e) {
     finished = true;
     if (inflight.size) await abandonAll();
+    if (pendingWrite) {
+      // A write still in progress gets a short while to end before the run reports its failure.
+      const wait = timer(Math.min(graceMs, ABANDON_WAIT_MS));
+      await Promise.race([pendingWrite, wait.promise]);
+      wait.cancel();
+    }
     let summary = lastSummary;
     if (!state.trap) {
       try { summary = readSummary(); } catch (x) { summary = lastSummary; }
@@ -584,16 +673,18 @@ async function runFeed(options) {
     try {
       const fromCore = err !== state.trap && summary && summary.previousRunContext ? String(summary.previousRunContext).slice(0, 256) : '';
       const checkpoint = fromCore || lastCheckpoint;
-      if (checkpoint && err.previousRunContext === undefined) err.previousRunContext = checkpoint;
+      if ((checkpoint || err.code === codes.ABORTED) && err.previousRunContext === undefined) err.previousRunContext = checkpoint;
     } catch (x) { /* frozen */ }
     // The core logs its own failures; the shim's (HTTP client, output writer, a trap, ...) are logged here.
     if (!coreFailed || err === state.trap) emit('ERROR', err.code ? `${err.code}: ${err.message}` : err.message);
     throw err;
   } finally {
+    if (signal && typeof signal.removeEventListener === 'function') signal.removeEventListener('abort', onAbort);
     for (const x of inflight.values()) clearTimeout(x.watchdog || undefined);
     if (adapter && typeof adapter.close === 'function') {
       try { adapter.close(); } catch (e) { /* closing is best effort */ }
     }
+    state.freed = true;
     try { feed.free(); } catch (e) { /* already freed, or the core trapped */ }
   }
 }

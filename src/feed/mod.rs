@@ -807,6 +807,7 @@ impl Feed {
                     }
                 };
                 if attempt.target == Target::Discovery {
+                    self.summary.windows = u64::try_from(self.plan.segment_count()).unwrap_or(u64::MAX);
                     self.log(
                         Level::Info,
                         format!("listed the matching IDs: {} ID range(s) to fetch", self.plan.segment_count()),
@@ -815,6 +816,9 @@ impl Feed {
                 }
                 self.flush_output();
                 self.summary.pages = self.summary.pages.saturating_add(1);
+                if finished && self.summary.windows > 0 {
+                    self.summary.windows_done = self.summary.windows_done.saturating_add(1);
+                }
                 if let Some((was, base)) = smaller {
                     let next = if finished { None } else { self.plan.page_size(attempt.target).map(|p| p.0) };
                     if next == Some(base) {

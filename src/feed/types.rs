@@ -177,6 +177,12 @@ pub struct Summary {
     pub previous_run_context: String,
     /// Milliseconds from the start of the run to its end.
     pub elapsed_ms: u64,
+    /// ID windows the run fetches, known once it has listed the matching IDs first (a discovery,
+    /// e.g. the KnowledgeBase's QIDs); 0 when it does not list them (or not yet). For progress
+    /// displays: `windows_done` of `windows`.
+    pub windows: u64,
+    /// Of those windows, how many are finished (`windowsDone` in JavaScript).
+    pub windows_done: u64,
     /// Hosts skipped because Qualys could not deliver them even in a page of their own
     /// (`skipStalledHosts=True`), in the order skipped: the first `MAX_LISTED_STALLED` (64; each
     /// is also named in a warning of its own, and `warnings.stalledHost` counts them all).

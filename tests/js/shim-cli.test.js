@@ -88,7 +88,9 @@ test('run: a failed run exits 1 with a one-line error and keeps no output docume
   const r = await exec([CLI, 'run', '--params', pfile, '--out', out]);
   assert.equal(r.status, 1);
   assert.match(r.stdout, /^qualys-vm-transporter: the run FAILED: QUALYS_CREDENTIALS: .*\n/);
-  assert.match(r.stdout, /partial output left in .*failed\.xml\.part/);
+  // Issue #14: the credentials fail before any record, so no FILE.part is created (it was left before).
+  assert.doesNotMatch(r.stdout, /partial output left/);
+  assert.ok(!fs.existsSync(`${out}.part`));
   assert.ok(!fs.existsSync(out));
   assert.ok(r.stderr.includes(':: ERROR :: QUALYS_CREDENTIALS'), r.stderr);
 });

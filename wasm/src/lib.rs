@@ -328,6 +328,8 @@ fn summary_to_js(s: &feed::Summary) -> JsValue {
     set(&o, "rateWindowSec", s.rate_window_sec.map_or(JsValue::NULL, num));
     set(&o, "callsLeft", s.calls_left.map_or(JsValue::NULL, num));
     set(&o, "concurrencyLimit", s.concurrency_limit.map_or(JsValue::NULL, num));
+    set(&o, "windows", num(s.windows));
+    set(&o, "windowsDone", num(s.windows_done));
     let w = Object::new();
     for (kind, n) in &s.warnings {
         set(&w, kind, num(*n));
