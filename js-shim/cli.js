@@ -3,13 +3,17 @@
 //   run        runs a feed exactly as Archer would: same Custom Parameters, same tokens, a mirrored
 //              context (OutputWriter writing to --out), the same callback; prints the next tokens
 //              and a summary; exit 0 only on success
+//   check      the connection test (testConnection=True) for each data source whose URL is given:
+//              one light request each, no record written; a PASS/WARN/FAIL line per check; exit 0
+//              only when every check passed (src/check.js)
 //   transform  turns a saved Qualys response into the Archer output, offline
 //   sample     writes a complete sample output file for Archer's Source Definition (the shipped
 //              samples/ beside the script: scripts/bundle.js writes them with the core)
 //   simulate   starts the Qualys API simulator (js-shim/simulator/cli.js)
 // Log lines go to stderr (a live progress line under them on a terminal); the final report goes to
-// stdout. Exit codes (EXIT, in the main help): 0 success, 1 the run or transform failed, 2 bad
-// command line or input files, 130/143 `run` stopped by SIGINT/SIGTERM (the request in flight
+// stdout. Exit codes (EXIT, in the main help): 0 success, 1 the run or transform failed (check: a
+// check failed), 2 bad command line or input files, 3 (check) invalid Custom Parameters, 130/143
+// `run` stopped by SIGINT/SIGTERM (the request in flight
 // ended through the run's AbortSignal, the resume checkpoint printed and saved; a second signal
 // exits at once), 141 `run --out -` whose reader closed the pipe (EPIPE). The output file is
 // FILE.part until the run succeeds, created by the first record only.
@@ -40,6 +44,7 @@ usage: ${NAME} <command> [options]
 
 commands:
   run         run a data feed as Archer would (against Qualys or any URL)
+  check       test the connection, credentials, endpoint and limits (one light request, nothing written)
   transform   turn a saved Qualys response into the Archer output, offline
   sample      write a complete sample output file for the data feed's Source Definition
   simulate    start the Qualys API simulator (tests and demos)
@@ -49,8 +54,10 @@ commands:
 
 exit codes:
   0    success
-  1    the run (or transform) failed; a resume checkpoint, when the run left one, is printed
+  1    the run (or transform) failed; a resume checkpoint, when the run left one, is printed;
+       check: a check failed
   2    bad command line or input files
+  3    check: invalid Custom Parameters (no request made)
   130  run stopped by SIGINT (Ctrl-C)
   143  run stopped by SIGTERM
        (either way the request in flight is ended and the resume checkpoint printed, and saved
@@ -62,6 +69,10 @@ with npm it is node_modules/qualys-vm-transporter/qualys-vm-transporter.js, besi
 qualys-vm-transporter.js.sha256 (and samples/, the Source Definition's sample files).`,
 
   get run() { return runHelp(); },
+  check: `usage: ${NAME} check --params FILE [options of run]
+
+The connection test (testConnection=True) of each data source whose URL is given.
+Exit codes: 0 all passed, 1 a check failed, 2 wrong command line, 3 invalid Custom Parameters.`,
   get transform() { return transformHelp(); },
   get sample() { return sampleHelp(); },
 
@@ -443,6 +454,28 @@ function makeOutputFile(out, stdout) {
 }
 
 /**
+ * The Custom Parameters and tokens of run and check: --params < environment < --param; --tokens,
+ * --last-run-time.
+ * @param {Record<string, any>} opts
+ * @param {Record<string, string | undefined>} env
+ */
+function paramsAndTokens(opts, env) {
+  const params = opts.params ? paramObject(readJson(opts.params, 'the parameters file', '--params'), 'the parameters file (--params)') : {};
+  if (env.QVT_USERNAME) params.username = env.QVT_USERNAME;
+  if (env.QVT_PASSWORD) params.password = env.QVT_PASSWORD;
+  if (env.QVT_PROXY) params.proxy = env.QVT_PROXY;
+  for (const kv of opts.param || []) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new UsageError(`--param wants KEY=VALUE; one --param has ${i === 0 ? 'no KEY before' : 'no'} "=" (its text is not shown: it may hold a secret)`);
+    params[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  if (!Object.keys(params).length) throw new UsageError('no parameters: give --params FILE and/or --param KEY=VALUE (see --help)');
+  const tokens = opts.tokens ? stringValues(readJson(opts.tokens, 'the tokens file', '--tokens'), 'the tokens file (--tokens)') : {};
+  if (opts['last-run-time'] !== undefined) tokens.LastRunTime = opts['last-run-time'];
+  return { params, tokens };
+}
+
+/**
  * Stops a run cleanly on SIGINT/SIGTERM (abort through the run's signal: the core's checkpoint is
  * kept) and on a closed output pipe (EPIPE on stdout); a second signal exits at once. release()
  * removes the handlers when the run is over.
@@ -501,23 +534,11 @@ async function cmdRun(argv, io) {
   if (positional.length) throw new UsageError('unexpected argument (not shown: it may hold a secret); options start with -- (see run --help)');
   if (opts.http && !HTTP_CLIENTS.includes(opts.http)) throw new UsageError(`--http must be one of ${HTTP_CLIENTS.join(', ')}`);
 
-  const params = opts.params ? paramObject(readJson(opts.params, 'the parameters file', '--params'), 'the parameters file (--params)') : {};
-  const env = io.env;
-  if (env.QVT_USERNAME) params.username = env.QVT_USERNAME;
-  if (env.QVT_PASSWORD) params.password = env.QVT_PASSWORD;
-  if (env.QVT_PROXY) params.proxy = env.QVT_PROXY;
-  for (const kv of opts.param || []) {
-    const i = kv.indexOf('=');
-    if (i <= 0) throw new UsageError(`--param wants KEY=VALUE; one --param has ${i === 0 ? 'no KEY before' : 'no'} "=" (its text is not shown: it may hold a secret)`);
-    params[kv.slice(0, i)] = kv.slice(i + 1);
-  }
-  if (!Object.keys(params).length) throw new UsageError('no parameters: give --params FILE and/or --param KEY=VALUE (see run --help)');
-  const tokens = opts.tokens ? stringValues(readJson(opts.tokens, 'the tokens file', '--tokens'), 'the tokens file (--tokens)') : {};
+  const { params, tokens } = paramsAndTokens(opts, io.env);
   // What this command prints or saves is scrubbed like the log: a secret pasted into a token or a
   // parameter is never echoed back.
   const secrets = new Secrets().addFromParams(params);
   const safe = (/** @type {unknown} */ v) => (v === null || v === undefined || secrets.scrub(String(v)) === String(v) ? v : null);
-  if (opts['last-run-time'] !== undefined) tokens.LastRunTime = opts['last-run-time'];
 
   const report = opts.out === '-' ? io.stderr : io.stdout;
   const isTTY = opts.progress ? true : opts['no-progress'] ? false : Boolean(io.stderr.isTTY);
@@ -624,6 +645,25 @@ async function cmdRun(argv, io) {
     (file ? `output: ${file.where}\n` : 'output: not kept (no --out)\n'),
   );
   return 0;
+}
+
+/**
+ * The connection test (src/check.js: testConnection=True per data source whose URL is given).
+ * @param {string[]} argv
+ * @param {IO} io
+ * @returns {Promise<number>}
+ */
+async function cmdCheck(argv, io) {
+  const { opts, positional } = parseArgs(argv, { help: 'flag', params: 'value', param: 'list', tokens: 'value', 'last-run-time': 'value', http: 'value', quiet: 'flag' });
+  if (opts.help) { io.stdout.write(HELP.check + '\n'); return 0; }
+  if (positional.length) throw new UsageError('unexpected argument (not shown: it may hold a secret); options start with -- (see check --help)');
+  if (opts.http && !HTTP_CLIENTS.includes(opts.http)) throw new UsageError(`--http must be one of ${HTTP_CLIENTS.join(', ')}`);
+  const { params, tokens } = paramsAndTokens(opts, io.env);
+  const secrets = new Secrets().addFromParams(params);
+  const { runCheck, checkReport } = require('./src/check');
+  const result = await runCheck({ params, tokens, http: opts.http, print: (line) => { if (!opts.quiet || / :: ERROR :: /.test(line)) io.stderr.write(line + '\n'); } });
+  io.stdout.write(checkReport(result, (t) => secrets.scrub(t)));
+  return result.exitCode;
 }
 
 /**
@@ -790,10 +830,11 @@ async function main(argv, ioIn = {}) {
       return 0;
     }
     if (cmd === 'run') return await cmdRun(args, io);
+    if (cmd === 'check') return await cmdCheck(args, io);
     if (cmd === 'transform') return await cmdTransform(args, io);
     if (cmd === 'sample') return await cmdSample(args, io);
     if (cmd === 'simulate') return await cmdSimulate(args, io);
-    throw new UsageError(`unknown command${/^[a-z][a-z0-9-]{0,19}$/.test(String(cmd)) ? ` "${cmd}"` : ''} (commands: run, transform, sample, simulate; see --help)`);
+    throw new UsageError(`unknown command${/^[a-z][a-z0-9-]{0,19}$/.test(String(cmd)) ? ` "${cmd}"` : ''} (commands: run, check, transform, sample, simulate; see --help)`);
   } catch (e) {
     if (e instanceof UsageError) {
       io.stderr.write(`${NAME}: ${e.message}\n`);

@@ -65,6 +65,8 @@ export interface CustomParameters {
   outputShape?: ParamValue;
   /** detections: what ARCHER_DETECTION_KEY is made of: seed (the old script's key), uniqueVulnId or hostQid. Default seed. */
   detectionKey?: ParamValue;
+  /** Only test the connection (one light request); always ends as failed so LastRunTime stays. Default false. */
+  testConnection?: ParamValue;
   [key: string]: ParamValue;
 }
 
@@ -121,6 +123,26 @@ export interface Summary {
   windowsDone: number;
   /** Warnings by kind (e.g. qualysWarning, invalidUtf8): how many occurred, logged or not. */
   warnings: Record<string, number>;
+  /** X-RateLimit-Limit: Qualys API calls the subscription allows per window (null: not said). */
+  rateLimit: number | null;
+  /** X-RateLimit-Window-Sec: that window, in seconds. */
+  rateWindowSec: number | null;
+  /** X-RateLimit-Remaining of the last answer: calls left in the window as the run ended (calls used: requests). */
+  callsLeft: number | null;
+  /** X-Concurrency-Limit-Limit: Qualys API calls the subscription allows at once. */
+  concurrencyLimit: number | null;
+  /** The connection test's report (testConnection=True), one finding per check; [] for a normal run. */
+  check: CheckFinding[];
+}
+
+/** One line of the connection test's report (Summary.check). */
+export interface CheckFinding {
+  /** What was checked. */
+  check: 'DNS/TCP' | 'proxy' | 'TLS' | 'credentials' | 'endpoint' | 'API version' | 'LastRunTime' | 'limits';
+  /** PASS works; WARN works but deserves a look; FAIL a real run would fail here; INFO nothing to test; SKIP not tested (an earlier check failed). */
+  outcome: 'PASS' | 'WARN' | 'FAIL' | 'INFO' | 'SKIP';
+  /** What was found and, for a failure, what to do. */
+  text: string;
 }
 
 /**
@@ -129,7 +151,7 @@ export interface Summary {
  */
 export type ErrorCode =
   | 'CONFIG_INVALID' | 'TLS_CERTIFICATE' | 'QUALYS_CREDENTIALS' | 'ACCESS_DENIED' | 'URL_NOT_FOUND' | 'API_VERSION_RETIRED'
-  | 'PROXY_AUTH_REQUIRED' | 'WRONG_ENDPOINT' | 'QUALYS_BAD_REQUEST' | 'URL_TOO_LONG' | 'QUALYS_ERROR'
+  | 'PROXY_AUTH_REQUIRED' | 'WRONG_ENDPOINT' | 'QUALYS_BAD_REQUEST' | 'URL_TOO_LONG' | 'CONNECTION_TEST_PASSED' | 'QUALYS_ERROR'
   | 'QUALYS_INTERNAL_ERROR' | 'HTTP_202' | 'HTTP_5XX' | 'HTTP_STATUS' | 'HTTP_UNUSABLE_STATUS'
   | 'NETWORK' | 'TRUNCATED_PAGE' | 'EMPTY_RESPONSE' | 'NOT_XML' | 'MALFORMED_XML' | 'XML_TOO_DEEP'
   | 'RECORD_TOO_LARGE' | 'UNEXPECTED_DOCUMENT' | 'INVALID_ID_SET' | 'NEXT_PAGE_URL_MISSING'
@@ -186,6 +208,8 @@ export interface TransportSettings {
   proxy: { url: string; authorization: string | null } | null;
   rootNode: string;
   dataSource: DataSource;
+  /** testConnection=True: a connection test (no output writer is needed; the run always ends as a failure). */
+  testConnection: boolean;
 }
 
 /** A request the core wants started now (without waiting for it). `headers` includes Authorization. */

@@ -6,7 +6,7 @@
 //       the shim's modules inlined behind a tiny CommonJS wrapper, the wasm-bindgen `nodejs` glue
 //       rewritten to take the module from an embedded string (raw DEFLATE + base 85, decoded by
 //       js-shim/src/inflate.js: base64 of the raw module alone would pass 400 kB), and
-//       js-shim/archer-entry.js started last; the shim's comments are left out (the sources, with
+//       js-shim/archer-entry.js started last; the shim's comments and indentation are left out (the sources, with
 //       them, are in the repository and the npm package). It needs no require() at all (optional modules are
 //       guarded), ends with a newline so a `// SIG // ...` block can be appended, and is also the
 //       CLI (node qualys-vm-transporter.js run ...) and the library (require()).

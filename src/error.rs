@@ -60,6 +60,8 @@ pub enum ErrorCode {
     QualysBadRequest,
     /// `URL_TOO_LONG`: The request URL was refused as too long (HTTP 414) and the run may not switch to POST (httpMethod=GET).
     UrlTooLong,
+    /// `CONNECTION_TEST_PASSED`: testConnection=True: every check passed; reported as failed on purpose so Archer keeps LastRunTime.
+    ConnectionTestPassed,
     /// `QUALYS_ERROR`: Qualys answered with an error document (SIMPLE_RETURN) that retrying does not fix.
     QualysError,
     /// `QUALYS_INTERNAL_ERROR`: Qualys reported an internal error (GENERIC_RETURN or its internal-error codes); the page is fetched again.
@@ -153,6 +155,7 @@ impl ErrorCode {
         ErrorCode::WrongEndpoint,
         ErrorCode::QualysBadRequest,
         ErrorCode::UrlTooLong,
+        ErrorCode::ConnectionTestPassed,
         ErrorCode::QualysError,
         ErrorCode::QualysInternalError,
         ErrorCode::Http202,
@@ -207,6 +210,7 @@ impl ErrorCode {
             ErrorCode::WrongEndpoint => "WRONG_ENDPOINT",
             ErrorCode::QualysBadRequest => "QUALYS_BAD_REQUEST",
             ErrorCode::UrlTooLong => "URL_TOO_LONG",
+            ErrorCode::ConnectionTestPassed => "CONNECTION_TEST_PASSED",
             ErrorCode::QualysError => "QUALYS_ERROR",
             ErrorCode::QualysInternalError => "QUALYS_INTERNAL_ERROR",
             ErrorCode::Http202 => "HTTP_202",
@@ -267,6 +271,7 @@ impl ErrorCode {
             ErrorCode::WrongEndpoint => Blame::Configuration,
             ErrorCode::QualysBadRequest => Blame::Configuration,
             ErrorCode::UrlTooLong => Blame::Configuration,
+            ErrorCode::ConnectionTestPassed => Blame::Configuration,
             ErrorCode::QualysError => Blame::Server,
             ErrorCode::QualysInternalError => Blame::Server,
             ErrorCode::Http202 => Blame::Server,
@@ -339,6 +344,7 @@ impl ErrorCode {
             ErrorCode::WrongEndpoint => "The URL returned another Qualys output than the data source expects.",
             ErrorCode::QualysBadRequest => "Qualys rejected the request's parameters (a SIMPLE_RETURN error about the URL).",
             ErrorCode::UrlTooLong => "The request URL was refused as too long (HTTP 414) and the run may not switch to POST (httpMethod=GET).",
+            ErrorCode::ConnectionTestPassed => "testConnection=True: every check passed; reported as failed on purpose so Archer keeps LastRunTime.",
             ErrorCode::QualysError => "Qualys answered with an error document (SIMPLE_RETURN) that retrying does not fix.",
             ErrorCode::QualysInternalError => "Qualys reported an internal error (GENERIC_RETURN or its internal-error codes); the page is fetched again.",
             ErrorCode::Http202 => "Qualys answered 202 Accepted (the result is not ready yet); the page is fetched again.",

@@ -100,7 +100,10 @@ function runArcher(options) {
     const userStart = run.onStart;
     run.onStart = (/** @type {{transport: TransportSettings, http: string, describe: string}} */ info) => {
       rootNode = info.transport.rootNode;
-      if (outputWriter) {
+      if (info.transport.testConnection) {
+        // A connection test writes nothing: no output writer is created (and it always ends as a
+        // failure, so Archer keeps LastRunTime; the core hands the PreviousRunContext back as it was).
+      } else if (outputWriter) {
         try {
           writer = outputWriter.create('XML', { RootNode: /** @type {string} */ (rootNode) });
         } catch (x) {

@@ -122,6 +122,7 @@ function publicTransport(t) {
     proxy: t.proxy ? { url: t.proxy.url, authorization: t.proxy.authorization ? '***' : null } : null,
     rootNode: t.rootNode,
     dataSource: t.dataSource,
+    testConnection: Boolean(t.testConnection),
   };
 }
 

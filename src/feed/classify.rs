@@ -15,6 +15,10 @@ use crate::response::QualysReturn;
 /// Qualys headers that matter for pacing, read from one response.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RateHeaders {
+    /// `X-RateLimit-Limit`: calls the subscription allows per window.
+    pub limit: Option<u64>,
+    /// `X-RateLimit-Window-Sec`: the length of that window.
+    pub window_sec: Option<u64>,
     /// `X-RateLimit-Remaining`.
     pub remaining: Option<u64>,
     /// `X-RateLimit-ToWait-Sec`.
@@ -32,6 +36,8 @@ impl RateHeaders {
             headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).and_then(|(_, v)| v.trim().parse::<u64>().ok())
         };
         RateHeaders {
+            limit: get("X-RateLimit-Limit"),
+            window_sec: get("X-RateLimit-Window-Sec"),
             remaining: get("X-RateLimit-Remaining"),
             to_wait_sec: get("X-RateLimit-ToWait-Sec"),
             retry_after_sec: get("Retry-After"),
@@ -322,6 +328,8 @@ mod tests {
         assert_eq!(
             h,
             RateHeaders {
+                limit: None,
+                window_sec: None,
                 remaining: Some(0),
                 to_wait_sec: Some(12),
                 retry_after_sec: None,

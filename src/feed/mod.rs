@@ -25,14 +25,17 @@
 //! are counted in the summary and warned about once each); a chain of pages that does not
 //! advance, and every wait or claim of the server, is bounded; a failed run never ends in `Done`.
 
+mod check;
 mod classify;
 mod notes;
 mod pacer;
 mod start;
+mod transport;
 mod types;
 
 use std::collections::{BTreeMap, VecDeque};
 
+pub use self::check::{limits_text, Finding, Outcome};
 pub use self::classify::{RateHeaders, Settlement};
 pub use self::notes::{WarningKind, LOGGED_PER_KIND};
 pub use self::types::{Action, Level, LogLine, ProxySettings, Summary, TokenValues, Tokens, TransportSettings};
@@ -74,6 +77,8 @@ struct Attempt {
     list_closed: bool,
     /// The transport gave up on it (`ETIMEDOUT`: the idle or whole-response limit).
     timed_out: bool,
+    /// Data warnings raised inside a record, logged once the record (and so its ID) is complete.
+    pending_notes: Vec<(WarningKind, String)>,
     /// The answer came compressed (`Content-Encoding` other than identity): the HTTP layer decodes
     /// it, the body chunks are the decoded bytes, and `wire` the compressed bytes it reported.
     compressed: bool,
@@ -93,6 +98,11 @@ enum State {
 
 /// One data-feed run: the state machine (see the module documentation for the protocol).
 pub struct Feed {
+    /// The connection test (`testConnection=True`), when this run is one.
+    check: Option<check::Check>,
+    /// Some response holds data warnings waiting for their record's ID (keeps the per-record path
+    /// free of any lookup otherwise).
+    notes_pending: bool,
     config: Config,
     plan: Plan,
     state: State,
@@ -196,6 +206,7 @@ impl Feed {
 
     /// Logs a line. Every line the feed emits goes through here: one bounded line (control
     /// characters escaped, see `crate::text`), with the run's secrets masked in any form.
+    #[inline(never)]
     fn log(&mut self, level: Level, text: impl Into<String>) {
         let text = self.safe(&text.into());
         self.logs.push_back(LogLine { level, text });
@@ -221,6 +232,7 @@ impl Feed {
 
     /// A warning of a kind (`n` occurrences): counted in `Summary.warnings`; logged only for the
     /// first [`LOGGED_PER_KIND`] warnings of its kind.
+    #[inline(never)]
     fn warn(&mut self, kind: WarningKind, n: u64, text: impl Into<String>) {
         let verdict = self.notes.note(kind, n);
         match self.summary.warnings.get_mut(kind.as_str()) {
@@ -264,6 +276,9 @@ impl Feed {
             State::Finished => return Action::Done(self.summary.clone()),
             State::Failed(e) => return Action::Fail(e.clone()),
             State::Running => {}
+        }
+        if self.check.is_some() {
+            return self.check_poll(now_ms);
         }
         if self.plan.is_done() && self.in_flight.is_empty() {
             return self.finish(now_ms);
@@ -324,6 +339,7 @@ impl Feed {
         }
     }
 
+    #[inline(never)]
     fn send(&mut self, now_ms: i64, a: crate::plan::Assignment) -> Action {
         let id = self.next_request_id;
         self.next_request_id += 1;
@@ -363,6 +379,7 @@ impl Feed {
                 records: 0,
                 list_closed: false,
                 timed_out: false,
+                pending_notes: Vec::new(),
                 compressed: false,
                 wire: 0,
                 body_bytes: 0,
@@ -394,6 +411,7 @@ impl Feed {
             attempt.error.get_or_insert(e);
         }
         let h = attempt.headers;
+        self.note_limits(&h);
         if encoding.is_some() {
             self.compressed_seen = true;
         }
@@ -510,6 +528,9 @@ impl Feed {
             self.misuse("handle_transport_error", request_id);
             return;
         };
+        if let Some(c) = self.check.as_mut() {
+            c.transport = Some((code.to_string(), message.to_string()));
+        }
         let c = code.trim();
         attempt.timed_out = c.eq_ignore_ascii_case("ETIMEDOUT") || c.eq_ignore_ascii_case("ESOCKETTIMEDOUT");
         self.settle_wire(&attempt);
@@ -520,10 +541,7 @@ impl Feed {
             self.settle(now_ms, attempt, Settlement::Fail(e));
             return;
         }
-        let tls = code.contains("CERT")
-            || code.contains("SELF_SIGNED")
-            || code.starts_with("ERR_TLS")
-            || message.contains("certificate");
+        let tls = transport::classify(code, message) == transport::Failure::Tls;
         // The host's words: outside text, shown rendered and capped.
         let (code, message) = (text::server_text(code), text::server_text(message));
         let settlement = if tls {
@@ -534,7 +552,10 @@ impl Feed {
         } else {
             // Records completed before the failure are already written; the retry skips them.
             let what = if c == "EDECOMPRESS" { "a compressed answer arrived damaged" } else { "the connection failed" };
-            Settlement::Retry(Error::network(ErrorCode::Network, format!("{what} ({code}: {message})")))
+            let (host_port, via_proxy) = self.connects_to();
+            let at = transport::Endpoint { host_port: &host_port, via_proxy, url_key: self.config.url_key() };
+            let advice = transport::advice(transport::classify(&code, &message), at);
+            Settlement::Retry(Error::network(ErrorCode::Network, format!("{what} ({code}: {message}). {advice}")))
         };
         self.settle(now_ms, attempt, settlement);
     }
@@ -548,6 +569,9 @@ impl Feed {
         for item in items.drain(..) {
             match item {
                 Item::Record(tree) => {
+                    if self.notes_pending {
+                        self.name_pending_notes(request_id, Some(&tree));
+                    }
                     self.absorb_record(request_id, target, &tree);
                     // Give the tree back to the parser that built it, for the next records.
                     if let Some(a) = self.in_flight.get_mut(&request_id) {
@@ -592,14 +616,62 @@ impl Feed {
                         a.qualys = Some(q);
                     }
                 }
-                Item::Notice(text) => self.warn(WarningKind::of_notice(&text), 1, text::server_text(&text)),
+                Item::Notice(text) => {
+                    let (kind, text) = (WarningKind::of_notice(&text), text::server_text(&text));
+                    match self.in_flight.get_mut(&request_id) {
+                        // Inside a record: named with the record's ID once it is complete.
+                        Some(a) if text.ends_with(" record)") && a.pending_notes.len() < 8 => {
+                            a.pending_notes.push((kind, text));
+                            self.notes_pending = true;
+                        }
+                        _ => self.warn(kind, 1, text),
+                    }
+                }
             }
+        }
+    }
+
+    /// The subscription's limits, from every answer; logged once, from the first that has them.
+    #[inline(never)]
+    fn note_limits(&mut self, h: &RateHeaders) {
+        let s = &mut self.summary;
+        let first = s.rate_limit.or(s.calls_left).or(s.concurrency_limit).is_none();
+        s.rate_limit = h.limit.or(s.rate_limit);
+        s.rate_window_sec = h.window_sec.or(s.rate_window_sec);
+        s.calls_left = h.remaining.or(s.calls_left);
+        s.concurrency_limit = h.concurrency_limit.or(s.concurrency_limit);
+        if first && self.check.is_none() && h.limit.or(h.remaining).or(h.concurrency_limit).is_some() {
+            self.log(Level::Info, limits_text(h));
+        }
+    }
+
+    /// Logs the data warnings raised inside a record, naming it by its ID (host ID or QID).
+    #[inline(never)]
+    fn name_pending_notes(&mut self, request_id: u64, tree: Option<&crate::xml::Tree>) {
+        let Some(a) = self.in_flight.get_mut(&request_id) else { return };
+        if a.pending_notes.is_empty() {
+            return;
+        }
+        let notes = std::mem::take(&mut a.pending_notes);
+        let source = self.config.data_source;
+        let which = if source.info().id_element == "QID" { "QID" } else { "host ID" };
+        let id =
+            tree.and_then(|t| records::id_of(source, t)).map_or_else(|| "unknown".to_string(), |id| id.to_string());
+        for (kind, text) in notes {
+            self.warn(kind, 1, format!("{text}: {which} {id}"));
         }
     }
 
     /// One record of a response: its ID for a discovery, else written unless already written in
     /// this run or outside the IDs its request asked for (see `crate::plan`).
     fn absorb_record(&mut self, request_id: u64, target: Target, tree: &crate::xml::Tree) {
+        if self.check.is_some() {
+            // A connection test writes nothing: the record is only counted.
+            if let Some(a) = self.in_flight.get_mut(&request_id) {
+                a.records = a.records.saturating_add(1);
+            }
+            return;
+        }
         if matches!(target, Target::Lookup(_)) {
             // A lookup answered with host records: their IDs name the host.
             if let Some(id) = tree.root().child_text("ID").and_then(|t| t.trim().parse::<u64>().ok()) {
@@ -701,8 +773,17 @@ impl Feed {
         }
     }
 
-    fn settle(&mut self, now_ms: i64, attempt: Attempt, settlement: Settlement) {
+    #[inline(never)]
+    fn settle(&mut self, now_ms: i64, mut attempt: Attempt, settlement: Settlement) {
         if matches!(self.state, State::Failed(_)) {
+            return;
+        }
+        // Data warnings of a record that never completed.
+        for (kind, text) in std::mem::take(&mut attempt.pending_notes) {
+            self.warn(kind, 1, text);
+        }
+        if self.check.is_some() {
+            self.check_settle(attempt, settlement);
             return;
         }
         let what = self.what(&attempt);
@@ -729,7 +810,7 @@ impl Feed {
                     self.summary.windows = u64::try_from(self.plan.segment_count()).unwrap_or(u64::MAX);
                     self.log(
                         Level::Info,
-                        format!("listed the matching IDs: {} window(s) to fetch", self.plan.segment_count()),
+                        format!("listed the matching IDs: {} ID range(s) to fetch", self.plan.segment_count()),
                     );
                     return;
                 }
@@ -976,6 +1057,7 @@ impl Feed {
         )
     }
 
+    #[inline(never)]
     fn finish(&mut self, now_ms: i64) -> Action {
         self.flush_output();
         self.log_collisions();
@@ -1006,6 +1088,12 @@ impl Feed {
                 if more > 0 { format!(" and {more} more (see the summary)") } else { String::new() }
             ));
         }
+        if let Some(left) = s.calls_left {
+            text.push_str(&format!("; Qualys API calls: {} used, {left} left", s.requests));
+            if let (Some(l), Some(w)) = (s.rate_limit, s.rate_window_sec) {
+                text.push_str(&format!(" of {l} / {w} s"));
+            }
+        }
         let totals = self.notes.totals();
         if !totals.is_empty() {
             text.push_str(&format!("; warnings: {totals}"));
@@ -1019,6 +1107,9 @@ impl Feed {
     /// nothing to resume: no progress yet, or the run finished). A host may keep the latest one so
     /// that it can still hand Archer a checkpoint if the core itself stops working.
     pub fn checkpoint_now(&self) -> String {
+        if let Some(c) = &self.check {
+            return c.incoming_context.clone();
+        }
         match &self.state {
             State::Running => self.checkpoint().map(|c| c.encode()).unwrap_or_default(),
             State::Failed(_) => self.summary.previous_run_context.clone(),
@@ -1038,6 +1129,7 @@ impl Feed {
         resume::leave(&self.plan, self.resumed.as_ref(), &run)
     }
 
+    #[inline(never)]
     fn fail(&mut self, e: Error) -> Action {
         // The message may quote server text or a URL: one bounded line, no secret.
         let e = e.map_message(|m| self.safe(m));
@@ -1052,13 +1144,35 @@ impl Feed {
         }
         self.log_collisions();
         self.summary.highest_id = self.plan.highest_id();
-        self.summary.previous_run_context = self.checkpoint().map(|c| c.encode()).unwrap_or_default();
+        // A connection test hands back the PreviousRunContext it was given, unchanged.
+        self.summary.previous_run_context = match &self.check {
+            Some(c) => c.incoming_context.clone(),
+            None => self.checkpoint().map(|c| c.encode()).unwrap_or_default(),
+        };
         self.log(Level::Error, e.to_string());
+        if self.check.is_none() {
+            // A failed run sums up too: what reached the writer, what it cost, what the next run does.
+            let s = &self.summary;
+            let mut text = format!(
+                "failed run: dataSource={} records={} (written before the failure) pages={} requests={} retries={} waits={} ({:.1} s)",
+                s.data_source, s.records, s.pages, s.requests, s.retries, s.waits, s.wait_ms as f64 / 1000.0
+            );
+            if let Some(left) = s.calls_left {
+                text.push_str(&format!("; Qualys API calls: {} used, {left} left", s.requests));
+            }
+            text.push_str(if s.previous_run_context.is_empty() {
+                "; no checkpoint: the next run starts again from LastRunTime"
+            } else {
+                "; checkpoint kept in PreviousRunContext: the next run resumes from it"
+            });
+            text.push_str(". Whether Archer keeps or discards the items a failed run wrote is up to Archer; the next run writes what it fetches again, each record once.");
+            self.log(Level::Info, text);
+        }
         let totals = self.notes.totals();
         if !totals.is_empty() {
             self.log(Level::Info, format!("warnings during this run: {totals}"));
         }
-        if !self.summary.previous_run_context.is_empty() {
+        if !self.summary.previous_run_context.is_empty() && self.check.is_none() {
             self.log(
                 Level::Info,
                 format!("the next run resumes from this checkpoint: {}", self.summary.previous_run_context),

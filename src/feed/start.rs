@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use chrono::DateTime;
 
+use super::check::Check;
 use super::notes::Notes;
 use super::pacer::Pacer;
 use super::{Feed, Level, State, Summary, TokenValues, Tokens, WarningKind};
@@ -114,9 +115,16 @@ impl Feed {
             Url::parse(text).map_err(|why| Error::config(ErrorCode::ConfigInvalid, format!("{url_key}: {why}")))
         };
         let substitute = |value: &str| parse_url(&last_run_time::substitute(&config.url_template, value));
+        // How LastRunTime was found, for the start line (a first run says so) and the connection test.
+        let mut last_run_time_note = String::new();
+        let mut first_run = false;
         let url = if has_placeholder {
             let value = match resumed.as_ref().and_then(|c| c.last_run_time.clone()) {
-                Some(window) => window,
+                Some(window) => {
+                    last_run_time_note =
+                        "the window of the failed run this one resumes (PreviousRunContext)".to_string();
+                    window
+                }
                 None => {
                     let resolved = last_run_time::resolve_with(
                         last_run_time_token.as_deref(),
@@ -127,6 +135,23 @@ impl Feed {
                     for w in resolved.warnings {
                         early.push((Level::Warn, Some(WarningKind::LastRunTime), w));
                     }
+                    let offset = config.last_run_time_offset_days;
+                    last_run_time_note = match resolved.source {
+                        last_run_time::Source::FromToken => {
+                            format!("the LastRunTime token plus lastRunTimeOffset={offset} day(s)")
+                        }
+                        last_run_time::Source::FirstRun => {
+                            first_run = true;
+                            format!(
+                                "no LastRunTime token: full load since {} minus the offset, lastRunTimeOffset={offset}",
+                                last_run_time::FIRST_RUN_DEFAULT.get(..10).unwrap_or_default()
+                            )
+                        }
+                        last_run_time::Source::InvalidToken => {
+                            first_run = true;
+                            format!("the LastRunTime token is not a date: full load since {} minus the offset, lastRunTimeOffset={offset}", last_run_time::FIRST_RUN_DEFAULT.get(..10).unwrap_or_default())
+                        }
+                    };
                     last_run_time::format(resolved.value)
                 }
             };
@@ -157,10 +182,11 @@ impl Feed {
             Level::Info,
             None,
             format!(
-                "starting dataSource={} url={} LastRunTime={} batchSize={} requestsPerMin={} maxRetry={} concurrency={} verifyCerts={}{}",
+                "starting dataSource={} url={} LastRunTime={}{} batchSize={} requestsPerMin={} maxRetry={} concurrency={} verifyCerts={}{}",
                 config.data_source.as_str(),
                 text::mask_url(&plan.first_url().to_string(), &redactor),
                 summary.last_run_time_used.as_deref().unwrap_or("(not used)"),
+                if first_run { format!(" ({last_run_time_note})") } else { String::new() },
                 config.batch_size,
                 config.requests_per_min,
                 config.max_retry,
@@ -176,7 +202,32 @@ impl Feed {
                 String::new()
             },
         ));
+        let check = config.test_connection.then(|| {
+            let since = last_run_time::format(now.checked_sub_signed(chrono::TimeDelta::days(1)).unwrap_or(now));
+            let url = urls::check_url(config.data_source, plan.first_url(), &since);
+            early.push((
+                Level::Info,
+                None,
+                format!(
+                    "connection test (testConnection=True): one light request to {}, nothing written",
+                    text::mask_url(&url.to_string(), &redactor)
+                ),
+            ));
+            Check {
+                url,
+                sent: false,
+                transport: None,
+                tls_issuer: None,
+                last_run_time_note: last_run_time_note.clone(),
+                incoming_context: previous_run_context.unwrap_or("").to_string(),
+            }
+        });
+        if check.is_some() {
+            summary.previous_run_context = previous_run_context.unwrap_or("").to_string();
+        }
         let mut feed = Feed {
+            check,
+            notes_pending: false,
             pacer: Pacer::new(config.requests_per_min),
             // The collision check's hash seed: the start time, which a server cannot know ahead.
             pipeline: Pipeline::new(
@@ -241,7 +292,7 @@ impl Feed {
         match config.data_source {
             DataSource::Kb if config.kb_chunk_size > 0 && !explicit_ids => {
                 let discovery = urls::kb_discovery_url(&url);
-                log(Level::Info, format!("KnowledgeBase: listing the matching QIDs first, then fetching them in windows of {} QIDs (kbChunkSize)", config.kb_chunk_size));
+                log(Level::Info, format!("KnowledgeBase: listing the matching QIDs first, then fetching them in ID ranges of {} QIDs (kbChunkSize)", config.kb_chunk_size));
                 Plan::with_discovery(config.data_source, url, config.batch_size, discovery, config.kb_chunk_size)
                     .with_concurrency(config.concurrency)
             }

@@ -43,6 +43,8 @@ impl From<&Tokens> for TokenValues {
 }
 
 /// What the caller must do next.
+// `Done` carries the whole Summary, once per run: not worth a Box on every `Send`/`Wait`.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Action {
     /// Start this request now (without waiting for it), then report its response
@@ -189,4 +191,15 @@ pub struct Summary {
     /// Warnings by kind (see `WarningKind`): occurrences, logged or not, e.g.
     /// `{"qualysWarning": 20000, "invalidUtf8": 3}`. Empty when there were none.
     pub warnings: BTreeMap<String, u64>,
+    /// `X-RateLimit-Limit`: the API calls the subscription allows per window, once Qualys said it.
+    pub rate_limit: Option<u64>,
+    /// `X-RateLimit-Window-Sec`: that window's length in seconds.
+    pub rate_window_sec: Option<u64>,
+    /// `X-RateLimit-Remaining` of the last answer: the calls left in the window when the run ended.
+    pub calls_left: Option<u64>,
+    /// `X-Concurrency-Limit-Limit`: the API calls the subscription allows at once.
+    pub concurrency_limit: Option<u64>,
+    /// The connection test's report (`testConnection=True`), one finding per check; empty for a
+    /// normal run.
+    pub check: Vec<super::Finding>,
 }

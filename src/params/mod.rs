@@ -102,6 +102,9 @@ pub struct Config {
     pub skip_stalled_hosts: bool,
     /// `detectionKey`: what `ARCHER_DETECTION_KEY` is made of, default the seed's key.
     pub detection_key: DetectionKey,
+    /// `testConnection`: run the connection test (one light request, no record written, always
+    /// ends as a failure) instead of the feed; default false.
+    pub test_connection: bool,
 }
 
 /// `httpMethod`: the HTTP method of the requests to Qualys.

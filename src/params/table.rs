@@ -229,7 +229,7 @@ pub const PARAMS: &[Param] = &[
     int("maxRecordMB", 1, 1024, 64, "Largest single record in MiB; bounds memory.", "Largest single record (MiB); bounds memory"),
     int("outputChunkRecords", 1, 100_000, 1000, "Records per writeItem call.", "Records per `writeItem` call"),
     int("outputChunkMB", 1, 256, 4, "MiB per writeItem call.", "Bytes per `writeItem` call (MiB)"),
-    int("kbChunkSize", 0, 100_000, 1000, "kb: QIDs per request after listing them first; 0 = one request.", "kb: list the matching QIDs first (`details=None`), then fetch them in windows of this many QIDs, each retried on its own; `0` = one request as the old script did; a `kbUrl` with `ids`/`id_min`/`id_max` is used as given"),
+    int("kbChunkSize", 0, 100_000, 1000, "kb: QIDs per request after listing them first; 0 = one request.", "kb: list the matching QIDs first (`details=None`), then fetch them in ID ranges of this many QIDs, each retried on its own; `0` = one request as the old script did; a `kbUrl` with `ids`/`id_min`/`id_max` is used as given"),
     int("concurrency", 1, 10, 1, "ID ranges fetched in parallel after listing the matching IDs.", "hosts/detections (and KB windows): fetch this many ID ranges in parallel after listing the matching host IDs; never above Qualys's `X-Concurrency-Limit-Limit` minus one; `requestsPerMin` still counts all of them together"),
     Param {
         key: "httpMethod",
@@ -302,6 +302,15 @@ pub const PARAMS: &[Param] = &[
         values_text: "`seed`, `uniqueVulnId`, `hostQid` (exact)",
         summary: "detections: what ARCHER_DETECTION_KEY is made of: seed (the old script's key), uniqueVulnId or hostQid.",
         doc: "detections: what `ARCHER_DETECTION_KEY` is made of: `seed` the old script's key, `uniqueVulnId` Qualys's `UNIQUE_VULN_ID` (API 3.0 and later; else the seed's key, said once in the log), `hostQid` `HOST_ID\\|QID\\|PORT\\|PROTOCOL\\|SSL\\|INSTANCE`; see \"Detection keys\" below",
+    },
+    Param {
+        key: "testConnection",
+        kind: Kind::Boolean { default: false },
+        required: Required::No,
+        default_text: "",
+        values_text: "True/False (any case)",
+        summary: "Only test the connection (one light request); always ends as failed so LastRunTime stays.",
+        doc: "Test the connection instead of running: one light request, no record written, a PASS/FAIL line per check (DNS/TCP, proxy, TLS, credentials, endpoint, API version, LastRunTime, limits); always ends as failed on purpose so Archer keeps LastRunTime and PreviousRunContext",
     },
 ];
 

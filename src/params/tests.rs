@@ -592,7 +592,15 @@ fn known_keys_cover_the_seed_and_ours() {
     ] {
         assert!(k.contains(&key), "{key}");
     }
-    assert_eq!(k.len(), 27);
+    assert_eq!(k.len(), 28);
+}
+
+#[test]
+fn test_connection_is_a_boolean_that_defaults_to_false() {
+    assert!(!parse(&base()).expect("valid").config.test_connection);
+    assert!(ok(&with(base(), "testConnection", "True")).config.test_connection);
+    assert!(!ok(&with(base(), "testConnection", "false")).config.test_connection);
+    assert!(err(&with(base(), "testConnection", "yes")).contains("testConnection:"));
 }
 
 #[test]

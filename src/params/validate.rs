@@ -438,6 +438,7 @@ impl<'a> Validation<'a> {
             },
             skip_stalled_hosts: self.bool("skipStalledHosts"),
             detection_key: DetectionKey::from_param(self.choice("detectionKey")).unwrap_or_default(),
+            test_connection: self.bool("testConnection"),
         };
         Ok(Parsed { config, warnings })
     }

@@ -149,6 +149,31 @@ pub fn host_lookup_url(source: DataSource, url: &Url, from: u64, hi: u64) -> Url
     lookup
 }
 
+/// The connection test's one light request (`testConnection`): for the host-based sources the
+/// run's URL with `truncation_limit=1` (one host; the host list also with `details=Basic`); for the
+/// KnowledgeBase the QID listing (`details=None`) of QIDs modified in the day before `since_day`
+/// (`YYYY-MM-DDTHH:MM:SSZ`), unless the URL selects IDs itself.
+pub fn check_url(source: DataSource, url: &Url, since_day: &str) -> Url {
+    let mut probe = url.clone();
+    match source {
+        DataSource::Kb => {
+            probe.set_query("details", "None");
+            if !has_id_selector(url) {
+                probe.set_query("last_modified_after", since_day);
+                probe.remove_query("published_after");
+            }
+        }
+        DataSource::Hosts => {
+            probe.set_query("truncation_limit", "1");
+            probe.set_query("details", "Basic");
+        }
+        DataSource::HostDetections | DataSource::Detections => {
+            probe.set_query("truncation_limit", "1");
+        }
+    }
+    probe
+}
+
 /// A resumed run's catch-up window: the records up to `watermark` changed since the failed run
 /// started are fetched with `since_url` (the URL with that time substituted) up to `id_max`.
 pub fn catch_up_url(mut since_url: Url, watermark: u64) -> Url {

@@ -287,7 +287,8 @@ impl PushReader {
         }
         // Every byte has been read now (or dropped after the root, which cleared this).
         if self.invalid_utf8_at.take().is_some() {
-            sink.notice(invalid_utf8_notice());
+            let at = self.place();
+            sink.notice(invalid_utf8_notice() + &at);
         }
         if let Some(snippet) = self.prolog_text.take() {
             return Err(not_xml(&snippet));
@@ -612,7 +613,8 @@ impl PushReader {
         if let Some(at) = self.invalid_utf8_at {
             if at < self.consumed + rel_pos as u64 {
                 self.invalid_utf8_at = None;
-                sink.notice(invalid_utf8_notice());
+                let at = self.place();
+                sink.notice(invalid_utf8_notice() + &at);
             }
         }
     }
@@ -659,6 +661,24 @@ impl PushReader {
                 describe_bytes(self.max_record_bytes)
             ),
         )
+    }
+
+    /// Where the reader is, for a data notice: ` (in <DNS> of a <HOST> record)` inside a captured
+    /// record (` (in a <HOST> record)` between its children: the invalid-UTF-8 notice comes at the
+    /// next tag, so it may name the record only), ` (in <HOST_LIST>)` outside one, `""` before the
+    /// root.
+    fn place(&self) -> String {
+        match (self.open.last(), self.open.first()) {
+            (Some(&inner), Some(&outer)) if inner == outer => {
+                format!(" (in a <{}> record)", shorten(self.tree.name_of(outer)))
+            }
+            (Some(&inner), Some(&outer)) => format!(
+                " (in <{}> of a <{}> record)",
+                shorten(self.tree.name_of(inner)),
+                shorten(self.tree.name_of(outer))
+            ),
+            _ => self.stack.last().map(|n| format!(" (in <{}>)", shorten(n))).unwrap_or_default(),
+        }
     }
 
     fn token_too_large(&self) -> Error {
@@ -788,8 +808,9 @@ impl PushReader {
                 if resolved.is_none() && is_reference_name(name) && !self.entity_noticed {
                     self.entity_noticed = true;
                     sink.notice(format!(
-                        "unknown entity reference &{}; kept as literal text (only the five predefined XML entities and numeric character references are resolved; later unknown references get no further notice)",
-                        shorten(name)
+                        "unknown entity reference &{}; kept as literal text (only the five predefined XML entities and numeric character references are resolved; later unknown references get no further notice){}",
+                        shorten(name),
+                        self.place()
                     ));
                 }
                 self.add_text(|text, _| match resolved {

@@ -324,6 +324,10 @@ fn summary_to_js(s: &feed::Summary) -> JsValue {
     set(&o, "lastRunTimeUsed", opt_str(s.last_run_time_used.as_deref()));
     set(&o, "previousRunContext", s.previous_run_context.as_str());
     set(&o, "elapsedMs", num(s.elapsed_ms));
+    set(&o, "rateLimit", s.rate_limit.map_or(JsValue::NULL, num));
+    set(&o, "rateWindowSec", s.rate_window_sec.map_or(JsValue::NULL, num));
+    set(&o, "callsLeft", s.calls_left.map_or(JsValue::NULL, num));
+    set(&o, "concurrencyLimit", s.concurrency_limit.map_or(JsValue::NULL, num));
     set(&o, "windows", num(s.windows));
     set(&o, "windowsDone", num(s.windows_done));
     let w = Object::new();
@@ -331,6 +335,15 @@ fn summary_to_js(s: &feed::Summary) -> JsValue {
         set(&w, kind, num(*n));
     }
     set(&o, "warnings", w);
+    let check = Array::new();
+    for f in &s.check {
+        let fo = Object::new();
+        set(&fo, "check", f.check);
+        set(&fo, "outcome", f.outcome.as_str());
+        set(&fo, "text", f.text.as_str());
+        check.push(&fo);
+    }
+    set(&o, "check", check);
     o.into()
 }
 
@@ -380,7 +393,7 @@ impl JsFeed {
             .map_err(|e| js_error(&e))
     }
 
-    /// `{ socketLimit, requestTimeoutMs, responseTimeoutMs, verifyCerts, caCert, proxy: {url, authorization}|null, rootNode, dataSource }`.
+    /// `{ socketLimit, requestTimeoutMs, responseTimeoutMs, verifyCerts, caCert, proxy: {url, authorization}|null, rootNode, dataSource, testConnection }`.
     pub fn transport(&self) -> JsValue {
         let t = self.inner.transport();
         let o = Object::new();
@@ -391,6 +404,7 @@ impl JsFeed {
         set(&o, "caCert", t.ca_cert.as_deref().map_or(JsValue::NULL, JsValue::from_str));
         set(&o, "rootNode", t.root_node.as_str());
         set(&o, "dataSource", self.inner.data_source().as_str());
+        set(&o, "testConnection", self.inner.is_connection_test());
         match t.proxy {
             Some(p) => {
                 let po = Object::new();
