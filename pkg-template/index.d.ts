@@ -117,9 +117,9 @@ export interface Summary {
   /** The token to hand back to Archer (at most 256 characters; "" clears it). */
   previousRunContext: string;
   elapsedMs: number;
-  /** ID windows to fetch, known once the run listed the matching IDs first; 0 otherwise (or not yet). */
+  /** ID ranges to fetch (the field keeps the code's name, windows), known once the run listed the matching IDs first; 0 otherwise (or not yet). */
   windows: number;
-  /** Windows finished so far (progress: windowsDone of windows). */
+  /** ID ranges finished so far (progress: windowsDone of windows). */
   windowsDone: number;
   /** Warnings by kind (e.g. qualysWarning, invalidUtf8): how many occurred, logged or not. */
   warnings: Record<string, number>;
