@@ -241,6 +241,8 @@ export interface ResponseSink {
   body(chunk: Uint8Array): boolean;
   /** Optional: bytes of a compressed answer as received on the wire (body chunks are then the decoded bytes). */
   wire?(bytes: number): void;
+  /** Optional: the issuer of the server's TLS certificate ("CN=..., O=..."), where the client exposes it (the connection test shows it). */
+  tls?(issuer: string): void;
   end(): void;
   error(code: string, message: string): void;
 }
@@ -426,6 +428,8 @@ export class Feed {
   handleResponseEnd(nowMs: number, requestId?: number): void;
   /** Bytes of a compressed answer as received on the wire (its body chunks are the decoded bytes). */
   handleWireBytes(bytes: number, requestId?: number): void;
+  /** The issuer of the server's TLS certificate, for the connection test's TLS line (ignored outside a connection test). */
+  noteTlsIssuer(issuer: string): void;
   handleTransportError(nowMs: number, code: string, message: string, requestId?: number): void;
   /** The next output chunk as a string (sibling record fragments), or undefined. */
   takeOutput(): string | undefined;

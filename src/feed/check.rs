@@ -8,8 +8,8 @@
 //! failure (`CONNECTION_TEST_PASSED` when every check passed, else the first failure's code), with
 //! the incoming PreviousRunContext kept as it was, so Archer neither moves LastRunTime nor loses a
 //! checkpoint. No record is written. Out of scope: HTTP (the shim), the certificate's issuer (only
-//! an HTTP client can see it: a host may pass it with `Feed::note_tls_issuer`; the shim's built-in
-//! clients do not yet, to keep the single file within its size limit).
+//! an HTTP client can see it and passes it with `Feed::note_tls_issuer`: the shim's Node https and
+//! `request` clients do; fetch does not expose it).
 
 use super::transport::{self, Endpoint, Failure};
 use super::{Attempt, Feed, Level, Settlement};
