@@ -301,7 +301,7 @@ function fmtDuration(secs) {
 
 /**
  * The progress line: "[state] pages P | records R | N rec/s | in B | waits W (S s) | elapsed",
- * plus "windows D/T, ~ETA left" once the run listed the matching IDs first. A wait counts down in
+ * plus "ID ranges D/T, ~ETA left" once the run listed the matching IDs first. A wait counts down in
  * the state. Fitted to `width` columns: the least useful parts are left out first (elapsed, then
  * waits, bytes in, the rate, the page count), and only what still does not fit is cut.
  * @param {Progress} p
@@ -324,7 +324,7 @@ function progressLine(p, nowMs, width) {
     const done = Math.min(p.windowsDone, p.windows);
     const spent = (nowMs - (p.windowsSince || p.startedMs)) / 1000;
     const eta = done > 0 && done < p.windows ? `, ~${fmtDuration((spent / done) * (p.windows - done))} left` : '';
-    parts.push([`windows ${done}/${p.windows}${eta}`, 7]);
+    parts.push([`ID ranges ${done}/${p.windows}${eta}`, 7]);
   }
   parts.push([fmtDuration(secs), 0]);
   const max = Math.max(20, width - 1);

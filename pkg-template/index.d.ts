@@ -117,9 +117,9 @@ export interface Summary {
   /** The token to hand back to Archer (at most 256 characters; "" clears it). */
   previousRunContext: string;
   elapsedMs: number;
-  /** ID windows to fetch, known once the run listed the matching IDs first; 0 otherwise (or not yet). */
+  /** ID ranges to fetch (the field keeps the code's name, windows), known once the run listed the matching IDs first; 0 otherwise (or not yet). */
   windows: number;
-  /** Windows finished so far (progress: windowsDone of windows). */
+  /** ID ranges finished so far (progress: windowsDone of windows). */
   windowsDone: number;
   /** Warnings by kind (e.g. qualysWarning, invalidUtf8): how many occurred, logged or not. */
   warnings: Record<string, number>;
@@ -241,6 +241,8 @@ export interface ResponseSink {
   body(chunk: Uint8Array): boolean;
   /** Optional: bytes of a compressed answer as received on the wire (body chunks are then the decoded bytes). */
   wire?(bytes: number): void;
+  /** Optional: the issuer of the server's TLS certificate ("CN=..., O=..."), where the client exposes it (the connection test shows it). */
+  tls?(issuer: string): void;
   end(): void;
   error(code: string, message: string): void;
 }
@@ -426,6 +428,8 @@ export class Feed {
   handleResponseEnd(nowMs: number, requestId?: number): void;
   /** Bytes of a compressed answer as received on the wire (its body chunks are the decoded bytes). */
   handleWireBytes(bytes: number, requestId?: number): void;
+  /** The issuer of the server's TLS certificate, for the connection test's TLS line (ignored outside a connection test). */
+  noteTlsIssuer(issuer: string): void;
   handleTransportError(nowMs: number, code: string, message: string, requestId?: number): void;
   /** The next output chunk as a string (sibling record fragments), or undefined. */
   takeOutput(): string | undefined;

@@ -14,7 +14,8 @@ use crate::qualys::DataSource;
 use crate::records::collisions::Collisions;
 use crate::records::keys::DetectionKey;
 use crate::records::{self, Shape};
-use crate::xml::Tree;
+use crate::xml::escape::xml_char_ok;
+use crate::xml::{Node, Tree};
 
 /// The hash seed of the collision check when none is given (the offline transform).
 pub const DEFAULT_SEED: u64 = 0x5152_5654_2D6B_6579;
@@ -34,6 +35,27 @@ pub struct Pipeline {
     pub bytes_out: u64,
     /// Every key written, checked for collisions.
     pub keys: Collisions,
+    first_replaced: Option<FirstReplaced>,
+}
+
+/// Where characters XML 1.0 forbids were first met since the last report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstReplaced {
+    /// The record's ID (host ID or QID), when it has one.
+    pub id: Option<u64>,
+    /// The element whose text or attribute held them (server text: render it with
+    /// `crate::text::server_text`).
+    pub element: String,
+}
+
+/// The first element (depth first) whose text or an attribute value holds a character XML 1.0
+/// forbids.
+fn forbidden_element(node: Node<'_>) -> Option<&str> {
+    let bad = |t: &str| t.chars().any(|c| !xml_char_ok(c));
+    if bad(node.text()) || node.attrs().any(|(_, v)| bad(v)) {
+        return Some(node.name());
+    }
+    node.children().find_map(forbidden_element)
 }
 
 impl Pipeline {
@@ -49,6 +71,7 @@ impl Pipeline {
             chunks: 0,
             bytes_out: 0,
             keys: Collisions::new(DetectionKey::Seed, DEFAULT_SEED),
+            first_replaced: None,
         }
     }
 
@@ -61,10 +84,24 @@ impl Pipeline {
 
     /// Writes the records of one admitted element; returns how many.
     pub fn write(&mut self, tree: &Tree) -> u64 {
+        let before = self.chunker.replaced_chars;
         let n = records::write(self.source, self.shape, tree, &mut self.chunker, &mut self.keys);
+        if self.chunker.replaced_chars != before && self.first_replaced.is_none() {
+            // Rare (a server sent characters XML 1.0 forbids): name where, once per flush.
+            self.first_replaced = Some(FirstReplaced {
+                id: records::id_of(self.source, tree),
+                element: forbidden_element(tree.root()).unwrap_or_default().to_string(),
+            });
+        }
         self.records += n;
         self.drain();
         n
+    }
+
+    /// The first record since the last call whose text held characters XML 1.0 forbids (replaced
+    /// by U+FFFD in the output): its ID and the element, for the warning that counts them.
+    pub fn take_first_replaced(&mut self) -> Option<FirstReplaced> {
+        self.first_replaced.take()
     }
 
     /// Closes the chunk in progress (end of a page or of the run) and returns how many characters

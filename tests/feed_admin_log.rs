@@ -190,3 +190,18 @@ fn a_data_warning_names_the_record_and_the_element() {
     assert_eq!(e.summary.warnings.get("invalidUtf8"), Some(&1));
     assert_eq!(e.summary.warnings.get("unknownEntity"), Some(&1));
 }
+
+#[test]
+fn replaced_characters_name_the_first_record_and_element() {
+    // Characters XML 1.0 forbids (U+0001, U+0008) in <DNS> of host 8 and <OS> of host 9: the
+    // output replaces them by U+FFFD; the warning counts them and names where the first was.
+    let page = host_page(&[7, 8, 9], None)
+        .replace("<IP>10.0.0.8</IP>", "<IP>10.0.0.8</IP><DNS>a\u{1}b\u{8}c</DNS>")
+        .replace("<IP>10.0.0.9</IP>", "<IP>10.0.0.9</IP><OS>x\u{1}y</OS>");
+    let e = run(&[("batchSize", "5")], Tokens::default(), move |_| Answer::Http(200, limits(9), page.clone()));
+    assert!(e.result.is_ok(), "{:?}", e.logs);
+    let line = e.logs.iter().find(|l| l.contains("replaced by U+FFFD")).unwrap_or_else(|| panic!("{:?}", e.logs));
+    assert!(line.starts_with("3 character(s)"), "{line}");
+    assert!(line.contains("(the first in <DNS> of a <HOST> record): host ID 8"), "{line}");
+    assert_eq!(e.summary.warnings.get("replacedCharacters"), Some(&3));
+}

@@ -107,53 +107,31 @@ struct Run {
     outcome: Option<Result<Summary, qualys_vm_transporter::Error>>,
     output: String,
     warns: Vec<String>,
-    requests: usize,
 }
 
 /// Runs a detections feed; `serve(n, url)` answers the n-th request (1-based) with a body and
 /// whether to cut the connection after 60% of it.
 fn run(extra: &[(&str, &str)], mut serve: impl FnMut(usize, &str) -> (String, bool)) -> Run {
     let params = common::feed_params("detections", URL, "pw-123456", extra);
-    let mut now = 1_767_225_600_000;
+    let now = 1_767_225_600_000;
     let mut feed = Feed::new(&params, &Tokens::default(), now).expect("valid parameters");
-    let mut out = Run { outcome: None, output: String::new(), warns: Vec::new(), requests: 0 };
-    for _ in 0..1000 {
-        let action = feed.poll(now);
-        match action {
-            Action::Send(req) => {
-                out.requests += 1;
-                let (body, cut) = serve(out.requests, &req.url);
-                feed.handle_response_head(req.id, now, 200, &[]);
-                let bytes = body.as_bytes();
-                let end = if cut { bytes.len() * 6 / 10 } else { bytes.len() };
-                for piece in bytes[..end].chunks(97) {
-                    feed.handle_body(req.id, piece);
-                }
-                if cut {
-                    feed.handle_transport_error(req.id, now, "ECONNRESET", "socket hang up");
-                } else {
-                    feed.handle_response_end(req.id, now);
-                }
-            }
-            Action::Wait { ms, .. } => now += i64::try_from(ms).unwrap_or(0),
-            Action::Pending => panic!("nothing in flight"),
-            Action::Done(s) => out.outcome = Some(Ok(s)),
-            Action::Fail(e) => out.outcome = Some(Err(e)),
+    let mut requests = 0;
+    let d = common::drive(&mut feed, now, |feed, req, now| {
+        requests += 1;
+        let (body, cut) = serve(requests, &req.url);
+        feed.handle_response_head(req.id, now, 200, &[]);
+        let bytes = body.as_bytes();
+        let end = if cut { bytes.len() * 6 / 10 } else { bytes.len() };
+        for piece in bytes[..end].chunks(97) {
+            feed.handle_body(req.id, piece);
         }
-        while let Some(c) = feed.take_output() {
-            out.output.push_str(&c.xml);
+        if cut {
+            feed.handle_transport_error(req.id, now, "ECONNRESET", "socket hang up");
+        } else {
+            feed.handle_response_end(req.id, now);
         }
-        while let Some(l) = feed.take_log() {
-            if l.level == Level::Warn {
-                out.warns.push(l.text);
-            }
-        }
-        if out.outcome.is_some() {
-            return out;
-        }
-        now += 10;
-    }
-    panic!("the feed did not finish");
+    });
+    Run { outcome: Some(d.outcome), output: d.output, warns: d.warns }
 }
 
 /// The ARCHER_DETECTION_KEY of every record, in order.

@@ -7,7 +7,7 @@
 
 mod common;
 use qualys_vm_transporter::error::Blame;
-use qualys_vm_transporter::feed::{Action, Feed, Level, Summary, Tokens};
+use qualys_vm_transporter::feed::{Feed, Summary, Tokens};
 use qualys_vm_transporter::transform::Transform;
 use qualys_vm_transporter::ErrorCode;
 
@@ -71,41 +71,21 @@ fn run(source: &Source, version: &str, extra: &[(&str, &str)], mut serve: impl F
     let mut base = vec![("maxRetry", "2"), ("kbChunkSize", "0")];
     base.extend_from_slice(extra);
     let params = common::feed_params(source.name, &url, "pw-123456", &base);
-    let mut now = 1_767_225_600_000;
+    let now = 1_767_225_600_000;
     let mut feed = Feed::new(&params, &Tokens::default(), now).expect("valid parameters");
-    let mut out = Run { outcome: None, output: String::new(), warns: Vec::new(), requests: Vec::new() };
-    for _ in 0..1000 {
-        match feed.poll(now) {
-            Action::Send(req) => {
-                out.requests.push(req.url.clone());
-                let (status, body) = serve(&req.url);
-                feed.handle_response_head(req.id, now, status, &[]);
-                for piece in body.as_bytes().chunks(113) {
-                    if !feed.handle_body(req.id, piece) {
-                        break;
-                    }
-                }
-                feed.handle_response_end(req.id, now);
-            }
-            Action::Wait { ms, .. } => now += i64::try_from(ms).unwrap_or(0),
-            Action::Pending => panic!("nothing in flight"),
-            Action::Done(s) => out.outcome = Some(Ok(s)),
-            Action::Fail(e) => out.outcome = Some(Err(e)),
-        }
-        while let Some(c) = feed.take_output() {
-            out.output.push_str(&c.xml);
-        }
-        while let Some(l) = feed.take_log() {
-            if l.level == Level::Warn {
-                out.warns.push(l.text);
+    let mut requests = Vec::new();
+    let d = common::drive(&mut feed, now, |feed, req, now| {
+        requests.push(req.url.clone());
+        let (status, body) = serve(&req.url);
+        feed.handle_response_head(req.id, now, status, &[]);
+        for piece in body.as_bytes().chunks(113) {
+            if !feed.handle_body(req.id, piece) {
+                break;
             }
         }
-        if out.outcome.is_some() {
-            return out;
-        }
-        now += 10;
-    }
-    panic!("the feed did not end");
+        feed.handle_response_end(req.id, now);
+    });
+    Run { outcome: Some(d.outcome), output: d.output, warns: d.warns, requests }
 }
 
 fn version_warnings(run: &Run) -> Vec<&String> {

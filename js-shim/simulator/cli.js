@@ -23,7 +23,7 @@ usage: qualys-vm-transporter simulate [options]
   --seed S                 data seed, number or string (default 1)
   --data-end ISO           latest generated scan/modification time (default 2024-06-01T00:00:00Z)
   --now ISO|real           simulated "now" (DATETIME; default = data end)
-  --rate-limit N/secs|off  calls per window per API (default 300/3600)
+  --rate-limit N/secs|off  calls per rate-limit window per API (default 300/3600)
   --concurrency N|off      concurrent calls per API (default 2)
   --user NAME              Basic auth user (default simuser)
   --password PW            Basic auth password (default simpass)

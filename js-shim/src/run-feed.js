@@ -456,6 +456,10 @@ async function runFeed(options) {
       if (finished || entry.settled || typeof feed.handleWireBytes !== 'function') return;
       coreCall('handleWireBytes', () => feed.handleWireBytes(bytes, id));
     }),
+    tls: guarded('TLS issuer', (/** @type {string} */ issuer) => {
+      if (finished || entry.settled || typeof feed.noteTlsIssuer !== 'function') return;
+      coreCall('noteTlsIssuer', () => feed.noteTlsIssuer(String(issuer)));
+    }),
     end: guarded('response end', () => {
       if (finished || entry.settled) return;
       entry.settled = true;

@@ -8,8 +8,8 @@
 //! failure (`CONNECTION_TEST_PASSED` when every check passed, else the first failure's code), with
 //! the incoming PreviousRunContext kept as it was, so Archer neither moves LastRunTime nor loses a
 //! checkpoint. No record is written. Out of scope: HTTP (the shim), the certificate's issuer (only
-//! an HTTP client can see it: a host may pass it with `Feed::note_tls_issuer`; the shim's built-in
-//! clients do not yet, to keep the single file within its size limit).
+//! an HTTP client can see it and passes it with `Feed::note_tls_issuer`: the shim's Node https and
+//! `request` clients do; fetch does not expose it).
 
 use super::transport::{self, Endpoint, Failure};
 use super::{Attempt, Feed, Level, Settlement};
@@ -309,9 +309,11 @@ impl Feed {
         let h = attempt.headers;
         let limits = limits_text(&h);
         match (h.limit.or(h.remaining).or(h.concurrency_limit).is_some(), h.remaining == Some(0), answered) {
-            (true, true, _) => {
-                add("limits", Warn, &format!("{limits}: none left in this window; a real run now would wait"))
-            }
+            (true, true, _) => add(
+                "limits",
+                Warn,
+                &format!("{limits}: none left in this rate-limit window; a real run now would wait"),
+            ),
             (true, false, _) => add("limits", Pass, &limits),
             (false, _, true) => add("limits", Warn, "no X-RateLimit headers in the answer (not Qualys's API server?)"),
             (false, _, false) => add("limits", Skip, skip),
@@ -349,7 +351,7 @@ pub fn limits_text(h: &super::RateHeaders) -> String {
     let mut parts = Vec::new();
     match (h.limit, h.window_sec) {
         (Some(l), Some(w)) => parts.push(format!("{l} calls / {w} s")),
-        (Some(l), None) => parts.push(format!("{l} calls per window")),
+        (Some(l), None) => parts.push(format!("{l} calls per rate-limit window")),
         _ => {}
     }
     if let Some(c) = h.concurrency_limit {

@@ -748,12 +748,23 @@ impl Feed {
 
     fn flush_output(&mut self) {
         let n = self.pipeline.flush();
+        let first = self.pipeline.take_first_replaced();
         self.sync_output_counts();
         if n > 0 {
+            // Named like the parser's data warnings: the element, then the record's ID.
+            let which = if self.config.data_source.info().id_element == "QID" { "QID" } else { "host ID" };
+            let place = first.map_or_else(String::new, |f| {
+                let id = f.id.map_or_else(|| "unknown".to_string(), |id| id.to_string());
+                format!(
+                    " (the first in <{}> of a <{}> record): {which} {id}",
+                    text::server_text(&f.element),
+                    self.config.data_source.info().record_element
+                )
+            });
             self.warn(
                 WarningKind::ReplacedCharacters,
                 n,
-                format!("{n} character(s) that XML 1.0 does not allow were replaced by U+FFFD in the output"),
+                format!("{n} character(s) that XML 1.0 does not allow were replaced by U+FFFD in the output{place}"),
             );
         }
     }

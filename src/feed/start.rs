@@ -122,7 +122,7 @@ impl Feed {
             let value = match resumed.as_ref().and_then(|c| c.last_run_time.clone()) {
                 Some(window) => {
                     last_run_time_note =
-                        "the window of the failed run this one resumes (PreviousRunContext)".to_string();
+                        "the LastRunTime window of the failed run this one resumes (PreviousRunContext)".to_string();
                     window
                 }
                 None => {

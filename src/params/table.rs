@@ -230,7 +230,7 @@ pub const PARAMS: &[Param] = &[
     int("outputChunkRecords", 1, 100_000, 1000, "Records per writeItem call.", "Records per `writeItem` call"),
     int("outputChunkMB", 1, 256, 4, "MiB per writeItem call.", "Bytes per `writeItem` call (MiB)"),
     int("kbChunkSize", 0, 100_000, 1000, "kb: QIDs per request after listing them first; 0 = one request.", "kb: list the matching QIDs first (`details=None`), then fetch them in ID ranges of this many QIDs, each retried on its own; `0` = one request as the old script did; a `kbUrl` with `ids`/`id_min`/`id_max` is used as given"),
-    int("concurrency", 1, 10, 1, "ID ranges fetched in parallel after listing the matching IDs.", "hosts/detections (and KB windows): fetch this many ID ranges in parallel after listing the matching host IDs; never above Qualys's `X-Concurrency-Limit-Limit` minus one; `requestsPerMin` still counts all of them together"),
+    int("concurrency", 1, 10, 1, "ID ranges fetched in parallel after listing the matching IDs.", "hosts/detections (and the KB's ID ranges): fetch this many ID ranges in parallel after listing the matching host IDs; never above Qualys's `X-Concurrency-Limit-Limit` minus one; `requestsPerMin` still counts all of them together"),
     Param {
         key: "httpMethod",
         kind: Kind::Choice(&["auto", "GET", "POST"]),

@@ -631,7 +631,7 @@ impl Plan {
             Error::server(
                 ErrorCode::DiscoveryTooLarge,
                 false,
-                format!("Qualys listed more than {MAX_DISCOVERED_RANGES} separate IDs or ID ranges to fetch in parallel windows; the feed does not keep more, so memory stays bounded. {}", Self::discovery_advice(self.source)),
+                format!("Qualys listed more than {MAX_DISCOVERED_RANGES} separate IDs or ID ranges to fetch in parallel ID ranges; the feed does not keep more, so memory stays bounded. {}", Self::discovery_advice(self.source)),
             )
         })
     }
@@ -966,7 +966,7 @@ impl Plan {
                 ErrorCode::DiscoveryTooLarge,
                 false,
                 format!(
-                    "Qualys listed IDs that make {} windows of {} IDs, more than the {MAX_PAGES} requests one run may make; a listing that large is not plausible, so the feed stops before fetching. {}",
+                    "Qualys listed IDs that make {} ID ranges of {} IDs, more than the {MAX_PAGES} requests one run may make; a listing that large is not plausible, so the feed stops before fetching. {}",
                     windows.count(),
                     d.ids_per_window,
                     Self::discovery_advice(self.source)

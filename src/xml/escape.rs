@@ -12,7 +12,7 @@
 use super::words::{self, HIGH, LOW};
 
 /// Whether XML 1.0 allows this character in content.
-fn xml_char_ok(c: char) -> bool {
+pub fn xml_char_ok(c: char) -> bool {
     matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
 }
 

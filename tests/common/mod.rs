@@ -2,7 +2,8 @@
 //! feed scenarios (tests/feed_scenarios.rs, tests/feed_trust.rs) and the cargo-fuzz target
 //! (fuzz/fuzz_targets/response_parser.rs, which includes this file by path): running the response
 //! parser over a sequence of chunks, a deterministic PRNG for chunkings, and the Custom Parameters
-//! and URL queries of the fake Qualys the feed scenarios talk to.
+//! and URL queries of the fake Qualys the feed scenarios talk to, and one loop that drives a feed
+//! to its end (tests/feed_keys.rs, tests/feed_versions.rs).
 #![allow(dead_code)]
 
 use qualys_vm_transporter::response::{DocKind, Item, Limits, ResponseParser};
@@ -85,4 +86,50 @@ pub fn feed_params(source: &str, url: &str, password: &str, extra: &[(&str, &str
 pub fn query(url: &str, key: &str) -> Option<String> {
     let q = url.split_once('?')?.1;
     q.split('&').find_map(|kv| kv.split_once('=').filter(|(k, _)| *k == key).map(|(_, v)| v.to_string()))
+}
+
+/// What a feed driven to its end left: how it ended, its output, its WARN lines.
+pub struct Driven {
+    pub outcome: Result<qualys_vm_transporter::feed::Summary, qualys_vm_transporter::Error>,
+    pub output: String,
+    pub warns: Vec<String>,
+}
+
+/// Drives `feed` from `now` until it ends (at most 1,000 polls, else a panic): `send` answers each
+/// request through the feed's `handle_*` methods; a wait moves the clock on by its length.
+pub fn drive(
+    feed: &mut qualys_vm_transporter::feed::Feed,
+    mut now: i64,
+    mut send: impl FnMut(&mut qualys_vm_transporter::feed::Feed, &qualys_vm_transporter::request::Request, i64),
+) -> Driven {
+    use qualys_vm_transporter::feed::{Action, Level};
+    let (mut output, mut warns) = (String::new(), Vec::new());
+    for _ in 0..1000 {
+        let outcome = match feed.poll(now) {
+            Action::Send(req) => {
+                send(feed, &req, now);
+                None
+            }
+            Action::Wait { ms, .. } => {
+                now += i64::try_from(ms).unwrap_or(0);
+                None
+            }
+            Action::Pending => panic!("nothing in flight"),
+            Action::Done(s) => Some(Ok(s)),
+            Action::Fail(e) => Some(Err(e)),
+        };
+        while let Some(c) = feed.take_output() {
+            output.push_str(&c.xml);
+        }
+        while let Some(l) = feed.take_log() {
+            if l.level == Level::Warn {
+                warns.push(l.text);
+            }
+        }
+        if let Some(outcome) = outcome {
+            return Driven { outcome, output, warns };
+        }
+        now += 10;
+    }
+    panic!("the feed did not end");
 }

@@ -230,9 +230,9 @@ test('progress line: no internal words, the windows and an estimate after the ID
   assert.ok(lines.length > 3, r.stderr);
   assert.doesNotMatch(r.stderr, /pending/, 'no internal word');
   for (const l of lines) assert.ok(l.length <= 79, `fits 80 columns (${l.length}): ${l}`);
-  assert.ok(lines.some((l) => /windows 0\/3/.test(l)), `the total once listed: ${lines.join('\n')}`);
-  assert.ok(lines.some((l) => /windows [12]\/3, ~\d+s left/.test(l)), `an estimate: ${lines.join('\n')}`);
-  assert.ok(lines.some((l) => /^\[done\].*windows 3\/3/.test(l)), 'all windows done');
+  assert.ok(lines.some((l) => /ID ranges 0\/3/.test(l)), `the total once listed: ${lines.join('\n')}`);
+  assert.ok(lines.some((l) => /ID ranges [12]\/3, ~\d+s left/.test(l)), `an estimate: ${lines.join('\n')}`);
+  assert.ok(lines.some((l) => /^\[done\].*ID ranges 3\/3/.test(l)), 'all windows done');
 });
 
 test('progress line: a wait counts down', { timeout: 60000 }, async () => {
@@ -270,10 +270,10 @@ test('progress line: fitted to the width, the least useful parts left out first'
   const { progressLine } = require(path.join(SHIM, 'cli.js'));
   const p = { pages: 12345, records: 123456789, bytesIn: 12345678901, waits: 123, waitMs: 1234567, state: 'page 12345 retry 3', waitUntil: 0, windows: 20000, windowsDone: 5000, windowsSince: 1000, startedMs: 0 };
   const wide = progressLine(p, 3601000, 200);
-  assert.match(wide, /^\[page 12345 retry 3\] pages 12345 \| records 123456789 \| \d+ rec\/s \| in [\d.]+ GB \| waits 123 \(1234\.6 s\) \| windows 5000\/20000, ~3h 0m left \| 1h 0m$/);
+  assert.match(wide, /^\[page 12345 retry 3\] pages 12345 \| records 123456789 \| \d+ rec\/s \| in [\d.]+ GB \| waits 123 \(1234\.6 s\) \| ID ranges 5000\/20000, ~3h 0m left \| 1h 0m$/);
   const narrow = progressLine(p, 3601000, 80);
   assert.ok(narrow.length <= 79, narrow);
-  assert.match(narrow, /^\[page 12345 retry 3\] (pages 12345 \| )?records 123456789 \| (.* \| )?windows 5000\/20000, ~3h 0m left$/);
+  assert.match(narrow, /^\[page 12345 retry 3\] (pages 12345 \| )?records 123456789 \| (.* \| )?ID ranges 5000\/20000, ~3h 0m left$/);
   assert.doesNotMatch(narrow, /waits|1h 0m$/, 'elapsed and waits go first');
   assert.equal(progressLine(Object.assign({}, p, { state: 'waiting', waitUntil: 3601000 + 65000 }), 3601000, 200).slice(0, 18), '[waiting 1m 5s] pa');
 });

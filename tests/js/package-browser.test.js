@@ -160,7 +160,7 @@ function checkResult(r, problems, lib) {
   assert.equal(r.records, expected);
   assert.equal(r.vulns, expected);
   assert.equal(r.first.kind, 'send');
-  assert.match(r.first.url, /^https:\/\/qualysapi\.qualys\.com\/api\/2\.0\/fo\/knowledge_base\/vuln\/\?/);
+  assert.match(r.first.url, /^https:\/\/qualysapi\.qualys\.com\/api\/4\.0\/fo\/knowledge_base\/vuln\/\?/);
   assert.equal(r.code, 'CONFIG_INVALID');
   assert.deepEqual(problems, [], 'no page errors or warnings (e.g. a wrong MIME type fallback)');
 }

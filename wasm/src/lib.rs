@@ -510,6 +510,15 @@ impl JsFeed {
         Ok(())
     }
 
+    /// `noteTlsIssuer(issuer)`: the issuer of the server's TLS certificate, for the connection
+    /// test's TLS line (ignored outside a connection test, and when not a string).
+    #[wasm_bindgen(js_name = noteTlsIssuer)]
+    pub fn note_tls_issuer(&mut self, issuer: JsValue) {
+        if let Some(issuer) = issuer.as_string() {
+            self.inner.note_tls_issuer(&issuer);
+        }
+    }
+
     /// `handleResponseEnd(nowMs, requestId?)`: the response body ended.
     #[wasm_bindgen(js_name = handleResponseEnd)]
     pub fn handle_response_end(&mut self, now_ms: JsValue, request_id: JsValue) -> Result<(), JsValue> {

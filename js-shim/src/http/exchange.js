@@ -8,6 +8,8 @@
 //                                             adapter aborts the request, then calls sink.end()
 //   sink.wire(bytes)                          optional: bytes of a compressed answer as received
 //                                             (the body chunks are then the decoded bytes)
+//   sink.tls(issuer)                          optional: the issuer of the server's TLS certificate
+//                                             ("CN=..., O=..."), where the client exposes it
 //   sink.end()                                the body ended (or reading was stopped)
 //   sink.error(code, message)                 the request failed in transport (before or after
 //                                             the head); code is the platform's (ECONNRESET, ...)
@@ -37,7 +39,7 @@
 /**
  * The sink an adapter's exchange function reports to: the contract's calls, plus dispatched() and
  * timedOut() (see exchange), and whether the exchange is over or has seen the head.
- * @typedef {ResponseSink & {wire(bytes: number): void, dispatched(): void, timedOut(): void, readonly over: boolean, readonly headSeen: boolean}} ExchangeSink
+ * @typedef {ResponseSink & {wire(bytes: number): void, tls(issuer: string): void, dispatched(): void, timedOut(): void, readonly over: boolean, readonly headSeen: boolean}} ExchangeSink
  */
 
 /** The whole-response limit when the core does not say: this many idle limits. */
@@ -157,6 +159,11 @@ function guardSink(sink, done) {
       if (over || !headSeen || typeof sink.wire !== 'function') return;
       sink.wire(bytes);
     },
+    /** @param {string} issuer */
+    tls(issuer) {
+      if (over || typeof sink.tls !== 'function') return;
+      sink.tls(issuer);
+    },
     end() {
       if (over) return;
       over = true;
@@ -257,6 +264,10 @@ function exchange(sink, fn, control, limits) {
         if (closing || g.over) return;
         armIdle();
         g.wire(bytes);
+      },
+      /** @param {string} issuer */
+      tls(issuer) {
+        if (!closing) g.tls(issuer);
       },
       end() {
         if (!closing) g.end();

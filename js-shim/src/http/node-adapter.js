@@ -23,7 +23,7 @@
 
 const { exchange, limitsOf, describeLimits, pairsFromRaw, objectFromPairs, requestBody } = require('./exchange');
 const { transportFailure } = require('../errors');
-const { tlsEnvOverridden, verificationNote } = require('./tls-env');
+const { tlsEnvOverridden, verificationNote, tlsIssuer } = require('./tls-env');
 const { contentEncoding, bombGuard, bombError, badEncodingMessage, decodeFailure } = require('./decode');
 
 /** @typedef {import('../../../pkg-template/index').TransportSettings} TransportSettings */
@@ -226,6 +226,7 @@ function createNodeAdapter(transport, mods) {
         const head = pairsFromRaw(res.rawHeaders);
         const encoding = contentEncoding(head);
         s.head(res.statusCode, head);
+        tlsIssuer(res.socket, s);
         /** @type {any} */
         let decoder = null;
         const guard = bombGuard(encoding, null);

@@ -25,7 +25,7 @@
 
 const { exchange, limitsOf, describeLimits, pairsFromRaw, pairsFromObject, objectFromPairs, requestBody } = require('./exchange');
 const { transportFailure } = require('../errors');
-const { tlsEnvOverridden, verificationNote } = require('./tls-env');
+const { tlsEnvOverridden, verificationNote, tlsIssuer } = require('./tls-env');
 const { contentEncoding, bombGuard, bombError, badEncodingMessage, decodeFailure, isDecodeFailure } = require('./decode');
 
 /**
@@ -102,6 +102,7 @@ function createRequestAdapter(transport, request, mods = {}) {
         const head = res.rawHeaders ? pairsFromRaw(res.rawHeaders) : pairsFromObject(res.headers);
         const encoding = contentEncoding(head);
         s.head(res.statusCode, head);
+        tlsIssuer(res.socket, s);
         if (encoding && !s.over) {
           if (!/^(x-)?gzip$|^deflate$/.test(encoding)) {
             s.error('EBADENCODING', badEncodingMessage(encoding, true));

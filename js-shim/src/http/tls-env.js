@@ -73,4 +73,22 @@ function processTlsProblem(transport, env) {
   );
 }
 
-module.exports = { hostEnv, processDisablesVerification, tlsEnvOverridden, verificationNote, processTlsProblem, TLS_ENV_VAR: VAR };
+/**
+ * Reports the issuer of a TLS socket's peer certificate to the sink (`CN=..., O=..., C=...`), for
+ * the connection test's TLS line; nothing for a plain socket or a client that does not expose it.
+ * @param {any} socket
+ * @param {{tls(issuer: string): void}} sink
+ */
+function tlsIssuer(socket, sink) {
+  try {
+    if (!socket || typeof socket.getPeerCertificate !== 'function') return;
+    const issuer = socket.getPeerCertificate().issuer;
+    if (!issuer || typeof issuer !== 'object') return;
+    const text = ['CN', 'O', 'C'].filter((k) => issuer[k]).map((k) => `${k}=${[].concat(issuer[k]).join('+')}`).join(', ');
+    if (text) sink.tls(text);
+  } catch (e) {
+    // Not exposed: the TLS line then names only which CAs were trusted.
+  }
+}
+
+module.exports = { hostEnv, processDisablesVerification, tlsEnvOverridden, verificationNote, processTlsProblem, tlsIssuer, TLS_ENV_VAR: VAR };
