@@ -7,6 +7,7 @@
 //! on owned [`Element`] trees (the core writes records straight from its flat parse tree instead;
 //! see src/records/mod.rs for the shapes in words).
 
+mod common;
 use std::fs;
 use std::path::Path;
 
@@ -15,9 +16,8 @@ use qualys_vm_transporter::params::DataSource;
 use qualys_vm_transporter::records::{self, Shape};
 use qualys_vm_transporter::response::{DocKind, Item, Limits, ResponseParser};
 use qualys_vm_transporter::transform::Transform;
-use qualys_vm_transporter::xml::push_reader::{Capture, PushReader, Sink};
-use qualys_vm_transporter::xml::{Element, Tree};
-use qualys_vm_transporter::Error;
+use qualys_vm_transporter::xml::push_reader::PushReader;
+use qualys_vm_transporter::xml::Element;
 
 /// The record shapes, written the obvious way on owned trees.
 mod reference {
@@ -114,26 +114,6 @@ mod reference {
     }
 }
 
-/// Captures every child of the root element (the records under Archer's root node).
-#[derive(Default)]
-struct Records(Vec<Element>);
-
-impl Sink for Records {
-    fn open(&mut self, path: &[String], _name: &str) -> Result<Capture, Error> {
-        Ok(if path.len() == 1 { Capture::Tree } else { Capture::Skip })
-    }
-    fn captured(&mut self, _path: &[String], tree: Tree) -> Result<(), Error> {
-        self.0.push(tree.to_element());
-        Ok(())
-    }
-    fn close(&mut self, _path: &[String], _name: &str) -> Result<(), Error> {
-        Ok(())
-    }
-    fn notice(&mut self, text: String) {
-        panic!("output produced a parser notice: {text}");
-    }
-}
-
 fn sources_for(doc: &str) -> &'static [DataSource] {
     if doc.contains("<KNOWLEDGE_BASE_VULN_LIST_OUTPUT") {
         &[DataSource::Kb]
@@ -199,7 +179,7 @@ fn round_trip_in(what: &str, bytes: &[u8], source: DataSource, shape: Shape, pie
     assert_eq!(summary.records as usize, shaped.len(), "{what} {source:?}");
     assert_eq!(chunks, shaped.len().div_ceil(3), "{what} {source:?}");
 
-    let mut back = Records::default();
+    let mut back = common::Records::default();
     let mut reader = PushReader::new(64 << 20);
     reader.push(doc.as_bytes(), &mut back).expect("output is well-formed XML");
     reader.finish(&mut back).expect("output closes");
@@ -272,7 +252,7 @@ fn key_fields_on_the_real_detection_fixture() {
     t.push(bytes).expect("push");
     t.finish().expect("finish");
     let out = t.take_output().expect("one chunk").xml;
-    let mut back = Records::default();
+    let mut back = common::Records::default();
     let mut reader = PushReader::new(1 << 20);
     reader.push(format!("<R>{out}</R>").as_bytes(), &mut back).expect("xml");
     reader.finish(&mut back).expect("closed");

@@ -3,23 +3,7 @@
 //! parameters" table with the table's default, so the guide cannot fall behind the code. On a
 //! failure the test prints the rows the table gives.
 
-use qualys_vm_transporter::params::table::{Param, PARAMS};
-
-/// The Custom Parameters of RSA's `Signed-QualysAPI_V1_0_8.js`.
-const RSA_KEYS: [&str; 12] = [
-    "dataSource",
-    "kbUrl",
-    "hostsUrl",
-    "detectionUrl",
-    "username",
-    "password",
-    "batchSize",
-    "requestsPerMin",
-    "socketLimit",
-    "maxRetry",
-    "proxy",
-    "verifyCerts",
-];
+use qualys_vm_transporter::params::table::{Param, PARAMS, RSA_KEYS};
 
 fn guide() -> String {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/UPGRADE-FROM-RSA.md");

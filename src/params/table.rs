@@ -183,6 +183,23 @@ const fn url(key: &'static str, summary: &'static str) -> Param {
     }
 }
 
+/// The Custom Parameters of RSA's `Signed-QualysAPI_V1_0_8.js`: each keeps its meaning here (the
+/// drop-in promise; docs/UPGRADE-FROM-RSA.md lists them under "What stays the same").
+pub const RSA_KEYS: [&str; 12] = [
+    "dataSource",
+    "kbUrl",
+    "hostsUrl",
+    "detectionUrl",
+    "username",
+    "password",
+    "batchSize",
+    "requestsPerMin",
+    "socketLimit",
+    "maxRetry",
+    "proxy",
+    "verifyCerts",
+];
+
 /// Every Custom Parameter, in the order they are checked and documented.
 pub const PARAMS: &[Param] = &[
     Param {

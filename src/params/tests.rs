@@ -574,22 +574,7 @@ fn configuration_reports_are_bounded() {
 #[test]
 fn known_keys_cover_the_seed_and_ours() {
     let k = known_keys();
-    for key in [
-        "dataSource",
-        "kbUrl",
-        "hostsUrl",
-        "detectionUrl",
-        "username",
-        "password",
-        "batchSize",
-        "requestsPerMin",
-        "socketLimit",
-        "maxRetry",
-        "proxy",
-        "verifyCerts",
-        "detectionKey",
-        "outputShape",
-    ] {
+    for key in table::RSA_KEYS.into_iter().chain(["detectionKey", "outputShape"]) {
         assert!(k.contains(&key), "{key}");
     }
     assert_eq!(k.len(), 28);

@@ -2,8 +2,9 @@
 //! feed scenarios (tests/feed_scenarios.rs, tests/feed_trust.rs) and the cargo-fuzz target
 //! (fuzz/fuzz_targets/response_parser.rs, which includes this file by path): running the response
 //! parser over a sequence of chunks, a deterministic PRNG for chunkings, and the Custom Parameters
-//! and URL queries of the fake Qualys the feed scenarios talk to, and one loop that drives a feed
-//! to its end (tests/feed_keys.rs, tests/feed_versions.rs).
+//! and URL queries of the fake Qualys the feed scenarios talk to, one loop that drives a feed to
+//! its end (tests/feed_keys.rs, tests/feed_versions.rs), and the sink that reads an output document
+//! back into records (tests/output_reference.rs, tests/output_roundtrip.rs).
 #![allow(dead_code)]
 
 use qualys_vm_transporter::response::{DocKind, Item, Limits, ResponseParser};
@@ -132,4 +133,34 @@ pub fn drive(
         now += 10;
     }
     panic!("the feed did not end");
+}
+
+/// A push-reader sink capturing every child of the root element (the records under Archer's root
+/// node) as owned elements; a parser notice fails the test (the output must be clean XML).
+#[derive(Default)]
+pub struct Records(pub Vec<qualys_vm_transporter::xml::Element>);
+
+impl qualys_vm_transporter::xml::push_reader::Sink for Records {
+    fn open(
+        &mut self,
+        path: &[String],
+        _name: &str,
+    ) -> Result<qualys_vm_transporter::xml::push_reader::Capture, qualys_vm_transporter::Error> {
+        use qualys_vm_transporter::xml::push_reader::Capture;
+        Ok(if path.len() == 1 { Capture::Tree } else { Capture::Skip })
+    }
+    fn captured(
+        &mut self,
+        _path: &[String],
+        tree: qualys_vm_transporter::xml::Tree,
+    ) -> Result<(), qualys_vm_transporter::Error> {
+        self.0.push(tree.to_element());
+        Ok(())
+    }
+    fn close(&mut self, _path: &[String], _name: &str) -> Result<(), qualys_vm_transporter::Error> {
+        Ok(())
+    }
+    fn notice(&mut self, text: String) {
+        panic!("the output produced a parser notice: {text}");
+    }
 }
