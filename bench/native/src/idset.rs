@@ -7,50 +7,17 @@
 //! best of 5 builds (inserts), and of 5 passes of lookups. BTreeSet<u64> and HashSet<u64> are shown
 //! for scale.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::{BTreeSet, HashSet};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use qualys_vm_transporter::plan::IdSet;
 
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size, Ordering::Relaxed);
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+mod support;
+use support::Rng;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// xorshift64*: deterministic IDs.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-}
+static GLOBAL: support::Counting = support::Counting;
 
 /// `n` IDs ascending with random gaps from 10^7 to about 1.5*10^8 (Qualys-like host IDs).
 fn sparse(n: usize) -> Vec<u64> {
@@ -91,9 +58,9 @@ fn shuffled(ids: &[u64]) -> Vec<u64> {
 }
 
 fn measure<S>(ids: &[u64], build: impl Fn(&[u64]) -> S, has: impl Fn(&S, u64) -> bool) -> (usize, f64, f64) {
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = support::live();
     let set = build(ids);
-    let bytes = LIVE.load(Ordering::Relaxed).saturating_sub(before);
+    let bytes = support::live().saturating_sub(before);
     let mut best_insert = f64::MAX;
     for _ in 0..5 {
         let t = Instant::now();

@@ -9,61 +9,17 @@
 //! included) and the peak while it ran (the table doubles: old and new briefly coexist), cross-
 //! checked with `KeyTable::heap_bytes`. Time: best of 5 runs, per detection (hash + table).
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use qualys_vm_transporter::records::collisions::Collisions;
 use qualys_vm_transporter::records::keys::{DetectionKey, HostKey, KeyBasis};
 
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-fn grew(n: usize) {
-    let live = LIVE.fetch_add(n, Ordering::Relaxed) + n;
-    PEAK.fetch_max(live, Ordering::Relaxed);
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        grew(layout.size());
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        grew(layout.size());
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        grew(new_size);
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+mod support;
+use support::Rng;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// xorshift64*: deterministic data.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-}
+static GLOBAL: support::Counting = support::Counting;
 
 struct Host {
     id: String,
@@ -131,11 +87,10 @@ fn main() {
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for kind in DetectionKey::ALL {
         let hosts = subscription(n, kind);
-        let before = LIVE.load(Ordering::Relaxed);
-        PEAK.store(before, Ordering::Relaxed);
+        let before = support::reset_peak();
         let c = run(&hosts, kind);
-        let live = LIVE.load(Ordering::Relaxed).saturating_sub(before);
-        let peak = PEAK.load(Ordering::Relaxed).saturating_sub(before);
+        let live = support::live().saturating_sub(before);
+        let peak = support::peak().saturating_sub(before);
         let table = c.table().heap_bytes();
         let collisions = c.key_collisions;
         drop(c);
