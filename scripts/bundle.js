@@ -4,7 +4,7 @@
 //
 //   dist/qualys-vm-transporter.js   ONE self-contained file for Archer's JavaScript Transporter:
 //       the shim's modules inlined behind a tiny CommonJS wrapper, the wasm-bindgen `nodejs` glue
-//       rewritten to take the module from an embedded string (raw DEFLATE + base 85, decoded by
+//       rewritten to take the module from an embedded string (raw DEFLATE + base 91, decoded by
 //       js-shim/src/inflate.js: base64 of the raw module alone would pass 400 kB), and
 //       js-shim/archer-entry.js started last; the shim's comments and indentation are left out (the sources, with
 //       them, are in the repository and the npm package). It needs no require() at all (optional modules are
@@ -238,28 +238,45 @@ function coreModule(glue) {
 }
 
 /**
- * The 85 characters of the embedded data: printable ASCII without the nine that need escaping or
- * could mean something to a reader of the file (quotes, backslash, backtick, `$`, `<`, `>`, `&`,
- * `/`: so the data never holds a `//` or a `*\/` either).
+ * The 91 characters of the embedded data: printable ASCII without the three a JavaScript string
+ * literal would need to escape (`"`, `'`, `\`).
  */
 const DIGITS = (() => {
   let d = '';
-  for (let c = 0x21; c < 0x7f; c++) if (!'"\'\\`$<>&/'.includes(String.fromCharCode(c))) d += String.fromCharCode(c);
-  if (d.length !== 85) die(`the data alphabet has ${d.length} characters, not 85`);
+  for (let c = 0x21; c < 0x7f; c++) if (!'"\'\\'.includes(String.fromCharCode(c))) d += String.fromCharCode(c);
+  if (d.length !== 91) die(`the data alphabet has ${d.length} characters, not 91`);
   return d;
 })();
 
-/** Base 85: each 4 bytes (the last group zero-padded) as 5 digits, most significant first. */
-function encode85(bytes) {
+/**
+ * Base 91 as a bit stream (the basE91 scheme): 13 bits per pair of digits when their value is
+ * above 88, else 14 (a pair can name 91 * 91 = 8,281 values, so a 13-bit value that small would
+ * be ambiguous: it takes a 14th bit instead), low bits first; a last partial group gives one or
+ * two digits. About 1.23 characters per byte (base64: 1.33).
+ */
+function encode91(bytes) {
   let out = '';
-  for (let i = 0; i < bytes.length; i += 4) {
-    let v = (((bytes[i] << 24) >>> 0) + ((bytes[i + 1] || 0) << 16) + ((bytes[i + 2] || 0) << 8) + (bytes[i + 3] || 0));
-    let group = '';
-    for (let k = 0; k < 5; k++) {
-      group = DIGITS[v % 85] + group;
-      v = Math.floor(v / 85);
+  let bits = 0;
+  let n = 0;
+  for (const byte of bytes) {
+    bits |= byte << n;
+    n += 8;
+    if (n > 13) {
+      let v = bits & 8191;
+      if (v > 88) {
+        bits >>>= 13;
+        n -= 13;
+      } else {
+        v = bits & 16383;
+        bits >>>= 14;
+        n -= 14;
+      }
+      out += DIGITS[v % 91] + DIGITS[Math.floor(v / 91)];
     }
-    out += group;
+  }
+  if (n > 0) {
+    out += DIGITS[bits % 91];
+    if (n > 7 || bits > 90) out += DIGITS[Math.floor(bits / 91)];
   }
   return out;
 }
@@ -301,17 +318,17 @@ process.stdin.on('data', (c) => chunks.push(c)).on('end', () => {
 }
 
 /**
- * The data module: the deflated wasm in base 85 (5 characters per 4 bytes: about 21 kB less than
+ * The data module: the deflated wasm in base 91 (about 1.23 characters per byte: 25 kB less than
  * base64's 4 per 3), in lines of 1,000 characters, decoded by a dozen lines that need no Buffer or
  * atob. The build decodes it again and compares before it writes anything.
  */
 function dataModule(wasm) {
   const deflated = deflateBest(wasm);
-  const text = encode85(deflated);
+  const text = encode91(deflated);
   const lines = [];
   for (let i = 0; i < text.length; i += 1000) lines.push(JSON.stringify(text.slice(i, i + 1000)));
   const src = `'use strict';
-// The Rust core's wasm module (${wasm.length} bytes), raw DEFLATE (${deflated.length} bytes), base 85.
+// The Rust core's wasm module (${wasm.length} bytes), raw DEFLATE (${deflated.length} bytes), base 91.
 const { inflateRaw } = require('./inflate.js');
 const SIZE = ${wasm.length};
 const DEFLATED = ${deflated.length};
@@ -319,22 +336,35 @@ const DIGITS = ${JSON.stringify(DIGITS)};
 const DATA = [
 ${lines.join(',\n')},
 ].join('');
-function decode85(s, n) {
+function decode91(s, n) {
   const value = new Uint8Array(128);
   for (let i = 0; i < DIGITS.length; i++) value[DIGITS.charCodeAt(i)] = i;
-  const out = new Uint8Array(Math.ceil(n / 4) * 4);
-  for (let i = 0, o = 0; i + 5 <= s.length; i += 5, o += 4) {
-    let v = 0;
-    for (let k = 0; k < 5; k++) v = v * 85 + value[s.charCodeAt(i + k) & 127];
-    out[o] = v >>> 24;
-    out[o + 1] = (v >>> 16) & 255;
-    out[o + 2] = (v >>> 8) & 255;
-    out[o + 3] = v & 255;
+  const out = new Uint8Array(n);
+  let o = 0;
+  let bits = 0;
+  let k = 0;
+  let v = -1;
+  for (let i = 0; i < s.length && o < n; i++) {
+    const d = value[s.charCodeAt(i) & 127];
+    if (v < 0) {
+      v = d;
+      continue;
+    }
+    v += d * 91;
+    bits |= v << k;
+    k += (v & 8191) > 88 ? 13 : 14;
+    while (k > 7 && o < n) {
+      out[o++] = bits & 255;
+      bits >>>= 8;
+      k -= 8;
+    }
+    v = -1;
   }
-  return out.subarray(0, n);
+  if (v >= 0 && o < n) out[o++] = (bits | (v << k)) & 255;
+  return out.subarray(0, o);
 }
 function bytes() {
-  const out = inflateRaw(decode85(DATA, DEFLATED), SIZE);
+  const out = inflateRaw(decode91(DATA, DEFLATED), SIZE);
   if (out.length !== SIZE) throw new Error('the embedded wasm module is damaged (size ' + out.length + ', expected ' + SIZE + ')');
   return out;
 }
@@ -343,7 +373,7 @@ module.exports = { bytes, SIZE };
   // The round trip, checked here rather than trusted: the same decoder, run on what was written.
   const check = { exports: {} };
   new Function('module', 'require', src)(check, () => ({ inflateRaw: (d) => zlib.inflateRawSync(d) }));
-  if (!Buffer.from(check.exports.bytes()).equals(wasm)) die('the embedded wasm data does not decode to the module; scripts/bundle.js encode85 is broken');
+  if (!Buffer.from(check.exports.bytes()).equals(wasm)) die('the embedded wasm data does not decode to the module; scripts/bundle.js encode91 is broken');
   return { src, deflated: deflated.length };
 }
 

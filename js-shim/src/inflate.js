@@ -1,6 +1,6 @@
 'use strict';
 // A small raw-DEFLATE (RFC 1951) decoder. The single-file build embeds the wasm module deflated
-// (base64 of the raw module alone would push the file past 400 kB; it is embedded in base 85), and Archer's sandbox may not
+// (base64 of the raw module alone would push the file past 400 kB; it is embedded in base 91), and Archer's sandbox may not
 // allow require('zlib'), so the file carries its own decoder. Used once per load, on trusted bytes
 // that scripts/bundle.js produced; it still checks bounds and throws on malformed input.
 
