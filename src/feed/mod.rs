@@ -541,10 +541,10 @@ impl Feed {
             self.settle(now_ms, attempt, Settlement::Fail(e));
             return;
         }
-        let tls = transport::classify(code, message) == transport::Failure::Tls;
+        let failure = transport::classify(code, message);
         // The host's words: outside text, shown rendered and capped.
         let (code, message) = (text::server_text(code), text::server_text(message));
-        let settlement = if tls {
+        let settlement = if failure == transport::Failure::Tls {
             Settlement::Fail(Error::config(
                 ErrorCode::TlsCertificate,
                 format!("The server's TLS certificate was not accepted ({code}: {message}). If Qualys is reached through a TLS-inspecting proxy or a private CA, put that CA's PEM in the caCert parameter; as a last resort set verifyCerts to False (credentials then travel over an unverified connection)."),
@@ -554,7 +554,7 @@ impl Feed {
             let what = if c == "EDECOMPRESS" { "a compressed answer arrived damaged" } else { "the connection failed" };
             let (host_port, via_proxy) = self.connects_to();
             let at = transport::Endpoint { host_port: &host_port, via_proxy, url_key: self.config.url_key() };
-            let advice = transport::advice(transport::classify(&code, &message), at);
+            let advice = transport::advice(failure, at);
             Settlement::Retry(Error::network(ErrorCode::Network, format!("{what} ({code}: {message}). {advice}")))
         };
         self.settle(now_ms, attempt, settlement);
@@ -654,7 +654,7 @@ impl Feed {
         }
         let notes = std::mem::take(&mut a.pending_notes);
         let source = self.config.data_source;
-        let which = if source.info().id_element == "QID" { "QID" } else { "host ID" };
+        let which = source.info().id_label();
         let id =
             tree.and_then(|t| records::id_of(source, t)).map_or_else(|| "unknown".to_string(), |id| id.to_string());
         for (kind, text) in notes {
@@ -752,7 +752,7 @@ impl Feed {
         self.sync_output_counts();
         if n > 0 {
             // Named like the parser's data warnings: the element, then the record's ID.
-            let which = if self.config.data_source.info().id_element == "QID" { "QID" } else { "host ID" };
+            let which = self.config.data_source.info().id_label();
             let place = first.map_or_else(String::new, |f| {
                 let id = f.id.map_or_else(|| "unknown".to_string(), |id| id.to_string());
                 format!(

@@ -50,6 +50,17 @@ pub struct SourceInfo {
     pub id_element: &'static str,
 }
 
+impl SourceInfo {
+    /// How messages name a record's ID: `QID` or `host ID`.
+    pub fn id_label(&self) -> &'static str {
+        if self.id_element == "QID" {
+            "QID"
+        } else {
+            "host ID"
+        }
+    }
+}
+
 const KB_EXAMPLE: &str =
     "https://qualysapi.qualys.com/api/4.0/fo/knowledge_base/vuln/?action=list&details=All&last_modified_after=<LastRunTime>";
 const HOSTS_EXAMPLE: &str =
