@@ -126,27 +126,28 @@ impl Feed {
     /// The findings of the request's outcome, then the run's end (always a failure).
     #[inline(never)]
     pub(super) fn check_settle(&mut self, attempt: Attempt, settlement: Settlement) {
-        use Outcome::{Fail, Info, Pass, Skip, Warn};
         let Some(mut c) = self.check.take() else { return };
+        let mut report = Report { found: Vec::new(), failure: None };
+        let answered = self.check_reach(&mut c, &attempt, &mut report);
+        self.check_answer(&attempt, settlement, answered, &mut report);
+        self.check_setup(&c, &attempt, answered, &mut report);
+        self.check_end(c, report);
+    }
+
+    /// DNS/TCP reach, the proxy and TLS (and which CA); whether the request got an answer through.
+    #[inline(never)]
+    fn check_reach(&mut self, c: &mut Check, attempt: &Attempt, r: &mut Report) -> bool {
+        use Outcome::{Fail, Info, Pass, Skip, Warn};
         let (host_port, via_proxy) = self.connects_to();
-        let url_key = self.config.url_key();
-        let at = Endpoint { host_port: &host_port, via_proxy, url_key };
-        let first = self.plan.first_url();
-        let https = first.scheme() == "https";
+        let at = Endpoint { host_port: &host_port, via_proxy, url_key: self.config.url_key() };
+        let https = self.plan.first_url().scheme() == "https";
         let connected =
             if via_proxy { format!("connected to the proxy {host_port}") } else { format!("connected to {host_port}") };
-        let mut found: Vec<Finding> = Vec::new();
-        let mut add = |check: &'static str, outcome: Outcome, text: &str| push(&mut found, check, outcome, text);
-        let skip = "not tested: an earlier check failed";
         let ca = match (self.config.verify_certs, self.config.ca_cert.is_some()) {
             (false, _) => "NOT verified (verifyCerts=False)",
             (true, true) => "verified against the caCert parameter's CA",
             (true, false) => "verified against the runtime's default root CAs (no caCert)",
         };
-        let direct = "none: direct connection";
-        // The error the run ends with when something failed (the first failure's).
-        let mut failure: Option<Error> = None;
-        let mut answered = false;
         match (c.transport.take(), attempt.status) {
             (Some((code, message)), _) => {
                 let kind = transport::classify(&code, &message);
@@ -161,51 +162,61 @@ impl Feed {
                     Failure::Tls => (Pass, if via_proxy { Pass } else { Info }, Fail),
                     _ => (Fail, if via_proxy { Skip } else { Info }, Skip),
                 };
-                add("DNS/TCP", reach, if reach == Pass { &connected } else { &advice });
-                add(
-                    "proxy",
-                    proxy,
-                    if proxy == Fail {
-                        &advice
-                    } else if proxy == Pass {
-                        "the proxy opened a tunnel"
-                    } else if via_proxy {
-                        skip
-                    } else {
-                        direct
-                    },
-                );
+                r.add("DNS/TCP", reach, if reach == Pass { &connected } else { &advice });
+                let proxy_text = match proxy {
+                    Fail => &advice,
+                    Pass => "the proxy opened a tunnel",
+                    _ if via_proxy => SKIP,
+                    _ => DIRECT,
+                };
+                r.add("proxy", proxy, proxy_text);
                 let tls_text = format!("{advice}; the certificate was to be {ca}");
-                add("TLS", tls, if tls == Fail { &tls_text } else { skip });
-                failure = Some(match kind {
+                r.add("TLS", tls, if tls == Fail { &tls_text } else { SKIP });
+                r.failure = Some(match kind {
                     Failure::ProxyAuth => Error::config(ErrorCode::ProxyAuthRequired, advice),
                     Failure::Tls => Error::config(ErrorCode::TlsCertificate, tls_text),
                     _ => Error::network(ErrorCode::Network, advice),
                 });
+                false
             }
-            (None, None) => add("DNS/TCP", Skip, "no answer and no transport error"),
+            (None, None) => {
+                r.add("DNS/TCP", Skip, "no answer and no transport error");
+                false
+            }
             (None, Some(status)) => {
-                answered = status != 407 || !via_proxy;
-                add("DNS/TCP", Pass, &connected);
+                let answered = status != 407 || !via_proxy;
+                r.add("DNS/TCP", Pass, &connected);
                 if !via_proxy {
-                    add("proxy", Info, direct);
+                    r.add("proxy", Info, DIRECT);
                 } else if !answered {
                     let advice = transport::advice(Failure::ProxyAuth, at);
-                    add("proxy", Fail, &advice);
-                    failure = Some(Error::config(ErrorCode::ProxyAuthRequired, advice));
+                    r.add("proxy", Fail, &advice);
+                    r.failure = Some(Error::config(ErrorCode::ProxyAuthRequired, advice));
                 } else {
-                    add("proxy", Pass, "the proxy forwarded the request");
+                    r.add("proxy", Pass, "the proxy forwarded the request");
                 }
                 let issuer = c.tls_issuer.as_deref().map(|i| format!("; issued by {i}")).unwrap_or_default();
                 match (https, self.config.verify_certs) {
-                    (false, _) => add("TLS", Info, "not used: plain http (local machine only)"),
-                    (true, false) => add("TLS", Warn, &format!("certificate {ca}{issuer}")),
-                    (true, true) => add("TLS", Pass, &format!("certificate accepted, {ca}{issuer}")),
+                    (false, _) => r.add("TLS", Info, "not used: plain http (local machine only)"),
+                    (true, false) => r.add("TLS", Warn, &format!("certificate {ca}{issuer}")),
+                    (true, true) => r.add("TLS", Pass, &format!("certificate accepted, {ca}{issuer}")),
                 }
+                answered
             }
         }
+    }
 
-        // Credentials and the endpoint: only from an answer.
+    /// Credentials and API access, and whether the URL is the data source's endpoint: only from an
+    /// answer.
+    #[inline(never)]
+    fn check_answer(&mut self, attempt: &Attempt, settlement: Settlement, answered: bool, r: &mut Report) {
+        use Outcome::{Fail, Pass, Skip};
+        if !answered {
+            r.add("credentials", Skip, SKIP);
+            r.add("endpoint", Skip, SKIP);
+            return;
+        }
+        let url_key = self.config.url_key();
         let root = attempt.parser.root().map(|r| text::server_text(r).chars().take(64).collect::<String>());
         let came_back = match root {
             Some(r) => format!("the document root that came back: <{r}>"),
@@ -214,82 +225,81 @@ impl Feed {
         let source = self.config.data_source;
         let accepted =
             format!("Qualys accepted the user {} and its API access", text::server_text(&self.config.username));
-        if answered {
-            let error = match settlement {
-                Settlement::PageDone => None,
-                Settlement::Retry(e) | Settlement::Fail(e) => Some(e),
-                Settlement::UrlTooLong => Some(Error::config(ErrorCode::UrlTooLong, "HTTP 414 URI Too Long")),
-                Settlement::WaitAndRetry { reason, .. } => Some(Error::server(
-                    ErrorCode::WaitBudgetExhausted,
-                    false,
-                    format!("{reason}: Qualys refused the call for the subscription's limits"),
-                )),
-            };
-            match error {
-                None => {
-                    add("credentials", Pass, &accepted);
-                    add(
-                        "endpoint",
-                        Pass,
-                        &format!(
-                            "{url_key} is the {} API dataSource={} reads ({came_back}; {} record(s), none written)",
-                            source.doc_kind().describe(),
-                            source.as_str(),
-                            attempt.records
-                        ),
-                    );
-                }
-                Some(e) => {
-                    let code = e.code();
-                    let login = matches!(code, ErrorCode::QualysCredentials | ErrorCode::AccessDenied);
-                    let qualys_doc = attempt.qualys.is_some() || code == ErrorCode::WrongEndpoint;
-                    match (login, qualys_doc) {
-                        (true, _) => add("credentials", Fail, e.message()),
-                        (false, true) => add("credentials", Pass, &accepted),
-                        (false, false) => add("credentials", Skip, "not known: no Qualys document came back"),
-                    }
-                    let e = if login {
-                        add("endpoint", Skip, skip);
-                        e
-                    } else {
-                        // A URL of another API is refused for options of this one (truncation_limit, ...)
-                        // before Qualys says which document it serves: the path tells.
-                        let foreign = !first.path().contains(source.expected_path());
-                        let hint = if foreign || code == ErrorCode::WrongEndpoint {
-                            format!(
-                                "; the {url_key} path is not the {} API's ({}): it should look like {}",
-                                source.doc_kind().describe(),
-                                source.expected_path(),
-                                source.example_url()
-                            )
-                        } else {
-                            String::new()
-                        };
-                        let text = format!("{} (HTTP {}, {came_back}){hint}", e.message(), attempt.status.unwrap_or(0));
-                        add("endpoint", Fail, &text);
-                        if foreign {
-                            Error::config(ErrorCode::WrongEndpoint, text)
-                        } else {
-                            e.map_message(|_| text)
-                        }
-                    };
-                    failure.get_or_insert(e);
-                }
-            }
-        } else {
-            add("credentials", Skip, skip);
-            add("endpoint", Skip, skip);
+        let error = match settlement {
+            Settlement::PageDone => None,
+            Settlement::Retry(e) | Settlement::Fail(e) => Some(e),
+            Settlement::UrlTooLong => Some(Error::config(ErrorCode::UrlTooLong, "HTTP 414 URI Too Long")),
+            Settlement::WaitAndRetry { reason, .. } => Some(Error::server(
+                ErrorCode::WaitBudgetExhausted,
+                false,
+                format!("{reason}: Qualys refused the call for the subscription's limits"),
+            )),
+        };
+        let Some(e) = error else {
+            r.add("credentials", Pass, &accepted);
+            r.add(
+                "endpoint",
+                Pass,
+                &format!(
+                    "{url_key} is the {} API dataSource={} reads ({came_back}; {} record(s), none written)",
+                    source.doc_kind().describe(),
+                    source.as_str(),
+                    attempt.records
+                ),
+            );
+            return;
+        };
+        let code = e.code();
+        let login = matches!(code, ErrorCode::QualysCredentials | ErrorCode::AccessDenied);
+        let qualys_doc = attempt.qualys.is_some() || code == ErrorCode::WrongEndpoint;
+        match (login, qualys_doc) {
+            (true, _) => r.add("credentials", Fail, e.message()),
+            (false, true) => r.add("credentials", Pass, &accepted),
+            (false, false) => r.add("credentials", Skip, "not known: no Qualys document came back"),
         }
+        let e = if login {
+            r.add("endpoint", Skip, SKIP);
+            e
+        } else {
+            // A URL of another API is refused for options of this one (truncation_limit, ...)
+            // before Qualys says which document it serves: the path tells.
+            let foreign = !self.plan.first_url().path().contains(source.expected_path());
+            let hint = if foreign || code == ErrorCode::WrongEndpoint {
+                format!(
+                    "; the {url_key} path is not the {} API's ({}): it should look like {}",
+                    source.doc_kind().describe(),
+                    source.expected_path(),
+                    source.example_url()
+                )
+            } else {
+                String::new()
+            };
+            let text = format!("{} (HTTP {}, {came_back}){hint}", e.message(), attempt.status.unwrap_or(0));
+            r.add("endpoint", Fail, &text);
+            if foreign {
+                Error::config(ErrorCode::WrongEndpoint, text)
+            } else {
+                e.map_message(|_| text)
+            }
+        };
+        r.failure.get_or_insert(e);
+    }
 
-        // The API version: read from the URL whatever the answer.
-        let api = versions::api_of(source);
+    /// What the URL and the answer's headers say whatever the answer: the API version, the
+    /// LastRunTime a real run would use and what it would fetch, the subscription's limits.
+    #[inline(never)]
+    fn check_setup(&self, c: &Check, attempt: &Attempt, answered: bool, r: &mut Report) {
+        use Outcome::{Info, Pass, Skip, Warn};
+        let url_key = self.config.url_key();
+        let first = self.plan.first_url();
+        let api = versions::api_of(self.config.data_source);
         let (outcome, text) = match (versions::retired(first.path()), versions::api_version(first.path())) {
-            (Some(r), _) => (
+            (Some(ret), _) => (
                 Warn,
                 format!(
                     "API {}, retired by Qualys ({}): move {url_key} to {} (docs/UPGRADE-FROM-RSA.md)",
-                    r.version,
-                    r.api.retired_note,
+                    ret.version,
+                    ret.api.retired_note,
                     api.active_path()
                 ),
             ),
@@ -297,37 +307,44 @@ impl Feed {
             (None, Some((_, _, v))) => (Warn, format!("API {v}; the active version is {}", api.active)),
             (None, None) => (Warn, format!("{url_key} names no API version (like {})", api.active_path())),
         };
-        add("API version", outcome, &text);
+        r.add("API version", outcome, &text);
 
         let fetch = text::mask_url(&first.to_string(), &self.redactor);
         let lrt = match &self.summary.last_run_time_used {
             Some(v) => format!("a real run would use LastRunTime={v} ({}) and fetch {fetch}", c.last_run_time_note),
             None => format!("a real run would fetch {fetch} (no <LastRunTime> in the URL)"),
         };
-        add("LastRunTime", Info, &lrt);
+        r.add("LastRunTime", Info, &lrt);
 
         let h = attempt.headers;
         let limits = limits_text(&h);
         match (h.limit.or(h.remaining).or(h.concurrency_limit).is_some(), h.remaining == Some(0), answered) {
-            (true, true, _) => add(
+            (true, true, _) => r.add(
                 "limits",
                 Warn,
                 &format!("{limits}: none left in this rate-limit window; a real run now would wait"),
             ),
-            (true, false, _) => add("limits", Pass, &limits),
-            (false, _, true) => add("limits", Warn, "no X-RateLimit headers in the answer (not Qualys's API server?)"),
-            (false, _, false) => add("limits", Skip, skip),
+            (true, false, _) => r.add("limits", Pass, &limits),
+            (false, _, true) => {
+                r.add("limits", Warn, "no X-RateLimit headers in the answer (not Qualys's API server?)")
+            }
+            (false, _, false) => r.add("limits", Skip, SKIP),
         }
+    }
 
+    /// Logs the findings and ends the run: always a failure, the incoming checkpoint kept.
+    #[inline(never)]
+    fn check_end(&mut self, c: Check, report: Report) {
+        let Report { found, failure } = report;
         for f in &found {
             let level = match f.outcome {
-                Fail => Level::Error,
-                Warn => Level::Warn,
+                Outcome::Fail => Level::Error,
+                Outcome::Warn => Level::Warn,
                 _ => Level::Info,
             };
             self.log(level, format!("connection test: {} {}: {}", f.outcome.as_str(), f.check, f.text));
         }
-        let failed = found.iter().filter(|f| f.outcome == Fail).count();
+        let failed = found.iter().filter(|f| f.outcome == Outcome::Fail).count();
         self.summary.check = found;
         let end = match failure {
             Some(e) => e.map_message(|m| format!("connection test FAILED ({failed} check(s)): {m}")),
@@ -336,6 +353,23 @@ impl Feed {
         // The run ends here; `fail` keeps the incoming PreviousRunContext (see `Feed::fail`).
         self.check = Some(c);
         self.fail(end);
+    }
+}
+
+/// A check not made because an earlier one failed.
+const SKIP: &str = "not tested: an earlier check failed";
+/// The proxy line without a proxy.
+const DIRECT: &str = "none: direct connection";
+
+/// The findings so far, and the error the run ends with when something failed (the first failure's).
+struct Report {
+    found: Vec<Finding>,
+    failure: Option<Error>,
+}
+
+impl Report {
+    fn add(&mut self, check: &'static str, outcome: Outcome, text: &str) {
+        push(&mut self.found, check, outcome, text);
     }
 }
 
